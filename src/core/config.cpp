@@ -1,0 +1,85 @@
+#include "core/config.hpp"
+
+namespace callgate {
+
+std::string_view to_string(StoreBackend backend) {
+  switch (backend) {
+    case StoreBackend::journal: return "journal";
+    case StoreBackend::redis: return "redis";
+    case StoreBackend::memory: return "memory";
+  }
+  return "?";
+}
+
+std::string_view to_string(ProviderName provider) {
+  switch (provider) {
+    case ProviderName::twilio: return "twilio";
+    case ProviderName::exotel: return "exotel";
+    case ProviderName::simulator: return "simulator";
+  }
+  return "?";
+}
+
+ReloadPlan plan_reload(const Config& running, const Config& reloaded) {
+  ReloadPlan plan;
+  auto live = [&](const char* key, bool changed) {
+    if (changed) plan.applied.emplace_back(key);
+  };
+  auto fixed = [&](const char* key, bool changed) {
+    if (changed) plan.needs_restart.emplace_back(key);
+  };
+  const auto& a = running;
+  const auto& b = reloaded;
+
+  // Sockets, threads and the store are built once at start-up.
+  fixed("server.listen", a.server.listen.to_string() != b.server.listen.to_string());
+  fixed("server.threads", a.server.threads != b.server.threads);
+  fixed("server.max_connections", a.server.max_connections != b.server.max_connections);
+  fixed("store.backend", a.store.backend != b.store.backend);
+  fixed("store.journal.path", a.store.journal_path != b.store.journal_path);
+  fixed("store.redis.url", a.store.redis_url != b.store.redis_url);
+  fixed("telephony.provider", a.telephony.provider != b.telephony.provider);
+  fixed("telephony.twilio.api_base", a.telephony.twilio.api_base != b.telephony.twilio.api_base);
+  fixed("telephony.exotel.api_base", a.telephony.exotel.api_base != b.telephony.exotel.api_base);
+
+  // Each new connection and request reads these from the reactor's snapshot.
+  live("server.public_base_url", a.server.public_base_url != b.server.public_base_url);
+  live("server.max_header_bytes", a.server.max_header_bytes != b.server.max_header_bytes);
+  live("server.max_body_bytes", a.server.max_body_bytes != b.server.max_body_bytes);
+  live("server.read_timeout", a.server.read_timeout != b.server.read_timeout);
+  live("server.idle_timeout", a.server.idle_timeout != b.server.idle_timeout);
+  live("server.write_timeout", a.server.write_timeout != b.server.write_timeout);
+  live("server.drain_timeout", a.server.drain_timeout != b.server.drain_timeout);
+  live("log.level", a.log.level != b.log.level);
+  live("log.access_log", a.log.access_log != b.log.access_log);
+  live("admin.token", a.admin.token != b.admin.token);
+
+  const auto& ta = a.telephony.twilio;
+  const auto& tb = b.telephony.twilio;
+  live("telephony.twilio.account_sid", ta.account_sid != tb.account_sid);
+  live("telephony.twilio.auth_token", ta.auth_token != tb.auth_token);
+  live("telephony.twilio.phone_number", ta.phone_number != tb.phone_number);
+  live("telephony.twilio.call_flow_url", ta.call_flow_url != tb.call_flow_url);
+  live("telephony.twilio.record_calls", ta.record_calls != tb.record_calls);
+  const auto& ea = a.telephony.exotel;
+  const auto& eb = b.telephony.exotel;
+  live("telephony.exotel.account_sid", ea.account_sid != eb.account_sid);
+  live("telephony.exotel.api_key", ea.api_key != eb.api_key);
+  live("telephony.exotel.api_token", ea.api_token != eb.api_token);
+  live("telephony.exotel.exophone_number", ea.exophone_number != eb.exophone_number);
+  live("telephony.exotel.call_flow_url", ea.call_flow_url != eb.call_flow_url);
+  live("telephony.exotel.flow_id", ea.flow_id != eb.flow_id);
+  live("telephony.exotel.webhook_secret", ea.webhook_secret != eb.webhook_secret);
+
+  plan.effective = reloaded;
+  plan.effective.server.listen = running.server.listen;
+  plan.effective.server.threads = running.server.threads;
+  plan.effective.server.max_connections = running.server.max_connections;
+  plan.effective.store = running.store;
+  plan.effective.telephony.provider = running.telephony.provider;
+  plan.effective.telephony.twilio.api_base = running.telephony.twilio.api_base;
+  plan.effective.telephony.exotel.api_base = running.telephony.exotel.api_base;
+  return plan;
+}
+
+}  // namespace callgate

@@ -1,0 +1,396 @@
+#include "core/config_loader.hpp"
+
+#include <boost/url/parse.hpp>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+namespace callgate {
+namespace {
+
+// Where each value came from, so a cross-field error can point at the right line.
+class Diagnostics {
+ public:
+  explicit Diagnostics(std::string file) : file_(std::move(file)) {}
+
+  std::string at(const YAML::Mark& mark) const {
+    return file_ + ":" + std::to_string(mark.is_null() ? 1 : mark.line + 1);
+  }
+  void error(std::string where, std::string message) {
+    errors_.push_back({std::move(where), std::move(message)});
+  }
+  void remember(const std::string& key, std::string where) { origins_[key] = std::move(where); }
+  // Where a key was set; a key left at its default points at the top of the file.
+  std::string origin_of(const std::string& key) const {
+    auto found = origins_.find(key);
+    return found != origins_.end() ? found->second : file_ + ":1";
+  }
+  std::vector<ConfigError> take_errors() { return std::move(errors_); }
+
+ private:
+  std::string file_;
+  std::vector<ConfigError> errors_;
+  std::map<std::string, std::string> origins_;
+};
+
+template <class Enum>
+using Choices = std::initializer_list<std::pair<std::string_view, Enum>>;
+
+// Reads one YAML mapping. Each key read is marked as known; finish() reports
+// the rest, so a misspelt key is an error instead of a silently ignored line.
+class SectionReader {
+ public:
+  SectionReader(YAML::Node node, std::string prefix, Diagnostics& diagnostics)
+      : node_(std::move(node)), prefix_(std::move(prefix)), diagnostics_(diagnostics) {
+    if (node_.IsDefined() && !node_.IsNull() && !node_.IsMap()) {
+      diagnostics_.error(diagnostics_.at(node_.Mark()),
+                         (prefix_.empty() ? std::string("the file") : prefix_) + " must be a mapping of keys to values");
+      node_ = YAML::Node(YAML::NodeType::Undefined);
+    }
+  }
+
+  SectionReader section(const std::string& key) { return SectionReader(lookup(key), path(key), diagnostics_); }
+
+  void text(const std::string& key, std::string& target) {
+    auto value = scalar(key, "a string");
+    if (value) target = *value;
+  }
+
+  void boolean(const std::string& key, bool& target) {
+    auto value = scalar(key, "true or false");
+    if (!value) return;
+    if (*value == "true") target = true;
+    else if (*value == "false") target = false;
+    else fail(key, "expected true or false, got '" + *value + "'");
+  }
+
+  template <class Number>
+  void number(const std::string& key, Number& target, Number minimum, Number maximum) {
+    auto value = scalar(key, "a number");
+    if (!value) return;
+    Number parsed{};
+    auto [end, error] = std::from_chars(value->data(), value->data() + value->size(), parsed);
+    if (error != std::errc{} || end != value->data() + value->size() || parsed < minimum || parsed > maximum) {
+      fail(key, "expected a whole number from " + std::to_string(minimum) + " to " + std::to_string(maximum) +
+                    ", got '" + *value + "'");
+      return;
+    }
+    target = parsed;
+  }
+
+  void duration(const std::string& key, Milliseconds& target, Milliseconds minimum, Milliseconds maximum) {
+    auto value = scalar(key, "a duration");
+    if (!value) return;
+    auto parsed = parse_duration(*value);
+    if (!parsed || *parsed < minimum || *parsed > maximum) {
+      fail(key, "expected a duration from " + format_duration(minimum) + " to " + format_duration(maximum) +
+                    " with a unit (ms, s, m, h), got '" + *value + "'");
+      return;
+    }
+    target = *parsed;
+  }
+
+  template <class Enum>
+  void choice(const std::string& key, Enum& target, Choices<Enum> choices) {
+    auto value = scalar(key, "one of the listed values");
+    if (!value) return;
+    std::string allowed;
+    for (const auto& [name, option] : choices) {
+      if (name == *value) {
+        target = option;
+        return;
+      }
+      allowed += (allowed.empty() ? "" : ", ") + std::string(name);
+    }
+    fail(key, "expected one of " + allowed + ", got '" + *value + "'");
+  }
+
+  void listen_address(const std::string& key, ListenAddress& target) {
+    auto value = scalar(key, "host:port");
+    if (!value) return;
+    std::string why;
+    if (auto parsed = parse_listen_address(*value, &why)) target = *parsed;
+    else fail(key, why);
+  }
+
+  void finish() {
+    if (!node_.IsMap()) return;
+    std::set<std::string> seen;
+    for (const auto& entry : node_) {
+      const auto name = entry.first.Scalar();
+      // YAML forbids repeated keys but yaml-cpp keeps both; which one wins
+      // would be an accident, so neither does.
+      if (!seen.insert(name).second)
+        diagnostics_.error(diagnostics_.at(entry.first.Mark()), "duplicate key '" + path(name) + "'");
+      else if (!known_.contains(name))
+        diagnostics_.error(diagnostics_.at(entry.first.Mark()), "unknown key '" + path(name) + "'");
+    }
+  }
+
+ private:
+  std::string path(const std::string& key) const { return prefix_.empty() ? key : prefix_ + "." + key; }
+
+  YAML::Node lookup(const std::string& key) {
+    known_.insert(key);
+    // A search rather than operator[]: yaml-cpp's operator[] inserts missing
+    // keys (or returns an invalid node that throws), and YAML::Node() is a
+    // defined null, which would read as an empty value.
+    if (node_.IsMap())
+      for (const auto& entry : node_)
+        if (entry.first.IsScalar() && entry.first.Scalar() == key) return entry.second;
+    return YAML::Node(YAML::NodeType::Undefined);
+  }
+
+  void fail(const std::string& key, const std::string& message) {
+    diagnostics_.error(diagnostics_.origin_of(path(key)), path(key) + ": " + message);
+  }
+
+  // The key's value as text, or nothing when the key is absent or of the wrong kind.
+  std::optional<std::string> scalar(const std::string& key, const char* expected) {
+    const auto value = lookup(key);
+    if (!value.IsDefined()) return std::nullopt;
+    diagnostics_.remember(path(key), diagnostics_.at(value.Mark()));
+    if (value.IsNull()) return std::string();
+    if (!value.IsScalar()) {
+      fail(key, std::string("expected ") + expected + ", got a " + (value.IsMap() ? "mapping" : "list"));
+      return std::nullopt;
+    }
+    return value.Scalar();
+  }
+
+  YAML::Node node_;
+  std::string prefix_;
+  Diagnostics& diagnostics_;
+  std::set<std::string> known_;
+};
+
+void read_file_sections(const YAML::Node& root, Config& config, Diagnostics& diagnostics) {
+  SectionReader top(root, "", diagnostics);
+
+  auto server = top.section("server");
+  auto& s = config.server;
+  server.listen_address("listen", s.listen);
+  server.number<unsigned>("threads", s.threads, 0, 256);
+  server.text("public_base_url", s.public_base_url);
+  server.number<std::size_t>("max_header_bytes", s.max_header_bytes, 1024, 1024 * 1024);
+  server.number<std::size_t>("max_body_bytes", s.max_body_bytes, 1024, 64 * 1024 * 1024);
+  server.number<unsigned>("max_connections", s.max_connections, 1, 1'000'000);
+  server.duration("read_timeout", s.read_timeout, Milliseconds(100), Milliseconds(600'000));
+  server.duration("idle_timeout", s.idle_timeout, Milliseconds(100), Milliseconds(3'600'000));
+  server.duration("write_timeout", s.write_timeout, Milliseconds(100), Milliseconds(600'000));
+  server.duration("drain_timeout", s.drain_timeout, Milliseconds(0), Milliseconds(600'000));
+  server.finish();
+
+  auto log = top.section("log");
+  log.choice<LogLevel>("level", config.log.level,
+                       {{"debug", LogLevel::debug}, {"info", LogLevel::info},
+                        {"warn", LogLevel::warn}, {"error", LogLevel::error}});
+  log.boolean("access_log", config.log.access_log);
+  log.finish();
+
+  auto admin = top.section("admin");
+  admin.text("token", config.admin.token);
+  admin.finish();
+
+  auto store = top.section("store");
+  store.choice<StoreBackend>("backend", config.store.backend,
+                             {{"journal", StoreBackend::journal}, {"redis", StoreBackend::redis},
+                              {"memory", StoreBackend::memory}});
+  auto journal = store.section("journal");
+  journal.text("path", config.store.journal_path);
+  journal.finish();
+  auto redis = store.section("redis");
+  redis.text("url", config.store.redis_url);
+  redis.finish();
+  store.finish();
+
+  auto telephony = top.section("telephony");
+  telephony.choice<ProviderName>("provider", config.telephony.provider,
+                                 {{"twilio", ProviderName::twilio}, {"exotel", ProviderName::exotel},
+                                  {"simulator", ProviderName::simulator}});
+  auto twilio = telephony.section("twilio");
+  auto& t = config.telephony.twilio;
+  twilio.text("account_sid", t.account_sid);
+  twilio.text("auth_token", t.auth_token);
+  twilio.text("phone_number", t.phone_number);
+  twilio.text("call_flow_url", t.call_flow_url);
+  twilio.boolean("record_calls", t.record_calls);
+  twilio.text("api_base", t.api_base);
+  twilio.finish();
+  auto exotel = telephony.section("exotel");
+  auto& e = config.telephony.exotel;
+  exotel.text("account_sid", e.account_sid);
+  exotel.text("api_key", e.api_key);
+  exotel.text("api_token", e.api_token);
+  exotel.text("exophone_number", e.exophone_number);
+  exotel.text("call_flow_url", e.call_flow_url);
+  exotel.text("flow_id", e.flow_id);
+  exotel.text("webhook_secret", e.webhook_secret);
+  exotel.text("api_base", e.api_base);
+  exotel.finish();
+  telephony.finish();
+
+  top.finish();
+}
+
+void apply_environment(const EnvironmentLookup& environment, Config& config, Diagnostics& diagnostics) {
+  auto& t = config.telephony.twilio;
+  auto& e = config.telephony.exotel;
+  const std::pair<std::string_view, std::pair<const char*, std::string*>> text_bindings[] = {
+      {"TWILIO_ACCOUNT_SID", {"telephony.twilio.account_sid", &t.account_sid}},
+      {"TWILIO_AUTH_TOKEN", {"telephony.twilio.auth_token", &t.auth_token}},
+      {"TWILIO_PHONE_NUMBER", {"telephony.twilio.phone_number", &t.phone_number}},
+      {"TWILIO_CALL_FLOW_URL", {"telephony.twilio.call_flow_url", &t.call_flow_url}},
+      {"EXOTEL_ACCOUNT_SID", {"telephony.exotel.account_sid", &e.account_sid}},
+      {"EXOTEL_API_KEY", {"telephony.exotel.api_key", &e.api_key}},
+      {"EXOTEL_API_TOKEN", {"telephony.exotel.api_token", &e.api_token}},
+      {"EXOTEL_EXOPHONE_NUMBER", {"telephony.exotel.exophone_number", &e.exophone_number}},
+      {"EXOTEL_CALL_FLOW_URL", {"telephony.exotel.call_flow_url", &e.call_flow_url}},
+      {"EXOTEL_FLOW_ID", {"telephony.exotel.flow_id", &e.flow_id}},
+      {"EXOTEL_WEBHOOK_SECRET", {"telephony.exotel.webhook_secret", &e.webhook_secret}},
+  };
+  for (const auto& [variable, binding] : text_bindings) {
+    if (auto value = environment(variable)) {
+      *binding.second = *value;
+      diagnostics.remember(binding.first, "environment " + std::string(variable));
+    }
+  }
+
+  if (auto value = environment("TELEPHONY_PROVIDER")) {
+    diagnostics.remember("telephony.provider", "environment TELEPHONY_PROVIDER");
+    if (*value == "twilio") config.telephony.provider = ProviderName::twilio;
+    else if (*value == "exotel") config.telephony.provider = ProviderName::exotel;
+    else if (*value == "simulator") config.telephony.provider = ProviderName::simulator;
+    else diagnostics.error("environment TELEPHONY_PROVIDER", "expected one of twilio, exotel, simulator, got '" + *value + "'");
+  }
+  if (auto value = environment("TWILIO_RECORD_CALLS")) {
+    diagnostics.remember("telephony.twilio.record_calls", "environment TWILIO_RECORD_CALLS");
+    if (*value == "true" || *value == "1") t.record_calls = true;
+    else if (*value == "false" || *value == "0") t.record_calls = false;
+    else diagnostics.error("environment TWILIO_RECORD_CALLS", "expected true or false, got '" + *value + "'");
+  }
+}
+
+bool is_http_url(const std::string& text, bool allow_path) {
+  auto url = boost::urls::parse_absolute_uri(text);
+  if (!url) return false;
+  if (url->scheme() != "http" && url->scheme() != "https") return false;
+  if (url->host().empty() || url->has_query() || url->has_fragment() || url->has_userinfo()) return false;
+  return allow_path || url->path().empty() || url->path() == "/";
+}
+
+bool has_hex_tail(std::string_view text, std::string_view prefix, std::size_t hex_digits) {
+  if (text.size() != prefix.size() + hex_digits || !text.starts_with(prefix)) return false;
+  return std::all_of(text.begin() + static_cast<std::ptrdiff_t>(prefix.size()), text.end(),
+                     [](unsigned char c) { return std::isxdigit(c) != 0; });
+}
+
+// Rules that involve more than one key, or a value's shape beyond its type.
+void validate(Config& config, Diagnostics& diagnostics) {
+  auto check = [&](bool ok, const std::string& key, const std::string& message) {
+    if (!ok) diagnostics.error(diagnostics.origin_of(key), key + ": " + message);
+  };
+
+  auto& base = config.server.public_base_url;
+  while (base.size() > 1 && base.back() == '/') base.pop_back();
+  check(is_http_url(base, true), "server.public_base_url",
+        "expected an absolute http:// or https:// URL without query or fragment, got '" + base + "'");
+
+  const auto& store = config.store;
+  if (store.backend == StoreBackend::journal)
+    check(!store.journal_path.empty(), "store.journal.path", "must not be empty with the journal backend");
+  if (store.backend == StoreBackend::redis) {
+    auto url = boost::urls::parse_absolute_uri(store.redis_url);
+    check(url && url->scheme() == "redis" && !url->host().empty(), "store.redis.url",
+          "expected redis://host:port/db, got '" + store.redis_url + "'");
+  }
+
+  const auto& twilio = config.telephony.twilio;
+  check(is_http_url(twilio.api_base, false), "telephony.twilio.api_base", "expected an http(s) URL with no path");
+  check(twilio.account_sid.empty() || has_hex_tail(twilio.account_sid, "AC", 32), "telephony.twilio.account_sid",
+        "a Twilio Account SID is AC followed by 32 hexadecimal digits");
+  check(twilio.call_flow_url.empty() || is_http_url(twilio.call_flow_url, true), "telephony.twilio.call_flow_url",
+        "expected an absolute http(s) URL");
+  const auto& exotel = config.telephony.exotel;
+  check(is_http_url(exotel.api_base, false), "telephony.exotel.api_base", "expected an http(s) URL with no path");
+
+  if (config.telephony.provider == ProviderName::twilio) {
+    for (auto [key, value] : {std::pair{"telephony.twilio.account_sid", &twilio.account_sid},
+                              std::pair{"telephony.twilio.auth_token", &twilio.auth_token},
+                              std::pair{"telephony.twilio.phone_number", &twilio.phone_number}})
+      if (value->empty())
+        diagnostics.error(diagnostics.origin_of("telephony.provider"),
+                          std::string(key) + " is required when telephony.provider is twilio");
+  }
+  if (config.telephony.provider == ProviderName::exotel) {
+    for (auto [key, value] : {std::pair{"telephony.exotel.account_sid", &exotel.account_sid},
+                              std::pair{"telephony.exotel.api_key", &exotel.api_key},
+                              std::pair{"telephony.exotel.api_token", &exotel.api_token},
+                              std::pair{"telephony.exotel.exophone_number", &exotel.exophone_number}})
+      if (value->empty())
+        diagnostics.error(diagnostics.origin_of("telephony.provider"),
+                          std::string(key) + " is required when telephony.provider is exotel");
+  }
+}
+
+}  // namespace
+
+const std::vector<std::string_view>& seed_environment_variables() {
+  static const std::vector<std::string_view> names = {
+      "TELEPHONY_PROVIDER",  "TWILIO_ACCOUNT_SID",   "TWILIO_AUTH_TOKEN",     "TWILIO_PHONE_NUMBER",
+      "TWILIO_CALL_FLOW_URL", "TWILIO_RECORD_CALLS", "EXOTEL_ACCOUNT_SID",    "EXOTEL_API_KEY",
+      "EXOTEL_API_TOKEN",    "EXOTEL_EXOPHONE_NUMBER", "EXOTEL_CALL_FLOW_URL", "EXOTEL_FLOW_ID",
+      "EXOTEL_WEBHOOK_SECRET"};
+  return names;
+}
+
+EnvironmentLookup process_environment() {
+  return [](std::string_view name) -> std::optional<std::string> {
+    const char* value = std::getenv(std::string(name).c_str());
+    if (value == nullptr || *value == '\0') return std::nullopt;
+    return std::string(value);
+  };
+}
+
+EnvironmentLookup no_environment() {
+  return [](std::string_view) -> std::optional<std::string> { return std::nullopt; };
+}
+
+ConfigLoadResult load_config_text(std::string_view yaml_text, std::string_view file_name,
+                                  const EnvironmentLookup& environment) {
+  ConfigLoadResult result;
+  Diagnostics diagnostics{std::string(file_name)};
+  try {
+    const YAML::Node root = YAML::Load(std::string(yaml_text));
+    read_file_sections(root, result.config, diagnostics);
+  } catch (const YAML::Exception& error) {
+    diagnostics.error(diagnostics.at(error.mark), "YAML syntax: " + error.msg);
+    result.errors = diagnostics.take_errors();
+    return result;
+  }
+  apply_environment(environment, result.config, diagnostics);
+  validate(result.config, diagnostics);
+  result.errors = diagnostics.take_errors();
+  return result;
+}
+
+ConfigLoadResult load_config_file(const std::string& path, const EnvironmentLookup& environment) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file) {
+    ConfigLoadResult result;
+    result.errors.push_back({path, "cannot read the config file"});
+    return result;
+  }
+  std::ostringstream text;
+  text << file.rdbuf();
+  return load_config_text(text.str(), path, environment);
+}
+
+}  // namespace callgate

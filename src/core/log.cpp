@@ -1,0 +1,147 @@
+#include "core/log.hpp"
+
+#include "core/phone_mask.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <ctime>
+#include <unistd.h>
+
+namespace callgate {
+namespace {
+
+std::atomic<LogLevel> current_level{LogLevel::info};
+
+void write_to_stdout(std::string_view line) {
+  // One write(2) per line: lines from several reactors never interleave,
+  // since each is far below PIPE_BUF and the kernel keeps single writes whole.
+  const char* data = line.data();
+  std::size_t left = line.size();
+  while (left > 0) {
+    const ssize_t written = ::write(STDOUT_FILENO, data, left);
+    if (written < 0) return;  // nowhere to report a failure to log
+    data += written;
+    left -= static_cast<std::size_t>(written);
+  }
+}
+
+std::atomic<LogSink> current_sink{&write_to_stdout};
+
+// RFC 3339 UTC with milliseconds; the seconds part is formatted once per second per thread.
+void append_timestamp(std::string& out) {
+  thread_local std::time_t cached_second = -1;
+  thread_local char cached_prefix[32];
+  const auto now = std::chrono::system_clock::now();
+  const auto since_epoch = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch());
+  const std::time_t seconds = static_cast<std::time_t>(since_epoch.count() / 1000);
+  if (seconds != cached_second) {
+    std::tm parts{};
+    gmtime_r(&seconds, &parts);
+    std::strftime(cached_prefix, sizeof cached_prefix, "%Y-%m-%dT%H:%M:%S", &parts);
+    cached_second = seconds;
+  }
+  char millis[8];
+  const int length = std::snprintf(millis, sizeof millis, ".%03dZ", static_cast<int>(since_epoch.count() % 1000));
+  out.append(cached_prefix);
+  out.append(millis, static_cast<std::size_t>(length));
+}
+
+}  // namespace
+
+std::string_view to_string(LogLevel level) {
+  switch (level) {
+    case LogLevel::debug: return "debug";
+    case LogLevel::info: return "info";
+    case LogLevel::warn: return "warn";
+    case LogLevel::error: return "error";
+  }
+  return "info";
+}
+
+void set_log_level(LogLevel level) { current_level.store(level, std::memory_order_relaxed); }
+LogLevel log_level() { return current_level.load(std::memory_order_relaxed); }
+void set_log_sink(LogSink sink) { current_sink.store(sink ? sink : &write_to_stdout); }
+
+void append_json_string(std::string& out, std::string_view value, bool mask_phones) {
+  std::string masked;
+  if (mask_phones) {
+    masked.reserve(value.size());
+    append_masked_phone_numbers(masked, value);
+    value = masked;
+  }
+  out.push_back('"');
+  for (const char c : value) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+          char escaped[8];
+          std::snprintf(escaped, sizeof escaped, "\\u%04x", static_cast<unsigned char>(c));
+          out += escaped;
+        } else {
+          // Bytes >= 0x80 pass through; a log collector reading invalid UTF-8
+          // replaces them, which beats dropping the line.
+          out.push_back(c);
+        }
+    }
+  }
+  out.push_back('"');
+}
+
+LogLine::LogLine(LogLevel level, std::string_view event)
+    : enabled_(log_enabled(level)) {
+  if (!enabled_) return;
+  line_.reserve(256);
+  line_ += "{\"ts\":\"";
+  append_timestamp(line_);
+  line_ += "\",\"level\":\"";
+  line_ += to_string(level);
+  line_ += "\",\"event\":";
+  append_json_string(line_, event, false);
+}
+
+LogLine::~LogLine() {
+  if (!enabled_) return;
+  line_ += "}\n";
+  current_sink.load()(line_);
+}
+
+void LogLine::key(std::string_view name) {
+  line_.push_back(',');
+  append_json_string(line_, name, false);
+  line_.push_back(':');
+}
+
+LogLine& LogLine::text(std::string_view name, std::string_view value) {
+  if (!enabled_) return *this;
+  key(name);
+  append_json_string(line_, value, true);
+  return *this;
+}
+
+LogLine& LogLine::trusted_text(std::string_view name, std::string_view value) {
+  if (!enabled_) return *this;
+  key(name);
+  append_json_string(line_, value, false);
+  return *this;
+}
+
+LogLine& LogLine::number(std::string_view name, std::int64_t value) {
+  if (!enabled_) return *this;
+  key(name);
+  line_ += std::to_string(value);
+  return *this;
+}
+
+LogLine& LogLine::boolean(std::string_view name, bool value) {
+  if (!enabled_) return *this;
+  key(name);
+  line_ += value ? "true" : "false";
+  return *this;
+}
+
+}  // namespace callgate

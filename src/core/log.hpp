@@ -1,0 +1,53 @@
+// Structured logging: one JSON object per line on stdout, which journald (or
+// any collector) stores as is. Every text field passes through the phone
+// masker, so a number in a URL or a message never lands in the logs whole.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace callgate {
+
+enum class LogLevel { debug = 0, info = 1, warn = 2, error = 3 };
+
+std::string_view to_string(LogLevel level);
+
+// The level is process-wide and changes on SIGHUP; reading it is one relaxed
+// atomic load, so checking it on every request costs nothing measurable.
+void set_log_level(LogLevel level);
+LogLevel log_level();
+inline bool log_enabled(LogLevel level) { return level >= log_level(); }
+
+// Where finished lines go; stdout by default. Tests capture lines with this.
+using LogSink = void (*)(std::string_view line);
+void set_log_sink(LogSink sink);
+
+// Builds one line and writes it when destroyed:
+//   LogLine(LogLevel::info, "listening").text("address", "127.0.0.1:8080");
+// Lines below the current level are never built.
+class LogLine {
+ public:
+  LogLine(LogLevel level, std::string_view event);
+  ~LogLine();
+  LogLine(const LogLine&) = delete;
+  LogLine& operator=(const LogLine&) = delete;
+
+  LogLine& text(std::string_view key, std::string_view value);  // phone-masked
+  // For values the daemon itself produced (addresses, ids, durations as
+  // text), which must not be garbled by masking. Never for request data.
+  LogLine& trusted_text(std::string_view key, std::string_view value);
+  LogLine& number(std::string_view key, std::int64_t value);
+  LogLine& boolean(std::string_view key, bool value);
+
+ private:
+  void key(std::string_view name);
+  bool enabled_;
+  std::string line_;
+};
+
+// JSON string escaping (quotes included) with phone masking; shared by the
+// logger and the access log.
+void append_json_string(std::string& out, std::string_view value, bool mask_phones);
+
+}  // namespace callgate

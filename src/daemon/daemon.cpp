@@ -1,0 +1,238 @@
+#include "daemon/daemon.hpp"
+
+#include "core/config_loader.hpp"
+#include "core/log.hpp"
+#include "daemon/version.hpp"
+
+#include <boost/asio/post.hpp>
+
+#include <csignal>
+#include <thread>
+
+namespace callgate {
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+
+namespace {
+
+unsigned reactor_count(const ServerConfig& server) {
+  if (server.threads != 0) return server.threads;
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+std::string join(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& item : items) out += (out.empty() ? "" : ", ") + item;
+  return out;
+}
+
+}  // namespace
+
+Daemon::Daemon(std::string config_path, Config config, SystemdNotifier notifier)
+    : config_path_(std::move(config_path)),
+      config_(std::move(config)),
+      notifier_(std::move(notifier)),
+      signals_(control_, SIGTERM, SIGINT, SIGHUP),
+      watchdog_timer_(control_),
+      drain_timer_(control_) {}
+
+Daemon::~Daemon() {
+  for (auto& parts : reactors_) parts.reactor->stop();
+  for (auto& parts : reactors_) parts.reactor->join();
+  // Tear down in dependency order: the acceptor before its io_context, and
+  // the io_context (whose destruction ends the sessions still parked in it)
+  // before the shard those sessions report to.
+  for (auto& parts : reactors_) {
+    parts.listener.reset();
+    parts.reactor.reset();
+    parts.shard.reset();
+  }
+}
+
+void Daemon::build() {
+  http_metric_ids_ = http::declare_http_metrics(metrics_);
+  const auto build_info = metrics_.declare_gauge("callgate_build_info", "Always 1; the labels name the build.");
+  const auto reactors_gauge = metrics_.declare_gauge("callgate_reactors", "Reactor threads serving requests.");
+  http::register_builtin_endpoints(router_, metrics_, readiness_checks_);
+
+  const unsigned count = reactor_count(config_.server);
+  // Connections are refused per reactor; the kernel spreads accepts about
+  // evenly, so each reactor takes its share of the daemon-wide limit.
+  const unsigned per_reactor_limit = std::max(1u, (config_.server.max_connections + count - 1) / count);
+
+  ListenAddress address = config_.server.listen;
+  for (unsigned index = 0; index < count; ++index) {
+    ReactorParts parts;
+    parts.reactor = std::make_unique<Reactor>(index);
+    auto& shard_metrics = metrics_.add_shard();
+    if (index == 0) {
+      shard_metrics.gauge(build_info, {{"version", version()}}).set(1);
+      shard_metrics.gauge(reactors_gauge).set(count);
+    }
+    auto acceptor = http::open_listening_socket(parts.reactor->io(), address);
+    // Port 0 asks the kernel for a free port; the other reactors must then
+    // share the port the first one got, not each get their own.
+    if (address.port == 0) address.port = acceptor.local_endpoint().port();
+    parts.shard = std::make_unique<http::ServerShard>(parts.reactor->io(), std::make_shared<const Config>(config_),
+                                                      router_, shard_metrics, http_metric_ids_, per_reactor_limit);
+    parts.listener = std::make_unique<http::Listener>(std::move(acceptor), *parts.shard);
+    reactors_.push_back(std::move(parts));
+  }
+  bound_address_ = address;
+}
+
+int Daemon::run() {
+  set_log_level(config_.log.level);
+  build();
+
+  for (auto& parts : reactors_) {
+    auto* listener = parts.listener.get();
+    asio::post(parts.reactor->io(), [listener] { listener->start(); });
+    parts.reactor->start([this](std::string reason) {
+      asio::post(control_, [this, reason] {
+        LogLine(LogLevel::error, "stopping_after_failure").text("reason", reason);
+        exit_code_ = 1;
+        if (!shutting_down_) begin_shutdown();
+      });
+    });
+  }
+
+  const auto listen_text = bound_address_.to_string();
+  LogLine(LogLevel::info, "listening")
+      .trusted_text("address", listen_text)
+      .number("port", bound_address_.port)
+      .number("reactors", static_cast<std::int64_t>(reactors_.size()))
+      .trusted_text("version", version())
+      .trusted_text("store", to_string(config_.store.backend))
+      .trusted_text("provider", to_string(config_.telephony.provider));
+  notifier_.ready("listening on " + listen_text);
+
+  wait_for_signals();
+  schedule_watchdog();
+  control_.run();
+
+  for (auto& parts : reactors_) parts.reactor->stop();
+  for (auto& parts : reactors_) parts.reactor->join();
+  LogLine(LogLevel::info, "stopped").number("exit_code", exit_code_);
+  return exit_code_;
+}
+
+void Daemon::wait_for_signals() {
+  signals_.async_wait([this](boost::system::error_code error, int signal) {
+    if (error) return;
+    if (signal == SIGHUP) {
+      reload();
+    } else if (!shutting_down_) {
+      LogLine(LogLevel::info, "shutdown_requested").trusted_text("signal", signal == SIGTERM ? "SIGTERM" : "SIGINT");
+      begin_shutdown();
+    } else {
+      // A second SIGTERM/SIGINT while draining: the operator wants out now.
+      LogLine(LogLevel::warn, "shutdown_forced");
+      finish(exit_code_);
+      return;
+    }
+    wait_for_signals();
+  });
+}
+
+void Daemon::reload() {
+  notifier_.reloading();
+  auto loaded = load_config_file(config_path_, process_environment());
+  if (!loaded.ok()) {
+    for (const auto& error : loaded.errors)
+      LogLine(LogLevel::error, "reload_rejected").text("error", error.to_string());
+    LogLine(LogLevel::warn, "reload_kept_running_config").trusted_text("file", config_path_);
+    notifier_.ready("reload failed; running config kept");
+    return;
+  }
+  auto plan = plan_reload(config_, loaded.config);
+  config_ = plan.effective;
+  set_log_level(config_.log.level);
+  for (auto& parts : reactors_) {
+    auto* shard = parts.shard.get();
+    // Each reactor gets its own copy: its shared_ptr count is then touched
+    // by that reactor alone, never bounced between cores.
+    auto snapshot = std::make_shared<const Config>(config_);
+    asio::post(parts.reactor->io(), [shard, snapshot] { shard->replace_config(snapshot); });
+  }
+  LogLine(LogLevel::info, "reloaded")
+      .trusted_text("applied", join(plan.applied))
+      .trusted_text("needs_restart", join(plan.needs_restart));
+  if (!plan.needs_restart.empty())
+    LogLine(LogLevel::warn, "reload_needs_restart").trusted_text("keys", join(plan.needs_restart));
+  notifier_.ready("listening on " + bound_address_.to_string());
+}
+
+void Daemon::begin_shutdown() {
+  shutting_down_ = true;
+  notifier_.stopping();
+  watchdog_timer_.cancel();
+  for (auto& parts : reactors_) {
+    auto* listener = parts.listener.get();
+    auto* shard = parts.shard.get();
+    asio::post(parts.reactor->io(), [this, listener, shard] {
+      listener->stop();
+      shard->begin_drain([this] { asio::post(control_, [this] { on_reactor_drained(); }); });
+    });
+  }
+  drain_timer_.expires_after(config_.server.drain_timeout);
+  drain_timer_.async_wait([this](boost::system::error_code error) {
+    if (error) return;
+    LogLine(LogLevel::warn, "drain_deadline_passed")
+        .number("reactors_drained", static_cast<std::int64_t>(reactors_drained_))
+        .number("reactors", static_cast<std::int64_t>(reactors_.size()));
+    for (auto& parts : reactors_) {
+      auto* shard = parts.shard.get();
+      asio::post(parts.reactor->io(), [shard] { shard->close_all_connections(); });
+    }
+    // Closing sockets completes their operations at once; give the reactors
+    // a moment to run those completions before stopping them.
+    drain_timer_.expires_after(200ms);
+    drain_timer_.async_wait([this](boost::system::error_code) { finish(exit_code_); });
+  });
+}
+
+void Daemon::on_reactor_drained() {
+  if (++reactors_drained_ == reactors_.size()) {
+    LogLine(LogLevel::info, "drained");
+    finish(exit_code_);
+  }
+}
+
+void Daemon::finish(int exit_code) {
+  exit_code_ = exit_code;
+  signals_.cancel();
+  watchdog_timer_.cancel();
+  drain_timer_.cancel();
+  control_.stop();
+}
+
+void Daemon::schedule_watchdog() {
+  const auto ping_interval = notifier_.watchdog_ping_interval();
+  if (!ping_interval) return;
+  const auto interval = std::max(1ms, std::chrono::duration_cast<std::chrono::milliseconds>(*ping_interval));
+  // Reactors stamp twice per ping interval; a stamp older than the interval
+  // means that loop has not turned for a while, and systemd must find out.
+  for (auto& parts : reactors_) parts.reactor->start_heartbeat(std::max(1ms, interval / 2));
+  notifier_.watchdog();
+  watchdog_tick(interval);
+}
+
+void Daemon::watchdog_tick(std::chrono::milliseconds interval) {
+  watchdog_timer_.expires_after(interval);
+  watchdog_timer_.async_wait([this, interval](boost::system::error_code error) {
+    if (error || shutting_down_) return;
+    bool all_alive = true;
+    for (auto& parts : reactors_) {
+      if (parts.reactor->since_last_heartbeat() > interval) {
+        all_alive = false;
+        LogLine(LogLevel::error, "reactor_stalled").number("reactor", static_cast<std::int64_t>(parts.reactor->index()));
+      }
+    }
+    if (all_alive) notifier_.watchdog();
+    watchdog_tick(interval);
+  });
+}
+
+}  // namespace callgate

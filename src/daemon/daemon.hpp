@@ -1,0 +1,73 @@
+// The running daemon: builds the reactors and their listeners from a loaded
+// Config, then serves until SIGTERM/SIGINT, reloading on SIGHUP and keeping
+// systemd informed (READY, RELOADING, STOPPING, WATCHDOG).
+//
+// The main thread runs a small control loop of its own (signals, watchdog,
+// drain deadline); it never serves requests.
+#pragma once
+
+#include "core/config.hpp"
+#include "core/metrics.hpp"
+#include "core/reactor.hpp"
+#include "core/systemd_notifier.hpp"
+#include "http/server/builtin_endpoints.hpp"
+#include "http/server/listener.hpp"
+#include "http/server/server_shard.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace callgate {
+
+class Daemon {
+ public:
+  Daemon(std::string config_path, Config config, SystemdNotifier notifier);
+  ~Daemon();
+
+  // Binds, serves, and returns the process exit code once stopped.
+  // Throws on start-up failures (the address is taken, for instance).
+  int run();
+
+ private:
+  struct ReactorParts {
+    std::unique_ptr<Reactor> reactor;
+    std::unique_ptr<http::ServerShard> shard;
+    std::unique_ptr<http::Listener> listener;
+  };
+
+  void build();
+  void wait_for_signals();
+  void reload();
+  void begin_shutdown();
+  void on_reactor_drained();
+  void finish(int exit_code);
+  void schedule_watchdog();
+  void watchdog_tick(std::chrono::milliseconds interval);
+
+  std::string config_path_;
+  Config config_;                // as configured (port 0 stays 0)
+  ListenAddress bound_address_;  // as bound (port 0 resolved)
+  SystemdNotifier notifier_;
+
+  boost::asio::io_context control_{1};
+  boost::asio::signal_set signals_;
+  boost::asio::steady_timer watchdog_timer_;
+  boost::asio::steady_timer drain_timer_;
+
+  MetricsRegistry metrics_;
+  http::HttpMetricIds http_metric_ids_;
+  http::HttpRouter router_;
+  std::vector<http::ReadinessCheck> readiness_checks_;
+  std::vector<ReactorParts> reactors_;
+
+  bool shutting_down_ = false;
+  std::size_t reactors_drained_ = 0;
+  int exit_code_ = 0;
+};
+
+}  // namespace callgate

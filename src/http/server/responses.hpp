@@ -1,0 +1,28 @@
+// The request and response types every handler sees, and the JSON answers
+// the server gives on its own (errors, 404/405/413/...).
+#pragma once
+
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/status.hpp>
+
+#include <string>
+#include <string_view>
+
+namespace callgate::http {
+
+using Request = boost::beast::http::request<boost::beast::http::string_body>;
+using Response = boost::beast::http::response<boost::beast::http::string_body>;
+using Status = boost::beast::http::status;
+
+// {"error": message, "requestId": id} with Content-Type application/json.
+Response make_json_error(Status status, std::string_view message, std::string_view request_id);
+
+// A response whose body is already serialized JSON.
+Response make_json_response(Status status, std::string body);
+
+// A canned 503 sent, without parsing anything, to a connection over the
+// limit; written straight to the socket, so it is a complete HTTP message.
+std::string_view over_capacity_response();
+
+}  // namespace callgate::http

@@ -1,0 +1,147 @@
+// Method + path routing with path parameters ("/leads/{id}").
+//
+// Pure: no sockets, no Beast types beyond the verb. A path that matches no
+// pattern is a 404; a path that matches a pattern but not for this method is
+// a 405 with the methods that would have matched (for the Allow header).
+#pragma once
+
+// verb.hpp uses operator<< on string_view without including <ostream> itself.
+#include <ostream>
+
+#include <boost/beast/http/verb.hpp>
+
+#include <deque>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace callgate::http {
+
+using Verb = boost::beast::http::verb;
+
+class PathParameters {
+ public:
+  void add(std::string_view name, std::string value) { values_.emplace_back(name, std::move(value)); }
+  // The decoded value of {name}, or nothing.
+  std::optional<std::string_view> get(std::string_view name) const {
+    for (const auto& [key, value] : values_)
+      if (key == name) return std::string_view(value);
+    return std::nullopt;
+  }
+  std::size_t size() const { return values_.size(); }
+
+ private:
+  std::vector<std::pair<std::string_view, std::string>> values_;
+};
+
+// One pattern split into segments; "{name}" segments capture.
+class PathPattern {
+ public:
+  explicit PathPattern(std::string_view pattern);
+  const std::string& text() const { return text_; }
+  std::size_t parameter_count() const { return parameter_count_; }
+  // Fills parameters and returns true when path (no query string) matches.
+  bool match(std::string_view path, PathParameters& parameters) const;
+
+ private:
+  struct Segment {
+    std::string text;  // literal text, or the parameter's name
+    bool is_parameter = false;
+  };
+  std::string text_;
+  std::vector<Segment> segments_;
+  std::size_t parameter_count_ = 0;
+};
+
+// Percent-decodes one path segment; nothing if an escape is malformed or
+// decodes to '/' or NUL, which would let a parameter smuggle path structure.
+std::optional<std::string> decode_path_segment(std::string_view segment);
+
+template <class Target>
+class Router {
+ public:
+  struct Route {
+    Verb method;
+    PathPattern pattern;
+    Target target;
+    std::size_t index;  // stable id, for per-route metrics
+  };
+
+  enum class Outcome { found, not_found, method_not_allowed };
+
+  struct Match {
+    Outcome outcome = Outcome::not_found;
+    const Route* route = nullptr;
+    PathParameters parameters;
+    std::string allowed;  // "GET, POST" for 405
+  };
+
+  const Route& add(Verb method, std::string_view pattern, Target target) {
+    for (const auto& existing : routes_)
+      if (existing.method == method && existing.pattern.text() == pattern)
+        throw std::logic_error("route registered twice: " + std::string(pattern));
+    routes_.push_back(Route{method, PathPattern(pattern), std::move(target), routes_.size()});
+    return routes_.back();
+  }
+
+  std::size_t size() const { return routes_.size(); }
+  const std::deque<Route>& routes() const { return routes_; }
+
+  // HEAD is served by the GET route when no HEAD route exists. Among several
+  // matching patterns the one with fewest parameters wins, so "/leads/export"
+  // beats "/leads/{id}" whatever the registration order.
+  Match match(Verb method, std::string_view target) const {
+    const auto query = target.find('?');
+    const std::string_view path = target.substr(0, query);
+    Match best;
+    std::vector<Verb> allowed;
+    for (const auto& route : routes_) {
+      PathParameters parameters;
+      if (!route.pattern.match(path, parameters)) continue;
+      allowed.push_back(route.method);
+      const bool method_fits = route.method == method || (method == Verb::head && route.method == Verb::get &&
+                                                          !has_route(Verb::head, route.pattern.text()));
+      if (!method_fits) continue;
+      if (best.route == nullptr || route.pattern.parameter_count() < best.route->pattern.parameter_count()) {
+        best.route = &route;
+        best.parameters = std::move(parameters);
+      }
+    }
+    if (best.route != nullptr) {
+      best.outcome = Outcome::found;
+      return best;
+    }
+    if (allowed.empty()) return best;
+    best.outcome = Outcome::method_not_allowed;
+    bool has_get = false;
+    bool has_head = false;
+    for (const auto verb : allowed) {
+      has_get = has_get || verb == Verb::get;
+      has_head = has_head || verb == Verb::head;
+    }
+    if (has_get && !has_head) allowed.push_back(Verb::head);
+    for (const auto verb : allowed) {
+      const auto name = boost::beast::http::to_string(verb);
+      if (best.allowed.find(name) != std::string::npos) continue;
+      if (!best.allowed.empty()) best.allowed += ", ";
+      best.allowed.append(name.data(), name.size());
+    }
+    return best;
+  }
+
+ private:
+  bool has_route(Verb method, const std::string& pattern) const {
+    for (const auto& route : routes_)
+      if (route.method == method && route.pattern.text() == pattern) return true;
+    return false;
+  }
+
+  // A deque keeps Route addresses stable: a Match points into it, and
+  // PathParameters names point into its patterns.
+  std::deque<Route> routes_;
+};
+
+}  // namespace callgate::http

@@ -1,0 +1,111 @@
+// Everything one reactor's HTTP server owns: its config snapshot, its metric
+// series, its request-id generator, its open connections. Only the reactor's
+// own thread touches it (the daemon reaches it by posting to that reactor).
+#pragma once
+
+#include "core/config.hpp"
+#include "core/metrics.hpp"
+#include "http/server/http_date.hpp"
+#include "http/server/request_id.hpp"
+#include "http/server/responses.hpp"
+#include "http/server/router.hpp"
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
+#include <functional>
+#include <memory>
+#include <unordered_map>
+#include <unordered_set>
+
+namespace callgate::http {
+
+class ServerShard;
+class Session;
+
+struct RequestContext {
+  const Request& request;
+  const PathParameters& parameters;
+  const std::string& request_id;
+  const boost::asio::ip::tcp::endpoint& peer;
+  const Config& config;  // the reactor's snapshot, kept alive for the request
+  ServerShard& shard;
+};
+
+using Handler = std::function<boost::asio::awaitable<Response>(RequestContext&)>;
+using HttpRouter = Router<Handler>;
+
+// The metric families the HTTP server declares; ids shared by every shard.
+struct HttpMetricIds {
+  MetricId requests;
+  MetricId request_duration;
+  MetricId connections_open;
+  MetricId connections_accepted;
+  MetricId connections_refused;
+  MetricId request_errors;
+};
+HttpMetricIds declare_http_metrics(MetricsRegistry& registry);
+
+// Why a request never reached a handler; one counter series each.
+enum class RequestError { malformed, header_too_large, body_too_large, read_timeout };
+
+class ServerShard {
+ public:
+  ServerShard(boost::asio::io_context& io, std::shared_ptr<const Config> config, const HttpRouter& router,
+              MetricsShard& metrics, const HttpMetricIds& ids, unsigned connection_limit);
+
+  boost::asio::io_context& io() { return io_; }
+  const HttpRouter& router() const { return router_; }
+  const std::shared_ptr<const Config>& config() const { return config_; }
+  void replace_config(std::shared_ptr<const Config> config) { config_ = std::move(config); }
+
+  RequestIdGenerator& request_ids() { return request_ids_; }
+  HttpDateCache& date() { return date_; }
+  MetricsShard& metrics() { return metrics_; }
+
+  // Route keys: a route's index, or one of these two for requests no route took.
+  std::size_t unmatched_route_key() const { return router_.size(); }
+  std::size_t invalid_request_key() const { return router_.size() + 1; }
+  void record_request(std::size_t route_key, unsigned status, double seconds);
+  void record_error(RequestError error);
+
+  // Connections: the listener asks before accepting; drain closes idle ones.
+  bool has_room_for_connection() const { return connections_.size() < connection_limit_; }
+  void connection_refused();
+  void add(Session& session);
+  void remove(Session& session);
+  std::size_t open_connections() const { return connections_.size(); }
+
+  bool draining() const { return draining_; }
+  // Stop taking requests on idle connections, finish the ones in flight, then
+  // call on_drained (on this reactor's thread) once no connection is left.
+  void begin_drain(std::function<void()> on_drained);
+  // The drain deadline passed: cut whatever is still open.
+  void close_all_connections();
+
+ private:
+  std::pair<std::string, std::string> route_labels(std::size_t route_key) const;
+  void notify_if_drained();
+
+  boost::asio::io_context& io_;
+  std::shared_ptr<const Config> config_;
+  const HttpRouter& router_;
+  MetricsShard& metrics_;
+  const HttpMetricIds& ids_;
+  unsigned connection_limit_;
+  RequestIdGenerator request_ids_;
+  HttpDateCache date_;
+
+  Gauge& connections_open_;
+  Counter& connections_accepted_;
+  Counter& connections_refused_;
+  std::unordered_map<std::uint64_t, Counter*> request_counters_;  // (route key << 16) | status
+  std::unordered_map<std::size_t, Histogram*> request_durations_;
+
+  std::unordered_set<Session*> connections_;
+  bool draining_ = false;
+  std::function<void()> on_drained_;
+};
+
+}  // namespace callgate::http

@@ -1,0 +1,252 @@
+#include "http/server/session.hpp"
+
+#include "core/log.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/error.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+
+#include <algorithm>
+
+namespace callgate::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace beast_http = boost::beast::http;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+constexpr std::size_t kReadChunk = 16 * 1024;
+constexpr std::string_view kServerName = "callgated/" CALLGATE_VERSION;
+
+bool expects_continue(const Request& request) {
+  const auto expect = request[beast_http::field::expect];
+  return expect.size() == 12 && beast::iequals(expect, "100-continue");
+}
+
+// A parse error means the client spoke something other than HTTP/1.1; the
+// peer closing early (end_of_stream, partial_message) is not its fault to hear about.
+bool is_malformed_request(const boost::system::error_code& error) {
+  static const auto& http_errors = beast_http::make_error_code(beast_http::error::bad_target).category();
+  return error.category() == http_errors && error != beast_http::error::end_of_stream &&
+         error != beast_http::error::partial_message;
+}
+
+}  // namespace
+
+void Session::start(asio::ip::tcp::socket socket, ServerShard& shard) {
+  auto session = std::make_shared<Session>(std::move(socket), shard);
+  asio::co_spawn(shard.io(), [session]() -> asio::awaitable<void> { co_await session->run(); }, asio::detached);
+}
+
+Session::Session(asio::ip::tcp::socket socket, ServerShard& shard)
+    : socket_(std::move(socket)), deadline_(socket_.get_executor()), shard_(shard) {
+  boost::system::error_code ignored;
+  peer_ = socket_.remote_endpoint(ignored);
+  peer_text_ = peer_.address().to_string();
+  socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
+  shard_.add(*this);
+}
+
+Session::~Session() { shard_.remove(*this); }
+
+void Session::drain() {
+  if (idle_) socket_.cancel();
+}
+
+void Session::close() {
+  boost::system::error_code ignored;
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+  socket_.cancel(ignored);
+  deadline_.cancel();
+}
+
+void Session::arm_deadline(std::chrono::milliseconds duration) {
+  // Unlike Beast's tcp_stream, which closes the socket when its timer fires,
+  // this only cancels the pending operation, so a 408 can still be written.
+  deadline_passed_ = false;
+  deadline_.expires_after(duration);
+  deadline_.async_wait([weak = weak_from_this()](boost::system::error_code error) {
+    if (error) return;  // re-armed or cancelled
+    if (auto self = weak.lock()) {
+      self->deadline_passed_ = true;
+      boost::system::error_code ignored;
+      self->socket_.cancel(ignored);
+    }
+  });
+}
+
+asio::awaitable<void> Session::run() {
+  while (co_await serve_one()) {
+  }
+  deadline_.cancel();
+  boost::system::error_code ignored;
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+  socket_.close(ignored);
+}
+
+asio::awaitable<bool> Session::serve_one() {
+  // Take the snapshot once: a SIGHUP mid-request must not change the rules
+  // (or free the config) under this request.
+  const std::shared_ptr<const Config> config = shard_.config();
+  const auto& server = config->server;
+  buffer_.max_size(server.max_header_bytes + kReadChunk);
+
+  // Idle: a keep-alive connection waiting for its next request. Bytes already
+  // buffered (a pipelined request) skip the wait.
+  if (buffer_.size() == 0) {
+    idle_ = true;
+    if (shard_.draining()) co_return false;
+    arm_deadline(server.idle_timeout);
+    auto [error, bytes] = co_await socket_.async_read_some(buffer_.prepare(kReadChunk), use_tuple);
+    idle_ = false;
+    if (error) co_return false;  // closed, idle too long, or drained: nothing to answer
+    buffer_.commit(bytes);
+  }
+  idle_ = false;
+  const auto started = Clock::now();
+
+  // The whole request, header and body, must arrive within read_timeout of
+  // its first byte: a slow client cannot hold the connection open for long.
+  arm_deadline(server.read_timeout);
+  beast_http::request_parser<beast_http::string_body> parser;
+  parser.header_limit(static_cast<std::uint32_t>(server.max_header_bytes));
+  parser.body_limit(server.max_body_bytes);
+
+  auto [header_error, header_bytes] = co_await beast_http::async_read_header(socket_, buffer_, parser, use_tuple);
+  boost::system::error_code error = header_error;
+  if (!error && !parser.is_done() && expects_continue(parser.get())) {
+    static constexpr std::string_view interim = "HTTP/1.1 100 Continue\r\n\r\n";
+    auto [write_error, written] = co_await asio::async_write(socket_, asio::buffer(interim), use_tuple);
+    error = write_error;
+  }
+  if (!error && !parser.is_done()) {
+    auto [body_error, body_bytes] = co_await beast_http::async_read(socket_, buffer_, parser, use_tuple);
+    error = body_error;
+  }
+
+  if (error) {
+    if (error == beast_http::error::header_limit || error == beast_http::error::buffer_overflow)
+      co_await reject(RequestError::header_too_large, Status::request_header_fields_too_large,
+                      "request header exceeds server.max_header_bytes", started);
+    else if (error == beast_http::error::body_limit)
+      co_await reject(RequestError::body_too_large, Status::payload_too_large,
+                      "request body exceeds server.max_body_bytes", started);
+    else if (deadline_passed_)
+      co_await reject(RequestError::read_timeout, Status::request_timeout,
+                      "request not received within server.read_timeout", started);
+    else if (is_malformed_request(error))
+      co_await reject(RequestError::malformed, Status::bad_request, "malformed HTTP request", started);
+    // Anything else is the peer going away: no one is left to answer.
+    co_return false;
+  }
+
+  Request& request = parser.get();
+  const auto supplied_id = request["X-Request-Id"];
+  const std::string request_id =
+      is_acceptable_request_id(supplied_id) ? std::string(supplied_id) : shard_.request_ids().next();
+  const bool head = request.method() == beast_http::verb::head;
+  const bool keep_alive = request.keep_alive();
+
+  std::size_t route_key = shard_.unmatched_route_key();
+  Response response = co_await dispatch(request, request_id, config, route_key);
+  // Decided after the handler ran: a drain that began meanwhile closes this
+  // connection once the answer is out.
+  const bool keep_open = keep_alive && !shard_.draining();
+  finish(response, request_id, keep_open, head);
+
+  arm_deadline(server.write_timeout);
+  auto [write_error, written] = co_await beast_http::async_write(socket_, response, use_tuple);
+  const auto elapsed = Clock::now() - started;
+  const unsigned status = response.result_int();
+  shard_.record_request(route_key, status, std::chrono::duration<double>(elapsed).count());
+  if (config->log.access_log)
+    log_access(request.method_string(), request.target(), status, route_key, request_id, elapsed);
+  co_return !write_error && keep_open;
+}
+
+asio::awaitable<Response> Session::dispatch(Request& request, const std::string& request_id,
+                                            const std::shared_ptr<const Config>& config, std::size_t& route_key) {
+  auto match = shard_.router().match(request.method(), request.target());
+  if (match.outcome == HttpRouter::Outcome::not_found) {
+    const auto path = request.target().substr(0, std::min<std::size_t>(request.target().find('?'), 200));
+    co_return make_json_error(Status::not_found,
+                              "no route for " + std::string(request.method_string()) + " " + std::string(path),
+                              request_id);
+  }
+  if (match.outcome == HttpRouter::Outcome::method_not_allowed) {
+    Response response = make_json_error(Status::method_not_allowed,
+                                        "method " + std::string(request.method_string()) +
+                                            " not allowed here; allowed: " + match.allowed,
+                                        request_id);
+    response.set(beast_http::field::allow, match.allowed);
+    co_return response;
+  }
+  route_key = match.route->index;
+  RequestContext context{request, match.parameters, request_id, peer_, *config, shard_};
+  try {
+    co_return co_await match.route->target(context);
+  } catch (const std::exception& failure) {
+    LogLine(LogLevel::error, "handler_failed")
+        .trusted_text("route", match.route->pattern.text())
+        .trusted_text("request_id", request_id)
+        .text("reason", failure.what());
+  }
+  co_return make_json_error(Status::internal_server_error, "internal error; quote the requestId when reporting it",
+                            request_id);
+}
+
+asio::awaitable<void> Session::reject(RequestError error, Status status, std::string_view message,
+                                      Clock::time_point started) {
+  shard_.record_error(error);
+  const std::string request_id = shard_.request_ids().next();
+  Response response = make_json_error(status, message, request_id);
+  finish(response, request_id, false, false);
+  arm_deadline(shard_.config()->server.write_timeout);
+  co_await beast_http::async_write(socket_, response, use_tuple);
+  const auto elapsed = Clock::now() - started;
+  shard_.record_request(shard_.invalid_request_key(), response.result_int(),
+                        std::chrono::duration<double>(elapsed).count());
+  if (shard_.config()->log.access_log)
+    log_access("-", "-", response.result_int(), shard_.invalid_request_key(), request_id, elapsed);
+}
+
+void Session::finish(Response& response, const std::string& request_id, bool keep_alive, bool head) const {
+  response.version(11);
+  response.set(beast_http::field::server, kServerName);
+  response.set(beast_http::field::date, shard_.date().now());
+  response.set("X-Request-Id", request_id);
+  if (response.find(beast_http::field::cache_control) == response.end())
+    response.set(beast_http::field::cache_control, "no-store");
+  response.keep_alive(keep_alive);
+  response.prepare_payload();
+  if (head) response.body().clear();  // Content-Length still tells the GET size
+}
+
+void Session::log_access(std::string_view method, std::string_view target, unsigned status, std::size_t route_key,
+                         const std::string& request_id, Clock::duration elapsed) const {
+  if (!log_enabled(LogLevel::info)) return;
+  const auto& router = shard_.router();
+  const std::string_view route = route_key < router.size() ? std::string_view(router.routes()[route_key].pattern.text())
+                                 : route_key == shard_.unmatched_route_key() ? std::string_view("(unmatched)")
+                                                                             : std::string_view("(invalid)");
+  LogLine(LogLevel::info, "http_request")
+      .text("method", method)
+      .text("target", target)
+      .trusted_text("route", route)
+      .number("status", status)
+      .number("duration_us", std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count())
+      .text("request_id", request_id)
+      .trusted_text("peer", peer_text_);
+}
+
+}  // namespace callgate::http

@@ -1,0 +1,62 @@
+// One HTTP/1.1 connection: wait for a request (idle timeout), read it whole
+// (read deadline, header and body limits), route it, write the answer, repeat.
+//
+// Requests pipelined by the client sit in the read buffer, whose size is
+// capped, and are answered one at a time in the order they came, so a
+// pipelining client can queue at most one buffer's worth of work.
+#pragma once
+
+#include "http/server/server_shard.hpp"
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <chrono>
+#include <memory>
+
+namespace callgate::http {
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  // Starts serving the socket on the shard's reactor; the session keeps
+  // itself alive until the connection ends.
+  static void start(boost::asio::ip::tcp::socket socket, ServerShard& shard);
+
+  Session(boost::asio::ip::tcp::socket socket, ServerShard& shard);
+  ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  // Shutting down: an idle connection closes now; a busy one after its answer.
+  void drain();
+  // The drain deadline passed: close whatever state the connection is in.
+  void close();
+
+ private:
+  boost::asio::awaitable<void> run();
+  // Serves one request; false when the connection must close afterwards.
+  boost::asio::awaitable<bool> serve_one();
+  boost::asio::awaitable<Response> dispatch(Request& request, const std::string& request_id,
+                                            const std::shared_ptr<const Config>& config, std::size_t& route_key);
+  boost::asio::awaitable<void> reject(RequestError error, Status status, std::string_view message,
+                                      std::chrono::steady_clock::time_point started);
+  void finish(Response& response, const std::string& request_id, bool keep_alive, bool head) const;
+  void log_access(std::string_view method, std::string_view target, unsigned status, std::size_t route_key,
+                  const std::string& request_id, std::chrono::steady_clock::duration elapsed) const;
+
+  // Cancels the socket's pending operation when the deadline passes.
+  void arm_deadline(std::chrono::milliseconds duration);
+
+  boost::asio::ip::tcp::socket socket_;
+  boost::asio::steady_timer deadline_;
+  bool deadline_passed_ = false;
+  boost::beast::flat_buffer buffer_;
+  ServerShard& shard_;
+  boost::asio::ip::tcp::endpoint peer_;
+  std::string peer_text_;
+  bool idle_ = true;
+};
+
+}  // namespace callgate::http

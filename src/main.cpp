@@ -1,0 +1,69 @@
+// callgated: parse flags, load the config, run the daemon.
+#include "core/config_loader.hpp"
+#include "core/log.hpp"
+#include "daemon/daemon.hpp"
+#include "daemon/version.hpp"
+
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+#include <string>
+
+namespace {
+
+constexpr const char* kDefaultConfigPath = "/etc/callgate/callgate.yaml";
+
+void print_usage(std::ostream& out) {
+  out << "usage: callgated [--config FILE] [--check-config] [--version] [--help]\n"
+         "\n"
+         "  --config FILE    YAML configuration (default " << kDefaultConfigPath << ")\n"
+         "  --check-config   validate FILE and the environment, print problems, exit 0 or 1\n"
+         "  --version        print the version and exit\n"
+         "\n"
+         "Secrets may come from the environment (TWILIO_AUTH_TOKEN, EXOTEL_API_TOKEN, ...);\n"
+         "the environment wins over the file. See conf/callgate.yaml for every key.\n";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string config_path = kDefaultConfigPath;
+  bool check_only = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view argument = argv[i];
+    if (argument == "--config" && i + 1 < argc) {
+      config_path = argv[++i];
+    } else if (argument.starts_with("--config=")) {
+      config_path = std::string(argument.substr(9));
+    } else if (argument == "--check-config") {
+      check_only = true;
+    } else if (argument == "--version") {
+      std::cout << "callgated " << callgate::version() << "\n";
+      return 0;
+    } else if (argument == "--help" || argument == "-h") {
+      print_usage(std::cout);
+      return 0;
+    } else {
+      std::cerr << "callgated: unknown or incomplete argument '" << argument << "'\n";
+      print_usage(std::cerr);
+      return 2;
+    }
+  }
+
+  auto loaded = callgate::load_config_file(config_path, callgate::process_environment());
+  for (const auto& error : loaded.errors) std::cerr << error.to_string() << "\n";
+  if (check_only) {
+    if (loaded.ok()) std::cout << config_path << ": OK\n";
+    return loaded.ok() ? 0 : 1;
+  }
+  if (!loaded.ok()) return 1;
+
+  try {
+    callgate::Daemon daemon(config_path, std::move(loaded.config), callgate::SystemdNotifier::from_environment());
+    return daemon.run();
+  } catch (const std::exception& failure) {
+    callgate::LogLine(callgate::LogLevel::error, "startup_failed").text("reason", failure.what());
+    std::cerr << "callgated: " << failure.what() << "\n";
+    return 1;
+  }
+}

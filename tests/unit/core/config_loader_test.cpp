@@ -1,0 +1,230 @@
+#include "core/config_loader.hpp"
+
+#include <boost/test/unit_test.hpp>
+
+#include <fstream>
+#include <map>
+
+using namespace callgate;
+
+namespace {
+
+EnvironmentLookup environment(std::map<std::string, std::string> values) {
+  return [values = std::move(values)](std::string_view name) -> std::optional<std::string> {
+    auto found = values.find(std::string(name));
+    if (found == values.end() || found->second.empty()) return std::nullopt;
+    return found->second;
+  };
+}
+
+ConfigLoadResult load(const std::string& yaml, const EnvironmentLookup& env = no_environment()) {
+  return load_config_text(yaml, "test.yaml", env);
+}
+
+// The errors as "file:line: message" lines, for readable failures.
+std::string describe(const ConfigLoadResult& result) {
+  std::string text;
+  for (const auto& error : result.errors) text += error.to_string() + "\n";
+  return text;
+}
+
+bool has_error(const ConfigLoadResult& result, const std::string& expected) {
+  for (const auto& error : result.errors)
+    if (error.to_string().find(expected) != std::string::npos) return true;
+  return false;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(config_loader)
+
+BOOST_AUTO_TEST_CASE(an_empty_file_gives_the_documented_defaults) {
+  auto result = load("");
+  BOOST_TEST_REQUIRE(result.ok(), describe(result));
+  const auto& c = result.config;
+  BOOST_TEST(c.server.listen.to_string() == "127.0.0.1:8080");
+  BOOST_TEST(c.server.threads == 0u);
+  BOOST_TEST(c.server.public_base_url == "http://127.0.0.1:8080");
+  BOOST_TEST(c.server.max_body_bytes == 1048576u);
+  BOOST_TEST(c.server.max_header_bytes == 16384u);
+  BOOST_TEST(c.server.read_timeout.count() == 10'000);
+  BOOST_TEST(c.server.drain_timeout.count() == 15'000);
+  BOOST_TEST((c.log.level == LogLevel::info));
+  BOOST_TEST((c.store.backend == StoreBackend::journal));
+  BOOST_TEST((c.telephony.provider == ProviderName::simulator));
+  BOOST_TEST(c.telephony.twilio.api_base == "https://api.twilio.com");
+}
+
+BOOST_AUTO_TEST_CASE(reads_every_kind_of_value) {
+  auto result = load(R"(
+server:
+  listen: "[::1]:9090"
+  threads: 3
+  public_base_url: "https://calls.example.com/gate/"
+  max_body_bytes: 2048
+  read_timeout: 250ms
+  idle_timeout: 2m
+log:
+  level: debug
+  access_log: false
+store:
+  backend: redis
+  redis:
+    url: "redis://127.0.0.1:6390/2"
+telephony:
+  provider: twilio
+  twilio:
+    account_sid: "AC0123456789abcdef0123456789abcdef"
+    auth_token: "secret"
+    phone_number: "+14155550100"
+    record_calls: true
+)");
+  BOOST_TEST_REQUIRE(result.ok(), describe(result));
+  const auto& c = result.config;
+  BOOST_TEST(c.server.listen.is_ipv6);
+  BOOST_TEST(c.server.listen.port == 9090);
+  BOOST_TEST(c.server.threads == 3u);
+  BOOST_TEST(c.server.public_base_url == "https://calls.example.com/gate");  // trailing slash dropped
+  BOOST_TEST(c.server.max_body_bytes == 2048u);
+  BOOST_TEST(c.server.read_timeout.count() == 250);
+  BOOST_TEST(c.server.idle_timeout.count() == 120'000);
+  BOOST_TEST((c.log.level == LogLevel::debug));
+  BOOST_TEST(!c.log.access_log);
+  BOOST_TEST((c.store.backend == StoreBackend::redis));
+  BOOST_TEST(c.telephony.twilio.record_calls);
+}
+
+BOOST_AUTO_TEST_CASE(each_error_names_its_line) {
+  auto result = load("server:\n"
+                     "  listen: \"127.0.0.1:8080\"\n"
+                     "  threads: many\n"          // line 3
+                     "  read_timeout: 30\n"       // line 4: no unit
+                     "  max_body_bytes: 10\n"     // line 5: below the minimum
+                     "log:\n"
+                     "  level: verbose\n"         // line 7
+                     "  colour: true\n"           // line 8: unknown
+                     "mystery: 1\n");             // line 9: unknown section
+  BOOST_TEST(!result.ok());
+  BOOST_TEST(has_error(result, "test.yaml:3: server.threads: expected a whole number"), describe(result));
+  BOOST_TEST(has_error(result, "test.yaml:4: server.read_timeout: expected a duration"), describe(result));
+  BOOST_TEST(has_error(result, "test.yaml:5: server.max_body_bytes"), describe(result));
+  BOOST_TEST(has_error(result, "test.yaml:7: log.level: expected one of debug, info, warn, error, got 'verbose'"),
+             describe(result));
+  BOOST_TEST(has_error(result, "test.yaml:8: unknown key 'log.colour'"), describe(result));
+  BOOST_TEST(has_error(result, "test.yaml:9: unknown key 'mystery'"), describe(result));
+  BOOST_TEST(result.errors.size() == 6u, describe(result));
+}
+
+BOOST_AUTO_TEST_CASE(wrong_types_are_errors_not_guesses) {
+  auto result = load("server:\n  threads: [1, 2]\nlog:\n  access_log: yes\nadmin: just-a-string\n");
+  BOOST_TEST(has_error(result, "test.yaml:2: server.threads: expected a number, got a list"), describe(result));
+  BOOST_TEST(has_error(result, "test.yaml:4: log.access_log: expected true or false, got 'yes'"), describe(result));
+  BOOST_TEST(has_error(result, "test.yaml:5: admin must be a mapping"), describe(result));
+}
+
+BOOST_AUTO_TEST_CASE(a_key_given_twice_is_an_error) {
+  auto result = load("server:\n  threads: 1\n  threads: 2\n");
+  BOOST_TEST(has_error(result, "test.yaml:3: duplicate key 'server.threads'"), describe(result));
+}
+
+BOOST_AUTO_TEST_CASE(syntax_errors_point_at_their_line) {
+  auto result = load("log:\n  level: info\nserver: {threads: 2\n");
+  BOOST_TEST_REQUIRE(result.errors.size() == 1u, describe(result));
+  BOOST_TEST(result.errors[0].where == "test.yaml:4", result.errors[0].to_string());
+  BOOST_TEST(result.errors[0].message.find("YAML syntax") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(bad_values_are_rejected) {
+  auto result = load(R"(
+server:
+  listen: "example.com:80"
+  public_base_url: "ftp://example.com"
+store:
+  backend: redis
+  redis:
+    url: "localhost:6379"
+telephony:
+  twilio:
+    account_sid: "ACnothex"
+    api_base: "https://api.twilio.com/2010-04-01"
+)");
+  BOOST_TEST(has_error(result, "test.yaml:3: server.listen: host must be an IP address"), describe(result));
+  BOOST_TEST(has_error(result, "test.yaml:4: server.public_base_url"), describe(result));
+  BOOST_TEST(has_error(result, "test.yaml:8: store.redis.url"), describe(result));
+  BOOST_TEST(has_error(result, "test.yaml:11: telephony.twilio.account_sid"), describe(result));
+  BOOST_TEST(has_error(result, "test.yaml:12: telephony.twilio.api_base"), describe(result));
+}
+
+BOOST_AUTO_TEST_CASE(a_chosen_provider_needs_its_credentials) {
+  auto result = load("telephony:\n  provider: exotel\n");
+  BOOST_TEST(has_error(result, "test.yaml:2: telephony.exotel.account_sid is required"), describe(result));
+  BOOST_TEST(has_error(result, "telephony.exotel.api_token is required"), describe(result));
+  BOOST_TEST(result.errors.size() == 4u, describe(result));
+}
+
+BOOST_AUTO_TEST_CASE(the_environment_wins_over_the_file) {
+  auto result = load(R"(
+telephony:
+  provider: simulator
+  twilio:
+    auth_token: "from-file"
+    phone_number: "+14155550100"
+)",
+                     environment({{"TELEPHONY_PROVIDER", "twilio"},
+                                  {"TWILIO_ACCOUNT_SID", "AC0123456789abcdef0123456789abcdef"},
+                                  {"TWILIO_AUTH_TOKEN", "from-env"},
+                                  {"TWILIO_RECORD_CALLS", "1"},
+                                  {"TWILIO_PHONE_NUMBER", ""},  // empty counts as unset
+                                  {"EXOTEL_WEBHOOK_SECRET", "shh"},
+                                  {"EXOTEL_FLOW_ID", "12345"}}));
+  BOOST_TEST_REQUIRE(result.ok(), describe(result));
+  const auto& t = result.config.telephony;
+  BOOST_TEST((t.provider == ProviderName::twilio));
+  BOOST_TEST(t.twilio.auth_token == "from-env");
+  BOOST_TEST(t.twilio.account_sid == "AC0123456789abcdef0123456789abcdef");
+  BOOST_TEST(t.twilio.phone_number == "+14155550100");
+  BOOST_TEST(t.twilio.record_calls);
+  BOOST_TEST(t.exotel.webhook_secret == "shh");
+  BOOST_TEST(t.exotel.flow_id == "12345");
+}
+
+BOOST_AUTO_TEST_CASE(every_seed_variable_lands_somewhere) {
+  std::map<std::string, std::string> values;
+  for (auto name : seed_environment_variables()) values[std::string(name)] = "x";
+  values["TELEPHONY_PROVIDER"] = "simulator";
+  values["TWILIO_RECORD_CALLS"] = "true";
+  values["TWILIO_ACCOUNT_SID"] = "AC0123456789abcdef0123456789abcdef";
+  values["TWILIO_CALL_FLOW_URL"] = "https://flows.example.com/twiml";
+  auto result = load("", environment(values));
+  BOOST_TEST_REQUIRE(result.ok(), describe(result));
+  const auto& t = result.config.telephony;
+  BOOST_TEST(t.twilio.auth_token == "x");
+  BOOST_TEST(t.twilio.phone_number == "x");
+  BOOST_TEST(t.twilio.call_flow_url == "https://flows.example.com/twiml");
+  BOOST_TEST(t.exotel.account_sid == "x");
+  BOOST_TEST(t.exotel.api_key == "x");
+  BOOST_TEST(t.exotel.api_token == "x");
+  BOOST_TEST(t.exotel.exophone_number == "x");
+  BOOST_TEST(t.exotel.call_flow_url == "x");
+  BOOST_TEST(t.exotel.flow_id == "x");
+  BOOST_TEST(t.exotel.webhook_secret == "x");
+  BOOST_TEST(seed_environment_variables().size() == 13u);
+}
+
+BOOST_AUTO_TEST_CASE(bad_environment_values_name_the_variable) {
+  auto result = load("", environment({{"TWILIO_RECORD_CALLS", "maybe"}, {"TELEPHONY_PROVIDER", "plivo"}}));
+  BOOST_TEST(has_error(result, "environment TWILIO_RECORD_CALLS: expected true or false, got 'maybe'"),
+             describe(result));
+  BOOST_TEST(has_error(result, "environment TELEPHONY_PROVIDER: expected one of twilio, exotel, simulator"),
+             describe(result));
+  auto sid = load("", environment({{"TWILIO_ACCOUNT_SID", "nope"}}));
+  BOOST_TEST(has_error(sid, "environment TWILIO_ACCOUNT_SID: telephony.twilio.account_sid"), describe(sid));
+}
+
+BOOST_AUTO_TEST_CASE(a_missing_file_is_reported) {
+  auto result = load_config_file("/nonexistent/callgate.yaml", no_environment());
+  BOOST_TEST_REQUIRE(result.errors.size() == 1u);
+  BOOST_TEST(result.errors[0].to_string() == "/nonexistent/callgate.yaml: cannot read the config file");
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,55 @@
+#include "core/config.hpp"
+
+#include <boost/test/unit_test.hpp>
+
+#include <algorithm>
+
+using namespace callgate;
+
+namespace {
+bool contains(const std::vector<std::string>& keys, const std::string& key) {
+  return std::find(keys.begin(), keys.end(), key) != keys.end();
+}
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(config_reload)
+
+BOOST_AUTO_TEST_CASE(nothing_changed_means_nothing_to_do) {
+  Config config;
+  auto plan = plan_reload(config, config);
+  BOOST_TEST(plan.applied.empty());
+  BOOST_TEST(plan.needs_restart.empty());
+}
+
+BOOST_AUTO_TEST_CASE(live_keys_apply_and_fixed_keys_keep_their_running_values) {
+  Config running;
+  Config reloaded;
+  reloaded.log.level = LogLevel::debug;
+  reloaded.telephony.twilio.auth_token = "rotated";
+  reloaded.server.read_timeout = Milliseconds(500);
+  reloaded.server.listen.port = 9999;
+  reloaded.server.threads = 7;
+  reloaded.store.backend = StoreBackend::redis;
+  reloaded.telephony.provider = ProviderName::twilio;
+
+  auto plan = plan_reload(running, reloaded);
+  BOOST_TEST(contains(plan.applied, "log.level"));
+  BOOST_TEST(contains(plan.applied, "telephony.twilio.auth_token"));
+  BOOST_TEST(contains(plan.applied, "server.read_timeout"));
+  BOOST_TEST(contains(plan.needs_restart, "server.listen"));
+  BOOST_TEST(contains(plan.needs_restart, "server.threads"));
+  BOOST_TEST(contains(plan.needs_restart, "store.backend"));
+  BOOST_TEST(contains(plan.needs_restart, "telephony.provider"));
+  BOOST_TEST(plan.applied.size() == 3u);
+  BOOST_TEST(plan.needs_restart.size() == 4u);
+
+  BOOST_TEST((plan.effective.log.level == LogLevel::debug));
+  BOOST_TEST(plan.effective.telephony.twilio.auth_token == "rotated");
+  BOOST_TEST(plan.effective.server.read_timeout.count() == 500);
+  BOOST_TEST(plan.effective.server.listen.port == running.server.listen.port);
+  BOOST_TEST(plan.effective.server.threads == running.server.threads);
+  BOOST_TEST((plan.effective.store.backend == running.store.backend));
+  BOOST_TEST((plan.effective.telephony.provider == running.telephony.provider));
+}
+
+BOOST_AUTO_TEST_SUITE_END()

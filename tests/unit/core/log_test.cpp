@@ -1,0 +1,76 @@
+#include "core/log.hpp"
+
+// Boost.JSON and Beast use std::ostream without including it.
+#include <ostream>
+
+#include <boost/json/parse.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include <string>
+#include <vector>
+
+using namespace callgate;
+
+namespace {
+
+std::vector<std::string> captured;
+void capture(std::string_view line) { captured.emplace_back(line); }
+
+struct CapturedLog {
+  CapturedLog() {
+    captured.clear();
+    set_log_sink(&capture);
+    set_log_level(LogLevel::info);
+  }
+  ~CapturedLog() {
+    set_log_sink(nullptr);
+    set_log_level(LogLevel::info);
+  }
+};
+
+}  // namespace
+
+BOOST_FIXTURE_TEST_SUITE(log_lines, CapturedLog)
+
+BOOST_AUTO_TEST_CASE(each_line_is_one_json_object) {
+  LogLine(LogLevel::warn, "something_happened").text("path", "/a\"b\\c\n").number("count", 42).boolean("ok", false);
+  BOOST_TEST_REQUIRE(captured.size() == 1u);
+  const auto& line = captured[0];
+  BOOST_TEST(line.back() == '\n');
+  BOOST_TEST(line.find('\n') == line.size() - 1);  // exactly one line, even with a newline in a value
+  const auto object = boost::json::parse(line).as_object();
+  BOOST_TEST(object.at("level").as_string() == "warn");
+  BOOST_TEST(object.at("event").as_string() == "something_happened");
+  BOOST_TEST(object.at("path").as_string() == "/a\"b\\c\n");
+  BOOST_TEST(object.at("count").as_int64() == 42);
+  BOOST_TEST(object.at("ok").as_bool() == false);
+  BOOST_TEST(object.at("ts").as_string().size() == 24u);  // 2026-11-25T11:06:12.123Z
+}
+
+BOOST_AUTO_TEST_CASE(phone_numbers_are_masked_in_text_but_not_in_trusted_text) {
+  LogLine(LogLevel::info, "http_request").text("target", "/x?To=%2B919876543210").trusted_text("peer", "192.168.10.20");
+  BOOST_TEST_REQUIRE(captured.size() == 1u);
+  BOOST_TEST(captured[0].find("9876543210") == std::string::npos, captured[0]);
+  BOOST_TEST(captured[0].find("%2B*********210") != std::string::npos, captured[0]);
+  BOOST_TEST(captured[0].find("192.168.10.20") != std::string::npos, captured[0]);
+}
+
+BOOST_AUTO_TEST_CASE(control_characters_are_escaped) {
+  LogLine(LogLevel::info, "e").text("v", std::string("a\x01" "b\x7f", 4));
+  BOOST_TEST_REQUIRE(captured.size() == 1u);
+  BOOST_TEST(captured[0].find("a\\u0001b\\u007f") != std::string::npos, captured[0]);
+}
+
+BOOST_AUTO_TEST_CASE(lines_below_the_level_are_not_written) {
+  set_log_level(LogLevel::warn);
+  LogLine(LogLevel::info, "quiet");
+  LogLine(LogLevel::debug, "quieter");
+  LogLine(LogLevel::error, "loud");
+  BOOST_TEST_REQUIRE(captured.size() == 1u);
+  BOOST_TEST(captured[0].find("\"loud\"") != std::string::npos);
+  set_log_level(LogLevel::debug);
+  LogLine(LogLevel::debug, "now_heard");
+  BOOST_TEST(captured.size() == 2u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
