@@ -40,7 +40,9 @@ class Reactor {
   void beat();
 
   std::size_t index_;
-  boost::asio::io_context io_{1};
+  // Only this reactor's thread touches its sockets and timers, so Asio may
+  // skip locking them; posting from other threads (reload, drain) stays safe.
+  boost::asio::io_context io_{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> keep_running_;
   boost::asio::steady_timer heartbeat_timer_;
   std::chrono::milliseconds heartbeat_interval_{0};

@@ -12,7 +12,7 @@ HttpMetricIds declare_http_metrics(MetricsRegistry& registry) {
                                           "HTTP requests answered, by route, method and status code.");
   ids.request_duration = registry.declare_histogram(
       "callgate_http_request_duration_seconds",
-      "Time from a request's first byte to its response written, by route.", latency_buckets_seconds());
+      "Time from a request's first byte to its response ready to send, by route.", latency_buckets_seconds());
   ids.connections_open = registry.declare_gauge("callgate_http_connections_open", "HTTP connections open now.");
   ids.connections_accepted =
       registry.declare_counter("callgate_http_connections_accepted_total", "HTTP connections accepted.");
@@ -35,7 +35,29 @@ ServerShard::ServerShard(boost::asio::io_context& io, std::shared_ptr<const Conf
       request_ids_(RequestIdGenerator::seeded_from_os()),
       connections_open_(metrics.gauge(ids.connections_open)),
       connections_accepted_(metrics.counter(ids.connections_accepted)),
-      connections_refused_(metrics.counter(ids.connections_refused)) {}
+      connections_refused_(metrics.counter(ids.connections_refused)),
+      sweep_timer_(io) {}
+
+namespace {
+// Deadlines are enforced to within this; the shortest configurable timeout is 100 ms.
+constexpr std::chrono::milliseconds kDeadlineSweepInterval{25};
+}  // namespace
+
+void ServerShard::start_deadline_sweep() {
+  sweep_timer_.expires_after(kDeadlineSweepInterval);
+  sweep_timer_.async_wait([this](boost::system::error_code error) {
+    if (error) return;
+    sweep_deadlines();
+    start_deadline_sweep();
+  });
+}
+
+void ServerShard::sweep_deadlines() {
+  const auto now = std::chrono::steady_clock::now();
+  // Copy first: expiring a session may end it and remove it from the set.
+  const std::vector<Session*> open(connections_.begin(), connections_.end());
+  for (auto* session : open) session->expire_if_due(now);
+}
 
 std::pair<std::string, std::string> ServerShard::route_labels(std::size_t route_key) const {
   if (route_key == unmatched_route_key()) return {"(unmatched)", "-"};
@@ -109,6 +131,7 @@ void ServerShard::close_all_connections() {
 
 void ServerShard::notify_if_drained() {
   if (draining_ && connections_.empty() && on_drained_) {
+    sweep_timer_.cancel();
     auto callback = std::move(on_drained_);
     on_drained_ = nullptr;
     callback();

@@ -13,6 +13,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include <functional>
 #include <memory>
@@ -77,6 +78,10 @@ class ServerShard {
   void remove(Session& session);
   std::size_t open_connections() const { return connections_.size(); }
 
+  // Starts the periodic check of every session's deadline; the listener
+  // calls it once, on this reactor's thread.
+  void start_deadline_sweep();
+
   bool draining() const { return draining_; }
   // Stop taking requests on idle connections, finish the ones in flight, then
   // call on_drained (on this reactor's thread) once no connection is left.
@@ -103,7 +108,10 @@ class ServerShard {
   std::unordered_map<std::uint64_t, Counter*> request_counters_;  // (route key << 16) | status
   std::unordered_map<std::size_t, Histogram*> request_durations_;
 
+  void sweep_deadlines();
+
   std::unordered_set<Session*> connections_;
+  boost::asio::steady_timer sweep_timer_;
   bool draining_ = false;
   std::function<void()> on_drained_;
 };

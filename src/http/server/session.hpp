@@ -11,7 +11,6 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/asio/steady_timer.hpp>
 
 #include <chrono>
 #include <memory>
@@ -33,6 +32,9 @@ class Session : public std::enable_shared_from_this<Session> {
   void drain();
   // The drain deadline passed: close whatever state the connection is in.
   void close();
+  // Called by the shard's deadline sweep: cancels the pending read or write
+  // once the current phase's deadline has passed.
+  void expire_if_due(std::chrono::steady_clock::time_point now);
 
  private:
   boost::asio::awaitable<void> run();
@@ -46,13 +48,16 @@ class Session : public std::enable_shared_from_this<Session> {
   void log_access(std::string_view method, std::string_view target, unsigned status, std::size_t route_key,
                   const std::string& request_id, std::chrono::steady_clock::duration elapsed) const;
 
-  // Cancels the socket's pending operation when the deadline passes.
+  // Sets the deadline of the phase about to start (idle, read or write).
+  // No timer per session: a per-shard sweep checks every session's deadline,
+  // which keeps timer-queue work and its completions off the request path.
   void arm_deadline(std::chrono::milliseconds duration);
 
   boost::asio::ip::tcp::socket socket_;
-  boost::asio::steady_timer deadline_;
+  std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::time_point::max();
   bool deadline_passed_ = false;
   boost::beast::flat_buffer buffer_;
+  std::string wire_;  // the serialized response, reused from request to request
   ServerShard& shard_;
   boost::asio::ip::tcp::endpoint peer_;
   std::string peer_text_;
