@@ -47,8 +47,14 @@ std::uint64_t RequestIdGenerator::next_word() {
 }
 
 std::string RequestIdGenerator::next() {
+  std::string id;
+  next_into(id);
+  return id;
+}
+
+void RequestIdGenerator::next_into(std::string& id) {
   static constexpr char digits[] = "0123456789abcdef";
-  std::string id(32, '0');
+  id.assign(32, '0');
   for (int half = 0; half < 2; ++half) {
     std::uint64_t word = next_word();
     for (int i = 0; i < 16; ++i) {
@@ -56,7 +62,6 @@ std::string RequestIdGenerator::next() {
       word >>= 4;
     }
   }
-  return id;
 }
 
 }  // namespace callgate::http

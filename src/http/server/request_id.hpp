@@ -19,6 +19,8 @@ class RequestIdGenerator {
   explicit RequestIdGenerator(std::uint64_t seed);
   static RequestIdGenerator seeded_from_os();
   std::string next();
+  // Writes the next id into out, reusing its storage.
+  void next_into(std::string& out);
 
  private:
   std::uint64_t next_word();

@@ -35,30 +35,6 @@ bool expects_continue(const Request& request) {
 
 // A parse error means the client spoke something other than HTTP/1.1; the
 // peer closing early (end_of_stream, partial_message) is not its fault to hear about.
-// The whole response in one contiguous buffer: one send() of one iovec.
-// Beast's serializer hands the kernel a buffer per header name, separator
-// and value, and copying those dozens of small pieces cost more than the
-// rest of a small request's work together.
-void serialize(const Response& response, std::string& wire) {
-  wire.clear();
-  wire += "HTTP/1.1 ";
-  wire += std::to_string(response.result_int());
-  wire += ' ';
-  const auto reason = response.reason();
-  wire.append(reason.data(), reason.size());
-  wire += "\r\n";
-  for (const auto& field : response) {
-    const auto name = field.name_string();
-    const auto value = field.value();
-    wire.append(name.data(), name.size());
-    wire += ": ";
-    wire.append(value.data(), value.size());
-    wire += "\r\n";
-  }
-  wire += "\r\n";
-  wire += response.body();
-}
-
 bool is_malformed_request(const boost::system::error_code& error) {
   static const auto& http_errors = beast_http::make_error_code(beast_http::error::bad_target).category();
   return error.category() == http_errors && error != beast_http::error::end_of_stream &&
@@ -139,12 +115,17 @@ asio::awaitable<bool> Session::serve_one() {
   // The whole request, header and body, must arrive within read_timeout of
   // its first byte: a slow client cannot hold the connection open for long.
   arm_deadline(server.read_timeout);
-  beast_http::request_parser<beast_http::string_body> parser;
+  RequestParser parser;
   parser.header_limit(static_cast<std::uint32_t>(server.max_header_bytes));
   parser.body_limit(server.max_body_bytes);
 
-  auto [header_error, header_bytes] = co_await beast_http::async_read_header(socket_, buffer_, parser, use_tuple);
-  boost::system::error_code error = header_error;
+  // Most requests arrived whole with the first read: parse them in place
+  // and skip the asynchronous read (and its trip through the scheduler).
+  boost::system::error_code error = parse_buffered(parser);
+  if (!error && !parser.is_header_done()) {
+    auto [header_error, header_bytes] = co_await beast_http::async_read_header(socket_, buffer_, parser, use_tuple);
+    error = header_error;
+  }
   if (!error && !parser.is_done() && expects_continue(parser.get())) {
     static constexpr std::string_view interim = "HTTP/1.1 100 Continue\r\n\r\n";
     auto [write_error, written] = co_await asio::async_write(socket_, asio::buffer(interim), use_tuple);
@@ -173,8 +154,10 @@ asio::awaitable<bool> Session::serve_one() {
 
   Request& request = parser.get();
   const auto supplied_id = request["X-Request-Id"];
-  const std::string request_id =
-      is_acceptable_request_id(supplied_id) ? std::string(supplied_id) : shard_.request_ids().next();
+  // Kept in the session, so its storage is reused from request to request.
+  std::string& request_id = request_id_;
+  if (is_acceptable_request_id(supplied_id)) request_id.assign(supplied_id.data(), supplied_id.size());
+  else shard_.request_ids().next_into(request_id);
   const bool head = request.method() == beast_http::verb::head;
   const bool keep_alive = request.keep_alive();
 
@@ -183,7 +166,6 @@ asio::awaitable<bool> Session::serve_one() {
   // Decided after the handler ran: a drain that began meanwhile closes this
   // connection once the answer is out.
   const bool keep_open = keep_alive && !shard_.draining();
-  finish(response, request_id, keep_open, head);
 
   // Counted and logged before the write: a client that has its answer can
   // rely on finding it in /metrics, and the latency is the server's own.
@@ -194,7 +176,7 @@ asio::awaitable<bool> Session::serve_one() {
     log_access(request.method_string(), request.target(), status, route_key, request_id, elapsed);
 
   arm_deadline(server.write_timeout);
-  serialize(response, wire_);
+  serialize(response, request_id, keep_open, head);
   auto [write_error, written] = co_await asio::async_write(socket_, asio::buffer(wire_), use_tuple);
   co_return !write_error && keep_open;
 }
@@ -233,29 +215,69 @@ asio::awaitable<Response> Session::dispatch(Request& request, const std::string&
 asio::awaitable<void> Session::reject(RequestError error, Status status, std::string_view message,
                                       Clock::time_point started) {
   shard_.record_error(error);
-  const std::string request_id = shard_.request_ids().next();
+  std::string& request_id = request_id_;
+  shard_.request_ids().next_into(request_id);
   Response response = make_json_error(status, message, request_id);
-  finish(response, request_id, false, false);
   const auto elapsed = Clock::now() - started;
   shard_.record_request(shard_.invalid_request_key(), response.result_int(),
                         std::chrono::duration<double>(elapsed).count());
   if (shard_.config()->log.access_log)
     log_access("-", "-", response.result_int(), shard_.invalid_request_key(), request_id, elapsed);
   arm_deadline(shard_.config()->server.write_timeout);
-  serialize(response, wire_);
+  serialize(response, request_id, false, false);
   co_await asio::async_write(socket_, asio::buffer(wire_), use_tuple);
 }
 
-void Session::finish(Response& response, const std::string& request_id, bool keep_alive, bool head) const {
-  response.version(11);
-  response.set(beast_http::field::server, kServerName);
-  response.set(beast_http::field::date, shard_.date().now());
-  response.set("X-Request-Id", request_id);
-  if (response.find(beast_http::field::cache_control) == response.end())
-    response.set(beast_http::field::cache_control, "no-store");
-  response.keep_alive(keep_alive);
-  response.prepare_payload();
-  if (head) response.body().clear();  // Content-Length still tells the GET size
+boost::system::error_code Session::parse_buffered(RequestParser& parser) {
+  boost::system::error_code error;
+  while (!parser.is_done() && buffer_.size() > 0) {
+    const std::size_t used = parser.put(buffer_.data(), error);
+    buffer_.consume(used);
+    if (error == beast_http::error::need_more) return {};
+    if (error || used == 0) break;
+  }
+  return error;
+}
+
+// The whole response in one contiguous buffer: one send() of one iovec.
+// Beast's serializer hands the kernel a buffer per header name, separator
+// and value, and copying those dozens of small pieces cost more than the
+// rest of a small request's work together. The headers every response
+// carries are written here rather than set on the message, which saves an
+// allocation each.
+void Session::serialize(const Response& response, const std::string& request_id, bool keep_alive, bool head) {
+  auto append = [this](std::string_view text) { wire_.append(text.data(), text.size()); };
+  wire_.clear();
+  append("HTTP/1.1 ");
+  append(std::to_string(response.result_int()));
+  append(" ");
+  append(response.reason());
+  append("\r\nServer: ");
+  append(kServerName);
+  append("\r\nDate: ");
+  append(shard_.date().now());
+  append("\r\nX-Request-Id: ");
+  append(request_id);
+  append("\r\nContent-Length: ");
+  append(std::to_string(response.body().size()));
+  append("\r\n");
+  if (!keep_alive) append("Connection: close\r\n");
+  bool has_cache_control = false;
+  for (const auto& field : response) {
+    // Framing is this function's business alone.
+    const auto name = field.name();
+    if (name == beast_http::field::content_length || name == beast_http::field::connection ||
+        name == beast_http::field::transfer_encoding)
+      continue;
+    has_cache_control = has_cache_control || name == beast_http::field::cache_control;
+    append(field.name_string());
+    append(": ");
+    append(field.value());
+    append("\r\n");
+  }
+  if (!has_cache_control) append("Cache-Control: no-store\r\n");
+  append("\r\n");
+  if (!head) append(response.body());  // HEAD: the GET's Content-Length, no body
 }
 
 void Session::log_access(std::string_view method, std::string_view target, unsigned status, std::size_t route_key,

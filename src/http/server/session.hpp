@@ -11,6 +11,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/parser.hpp>
 
 #include <chrono>
 #include <memory>
@@ -44,7 +45,11 @@ class Session : public std::enable_shared_from_this<Session> {
                                             const std::shared_ptr<const Config>& config, std::size_t& route_key);
   boost::asio::awaitable<void> reject(RequestError error, Status status, std::string_view message,
                                       std::chrono::steady_clock::time_point started);
-  void finish(Response& response, const std::string& request_id, bool keep_alive, bool head) const;
+  using RequestParser = boost::beast::http::request_parser<boost::beast::http::string_body>;
+  // Feeds what is already buffered to the parser; need_more is not an error.
+  boost::system::error_code parse_buffered(RequestParser& parser);
+  // Writes the response, with the headers every response carries, into wire_.
+  void serialize(const Response& response, const std::string& request_id, bool keep_alive, bool head);
   void log_access(std::string_view method, std::string_view target, unsigned status, std::size_t route_key,
                   const std::string& request_id, std::chrono::steady_clock::duration elapsed) const;
 
@@ -57,7 +62,8 @@ class Session : public std::enable_shared_from_this<Session> {
   std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::time_point::max();
   bool deadline_passed_ = false;
   boost::beast::flat_buffer buffer_;
-  std::string wire_;  // the serialized response, reused from request to request
+  std::string wire_;        // the serialized response, reused from request to request
+  std::string request_id_;  // the current request's id, likewise
   ServerShard& shard_;
   boost::asio::ip::tcp::endpoint peer_;
   std::string peer_text_;
