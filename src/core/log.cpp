@@ -27,6 +27,17 @@ void write_to_stdout(std::string_view line) {
 
 std::atomic<LogSink> current_sink{&write_to_stdout};
 
+struct LogBatch {
+  bool active = false;
+  void (*schedule_flush)(void*) = nullptr;
+  void* context = nullptr;
+  std::string pending;
+};
+thread_local LogBatch batch;
+
+// Past this, a batch is written without waiting for the loop's turn to end.
+constexpr std::size_t kMaxBatchBytes = 64 * 1024;
+
 // RFC 3339 UTC with milliseconds; the seconds part is formatted once per second per thread.
 void append_timestamp(std::string& out) {
   thread_local std::time_t cached_second = -1;
@@ -93,7 +104,7 @@ void append_json_string(std::string& out, std::string_view value, bool mask_phon
 }
 
 LogLine::LogLine(LogLevel level, std::string_view event)
-    : enabled_(log_enabled(level)) {
+    : enabled_(log_enabled(level)), level_(level) {
   if (!enabled_) return;
   line_.reserve(256);
   line_ += "{\"ts\":\"";
@@ -104,10 +115,35 @@ LogLine::LogLine(LogLevel level, std::string_view event)
   append_json_string(line_, event, false);
 }
 
+void begin_log_batching(void (*schedule_flush)(void* context), void* context) {
+  batch.active = true;
+  batch.schedule_flush = schedule_flush;
+  batch.context = context;
+  batch.pending.reserve(kMaxBatchBytes);
+}
+
+void flush_log_batch() {
+  if (batch.pending.empty()) return;
+  current_sink.load()(batch.pending);
+  batch.pending.clear();
+}
+
+void end_log_batching() {
+  flush_log_batch();
+  batch.active = false;
+}
+
 LogLine::~LogLine() {
   if (!enabled_) return;
   line_ += "}\n";
-  current_sink.load()(line_);
+  if (!batch.active) {
+    current_sink.load()(line_);
+    return;
+  }
+  const bool first_in_batch = batch.pending.empty();
+  batch.pending += line_;
+  if (level_ >= LogLevel::warn || batch.pending.size() >= kMaxBatchBytes) flush_log_batch();
+  else if (first_in_batch) batch.schedule_flush(batch.context);
 }
 
 void LogLine::key(std::string_view name) {

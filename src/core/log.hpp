@@ -19,9 +19,19 @@ void set_log_level(LogLevel level);
 LogLevel log_level();
 inline bool log_enabled(LogLevel level) { return level >= log_level(); }
 
-// Where finished lines go; stdout by default. Tests capture lines with this.
-using LogSink = void (*)(std::string_view line);
+// Where finished lines go (one or more whole lines per call); stdout by
+// default. Tests capture lines with this.
+using LogSink = void (*)(std::string_view lines);
 void set_log_sink(LogSink sink);
+
+// A thread running an event loop may batch its lines: they collect in a
+// thread-local buffer, schedule_flush is called when the first one arrives
+// (the reactor posts flush_log_batch() to run after the work already queued),
+// and one write then carries them all. warn and error lines flush at once,
+// so what precedes a crash is on disk.
+void begin_log_batching(void (*schedule_flush)(void* context), void* context);
+void flush_log_batch();
+void end_log_batching();  // flushes
 
 // Builds one line and writes it when destroyed:
 //   LogLine(LogLevel::info, "listening").text("address", "127.0.0.1:8080");
@@ -43,6 +53,7 @@ class LogLine {
  private:
   void key(std::string_view name);
   bool enabled_;
+  LogLevel level_;
   std::string line_;
 };
 

@@ -23,6 +23,12 @@ void Reactor::start(std::function<void(std::string reason)> on_failure) {
   thread_ = std::thread([this, on_failure = std::move(on_failure)] {
     const std::string name = "reactor-" + std::to_string(index_);
     pthread_setname_np(pthread_self(), name.substr(0, 15).c_str());
+    // Lines logged by handlers go out in one write per turn of the loop.
+    begin_log_batching(
+        [](void* context) {
+          boost::asio::post(*static_cast<boost::asio::io_context*>(context), [] { flush_log_batch(); });
+        },
+        &io_);
     try {
       io_.run();
     } catch (const std::exception& failure) {
@@ -32,6 +38,7 @@ void Reactor::start(std::function<void(std::string reason)> on_failure) {
           .text("reason", failure.what());
       on_failure(failure.what());
     }
+    end_log_batching();
   });
 }
 

@@ -6,6 +6,8 @@
 #include <boost/json/parse.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
+
 #include <string>
 #include <vector>
 
@@ -71,6 +73,46 @@ BOOST_AUTO_TEST_CASE(lines_below_the_level_are_not_written) {
   set_log_level(LogLevel::debug);
   LogLine(LogLevel::debug, "now_heard");
   BOOST_TEST(captured.size() == 2u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(log_batching)
+
+namespace {
+int flushes_scheduled = 0;
+void count_schedule(void*) { ++flushes_scheduled; }
+}  // namespace
+
+BOOST_FIXTURE_TEST_CASE(a_batch_is_one_write_scheduled_once, CapturedLog) {
+  flushes_scheduled = 0;
+  begin_log_batching(&count_schedule, nullptr);
+  LogLine(LogLevel::info, "one");
+  LogLine(LogLevel::info, "two");
+  LogLine(LogLevel::info, "three");
+  BOOST_TEST(captured.empty());
+  BOOST_TEST(flushes_scheduled == 1);
+  flush_log_batch();
+  BOOST_TEST_REQUIRE(captured.size() == 1u);
+  BOOST_TEST(captured[0].find("\"one\"") < captured[0].find("\"two\""));
+  BOOST_TEST(std::count(captured[0].begin(), captured[0].end(), '\n') == 3);
+
+  LogLine(LogLevel::info, "four");  // a new batch schedules a new flush
+  BOOST_TEST(flushes_scheduled == 2);
+  end_log_batching();
+  BOOST_TEST(captured.size() == 2u);
+  LogLine(LogLevel::info, "unbatched");
+  BOOST_TEST(captured.size() == 3u);
+}
+
+BOOST_FIXTURE_TEST_CASE(warnings_and_errors_are_written_at_once, CapturedLog) {
+  flushes_scheduled = 0;
+  begin_log_batching(&count_schedule, nullptr);
+  LogLine(LogLevel::info, "context");
+  LogLine(LogLevel::error, "trouble");
+  BOOST_TEST_REQUIRE(captured.size() == 1u);  // the info line went out with it, in order
+  BOOST_TEST(captured[0].find("\"context\"") < captured[0].find("\"trouble\""));
+  end_log_batching();
 }
 
 BOOST_AUTO_TEST_SUITE_END()
