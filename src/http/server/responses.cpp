@@ -2,6 +2,8 @@
 
 #include "core/log.hpp"
 
+#include <boost/beast/core/string.hpp>
+
 namespace callgate::http {
 
 namespace beast_http = boost::beast::http;
@@ -20,6 +22,19 @@ Response make_json_error(Status status, std::string_view message, std::string_vi
   append_json_string(body, request_id, false);
   body += "}";
   return make_json_response(status, std::move(body));
+}
+
+std::optional<Response> require_content_type(const Request& request, std::initializer_list<std::string_view> accepted,
+                                             std::string_view request_id) {
+  std::string_view media_type = request[beast_http::field::content_type];
+  media_type = media_type.substr(0, media_type.find(';'));
+  while (!media_type.empty() && (media_type.back() == ' ' || media_type.back() == '\t')) media_type.remove_suffix(1);
+  std::string names;
+  for (const auto candidate : accepted) {
+    if (boost::beast::iequals(media_type, candidate)) return std::nullopt;
+    names += (names.empty() ? "" : ", ") + std::string(candidate);
+  }
+  return make_json_error(Status::unsupported_media_type, "Content-Type must be " + names, request_id);
 }
 
 std::string_view over_capacity_response() {

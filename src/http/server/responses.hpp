@@ -6,6 +6,8 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/status.hpp>
 
+#include <initializer_list>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -20,6 +22,11 @@ Response make_json_error(Status status, std::string_view message, std::string_vi
 
 // A response whose body is already serialized JSON.
 Response make_json_response(Status status, std::string body);
+
+// A 415 answer unless the request's media type (Content-Type without its
+// parameters, compared case-insensitively) is one of accepted.
+std::optional<Response> require_content_type(const Request& request, std::initializer_list<std::string_view> accepted,
+                                             std::string_view request_id);
 
 // A canned 503 sent, without parsing anything, to a connection over the
 // limit; written straight to the socket, so it is a complete HTTP message.

@@ -1,0 +1,53 @@
+# cmake --install puts the binary, the unit and the config in their places,
+# and never overwrites an operator's edited /etc/callgate/callgate.yaml.
+set(root "${BINARY_DIR}/install-test")
+file(REMOVE_RECURSE "${root}")
+function(install_into_root)
+  execute_process(COMMAND ${CMAKE_COMMAND} --install "${BINARY_DIR}"
+                  RESULT_VARIABLE result OUTPUT_VARIABLE output ERROR_VARIABLE errors)
+  if(NOT result EQUAL 0)
+    message(FATAL_ERROR "cmake --install failed:\n${output}${errors}")
+  endif()
+endfunction()
+set(ENV{DESTDIR} "${root}")
+install_into_root()
+
+file(GLOB_RECURSE installed "${root}/*")
+set(binaries ${installed})
+list(FILTER binaries INCLUDE REGEX "/sbin/callgated$")
+set(units ${installed})
+list(FILTER units INCLUDE REGEX "/systemd/system/callgate.service$")
+list(LENGTH binaries binary_count)
+list(LENGTH units unit_count)
+if(NOT binary_count EQUAL 1 OR NOT unit_count EQUAL 1)
+  message(FATAL_ERROR "expected one callgated and one callgate.service under ${root}, got: ${binaries} ${units}")
+endif()
+foreach(file etc/callgate/callgate.yaml etc/callgate/callgate.env.example)
+  if(NOT EXISTS "${root}/${file}")
+    message(FATAL_ERROR "missing ${root}/${file}")
+  endif()
+endforeach()
+
+# The unit starts the installed binary on the installed config.
+file(READ "${units}" unit)
+string(REPLACE "${root}" "" installed_binary "${binaries}")
+string(FIND "${unit}" "ExecStart=${installed_binary} --config /etc/callgate/callgate.yaml" at)
+if(at EQUAL -1)
+  message(FATAL_ERROR "the unit does not start ${installed_binary}:\n${unit}")
+endif()
+execute_process(COMMAND "${binaries}" --check-config --config "${root}/etc/callgate/callgate.yaml"
+                RESULT_VARIABLE result OUTPUT_VARIABLE output ERROR_VARIABLE errors)
+if(NOT result EQUAL 0)
+  message(FATAL_ERROR "the installed config does not validate:\n${output}${errors}")
+endif()
+
+# A second install keeps an edited config.
+file(APPEND "${root}/etc/callgate/callgate.yaml" "# edited by the operator\n")
+install_into_root()
+file(READ "${root}/etc/callgate/callgate.yaml" config)
+string(FIND "${config}" "# edited by the operator" at)
+if(at EQUAL -1)
+  message(FATAL_ERROR "cmake --install overwrote an edited /etc/callgate/callgate.yaml")
+endif()
+file(REMOVE_RECURSE "${root}")
+message(STATUS "install layout OK")
