@@ -40,10 +40,7 @@ tcp::endpoint Listener::local_endpoint() const {
   return acceptor_.local_endpoint(ignored);
 }
 
-void Listener::start() {
-  shard_.start_deadline_sweep();
-  accept_next();
-}
+void Listener::start() { accept_next(); }
 
 void Listener::stop() {
   boost::system::error_code ignored;

@@ -43,9 +43,14 @@ namespace {
 constexpr std::chrono::milliseconds kDeadlineSweepInterval{25};
 }  // namespace
 
+// The sweep runs only while connections are open, so an idle daemon does
+// not wake up forty times a second for nothing.
 void ServerShard::start_deadline_sweep() {
+  if (sweeping_ || connections_.empty()) return;
+  sweeping_ = true;
   sweep_timer_.expires_after(kDeadlineSweepInterval);
   sweep_timer_.async_wait([this](boost::system::error_code error) {
+    sweeping_ = false;
     if (error) return;
     sweep_deadlines();
     start_deadline_sweep();
@@ -106,6 +111,7 @@ void ServerShard::add(Session& session) {
   connections_.insert(&session);
   connections_accepted_.increment();
   connections_open_.add(1);
+  start_deadline_sweep();
 }
 
 void ServerShard::remove(Session& session) {

@@ -78,10 +78,6 @@ class ServerShard {
   void remove(Session& session);
   std::size_t open_connections() const { return connections_.size(); }
 
-  // Starts the periodic check of every session's deadline; the listener
-  // calls it once, on this reactor's thread.
-  void start_deadline_sweep();
-
   bool draining() const { return draining_; }
   // Stop taking requests on idle connections, finish the ones in flight, then
   // call on_drained (on this reactor's thread) once no connection is left.
@@ -108,10 +104,13 @@ class ServerShard {
   std::unordered_map<std::uint64_t, Counter*> request_counters_;  // (route key << 16) | status
   std::unordered_map<std::size_t, Histogram*> request_durations_;
 
+  // The periodic check of every open session's deadline.
+  void start_deadline_sweep();
   void sweep_deadlines();
 
   std::unordered_set<Session*> connections_;
   boost::asio::steady_timer sweep_timer_;
+  bool sweeping_ = false;
   bool draining_ = false;
   std::function<void()> on_drained_;
 };
