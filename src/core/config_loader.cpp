@@ -43,6 +43,10 @@ class Diagnostics {
 template <class Enum>
 using Choices = std::initializer_list<std::pair<std::string_view, Enum>>;
 
+// Shared by the file's telephony.provider and the TELEPHONY_PROVIDER variable.
+const Choices<ProviderName> kProviderChoices = {
+    {"twilio", ProviderName::twilio}, {"exotel", ProviderName::exotel}, {"simulator", ProviderName::simulator}};
+
 // Reads one YAML mapping. Each key read is marked as known; finish() reports
 // the rest, so a misspelt key is an error instead of a silently ignored line.
 class SectionReader {
@@ -212,9 +216,7 @@ void read_file_sections(const YAML::Node& root, Config& config, Diagnostics& dia
   store.finish();
 
   auto telephony = top.section("telephony");
-  telephony.choice<ProviderName>("provider", config.telephony.provider,
-                                 {{"twilio", ProviderName::twilio}, {"exotel", ProviderName::exotel},
-                                  {"simulator", ProviderName::simulator}});
+  telephony.choice<ProviderName>("provider", config.telephony.provider, kProviderChoices);
   auto twilio = telephony.section("twilio");
   auto& t = config.telephony.twilio;
   twilio.text("account_sid", t.account_sid);
@@ -265,9 +267,9 @@ void apply_environment(const EnvironmentLookup& environment, Config& config, Dia
 
   if (auto value = environment("TELEPHONY_PROVIDER")) {
     diagnostics.remember("telephony.provider", "environment TELEPHONY_PROVIDER");
-    if (*value == "twilio") config.telephony.provider = ProviderName::twilio;
-    else if (*value == "exotel") config.telephony.provider = ProviderName::exotel;
-    else if (*value == "simulator") config.telephony.provider = ProviderName::simulator;
+    const auto chosen = std::find_if(kProviderChoices.begin(), kProviderChoices.end(),
+                                     [&](const auto& choice) { return choice.first == *value; });
+    if (chosen != kProviderChoices.end()) config.telephony.provider = chosen->second;
     else diagnostics.error("environment TELEPHONY_PROVIDER", "expected one of twilio, exotel, simulator, got '" + *value + "'");
   }
   if (auto value = environment("TWILIO_RECORD_CALLS")) {
