@@ -4,6 +4,7 @@
 #include "daemon/daemon.hpp"
 #include "daemon/version.hpp"
 
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <iostream>
@@ -27,6 +28,10 @@ void print_usage(std::ostream& out) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A log reader that goes away (journald restarting, a closed pipe) must
+  // cost log lines, not the process: write(2) then fails with EPIPE instead.
+  std::signal(SIGPIPE, SIG_IGN);
+
   std::string config_path = kDefaultConfigPath;
   bool check_only = false;
   for (int i = 1; i < argc; ++i) {

@@ -19,6 +19,7 @@
 #include <stdexcept>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <thread>
 #include <unistd.h>
 
 extern char** environ;
@@ -133,6 +134,9 @@ DaemonProcess::DaemonProcess(const std::string& yaml, std::map<std::string, std:
   const auto child = spawn({CALLGATED_BINARY, "--config", config_path_}, environment);
   pid_ = child.pid;
   output_fd_ = child.output_fd;
+  // Read the daemon's output all the time, as journald would: a pipe left
+  // full would block the daemon's log writes and stall its reactors.
+  reader_ = std::thread([this] { read_output(); });
   auto listening = wait_for_event("listening", 10s);
   if (!listening) {
     signal(SIGKILL);
@@ -147,7 +151,7 @@ DaemonProcess::~DaemonProcess() {
     signal(SIGKILL);
     wait_for_exit(5s);
   }
-  if (output_fd_ >= 0) ::close(output_fd_);
+  close_output();
 }
 
 void DaemonProcess::rewrite_config(const std::string& yaml) const {
@@ -166,24 +170,34 @@ std::optional<int> DaemonProcess::wait_for_exit(std::chrono::milliseconds timeou
     const pid_t done = ::waitpid(pid_, &status, WNOHANG);
     if (done == pid_) {
       exited_ = true;
-      read_available(100ms);
+      std::this_thread::sleep_for(100ms);  // the reader takes the last lines
       return decode_status(status);
     }
     if (Clock::now() >= deadline) return std::nullopt;
-    read_available(20ms);
+    std::this_thread::sleep_for(20ms);
   }
 }
 
-void DaemonProcess::read_available(std::chrono::milliseconds timeout) {
-  pollfd poll_fd{output_fd_, POLLIN, 0};
-  if (::poll(&poll_fd, 1, static_cast<int>(timeout.count())) <= 0) return;
+void DaemonProcess::close_output() {
+  stop_reading_ = true;
+  if (reader_.joinable()) reader_.join();
+  if (output_fd_ >= 0) ::close(output_fd_);
+  output_fd_ = -1;
+}
+
+void DaemonProcess::read_output() {
   char buffer[65536];
-  const ssize_t count = ::read(output_fd_, buffer, sizeof buffer);
-  if (count <= 0) return;
-  pending_.append(buffer, static_cast<std::size_t>(count));
-  for (auto newline = pending_.find('\n'); newline != std::string::npos; newline = pending_.find('\n')) {
-    lines_.push_back(pending_.substr(0, newline));
-    pending_.erase(0, newline + 1);
+  while (!stop_reading_) {
+    pollfd poll_fd{output_fd_, POLLIN, 0};
+    if (::poll(&poll_fd, 1, 50) <= 0) continue;
+    const ssize_t count = ::read(output_fd_, buffer, sizeof buffer);
+    if (count <= 0) return;  // the daemon is gone
+    std::lock_guard guard(output_lock_);
+    pending_.append(buffer, static_cast<std::size_t>(count));
+    for (auto newline = pending_.find('\n'); newline != std::string::npos; newline = pending_.find('\n')) {
+      lines_.push_back(pending_.substr(0, newline));
+      pending_.erase(0, newline + 1);
+    }
   }
 }
 
@@ -191,6 +205,7 @@ std::optional<boost::json::object> DaemonProcess::wait_for_event(const std::stri
                                                                  std::chrono::milliseconds timeout) {
   const auto deadline = Clock::now() + timeout;
   while (true) {
+    std::unique_lock guard(output_lock_);
     for (; next_unsearched_ < lines_.size(); ++next_unsearched_) {
       boost::system::error_code error;
       auto value = boost::json::parse(lines_[next_unsearched_], error);
@@ -201,13 +216,14 @@ std::optional<boost::json::object> DaemonProcess::wait_for_event(const std::stri
         return object;
       }
     }
+    guard.unlock();
     if (Clock::now() >= deadline) return std::nullopt;
-    read_available(20ms);
+    std::this_thread::sleep_for(20ms);
   }
 }
 
 std::string DaemonProcess::all_output() {
-  read_available(0ms);
+  std::lock_guard guard(output_lock_);
   std::string text;
   for (const auto& line : lines_) text += line + "\n";
   return text + pending_;

@@ -6,10 +6,13 @@
 
 #include <boost/json/object.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <sys/types.h>
@@ -62,14 +65,20 @@ class DaemonProcess {
   std::optional<boost::json::object> wait_for_event(const std::string& event, std::chrono::milliseconds timeout = 5s);
   // Every line read so far, raw, for assertions and failure messages.
   std::string all_output();
+  // Stops reading the daemon's output and closes the pipe, as a log reader
+  // that dies would.
+  void close_output();
 
  private:
-  void read_available(std::chrono::milliseconds timeout);
+  void read_output();  // the reader thread
 
   TemporaryDirectory directory_;
   std::string config_path_;
   pid_t pid_ = -1;
   int output_fd_ = -1;
+  std::thread reader_;
+  std::atomic<bool> stop_reading_{false};
+  std::mutex output_lock_;  // guards pending_, lines_, next_unsearched_
   std::string pending_;
   std::vector<std::string> lines_;
   std::size_t next_unsearched_ = 0;

@@ -123,6 +123,22 @@ BOOST_AUTO_TEST_CASE(pipelined_requests_are_answered_in_order) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(a_long_pipelined_burst_is_answered_whole_and_in_order) {
+  // Far more than the read buffer holds at once: the server takes the
+  // burst a buffer at a time, and nothing is dropped or reordered.
+  DaemonProcess daemon(test_config("  max_header_bytes: 1024\n"));
+  Connection connection(daemon.port());
+  std::string burst;
+  for (int i = 0; i < 500; ++i) burst += get_request("/healthz", "X-Request-Id: burst-" + std::to_string(i) + "\r\n");
+  BOOST_REQUIRE(burst.size() > 20'000u);
+  connection.send(burst);
+  for (int i = 0; i < 500; ++i) {
+    auto raw = connection.read_response();
+    BOOST_REQUIRE_MESSAGE(raw, "missing response " << i);
+    BOOST_TEST_REQUIRE(parse_response(*raw).headers.at("x-request-id") == "burst-" + std::to_string(i));
+  }
+}
+
 BOOST_AUTO_TEST_CASE(oversize_header_gets_431_and_the_connection_closes) {
   DaemonProcess daemon(test_config("  max_header_bytes: 2048\n"));
   Connection connection(daemon.port());

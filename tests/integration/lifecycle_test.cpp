@@ -151,6 +151,16 @@ BOOST_AUTO_TEST_CASE(sigterm_finishes_the_request_in_flight_then_exits_zero) {
   BOOST_TEST(daemon.wait_for_event("drained", 1s).has_value(), daemon.all_output());
 }
 
+BOOST_AUTO_TEST_CASE(losing_the_log_reader_does_not_kill_the_daemon) {
+  DaemonProcess daemon(test_config());
+  daemon.close_output();
+  for (int i = 0; i < 20; ++i) BOOST_TEST_REQUIRE(http_get(daemon.port(), "/healthz").status == 200);
+  daemon.signal(SIGTERM);
+  auto code = daemon.wait_for_exit(5s);
+  BOOST_REQUIRE(code.has_value());
+  BOOST_TEST(*code == 0);
+}
+
 BOOST_AUTO_TEST_CASE(sigterm_gives_up_on_a_stuck_request_at_the_drain_deadline) {
   DaemonProcess daemon(test_config("  drain_timeout: 500ms\n  read_timeout: 60s\n"));
   Connection stuck(daemon.port());
