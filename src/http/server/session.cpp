@@ -11,7 +11,6 @@
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
-#include <boost/beast/http/write.hpp>
 
 #include <algorithm>
 
@@ -60,7 +59,8 @@ Session::Session(asio::ip::tcp::socket socket, ServerShard& shard)
 Session::~Session() { shard_.remove(*this); }
 
 void Session::drain() {
-  if (idle_) socket_.cancel();
+  boost::system::error_code ignored;
+  if (idle_) socket_.cancel(ignored);
 }
 
 void Session::close() {
