@@ -187,6 +187,29 @@ BOOST_AUTO_TEST_CASE(malformed_requests_get_400) {
   BOOST_TEST(http_get(daemon.port(), "/healthz").status == 200);
 }
 
+BOOST_AUTO_TEST_CASE(ambiguous_body_framing_is_refused_and_the_connection_closed) {
+  DaemonProcess daemon(test_config());
+  const std::pair<std::string, int> cases[] = {
+      // Both framings at once, or two lengths: Beast's parser refuses them.
+      {"Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400},
+      {"Content-Length: 5\r\nContent-Length: 6\r\n\r\nabcdef", 400},
+      {"Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400},
+      // Codings callgate does not decode, or chunked not last: refused here.
+      {"Transfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n", 501},
+      {"Transfer-Encoding: chunked, gzip\r\n\r\n", 501},
+  };
+  for (const auto& [headers, status] : cases) {
+    Connection connection(daemon.port());
+    // A second request rides behind: it must never be answered.
+    connection.send("GET /healthz HTTP/1.1\r\nHost: t\r\n" + headers + "GET /readyz HTTP/1.1\r\nHost: t\r\n\r\n");
+    const auto raw = connection.read_until_closed();
+    BOOST_TEST(parse_response(raw).status == status, headers);
+    BOOST_TEST(raw.find("ready") == std::string::npos, headers);
+  }
+  auto chunked = http_get(daemon.port(), "/healthz", "Transfer-Encoding: Chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n");
+  BOOST_TEST(chunked.status == 200);
+}
+
 BOOST_AUTO_TEST_CASE(a_slow_client_is_cut_off_at_the_read_deadline) {
   DaemonProcess daemon(test_config("  read_timeout: 300ms\n"));
   Connection connection(daemon.port());

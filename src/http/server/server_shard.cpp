@@ -101,6 +101,7 @@ void ServerShard::record_error(RequestError error) {
     case RequestError::header_too_large: reason = "header_too_large"; break;
     case RequestError::body_too_large: reason = "body_too_large"; break;
     case RequestError::read_timeout: reason = "read_timeout"; break;
+    case RequestError::unsupported_transfer_encoding: reason = "unsupported_transfer_encoding"; break;
   }
   metrics_.counter(ids_.request_errors, {{"reason", reason}}).increment();
 }

@@ -49,7 +49,7 @@ struct HttpMetricIds {
 HttpMetricIds declare_http_metrics(MetricsRegistry& registry);
 
 // Why a request never reached a handler; one counter series each.
-enum class RequestError { malformed, header_too_large, body_too_large, read_timeout };
+enum class RequestError { malformed, header_too_large, body_too_large, read_timeout, unsupported_transfer_encoding };
 
 class ServerShard {
  public:

@@ -32,6 +32,17 @@ bool expects_continue(const Request& request) {
   return expect.size() == 12 && beast::iequals(expect, "100-continue");
 }
 
+// Only "chunked" alone: another coding (gzip, ...) would hand handlers bytes
+// they cannot read, and "chunked" not last leaves the body's end unknown,
+// the stuff of request smuggling (RFC 9112, section 6.3).
+bool has_acceptable_transfer_encoding(const Request& request) {
+  auto coding = request[beast_http::field::transfer_encoding];
+  if (request.find(beast_http::field::transfer_encoding) == request.end()) return true;
+  while (!coding.empty() && (coding.front() == ' ' || coding.front() == '\t')) coding.remove_prefix(1);
+  while (!coding.empty() && (coding.back() == ' ' || coding.back() == '\t')) coding.remove_suffix(1);
+  return beast::iequals(coding, "chunked") && request.count(beast_http::field::transfer_encoding) == 1;
+}
+
 // A parse error means the client spoke something other than HTTP/1.1; the
 // peer closing early (end_of_stream, partial_message) is not its fault to hear about.
 bool is_malformed_request(const boost::system::error_code& error) {
@@ -125,6 +136,13 @@ asio::awaitable<bool> Session::serve_one() {
   if (!error && !parser.is_header_done()) {
     auto [header_error, header_bytes] = co_await beast_http::async_read_header(socket_, buffer_, parser, use_tuple);
     error = header_error;
+  }
+  if (!error && !has_acceptable_transfer_encoding(parser.get())) {
+    // Closing after the answer matters as much as the answer: the body's
+    // framing is unknown, so nothing after it can be trusted as a request.
+    co_await reject(RequestError::unsupported_transfer_encoding, Status::not_implemented,
+                    "Transfer-Encoding other than chunked is not supported", started);
+    co_return false;
   }
   if (!error && !parser.is_done() && expects_continue(parser.get())) {
     static constexpr std::string_view interim = "HTTP/1.1 100 Continue\r\n\r\n";
