@@ -2,9 +2,14 @@
 
 #include "core/phone_mask.hpp"
 
+#include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <ctime>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace callgate {
@@ -12,17 +17,16 @@ namespace {
 
 std::atomic<LogLevel> current_level{LogLevel::info};
 
-void write_to_stdout(std::string_view line) {
-  // One write(2) per line: lines from several reactors never interleave,
-  // since each is far below PIPE_BUF and the kernel keeps single writes whole.
-  const char* data = line.data();
-  std::size_t left = line.size();
-  while (left > 0) {
-    const ssize_t written = ::write(STDOUT_FILENO, data, left);
-    if (written < 0) return;  // nowhere to report a failure to log
-    data += written;
-    left -= static_cast<std::size_t>(written);
-  }
+std::atomic<std::int64_t> lines_dropped{0};
+
+void write_to_stdout(std::string_view lines) {
+  // journald hands services a stream socket; a pipe or a terminal when run
+  // by hand, where blocking is what the person at the other end expects.
+  static const bool stdout_is_socket = [] {
+    struct stat status{};
+    return ::fstat(STDOUT_FILENO, &status) == 0 && S_ISSOCK(status.st_mode);
+  }();
+  lines_dropped.fetch_add(write_log_lines(STDOUT_FILENO, lines, stdout_is_socket), std::memory_order_relaxed);
 }
 
 std::atomic<LogSink> current_sink{&write_to_stdout};
@@ -113,6 +117,28 @@ LogLine::LogLine(LogLevel level, std::string_view event)
   line_ += to_string(level);
   line_ += "\",\"event\":";
   append_json_string(line_, event, false);
+}
+
+std::int64_t log_lines_dropped() { return lines_dropped.load(std::memory_order_relaxed); }
+
+std::int64_t write_log_lines(int fd, std::string_view lines, bool never_block) {
+  constexpr int kPatienceMs = 5;
+  while (!lines.empty()) {
+    const ssize_t written = never_block ? ::send(fd, lines.data(), lines.size(), MSG_DONTWAIT | MSG_NOSIGNAL)
+                                        : ::write(fd, lines.data(), lines.size());
+    if (written > 0) {
+      lines.remove_prefix(static_cast<std::size_t>(written));
+      continue;
+    }
+    if (written < 0 && errno == EINTR) continue;
+    if (written < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      pollfd writable{fd, POLLOUT, 0};
+      if (::poll(&writable, 1, kPatienceMs) == 1) continue;
+    }
+    // Stuck or gone (EPIPE): there is nowhere to report this but the count.
+    return static_cast<std::int64_t>(std::count(lines.begin(), lines.end(), '\n'));
+  }
+  return 0;
 }
 
 void begin_log_batching(void (*schedule_flush)(void* context), void* context) {

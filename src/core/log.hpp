@@ -24,6 +24,17 @@ inline bool log_enabled(LogLevel level) { return level >= log_level(); }
 using LogSink = void (*)(std::string_view lines);
 void set_log_sink(LogSink sink);
 
+// Lines the default sink dropped rather than block: when stdout is a socket
+// (journald's stream, under systemd) and the reader falls behind for more
+// than a few milliseconds, a reactor loses log lines instead of stalling
+// requests. Exported as callgate_log_lines_dropped_total.
+std::int64_t log_lines_dropped();
+
+// Writes lines to fd. With never_block, a full socket is waited for at most
+// a few milliseconds, then the rest is dropped and counted. Returns the
+// number of lines dropped.
+std::int64_t write_log_lines(int fd, std::string_view lines, bool never_block);
+
 // A thread running an event loop may batch its lines: they collect in a
 // thread-local buffer, schedule_flush is called when the first one arrives
 // (the reactor posts flush_log_batch() to run after the work already queued),

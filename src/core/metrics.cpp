@@ -81,14 +81,19 @@ MetricId MetricsRegistry::declare(MetricFamily family) {
 }
 
 MetricId MetricsRegistry::declare_counter(std::string name, std::string help) {
-  return declare({std::move(name), std::move(help), MetricType::counter, {}});
+  return declare({std::move(name), std::move(help), MetricType::counter, {}, {}});
 }
 MetricId MetricsRegistry::declare_gauge(std::string name, std::string help) {
-  return declare({std::move(name), std::move(help), MetricType::gauge, {}});
+  return declare({std::move(name), std::move(help), MetricType::gauge, {}, {}});
 }
 MetricId MetricsRegistry::declare_histogram(std::string name, std::string help, std::vector<double> upper_bounds) {
   std::sort(upper_bounds.begin(), upper_bounds.end());
-  return declare({std::move(name), std::move(help), MetricType::histogram, std::move(upper_bounds)});
+  return declare({std::move(name), std::move(help), MetricType::histogram, std::move(upper_bounds), {}});
+}
+
+void MetricsRegistry::declare_counter_function(std::string name, std::string help,
+                                               std::function<std::int64_t()> read_value) {
+  declare({std::move(name), std::move(help), MetricType::counter, {}, std::move(read_value)});
 }
 
 MetricsShard& MetricsRegistry::add_shard() {
@@ -131,6 +136,7 @@ std::string MetricsRegistry::render() const {
 
     std::map<std::string, std::int64_t> scalar_totals;
     std::map<std::string, HistogramTotals> histogram_totals;
+    if (family.read_value) scalar_totals[""] = family.read_value();
     for (const auto& shard : shards_) {
       std::lock_guard guard(shard->series_lock_);
       for (const auto& [labels, series] : shard->series_[index]) {

@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -65,6 +66,9 @@ struct MetricFamily {
   std::string help;
   MetricType type = MetricType::counter;
   std::vector<double> upper_bounds;  // histograms only
+  // Process-wide values kept outside any shard (the logger's drop count,
+  // say) are read through this at scrape time instead.
+  std::function<std::int64_t()> read_value;
 };
 
 class MetricsShard {
@@ -97,6 +101,9 @@ class MetricsRegistry {
   MetricId declare_counter(std::string name, std::string help);
   MetricId declare_gauge(std::string name, std::string help);
   MetricId declare_histogram(std::string name, std::string help, std::vector<double> upper_bounds);
+  // A counter whose one unlabelled value is read from read_value at scrape
+  // time; it has no series in the shards.
+  void declare_counter_function(std::string name, std::string help, std::function<std::int64_t()> read_value);
 
   // One shard per reactor; no family may be declared after the first shard.
   MetricsShard& add_shard();

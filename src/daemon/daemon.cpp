@@ -54,6 +54,9 @@ void Daemon::build() {
   http_metric_ids_ = http::declare_http_metrics(metrics_);
   const auto build_info = metrics_.declare_gauge("callgate_build_info", "Always 1; the labels name the build.");
   const auto reactors_gauge = metrics_.declare_gauge("callgate_reactors", "Reactor threads serving requests.");
+  metrics_.declare_counter_function("callgate_log_lines_dropped_total",
+                                    "Log lines dropped because the log reader (journald) fell behind.",
+                                    &log_lines_dropped);
   http::register_builtin_endpoints(router_, metrics_, readiness_checks_);
 
   const unsigned count = reactor_count(config_.server);

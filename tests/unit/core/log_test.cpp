@@ -7,6 +7,9 @@
 #include <boost/test/unit_test.hpp>
 
 #include <algorithm>
+#include <chrono>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <string>
 #include <vector>
@@ -113,6 +116,41 @@ BOOST_FIXTURE_TEST_CASE(warnings_and_errors_are_written_at_once, CapturedLog) {
   BOOST_TEST_REQUIRE(captured.size() == 1u);  // the info line went out with it, in order
   BOOST_TEST(captured[0].find("\"context\"") < captured[0].find("\"trouble\""));
   end_log_batching();
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(log_writing)
+
+BOOST_AUTO_TEST_CASE(a_full_socket_drops_and_counts_lines_instead_of_blocking) {
+  int pair[2];
+  BOOST_REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM, 0, pair) == 0);
+  const int small = 4096;
+  ::setsockopt(pair[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof small);
+  std::string lines;
+  for (int i = 0; i < 20'000; ++i) lines += "{\"event\":\"line\"}\n";  // far more than the buffers hold
+
+  const auto started = std::chrono::steady_clock::now();
+  const auto dropped = write_log_lines(pair[0], lines, true);
+  BOOST_TEST(dropped > 0);
+  BOOST_TEST(dropped < 20'000);  // what fit went out
+  BOOST_TEST((std::chrono::steady_clock::now() - started < std::chrono::seconds(1)));
+
+  BOOST_TEST(write_log_lines(pair[0], "{\"event\":\"more\"}\n", true) == 1);  // still full: dropped at once
+  ::close(pair[1]);
+  BOOST_TEST(write_log_lines(pair[0], "a\nb\n", true) == 2);  // reader gone (EPIPE): dropped, no signal
+  ::close(pair[0]);
+}
+
+BOOST_AUTO_TEST_CASE(without_never_block_everything_is_written) {
+  int pair[2];
+  BOOST_REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM, 0, pair) == 0);
+  BOOST_TEST(write_log_lines(pair[0], "one\ntwo\n", false) == 0);
+  char buffer[16] = {};
+  BOOST_TEST(::read(pair[1], buffer, sizeof buffer) == 8);
+  BOOST_TEST(std::string(buffer) == "one\ntwo\n");
+  ::close(pair[0]);
+  ::close(pair[1]);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -123,3 +123,17 @@ BOOST_AUTO_TEST_CASE(a_scrape_while_reactors_write_sees_consistent_totals) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(metrics_functions)
+
+BOOST_AUTO_TEST_CASE(counter_functions_are_read_at_scrape_time) {
+  MetricsRegistry registry;
+  std::int64_t value = 3;
+  registry.declare_counter_function("test_outside_total", "Kept elsewhere.", [&] { return value; });
+  registry.add_shard();
+  BOOST_TEST(registry.render().find("\ntest_outside_total 3\n") != std::string::npos, registry.render());
+  value = 7;
+  BOOST_TEST(registry.render().find("\ntest_outside_total 7\n") != std::string::npos, registry.render());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
