@@ -1,0 +1,90 @@
+// A lead, its call attempts and the normalized call events applied to it.
+// Plain data: the state machine (lead_state_machine.hpp) decides how events
+// change it; stores only persist what it decided.
+#pragma once
+
+#include "core/lead/call_status.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace callgate {
+
+using WallClock = std::chrono::system_clock;
+using WallTime = WallClock::time_point;
+
+// One provider webhook, normalized. Provider adapters fill what they know.
+struct CallEvent {
+  std::string provider;                 // "twilio", "exotel", "simulator"
+  std::string call_sid;
+  std::string lead_id;                  // from the callback URL, when present
+  CallStatus status = CallStatus::queued;
+  std::string raw_status;               // the provider's own word, e.g. "answered"
+  std::optional<std::uint64_t> sequence_number;  // Twilio's SequenceNumber
+  std::string idempotency_token;        // Twilio's I-Twilio-Idempotency-Token on retries
+  std::optional<WallTime> event_time;   // the provider's timestamp, if it sent one
+  std::optional<std::int64_t> duration_seconds;
+  std::string recording_url;
+  std::string answered_by;              // human, machine_start, ... as sent
+  std::optional<int> sip_code;
+  std::string digits;
+  std::string speech_result;
+  std::optional<double> confidence;
+};
+
+// What the state machine did with an event.
+enum class EventOutcome {
+  applied,       // moved the attempt forward
+  out_of_order,  // older than what the attempt already reached: history only
+  duplicate,     // seen before: not recorded again
+  anomaly,       // contradicts a terminal status (completed after busy): history only
+  unknown_call,  // no attempt has this call sid: the store keeps it as an orphan
+};
+std::string_view to_string(EventOutcome outcome);
+
+struct RecordedEvent {
+  CallEvent event;
+  WallTime received;
+  EventOutcome outcome = EventOutcome::applied;
+};
+
+struct Attempt {
+  std::string provider;
+  std::string call_sid;                 // empty until the provider accepted the call
+  std::optional<CallStatus> status;     // none until the first event
+  WallTime created;
+  std::optional<WallTime> answered;
+  std::optional<WallTime> ended;
+  std::optional<std::int64_t> duration_seconds;
+  std::string recording_url;
+  std::string answered_by;
+  std::optional<int> sip_code;
+  std::string error;                    // why placing the call failed, if it did
+};
+
+struct ConsentRecord {
+  WallTime given_at;
+  std::string client_address;
+  std::string user_agent;
+  std::string text_version;
+};
+
+struct Lead {
+  std::string id;
+  std::string phone;                    // E.164
+  std::string name;
+  std::string email;
+  std::string source;
+  std::string metadata_json;            // the enquiry's metadata object, as sent
+  ConsentRecord consent;
+  WallTime created;
+  WallTime updated;
+  LeadStatus status = LeadStatus::pending;
+  std::vector<Attempt> attempts;
+  std::vector<RecordedEvent> events;
+};
+
+}  // namespace callgate
