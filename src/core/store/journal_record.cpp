@@ -1,0 +1,106 @@
+#include "core/store/journal_record.hpp"
+
+#include <array>
+#include <cstring>
+
+namespace callgate {
+namespace {
+
+constexpr char kMagic[4] = {'C', 'G', 'J', '1'};
+
+constexpr std::array<std::uint32_t, 256> make_crc32c_table() {
+  std::array<std::uint32_t, 256> table{};
+  for (std::uint32_t i = 0; i < 256; ++i) {
+    std::uint32_t crc = i;
+    for (int bit = 0; bit < 8; ++bit) crc = (crc & 1) ? (crc >> 1) ^ 0x82F63B78u : crc >> 1;
+    table[i] = crc;
+  }
+  return table;
+}
+constexpr auto kCrc32cTable = make_crc32c_table();
+
+void put_u32(std::string& out, std::uint32_t value) {
+  for (int shift = 0; shift < 32; shift += 8) out.push_back(static_cast<char>((value >> shift) & 0xff));
+}
+
+std::uint32_t get_u32(std::string_view bytes) {
+  std::uint32_t value = 0;
+  for (int i = 3; i >= 0; --i) value = (value << 8) | static_cast<std::uint8_t>(bytes[static_cast<std::size_t>(i)]);
+  return value;
+}
+
+std::span<const std::uint8_t> as_bytes(std::string_view text) {
+  return {reinterpret_cast<const std::uint8_t*>(text.data()), text.size()};
+}
+
+std::uint32_t record_checksum(std::string_view length_bytes, std::string_view payload) {
+  return crc32c(as_bytes(payload), crc32c(as_bytes(length_bytes)));
+}
+
+// Whether a complete, valid record starts anywhere after the first byte.
+bool has_good_record_after(std::string_view rest) {
+  for (std::size_t at = rest.find(std::string_view(kMagic, sizeof kMagic), 1); at != std::string_view::npos;
+       at = rest.find(std::string_view(kMagic, sizeof kMagic), at + 1)) {
+    const std::string_view candidate = rest.substr(at);
+    if (candidate.size() < kJournalHeaderBytes) return false;
+    const std::uint32_t length = get_u32(candidate.substr(4, 4));
+    if (length > candidate.size() - kJournalHeaderBytes) continue;
+    if (record_checksum(candidate.substr(4, 4), candidate.substr(kJournalHeaderBytes, length)) ==
+        get_u32(candidate.substr(8, 4)))
+      return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+std::uint32_t crc32c(std::span<const std::uint8_t> bytes, std::uint32_t crc) {
+  crc = ~crc;
+  for (const auto byte : bytes) crc = kCrc32cTable[(crc ^ byte) & 0xff] ^ (crc >> 8);
+  return ~crc;
+}
+
+void append_journal_record(std::string& out, std::string_view payload) {
+  const auto start = out.size();
+  out.append(kMagic, sizeof kMagic);
+  put_u32(out, static_cast<std::uint32_t>(payload.size()));
+  const std::string length_bytes = out.substr(start + 4, 4);
+  put_u32(out, record_checksum(length_bytes, payload));
+  out.append(payload);
+}
+
+bool JournalReader::next(std::string_view& payload) {
+  if (stop_ != Stop::none) return false;
+  const std::string_view rest = data_.substr(offset_);
+  auto stop_with = [&](Stop stop, std::string reason) {
+    stop_ = stop;
+    reason_ = std::move(reason);
+    return false;
+  };
+  if (rest.empty()) return stop_with(Stop::clean_end, "");
+  if (rest.size() < kJournalHeaderBytes) {
+    // A header cut short can only be the tail, but it must at least start
+    // like one: anything else is not a journal written by callgate.
+    if (std::memcmp(rest.data(), kMagic, std::min(rest.size(), sizeof kMagic)) != 0)
+      return stop_with(Stop::corrupt, "bad magic at offset " + std::to_string(offset_));
+    return stop_with(Stop::torn_tail, "record header cut short at offset " + std::to_string(offset_));
+  }
+  if (std::memcmp(rest.data(), kMagic, sizeof kMagic) != 0)
+    return stop_with(Stop::corrupt, "bad magic at offset " + std::to_string(offset_));
+  const std::uint32_t length = get_u32(rest.substr(4, 4));
+  const std::uint32_t checksum = get_u32(rest.substr(8, 4));
+  const bool fits = length <= kJournalMaxPayloadBytes && rest.size() - kJournalHeaderBytes >= length;
+  if (!fits || record_checksum(rest.substr(4, 4), rest.substr(kJournalHeaderBytes, length)) != checksum) {
+    // With no good record after it, a bad record is the write a crash cut
+    // short (whatever its length field now says). With a good record after
+    // it, it is real damage, which must be reported, never skipped.
+    if (!has_good_record_after(rest))
+      return stop_with(Stop::torn_tail, "incomplete last record at offset " + std::to_string(offset_));
+    return stop_with(Stop::corrupt, "damaged record at offset " + std::to_string(offset_));
+  }
+  payload = rest.substr(kJournalHeaderBytes, length);
+  offset_ += kJournalHeaderBytes + length;
+  return true;
+}
+
+}  // namespace callgate

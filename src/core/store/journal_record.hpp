@@ -1,0 +1,53 @@
+// The on-disk frame of the embedded journal (and of the webhook spool):
+//
+//   magic "CGJ1" | payload length (u32 LE) | CRC-32C of length+payload (u32 LE) | payload
+//
+// The checksum covers the length, so a flipped length bit is caught before
+// it sends the reader off into the middle of another record. Pure: encodes
+// into and decodes from memory; the file I/O lives with the store.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace callgate {
+
+inline constexpr std::size_t kJournalHeaderBytes = 12;
+inline constexpr std::uint32_t kJournalMaxPayloadBytes = 16 * 1024 * 1024;
+
+// CRC-32C (Castagnoli), the checksum iSCSI and ext4 use; software table.
+std::uint32_t crc32c(std::span<const std::uint8_t> bytes, std::uint32_t crc = 0);
+
+// Appends one framed record to out.
+void append_journal_record(std::string& out, std::string_view payload);
+
+// Walks a journal's bytes record by record.
+class JournalReader {
+ public:
+  enum class Stop {
+    none,        // not stopped: next() may return more records
+    clean_end,   // the data ended exactly after a record
+    torn_tail,   // the last record is incomplete or fails its checksum at the very end: a crash
+                 // mid-write. Truncate to valid_bytes() and carry on.
+    corrupt,     // a bad record with more data after it: not a torn write; stop and tell the operator
+  };
+
+  explicit JournalReader(std::string_view data) : data_(data) {}
+
+  // The next record's payload; false when the walk stopped (see stop()).
+  bool next(std::string_view& payload);
+  Stop stop() const { return stop_; }
+  // Bytes up to the end of the last good record.
+  std::size_t valid_bytes() const { return offset_; }
+  const std::string& reason() const { return reason_; }
+
+ private:
+  std::string_view data_;
+  std::size_t offset_ = 0;
+  Stop stop_ = Stop::none;
+  std::string reason_;
+};
+
+}  // namespace callgate

@@ -1,0 +1,99 @@
+#include "core/store/journal_record.hpp"
+
+#include <boost/test/unit_test.hpp>
+
+#include <vector>
+
+using namespace callgate;
+
+namespace {
+
+std::vector<std::string> read_all(std::string_view data, JournalReader::Stop& stop, std::size_t& valid) {
+  JournalReader reader(data);
+  std::vector<std::string> payloads;
+  std::string_view payload;
+  while (reader.next(payload)) payloads.emplace_back(payload);
+  stop = reader.stop();
+  valid = reader.valid_bytes();
+  return payloads;
+}
+
+std::string journal_of(std::initializer_list<std::string_view> payloads) {
+  std::string out;
+  for (auto payload : payloads) append_journal_record(out, payload);
+  return out;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(journal_record)
+
+BOOST_AUTO_TEST_CASE(crc32c_matches_the_standard_check_value) {
+  const std::string_view check = "123456789";
+  BOOST_TEST(crc32c({reinterpret_cast<const std::uint8_t*>(check.data()), check.size()}) == 0xE3069283u);
+}
+
+BOOST_AUTO_TEST_CASE(records_read_back_as_written) {
+  const std::string binary("a\0b\xff", 4);
+  const auto data = journal_of({"first", "", binary, std::string(100'000, 'x')});
+  JournalReader::Stop stop;
+  std::size_t valid = 0;
+  const auto payloads = read_all(data, stop, valid);
+  BOOST_TEST_REQUIRE(payloads.size() == 4u);
+  BOOST_TEST(payloads[0] == "first");
+  BOOST_TEST(payloads[1] == "");
+  BOOST_TEST(payloads[2] == binary);
+  BOOST_TEST(payloads[3].size() == 100'000u);
+  BOOST_TEST((stop == JournalReader::Stop::clean_end));
+  BOOST_TEST(valid == data.size());
+}
+
+BOOST_AUTO_TEST_CASE(a_tail_cut_anywhere_is_torn_and_never_misread) {
+  const auto whole = journal_of({"one", "two", "three-is-longer"});
+  const auto two_records = journal_of({"one", "two"}).size();
+  for (std::size_t cut = two_records + 1; cut < whole.size(); ++cut) {
+    JournalReader::Stop stop;
+    std::size_t valid = 0;
+    const auto payloads = read_all(std::string_view(whole).substr(0, cut), stop, valid);
+    BOOST_TEST_REQUIRE(payloads.size() == 2u, "cut at " << cut);
+    BOOST_TEST((stop == JournalReader::Stop::torn_tail), "cut at " << cut);
+    BOOST_TEST(valid == two_records);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(garbage_at_the_tail_is_torn) {
+  auto data = journal_of({"one"});
+  const auto good = data.size();
+  append_journal_record(data, "two");
+  data[data.size() - 1] ^= 0x01;  // the last write went wrong
+  JournalReader::Stop stop;
+  std::size_t valid = 0;
+  BOOST_TEST(read_all(data, stop, valid).size() == 1u);
+  BOOST_TEST((stop == JournalReader::Stop::torn_tail));
+  BOOST_TEST(valid == good);
+}
+
+BOOST_AUTO_TEST_CASE(damage_before_good_records_is_corruption_not_a_tail) {
+  for (const std::size_t flip : {std::size_t{5}, std::size_t{9}, std::size_t{13}}) {  // length, checksum, payload
+    auto data = journal_of({"one", "two", "three"});
+    data[flip] ^= 0x40;
+    JournalReader::Stop stop;
+    std::size_t valid = 0;
+    BOOST_TEST(read_all(data, stop, valid).empty(), "flip at " << flip);
+    BOOST_TEST((stop == JournalReader::Stop::corrupt), "flip at " << flip);
+    BOOST_TEST(valid == 0u);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_file_that_is_not_a_journal_is_corrupt) {
+  JournalReader::Stop stop;
+  std::size_t valid = 0;
+  BOOST_TEST(read_all("hello, world, this is not a journal", stop, valid).empty());
+  BOOST_TEST((stop == JournalReader::Stop::corrupt));
+  BOOST_TEST(read_all("xy", stop, valid).empty());
+  BOOST_TEST((stop == JournalReader::Stop::corrupt));
+  BOOST_TEST(read_all("", stop, valid).empty());
+  BOOST_TEST((stop == JournalReader::Stop::clean_end));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
