@@ -1,14 +1,9 @@
 #include "http/server/router.hpp"
 
+#include "http/form/form_codec.hpp"
+
 namespace callgate::http {
 namespace {
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 // Calls visit(segment) for each segment of a path that starts with '/'.
 template <class Visit>
@@ -26,22 +21,8 @@ bool for_each_segment(std::string_view path, Visit visit) {
 }  // namespace
 
 std::optional<std::string> decode_path_segment(std::string_view segment) {
-  std::string decoded;
-  decoded.reserve(segment.size());
-  for (std::size_t i = 0; i < segment.size(); ++i) {
-    if (segment[i] != '%') {
-      decoded.push_back(segment[i]);
-      continue;
-    }
-    if (i + 2 >= segment.size()) return std::nullopt;
-    const int high = hex_value(segment[i + 1]);
-    const int low = hex_value(segment[i + 2]);
-    if (high < 0 || low < 0) return std::nullopt;
-    const char c = static_cast<char>(high * 16 + low);
-    if (c == '/' || c == '\0') return std::nullopt;
-    decoded.push_back(c);
-    i += 2;
-  }
+  auto decoded = percent_decode(segment, false);
+  if (decoded && decoded->find_first_of(std::string_view("/\0", 2)) != std::string::npos) return std::nullopt;
   return decoded;
 }
 

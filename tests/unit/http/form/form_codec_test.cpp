@@ -1,0 +1,48 @@
+#include "http/form/form_codec.hpp"
+
+#include <boost/test/unit_test.hpp>
+
+using namespace callgate::http;
+
+BOOST_AUTO_TEST_SUITE(form_codec)
+
+BOOST_AUTO_TEST_CASE(parses_provider_webhook_bodies) {
+  auto fields = parse_form("CallSid=CA1&From=%2B14155550100&CallStatus=in-progress&Caller=+1+415&Empty=&Flag");
+  BOOST_TEST_REQUIRE(fields.has_value());
+  BOOST_TEST_REQUIRE(fields->size() == 6u);
+  BOOST_TEST(*form_value(*fields, "From") == "+14155550100");
+  BOOST_TEST(*form_value(*fields, "Caller") == " 1 415");
+  BOOST_TEST(*form_value(*fields, "Empty") == "");
+  BOOST_TEST(*form_value(*fields, "Flag") == "");
+  BOOST_TEST(!form_value(*fields, "Missing").has_value());
+}
+
+BOOST_AUTO_TEST_CASE(keeps_repeated_names_in_order) {
+  auto fields = parse_form("StatusCallbackEvent=initiated&&StatusCallbackEvent=ringing&");
+  BOOST_TEST_REQUIRE(fields->size() == 2u);
+  BOOST_TEST((*fields)[0].second == "initiated");
+  BOOST_TEST((*fields)[1].second == "ringing");
+}
+
+BOOST_AUTO_TEST_CASE(rejects_malformed_escapes) {
+  for (const char* bad : {"a=%", "a=%4", "a=%zz", "%g0=1", "a=ok&b=%2"}) BOOST_TEST(!parse_form(bad).has_value(), bad);
+  BOOST_TEST(parse_form("")->empty());
+}
+
+BOOST_AUTO_TEST_CASE(encodes_so_that_it_parses_back) {
+  const FormFields fields = {{"To", "+919876543210"}, {"Url", "https://x.example/twiml?leadId=a b&c"},
+                             {"StatusCallbackEvent", "initiated"}, {"StatusCallbackEvent", "ringing"},
+                             {"Odd", std::string("caf\xc3\xa9 ~_.-", 10)}};
+  const auto body = encode_form(fields);
+  BOOST_TEST(body.find("To=%2B919876543210") != std::string::npos, body);
+  BOOST_TEST(body.find("StatusCallbackEvent=initiated&StatusCallbackEvent=ringing") != std::string::npos, body);
+  BOOST_TEST(body.find("caf%C3%A9+~_.-") != std::string::npos, body);
+  BOOST_TEST((*parse_form(body) == fields));
+}
+
+BOOST_AUTO_TEST_CASE(percent_decoding_of_paths_keeps_plus) {
+  BOOST_TEST(*percent_decode("a+b%20c", false) == "a+b c");
+  BOOST_TEST(*percent_decode("a+b%20c", true) == "a b c");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
