@@ -1,0 +1,60 @@
+// What asking a provider to place a call came to. The dialer decides what
+// to do with each; the providers must only classify exactly.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <variant>
+
+namespace callgate {
+
+// The provider took the request and gave the call an id.
+struct Placed {
+  std::string call_sid;
+  std::string status;  // the provider's first status, e.g. "queued"
+};
+
+// Nothing was placed and trying again is safe: the request never left, the
+// provider said it was overloaded (429) or failed (5xx).
+struct Retryable {
+  std::string reason;
+  std::optional<std::chrono::seconds> retry_after;  // from Retry-After, when given
+};
+
+// The request may have reached the provider and placed a call (a timeout or
+// reset after the body was written, a 2xx without a call id). Dialing again
+// blindly could ring the customer twice.
+struct Ambiguous {
+  std::string reason;
+};
+
+// The provider refused for good (invalid number, bad credentials, no
+// funds): retrying the same request cannot help.
+struct Rejected {
+  int code = 0;  // the provider's error code (Twilio 21211), else the HTTP status
+  std::string message;
+};
+
+using PlaceCallOutcome = std::variant<Placed, Retryable, Ambiguous, Rejected>;
+
+// Where an HTTP exchange with a provider failed, if it did.
+enum class TransportFailure {
+  none,
+  before_sending,  // resolve, connect, TLS handshake, or writing the request failed
+  after_sending,   // the request was written; no complete response came back
+};
+
+struct ProviderResponse {
+  TransportFailure failure = TransportFailure::none;
+  std::string failure_reason;
+  unsigned status = 0;
+  std::string body;
+  std::string retry_after;  // the header's raw value, if any
+};
+
+// Retry-After as delay-seconds (the form providers send); nothing for an
+// HTTP-date or junk.
+std::optional<std::chrono::seconds> parse_retry_after_seconds(std::string_view value);
+
+}  // namespace callgate
