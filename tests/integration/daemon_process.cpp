@@ -265,6 +265,8 @@ void Connection::send(const std::string& bytes) {
   }
 }
 
+void Connection::finish_sending() { ::shutdown(fd_, SHUT_WR); }
+
 namespace {
 // Reads what is available within timeout; 0 on close, -1 on timeout or error.
 ssize_t read_some(int fd, std::string& into, std::chrono::milliseconds timeout) {

@@ -100,6 +100,7 @@ class Connection {
   Connection& operator=(const Connection&) = delete;
 
   void send(const std::string& bytes);
+  void finish_sending();  // shutdown(SHUT_WR): the peer reads end-of-stream
   // Reads until the peer closes or timeout; returns what came.
   std::string read_until_closed(std::chrono::milliseconds timeout = 5s);
   // Reads one HTTP response (headers + Content-Length body); nothing if the
