@@ -40,13 +40,13 @@ Daemon::Daemon(std::string config_path, Config config, SystemdNotifier notifier)
 Daemon::~Daemon() {
   for (auto& parts : reactors_) parts.reactor->stop();
   for (auto& parts : reactors_) parts.reactor->join();
-  // Tear down in dependency order: the acceptor before its io_context, and
-  // the io_context (whose destruction ends the sessions still parked in it)
-  // before the shard those sessions report to.
+  // With the threads gone: end every session still parked in a loop, then
+  // destroy each I/O object before the io_context it belongs to.
   for (auto& parts : reactors_) {
     parts.listener.reset();
-    parts.reactor.reset();
+    parts.shard->shut_down();
     parts.shard.reset();
+    parts.reactor.reset();
   }
 }
 

@@ -41,8 +41,9 @@ class InProcessServer {
     io_->stop();
     thread_.join();
     listener_.reset();
-    io_.reset();  // ends the sessions parked in it, while the shard still exists
+    shard_->shut_down();  // the daemon's own teardown order
     shard_.reset();
+    io_.reset();
   }
   unsigned short port() const { return port_; }
   std::string metrics() const { return registry_.render(); }

@@ -136,6 +136,15 @@ void ServerShard::close_all_connections() {
   for (auto* session : open) session->close();
 }
 
+void ServerShard::shut_down() {
+  on_drained_ = nullptr;
+  close_all_connections();
+  sweep_timer_.cancel();
+  io_.restart();
+  while (io_.poll() > 0) {
+  }
+}
+
 void ServerShard::notify_if_drained() {
   if (draining_ && connections_.empty() && on_drained_) {
     sweep_timer_.cancel();

@@ -84,6 +84,11 @@ class ServerShard {
   void begin_drain(std::function<void()> on_drained);
   // The drain deadline passed: cut whatever is still open.
   void close_all_connections();
+  // Teardown, once the reactor's thread has stopped: closes every
+  // connection and timer, then runs the loop until the sessions have ended,
+  // so the io_context can be destroyed after this shard without anything
+  // in it still pointing here.
+  void shut_down();
 
  private:
   std::pair<std::string, std::string> route_labels(std::size_t route_key) const;
