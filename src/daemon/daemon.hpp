@@ -9,7 +9,7 @@
 #include "core/config.hpp"
 #include "core/metrics.hpp"
 #include "core/reactor.hpp"
-#include "core/systemd_notifier.hpp"
+#include "daemon/systemd_notifier.hpp"
 #include "http/server/builtin_endpoints.hpp"
 #include "http/server/listener.hpp"
 #include "http/server/server_shard.hpp"

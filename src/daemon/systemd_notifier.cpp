@@ -1,4 +1,4 @@
-#include "core/systemd_notifier.hpp"
+#include "daemon/systemd_notifier.hpp"
 
 #include <charconv>
 #include <cstdlib>
