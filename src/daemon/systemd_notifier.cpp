@@ -58,6 +58,5 @@ void SystemdNotifier::ready(std::string_view status_text) const {
 void SystemdNotifier::reloading() const { send("RELOADING=1"); }
 void SystemdNotifier::stopping() const { send("STOPPING=1"); }
 void SystemdNotifier::watchdog() const { send("WATCHDOG=1"); }
-void SystemdNotifier::status(std::string_view text) const { send("STATUS=" + std::string(text)); }
 
 }  // namespace callgate

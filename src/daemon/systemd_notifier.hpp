@@ -25,7 +25,6 @@ class SystemdNotifier {
   void reloading() const;
   void stopping() const;
   void watchdog() const;
-  void status(std::string_view text) const;
   // Sends the raw state string, e.g. "READY=1\nSTATUS=listening"; false on failure.
   bool send(std::string_view state) const;
 

@@ -59,17 +59,26 @@ void ServerShard::start_deadline_sweep() {
 
 void ServerShard::sweep_deadlines() {
   const auto now = std::chrono::steady_clock::now();
-  // Copy first: expiring a session may end it and remove it from the set.
-  const std::vector<Session*> open(connections_.begin(), connections_.end());
-  for (auto* session : open) session->expire_if_due(now);
+  for_each_session([now](Session& session) { session.expire_if_due(now); });
+}
+
+std::string_view ServerShard::route_name(std::size_t route_key) const {
+  if (route_key == unmatched_route_key()) return "(unmatched)";
+  if (route_key >= router_.size()) return "(invalid)";
+  return router_.routes()[route_key].pattern.text();
 }
 
 std::pair<std::string, std::string> ServerShard::route_labels(std::size_t route_key) const {
-  if (route_key == unmatched_route_key()) return {"(unmatched)", "-"};
-  if (route_key >= router_.size()) return {"(invalid)", "-"};
-  const auto& route = router_.routes()[route_key];
-  const auto method = boost::beast::http::to_string(route.method);
-  return {route.pattern.text(), std::string(method.data(), method.size())};
+  if (route_key >= router_.size()) return {std::string(route_name(route_key)), "-"};
+  const auto method = boost::beast::http::to_string(router_.routes()[route_key].method);
+  return {std::string(route_name(route_key)), std::string(method.data(), method.size())};
+}
+
+template <class Action>
+void ServerShard::for_each_session(Action action) {
+  // Copy first: acting on a session may end it and remove it from the set.
+  const std::vector<Session*> open(connections_.begin(), connections_.end());
+  for (auto* session : open) action(*session);
 }
 
 void ServerShard::record_request(std::size_t route_key, unsigned status, double seconds) {
@@ -124,16 +133,13 @@ void ServerShard::remove(Session& session) {
 void ServerShard::begin_drain(std::function<void()> on_drained) {
   draining_ = true;
   on_drained_ = std::move(on_drained);
-  // Copy first: a connection may remove itself while being told.
-  const std::vector<Session*> open(connections_.begin(), connections_.end());
-  for (auto* session : open) session->drain();
+  for_each_session([](Session& session) { session.drain(); });
   // Report from a fresh handler, never from inside the caller's stack.
   boost::asio::post(io_, [this] { notify_if_drained(); });
 }
 
 void ServerShard::close_all_connections() {
-  const std::vector<Session*> open(connections_.begin(), connections_.end());
-  for (auto* session : open) session->close();
+  for_each_session([](Session& session) { session.close(); });
 }
 
 void ServerShard::shut_down() {

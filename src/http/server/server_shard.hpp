@@ -69,6 +69,8 @@ class ServerShard {
   std::size_t unmatched_route_key() const { return router_.size(); }
   std::size_t invalid_request_key() const { return router_.size() + 1; }
   void record_request(std::size_t route_key, unsigned status, double seconds);
+  // The route pattern, "(unmatched)" or "(invalid)": for metrics and logs alike.
+  std::string_view route_name(std::size_t route_key) const;
   void record_error(RequestError error);
 
   // Connections: the listener asks before accepting; drain closes idle ones.
@@ -93,6 +95,8 @@ class ServerShard {
  private:
   std::pair<std::string, std::string> route_labels(std::size_t route_key) const;
   void notify_if_drained();
+  template <class Action>
+  void for_each_session(Action action);
 
   boost::asio::io_context& io_;
   std::shared_ptr<const Config> config_;

@@ -301,14 +301,10 @@ void Session::serialize(const Response& response, const std::string& request_id,
 void Session::log_access(std::string_view method, std::string_view target, unsigned status, std::size_t route_key,
                          const std::string& request_id, Clock::duration elapsed) const {
   if (!log_enabled(LogLevel::info)) return;
-  const auto& router = shard_.router();
-  const std::string_view route = route_key < router.size() ? std::string_view(router.routes()[route_key].pattern.text())
-                                 : route_key == shard_.unmatched_route_key() ? std::string_view("(unmatched)")
-                                                                             : std::string_view("(invalid)");
   LogLine(LogLevel::info, "http_request")
       .text("method", method)
       .text("target", target)
-      .trusted_text("route", route)
+      .trusted_text("route", shard_.route_name(route_key))
       .number("status", status)
       .number("duration_us", std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count())
       .text("request_id", request_id)
