@@ -20,6 +20,15 @@ std::string_view to_string(ProviderName provider) {
   return "?";
 }
 
+std::string_view to_string(CallFlowStep step) {
+  switch (step) {
+    case CallFlowStep::gather: return "gather";
+    case CallFlowStep::stream: return "stream";
+    case CallFlowStep::hangup: return "hangup";
+  }
+  return "?";
+}
+
 ReloadPlan plan_reload(const Config& running, const Config& reloaded) {
   ReloadPlan plan;
   auto live = [&](const char* key, bool changed) {
@@ -41,6 +50,8 @@ ReloadPlan plan_reload(const Config& running, const Config& reloaded) {
   fixed("telephony.provider", a.telephony.provider != b.telephony.provider);
   fixed("telephony.twilio.api_base", a.telephony.twilio.api_base != b.telephony.twilio.api_base);
   fixed("telephony.exotel.api_base", a.telephony.exotel.api_base != b.telephony.exotel.api_base);
+  // Each reactor's HTTPS client (pools, CA store) is built at start-up.
+  fixed("telephony.http_client", a.telephony.http_client != b.telephony.http_client);
 
   // Each new connection and request reads these from the reactor's snapshot.
   live("server.public_base_url", a.server.public_base_url != b.server.public_base_url);
@@ -53,6 +64,9 @@ ReloadPlan plan_reload(const Config& running, const Config& reloaded) {
   live("log.level", a.log.level != b.log.level);
   live("log.access_log", a.log.access_log != b.log.access_log);
   live("admin.token", a.admin.token != b.admin.token);
+  live("server.trusted_proxies", a.server.trusted_proxies != b.server.trusted_proxies);
+  live("telephony.routes", a.telephony.routes != b.telephony.routes);
+  live("call_flow", a.call_flow != b.call_flow);
 
   const auto& ta = a.telephony.twilio;
   const auto& tb = b.telephony.twilio;
@@ -61,6 +75,10 @@ ReloadPlan plan_reload(const Config& running, const Config& reloaded) {
   live("telephony.twilio.phone_number", ta.phone_number != tb.phone_number);
   live("telephony.twilio.call_flow_url", ta.call_flow_url != tb.call_flow_url);
   live("telephony.twilio.record_calls", ta.record_calls != tb.record_calls);
+  live("telephony.twilio.verify_signatures", ta.verify_signatures != tb.verify_signatures);
+  live("telephony.twilio.ring_timeout", ta.ring_timeout_seconds != tb.ring_timeout_seconds);
+  live("telephony.twilio.time_limit", ta.time_limit_seconds != tb.time_limit_seconds);
+  live("telephony.twilio.machine_detection", ta.machine_detection != tb.machine_detection);
   const auto& ea = a.telephony.exotel;
   const auto& eb = b.telephony.exotel;
   live("telephony.exotel.account_sid", ea.account_sid != eb.account_sid);
@@ -70,6 +88,10 @@ ReloadPlan plan_reload(const Config& running, const Config& reloaded) {
   live("telephony.exotel.call_flow_url", ea.call_flow_url != eb.call_flow_url);
   live("telephony.exotel.flow_id", ea.flow_id != eb.flow_id);
   live("telephony.exotel.webhook_secret", ea.webhook_secret != eb.webhook_secret);
+  live("telephony.exotel.record_calls", ea.record_calls != eb.record_calls);
+  live("telephony.exotel.ring_timeout", ea.ring_timeout_seconds != eb.ring_timeout_seconds);
+  live("telephony.exotel.time_limit", ea.time_limit_seconds != eb.time_limit_seconds);
+  live("telephony.exotel.webhook_auth", ea.webhook_auth != eb.webhook_auth);
 
   plan.effective = reloaded;
   plan.effective.server.listen = running.server.listen;
@@ -79,6 +101,7 @@ ReloadPlan plan_reload(const Config& running, const Config& reloaded) {
   plan.effective.telephony.provider = running.telephony.provider;
   plan.effective.telephony.twilio.api_base = running.telephony.twilio.api_base;
   plan.effective.telephony.exotel.api_base = running.telephony.exotel.api_base;
+  plan.effective.telephony.http_client = running.telephony.http_client;
   return plan;
 }
 

@@ -6,6 +6,7 @@
 #include "core/duration.hpp"
 #include "core/listen_address.hpp"
 #include "core/log.hpp"
+#include "core/network_range.hpp"
 
 #include <cstddef>
 #include <string>
@@ -24,6 +25,9 @@ struct ServerConfig {
   Milliseconds idle_timeout{60'000};   // a keep-alive connection waiting for its next request
   Milliseconds write_timeout{10'000};
   Milliseconds drain_timeout{15'000};  // SIGTERM: how long in-flight requests may take
+  // Peers whose X-Forwarded-Proto / X-Forwarded-Host are believed when the
+  // URL a provider signed is rebuilt; everyone else's are ignored.
+  std::vector<NetworkRange> trusted_proxies;
 };
 
 struct LogConfig {
@@ -45,6 +49,21 @@ struct StoreConfig {
 
 enum class ProviderName { twilio, exotel, simulator };
 
+// The outbound HTTPS client every provider uses (src/http/client).
+struct HttpClientConfig {
+  Milliseconds connect_timeout{5'000};    // DNS, TCP connect and TLS handshake together
+  Milliseconds request_timeout{10'000};   // writing the request and reading the whole answer
+  Milliseconds total_timeout{15'000};     // all of it, waiting for a pooled connection included
+  Milliseconds idle_timeout{30'000};      // a pooled connection unused this long is closed, not reused
+  Milliseconds dns_cache_ttl{60'000};
+  unsigned max_connections_per_host = 16;
+  std::size_t max_response_bytes = 1024 * 1024;
+  std::string ca_file;                    // PEM bundle; empty: the system's CA store
+  std::string user_agent = "callgated";
+
+  bool operator==(const HttpClientConfig&) const = default;
+};
+
 struct TwilioConfig {
   std::string account_sid;
   std::string auth_token;
@@ -52,6 +71,24 @@ struct TwilioConfig {
   std::string call_flow_url;  // empty: {public_base_url}/twiml
   bool record_calls = false;
   std::string api_base = "https://api.twilio.com";
+  bool verify_signatures = true;  // false only for local experiments; logged loudly
+  unsigned ring_timeout_seconds = 0;  // Timeout; 0 leaves Twilio's default (60)
+  unsigned time_limit_seconds = 0;    // TimeLimit; 0 leaves Twilio's default
+  std::string machine_detection;      // "", "Enable" or "DetectMessageEnd"
+};
+
+// How callgate knows a request on /webhook/exotel or /exotel/passthru came
+// from Exotel, which signs nothing. Every check configured must pass.
+struct ExotelWebhookAuthConfig {
+  // The HMAC-SHA256 of the raw body with exotel.webhook_secret in
+  // X-Exotel-Signature (hex or base64) is checked whenever the secret is set.
+  std::string callback_token;           // put in the callback URLs as ?token=, checked in constant time
+  std::string basic_username;           // put in the callback URLs as user:password@, checked as Basic auth
+  std::string basic_password;
+  std::vector<NetworkRange> allowed_sources;  // the peer's address must be in one of these
+  bool allow_unauthenticated = false;   // development only: accept with no check at all
+
+  bool operator==(const ExotelWebhookAuthConfig&) const = default;
 };
 
 struct ExotelConfig {
@@ -62,13 +99,50 @@ struct ExotelConfig {
   std::string call_flow_url;
   std::string flow_id;
   std::string webhook_secret;
-  std::string api_base = "https://api.exotel.com";
+  std::string region = "singapore";  // singapore (api.exotel.com) or mumbai (api.in.exotel.com)
+  std::string api_base;              // empty: the region's host
+  bool record_calls = false;
+  unsigned ring_timeout_seconds = 0;  // TimeOut; 0 leaves Exotel's default
+  unsigned time_limit_seconds = 0;    // TimeLimit, at most 14400; 0 leaves Exotel's default
+  ExotelWebhookAuthConfig webhook_auth;
+};
+
+// Which providers dial numbers starting with prefix, in order of preference
+// (the dialer fails over down the list when one is down).
+struct ProviderRoute {
+  std::string prefix;  // "+91"; "+" alone matches every number
+  std::vector<ProviderName> providers;
+
+  bool operator==(const ProviderRoute&) const = default;
 };
 
 struct TelephonyConfig {
   ProviderName provider = ProviderName::simulator;
+  std::vector<ProviderRoute> routes;  // empty: every number goes to provider
+  HttpClientConfig http_client;
   TwilioConfig twilio;
   ExotelConfig exotel;
+};
+
+// What the caller hears (Twilio's /twiml): a greeting, then one next step.
+enum class CallFlowStep { gather, stream, hangup };
+
+struct CallFlowConfig {
+  std::string greeting_say = "Hello! Thank you for your enquiry.";  // spoken with <Say>
+  std::string greeting_play;   // an audio URL played with <Play> instead, when set
+  std::string voice;           // <Say voice>, e.g. "Polly.Aditi"; empty: the provider's default
+  std::string language;        // <Say language> and <Gather language>, e.g. "en-IN"
+  CallFlowStep next = CallFlowStep::hangup;
+  // gather
+  std::string gather_prompt = "Please tell us briefly how we can help, or press a key.";
+  unsigned gather_timeout_seconds = 5;
+  unsigned gather_num_digits = 0;  // 0: no fixed count
+  std::string gather_hints;
+  std::string gather_reply = "Thank you. We will be in touch shortly. Goodbye.";  // after the caller answered
+  // stream
+  std::string stream_url;      // wss:// of the AI voice agent
+
+  bool operator==(const CallFlowConfig&) const = default;
 };
 
 struct Config {
@@ -77,10 +151,12 @@ struct Config {
   AdminConfig admin;
   StoreConfig store;
   TelephonyConfig telephony;
+  CallFlowConfig call_flow;
 };
 
 std::string_view to_string(StoreBackend backend);
 std::string_view to_string(ProviderName provider);
+std::string_view to_string(CallFlowStep step);
 
 // What a SIGHUP can change in a running daemon, and what needs a restart.
 struct ReloadPlan {

@@ -124,6 +124,54 @@ class SectionReader {
     else fail(key, why);
   }
 
+  // A list of strings; each item reported by its own line when wrong.
+  void text_list(const std::string& key, std::vector<std::string>& target) {
+    const auto value = sequence(key, "a list of strings");
+    if (!value) return;
+    target.clear();
+    for (std::size_t index = 0; index < value->size(); ++index) {
+      const auto item = (*value)[index];
+      if (!item.IsScalar()) {
+        diagnostics_.error(diagnostics_.at(item.Mark()), path(key) + "[" + std::to_string(index) + "]: expected a string");
+        continue;
+      }
+      target.push_back(item.Scalar());
+    }
+  }
+
+  void network_ranges(const std::string& key, std::vector<NetworkRange>& target) {
+    std::vector<std::string> texts;
+    text_list(key, texts);
+    if (texts.empty()) return;
+    target.clear();
+    for (const auto& text : texts) {
+      if (auto range = NetworkRange::parse(text)) target.push_back(*range);
+      else fail(key, "expected addresses or CIDR ranges such as 10.0.0.0/8 or 2001:db8::/32, got '" + text + "'");
+    }
+  }
+
+  template <class Enum>
+  void choice_list(const std::string& key, std::vector<Enum>& target, Choices<Enum> choices) {
+    std::vector<std::string> texts;
+    text_list(key, texts);
+    target.clear();
+    for (const auto& text : texts) {
+      auto chosen = std::find_if(choices.begin(), choices.end(), [&](const auto& option) { return option.first == text; });
+      if (chosen != choices.end()) target.push_back(chosen->second);
+      else fail(key, "unknown value '" + text + "'");
+    }
+  }
+
+  // A list of mappings, each read by its own SectionReader ("routes[0]").
+  std::vector<SectionReader> items(const std::string& key) {
+    std::vector<SectionReader> readers;
+    const auto value = sequence(key, "a list of mappings");
+    if (!value) return readers;
+    for (std::size_t index = 0; index < value->size(); ++index)
+      readers.emplace_back((*value)[index], path(key) + "[" + std::to_string(index) + "]", diagnostics_);
+    return readers;
+  }
+
   void finish() {
     if (!node_.IsMap()) return;
     std::set<std::string> seen;
@@ -169,6 +217,17 @@ class SectionReader {
     return value.Scalar();
   }
 
+  std::optional<YAML::Node> sequence(const std::string& key, const char* expected) {
+    const auto value = lookup(key);
+    if (!value.IsDefined() || value.IsNull()) return std::nullopt;
+    diagnostics_.remember(path(key), diagnostics_.at(value.Mark()));
+    if (!value.IsSequence()) {
+      fail(key, std::string("expected ") + expected);
+      return std::nullopt;
+    }
+    return value;
+  }
+
   YAML::Node node_;
   std::string prefix_;
   Diagnostics& diagnostics_;
@@ -190,6 +249,7 @@ void read_file_sections(const YAML::Node& root, Config& config, Diagnostics& dia
   server.duration("idle_timeout", s.idle_timeout, Milliseconds(100), Milliseconds(3'600'000));
   server.duration("write_timeout", s.write_timeout, Milliseconds(100), Milliseconds(600'000));
   server.duration("drain_timeout", s.drain_timeout, Milliseconds(0), Milliseconds(600'000));
+  server.network_ranges("trusted_proxies", s.trusted_proxies);
   server.finish();
 
   auto log = top.section("log");
@@ -217,6 +277,25 @@ void read_file_sections(const YAML::Node& root, Config& config, Diagnostics& dia
 
   auto telephony = top.section("telephony");
   telephony.choice<ProviderName>("provider", config.telephony.provider, kProviderChoices);
+  for (auto& item : telephony.items("routes")) {
+    ProviderRoute route;
+    item.text("prefix", route.prefix);
+    item.choice_list<ProviderName>("providers", route.providers, kProviderChoices);
+    item.finish();
+    config.telephony.routes.push_back(std::move(route));
+  }
+  auto client = telephony.section("http_client");
+  auto& c = config.telephony.http_client;
+  client.duration("connect_timeout", c.connect_timeout, Milliseconds(100), Milliseconds(60'000));
+  client.duration("request_timeout", c.request_timeout, Milliseconds(100), Milliseconds(120'000));
+  client.duration("total_timeout", c.total_timeout, Milliseconds(100), Milliseconds(300'000));
+  client.duration("idle_timeout", c.idle_timeout, Milliseconds(0), Milliseconds(600'000));
+  client.duration("dns_cache_ttl", c.dns_cache_ttl, Milliseconds(0), Milliseconds(3'600'000));
+  client.number<unsigned>("max_connections_per_host", c.max_connections_per_host, 1, 1024);
+  client.number<std::size_t>("max_response_bytes", c.max_response_bytes, 1024, 64 * 1024 * 1024);
+  client.text("ca_file", c.ca_file);
+  client.finish();
+
   auto twilio = telephony.section("twilio");
   auto& t = config.telephony.twilio;
   twilio.text("account_sid", t.account_sid);
@@ -225,7 +304,12 @@ void read_file_sections(const YAML::Node& root, Config& config, Diagnostics& dia
   twilio.text("call_flow_url", t.call_flow_url);
   twilio.boolean("record_calls", t.record_calls);
   twilio.text("api_base", t.api_base);
+  twilio.boolean("verify_signatures", t.verify_signatures);
+  twilio.number<unsigned>("ring_timeout", t.ring_timeout_seconds, 0, 600);
+  twilio.number<unsigned>("time_limit", t.time_limit_seconds, 0, 14'400);
+  twilio.text("machine_detection", t.machine_detection);
   twilio.finish();
+
   auto exotel = telephony.section("exotel");
   auto& e = config.telephony.exotel;
   exotel.text("account_sid", e.account_sid);
@@ -235,9 +319,44 @@ void read_file_sections(const YAML::Node& root, Config& config, Diagnostics& dia
   exotel.text("call_flow_url", e.call_flow_url);
   exotel.text("flow_id", e.flow_id);
   exotel.text("webhook_secret", e.webhook_secret);
+  exotel.choice<std::string>("region", e.region, {{"singapore", "singapore"}, {"mumbai", "mumbai"}});
   exotel.text("api_base", e.api_base);
+  exotel.boolean("record_calls", e.record_calls);
+  exotel.number<unsigned>("ring_timeout", e.ring_timeout_seconds, 0, 600);
+  exotel.number<unsigned>("time_limit", e.time_limit_seconds, 0, 14'400);
+  auto auth = exotel.section("webhook_auth");
+  auto& a = e.webhook_auth;
+  auth.text("callback_token", a.callback_token);
+  auth.text("basic_username", a.basic_username);
+  auth.text("basic_password", a.basic_password);
+  auth.network_ranges("allowed_sources", a.allowed_sources);
+  auth.boolean("allow_unauthenticated", a.allow_unauthenticated);
+  auth.finish();
   exotel.finish();
   telephony.finish();
+
+  auto flow = top.section("call_flow");
+  auto& f = config.call_flow;
+  auto greeting = flow.section("greeting");
+  greeting.text("say", f.greeting_say);
+  greeting.text("play", f.greeting_play);
+  greeting.text("voice", f.voice);
+  greeting.text("language", f.language);
+  greeting.finish();
+  flow.choice<CallFlowStep>("next", f.next,
+                            {{"gather", CallFlowStep::gather}, {"stream", CallFlowStep::stream},
+                             {"hangup", CallFlowStep::hangup}});
+  auto gather = flow.section("gather");
+  gather.text("prompt", f.gather_prompt);
+  gather.number<unsigned>("timeout", f.gather_timeout_seconds, 1, 60);
+  gather.number<unsigned>("num_digits", f.gather_num_digits, 0, 32);
+  gather.text("hints", f.gather_hints);
+  gather.text("reply", f.gather_reply);
+  gather.finish();
+  auto stream = flow.section("stream");
+  stream.text("url", f.stream_url);
+  stream.finish();
+  flow.finish();
 
   top.finish();
 }
@@ -320,25 +439,78 @@ void validate(Config& config, Diagnostics& diagnostics) {
         "a Twilio Account SID is AC followed by 32 hexadecimal digits");
   check(twilio.call_flow_url.empty() || is_http_url(twilio.call_flow_url, true), "telephony.twilio.call_flow_url",
         "expected an absolute http(s) URL");
-  const auto& exotel = config.telephony.exotel;
+  check(twilio.machine_detection.empty() || twilio.machine_detection == "Enable" ||
+            twilio.machine_detection == "DetectMessageEnd",
+        "telephony.twilio.machine_detection", "expected Enable, DetectMessageEnd or nothing");
+  auto& exotel = config.telephony.exotel;
+  if (exotel.api_base.empty())
+    exotel.api_base = exotel.region == "mumbai" ? "https://api.in.exotel.com" : "https://api.exotel.com";
+  while (exotel.api_base.size() > 1 && exotel.api_base.back() == '/') exotel.api_base.pop_back();
   check(is_http_url(exotel.api_base, false), "telephony.exotel.api_base", "expected an http(s) URL with no path");
+  check(exotel.call_flow_url.empty() || is_http_url(exotel.call_flow_url, true), "telephony.exotel.call_flow_url",
+        "expected an absolute http(s) URL");
+  const auto& auth = exotel.webhook_auth;
+  check(auth.basic_username.find_first_of(":@/") == std::string::npos, "telephony.exotel.webhook_auth.basic_username",
+        "must not contain ':', '@' or '/'");
+  check(auth.basic_username.empty() == auth.basic_password.empty(), "telephony.exotel.webhook_auth.basic_password",
+        "basic_username and basic_password go together");
 
-  if (config.telephony.provider == ProviderName::twilio) {
+  const auto& client = config.telephony.http_client;
+  if (!client.ca_file.empty()) {
+    std::ifstream ca(client.ca_file);
+    check(static_cast<bool>(ca), "telephony.http_client.ca_file", "cannot read '" + client.ca_file + "'");
+  }
+
+  for (std::size_t index = 0; index < config.telephony.routes.size(); ++index) {
+    const auto& route = config.telephony.routes[index];
+    const auto key = "telephony.routes[" + std::to_string(index) + "]";
+    check(route.prefix.starts_with('+') && route.prefix.size() <= 16 &&
+              std::all_of(route.prefix.begin() + 1, route.prefix.end(), [](unsigned char c) { return std::isdigit(c); }),
+          key + ".prefix", "expected '+' and up to 15 digits, got '" + route.prefix + "'");
+    check(!route.providers.empty(), key + ".providers", "needs at least one provider");
+  }
+
+  const auto& flow = config.call_flow;
+  check(flow.greeting_play.empty() || is_http_url(flow.greeting_play, true), "call_flow.greeting.play",
+        "expected an absolute http(s) URL of an audio file");
+  if (flow.next == CallFlowStep::stream) {
+    auto url = boost::urls::parse_absolute_uri(flow.stream_url);
+    check(url && url->scheme() == "wss" && !url->host().empty() && !url->has_query(), "call_flow.stream.url",
+          "expected a wss:// URL without a query (values travel as <Parameter>), got '" + flow.stream_url + "'");
+  }
+
+  auto in_use = [&](ProviderName name) {
+    if (config.telephony.provider == name) return true;
+    for (const auto& route : config.telephony.routes)
+      if (std::find(route.providers.begin(), route.providers.end(), name) != route.providers.end()) return true;
+    return false;
+  };
+  if (in_use(ProviderName::exotel)) {
+    const bool any_check = !exotel.webhook_secret.empty() || !auth.callback_token.empty() ||
+                           !auth.basic_username.empty() || !auth.allowed_sources.empty();
+    if (!any_check && !auth.allow_unauthenticated)
+      diagnostics.error(diagnostics.origin_of("telephony.provider"),
+                        "Exotel signs nothing: set at least one of telephony.exotel.webhook_secret, "
+                        "webhook_auth.callback_token, webhook_auth.basic_username or webhook_auth.allowed_sources "
+                        "(or webhook_auth.allow_unauthenticated for development)");
+  }
+
+  if (in_use(ProviderName::twilio)) {
     for (auto [key, value] : {std::pair{"telephony.twilio.account_sid", &twilio.account_sid},
                               std::pair{"telephony.twilio.auth_token", &twilio.auth_token},
                               std::pair{"telephony.twilio.phone_number", &twilio.phone_number}})
       if (value->empty())
         diagnostics.error(diagnostics.origin_of("telephony.provider"),
-                          std::string(key) + " is required when telephony.provider is twilio");
+                          std::string(key) + " is required when Twilio places calls");
   }
-  if (config.telephony.provider == ProviderName::exotel) {
+  if (in_use(ProviderName::exotel)) {
     for (auto [key, value] : {std::pair{"telephony.exotel.account_sid", &exotel.account_sid},
                               std::pair{"telephony.exotel.api_key", &exotel.api_key},
                               std::pair{"telephony.exotel.api_token", &exotel.api_token},
                               std::pair{"telephony.exotel.exophone_number", &exotel.exophone_number}})
       if (value->empty())
         diagnostics.error(diagnostics.origin_of("telephony.provider"),
-                          std::string(key) + " is required when telephony.provider is exotel");
+                          std::string(key) + " is required when Exotel places calls");
   }
 }
 

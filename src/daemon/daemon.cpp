@@ -2,6 +2,7 @@
 
 #include "core/config_loader.hpp"
 #include "core/log.hpp"
+#include "core/store/memory_lead_store.hpp"
 #include "daemon/version.hpp"
 
 #include <boost/asio/post.hpp>
@@ -44,6 +45,7 @@ Daemon::~Daemon() {
   // destroy each I/O object before the io_context it belongs to.
   for (auto& parts : reactors_) {
     parts.listener.reset();
+    parts.http_client.reset();
     parts.shard->shut_down();
     parts.shard.reset();
     parts.reactor.reset();
@@ -58,6 +60,21 @@ void Daemon::build() {
                                     "Log lines dropped because the log reader (journald) fell behind.",
                                     &log_lines_dropped);
   http::register_builtin_endpoints(router_, metrics_, readiness_checks_);
+  webhook_metric_ids_ = providers::declare_webhook_metrics(metrics_);
+  if (config_.store.backend != StoreBackend::memory)
+    LogLine(LogLevel::warn, "store_backend_not_built")
+        .trusted_text("configured", to_string(config_.store.backend))
+        .trusted_text("using", "memory")
+        .trusted_text("detail", "the journal and redis backends are not built yet: leads last until exit");
+  store_ = std::make_unique<MemoryLeadStore>();
+  providers::register_webhook_endpoints(router_, *store_, webhook_metric_ids_);
+  if (!config_.telephony.twilio.verify_signatures)
+    LogLine(LogLevel::warn, "twilio_signatures_not_verified")
+        .trusted_text("detail", "telephony.twilio.verify_signatures is false: anyone can post Twilio webhooks. "
+                                "For local experiments only.");
+  if (config_.telephony.exotel.webhook_auth.allow_unauthenticated)
+    LogLine(LogLevel::warn, "exotel_webhooks_not_authenticated")
+        .trusted_text("detail", "telephony.exotel.webhook_auth.allow_unauthenticated is true. For development only.");
 
   const unsigned count = reactor_count(config_.server);
   // Connections are refused per reactor; the kernel spreads accepts about
@@ -80,6 +97,7 @@ void Daemon::build() {
     parts.shard = std::make_unique<http::ServerShard>(parts.reactor->io(), std::make_shared<const Config>(config_),
                                                       router_, shard_metrics, http_metric_ids_, per_reactor_limit);
     parts.listener = std::make_unique<http::Listener>(std::move(acceptor), *parts.shard);
+    parts.http_client = std::make_unique<http::HttpClient>(parts.reactor->io(), config_.telephony.http_client);
     reactors_.push_back(std::move(parts));
   }
   bound_address_ = address;

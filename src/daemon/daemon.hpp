@@ -9,10 +9,13 @@
 #include "core/config.hpp"
 #include "core/metrics.hpp"
 #include "core/reactor.hpp"
+#include "core/store/lead_store.hpp"
 #include "daemon/systemd_notifier.hpp"
+#include "http/client/http_client.hpp"
 #include "http/server/builtin_endpoints.hpp"
 #include "http/server/listener.hpp"
 #include "http/server/server_shard.hpp"
+#include "providers/webhook_endpoints.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -38,6 +41,7 @@ class Daemon {
     std::unique_ptr<Reactor> reactor;
     std::unique_ptr<http::ServerShard> shard;
     std::unique_ptr<http::Listener> listener;
+    std::unique_ptr<http::HttpClient> http_client;  // provider calls from this reactor
   };
 
   void build();
@@ -61,6 +65,8 @@ class Daemon {
 
   MetricsRegistry metrics_;
   http::HttpMetricIds http_metric_ids_;
+  providers::WebhookMetricIds webhook_metric_ids_;
+  std::unique_ptr<LeadStore> store_;
   http::HttpRouter router_;
   std::vector<http::ReadinessCheck> readiness_checks_;
   std::vector<ReactorParts> reactors_;

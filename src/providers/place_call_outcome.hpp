@@ -2,6 +2,8 @@
 // to do with each; the providers must only classify exactly.
 #pragma once
 
+#include "http/client/exchange.hpp"
+
 #include <chrono>
 #include <optional>
 #include <string>
@@ -38,20 +40,9 @@ struct Rejected {
 
 using PlaceCallOutcome = std::variant<Placed, Retryable, Ambiguous, Rejected>;
 
-// Where an HTTP exchange with a provider failed, if it did.
-enum class TransportFailure {
-  none,
-  before_sending,  // resolve, connect, TLS handshake, or writing the request failed
-  after_sending,   // the request was written; no complete response came back
-};
-
-struct ProviderResponse {
-  TransportFailure failure = TransportFailure::none;
-  std::string failure_reason;
-  unsigned status = 0;
-  std::string body;
-  std::string retry_after;  // the header's raw value, if any
-};
+// A provider's answer is what the HTTP client brought back.
+using TransportFailure = http::TransportFailure;
+using ProviderResponse = http::ClientResponse;
 
 // Retry-After as delay-seconds (the form providers send); nothing for an
 // HTTP-date or junk.

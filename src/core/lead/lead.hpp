@@ -72,6 +72,18 @@ struct ConsentRecord {
   std::string text_version;
 };
 
+// What the caller said or keyed in the call flow (Twilio <Gather>, Exotel
+// Passthru), kept with the lead.
+struct CallFlowInput {
+  std::string provider;
+  std::string call_sid;
+  std::string digits;
+  std::string speech_result;
+  std::optional<double> confidence;
+  std::string detail;  // provider-specific context, e.g. Exotel's CallType
+  WallTime received;
+};
+
 struct Lead {
   std::string id;
   std::string phone;                    // E.164
@@ -85,6 +97,7 @@ struct Lead {
   LeadStatus status = LeadStatus::pending;
   std::vector<Attempt> attempts;
   std::vector<RecordedEvent> events;
+  std::vector<CallFlowInput> call_flow_inputs;
 };
 
 }  // namespace callgate

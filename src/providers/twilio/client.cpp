@@ -1,5 +1,9 @@
 #include "providers/twilio/client.hpp"
 
+#include "core/crypto.hpp"
+#include "http/form/form_codec.hpp"
+#include "providers/public_url.hpp"
+
 #include <boost/json/parse.hpp>
 
 #include <charconv>
@@ -27,6 +31,44 @@ std::string string_field(const boost::json::object* object, std::string_view nam
 }
 
 }  // namespace
+
+std::string call_flow_url_for(const Config& config, std::string_view lead_id) {
+  const auto& configured = config.telephony.twilio.call_flow_url;
+  if (configured.empty()) return providers::callback_url(config.server.public_base_url, "/twiml", lead_id);
+  const char separator = configured.find('?') == std::string::npos ? '?' : '&';
+  return configured + separator + "leadId=" + http::encode_form_component(lead_id);
+}
+
+http::ClientRequest build_create_call_request(const Config& config, const providers::CallOrder& order) {
+  const auto& twilio = config.telephony.twilio;
+  http::FormFields fields = {
+      {"To", order.to},
+      {"From", twilio.phone_number},
+      {"Url", call_flow_url_for(config, order.lead_id)},
+      {"StatusCallback", providers::callback_url(config.server.public_base_url, "/webhook/twilio", order.lead_id)},
+      {"StatusCallbackMethod", "POST"},
+      // Each event is its own repeated field: that is how Twilio reads a list.
+      {"StatusCallbackEvent", "initiated"},
+      {"StatusCallbackEvent", "ringing"},
+      {"StatusCallbackEvent", "answered"},
+      {"StatusCallbackEvent", "completed"},
+      {"Record", twilio.record_calls ? "true" : "false"},
+  };
+  if (twilio.ring_timeout_seconds != 0) fields.emplace_back("Timeout", std::to_string(twilio.ring_timeout_seconds));
+  if (twilio.time_limit_seconds != 0) fields.emplace_back("TimeLimit", std::to_string(twilio.time_limit_seconds));
+  if (!twilio.machine_detection.empty()) fields.emplace_back("MachineDetection", twilio.machine_detection);
+
+  http::ClientRequest request;
+  request.method = boost::beast::http::verb::post;
+  request.url = twilio.api_base + "/2010-04-01/Accounts/" + http::encode_form_component(twilio.account_sid) + "/Calls.json";
+  request.headers = {
+      {"Authorization", "Basic " + base64_encode(twilio.account_sid + ":" + twilio.auth_token)},
+      {"Accept", "application/json"},
+      {"Content-Type", "application/x-www-form-urlencoded"},
+  };
+  request.body = http::encode_form(fields);
+  return request;
+}
 
 PlaceCallOutcome classify_create_call_response(const ProviderResponse& response) {
   switch (response.failure) {

@@ -1,11 +1,9 @@
 #include "providers/twilio/signature.hpp"
 
+#include "core/crypto.hpp"
+
 #include <boost/url/parse.hpp>
 #include <boost/url/url.hpp>
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-#include <openssl/sha.h>
 
 #include <algorithm>
 #include <map>
@@ -13,37 +11,6 @@
 
 namespace callgate::twilio {
 namespace {
-
-std::string base64(const unsigned char* data, std::size_t size) {
-  std::string out(4 * ((size + 2) / 3), '\0');
-  const int written = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data, static_cast<int>(size));
-  out.resize(static_cast<std::size_t>(written));
-  return out;
-}
-
-std::string hmac_sha1_base64(std::string_view key, std::string_view message) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  HMAC(EVP_sha1(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(message.data()),
-       message.size(), digest, &length);
-  return base64(digest, length);
-}
-
-std::string sha256_hex(std::string_view data) {
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest);
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string hex;
-  for (const auto byte : digest) {
-    hex.push_back(digits[byte >> 4]);
-    hex.push_back(digits[byte & 0xf]);
-  }
-  return hex;
-}
-
-bool equal_in_constant_time(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
-}
 
 bool matches_url_or_its_port_variant(std::string_view auth_token, std::string_view url,
                                      const http::FormFields& fields, std::string_view signature) {
@@ -63,7 +30,7 @@ std::string compute_signature(std::string_view auth_token, std::string_view url,
       message += name;
       message += value;
     }
-  return hmac_sha1_base64(auth_token, message);
+  return base64_encode(hmac_sha1(auth_token, message));
 }
 
 std::optional<std::string> url_with_default_port_toggled(std::string_view url) {
@@ -93,7 +60,7 @@ bool is_valid_json_signature(std::string_view auth_token, std::string_view url, 
   const auto found = params.find("bodySHA256");
   if (found == params.end() || !(*found).has_value) return false;
   const std::string claimed = (*found).value;
-  if (!equal_in_constant_time(sha256_hex(body), claimed)) return false;
+  if (!equal_in_constant_time(hex_encode(sha256(body)), claimed)) return false;
   return matches_url_or_its_port_variant(auth_token, url, {}, signature);
 }
 

@@ -1,0 +1,38 @@
+// One HTTP exchange as the outbound client sees it: the request to send and
+// what came back, including how far it got when it failed. Plain data, so
+// providers can build requests and read answers without any I/O.
+#pragma once
+
+#include <boost/beast/http/verb.hpp>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace callgate::http {
+
+struct ClientRequest {
+  boost::beast::http::verb method = boost::beast::http::verb::post;
+  std::string url;  // absolute: https://host[:port]/path?query
+  std::vector<std::pair<std::string, std::string>> headers;  // beyond Host, Content-Length, User-Agent
+  std::string body;
+};
+
+// Where an exchange failed, if it did. The line that matters to callers is
+// whether the request could have reached the server.
+enum class TransportFailure {
+  none,
+  before_sending,  // resolve, connect, TLS handshake, a full pool, or writing the request failed
+  after_sending,   // the request was written; no complete response came back
+};
+
+struct ClientResponse {
+  TransportFailure failure = TransportFailure::none;
+  std::string failure_reason;
+  unsigned status = 0;
+  std::string body;
+  std::string content_type;
+  std::string retry_after;  // the header's raw value, if any
+};
+
+}  // namespace callgate::http

@@ -1,0 +1,102 @@
+// The outbound HTTP(S) client every provider uses: asynchronous, one per
+// reactor, so its pools, DNS cache and TLS sessions are touched by one
+// thread only and nothing on it takes a lock.
+//
+// - TLS 1.2 or newer, the peer verified against the system CA store (or the
+//   configured CA file), the host name checked against the certificate, SNI
+//   sent. Plain http:// is used only when the URL asks for it, which only a
+//   configured base URL can do (tests point providers at local fakes).
+// - Keep-alive connections pooled per origin (scheme, host, port), at most
+//   max_connections_per_host open at once; requests beyond that wait for a
+//   connection until their total deadline.
+// - Deadlines for connecting (DNS, TCP and TLS), for the exchange itself, and
+//   in total; a response larger than max_response_bytes is cut off.
+// - DNS through Asio's resolver (never blocks the reactor), cached for
+//   dns_cache_ttl.
+//
+// Failures say whether the request could have reached the server: callers
+// (providers placing calls) must not repeat a request that may have worked.
+#pragma once
+
+#include "core/config.hpp"
+#include "http/client/exchange.hpp"
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <deque>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace callgate::http {
+
+// Counts a client keeps, for /metrics and tests.
+struct HttpClientStatistics {
+  std::uint64_t connections_opened = 0;
+  std::uint64_t connections_reused = 0;
+  std::uint64_t dns_lookups = 0;
+};
+
+class HttpClient {
+ public:
+  // Throws std::runtime_error when the CA file cannot be loaded: a start-up
+  // error, reported before any request is taken.
+  HttpClient(boost::asio::io_context& io, HttpClientConfig config);
+  ~HttpClient();
+  HttpClient(const HttpClient&) = delete;
+  HttpClient& operator=(const HttpClient&) = delete;
+
+  // Never throws; every failure is in the response. Must run on the
+  // client's io_context. The client must outlive every send in flight.
+  boost::asio::awaitable<ClientResponse> send(ClientRequest request);
+
+  // Closes every pooled connection (shutdown, or tests that want fresh ones).
+  void close_idle_connections();
+
+  const HttpClientStatistics& statistics() const { return statistics_; }
+  std::size_t idle_connections() const;
+
+  struct Connection;  // a TCP or TLS stream with its read buffer
+
+ private:
+  struct Origin {
+    bool tls = false;
+    std::string host;
+    std::string port;
+    std::string key() const { return (tls ? "https://" : "http://") + host + ":" + port; }
+  };
+  struct Pool {
+    std::vector<std::unique_ptr<Connection>> idle;
+    unsigned open = 0;  // idle and in use
+    std::deque<std::shared_ptr<boost::asio::steady_timer>> waiters;
+  };
+  struct CachedAddresses {
+    boost::asio::ip::tcp::resolver::results_type results;
+    std::chrono::steady_clock::time_point expires;
+  };
+  using Deadline = std::chrono::steady_clock::time_point;
+
+  boost::asio::awaitable<std::unique_ptr<Connection>> take_connection(const Origin& origin, Pool& pool,
+                                                                       Deadline deadline, ClientResponse& failure);
+  boost::asio::awaitable<std::unique_ptr<Connection>> connect(const Origin& origin, Deadline deadline,
+                                                              ClientResponse& failure);
+  void give_back(Pool& pool, std::unique_ptr<Connection> connection);
+  void forget(Pool& pool);
+
+  boost::asio::io_context& io_;
+  HttpClientConfig config_;
+  boost::asio::ssl::context tls_;
+  boost::asio::ip::tcp::resolver resolver_;
+  std::unordered_map<std::string, Pool> pools_;
+  std::unordered_map<std::string, CachedAddresses> addresses_;
+  HttpClientStatistics statistics_;
+};
+
+}  // namespace callgate::http

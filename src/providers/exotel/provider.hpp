@@ -1,0 +1,21 @@
+// Exotel as a Provider: the pieces in this folder behind the one interface.
+#pragma once
+
+#include "providers/provider.hpp"
+
+namespace callgate::exotel {
+
+class ExotelProvider final : public providers::Provider {
+ public:
+  ProviderName name() const override { return ProviderName::exotel; }
+  http::ClientRequest build_place_call_request(const Config& config, const providers::CallOrder& order) const override;
+  PlaceCallOutcome classify_place_call_response(const ProviderResponse& response) const override;
+  std::optional<providers::WebhookRejected> authenticate_webhook(const Config& config,
+                                                                 const providers::InboundRequest& request) const override;
+  bool recognizes_webhook(const http::Request& request) const override;
+  std::variant<CallEvent, providers::WebhookMalformed> parse_status_callback(
+      const providers::InboundRequest& request) const override;
+  void register_call_flow_endpoints(http::HttpRouter& router, providers::CallFlowServices services) const override;
+};
+
+}  // namespace callgate::exotel

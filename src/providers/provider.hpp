@@ -1,0 +1,98 @@
+// The one interface every telephony provider implements, and the table
+// that holds them. A provider lives in its own folder with the same files
+// (client: the Create-call request and its answer; webhook: status
+// callbacks and how they are authenticated; call_flow: the documents the
+// provider fetches during a call; provider: this interface over them).
+// Adding a provider means adding a folder and a line in provider_table.cpp.
+//
+// Everything here is pure except register_call_flow_endpoints, which only
+// wires handlers; the HTTPS exchange happens in place_call (below), once,
+// for all providers.
+#pragma once
+
+#include "core/config.hpp"
+#include "core/lead/lead.hpp"
+#include "http/client/exchange.hpp"
+#include "http/server/server_shard.hpp"
+#include "providers/place_call_outcome.hpp"
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/address.hpp>
+
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <variant>
+
+namespace callgate {
+class LeadStore;
+namespace http {
+class HttpClient;
+}
+}  // namespace callgate
+
+namespace callgate::providers {
+
+// What placing one call needs to know.
+struct CallOrder {
+  std::string lead_id;
+  std::string to;  // E.164
+};
+
+// An inbound request from (supposedly) a provider. Every byte is untrusted.
+struct InboundRequest {
+  const http::Request& request;
+  std::string public_url;  // the URL the provider called, rebuilt (see public_url.hpp)
+  boost::asio::ip::address peer;
+};
+
+struct WebhookRejected {
+  std::string reason;  // short and fixed ("bad_signature", "missing_token", ...): a metric label and the 403 body
+};
+
+struct WebhookMalformed {
+  std::string message;  // for the 400 answer
+};
+
+// What the call-flow endpoints need besides the request.
+struct WebhookMetricIds;
+struct CallFlowServices {
+  LeadStore& store;
+  const WebhookMetricIds& metric_ids;
+};
+
+class Provider {
+ public:
+  virtual ~Provider() = default;
+  virtual ProviderName name() const = 0;
+
+  // The Create-call request, complete: URL, authorization, form body.
+  virtual http::ClientRequest build_place_call_request(const Config& config, const CallOrder& order) const = 0;
+  // How the provider's answer to it (or the lack of one) is to be taken.
+  virtual PlaceCallOutcome classify_place_call_response(const ProviderResponse& response) const = 0;
+
+  // Nothing when the request provably comes from the provider.
+  virtual std::optional<WebhookRejected> authenticate_webhook(const Config& config,
+                                                              const InboundRequest& request) const = 0;
+  // Whether an unlabelled POST /webhook looks like this provider's.
+  virtual bool recognizes_webhook(const http::Request& request) const = 0;
+  // A status callback as a normalized event. lead_id comes from the
+  // callback URL (leadId) or the provider's own custom field.
+  virtual std::variant<CallEvent, WebhookMalformed> parse_status_callback(const InboundRequest& request) const = 0;
+
+  // The endpoints the provider fetches during a call (/twiml, /exotel/passthru).
+  virtual void register_call_flow_endpoints(http::HttpRouter& router, CallFlowServices services) const = 0;
+};
+
+// The providers callgate knows, by name; nothing for one not built yet
+// (the simulator).
+const Provider* find_provider(ProviderName name);
+std::span<const Provider* const> all_providers();
+
+// Asks the provider to place the call through the reactor's HTTP client.
+// Never throws; every failure is classified.
+boost::asio::awaitable<PlaceCallOutcome> place_call(const Provider& provider, const Config& config,
+                                                    http::HttpClient& client, const CallOrder& order);
+
+}  // namespace callgate::providers

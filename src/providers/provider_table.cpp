@@ -1,0 +1,34 @@
+// The providers callgate knows. Adding one: a folder like twilio/ and a
+// line here.
+#include "providers/exotel/provider.hpp"
+#include "providers/twilio/provider.hpp"
+
+#include "http/client/http_client.hpp"
+
+#include <array>
+
+namespace callgate::providers {
+namespace {
+
+const twilio::TwilioProvider kTwilio;
+const exotel::ExotelProvider kExotel;
+// Order matters to POST /webhook: the last one takes whatever no other recognizes.
+const std::array<const Provider*, 2> kProviders = {&kTwilio, &kExotel};
+
+}  // namespace
+
+const Provider* find_provider(ProviderName name) {
+  for (const Provider* provider : kProviders)
+    if (provider->name() == name) return provider;
+  return nullptr;
+}
+
+std::span<const Provider* const> all_providers() { return kProviders; }
+
+boost::asio::awaitable<PlaceCallOutcome> place_call(const Provider& provider, const Config& config,
+                                                    http::HttpClient& client, const CallOrder& order) {
+  auto response = co_await client.send(provider.build_place_call_request(config, order));
+  co_return provider.classify_place_call_response(response);
+}
+
+}  // namespace callgate::providers

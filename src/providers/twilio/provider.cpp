@@ -1,0 +1,138 @@
+#include "providers/twilio/provider.hpp"
+
+#include "core/log.hpp"
+#include "core/store/lead_store.hpp"
+#include "http/form/form_codec.hpp"
+#include "providers/twilio/call_flow.hpp"
+#include "providers/twilio/client.hpp"
+#include "providers/twilio/signature.hpp"
+#include "providers/twilio/webhook.hpp"
+#include "providers/webhook_endpoints.hpp"
+
+#include <boost/beast/http/field.hpp>
+
+#include <charconv>
+
+namespace callgate::twilio {
+
+using boost::asio::awaitable;
+using providers::WebhookRejected;
+
+namespace {
+
+bool has_json_body(const http::Request& request) {
+  const auto type = request[boost::beast::http::field::content_type];
+  return type.substr(0, type.find(';')) == "application/json";
+}
+
+// A form body's fields; a GET (or a bodiless POST) has none.
+std::optional<http::FormFields> body_fields(const http::Request& request) {
+  if (request.body().empty()) return http::FormFields{};
+  return http::parse_form(request.body());
+}
+
+http::Response twiml_response(std::string document) {
+  http::Response response{http::Status::ok, 11};
+  response.set(boost::beast::http::field::content_type, "text/xml; charset=utf-8");
+  response.body() = std::move(document);
+  return response;
+}
+
+std::optional<double> parse_confidence(std::string_view text) {
+  double value = 0;
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || error != std::errc{} || end != text.data() + text.size() || value < 0 || value > 1)
+    return std::nullopt;
+  return value;
+}
+
+}  // namespace
+
+http::ClientRequest TwilioProvider::build_place_call_request(const Config& config,
+                                                             const providers::CallOrder& order) const {
+  return build_create_call_request(config, order);
+}
+
+PlaceCallOutcome TwilioProvider::classify_place_call_response(const ProviderResponse& response) const {
+  return classify_create_call_response(response);
+}
+
+std::optional<WebhookRejected> TwilioProvider::authenticate_webhook(const Config& config,
+                                                                    const providers::InboundRequest& inbound) const {
+  const auto& twilio = config.telephony.twilio;
+  if (!twilio.verify_signatures) return std::nullopt;
+  if (twilio.auth_token.empty()) return WebhookRejected{"auth_token_not_configured"};
+  const auto signature = inbound.request["X-Twilio-Signature"];
+  if (signature.empty()) return WebhookRejected{"missing_signature"};
+  bool valid = false;
+  if (has_json_body(inbound.request)) {
+    valid = is_valid_json_signature(twilio.auth_token, inbound.public_url, inbound.request.body(), signature);
+  } else if (const auto fields = body_fields(inbound.request)) {
+    valid = is_valid_signature(twilio.auth_token, inbound.public_url, *fields, signature);
+  }
+  if (!valid) return WebhookRejected{"bad_signature"};
+  return std::nullopt;
+}
+
+bool TwilioProvider::recognizes_webhook(const http::Request& request) const {
+  if (!request["X-Twilio-Signature"].empty()) return true;
+  const auto fields = http::parse_form(request.body());
+  if (!fields) return false;
+  const auto account = http::form_value(*fields, "AccountSid");
+  return (account && account->starts_with("AC")) || http::form_value(*fields, "CallStatus").has_value();
+}
+
+std::variant<CallEvent, providers::WebhookMalformed> TwilioProvider::parse_status_callback(
+    const providers::InboundRequest& inbound) const {
+  const auto fields = http::parse_form(inbound.request.body());
+  if (!fields) return providers::WebhookMalformed{"the body is not valid application/x-www-form-urlencoded"};
+  const auto lead_id = providers::query_parameter(inbound.request, "leadId").value_or("");
+  auto parsed = twilio::parse_status_callback(*fields, lead_id, inbound.request["I-Twilio-Idempotency-Token"]);
+  if (auto* error = std::get_if<WebhookError>(&parsed)) return providers::WebhookMalformed{error->message};
+  return std::get<CallEvent>(std::move(parsed));
+}
+
+void TwilioProvider::register_call_flow_endpoints(http::HttpRouter& router, providers::CallFlowServices services) const {
+  const auto* self = this;
+  auto first_document = [self, &ids = services.metric_ids](http::RequestContext& context) -> awaitable<http::Response> {
+    const auto inbound = providers::inbound_request(context);
+    if (auto refusal = providers::reject_unless_authentic(*self, inbound, context, ids)) co_return std::move(*refusal);
+    const auto lead_id = providers::query_parameter(context.request, "leadId").value_or("");
+    co_return twiml_response(render_call_flow(context.config.call_flow, context.config.server.public_base_url, lead_id));
+  };
+  router.add(http::Verb::get, "/twiml", first_document);
+  router.add(http::Verb::post, "/twiml", first_document);
+
+  router.add(http::Verb::post, "/twiml/gather",
+             [self, &store = services.store, &ids = services.metric_ids](
+                 http::RequestContext& context) -> awaitable<http::Response> {
+               const auto inbound = providers::inbound_request(context);
+               if (auto refusal = providers::reject_unless_authentic(*self, inbound, context, ids))
+                 co_return std::move(*refusal);
+               const auto fields = http::parse_form(context.request.body());
+               if (!fields)
+                 co_return http::make_json_error(http::Status::bad_request,
+                                                 "the body is not valid application/x-www-form-urlencoded",
+                                                 context.request_id);
+               const auto lead_id = providers::query_parameter(context.request, "leadId").value_or("");
+               CallFlowInput input;
+               input.provider = "twilio";
+               input.call_sid = std::string(http::form_value(*fields, "CallSid").value_or(""));
+               input.digits = std::string(http::form_value(*fields, "Digits").value_or(""));
+               input.speech_result = std::string(http::form_value(*fields, "SpeechResult").value_or(""));
+               input.confidence = parse_confidence(http::form_value(*fields, "Confidence").value_or(""));
+               input.received = WallClock::now();
+               const auto call_sid = input.call_sid;
+               auto stored = co_await store.record_call_flow_input(lead_id, std::move(input));
+               // The caller is on the line: whatever happened to the record,
+               // the call goes on to its next step.
+               if (auto* error = std::get_if<StoreError>(&stored))
+                 LogLine(LogLevel::warn, "call_flow_input_not_recorded")
+                     .trusted_text("provider", "twilio")
+                     .text("call_sid", call_sid)
+                     .text("reason", error->message);
+               co_return twiml_response(render_gather_reply(context.config.call_flow));
+             });
+}
+
+}  // namespace callgate::twilio

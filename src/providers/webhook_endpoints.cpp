@@ -1,0 +1,118 @@
+#include "providers/webhook_endpoints.hpp"
+
+#include "core/log.hpp"
+#include "core/store/lead_store.hpp"
+#include "http/form/form_codec.hpp"
+#include "providers/public_url.hpp"
+
+namespace callgate::providers {
+
+using boost::asio::awaitable;
+namespace beast_http = boost::beast::http;
+
+WebhookMetricIds declare_webhook_metrics(MetricsRegistry& registry) {
+  WebhookMetricIds ids;
+  ids.events = registry.declare_counter("callgate_webhook_events_total",
+                                        "Provider status callbacks stored, by what the state machine made of them.");
+  ids.rejections = registry.declare_counter(
+      "callgate_webhook_rejections_total",
+      "Provider requests refused: failed authentication (403), malformed (400) or not stored (503).");
+  return ids;
+}
+
+InboundRequest inbound_request(const http::RequestContext& context) {
+  return InboundRequest{context.request, public_url_of(context.request, context.peer.address(), context.config.server),
+                        context.peer.address()};
+}
+
+std::optional<std::string> query_parameter(const http::Request& request, std::string_view name) {
+  const auto target = request.target();
+  const auto question = target.find('?');
+  if (question == std::string_view::npos) return std::nullopt;
+  const auto fields = http::parse_form(target.substr(question + 1));
+  if (!fields) return std::nullopt;
+  const auto value = http::form_value(*fields, name);
+  if (!value) return std::nullopt;
+  return std::string(*value);
+}
+
+std::optional<http::Response> reject_unless_authentic(const Provider& provider, const InboundRequest& inbound,
+                                                      http::RequestContext& context, const WebhookMetricIds& ids) {
+  const auto rejected = provider.authenticate_webhook(context.config, inbound);
+  if (!rejected) return std::nullopt;
+  const auto provider_name = to_string(provider.name());
+  context.shard.metrics()
+      .counter(ids.rejections, {{"provider", provider_name}, {"reason", rejected->reason}})
+      .increment();
+  LogLine(LogLevel::warn, "webhook_rejected")
+      .trusted_text("provider", provider_name)
+      .trusted_text("reason", rejected->reason)
+      .trusted_text("peer", inbound.peer.to_string())
+      .trusted_text("request_id", context.request_id);
+  return http::make_json_error(http::Status::forbidden, "request not authenticated: " + rejected->reason,
+                               context.request_id);
+}
+
+namespace {
+
+awaitable<http::Response> handle_status_callback(const Provider& provider, http::RequestContext& context,
+                                                 LeadStore& store, const WebhookMetricIds& ids) {
+  const auto inbound = inbound_request(context);
+  if (auto refusal = reject_unless_authentic(provider, inbound, context, ids)) co_return std::move(*refusal);
+  const auto provider_name = to_string(provider.name());
+
+  auto parsed = provider.parse_status_callback(inbound);
+  if (auto* malformed = std::get_if<WebhookMalformed>(&parsed)) {
+    context.shard.metrics().counter(ids.rejections, {{"provider", provider_name}, {"reason", "malformed"}}).increment();
+    co_return http::make_json_error(http::Status::bad_request, malformed->message, context.request_id);
+  }
+  auto& event = std::get<CallEvent>(parsed);
+  const auto call_sid = event.call_sid;
+  auto stored = co_await store.apply_event(std::move(event), WallClock::now());
+  if (auto* error = std::get_if<StoreError>(&stored)) {
+    context.shard.metrics()
+        .counter(ids.rejections, {{"provider", provider_name}, {"reason", "store_unavailable"}})
+        .increment();
+    LogLine(LogLevel::error, "webhook_not_stored")
+        .trusted_text("provider", provider_name)
+        .text("call_sid", call_sid)
+        .text("reason", error->message);
+    // Not acknowledged, so the provider delivers it again later.
+    co_return http::make_json_error(http::Status::service_unavailable, "the event could not be stored; retry",
+                                    context.request_id);
+  }
+  const auto& applied = std::get<ApplyResult>(stored);
+  context.shard.metrics()
+      .counter(ids.events, {{"provider", provider_name}, {"outcome", to_string(applied.outcome)}})
+      .increment();
+  http::Response response{http::Status::no_content, 11};
+  co_return response;
+}
+
+}  // namespace
+
+void register_webhook_endpoints(http::HttpRouter& router, LeadStore& store, const WebhookMetricIds& ids) {
+  for (const Provider* provider : all_providers()) {
+    const std::string path = "/webhook/" + std::string(to_string(provider->name()));
+    router.add(http::Verb::post, path, [provider, &store, &ids](http::RequestContext& context) {
+      return handle_status_callback(*provider, context, store, ids);
+    });
+    provider->register_call_flow_endpoints(router, CallFlowServices{store, ids});
+  }
+
+  // The address the old system gave providers: which one is calling is
+  // read from the request itself. Each provider is asked in table order;
+  // the last one (Exotel, which carries no distinctive header) takes the rest.
+  router.add(http::Verb::post, "/webhook", [&store, &ids](http::RequestContext& context) {
+    const auto providers = all_providers();
+    const Provider* chosen = providers.back();
+    for (const Provider* provider : providers)
+      if (provider->recognizes_webhook(context.request)) {
+        chosen = provider;
+        break;
+      }
+    return handle_status_callback(*chosen, context, store, ids);
+  });
+}
+
+}  // namespace callgate::providers

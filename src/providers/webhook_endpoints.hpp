@@ -1,0 +1,34 @@
+// The HTTP side of provider callbacks: POST /webhook (provider detected),
+// POST /webhook/{twilio,exotel}, and each provider's call-flow endpoints.
+// Every request is authenticated by its provider first (403 otherwise),
+// parsed (400 when malformed), then applied to the lead store; the 204 goes
+// out only once the store has it.
+#pragma once
+
+#include "core/metrics.hpp"
+#include "http/server/server_shard.hpp"
+#include "providers/provider.hpp"
+
+namespace callgate::providers {
+
+struct WebhookMetricIds {
+  MetricId events;      // callgate_webhook_events_total{provider, outcome}
+  MetricId rejections;  // callgate_webhook_rejections_total{provider, reason}
+};
+WebhookMetricIds declare_webhook_metrics(MetricsRegistry& registry);
+
+// ids and store must outlive the router.
+void register_webhook_endpoints(http::HttpRouter& router, LeadStore& store, const WebhookMetricIds& ids);
+
+// For call-flow endpoints too: the inbound request as its provider sees it.
+InboundRequest inbound_request(const http::RequestContext& context);
+
+// Authenticates with the provider; on failure counts the rejection, logs it
+// and returns the 403 to send.
+std::optional<http::Response> reject_unless_authentic(const Provider& provider, const InboundRequest& inbound,
+                                                      http::RequestContext& context, const WebhookMetricIds& ids);
+
+// A query parameter of the request target, decoded; nothing if absent or malformed.
+std::optional<std::string> query_parameter(const http::Request& request, std::string_view name);
+
+}  // namespace callgate::providers
