@@ -93,6 +93,6 @@ std::span<const Provider* const> all_providers();
 // Asks the provider to place the call through the reactor's HTTP client.
 // Never throws; every failure is classified.
 boost::asio::awaitable<PlaceCallOutcome> place_call(const Provider& provider, const Config& config,
-                                                    http::HttpClient& client, const CallOrder& order);
+                                                    http::HttpClient& client, CallOrder order);
 
 }  // namespace callgate::providers

@@ -26,7 +26,7 @@ const Provider* find_provider(ProviderName name) {
 std::span<const Provider* const> all_providers() { return kProviders; }
 
 boost::asio::awaitable<PlaceCallOutcome> place_call(const Provider& provider, const Config& config,
-                                                    http::HttpClient& client, const CallOrder& order) {
+                                                    http::HttpClient& client, CallOrder order) {
   auto response = co_await client.send(provider.build_place_call_request(config, order));
   co_return provider.classify_place_call_response(response);
 }
