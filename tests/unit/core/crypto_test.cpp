@@ -1,0 +1,43 @@
+#include "core/crypto.hpp"
+
+#include <boost/test/unit_test.hpp>
+
+using namespace callgate;
+
+BOOST_AUTO_TEST_SUITE(crypto)
+
+BOOST_AUTO_TEST_CASE(hmac_sha256_matches_rfc_4231_case_2) {
+  BOOST_TEST(hex_encode(hmac_sha256("Jefe", "what do ya want for nothing?")) ==
+             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+}
+
+BOOST_AUTO_TEST_CASE(hmac_sha1_matches_rfc_2202_case_2) {
+  BOOST_TEST(hex_encode(hmac_sha1("Jefe", "what do ya want for nothing?")) == "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79");
+}
+
+BOOST_AUTO_TEST_CASE(base64_round_trips_every_padding_length) {
+  for (std::string text : {"", "f", "fo", "foo", "foob", "fooba", "foobar"}) {
+    const auto encoded = base64_encode(text);
+    const auto decoded = base64_decode(encoded);
+    BOOST_TEST_REQUIRE(decoded.has_value(), encoded);
+    BOOST_TEST(*decoded == text);
+  }
+  BOOST_TEST(base64_encode("foobar") == "Zm9vYmFy");
+  BOOST_TEST(base64_encode("fo") == "Zm8=");
+}
+
+BOOST_AUTO_TEST_CASE(base64_decode_refuses_what_is_not_base64) {
+  BOOST_TEST(!base64_decode("Zm9").has_value());       // length
+  BOOST_TEST(!base64_decode("Zm9v!mFy").has_value());  // alphabet
+  BOOST_TEST(!base64_decode("Z=9v").has_value());      // padding in the middle
+  BOOST_TEST(!base64_decode("Zm9v\nYmFy").has_value());
+}
+
+BOOST_AUTO_TEST_CASE(constant_time_comparison_is_still_a_comparison) {
+  BOOST_TEST(equal_in_constant_time("secret", "secret"));
+  BOOST_TEST(!equal_in_constant_time("secret", "secreT"));
+  BOOST_TEST(!equal_in_constant_time("secret", "secret2"));
+  BOOST_TEST(equal_in_constant_time("", ""));
+}
+
+BOOST_AUTO_TEST_SUITE_END()

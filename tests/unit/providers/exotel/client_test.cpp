@@ -1,0 +1,97 @@
+// What callgate sends Exotel and how each answer is taken.
+#include "providers/exotel/client.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include <ostream>
+
+using namespace callgate;
+
+namespace {
+
+ProviderResponse answer(unsigned status, std::string body, std::string retry_after = "") {
+  ProviderResponse response;
+  response.status = status;
+  response.body = std::move(body);
+  response.retry_after = std::move(retry_after);
+  return response;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(exotel_client)
+
+BOOST_AUTO_TEST_CASE(the_flow_url_comes_from_the_flow_id_unless_given) {
+  ExotelConfig exotel;
+  exotel.account_sid = "acme1";
+  exotel.flow_id = "2345";
+  BOOST_TEST(exotel::flow_url(exotel) == "http://my.exotel.com/acme1/exoml/start_voice/2345");
+  exotel.call_flow_url = "http://my.exotel.com/acme1/exoml/start_voice/99";
+  BOOST_TEST(exotel::flow_url(exotel) == "http://my.exotel.com/acme1/exoml/start_voice/99");
+}
+
+BOOST_AUTO_TEST_CASE(the_callback_url_carries_token_and_credentials_when_configured) {
+  Config config;
+  config.server.public_base_url = "https://gw.example.com";
+  BOOST_TEST(exotel::status_callback_url(config, "L1") == "https://gw.example.com/webhook/exotel?leadId=L1");
+  config.telephony.exotel.webhook_auth.callback_token = "t0k/en";
+  config.telephony.exotel.webhook_auth.basic_username = "exotel";
+  config.telephony.exotel.webhook_auth.basic_password = "p@ss";
+  BOOST_TEST(exotel::status_callback_url(config, "L1") ==
+             "https://exotel:p%40ss@gw.example.com/webhook/exotel?leadId=L1&token=t0k%2Fen");
+}
+
+BOOST_AUTO_TEST_CASE(the_custom_field_is_json_within_128_characters) {
+  const auto field = exotel::custom_field_for("01JD3ZQ8X4V0R5M2K7N9P6T1YB");
+  BOOST_TEST(field == R"({"leadId":"01JD3ZQ8X4V0R5M2K7N9P6T1YB"})");
+  BOOST_TEST(exotel::custom_field_for(std::string(500, 'x')).size() <= 128u);
+  BOOST_TEST(boost::json::parse(exotel::custom_field_for("a\"b")).as_object().at("leadId").as_string() == "a\"b");
+}
+
+BOOST_AUTO_TEST_CASE(answers_are_classified_exactly) {
+  struct Case {
+    unsigned status;
+    const char* body;
+    const char* expected;  // placed / retryable / ambiguous / rejected
+    int code;
+  };
+  const Case cases[] = {
+      {200, R"({"Call":{"Sid":"abc123","Status":"in-progress"}})", "placed", 0},
+      {200, "<TwilioResponse><Call><Sid>xyz</Sid><Status>queued</Status></Call></TwilioResponse>", "placed", 0},
+      {200, R"({"Call":{"Status":"in-progress"}})", "ambiguous", 0},
+      {200, "not json", "ambiguous", 0},
+      {400, R"({"RestException":{"Status":400,"Message":"Invalid From","Code":34001}})", "rejected", 34001},
+      {401, R"({"RestException":{"Status":401,"Message":"Authentication required"}})", "rejected", 401},
+      {402, R"({"RestException":{"Status":402,"Message":"Payment required","Code":"402"}})", "rejected", 402},
+      {403, "<TwilioResponse><RestException><Message>Forbidden</Message></RestException></TwilioResponse>", "rejected", 403},
+      {404, "", "rejected", 404},
+      {429, R"({"RestException":{"Status":429,"Message":"Too many requests"}})", "retryable", 0},
+      {500, "", "retryable", 0},
+      {502, "<html>bad gateway</html>", "retryable", 0},
+  };
+  for (const auto& each : cases) {
+    const auto outcome = exotel::classify_connect_call_response(answer(each.status, each.body));
+    const std::string got = std::holds_alternative<Placed>(outcome)      ? "placed"
+                            : std::holds_alternative<Retryable>(outcome) ? "retryable"
+                            : std::holds_alternative<Ambiguous>(outcome) ? "ambiguous"
+                                                                         : "rejected";
+    BOOST_TEST(got == each.expected, each.status << " " << each.body);
+    if (const auto* rejected = std::get_if<Rejected>(&outcome)) BOOST_TEST(rejected->code == each.code, each.body);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(retry_after_is_kept_and_transport_failures_are_split_by_whether_the_request_left) {
+  const auto limited = exotel::classify_connect_call_response(answer(429, "", "30"));
+  BOOST_TEST((std::get<Retryable>(limited).retry_after == std::chrono::seconds(30)));
+  ProviderResponse before;
+  before.failure = TransportFailure::before_sending;
+  before.failure_reason = "connection refused";
+  BOOST_TEST(std::holds_alternative<Retryable>(exotel::classify_connect_call_response(before)));
+  ProviderResponse after;
+  after.failure = TransportFailure::after_sending;
+  after.failure_reason = "timed out";
+  BOOST_TEST(std::holds_alternative<Ambiguous>(exotel::classify_connect_call_response(after)));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
