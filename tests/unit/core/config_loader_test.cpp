@@ -230,4 +230,115 @@ BOOST_AUTO_TEST_CASE(a_missing_file_is_reported) {
   BOOST_TEST(result.errors[0].to_string() == "/nonexistent/callgate.yaml: cannot read the config file");
 }
 
+BOOST_AUTO_TEST_CASE(provider_routes_read_in_order) {
+  auto result = load(R"(
+telephony:
+  provider: twilio
+  twilio: {account_sid: "AC0123456789abcdef0123456789abcdef", auth_token: t, phone_number: "+14155550100"}
+  exotel:
+    account_sid: s
+    api_key: k
+    api_token: t
+    exophone_number: "08047112233"
+    webhook_auth: {callback_token: tok}
+  routes:
+    - prefix: "+91"
+      providers: [exotel, twilio]
+    - prefix: "+"
+      providers: [twilio]
+)");
+  BOOST_TEST_REQUIRE(result.ok(), describe(result));
+  const auto& routes = result.config.telephony.routes;
+  BOOST_TEST_REQUIRE(routes.size() == 2u);
+  BOOST_TEST(routes[0].prefix == "+91");
+  BOOST_TEST_REQUIRE(routes[0].providers.size() == 2u);
+  BOOST_TEST((routes[0].providers[0] == ProviderName::exotel));
+  BOOST_TEST((routes[1].providers[0] == ProviderName::twilio));
+}
+
+BOOST_AUTO_TEST_CASE(bad_routes_are_reported_by_position) {
+  auto result = load(R"(
+telephony:
+  routes:
+    - prefix: "91"
+      providers: [plivo]
+    - prefix: "+44"
+      colour: blue
+    - "not a mapping"
+)");
+  BOOST_TEST(has_error(result, "telephony.routes[0].prefix: expected '+' and up to 15 digits"), describe(result));
+  BOOST_TEST(has_error(result, "telephony.routes[0].providers: unknown value 'plivo'"), describe(result));
+  BOOST_TEST(has_error(result, "unknown key 'telephony.routes[1].colour'"), describe(result));
+  BOOST_TEST(has_error(result, "telephony.routes[1].providers: needs at least one provider"), describe(result));
+  BOOST_TEST(has_error(result, "telephony.routes[2] must be a mapping"), describe(result));
+}
+
+BOOST_AUTO_TEST_CASE(exotel_in_a_route_needs_credentials_and_a_webhook_check) {
+  auto result = load("telephony:\n  routes:\n    - prefix: \"+91\"\n      providers: [exotel]\n");
+  BOOST_TEST(has_error(result, "telephony.exotel.api_key is required when Exotel places calls"), describe(result));
+  BOOST_TEST(has_error(result, "Exotel signs nothing"), describe(result));
+}
+
+BOOST_AUTO_TEST_CASE(the_exotel_region_picks_the_api_host) {
+  auto mumbai = load("telephony:\n  exotel:\n    region: mumbai\n");
+  BOOST_TEST_REQUIRE(mumbai.ok(), describe(mumbai));
+  BOOST_TEST(mumbai.config.telephony.exotel.api_base == "https://api.in.exotel.com");
+  auto fallback = load("");
+  BOOST_TEST(fallback.config.telephony.exotel.api_base == "https://api.exotel.com");
+  auto explicit_base = load("telephony:\n  exotel:\n    region: mumbai\n    api_base: \"http://127.0.0.1:9000/\"\n");
+  BOOST_TEST(explicit_base.config.telephony.exotel.api_base == "http://127.0.0.1:9000");
+  BOOST_TEST(has_error(load("telephony:\n  exotel:\n    region: mars\n"), "expected one of singapore, mumbai"));
+}
+
+BOOST_AUTO_TEST_CASE(provider_options_and_network_lists_are_checked) {
+  auto result = load(R"(
+server:
+  trusted_proxies: ["10.0.0.0/8", "not-a-range"]
+telephony:
+  http_client:
+    connect_timeout: 1
+    ca_file: /nonexistent/ca.pem
+  twilio:
+    machine_detection: Sometimes
+    ring_timeout: 601
+  exotel:
+    webhook_auth:
+      allowed_sources: "10.0.0.0/8"
+      basic_username: "a:b"
+call_flow:
+  next: stream
+  stream:
+    url: "https://agent.example.com/?lead=1"
+  greeting:
+    play: "ftp://x/y.mp3"
+)");
+  BOOST_TEST(has_error(result, "server.trusted_proxies: expected addresses or CIDR ranges"), describe(result));
+  BOOST_TEST(has_error(result, "telephony.http_client.connect_timeout: expected a duration"), describe(result));
+  BOOST_TEST(has_error(result, "telephony.http_client.ca_file: cannot read '/nonexistent/ca.pem'"), describe(result));
+  BOOST_TEST(has_error(result, "telephony.twilio.machine_detection: expected Enable, DetectMessageEnd"), describe(result));
+  BOOST_TEST(has_error(result, "telephony.twilio.ring_timeout: expected a whole number from 0 to 600"), describe(result));
+  BOOST_TEST(has_error(result, "telephony.exotel.webhook_auth.allowed_sources: expected a list of strings"), describe(result));
+  BOOST_TEST(has_error(result, "telephony.exotel.webhook_auth.basic_username: must not contain"), describe(result));
+  BOOST_TEST(has_error(result, "telephony.exotel.webhook_auth.basic_password: basic_username and basic_password go together"), describe(result));
+  BOOST_TEST(has_error(result, "call_flow.stream.url: expected a wss:// URL without a query"), describe(result));
+  BOOST_TEST(has_error(result, "call_flow.greeting.play: expected an absolute http(s) URL"), describe(result));
+}
+
+BOOST_AUTO_TEST_CASE(the_call_flow_section_reads_into_its_struct) {
+  auto result = load(R"(
+call_flow:
+  greeting: {say: "Namaste", voice: Polly.Aditi, language: en-IN}
+  next: gather
+  gather: {prompt: "Press 1", timeout: 7, num_digits: 1, hints: "sales", reply: "Bye"}
+)");
+  BOOST_TEST_REQUIRE(result.ok(), describe(result));
+  const auto& flow = result.config.call_flow;
+  BOOST_TEST(flow.greeting_say == "Namaste");
+  BOOST_TEST(flow.voice == "Polly.Aditi");
+  BOOST_TEST((flow.next == CallFlowStep::gather));
+  BOOST_TEST(flow.gather_timeout_seconds == 7u);
+  BOOST_TEST(flow.gather_num_digits == 1u);
+  BOOST_TEST(flow.gather_reply == "Bye");
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -52,4 +52,22 @@ BOOST_AUTO_TEST_CASE(live_keys_apply_and_fixed_keys_keep_their_running_values) {
   BOOST_TEST((plan.effective.telephony.provider == running.telephony.provider));
 }
 
+BOOST_AUTO_TEST_CASE(provider_options_apply_live_but_the_http_client_waits_for_a_restart) {
+  Config running;
+  Config reloaded;
+  reloaded.telephony.routes = {{"+91", {ProviderName::exotel}}};
+  reloaded.call_flow.next = CallFlowStep::gather;
+  reloaded.telephony.exotel.webhook_auth.callback_token = "new";
+  reloaded.server.trusted_proxies = {*NetworkRange::parse("10.0.0.0/8")};
+  reloaded.telephony.http_client.max_connections_per_host = 2;
+  auto plan = plan_reload(running, reloaded);
+  BOOST_TEST(contains(plan.applied, "telephony.routes"));
+  BOOST_TEST(contains(plan.applied, "call_flow"));
+  BOOST_TEST(contains(plan.applied, "telephony.exotel.webhook_auth"));
+  BOOST_TEST(contains(plan.applied, "server.trusted_proxies"));
+  BOOST_TEST(contains(plan.needs_restart, "telephony.http_client"));
+  BOOST_TEST(plan.effective.telephony.http_client.max_connections_per_host == 16u);
+  BOOST_TEST(plan.effective.telephony.routes.size() == 1u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
