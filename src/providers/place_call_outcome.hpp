@@ -48,4 +48,9 @@ using ProviderResponse = http::ClientResponse;
 // HTTP-date or junk.
 std::optional<std::chrono::seconds> parse_retry_after_seconds(std::string_view value);
 
+// What an exchange that never got an answer comes to, for every provider:
+// Retryable when the request did not leave, Ambiguous when it may have
+// arrived; nothing when an answer came (the provider reads it).
+std::optional<PlaceCallOutcome> outcome_of_transport_failure(const ProviderResponse& response);
+
 }  // namespace callgate

@@ -3,6 +3,10 @@
 // providers can build requests and read answers without any I/O.
 #pragma once
 
+#include "http/form/form_codec.hpp"
+
+#include <ostream>  // Beast's verb.hpp streams string_views without including it
+
 #include <boost/beast/http/verb.hpp>
 
 #include <string>
@@ -34,5 +38,10 @@ struct ClientResponse {
   std::string content_type;
   std::string retry_after;  // the header's raw value, if any
 };
+
+// A form-encoded POST with HTTP Basic credentials, asking for JSON: the
+// shape of both providers' Create-call requests.
+ClientRequest make_form_post(std::string url, const FormFields& fields, std::string_view user,
+                             std::string_view password);
 
 }  // namespace callgate::http

@@ -1,6 +1,5 @@
 #include "providers/exotel/client.hpp"
 
-#include "core/crypto.hpp"
 #include "http/form/form_codec.hpp"
 #include "providers/public_url.hpp"
 
@@ -97,26 +96,13 @@ http::ClientRequest build_connect_call_request(const Config& config, const provi
   if (exotel.time_limit_seconds != 0) fields.emplace_back("TimeLimit", std::to_string(exotel.time_limit_seconds));
   if (exotel.ring_timeout_seconds != 0) fields.emplace_back("TimeOut", std::to_string(exotel.ring_timeout_seconds));
 
-  http::ClientRequest request;
-  request.method = boost::beast::http::verb::post;
-  request.url = exotel.api_base + "/v1/Accounts/" + http::encode_form_component(exotel.account_sid) +
-                "/Calls/connect.json";
-  request.headers = {
-      {"Authorization", "Basic " + base64_encode(exotel.api_key + ":" + exotel.api_token)},
-      {"Accept", "application/json"},
-      {"Content-Type", "application/x-www-form-urlencoded"},
-  };
-  request.body = http::encode_form(fields);
-  return request;
+  return http::make_form_post(
+      exotel.api_base + "/v1/Accounts/" + http::encode_form_component(exotel.account_sid) + "/Calls/connect.json",
+      fields, exotel.api_key, exotel.api_token);
 }
 
 PlaceCallOutcome classify_connect_call_response(const ProviderResponse& response) {
-  switch (response.failure) {
-    case TransportFailure::before_sending: return Retryable{"request not sent: " + response.failure_reason, {}};
-    case TransportFailure::after_sending:
-      return Ambiguous{"no complete answer after the request was sent: " + response.failure_reason};
-    case TransportFailure::none: break;
-  }
+  if (auto failed = outcome_of_transport_failure(response)) return *failed;
   boost::system::error_code parse_error;
   const auto parsed = boost::json::parse(response.body, parse_error);
   const boost::json::object* root = !parse_error && parsed.is_object() ? &parsed.as_object() : nullptr;

@@ -1,5 +1,6 @@
 #include "providers/exotel/webhook.hpp"
 
+#include "core/civil_time.hpp"
 #include "core/crypto.hpp"
 #include "http/form/multipart_codec.hpp"
 
@@ -24,14 +25,6 @@ std::string lowercase(std::string_view text) {
   return out;
 }
 
-template <class Number>
-std::optional<Number> parse_number(std::string_view text) {
-  Number value{};
-  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (text.empty() || error != std::errc{} || end != text.data() + text.size()) return std::nullopt;
-  return value;
-}
-
 void flatten(const boost::json::value& value, const std::string& name, http::FormFields& out) {
   switch (value.kind()) {
     case boost::json::kind::object:
@@ -51,16 +44,6 @@ void flatten(const boost::json::value& value, const std::string& name, http::For
     case boost::json::kind::bool_: out.emplace_back(name, value.as_bool() ? "true" : "false"); break;
     case boost::json::kind::null: break;
   }
-}
-
-// Days from 1970-01-01 to a civil date (proleptic Gregorian).
-std::int64_t days_from_civil(std::int64_t year, unsigned month, unsigned day) {
-  year -= month <= 2;
-  const std::int64_t era = (year >= 0 ? year : year - 399) / 400;
-  const auto year_of_era = static_cast<unsigned>(year - era * 400);
-  const unsigned day_of_year = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1;
-  const unsigned day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-  return era * 146097 + static_cast<std::int64_t>(day_of_era) - 719468;
 }
 
 std::optional<CallStatus> status_from_exotel(std::string_view raw) {
@@ -100,19 +83,15 @@ std::optional<WallTime> parse_exotel_time(std::string_view text) {
   // YYYY-MM-DD HH:mm:ss
   if (text.size() != 19 || text[4] != '-' || text[7] != '-' || text[10] != ' ' || text[13] != ':' || text[16] != ':')
     return std::nullopt;
-  const auto year = parse_number<int>(text.substr(0, 4));
-  const auto month = parse_number<unsigned>(text.substr(5, 2));
-  const auto day = parse_number<unsigned>(text.substr(8, 2));
-  const auto hour = parse_number<unsigned>(text.substr(11, 2));
-  const auto minute = parse_number<unsigned>(text.substr(14, 2));
-  const auto second = parse_number<unsigned>(text.substr(17, 2));
-  if (!year || !month || !day || !hour || !minute || !second || *month < 1 || *month > 12 || *day < 1 || *day > 31 ||
-      *hour > 23 || *minute > 59 || *second > 60)
-    return std::nullopt;
+  const auto year = parse_decimal<int>(text.substr(0, 4));
+  const auto month = parse_decimal<unsigned>(text.substr(5, 2));
+  const auto day = parse_decimal<unsigned>(text.substr(8, 2));
+  const auto hour = parse_decimal<unsigned>(text.substr(11, 2));
+  const auto minute = parse_decimal<unsigned>(text.substr(14, 2));
+  const auto second = parse_decimal<unsigned>(text.substr(17, 2));
+  if (!year || !month || !day || !hour || !minute || !second) return std::nullopt;
   constexpr std::int64_t kIndiaOffsetSeconds = 5 * 3600 + 30 * 60;
-  const std::int64_t seconds = days_from_civil(*year, *month, *day) * 86400 + *hour * 3600 + *minute * 60 + *second -
-                               kIndiaOffsetSeconds;
-  return WallTime(std::chrono::seconds(seconds));
+  return wall_time_from_civil(*year, *month, *day, *hour, *minute, *second, kIndiaOffsetSeconds);
 }
 
 std::string lead_id_from_custom_field(std::string_view custom_field) {
@@ -154,7 +133,7 @@ std::variant<CallEvent, WebhookError> parse_status_callback(const http::FormFiel
   auto duration = field(fields, "ConversationDuration");
   if (!duration || duration->empty()) duration = field(fields, "Legs[0][OnCallDuration]");
   if (duration && !duration->empty()) {
-    auto seconds = parse_number<std::int64_t>(*duration);
+    auto seconds = parse_decimal<std::int64_t>(*duration);
     if (!seconds || *seconds < 0) return WebhookError{"ConversationDuration is not a whole number of seconds"};
     event.duration_seconds = seconds;
   }

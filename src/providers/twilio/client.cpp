@@ -1,6 +1,5 @@
 #include "providers/twilio/client.hpp"
 
-#include "core/crypto.hpp"
 #include "http/form/form_codec.hpp"
 #include "providers/public_url.hpp"
 
@@ -9,17 +8,6 @@
 #include <charconv>
 
 namespace callgate {
-
-std::optional<std::chrono::seconds> parse_retry_after_seconds(std::string_view value) {
-  while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
-  while (!value.empty() && value.back() == ' ') value.remove_suffix(1);
-  unsigned seconds = 0;
-  auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), seconds);
-  if (value.empty() || error != std::errc{} || end != value.data() + value.size()) return std::nullopt;
-  // A day is already past any sensible wait; more is a broken header.
-  if (seconds > 86'400) seconds = 86'400;
-  return std::chrono::seconds(seconds);
-}
 
 namespace twilio {
 namespace {
@@ -58,25 +46,13 @@ http::ClientRequest build_create_call_request(const Config& config, const provid
   if (twilio.time_limit_seconds != 0) fields.emplace_back("TimeLimit", std::to_string(twilio.time_limit_seconds));
   if (!twilio.machine_detection.empty()) fields.emplace_back("MachineDetection", twilio.machine_detection);
 
-  http::ClientRequest request;
-  request.method = boost::beast::http::verb::post;
-  request.url = twilio.api_base + "/2010-04-01/Accounts/" + http::encode_form_component(twilio.account_sid) + "/Calls.json";
-  request.headers = {
-      {"Authorization", "Basic " + base64_encode(twilio.account_sid + ":" + twilio.auth_token)},
-      {"Accept", "application/json"},
-      {"Content-Type", "application/x-www-form-urlencoded"},
-  };
-  request.body = http::encode_form(fields);
-  return request;
+  return http::make_form_post(
+      twilio.api_base + "/2010-04-01/Accounts/" + http::encode_form_component(twilio.account_sid) + "/Calls.json",
+      fields, twilio.account_sid, twilio.auth_token);
 }
 
 PlaceCallOutcome classify_create_call_response(const ProviderResponse& response) {
-  switch (response.failure) {
-    case TransportFailure::before_sending: return Retryable{"request not sent: " + response.failure_reason, {}};
-    case TransportFailure::after_sending:
-      return Ambiguous{"no complete answer after the request was sent: " + response.failure_reason};
-    case TransportFailure::none: break;
-  }
+  if (auto failed = outcome_of_transport_failure(response)) return *failed;
   boost::system::error_code parse_error;
   const auto parsed = boost::json::parse(response.body, parse_error);
   const boost::json::object* object = !parse_error && parsed.is_object() ? &parsed.as_object() : nullptr;

@@ -1,29 +1,13 @@
 #include "providers/twilio/webhook.hpp"
 
+#include "core/civil_time.hpp"
+
 #include <array>
 #include <charconv>
 #include <cstdlib>
 
 namespace callgate::twilio {
 namespace {
-
-template <class Number>
-std::optional<Number> parse_number(std::string_view text) {
-  Number value{};
-  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (text.empty() || error != std::errc{} || end != text.data() + text.size()) return std::nullopt;
-  return value;
-}
-
-// Days from 1970-01-01 to a civil date (proleptic Gregorian).
-std::int64_t days_from_civil(std::int64_t year, unsigned month, unsigned day) {
-  year -= month <= 2;
-  const std::int64_t era = (year >= 0 ? year : year - 399) / 400;
-  const auto year_of_era = static_cast<unsigned>(year - era * 400);
-  const unsigned day_of_year = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1;
-  const unsigned day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-  return era * 146097 + static_cast<std::int64_t>(day_of_era) - 719468;
-}
 
 }  // namespace
 
@@ -40,32 +24,29 @@ std::optional<WallTime> parse_rfc2822_time(std::string_view text) {
     text = space == std::string_view::npos ? std::string_view() : text.substr(space + 1);
   }
   if (!text.empty()) return std::nullopt;
-  const auto day = parse_number<unsigned>(parts[0]);
+  const auto day = parse_decimal<unsigned>(parts[0]);
   unsigned month = 0;
   while (month < 12 && months[month] != parts[1]) ++month;
-  const auto year = parse_number<int>(parts[2]);
+  const auto year = parse_decimal<int>(parts[2]);
   const auto& clock = parts[3];
   if (!day || month == 12 || !year || clock.size() != 8 || clock[2] != ':' || clock[5] != ':') return std::nullopt;
-  const auto hours = parse_number<unsigned>(clock.substr(0, 2));
-  const auto minutes = parse_number<unsigned>(clock.substr(3, 2));
-  const auto seconds = parse_number<unsigned>(clock.substr(6, 2));
+  const auto hours = parse_decimal<unsigned>(clock.substr(0, 2));
+  const auto minutes = parse_decimal<unsigned>(clock.substr(3, 2));
+  const auto seconds = parse_decimal<unsigned>(clock.substr(6, 2));
   const auto& zone = parts[4];
-  if (!hours || !minutes || !seconds || *hours > 23 || *minutes > 59 || *seconds > 60 || *day < 1 || *day > 31)
-    return std::nullopt;
+  if (!hours || !minutes || !seconds) return std::nullopt;
   int zone_minutes = 0;
   if (zone == "GMT" || zone == "UT" || zone == "Z") {
     zone_minutes = 0;
   } else if (zone.size() == 5 && (zone[0] == '+' || zone[0] == '-')) {
-    const auto zone_hours = parse_number<unsigned>(zone.substr(1, 2));
-    const auto zone_mins = parse_number<unsigned>(zone.substr(3, 2));
+    const auto zone_hours = parse_decimal<unsigned>(zone.substr(1, 2));
+    const auto zone_mins = parse_decimal<unsigned>(zone.substr(3, 2));
     if (!zone_hours || !zone_mins) return std::nullopt;
     zone_minutes = static_cast<int>(*zone_hours * 60 + *zone_mins) * (zone[0] == '-' ? -1 : 1);
   } else {
     return std::nullopt;
   }
-  const std::int64_t epoch_seconds = days_from_civil(*year, month + 1, *day) * 86'400 + *hours * 3600 +
-                                     *minutes * 60 + *seconds - zone_minutes * 60;
-  return WallTime(std::chrono::seconds(epoch_seconds));
+  return wall_time_from_civil(*year, month + 1, *day, *hours, *minutes, *seconds, zone_minutes * 60);
 }
 
 std::variant<CallEvent, WebhookError> parse_status_callback(const http::FormFields& fields, std::string_view lead_id,
@@ -83,7 +64,7 @@ std::variant<CallEvent, WebhookError> parse_status_callback(const http::FormFiel
   event.status = *status;
 
   if (const auto text = field("SequenceNumber"); !text.empty()) {
-    event.sequence_number = parse_number<std::uint64_t>(text);
+    event.sequence_number = parse_decimal<std::uint64_t>(text);
     if (!event.sequence_number) return WebhookError{"SequenceNumber is not a whole number"};
   }
   if (const auto text = field("Timestamp"); !text.empty()) {
@@ -91,11 +72,11 @@ std::variant<CallEvent, WebhookError> parse_status_callback(const http::FormFiel
     if (!event.event_time) return WebhookError{"Timestamp is not an RFC 2822 date-time"};
   }
   if (const auto text = field("CallDuration"); !text.empty()) {
-    event.duration_seconds = parse_number<std::int64_t>(text);
+    event.duration_seconds = parse_decimal<std::int64_t>(text);
     if (!event.duration_seconds || *event.duration_seconds < 0) return WebhookError{"CallDuration is not a number of seconds"};
   }
   if (const auto text = field("SipResponseCode"); !text.empty()) {
-    event.sip_code = parse_number<int>(text);
+    event.sip_code = parse_decimal<int>(text);
     if (!event.sip_code) return WebhookError{"SipResponseCode is not a number"};
   }
   if (const auto text = field("Confidence"); !text.empty()) {

@@ -1,5 +1,6 @@
 // What callgate sends Exotel and how each answer is taken.
 #include "providers/exotel/client.hpp"
+#include "providers/provider_answers.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/test/unit_test.hpp>
@@ -9,15 +10,7 @@
 using namespace callgate;
 
 namespace {
-
-ProviderResponse answer(unsigned status, std::string body, std::string retry_after = "") {
-  ProviderResponse response;
-  response.status = status;
-  response.body = std::move(body);
-  response.retry_after = std::move(retry_after);
-  return response;
-}
-
+constexpr auto answer = testing::provider_answer;
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(exotel_client)

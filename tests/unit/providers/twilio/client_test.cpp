@@ -1,19 +1,12 @@
 #include "providers/twilio/client.hpp"
+#include "providers/provider_answers.hpp"
 
 #include <boost/test/unit_test.hpp>
 
 using namespace callgate;
 
 namespace {
-
-ProviderResponse answer(unsigned status, std::string body, std::string retry_after = "") {
-  ProviderResponse response;
-  response.status = status;
-  response.body = std::move(body);
-  response.retry_after = std::move(retry_after);
-  return response;
-}
-
+constexpr auto answer = testing::provider_answer;
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(twilio_create_call)

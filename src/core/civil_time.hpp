@@ -1,0 +1,31 @@
+// Calendar dates and decimal fields as providers write them, turned into
+// wall-clock times. Pure.
+#pragma once
+
+#include "core/lead/lead.hpp"
+
+#include <charconv>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace callgate {
+
+// Days from 1970-01-01 to a date of the proleptic Gregorian calendar.
+std::int64_t days_from_civil(std::int64_t year, unsigned month, unsigned day);
+
+// The moment a civil date and time names at offset_seconds east of UTC;
+// nothing when a field is out of range (month 13, hour 24, ...).
+std::optional<WallTime> wall_time_from_civil(std::int64_t year, unsigned month, unsigned day, unsigned hour,
+                                             unsigned minute, unsigned second, std::int64_t offset_seconds);
+
+// The whole of text as a decimal number; nothing for anything else.
+template <class Number>
+std::optional<Number> parse_decimal(std::string_view text) {
+  Number value{};
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || error != std::errc{} || end != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
+}  // namespace callgate
