@@ -9,9 +9,7 @@
 
 using namespace callgate;
 
-namespace {
-constexpr auto answer = testing::provider_answer;
-}  // namespace
+using testing::provider_answer;
 
 BOOST_AUTO_TEST_SUITE(exotel_client)
 
@@ -64,7 +62,7 @@ BOOST_AUTO_TEST_CASE(answers_are_classified_exactly) {
       {502, "<html>bad gateway</html>", "retryable", 0},
   };
   for (const auto& each : cases) {
-    const auto outcome = exotel::classify_connect_call_response(answer(each.status, each.body));
+    const auto outcome = exotel::classify_connect_call_response(provider_answer(each.status, each.body));
     const std::string got = std::holds_alternative<Placed>(outcome)      ? "placed"
                             : std::holds_alternative<Retryable>(outcome) ? "retryable"
                             : std::holds_alternative<Ambiguous>(outcome) ? "ambiguous"
@@ -75,7 +73,7 @@ BOOST_AUTO_TEST_CASE(answers_are_classified_exactly) {
 }
 
 BOOST_AUTO_TEST_CASE(retry_after_is_kept_and_transport_failures_are_split_by_whether_the_request_left) {
-  const auto limited = exotel::classify_connect_call_response(answer(429, "", "30"));
+  const auto limited = exotel::classify_connect_call_response(provider_answer(429, "", "30"));
   BOOST_TEST((std::get<Retryable>(limited).retry_after == std::chrono::seconds(30)));
   ProviderResponse before;
   before.failure = TransportFailure::before_sending;
