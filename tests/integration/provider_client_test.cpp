@@ -158,6 +158,20 @@ BOOST_AUTO_TEST_CASE(twilio_errors_are_classified_by_what_they_mean) {
   BOOST_TEST(client->statistics().connections_reused == 3u);
 }
 
+BOOST_AUTO_TEST_CASE(names_are_looked_up_once_and_closed_connections_replaced) {
+  for (int index = 0; index < 3; ++index)
+    twilio_server.script({201, R"({"sid":"CA8888888888888888888888888888888)" + std::to_string(index) + R"(","status":"queued"})"});
+  BOOST_TEST(std::holds_alternative<Placed>(place(twilio)));
+  client->close_idle_connections();
+  BOOST_TEST(client->idle_connections() == 0u);
+  BOOST_TEST(std::holds_alternative<Placed>(place(twilio)));
+  BOOST_TEST(std::holds_alternative<Placed>(place(twilio)));
+  BOOST_TEST(client->statistics().dns_lookups == 1u);
+  BOOST_TEST(client->statistics().connections_opened == 2u);
+  BOOST_TEST(client->statistics().connections_reused == 1u);
+  BOOST_TEST(twilio_server.connections_accepted() == 2u);
+}
+
 BOOST_AUTO_TEST_CASE(a_request_that_may_have_arrived_is_ambiguous) {
   ScriptedAnswer slow{201, R"({"sid":"CA33333333333333333333333333333333","status":"queued"})"};
   slow.delay = 1500ms;  // past the 600 ms request timeout

@@ -72,7 +72,7 @@ bool is_ip_literal(const std::string& host) {
 }  // namespace
 
 HttpClient::HttpClient(asio::io_context& io, HttpClientConfig config)
-    : io_(io), config_(std::move(config)), tls_(asio::ssl::context::tls_client), resolver_(io) {
+    : io_(io), config_(std::move(config)), tls_(asio::ssl::context::tls_client) {
   SSL_CTX_set_min_proto_version(tls_.native_handle(), TLS1_2_VERSION);
   tls_.set_verify_mode(asio::ssl::verify_peer);
   boost::system::error_code error;
@@ -159,12 +159,14 @@ awaitable<std::unique_ptr<HttpClient::Connection>> HttpClient::connect(const Ori
     addresses = cached->second.results;
   } else {
     ++statistics_.dns_lookups;
-    // The resolver has no deadline of its own; a timer cancels it.
+    // The resolver has no deadline of its own; a timer cancels it. One
+    // resolver per lookup, so the cancel reaches this lookup alone.
+    asio::ip::tcp::resolver resolver(io_);
     asio::steady_timer timer(io_, connect_deadline);
-    timer.async_wait([this](boost::system::error_code error) {
-      if (!error) resolver_.cancel();
+    timer.async_wait([&resolver](boost::system::error_code error) {
+      if (!error) resolver.cancel();
     });
-    auto [error, results] = co_await resolver_.async_resolve(origin.host, origin.port, use_tuple);
+    auto [error, results] = co_await resolver.async_resolve(origin.host, origin.port, use_tuple);
     timer.cancel();
     if (error || results.empty()) {
       failure = failed(TransportFailure::before_sending, "cannot resolve " + origin.host + ": " +

@@ -93,7 +93,6 @@ class HttpClient {
   boost::asio::io_context& io_;
   HttpClientConfig config_;
   boost::asio::ssl::context tls_;
-  boost::asio::ip::tcp::resolver resolver_;
   std::unordered_map<std::string, Pool> pools_;
   std::unordered_map<std::string, CachedAddresses> addresses_;
   HttpClientStatistics statistics_;
