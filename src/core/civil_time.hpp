@@ -7,6 +7,7 @@
 #include <charconv>
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace callgate {
@@ -18,6 +19,12 @@ std::int64_t days_from_civil(std::int64_t year, unsigned month, unsigned day);
 // nothing when a field is out of range (month 13, hour 24, ...).
 std::optional<WallTime> wall_time_from_civil(std::int64_t year, unsigned month, unsigned day, unsigned hour,
                                              unsigned minute, unsigned second, std::int64_t offset_seconds);
+
+// "2026-11-25T13:40:10.736Z": UTC, milliseconds, as the API and the
+// journal write times.
+std::string format_iso8601(WallTime time);
+// Reads what format_iso8601 writes (fraction optional, "Z" or "+hh:mm").
+std::optional<WallTime> parse_iso8601(std::string_view text);
 
 // The whole of text as a decimal number; nothing for anything else.
 template <class Number>

@@ -1,0 +1,290 @@
+#include "core/lead/lead_json.hpp"
+
+#include "core/civil_time.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+namespace callgate {
+
+namespace json = boost::json;
+
+namespace {
+
+// Writers: optional and empty values are left out, so the JSON says only
+// what is known.
+void put(json::object& object, std::string_view key, const std::string& value) {
+  if (!value.empty()) object[key] = value;
+}
+void put(json::object& object, std::string_view key, const std::optional<WallTime>& value) {
+  if (value) object[key] = format_iso8601(*value);
+}
+template <class Number>
+void put(json::object& object, std::string_view key, const std::optional<Number>& value) {
+  if (value) object[key] = *value;
+}
+
+// Readers over an object that may lack the key.
+struct Reader {
+  const json::object& object;
+  bool ok = true;
+
+  std::string text(std::string_view key) const {
+    const auto* value = object.if_contains(key);
+    return value && value->is_string() ? std::string(value->as_string()) : std::string();
+  }
+  std::optional<WallTime> time(std::string_view key) {
+    const auto* value = object.if_contains(key);
+    if (!value) return std::nullopt;
+    if (!value->is_string()) {
+      ok = false;
+      return std::nullopt;
+    }
+    auto parsed = parse_iso8601(value->as_string());
+    if (!parsed) ok = false;
+    return parsed;
+  }
+  WallTime required_time(std::string_view key) {
+    auto parsed = time(key);
+    if (!parsed) ok = false;
+    return parsed.value_or(WallTime{});
+  }
+  template <class Number>
+  std::optional<Number> number(std::string_view key) {
+    const auto* value = object.if_contains(key);
+    if (!value) return std::nullopt;
+    if constexpr (std::is_floating_point_v<Number>) {
+      if (value->is_double()) return value->as_double();
+      if (value->is_int64()) return static_cast<Number>(value->as_int64());
+    } else {
+      if (value->is_int64()) return static_cast<Number>(value->as_int64());
+      if (value->is_uint64()) return static_cast<Number>(value->as_uint64());
+    }
+    ok = false;
+    return std::nullopt;
+  }
+};
+
+const json::object* as_object(const json::value& value) { return value.is_object() ? &value.as_object() : nullptr; }
+
+}  // namespace
+
+std::optional<EventOutcome> parse_event_outcome(std::string_view text) {
+  for (auto outcome : {EventOutcome::applied, EventOutcome::out_of_order, EventOutcome::duplicate,
+                       EventOutcome::anomaly, EventOutcome::unknown_call})
+    if (to_string(outcome) == text) return outcome;
+  return std::nullopt;
+}
+
+json::object to_json(const CallEvent& event) {
+  json::object object;
+  put(object, "provider", event.provider);
+  object["callSid"] = event.call_sid;
+  put(object, "leadId", event.lead_id);
+  object["status"] = to_string(event.status);
+  put(object, "rawStatus", event.raw_status);
+  put(object, "sequenceNumber", event.sequence_number);
+  put(object, "idempotencyToken", event.idempotency_token);
+  put(object, "eventTime", event.event_time);
+  put(object, "durationSeconds", event.duration_seconds);
+  put(object, "recordingUrl", event.recording_url);
+  put(object, "answeredBy", event.answered_by);
+  put(object, "sipCode", event.sip_code);
+  put(object, "digits", event.digits);
+  put(object, "speechResult", event.speech_result);
+  put(object, "confidence", event.confidence);
+  return object;
+}
+
+json::object to_json(const Attempt& attempt) {
+  json::object object;
+  object["provider"] = attempt.provider;
+  object["callSid"] = attempt.call_sid;
+  if (attempt.status) object["status"] = to_string(*attempt.status);
+  object["createdAt"] = format_iso8601(attempt.created);
+  put(object, "answeredAt", attempt.answered);
+  put(object, "endedAt", attempt.ended);
+  put(object, "durationSeconds", attempt.duration_seconds);
+  put(object, "recordingUrl", attempt.recording_url);
+  put(object, "answeredBy", attempt.answered_by);
+  put(object, "sipCode", attempt.sip_code);
+  put(object, "error", attempt.error);
+  return object;
+}
+
+json::object to_json(const CallFlowInput& input) {
+  json::object object;
+  object["provider"] = input.provider;
+  object["callSid"] = input.call_sid;
+  put(object, "digits", input.digits);
+  put(object, "speechResult", input.speech_result);
+  put(object, "confidence", input.confidence);
+  put(object, "detail", input.detail);
+  object["receivedAt"] = format_iso8601(input.received);
+  return object;
+}
+
+json::object to_json(const Lead& lead) {
+  json::object object;
+  object["id"] = lead.id;
+  object["phone"] = lead.phone;
+  put(object, "name", lead.name);
+  put(object, "email", lead.email);
+  put(object, "source", lead.source);
+  if (!lead.metadata_json.empty()) {
+    boost::system::error_code error;
+    auto metadata = json::parse(lead.metadata_json, error);
+    if (!error) object["metadata"] = std::move(metadata);
+  }
+  json::object consent;
+  consent["givenAt"] = format_iso8601(lead.consent.given_at);
+  put(consent, "clientAddress", lead.consent.client_address);
+  put(consent, "userAgent", lead.consent.user_agent);
+  put(consent, "textVersion", lead.consent.text_version);
+  object["consent"] = std::move(consent);
+  object["createdAt"] = format_iso8601(lead.created);
+  object["updatedAt"] = format_iso8601(lead.updated);
+  object["status"] = to_string(lead.status);
+  json::array attempts;
+  for (const auto& attempt : lead.attempts) attempts.push_back(to_json(attempt));
+  object["attempts"] = std::move(attempts);
+  json::array events;
+  for (const auto& recorded : lead.events) {
+    auto event = to_json(recorded.event);
+    event["receivedAt"] = format_iso8601(recorded.received);
+    event["outcome"] = to_string(recorded.outcome);
+    events.push_back(std::move(event));
+  }
+  object["events"] = std::move(events);
+  json::array inputs;
+  for (const auto& input : lead.call_flow_inputs) inputs.push_back(to_json(input));
+  object["callFlowInputs"] = std::move(inputs);
+  return object;
+}
+
+std::optional<CallEvent> call_event_from_json(const json::value& value) {
+  const auto* object = as_object(value);
+  if (!object) return std::nullopt;
+  Reader read{*object};
+  CallEvent event;
+  event.provider = read.text("provider");
+  event.call_sid = read.text("callSid");
+  event.lead_id = read.text("leadId");
+  auto status = parse_call_status(read.text("status"));
+  if (!status) return std::nullopt;
+  event.status = *status;
+  event.raw_status = read.text("rawStatus");
+  event.sequence_number = read.number<std::uint64_t>("sequenceNumber");
+  event.idempotency_token = read.text("idempotencyToken");
+  event.event_time = read.time("eventTime");
+  event.duration_seconds = read.number<std::int64_t>("durationSeconds");
+  event.recording_url = read.text("recordingUrl");
+  event.answered_by = read.text("answeredBy");
+  event.sip_code = read.number<int>("sipCode");
+  event.digits = read.text("digits");
+  event.speech_result = read.text("speechResult");
+  event.confidence = read.number<double>("confidence");
+  if (!read.ok) return std::nullopt;
+  return event;
+}
+
+std::optional<Attempt> attempt_from_json(const json::value& value) {
+  const auto* object = as_object(value);
+  if (!object) return std::nullopt;
+  Reader read{*object};
+  Attempt attempt;
+  attempt.provider = read.text("provider");
+  attempt.call_sid = read.text("callSid");
+  if (object->contains("status")) {
+    attempt.status = parse_call_status(read.text("status"));
+    if (!attempt.status) return std::nullopt;
+  }
+  attempt.created = read.required_time("createdAt");
+  attempt.answered = read.time("answeredAt");
+  attempt.ended = read.time("endedAt");
+  attempt.duration_seconds = read.number<std::int64_t>("durationSeconds");
+  attempt.recording_url = read.text("recordingUrl");
+  attempt.answered_by = read.text("answeredBy");
+  attempt.sip_code = read.number<int>("sipCode");
+  attempt.error = read.text("error");
+  if (!read.ok) return std::nullopt;
+  return attempt;
+}
+
+std::optional<CallFlowInput> call_flow_input_from_json(const json::value& value) {
+  const auto* object = as_object(value);
+  if (!object) return std::nullopt;
+  Reader read{*object};
+  CallFlowInput input;
+  input.provider = read.text("provider");
+  input.call_sid = read.text("callSid");
+  input.digits = read.text("digits");
+  input.speech_result = read.text("speechResult");
+  input.confidence = read.number<double>("confidence");
+  input.detail = read.text("detail");
+  input.received = read.required_time("receivedAt");
+  if (!read.ok) return std::nullopt;
+  return input;
+}
+
+std::optional<Lead> lead_from_json(const json::value& value) {
+  const auto* object = as_object(value);
+  if (!object) return std::nullopt;
+  Reader read{*object};
+  Lead lead;
+  lead.id = read.text("id");
+  lead.phone = read.text("phone");
+  if (lead.id.empty() || lead.phone.empty()) return std::nullopt;
+  lead.name = read.text("name");
+  lead.email = read.text("email");
+  lead.source = read.text("source");
+  if (const auto* metadata = object->if_contains("metadata")) lead.metadata_json = json::serialize(*metadata);
+  if (const auto* consent = object->if_contains("consent"); consent && consent->is_object()) {
+    Reader consent_reader{consent->as_object()};
+    lead.consent.given_at = consent_reader.required_time("givenAt");
+    lead.consent.client_address = consent_reader.text("clientAddress");
+    lead.consent.user_agent = consent_reader.text("userAgent");
+    lead.consent.text_version = consent_reader.text("textVersion");
+    if (!consent_reader.ok) return std::nullopt;
+  }
+  lead.created = read.required_time("createdAt");
+  lead.updated = read.required_time("updatedAt");
+  auto status = parse_lead_status(read.text("status"));
+  if (!status) return std::nullopt;
+  lead.status = *status;
+  auto each = [&](std::string_view key, auto&& take) {
+    const auto* items = object->if_contains(key);
+    if (!items) return true;
+    if (!items->is_array()) return false;
+    for (const auto& item : items->as_array())
+      if (!take(item)) return false;
+    return true;
+  };
+  const bool lists_ok =
+      each("attempts",
+           [&](const json::value& item) {
+             auto attempt = attempt_from_json(item);
+             if (attempt) lead.attempts.push_back(std::move(*attempt));
+             return attempt.has_value();
+           }) &&
+      each("events",
+           [&](const json::value& item) {
+             auto event = call_event_from_json(item);
+             if (!event || !item.is_object()) return false;
+             Reader event_reader{item.as_object()};
+             const auto received = event_reader.required_time("receivedAt");
+             const auto outcome = parse_event_outcome(event_reader.text("outcome"));
+             if (!outcome || !event_reader.ok) return false;
+             lead.events.push_back({std::move(*event), received, *outcome});
+             return true;
+           }) &&
+      each("callFlowInputs", [&](const json::value& item) {
+        auto input = call_flow_input_from_json(item);
+        if (input) lead.call_flow_inputs.push_back(std::move(*input));
+        return input.has_value();
+      });
+  if (!lists_ok || !read.ok) return std::nullopt;
+  return lead;
+}
+
+}  // namespace callgate

@@ -1,0 +1,27 @@
+// Leads, attempts and events as JSON: what GET /leads answers and what the
+// journal keeps. One encoding both ways, so a lead read back from disk is
+// the lead that was written. Pure.
+#pragma once
+
+#include "core/lead/lead.hpp"
+
+#include <boost/json/value.hpp>
+
+#include <optional>
+
+namespace callgate {
+
+boost::json::object to_json(const CallEvent& event);
+boost::json::object to_json(const Attempt& attempt);
+boost::json::object to_json(const CallFlowInput& input);
+boost::json::object to_json(const Lead& lead);
+
+// Nothing when a required field is missing or of the wrong type.
+std::optional<CallEvent> call_event_from_json(const boost::json::value& value);
+std::optional<Attempt> attempt_from_json(const boost::json::value& value);
+std::optional<CallFlowInput> call_flow_input_from_json(const boost::json::value& value);
+std::optional<Lead> lead_from_json(const boost::json::value& value);
+
+std::optional<EventOutcome> parse_event_outcome(std::string_view text);
+
+}  // namespace callgate
