@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 #include <variant>
+#include <vector>
 
 namespace callgate {
 
@@ -43,23 +44,49 @@ struct ApplyResult {
   std::string lead_id;  // empty for an orphan (no attempt has the call sid yet)
 };
 
+struct CreateRequest {
+  Lead lead;
+  // The same key again returns the lead it created, and nothing is stored.
+  std::string idempotency_key;
+  // When set: a lead for the same phone created at or after this time is
+  // returned instead of storing a new one (one call per person per window).
+  std::optional<WallTime> same_phone_since;
+};
+
+struct LeadQuery {
+  std::optional<LeadStatus> status;
+  std::optional<WallTime> created_since;
+  std::size_t limit = 50;
+  std::string after_id;  // the cursor: leads with ids after this one (ids sort by creation)
+};
+
+struct LeadPage {
+  std::vector<Lead> leads;
+  std::string next_cursor;  // empty when there are no more
+};
+
 class LeadStore {
  public:
   virtual ~LeadStore() = default;
 
-  // Stores a new lead. With an idempotency key already used, stores nothing
-  // and returns the lead that key created.
-  virtual boost::asio::awaitable<StoreResult<CreateResult>> create(Lead lead, std::string idempotency_key) = 0;
+  // Stores a new lead, unless the idempotency key or the same-phone window
+  // finds an existing one, which is returned instead (created = false).
+  // Atomic: two requests racing for one key or phone store one lead.
+  virtual boost::asio::awaitable<StoreResult<CreateResult>> create(CreateRequest request) = 0;
 
   virtual boost::asio::awaitable<StoreResult<Lead>> get(std::string lead_id) = 0;
 
-  // Adds a call attempt to a lead. Orphan events already received for its
-  // call sid are then applied to it, in the order they arrived.
-  virtual boost::asio::awaitable<StoreResult<Lead>> add_attempt(std::string lead_id, Attempt attempt) = 0;
+  // Adds a call attempt to a lead and sets the lead's status (dialing, or
+  // failed when the provider refused). Orphan events already received for
+  // its call sid are then applied to it, in the order they arrived.
+  virtual boost::asio::awaitable<StoreResult<Lead>> add_attempt(std::string lead_id, Attempt attempt,
+                                                                LeadStatus lead_status) = 0;
 
   // Finds the lead by the event's call sid and applies the event through the
-  // state machine, atomically. An unknown call sid keeps the event as an
-  // orphan (outcome unknown_call).
+  // state machine, atomically. A call sid no attempt has yet is adopted by
+  // the lead the event names (event.lead_id) when that lead's latest attempt
+  // has no call sid (the provider's answer was lost: an ambiguous
+  // placement); otherwise the event is kept as an orphan (unknown_call).
   virtual boost::asio::awaitable<StoreResult<ApplyResult>> apply_event(CallEvent event, WallTime received) = 0;
 
   virtual boost::asio::awaitable<StoreResult<Lead>> record_call_flow_input(std::string lead_id,
@@ -68,6 +95,9 @@ class LeadStore {
   // The id of the lead with an attempt for this call sid, if any.
   virtual boost::asio::awaitable<StoreResult<std::optional<std::string>>> find_lead_by_call_sid(
       std::string call_sid) = 0;
+
+  // Leads by creation time, oldest first, filtered, a page at a time.
+  virtual boost::asio::awaitable<StoreResult<LeadPage>> list(LeadQuery query) = 0;
 };
 
 }  // namespace callgate

@@ -1,0 +1,238 @@
+#include "core/store/journal_lead_store.hpp"
+
+#include "core/civil_time.hpp"
+#include "core/lead/lead_json.hpp"
+#include "core/log.hpp"
+#include "core/store/journal_record.hpp"
+
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <unistd.h>
+
+namespace callgate {
+
+namespace json = boost::json;
+using boost::asio::awaitable;
+
+namespace {
+
+constexpr const char* kJournalFile = "leads.journal";
+
+std::string lead_record(const Lead& lead, const std::string& idempotency_key) {
+  json::object object;
+  object["op"] = "lead";
+  object["lead"] = to_json(lead);
+  if (!idempotency_key.empty()) object["key"] = idempotency_key;
+  return json::serialize(object);
+}
+
+std::string event_record(const char* op, const CallEvent& event, WallTime received) {
+  json::object object;
+  object["op"] = op;
+  object["event"] = to_json(event);
+  object["receivedAt"] = format_iso8601(received);
+  return json::serialize(object);
+}
+
+}  // namespace
+
+JournalLeadStore::JournalLeadStore(JournalStoreOptions options) : options_(std::move(options)) {
+  std::error_code error;
+  std::filesystem::create_directories(options_.directory, error);
+  if (error) throw std::runtime_error("cannot create the journal directory " + options_.directory + ": " + error.message());
+  replay_file(path());
+  writer_ = std::make_unique<JournalWriter>(path());
+  bytes_since_snapshot_ = writer_->file_bytes();
+}
+
+JournalLeadStore::~JournalLeadStore() = default;
+
+std::string JournalLeadStore::path() const {
+  return (std::filesystem::path(options_.directory) / kJournalFile).string();
+}
+
+void JournalLeadStore::replay_file(const std::string& file_path) {
+  std::ifstream file(file_path, std::ios::binary);
+  if (!file) return;  // a first start
+  std::stringstream buffer;
+  buffer << file.rdbuf();
+  const std::string data = buffer.str();
+  file.close();
+
+  JournalReader reader(data);
+  std::string_view payload;
+  while (reader.next(payload)) {
+    apply_record(payload);
+    ++replay_.records;
+  }
+  switch (reader.stop()) {
+    case JournalReader::Stop::none:
+    case JournalReader::Stop::clean_end: break;
+    case JournalReader::Stop::torn_tail:
+      // A crash mid-append: the record was never acknowledged. Cut it off so
+      // the next append starts on a record boundary.
+      replay_.torn_bytes_dropped = data.size() - reader.valid_bytes();
+      if (::truncate(file_path.c_str(), static_cast<off_t>(reader.valid_bytes())) != 0)
+        throw std::runtime_error("cannot cut the torn end off " + file_path);
+      LogLine(LogLevel::warn, "journal_torn_tail_dropped")
+          .trusted_text("path", file_path)
+          .number("bytes", static_cast<std::int64_t>(replay_.torn_bytes_dropped))
+          .trusted_text("reason", reader.reason());
+      break;
+    case JournalReader::Stop::corrupt:
+      throw std::runtime_error("the journal " + file_path + " is damaged at byte " +
+                               std::to_string(reader.valid_bytes()) + " (" + reader.reason() +
+                               "); it was left as it is: restore it or move it aside");
+  }
+}
+
+void JournalLeadStore::apply_record(std::string_view payload) {
+  boost::system::error_code error;
+  const auto value = json::parse(payload, error);
+  const auto* object = !error && value.is_object() ? &value.as_object() : nullptr;
+  const auto* op = object ? object->if_contains("op") : nullptr;
+  if (!op || !op->is_string()) throw std::runtime_error("a journal record is not a callgate record");
+  const std::string_view kind = op->as_string();
+  auto text = [&](std::string_view key) {
+    const auto* field = object->if_contains(key);
+    return field && field->is_string() ? std::string(field->as_string()) : std::string();
+  };
+  auto fail = [&]() { throw std::runtime_error("a journal '" + std::string(kind) + "' record does not parse"); };
+
+  if (kind == "lead") {
+    auto lead = lead_from_json(object->contains("lead") ? object->at("lead") : json::value());
+    if (!lead) fail();
+    table_.restore(std::move(*lead), text("key"));
+  } else if (kind == "attempt") {
+    auto attempt = attempt_from_json(object->contains("attempt") ? object->at("attempt") : json::value());
+    auto status = parse_lead_status(text("leadStatus"));
+    if (!attempt || !status) fail();
+    table_.add_attempt(text("leadId"), *attempt, *status);
+  } else if (kind == "event" || kind == "orphan") {
+    auto event = call_event_from_json(object->contains("event") ? object->at("event") : json::value());
+    auto received = parse_iso8601(text("receivedAt"));
+    if (!event || !received) fail();
+    if (kind == "event") table_.apply_event(*event, *received);
+    else table_.restore_orphan({std::move(*event), *received});
+  } else if (kind == "input") {
+    auto input = call_flow_input_from_json(object->contains("input") ? object->at("input") : json::value());
+    if (!input) fail();
+    table_.record_call_flow_input(text("leadId"), *input);
+  } else {
+    fail();
+  }
+}
+
+std::string JournalLeadStore::snapshot() const {
+  std::string frames;
+  table_.for_each_lead([&](const Lead& lead, const std::string& key) {
+    append_journal_record(frames, lead_record(lead, key));
+  });
+  table_.for_each_orphan([&](const LeadTable::Orphan& orphan) {
+    append_journal_record(frames, event_record("orphan", orphan.event, orphan.received));
+  });
+  return frames;
+}
+
+std::uint64_t JournalLeadStore::record(const std::string& payload) {
+  bytes_since_snapshot_ += payload.size() + kJournalHeaderBytes;
+  auto ticket = writer_->append(payload);
+  if (bytes_since_snapshot_ > options_.compact_bytes) {
+    auto frames = snapshot();
+    bytes_since_snapshot_ = frames.size();
+    ticket = writer_->replace_with(std::move(frames));
+  }
+  return ticket;
+}
+
+awaitable<std::optional<StoreError>> JournalLeadStore::durable(std::uint64_t ticket) {
+  auto [error] = co_await writer_->async_wait_durable(ticket, boost::asio::as_tuple(boost::asio::use_awaitable));
+  if (error) co_return StoreError{StoreFailure::unavailable, "the journal could not be written: " + error.message()};
+  co_return std::nullopt;
+}
+
+awaitable<StoreResult<CreateResult>> JournalLeadStore::create(CreateRequest request) {
+  std::uint64_t ticket = 0;
+  CreateResult result;
+  {
+    std::lock_guard lock(mutex_);
+    result = table_.create(request);
+    if (!result.created) co_return result;
+    ticket = record(lead_record(result.lead, request.idempotency_key));
+  }
+  if (auto error = co_await durable(ticket)) co_return *error;
+  co_return result;
+}
+
+awaitable<StoreResult<Lead>> JournalLeadStore::get(std::string lead_id) {
+  std::lock_guard lock(mutex_);
+  co_return table_.get(lead_id);
+}
+
+awaitable<StoreResult<Lead>> JournalLeadStore::add_attempt(std::string lead_id, Attempt attempt, LeadStatus lead_status) {
+  std::uint64_t ticket = 0;
+  StoreResult<Lead> result;
+  {
+    std::lock_guard lock(mutex_);
+    result = table_.add_attempt(lead_id, attempt, lead_status);
+    if (std::holds_alternative<StoreError>(result)) co_return result;
+    json::object object;
+    object["op"] = "attempt";
+    object["leadId"] = lead_id;
+    object["attempt"] = to_json(attempt);
+    object["leadStatus"] = to_string(lead_status);
+    ticket = record(json::serialize(object));
+  }
+  if (auto error = co_await durable(ticket)) co_return *error;
+  co_return result;
+}
+
+awaitable<StoreResult<ApplyResult>> JournalLeadStore::apply_event(CallEvent event, WallTime received) {
+  std::uint64_t ticket = 0;
+  ApplyResult result;
+  {
+    std::lock_guard lock(mutex_);
+    result = table_.apply_event(event, received);
+    // Kept whatever the outcome: the history shows duplicates and late
+    // events too, and replay reaches the same outcome again.
+    ticket = record(event_record("event", event, received));
+  }
+  if (auto error = co_await durable(ticket)) co_return *error;
+  co_return result;
+}
+
+awaitable<StoreResult<Lead>> JournalLeadStore::record_call_flow_input(std::string lead_id, CallFlowInput input) {
+  std::uint64_t ticket = 0;
+  StoreResult<Lead> result;
+  {
+    std::lock_guard lock(mutex_);
+    result = table_.record_call_flow_input(lead_id, input);
+    if (std::holds_alternative<StoreError>(result)) co_return result;
+    json::object object;
+    object["op"] = "input";
+    object["leadId"] = lead_id;
+    object["input"] = to_json(input);
+    ticket = record(json::serialize(object));
+  }
+  if (auto error = co_await durable(ticket)) co_return *error;
+  co_return result;
+}
+
+awaitable<StoreResult<std::optional<std::string>>> JournalLeadStore::find_lead_by_call_sid(std::string call_sid) {
+  std::lock_guard lock(mutex_);
+  co_return table_.find_lead_by_call_sid(call_sid);
+}
+
+awaitable<StoreResult<LeadPage>> JournalLeadStore::list(LeadQuery query) {
+  std::lock_guard lock(mutex_);
+  co_return table_.list(query);
+}
+
+}  // namespace callgate

@@ -1,0 +1,70 @@
+// The embedded backend, callgate's default: a LeadTable in memory, and an
+// append-only journal on disk from which it is rebuilt at start-up.
+//
+// - Every change is a checksummed record (journal_record.hpp) appended in
+//   the order the table applied it; an operation completes only once its
+//   record is on disk (group commit, journal_writer.hpp), so whatever was
+//   acknowledged survives a crash.
+// - At start-up the file is replayed through the same LeadTable
+//   operations. A torn last record (a crash mid-write) is cut off and logged;
+//   damage before the end stops the daemon rather than guess.
+// - When the file outgrows compact_bytes it is replaced by a snapshot of the
+//   table (one record per lead and per orphan event).
+#pragma once
+
+#include "core/store/journal_writer.hpp"
+#include "core/store/lead_table.hpp"
+
+#include <memory>
+#include <mutex>
+
+namespace callgate {
+
+struct JournalStoreOptions {
+  std::string directory;                                  // holds leads.journal
+  std::uint64_t compact_bytes = 256ull * 1024 * 1024;     // snapshot once the file is larger
+};
+
+// What replaying the journal found, for the start-up log and tests.
+struct JournalReplay {
+  std::uint64_t records = 0;
+  std::uint64_t torn_bytes_dropped = 0;
+};
+
+class JournalLeadStore final : public LeadStore {
+ public:
+  // Replays the journal. Throws std::runtime_error on damage that is not a
+  // torn tail, or when the directory cannot be used.
+  explicit JournalLeadStore(JournalStoreOptions options);
+  ~JournalLeadStore() override;
+
+  boost::asio::awaitable<StoreResult<CreateResult>> create(CreateRequest request) override;
+  boost::asio::awaitable<StoreResult<Lead>> get(std::string lead_id) override;
+  boost::asio::awaitable<StoreResult<Lead>> add_attempt(std::string lead_id, Attempt attempt,
+                                                        LeadStatus lead_status) override;
+  boost::asio::awaitable<StoreResult<ApplyResult>> apply_event(CallEvent event, WallTime received) override;
+  boost::asio::awaitable<StoreResult<Lead>> record_call_flow_input(std::string lead_id, CallFlowInput input) override;
+  boost::asio::awaitable<StoreResult<std::optional<std::string>>> find_lead_by_call_sid(std::string call_sid) override;
+  boost::asio::awaitable<StoreResult<LeadPage>> list(LeadQuery query) override;
+
+  const JournalReplay& replay() const { return replay_; }
+  const JournalWriter& writer() const { return *writer_; }
+  std::string path() const;
+
+ private:
+  void replay_file(const std::string& path);
+  void apply_record(std::string_view payload);
+  // Under mutex_: queues the record, and a snapshot when the file is due one.
+  std::uint64_t record(const std::string& payload);
+  std::string snapshot() const;
+  boost::asio::awaitable<std::optional<StoreError>> durable(std::uint64_t ticket);
+
+  JournalStoreOptions options_;
+  JournalReplay replay_;
+  mutable std::mutex mutex_;
+  LeadTable table_;
+  std::uint64_t bytes_since_snapshot_ = 0;
+  std::unique_ptr<JournalWriter> writer_;
+};
+
+}  // namespace callgate

@@ -1,0 +1,189 @@
+#include "core/store/journal_writer.hpp"
+
+#include "core/log.hpp"
+#include "core/store/journal_record.hpp"
+
+#include <cerrno>
+#include <fcntl.h>
+#include <filesystem>
+#include <sys/stat.h>
+#include <system_error>
+#include <unistd.h>
+
+namespace callgate {
+
+namespace {
+
+boost::system::error_code last_error() { return {errno, boost::system::system_category()}; }
+
+// write() until everything is out or an error that is not EINTR.
+boost::system::error_code write_all(int fd, std::string_view bytes) {
+  while (!bytes.empty()) {
+    const auto written = ::write(fd, bytes.data(), bytes.size());
+    if (written < 0) {
+      if (errno == EINTR) continue;
+      return last_error();
+    }
+    bytes.remove_prefix(static_cast<std::size_t>(written));
+  }
+  return {};
+}
+
+boost::system::error_code sync_directory_of(const std::string& path) {
+  const auto directory = std::filesystem::path(path).parent_path();
+  const int fd = ::open(directory.empty() ? "." : directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return last_error();
+  const int result = ::fsync(fd);
+  const auto error = result < 0 ? last_error() : boost::system::error_code{};
+  ::close(fd);
+  return error;
+}
+
+}  // namespace
+
+JournalWriter::JournalWriter(std::string path) : path_(std::move(path)) {
+  fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (fd_ < 0) throw std::system_error(errno, std::generic_category(), "cannot open the journal " + path_);
+  struct stat status {};
+  if (::fstat(fd_, &status) == 0) file_bytes_ = static_cast<std::uint64_t>(status.st_size);
+  if (const auto error = sync_directory_of(path_))
+    throw std::system_error(error.value(), std::generic_category(), "cannot sync the journal's directory");
+  thread_ = std::thread([this] { run(); });
+}
+
+JournalWriter::~JournalWriter() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_one();
+  thread_.join();
+  if (fd_ >= 0) ::close(fd_);
+}
+
+std::uint64_t JournalWriter::append(std::string_view payload) {
+  std::string frames;
+  append_journal_record(frames, payload);
+  std::lock_guard lock(mutex_);
+  const auto ticket = next_ticket_++;
+  queue_.push_back({ticket, std::move(frames), false});
+  wake_.notify_one();
+  return ticket;
+}
+
+std::uint64_t JournalWriter::replace_with(std::string snapshot) {
+  std::lock_guard lock(mutex_);
+  const auto ticket = next_ticket_++;
+  queue_.push_back({ticket, std::move(snapshot), true});
+  wake_.notify_one();
+  return ticket;
+}
+
+std::uint64_t JournalWriter::file_bytes() const {
+  std::lock_guard lock(mutex_);
+  return file_bytes_;
+}
+
+std::uint64_t JournalWriter::syncs() const {
+  std::lock_guard lock(mutex_);
+  return syncs_;
+}
+
+void JournalWriter::add_waiter(std::uint64_t ticket, std::function<void(boost::system::error_code)> complete) {
+  std::unique_lock lock(mutex_);
+  if (failure_ || durable_ticket_ >= ticket) {
+    const auto error = failure_;
+    lock.unlock();
+    complete(error);
+    return;
+  }
+  waiters_.push_back({ticket, std::move(complete)});
+}
+
+boost::system::error_code JournalWriter::replace_file(const std::string& snapshot) {
+  const std::string temporary = path_ + ".compacting";
+  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return last_error();
+  auto error = write_all(fd, snapshot);
+  if (!error && ::fdatasync(fd) < 0) error = last_error();
+  ::close(fd);
+  if (!error && ::rename(temporary.c_str(), path_.c_str()) < 0) error = last_error();
+  if (!error) error = sync_directory_of(path_);
+  if (error) {
+    ::unlink(temporary.c_str());
+    return error;
+  }
+  const int replacement = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+  if (replacement < 0) return last_error();
+  ::close(fd_);
+  fd_ = replacement;
+  std::lock_guard lock(mutex_);
+  file_bytes_ = snapshot.size();
+  return {};
+}
+
+boost::system::error_code JournalWriter::write_batch(std::vector<Pending>& batch) {
+  // Appends up to a replacement go out in one write and one sync; a
+  // replacement then starts the new file.
+  std::string joined;
+  for (auto& pending : batch) {
+    if (pending.replaces_file) {
+      if (!joined.empty()) {
+        if (auto error = write_all(fd_, joined)) return error;
+        if (::fdatasync(fd_) < 0) return last_error();
+        joined.clear();
+      }
+      if (auto error = replace_file(pending.frames)) return error;
+      continue;
+    }
+    joined += pending.frames;
+  }
+  if (!joined.empty()) {
+    if (auto error = write_all(fd_, joined)) return error;
+    if (::fdatasync(fd_) < 0) return last_error();
+    std::lock_guard lock(mutex_);
+    file_bytes_ += joined.size();
+    ++syncs_;
+  }
+  return {};
+}
+
+void JournalWriter::run() {
+  std::vector<Pending> batch;
+  for (;;) {
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty() && stopping_) break;
+      batch.swap(queue_);
+    }
+    const auto last_ticket = batch.back().ticket;
+    const auto error = failure_ ? failure_ : write_batch(batch);
+    batch.clear();
+
+    std::vector<Waiter> done;
+    {
+      std::lock_guard lock(mutex_);
+      if (error && !failure_) {
+        failure_ = error;
+        LogLine(LogLevel::error, "journal_write_failed").trusted_text("path", path_).trusted_text("reason", error.message());
+      }
+      if (!error) durable_ticket_ = last_ticket;
+      auto still_waiting = std::partition(waiters_.begin(), waiters_.end(), [&](const Waiter& waiter) {
+        return !failure_ && waiter.ticket > durable_ticket_;
+      });
+      done.assign(std::make_move_iterator(still_waiting), std::make_move_iterator(waiters_.end()));
+      waiters_.erase(still_waiting, waiters_.end());
+    }
+    for (auto& waiter : done) waiter.complete(error ? error : failure_);
+  }
+  // Stopping: whoever still waits hears that nothing more will be written.
+  std::vector<Waiter> left;
+  {
+    std::lock_guard lock(mutex_);
+    left.swap(waiters_);
+  }
+  for (auto& waiter : left) waiter.complete(boost::asio::error::operation_aborted);
+}
+
+}  // namespace callgate

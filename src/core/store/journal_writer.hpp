@@ -1,0 +1,92 @@
+// The thread that owns the journal file: reactors hand it records and wait
+// (asynchronously) for them to be on disk; it writes whatever has queued up
+// in one write() and makes it durable with one fdatasync() (group commit),
+// so no reactor ever blocks on the disk and a burst of webhooks costs a
+// handful of syncs, not one each.
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/system/error_code.hpp>
+
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace callgate {
+
+class JournalWriter {
+ public:
+  // Appends to the file at path (opened with O_APPEND, created if absent).
+  // Throws std::system_error when it cannot be opened.
+  explicit JournalWriter(std::string path);
+  ~JournalWriter();  // writes and syncs what is queued, then stops
+  JournalWriter(const JournalWriter&) = delete;
+  JournalWriter& operator=(const JournalWriter&) = delete;
+
+  // Queues one record (its payload; the frame is added here) and returns its
+  // ticket. Tickets count up in call order, and records reach the file in
+  // ticket order: call under the lock that ordered the change it records.
+  std::uint64_t append(std::string_view payload);
+
+  // Queues a replacement of the whole file by snapshot (framed records),
+  // taken at this point of the ticket order: the records before it are
+  // written and synced to the old file first, those after go to the new one.
+  std::uint64_t replace_with(std::string snapshot);
+
+  // Completes (on the caller's executor) once every record up to ticket is
+  // durable, or with the error that stopped the writer.
+  template <class Token>
+  auto async_wait_durable(std::uint64_t ticket, Token&& token) {
+    return boost::asio::async_initiate<Token, void(boost::system::error_code)>(
+        [this](auto handler, std::uint64_t wanted) {
+          auto executor = boost::asio::get_associated_executor(handler);
+          auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+          add_waiter(wanted, [shared, executor](boost::system::error_code error) {
+            boost::asio::post(executor, [shared, error]() mutable { (*shared)(error); });
+          });
+        },
+        token, ticket);
+  }
+
+  std::uint64_t file_bytes() const;       // the current file's size, as written
+  std::uint64_t syncs() const;            // fdatasync calls so far (for tests and metrics)
+
+ private:
+  struct Pending {
+    std::uint64_t ticket;
+    std::string frames;
+    bool replaces_file = false;
+  };
+  struct Waiter {
+    std::uint64_t ticket;
+    std::function<void(boost::system::error_code)> complete;
+  };
+
+  void add_waiter(std::uint64_t ticket, std::function<void(boost::system::error_code)> complete);
+  void run();
+  boost::system::error_code write_batch(std::vector<Pending>& batch);
+  boost::system::error_code replace_file(const std::string& snapshot);
+
+  std::string path_;
+  int fd_ = -1;
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  std::vector<Pending> queue_;
+  std::vector<Waiter> waiters_;
+  std::uint64_t next_ticket_ = 1;
+  std::uint64_t durable_ticket_ = 0;
+  boost::system::error_code failure_;  // once set, every wait completes with it
+  std::uint64_t file_bytes_ = 0;
+  std::uint64_t syncs_ = 0;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace callgate

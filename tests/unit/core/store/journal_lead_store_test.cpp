@@ -1,0 +1,120 @@
+// What only the journal backend does: replay, a torn tail, damage, group
+// commit and compaction.
+#include "core/store/journal_lead_store.hpp"
+#include "core/store/journal_record.hpp"
+
+#include "lead_store_test_helpers.hpp"
+
+#include <boost/asio/detached.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+using namespace callgate;
+using namespace callgate::conformance;
+
+namespace {
+
+struct JournalDirectory {
+  std::filesystem::path path = std::filesystem::temp_directory_path() /
+                               ("callgate-journal-" + std::to_string(std::random_device{}()));
+  ~JournalDirectory() { std::filesystem::remove_all(path); }
+  std::unique_ptr<JournalLeadStore> open(std::uint64_t compact_bytes = 256ull * 1024 * 1024) {
+    return std::make_unique<JournalLeadStore>(JournalStoreOptions{path.string(), compact_bytes});
+  }
+  std::filesystem::path file() const { return path / "leads.journal"; }
+  void append_bytes(const std::string& bytes) const { std::ofstream(file(), std::ios::binary | std::ios::app) << bytes; }
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(journal_lead_store)
+
+BOOST_AUTO_TEST_CASE(a_torn_last_record_is_cut_off_and_the_rest_kept) {
+  JournalDirectory directory;
+  {
+    auto store = directory.open();
+    run(store->create({make_lead("01A"), "", std::nullopt}));
+    run(store->create({make_lead("01B", "+14155550124"), "", std::nullopt}));
+  }
+  const auto good_size = std::filesystem::file_size(directory.file());
+  // A crash halfway through writing a third record.
+  std::string frame;
+  append_journal_record(frame, R"({"op":"lead","lead":{}})");
+  directory.append_bytes(frame.substr(0, frame.size() - 5));
+  auto store = directory.open();
+  BOOST_TEST(store->replay().records == 2u);
+  BOOST_TEST(store->replay().torn_bytes_dropped == frame.size() - 5);
+  BOOST_TEST(std::filesystem::file_size(directory.file()) == good_size);
+  expect(run(store->get("01B")));
+  // New records follow on a clean boundary.
+  run(store->create({make_lead("01C", "+14155550125"), "", std::nullopt}));
+  store.reset();
+  auto reopened = directory.open();
+  BOOST_TEST(reopened->replay().records == 3u);
+  BOOST_TEST(reopened->replay().torn_bytes_dropped == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(damage_before_the_end_stops_start_up) {
+  JournalDirectory directory;
+  {
+    auto store = directory.open();
+    run(store->create({make_lead("01A"), "", std::nullopt}));
+    run(store->create({make_lead("01B", "+14155550124"), "", std::nullopt}));
+  }
+  {
+    std::fstream file(directory.file(), std::ios::binary | std::ios::in | std::ios::out);
+    file.seekp(20);
+    file.put('#');  // inside the first record's payload
+  }
+  BOOST_CHECK_EXCEPTION(directory.open(), std::runtime_error, [](const std::runtime_error& error) {
+    return std::string(error.what()).find("damaged at byte 0") != std::string::npos;
+  });
+}
+
+BOOST_AUTO_TEST_CASE(many_concurrent_writes_share_their_syncs) {
+  JournalDirectory directory;
+  auto store = directory.open();
+  run(store->create({make_lead("01A"), "", std::nullopt}));
+  run(store->add_attempt("01A", make_attempt("CA1"), LeadStatus::dialing));
+  boost::asio::io_context io;
+  constexpr int kEvents = 2000;
+  int done = 0;
+  for (int index = 0; index < kEvents; ++index)
+    boost::asio::co_spawn(
+        io,
+        [&, index]() -> boost::asio::awaitable<void> {
+          auto result = co_await store->apply_event(make_event("CA-" + std::to_string(index), CallStatus::ringing, 1), at(9));
+          if (std::holds_alternative<ApplyResult>(result)) ++done;
+        },
+        boost::asio::detached);
+  io.run();
+  BOOST_TEST(done == kEvents);
+  // Group commit: far fewer syncs than records.
+  BOOST_TEST(store->writer().syncs() < static_cast<std::uint64_t>(kEvents / 4), store->writer().syncs());
+}
+
+BOOST_AUTO_TEST_CASE(a_grown_journal_is_compacted_into_a_snapshot) {
+  JournalDirectory directory;
+  {
+    auto store = directory.open(64 * 1024);
+    run(store->create({make_lead("01A"), "", std::nullopt}));
+    run(store->add_attempt("01A", make_attempt("CA1"), LeadStatus::dialing));
+    // Many duplicates: each is a record, but the snapshot keeps one lead.
+    for (int index = 0; index < 2000; ++index) run(store->apply_event(make_event("CA1", CallStatus::ringing, 1), at(9)));
+    run(store->apply_event(make_event("CA1", CallStatus::completed, 2), at(10)));
+    run(store->apply_event(make_event("CA-orphan", CallStatus::busy, 1), at(11)));
+  }
+  BOOST_TEST(std::filesystem::file_size(directory.file()) < 64u * 1024);
+  BOOST_TEST(!std::filesystem::exists(directory.path / "leads.journal.compacting"));
+  auto store = directory.open(64 * 1024);
+  const auto lead = expect(run(store->get("01A")));
+  BOOST_TEST((lead.status == LeadStatus::completed));
+  BOOST_TEST(lead.events.size() == 2u);
+  run(store->create({make_lead("01B", "+14155550199"), "", std::nullopt}));
+  BOOST_TEST((expect(run(store->add_attempt("01B", make_attempt("CA-orphan"), LeadStatus::dialing))).status ==
+              LeadStatus::busy));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
