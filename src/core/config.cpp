@@ -67,6 +67,7 @@ ReloadPlan plan_reload(const Config& running, const Config& reloaded) {
   live("server.trusted_proxies", a.server.trusted_proxies != b.server.trusted_proxies);
   live("telephony.routes", a.telephony.routes != b.telephony.routes);
   live("call_flow", a.call_flow != b.call_flow);
+  live("intake", a.intake != b.intake);
 
   const auto& ta = a.telephony.twilio;
   const auto& tb = b.telephony.twilio;

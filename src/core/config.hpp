@@ -44,6 +44,7 @@ enum class StoreBackend { journal, redis, memory };
 struct StoreConfig {
   StoreBackend backend = StoreBackend::journal;
   std::string journal_path = "/var/lib/callgate/journal";
+  std::uint64_t journal_compact_bytes = 256ull * 1024 * 1024;  // snapshot the journal once it is larger
   std::string redis_url = "redis://127.0.0.1:6379/0";
 };
 
@@ -124,6 +125,24 @@ struct TelephonyConfig {
   ExotelConfig exotel;
 };
 
+enum class UnknownFields { ignore, reject };
+
+// POST /enquire: what a web form may send and how much of it.
+struct IntakeConfig {
+  std::string default_country_code = "91";  // for national numbers ("098765 43210")
+  std::string consent_text_version = "v1";  // which consent wording the form showed; stored with the consent
+  Milliseconds duplicate_window{600'000};   // the same number again within this returns the existing lead; 0: off
+  UnknownFields unknown_fields = UnknownFields::ignore;
+  std::size_t max_name_length = 200;
+  std::size_t max_source_length = 200;
+  std::size_t max_metadata_bytes = 4096;
+  double rate_per_minute = 10;              // enquiries per client address, refilled continuously
+  unsigned rate_burst = 5;                  // how many may come at once
+  std::vector<std::string> cors_allowed_origins;  // "https://www.example.com"; empty: no cross-origin posts
+
+  bool operator==(const IntakeConfig&) const = default;
+};
+
 // What the caller hears (Twilio's /twiml): a greeting, then one next step.
 enum class CallFlowStep { gather, stream, hangup };
 
@@ -152,6 +171,7 @@ struct Config {
   StoreConfig store;
   TelephonyConfig telephony;
   CallFlowConfig call_flow;
+  IntakeConfig intake;
 };
 
 std::string_view to_string(StoreBackend backend);

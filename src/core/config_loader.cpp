@@ -269,6 +269,8 @@ void read_file_sections(const YAML::Node& root, Config& config, Diagnostics& dia
                               {"memory", StoreBackend::memory}});
   auto journal = store.section("journal");
   journal.text("path", config.store.journal_path);
+  journal.number<std::uint64_t>("compact_bytes", config.store.journal_compact_bytes, 64 * 1024,
+                                std::uint64_t{1} << 40);
   journal.finish();
   auto redis = store.section("redis");
   redis.text("url", config.store.redis_url);
@@ -357,6 +359,23 @@ void read_file_sections(const YAML::Node& root, Config& config, Diagnostics& dia
   stream.text("url", f.stream_url);
   stream.finish();
   flow.finish();
+
+  auto intake = top.section("intake");
+  auto& i = config.intake;
+  intake.text("default_country_code", i.default_country_code);
+  intake.text("consent_text_version", i.consent_text_version);
+  intake.duration("duplicate_window", i.duplicate_window, Milliseconds(0), Milliseconds(7 * 86'400'000LL));
+  intake.choice<UnknownFields>("unknown_fields", i.unknown_fields,
+                               {{"ignore", UnknownFields::ignore}, {"reject", UnknownFields::reject}});
+  intake.number<std::size_t>("max_name_length", i.max_name_length, 1, 10'000);
+  intake.number<std::size_t>("max_source_length", i.max_source_length, 1, 10'000);
+  intake.number<std::size_t>("max_metadata_bytes", i.max_metadata_bytes, 0, 1024 * 1024);
+  intake.number<unsigned>("rate_burst", i.rate_burst, 1, 1'000'000);
+  unsigned rate_per_minute = static_cast<unsigned>(i.rate_per_minute);
+  intake.number<unsigned>("rate_per_minute", rate_per_minute, 1, 1'000'000);
+  i.rate_per_minute = rate_per_minute;
+  intake.text_list("cors_allowed_origins", i.cors_allowed_origins);
+  intake.finish();
 
   top.finish();
 }
@@ -468,6 +487,18 @@ void validate(Config& config, Diagnostics& diagnostics) {
               std::all_of(route.prefix.begin() + 1, route.prefix.end(), [](unsigned char c) { return std::isdigit(c); }),
           key + ".prefix", "expected '+' and up to 15 digits, got '" + route.prefix + "'");
     check(!route.providers.empty(), key + ".providers", "needs at least one provider");
+  }
+
+  const auto& intake = config.intake;
+  check(!intake.default_country_code.empty() && intake.default_country_code.size() <= 3 &&
+            std::all_of(intake.default_country_code.begin(), intake.default_country_code.end(),
+                        [](unsigned char c) { return std::isdigit(c); }) &&
+            intake.default_country_code[0] != '0',
+        "intake.default_country_code", "expected 1 to 3 digits without '+', such as 91 or 1");
+  for (const auto& origin : intake.cors_allowed_origins) {
+    auto url = boost::urls::parse_absolute_uri(origin);
+    check(url && (url->scheme() == "https" || url->scheme() == "http") && url->path().empty() && !url->has_query(),
+          "intake.cors_allowed_origins", "expected origins such as https://www.example.com, got '" + origin + "'");
   }
 
   const auto& flow = config.call_flow;

@@ -2,6 +2,7 @@
 
 #include "core/config_loader.hpp"
 #include "core/log.hpp"
+#include "core/store/journal_lead_store.hpp"
 #include "core/store/memory_lead_store.hpp"
 #include "daemon/version.hpp"
 
@@ -20,6 +21,24 @@ namespace {
 unsigned reactor_count(const ServerConfig& server) {
   if (server.threads != 0) return server.threads;
   return std::max(1u, std::thread::hardware_concurrency());
+}
+
+std::unique_ptr<LeadStore> open_store(const StoreConfig& store) {
+  switch (store.backend) {
+    case StoreBackend::memory:
+      LogLine(LogLevel::warn, "memory_store").trusted_text("detail", "store.backend is memory: leads last until exit");
+      return std::make_unique<MemoryLeadStore>();
+    case StoreBackend::journal: {
+      auto journal = std::make_unique<JournalLeadStore>(JournalStoreOptions{store.journal_path, store.journal_compact_bytes});
+      LogLine(LogLevel::info, "journal_replayed")
+          .trusted_text("path", journal->path())
+          .number("records", static_cast<std::int64_t>(journal->replay().records))
+          .number("torn_bytes_dropped", static_cast<std::int64_t>(journal->replay().torn_bytes_dropped));
+      return journal;
+    }
+    case StoreBackend::redis: break;
+  }
+  throw std::runtime_error("store.backend redis is not built yet: use journal (the default) or memory");
 }
 
 std::string join(const std::vector<std::string>& items) {
@@ -41,6 +60,9 @@ Daemon::Daemon(std::string config_path, Config config, SystemdNotifier notifier)
 Daemon::~Daemon() {
   for (auto& parts : reactors_) parts.reactor->stop();
   for (auto& parts : reactors_) parts.reactor->join();
+  // The store's own thread (the journal writer) posts completions into the
+  // reactors' loops: it stops first, while those loops still exist.
+  store_.reset();
   // With the threads gone: end every session still parked in a loop, then
   // destroy each I/O object before the io_context it belongs to.
   for (auto& parts : reactors_) {
@@ -61,13 +83,22 @@ void Daemon::build() {
                                     &log_lines_dropped);
   http::register_builtin_endpoints(router_, metrics_, readiness_checks_);
   webhook_metric_ids_ = providers::declare_webhook_metrics(metrics_);
-  if (config_.store.backend != StoreBackend::memory)
-    LogLine(LogLevel::warn, "store_backend_not_built")
-        .trusted_text("configured", to_string(config_.store.backend))
-        .trusted_text("using", "memory")
-        .trusted_text("detail", "the journal and redis backends are not built yet: leads last until exit");
-  store_ = std::make_unique<MemoryLeadStore>();
+  store_ = open_store(config_.store);
+  readiness_checks_.push_back({"store", [this](http::RequestContext&) -> boost::asio::awaitable<std::optional<std::string>> {
+                                 co_return store_->problem();
+                               }});
   providers::register_webhook_endpoints(router_, *store_, webhook_metric_ids_);
+  lead_metric_ids_ = http::declare_lead_metrics(metrics_);
+  rate_limiter_ = std::make_unique<http::SharedRateLimiter>(config_.intake);
+  lead_services_ = std::make_unique<http::LeadServices>(http::LeadServices{
+      *store_,
+      [this](boost::asio::io_context& io) -> http::HttpClient& {
+        for (auto& parts : reactors_)
+          if (&parts.reactor->io() == &io) return *parts.http_client;
+        throw std::logic_error("no HTTP client for this io_context");
+      },
+      *rate_limiter_, lead_metric_ids_});
+  http::register_lead_endpoints(router_, *lead_services_);
   if (!config_.telephony.twilio.verify_signatures)
     LogLine(LogLevel::warn, "twilio_signatures_not_verified")
         .trusted_text("detail", "telephony.twilio.verify_signatures is false: anyone can post Twilio webhooks. "

@@ -12,6 +12,7 @@
 #include "core/store/lead_store.hpp"
 #include "daemon/systemd_notifier.hpp"
 #include "http/client/http_client.hpp"
+#include "http/endpoints/lead_endpoints.hpp"
 #include "http/server/builtin_endpoints.hpp"
 #include "http/server/listener.hpp"
 #include "http/server/server_shard.hpp"
@@ -67,6 +68,9 @@ class Daemon {
   http::HttpMetricIds http_metric_ids_;
   providers::WebhookMetricIds webhook_metric_ids_;
   std::unique_ptr<LeadStore> store_;
+  http::LeadMetricIds lead_metric_ids_;
+  std::unique_ptr<http::SharedRateLimiter> rate_limiter_;
+  std::unique_ptr<http::LeadServices> lead_services_;
   http::HttpRouter router_;
   std::vector<http::ReadinessCheck> readiness_checks_;
   std::vector<ReactorParts> reactors_;

@@ -54,6 +54,11 @@ JournalLeadStore::JournalLeadStore(JournalStoreOptions options) : options_(std::
 
 JournalLeadStore::~JournalLeadStore() = default;
 
+std::optional<std::string> JournalLeadStore::problem() const {
+  if (const auto failure = writer_->failure()) return "the journal cannot be written: " + failure.message();
+  return std::nullopt;
+}
+
 std::string JournalLeadStore::path() const {
   return (std::filesystem::path(options_.directory) / kJournalFile).string();
 }

@@ -47,6 +47,8 @@ class JournalLeadStore final : public LeadStore {
   boost::asio::awaitable<StoreResult<std::optional<std::string>>> find_lead_by_call_sid(std::string call_sid) override;
   boost::asio::awaitable<StoreResult<LeadPage>> list(LeadQuery query) override;
 
+  std::optional<std::string> problem() const override;
+
   const JournalReplay& replay() const { return replay_; }
   const JournalWriter& writer() const { return *writer_; }
   std::string path() const;

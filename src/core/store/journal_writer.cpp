@@ -89,6 +89,11 @@ std::uint64_t JournalWriter::syncs() const {
   return syncs_;
 }
 
+boost::system::error_code JournalWriter::failure() const {
+  std::lock_guard lock(mutex_);
+  return failure_;
+}
+
 void JournalWriter::add_waiter(std::uint64_t ticket, std::function<void(boost::system::error_code)> complete) {
   std::unique_lock lock(mutex_);
   if (failure_ || durable_ticket_ >= ticket) {

@@ -57,6 +57,7 @@ class JournalWriter {
 
   std::uint64_t file_bytes() const;       // the current file's size, as written
   std::uint64_t syncs() const;            // fdatasync calls so far (for tests and metrics)
+  boost::system::error_code failure() const;  // what stopped the writer, if anything
 
  private:
   struct Pending {

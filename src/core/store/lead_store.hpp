@@ -96,6 +96,9 @@ class LeadStore {
   virtual boost::asio::awaitable<StoreResult<std::optional<std::string>>> find_lead_by_call_sid(
       std::string call_sid) = 0;
 
+  // Why the store cannot take writes right now, for /readyz; nothing when it can.
+  virtual std::optional<std::string> problem() const { return std::nullopt; }
+
   // Leads by creation time, oldest first, filtered, a page at a time.
   virtual boost::asio::awaitable<StoreResult<LeadPage>> list(LeadQuery query) = 0;
 };

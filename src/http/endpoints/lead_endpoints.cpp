@@ -1,0 +1,276 @@
+#include "http/endpoints/lead_endpoints.hpp"
+
+#include "core/civil_time.hpp"
+#include "core/crypto.hpp"
+#include "core/lead/enquiry.hpp"
+#include "core/lead/lead_id.hpp"
+#include "core/lead/lead_json.hpp"
+#include "core/log.hpp"
+#include "http/form/form_codec.hpp"
+#include "providers/first_call.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include <algorithm>
+#include <cmath>
+
+namespace callgate::http {
+
+namespace json = boost::json;
+namespace beast_http = boost::beast::http;
+using boost::asio::awaitable;
+
+namespace {
+
+constexpr std::size_t kMaxIdempotencyKey = 128;
+constexpr std::size_t kMaxUserAgent = 512;
+constexpr std::size_t kMaxListLimit = 500;
+
+std::optional<std::string> query_value(const Request& request, std::string_view name) {
+  const auto target = request.target();
+  const auto question = target.find('?');
+  if (question == std::string_view::npos) return std::nullopt;
+  const auto fields = parse_form(target.substr(question + 1));
+  if (!fields) return std::nullopt;
+  auto value = form_value(*fields, name);
+  return value ? std::optional<std::string>(std::string(*value)) : std::nullopt;
+}
+
+// The Origin, when the config allows it to post from a browser.
+std::optional<std::string> allowed_origin(const RequestContext& context) {
+  const auto origin = context.request[beast_http::field::origin];
+  if (origin.empty()) return std::nullopt;
+  const auto& allowed = context.config.intake.cors_allowed_origins;
+  if (std::find(allowed.begin(), allowed.end(), origin) == allowed.end()) return std::nullopt;
+  return std::string(origin);
+}
+
+Response with_cors(Response response, const RequestContext& context) {
+  if (auto origin = allowed_origin(context)) {
+    response.set(beast_http::field::access_control_allow_origin, *origin);
+    response.set(beast_http::field::vary, "Origin");
+  }
+  return response;
+}
+
+Response validation_error(const FieldErrors& errors, std::string_view request_id) {
+  json::object fields;
+  for (const auto& [name, message] : errors) fields[name] = message;
+  json::object body{{"error", "the enquiry is not valid"}, {"fields", std::move(fields)}, {"requestId", request_id}};
+  return make_json_response(Status::unprocessable_entity, json::serialize(body));
+}
+
+std::optional<Response> require_admin(const RequestContext& context) {
+  const auto& token = context.config.admin.token;
+  const auto header = context.request[beast_http::field::authorization];
+  const bool allowed = !token.empty() && header.size() > 7 && header.substr(0, 7) == "Bearer " &&
+                       equal_in_constant_time(header.substr(7), token);
+  if (allowed) return std::nullopt;
+  auto response = make_json_error(Status::unauthorized, "a valid admin bearer token is required", context.request_id);
+  response.set(beast_http::field::www_authenticate, "Bearer");
+  return response;
+}
+
+awaitable<Response> enquire(RequestContext& context, LeadServices& services) {
+  const auto& intake = context.config.intake;
+  auto count = [&](std::string_view result) {
+    context.shard.metrics().counter(services.ids.enquiries, {{"result", result}}).increment();
+  };
+
+  const auto client = client_address(context);
+  if (auto wait = services.rate_limiter.take(client, intake)) {
+    count("rate_limited");
+    auto response = make_json_error(Status::too_many_requests, "too many enquiries from this address; try later",
+                                    context.request_id);
+    response.set(beast_http::field::retry_after,
+                 std::to_string(std::max<std::int64_t>(1, (wait->count() + 999) / 1000)));
+    co_return with_cors(std::move(response), context);
+  }
+
+  if (auto refusal = require_content_type(context.request, {"application/json", "application/x-www-form-urlencoded"},
+                                          context.request_id)) {
+    count("unsupported_media_type");
+    co_return with_cors(std::move(*refusal), context);
+  }
+  const auto type = context.request[beast_http::field::content_type];
+  std::variant<Enquiry, FieldErrors> read;
+  if (type.substr(0, type.find(';')).find("json") != std::string_view::npos) {
+    boost::system::error_code error;
+    const auto body = json::parse(context.request.body(), error);
+    if (error) {
+      count("malformed");
+      co_return with_cors(make_json_error(Status::bad_request, "the body is not valid JSON", context.request_id),
+                          context);
+    }
+    read = read_enquiry_json(body, intake);
+  } else {
+    const auto fields = parse_form(context.request.body());
+    if (!fields) {
+      count("malformed");
+      co_return with_cors(make_json_error(Status::bad_request, "the body is not valid form data", context.request_id),
+                          context);
+    }
+    read = read_enquiry_form(*fields, intake);
+  }
+  if (auto* errors = std::get_if<FieldErrors>(&read)) {
+    count("invalid");
+    co_return with_cors(validation_error(*errors, context.request_id), context);
+  }
+  auto& enquiry = std::get<Enquiry>(read);
+
+  const auto key = context.request["Idempotency-Key"];
+  if (key.size() > kMaxIdempotencyKey) {
+    count("invalid");
+    co_return with_cors(validation_error({{"Idempotency-Key", "is longer than 128 characters"}}, context.request_id),
+                        context);
+  }
+
+  // Each reactor thread has its own generator: no lock, ids still unique
+  // (80 random bits each).
+  thread_local LeadIdGenerator ids;
+  const auto now = WallClock::now();
+  CreateRequest create;
+  create.lead.id = ids.next(now);
+  create.lead.phone = enquiry.phone.e164;
+  create.lead.name = std::move(enquiry.name);
+  create.lead.email = std::move(enquiry.email);
+  create.lead.source = std::move(enquiry.source);
+  create.lead.metadata_json = std::move(enquiry.metadata_json);
+  create.lead.consent = {now, client, std::string(context.request[beast_http::field::user_agent].substr(0, kMaxUserAgent)),
+                         intake.consent_text_version};
+  create.lead.created = now;
+  create.lead.updated = now;
+  create.idempotency_key = std::string(key);
+  if (intake.duplicate_window.count() > 0) create.same_phone_since = now - intake.duplicate_window;
+
+  auto stored = co_await services.store.create(std::move(create));
+  if (auto* error = std::get_if<StoreError>(&stored)) {
+    count("store_unavailable");
+    LogLine(LogLevel::error, "enquiry_not_stored").text("reason", error->message);
+    auto response = make_json_error(Status::service_unavailable, "the enquiry could not be stored; try again",
+                                    context.request_id);
+    response.set(beast_http::field::retry_after, "5");
+    co_return with_cors(std::move(response), context);
+  }
+  const auto& result = std::get<CreateResult>(stored);
+  json::object body{{"leadId", result.lead.id}, {"status", to_string(result.lead.status)}};
+  if (!result.created) body["existing"] = true;
+  count(result.created ? "created" : "existing");
+
+  if (result.created) {
+    LogLine(LogLevel::info, "lead_created")
+        .trusted_text("lead_id", result.lead.id)
+        .text("phone", result.lead.phone)
+        .trusted_text("request_id", context.request_id);
+    // Answered now; the call is placed on this reactor in the background.
+    auto& io = context.shard.io();
+    boost::asio::co_spawn(io,
+                          providers::place_first_call(context.shard.config(), services.store,
+                                                      services.provider_client(io), result.lead.id, result.lead.phone,
+                                                      {context.shard.metrics(), services.ids.calls_placed}),
+                          boost::asio::detached);
+  }
+  co_return with_cors(make_json_response(Status::accepted, json::serialize(body)), context);
+}
+
+awaitable<Response> preflight(RequestContext& context) {
+  if (!allowed_origin(context))
+    co_return make_json_error(Status::forbidden, "this origin may not post enquiries", context.request_id);
+  Response response{Status::no_content, 11};
+  response.set(beast_http::field::access_control_allow_methods, "POST");
+  response.set(beast_http::field::access_control_allow_headers, "Content-Type, Idempotency-Key");
+  response.set(beast_http::field::access_control_max_age, "600");
+  co_return with_cors(std::move(response), context);
+}
+
+awaitable<Response> get_lead(RequestContext& context, LeadStore& store) {
+  if (auto refusal = require_admin(context)) co_return std::move(*refusal);
+  const auto id = context.parameters.get("id").value_or("");
+  if (!is_lead_id(id)) co_return make_json_error(Status::not_found, "no such lead", context.request_id);
+  auto found = co_await store.get(std::string(id));
+  if (auto* error = std::get_if<StoreError>(&found)) {
+    if (error->failure == StoreFailure::not_found)
+      co_return make_json_error(Status::not_found, "no such lead", context.request_id);
+    co_return make_json_error(Status::service_unavailable, "the store is unavailable", context.request_id);
+  }
+  co_return make_json_response(Status::ok, json::serialize(to_json(std::get<Lead>(found))));
+}
+
+awaitable<Response> list_leads(RequestContext& context, LeadStore& store) {
+  if (auto refusal = require_admin(context)) co_return std::move(*refusal);
+  LeadQuery query;
+  if (auto status = query_value(context.request, "status"); status && !status->empty()) {
+    query.status = parse_lead_status(*status);
+    if (!query.status) co_return make_json_error(Status::bad_request, "status is not a lead status", context.request_id);
+  }
+  if (auto since = query_value(context.request, "since"); since && !since->empty()) {
+    query.created_since = parse_iso8601(*since);
+    if (!query.created_since)
+      co_return make_json_error(Status::bad_request, "since must be an ISO 8601 time such as 2026-11-25T10:00:00Z",
+                                context.request_id);
+  }
+  if (auto limit = query_value(context.request, "limit"); limit && !limit->empty()) {
+    auto parsed = parse_decimal<std::size_t>(*limit);
+    if (!parsed || *parsed < 1 || *parsed > kMaxListLimit)
+      co_return make_json_error(Status::bad_request, "limit must be 1 to 500", context.request_id);
+    query.limit = *parsed;
+  }
+  if (auto cursor = query_value(context.request, "cursor"); cursor && !cursor->empty()) {
+    if (!is_lead_id(*cursor)) co_return make_json_error(Status::bad_request, "cursor is not valid", context.request_id);
+    query.after_id = *cursor;
+  }
+  auto page = co_await store.list(std::move(query));
+  if (std::holds_alternative<StoreError>(page))
+    co_return make_json_error(Status::service_unavailable, "the store is unavailable", context.request_id);
+  const auto& leads = std::get<LeadPage>(page);
+  json::array items;
+  for (const auto& lead : leads.leads) items.push_back(to_json(lead));
+  json::object body{{"leads", std::move(items)}};
+  if (!leads.next_cursor.empty()) body["nextCursor"] = leads.next_cursor;
+  co_return make_json_response(Status::ok, json::serialize(body));
+}
+
+}  // namespace
+
+LeadMetricIds declare_lead_metrics(MetricsRegistry& registry) {
+  return {registry.declare_counter("callgate_enquiries_total", "POST /enquire requests by result."),
+          registry.declare_counter("callgate_calls_placed_total",
+                                   "Requests to providers to place a call, by how the provider answered.")};
+}
+
+SharedRateLimiter::SharedRateLimiter(const IntakeConfig& intake)
+    : limiter_(intake.rate_per_minute / 60.0, static_cast<double>(intake.rate_burst)) {}
+
+std::optional<std::chrono::milliseconds> SharedRateLimiter::take(const std::string& client, const IntakeConfig& intake) {
+  std::lock_guard lock(mutex_);
+  limiter_.set_rate(intake.rate_per_minute / 60.0, static_cast<double>(intake.rate_burst));  // follows reloads
+  return limiter_.take(client, RateLimiter::Clock::now());
+}
+
+std::string client_address(const RequestContext& context) {
+  const auto peer = context.peer.address();
+  if (any_contains(context.config.server.trusted_proxies, peer)) {
+    auto forwarded = context.request["X-Forwarded-For"];
+    const auto comma = forwarded.rfind(',');
+    if (comma != std::string_view::npos) forwarded = forwarded.substr(comma + 1);
+    while (!forwarded.empty() && forwarded.front() == ' ') forwarded.remove_prefix(1);
+    boost::system::error_code error;
+    const auto address = boost::asio::ip::make_address(std::string(forwarded), error);
+    if (!error) return address.to_string();
+  }
+  if (peer.is_v6() && peer.to_v6().is_v4_mapped())
+    return boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, peer.to_v6()).to_string();
+  return peer.to_string();
+}
+
+void register_lead_endpoints(HttpRouter& router, LeadServices& services) {
+  router.add(Verb::post, "/enquire", [&services](RequestContext& context) { return enquire(context, services); });
+  router.add(Verb::options, "/enquire", [](RequestContext& context) { return preflight(context); });
+  router.add(Verb::get, "/leads/{id}", [&services](RequestContext& context) { return get_lead(context, services.store); });
+  router.add(Verb::get, "/leads", [&services](RequestContext& context) { return list_leads(context, services.store); });
+}
+
+}  // namespace callgate::http

@@ -1,0 +1,49 @@
+// The lead endpoints: POST /enquire (and its CORS preflight), where a web
+// form hands callgate a lead, and the admin reads GET /leads/{id} and
+// GET /leads behind the bearer token.
+#pragma once
+
+#include "core/metrics.hpp"
+#include "core/rate_limiter.hpp"
+#include "core/store/lead_store.hpp"
+#include "http/client/http_client.hpp"
+#include "http/server/server_shard.hpp"
+
+#include <functional>
+#include <mutex>
+
+namespace callgate::http {
+
+struct LeadMetricIds {
+  MetricId enquiries;     // callgate_enquiries_total{result}
+  MetricId calls_placed;  // callgate_calls_placed_total{provider, outcome}
+};
+LeadMetricIds declare_lead_metrics(MetricsRegistry& registry);
+
+// One rate limiter for all reactors: a client spreading its connections
+// over reactors must not get a bucket on each.
+class SharedRateLimiter {
+ public:
+  explicit SharedRateLimiter(const IntakeConfig& intake);
+  std::optional<std::chrono::milliseconds> take(const std::string& client, const IntakeConfig& intake);
+
+ private:
+  std::mutex mutex_;
+  RateLimiter limiter_;
+};
+
+struct LeadServices {
+  LeadStore& store;
+  std::function<HttpClient&(boost::asio::io_context&)> provider_client;  // the reactor's own
+  SharedRateLimiter& rate_limiter;
+  const LeadMetricIds& ids;
+};
+
+// services must outlive the router.
+void register_lead_endpoints(HttpRouter& router, LeadServices& services);
+
+// The client's address for rate limits and consent records: the peer, or,
+// when the peer is a trusted proxy, the last address it put in X-Forwarded-For.
+std::string client_address(const RequestContext& context);
+
+}  // namespace callgate::http
