@@ -1,0 +1,298 @@
+// Leads end to end with the real daemon: an enquiry becomes a lead, the
+// first call is placed with a fake Twilio over real TLS, signed status
+// callbacks (shuffled, duplicated) move it to its final status, and the
+// journal keeps everything acknowledged across restarts and kill -9.
+#include "daemon_process.hpp"
+#include "fake_provider_server.hpp"
+#include "http/form/form_codec.hpp"
+#include "providers/twilio/signature.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <csignal>
+#include <random>
+#include <set>
+#include <thread>
+
+namespace callgate {
+namespace {
+
+using testing::DaemonProcess;
+using testing::FakeProviderServer;
+using testing::ParsedResponse;
+using testing::TemporaryDirectory;
+using namespace std::chrono_literals;
+
+constexpr const char* kPublicBase = "https://gw.example.test";
+constexpr const char* kAuthToken = "twilio-auth-token";
+constexpr const char* kAdmin = "Authorization: Bearer admin-secret\r\n";
+
+constexpr const char* kGenerousRate = "  rate_per_minute: 1000\n  rate_burst: 1000\n";
+
+std::string lead_config(unsigned short twilio_port, const std::string& store, const std::string& intake = "",
+                        const std::string& rate = kGenerousRate) {
+  return "server:\n"
+         "  listen: \"127.0.0.1:0\"\n"
+         "  threads: 2\n"
+         "  public_base_url: \"" + std::string(kPublicBase) + "\"\n"
+         "log:\n"
+         "  level: info\n"
+         "  access_log: false\n"
+         "admin:\n"
+         "  token: admin-secret\n" +
+         store +
+         "telephony:\n"
+         "  provider: twilio\n"
+         "  http_client:\n"
+         "    ca_file: \"" + testing::test_certificates().ca_file + "\"\n"
+         "  twilio:\n"
+         "    account_sid: \"AC0123456789abcdef0123456789abcdef\"\n"
+         "    auth_token: \"" + kAuthToken + "\"\n"
+         "    phone_number: \"+14155550100\"\n"
+         "    api_base: \"https://localhost:" + std::to_string(twilio_port) + "\"\n"
+         "intake:\n"
+         "  default_country_code: \"91\"\n" + rate + intake;
+}
+
+const std::string kMemoryStore = "store:\n  backend: memory\n";
+
+std::string journal_store(const TemporaryDirectory& directory) {
+  return "store:\n  backend: journal\n  journal:\n    path: \"" + directory.file("journal") + "\"\n";
+}
+
+ParsedResponse send(unsigned short port, const std::string& method, const std::string& target,
+                    const std::string& headers, const std::string& body = "") {
+  testing::Connection connection(port);
+  connection.send(method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n" + headers +
+                  "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body);
+  auto raw = connection.read_response();
+  BOOST_REQUIRE_MESSAGE(raw.has_value(), "no response to " << method << " " << target);
+  return testing::parse_response(*raw);
+}
+
+ParsedResponse enquire(unsigned short port, const std::string& json, const std::string& headers = "") {
+  return send(port, "POST", "/enquire", "Content-Type: application/json\r\n" + headers, json);
+}
+
+std::string lead_id_of(const ParsedResponse& response) {
+  BOOST_REQUIRE_MESSAGE(response.status == 202, response.status << " " << response.body);
+  return std::string(boost::json::parse(response.body).at("leadId").as_string());
+}
+
+boost::json::object get_lead(unsigned short port, const std::string& id) {
+  const auto response = send(port, "GET", "/leads/" + id, kAdmin);
+  BOOST_REQUIRE_MESSAGE(response.status == 200, response.status << " " << response.body);
+  return boost::json::parse(response.body).as_object();
+}
+
+// Polls until the lead has an attempt (the call is placed in the background).
+boost::json::object wait_for_attempt(unsigned short port, const std::string& id) {
+  for (int tries = 0; tries < 200; ++tries) {
+    auto lead = get_lead(port, id);
+    if (!lead.at("attempts").as_array().empty()) return lead;
+    std::this_thread::sleep_for(20ms);
+  }
+  BOOST_FAIL("no call attempt was recorded for " + id);
+  return {};
+}
+
+http::FormFields callback(const std::string& call_sid, const std::string& status, int sequence) {
+  return {{"AccountSid", "AC0123456789abcdef0123456789abcdef"}, {"CallSid", call_sid}, {"CallStatus", status},
+          {"SequenceNumber", std::to_string(sequence)}, {"To", "+919876543210"}};
+}
+
+int post_callback(testing::Connection& connection, const std::string& lead_id, const http::FormFields& fields) {
+  const std::string target = "/webhook/twilio?leadId=" + lead_id;
+  const auto body = http::encode_form(fields);
+  connection.send("POST " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                  "X-Twilio-Signature: " + twilio::compute_signature(kAuthToken, std::string(kPublicBase) + target, fields) +
+                  "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body);
+  auto raw = connection.read_response();
+  return raw ? testing::parse_response(*raw).status : 0;
+}
+
+const std::string kPlaced = R"({"sid":"CA00000000000000000000000000000001","status":"queued"})";
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(lead_flow)
+
+BOOST_AUTO_TEST_CASE(an_enquiry_is_called_and_its_callbacks_bring_it_to_its_final_status) {
+  FakeProviderServer twilio(&testing::test_certificates());
+  twilio.script({201, kPlaced});
+  DaemonProcess daemon(lead_config(twilio.port(), kMemoryStore));
+  const auto id = lead_id_of(enquire(daemon.port(), R"({"phone":"098765 43210","consent":true,"name":"Asha",)"
+                                                     R"("source":"pricing-page","metadata":{"utm":"diwali"}})",
+                                     "User-Agent: test-browser/1.0\r\n"));
+  auto lead = wait_for_attempt(daemon.port(), id);
+  BOOST_TEST(lead.at("phone").as_string() == "+919876543210");
+  BOOST_TEST(lead.at("status").as_string() == "dialing");
+  BOOST_TEST(lead.at("consent").at("userAgent").as_string() == "test-browser/1.0");
+  BOOST_TEST(lead.at("consent").at("clientAddress").as_string() == "127.0.0.1");
+  BOOST_TEST(lead.at("metadata").at("utm").as_string() == "diwali");
+  const auto& attempt = lead.at("attempts").as_array().at(0);
+  BOOST_TEST(attempt.at("provider").as_string() == "twilio");
+  BOOST_TEST(attempt.at("callSid").as_string() == "CA00000000000000000000000000000001");
+  // What the fake Twilio was asked, byte for byte where it matters.
+  const auto requests = twilio.requests();
+  BOOST_TEST_REQUIRE(requests.size() == 1u);
+  BOOST_TEST(requests[0].body.starts_with("To=%2B919876543210&From=%2B14155550100&Url=https%3A%2F%2Fgw.example.test%2Ftwiml%3FleadId%3D" + id));
+
+  // Real callbacks, shuffled and with Twilio's retries (duplicates) mixed in.
+  std::vector<http::FormFields> callbacks = {callback("CA00000000000000000000000000000001", "initiated", 0),
+                                             callback("CA00000000000000000000000000000001", "ringing", 1),
+                                             callback("CA00000000000000000000000000000001", "in-progress", 2),
+                                             callback("CA00000000000000000000000000000001", "completed", 3)};
+  callbacks.push_back(callbacks[1]);
+  callbacks.push_back(callbacks[3]);
+  std::shuffle(callbacks.begin(), callbacks.end(), std::mt19937(20261125));
+  testing::Connection connection(daemon.port());
+  for (const auto& fields : callbacks) BOOST_TEST(post_callback(connection, id, fields) == 204);
+
+  lead = get_lead(daemon.port(), id);
+  BOOST_TEST(lead.at("status").as_string() == "completed");
+  BOOST_TEST(lead.at("attempts").as_array().at(0).at("status").as_string() == "completed");
+  BOOST_TEST(lead.at("events").as_array().size() == 4u);  // duplicates recorded once
+}
+
+BOOST_AUTO_TEST_CASE(bad_enquiries_get_field_by_field_answers) {
+  FakeProviderServer twilio(&testing::test_certificates());
+  DaemonProcess daemon(lead_config(twilio.port(), kMemoryStore));
+  const auto invalid = enquire(daemon.port(), R"({"phone":"12ab","consent":false,"email":"not-an-email","name":7})");
+  BOOST_TEST(invalid.status == 422);
+  const auto body = boost::json::parse(invalid.body).as_object();
+  const auto& fields = body.at("fields").as_object();
+  BOOST_TEST(fields.contains("phone"));
+  BOOST_TEST(fields.contains("consent"));
+  BOOST_TEST(fields.contains("email"));
+  BOOST_TEST(fields.at("name").as_string() == "must be a string");
+  BOOST_TEST(enquire(daemon.port(), R"({"phone":"+919876543210"})").status == 422);  // consent missing
+  BOOST_TEST(enquire(daemon.port(), "{not json").status == 400);
+  BOOST_TEST(send(daemon.port(), "POST", "/enquire", "Content-Type: text/plain\r\n", "phone=1").status == 415);
+  // A plain HTML form works too.
+  const auto form = send(daemon.port(), "POST", "/enquire", "Content-Type: application/x-www-form-urlencoded\r\n",
+                         "phone=%2B44+7700+900123&consent=on&name=Sam&metadata%5Bpage%5D=home");
+  BOOST_TEST(form.status == 202, form.body);
+  // The full number is never logged.
+  BOOST_TEST(daemon.all_output().find("7700900123") == std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(one_key_or_one_number_in_the_window_makes_one_lead_and_one_call) {
+  FakeProviderServer twilio(&testing::test_certificates());
+  twilio.script({201, kPlaced});
+  twilio.script({201, R"({"sid":"CA00000000000000000000000000000002","status":"queued"})"});
+  DaemonProcess daemon(lead_config(twilio.port(), kMemoryStore, "  duplicate_window: 10m\n"));
+  const auto first = lead_id_of(enquire(daemon.port(), R"({"phone":"+919876543210","consent":true})", "Idempotency-Key: form-42\r\n"));
+  const auto again = enquire(daemon.port(), R"({"phone":"+14155550123","consent":true})", "Idempotency-Key: form-42\r\n");
+  BOOST_TEST(lead_id_of(again) == first);
+  BOOST_TEST(again.body.find("\"existing\":true") != std::string::npos);
+  // The same number again without a key, inside the window.
+  BOOST_TEST(lead_id_of(enquire(daemon.port(), R"({"phone":"+91 98765-43210","consent":true})")) == first);
+  wait_for_attempt(daemon.port(), first);
+  std::this_thread::sleep_for(200ms);
+  BOOST_TEST(twilio.requests().size() == 1u);  // rung once
+}
+
+BOOST_AUTO_TEST_CASE(abuse_is_limited_and_browsers_are_told_who_may_post) {
+  FakeProviderServer twilio(&testing::test_certificates());
+  DaemonProcess daemon(lead_config(twilio.port(), kMemoryStore, "  cors_allowed_origins: [\"https://www.example.com\"]\n",
+                                   "  rate_per_minute: 1\n  rate_burst: 2\n"));
+  const std::string origin = "Origin: https://www.example.com\r\n";
+  const auto preflight = send(daemon.port(), "OPTIONS", "/enquire",
+                              origin + "Access-Control-Request-Method: POST\r\n");
+  BOOST_TEST(preflight.status == 204);
+  BOOST_TEST(preflight.headers.at("access-control-allow-origin") == "https://www.example.com");
+  BOOST_TEST(preflight.headers.at("access-control-allow-methods") == "POST");
+  BOOST_TEST(send(daemon.port(), "OPTIONS", "/enquire", "Origin: https://evil.example\r\n").status == 403);
+
+  const auto allowed = enquire(daemon.port(), R"({"phone":"bad","consent":true})", origin);
+  BOOST_TEST(allowed.status == 422);
+  BOOST_TEST(allowed.headers.at("access-control-allow-origin") == "https://www.example.com");
+  const auto foreign = enquire(daemon.port(), R"({"phone":"bad","consent":true})", "Origin: https://evil.example\r\n");
+  BOOST_TEST(!foreign.headers.contains("access-control-allow-origin"));
+  // The burst of 2 is spent; the third is refused with when to come back.
+  const auto limited = enquire(daemon.port(), R"({"phone":"bad","consent":true})");
+  BOOST_TEST(limited.status == 429);
+  BOOST_TEST(std::stoi(limited.headers.at("retry-after")) >= 1);
+
+  BOOST_TEST(send(daemon.port(), "GET", "/leads", "").status == 401);
+  BOOST_TEST(send(daemon.port(), "GET", "/leads", "Authorization: Bearer admin-secreT\r\n").status == 401);
+  BOOST_TEST(send(daemon.port(), "GET", "/leads?status=bogus", kAdmin).status == 400);
+  BOOST_TEST(send(daemon.port(), "GET", "/leads/01M89GEGBQXW57F1EKQXC07AED", kAdmin).status == 404);
+}
+
+BOOST_AUTO_TEST_CASE(the_journal_keeps_every_lead_and_event_across_a_restart) {
+  FakeProviderServer twilio(&testing::test_certificates());
+  twilio.script({201, kPlaced});
+  TemporaryDirectory directory;
+  std::string id;
+  {
+    DaemonProcess daemon(lead_config(twilio.port(), journal_store(directory)));
+    id = lead_id_of(enquire(daemon.port(), R"({"phone":"+919876543210","consent":true})"));
+    wait_for_attempt(daemon.port(), id);
+    testing::Connection connection(daemon.port());
+    BOOST_TEST(post_callback(connection, id, callback("CA00000000000000000000000000000001", "ringing", 1)) == 204);
+    BOOST_TEST(post_callback(connection, id, callback("CA00000000000000000000000000000001", "busy", 2)) == 204);
+    daemon.signal(SIGTERM);
+    BOOST_TEST(daemon.wait_for_exit(10s).value_or(-1) == 0);
+  }
+  DaemonProcess restarted(lead_config(twilio.port(), journal_store(directory)));
+  const auto lead = get_lead(restarted.port(), id);
+  BOOST_TEST(lead.at("status").as_string() == "busy");
+  BOOST_TEST(lead.at("events").as_array().size() == 2u);
+  const auto page = boost::json::parse(send(restarted.port(), "GET", "/leads?status=busy", kAdmin).body);
+  BOOST_TEST(page.at("leads").as_array().size() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(every_acknowledged_callback_survives_kill_minus_nine) {
+  FakeProviderServer twilio(&testing::test_certificates());
+  twilio.script({201, kPlaced});
+  TemporaryDirectory directory;
+  std::string id;
+  std::mutex lock;
+  std::set<int> acknowledged;
+  {
+    DaemonProcess daemon(lead_config(twilio.port(), journal_store(directory)));
+    id = lead_id_of(enquire(daemon.port(), R"({"phone":"+919876543210","consent":true})"));
+    wait_for_attempt(daemon.port(), id);
+    std::atomic<bool> stop{false};
+    std::vector<std::thread> senders;
+    for (int sender = 0; sender < 4; ++sender)
+      senders.emplace_back([&, sender] {
+        try {
+          testing::Connection connection(daemon.port());
+          for (int index = sender; !stop; index += 4) {
+            // Distinct sequence numbers: each is its own event in the history.
+            const int status = post_callback(connection, id, callback("CA00000000000000000000000000000001", "ringing", 10 + index));
+            if (status != 204) return;
+            std::lock_guard guard(lock);
+            acknowledged.insert(10 + index);
+          }
+        } catch (const std::exception&) {
+          // The daemon died under us: what was acknowledged is what counts.
+        }
+      });
+    std::this_thread::sleep_for(700ms);
+    daemon.signal(SIGKILL);
+    stop = true;
+    for (auto& sender : senders) sender.join();
+    daemon.wait_for_exit(5s);
+  }
+  BOOST_TEST_REQUIRE(acknowledged.size() > 100u, "too few callbacks before the kill: " << acknowledged.size());
+  DaemonProcess restarted(lead_config(twilio.port(), journal_store(directory)));
+  const auto lead = get_lead(restarted.port(), id);
+  std::set<int> stored;
+  for (const auto& event : lead.at("events").as_array())
+    if (const auto* sequence = event.as_object().if_contains("sequenceNumber")) stored.insert(static_cast<int>(sequence->to_number<std::int64_t>()));
+  std::vector<int> missing;
+  std::set_difference(acknowledged.begin(), acknowledged.end(), stored.begin(), stored.end(), std::back_inserter(missing));
+  BOOST_TEST(missing.empty(), missing.size() << " acknowledged callbacks are missing of " << acknowledged.size());
+  BOOST_TEST_MESSAGE("acknowledged before kill -9: " << acknowledged.size() << ", stored: " << stored.size());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+}  // namespace callgate
