@@ -1,0 +1,80 @@
+#include "core/lead/lead_json.hpp"
+
+#include "core/civil_time.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/test/unit_test.hpp>
+
+using namespace callgate;
+
+BOOST_AUTO_TEST_SUITE(lead_json)
+
+BOOST_AUTO_TEST_CASE(a_full_lead_round_trips) {
+  const WallTime t0(std::chrono::milliseconds(1'795'604'472'123));
+  Lead lead;
+  lead.id = "01M89GEGBQXW57F1EKQXC07AED";
+  lead.phone = "+919876543210";
+  lead.name = "Asha \"A\" Rao";
+  lead.email = "asha@example.in";
+  lead.source = "pricing";
+  lead.metadata_json = R"({"utm":"diwali"})";
+  lead.consent = {t0, "203.0.113.9", "Mozilla/5.0", "v3"};
+  lead.created = t0;
+  lead.updated = t0 + std::chrono::seconds(70);
+  lead.status = LeadStatus::completed;
+  Attempt attempt;
+  attempt.provider = "twilio";
+  attempt.call_sid = "CA1";
+  attempt.status = CallStatus::completed;
+  attempt.created = t0;
+  attempt.answered = t0 + std::chrono::seconds(9);
+  attempt.ended = t0 + std::chrono::seconds(70);
+  attempt.duration_seconds = 61;
+  attempt.answered_by = "human";
+  attempt.sip_code = 200;
+  lead.attempts.push_back(attempt);
+  CallEvent event;
+  event.provider = "twilio";
+  event.call_sid = "CA1";
+  event.status = CallStatus::completed;
+  event.raw_status = "completed";
+  event.sequence_number = 3;
+  event.event_time = t0 + std::chrono::seconds(70);
+  event.duration_seconds = 61;
+  event.confidence = 0.5;
+  lead.events.push_back({event, t0 + std::chrono::seconds(71), EventOutcome::applied});
+  lead.call_flow_inputs.push_back({"twilio", "CA1", "1", "call me", 0.93, "", t0 + std::chrono::seconds(30)});
+
+  const auto text = boost::json::serialize(to_json(lead));
+  const auto back = lead_from_json(boost::json::parse(text));
+  BOOST_TEST_REQUIRE(back.has_value(), text);
+  BOOST_TEST(boost::json::serialize(to_json(*back)) == text);
+  BOOST_TEST(back->attempts.at(0).duration_seconds.value_or(0) == 61);
+  BOOST_TEST(back->events.at(0).event.sequence_number.value_or(0) == 3u);
+  BOOST_TEST((back->events.at(0).received == t0 + std::chrono::seconds(71)));
+  BOOST_TEST(back->call_flow_inputs.at(0).confidence.value_or(0) == 0.93);
+}
+
+BOOST_AUTO_TEST_CASE(broken_records_are_refused_not_half_read) {
+  BOOST_TEST(!lead_from_json(boost::json::parse(R"({"id":"x"})")).has_value());
+  BOOST_TEST(!lead_from_json(boost::json::parse(
+                                 R"({"id":"x","phone":"+1","createdAt":"2026-11-25T00:00:00Z","updatedAt":"2026-11-25T00:00:00Z","status":"exploded"})"))
+                  .has_value());
+  BOOST_TEST(!call_event_from_json(boost::json::parse(R"({"callSid":"CA1","status":"ringing","sequenceNumber":"1"})")).has_value());
+  BOOST_TEST(call_event_from_json(boost::json::parse(R"({"callSid":"CA1","status":"ringing","sequenceNumber":1})")).has_value());
+}
+
+BOOST_AUTO_TEST_CASE(iso_8601_times_both_ways) {
+  const WallTime time(std::chrono::milliseconds(1'795'604'472'123));
+  BOOST_TEST(format_iso8601(time) == "2026-11-25T11:01:12.123Z");
+  BOOST_TEST((parse_iso8601("2026-11-25T11:01:12.123Z") == time));
+  BOOST_TEST((parse_iso8601("2026-11-25T16:31:12.123+05:30") == time));
+  BOOST_TEST((parse_iso8601("2026-11-25T11:01:12Z") == time - std::chrono::milliseconds(123)));
+  BOOST_TEST(format_iso8601(WallTime{}) == "1970-01-01T00:00:00.000Z");
+  BOOST_TEST(!parse_iso8601("2026-11-25").has_value());
+  BOOST_TEST(!parse_iso8601("2026-13-25T11:01:12Z").has_value());
+  BOOST_TEST(!parse_iso8601("2026-11-25T11:01:12.Z").has_value());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
