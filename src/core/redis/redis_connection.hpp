@@ -1,0 +1,92 @@
+// One Redis connection driven by a reactor's io_context: hiredis 0.14's
+// asynchronous API with Asio watching its socket (hiredis owns the socket;
+// Asio only waits on it and never closes it). hiredis 0.14 has no timeouts,
+// so every command carries its own deadline here; a command past it fails,
+// and the connection is dropped and made again (a reply that comes late
+// would otherwise be taken for the next command's). Disconnects are
+// survived: commands fail fast while the connection is down, and it is
+// re-established with a growing back-off.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string_view>
+#include <variant>
+#include <string>
+#include <vector>
+
+namespace callgate::redis {
+
+// A reply, copied out of hiredis's memory.
+struct Reply {
+  enum class Type { nil, string, integer, array, status, error };
+  Type type = Type::nil;
+  std::string text;       // string, status or error
+  std::int64_t integer = 0;
+  std::vector<Reply> elements;
+
+  bool is_error() const { return type == Type::error; }
+};
+
+// Why a command has no reply: the connection is down, or the deadline passed.
+struct Failure {
+  std::string message;
+};
+
+struct ConnectionOptions {
+  std::string host = "127.0.0.1";
+  unsigned short port = 6379;
+  std::string password;   // AUTH on connect when set
+  unsigned database = 0;  // SELECT on connect when not 0
+  std::chrono::milliseconds command_timeout{1000};
+  std::chrono::milliseconds reconnect_min{100};
+  std::chrono::milliseconds reconnect_max{5000};
+};
+
+// Parses redis://[:password@]host[:port][/db]; nothing when malformed.
+std::optional<ConnectionOptions> parse_redis_url(std::string_view url);
+
+class Connection {
+ public:
+  // on_connected runs (on the io_context) after each successful connect and
+  // AUTH/SELECT, before commands are let through: where scripts are loaded.
+  Connection(boost::asio::io_context& io, ConnectionOptions options,
+             std::function<boost::asio::awaitable<bool>(Connection&)> on_connected = {});
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  void start();  // begins connecting; call on the io_context's thread
+  void stop();   // disconnects for good
+
+  // Sends one command (arguments as binary-safe strings). Commands are
+  // pipelined: many may be in flight on the one connection.
+  boost::asio::awaitable<std::variant<Reply, Failure>> command(std::vector<std::string> arguments);
+
+  bool connected() const;
+  const ConnectionOptions& options() const { return options_; }
+
+  struct Link;  // what hiredis's callbacks reach; outlives this object if it must
+
+ private:
+  // Like command(), before the connection counts as ready (AUTH, SELECT, SCRIPT LOAD).
+  boost::asio::awaitable<std::variant<Reply, Failure>> raw_command(std::vector<std::string> arguments);
+  boost::asio::awaitable<void> connect_loop();
+  void connect_once();
+
+  boost::asio::io_context& io_;
+  ConnectionOptions options_;
+  std::function<boost::asio::awaitable<bool>(Connection&)> on_connected_;
+  std::shared_ptr<Link> link_;
+  boost::asio::steady_timer wake_;  // the connect loop sleeps on it
+  bool stopped_ = false;
+};
+
+}  // namespace callgate::redis
