@@ -68,6 +68,12 @@ std::string sha256(std::string_view data) {
   return std::string(reinterpret_cast<const char*>(digest), sizeof digest);
 }
 
+std::string sha1(std::string_view data) {
+  unsigned char digest[SHA_DIGEST_LENGTH];
+  SHA1(bytes(data), data.size(), digest);
+  return std::string(reinterpret_cast<const char*>(digest), sizeof digest);
+}
+
 bool equal_in_constant_time(std::string_view a, std::string_view b) {
   return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }

@@ -17,6 +17,7 @@ std::string hex_encode(std::string_view data);  // lowercase
 std::string hmac_sha1(std::string_view key, std::string_view message);    // raw digest
 std::string hmac_sha256(std::string_view key, std::string_view message);  // raw digest
 std::string sha256(std::string_view data);                                // raw digest
+std::string sha1(std::string_view data);                                  // raw digest
 
 // Compares without leaking, through timing, where two secrets differ
 // (only whether their lengths do).

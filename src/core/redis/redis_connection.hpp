@@ -70,6 +70,12 @@ class Connection {
   // pipelined: many may be in flight on the one connection.
   boost::asio::awaitable<std::variant<Reply, Failure>> command(std::vector<std::string> arguments);
 
+  // For on_connected (loading scripts): sends even before the connection
+  // counts as ready.
+  boost::asio::awaitable<std::variant<Reply, Failure>> command_before_ready(std::vector<std::string> arguments) {
+    return raw_command(std::move(arguments));
+  }
+
   bool connected() const;
   const ConnectionOptions& options() const { return options_; }
 

@@ -1,0 +1,412 @@
+#include "core/store/redis_lead_store.hpp"
+
+#include "core/civil_time.hpp"
+#include "core/crypto.hpp"
+#include "core/lead/lead_json.hpp"
+#include "core/lead/lead_state_machine.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+namespace callgate {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+using asio::awaitable;
+using redis::Reply;
+
+namespace {
+
+constexpr int kMaxRetries = 64;
+
+// KEYS: lead, idem, phone, leads, status. ARGV: id, json, has key, dedupe since (ms or ""), created (ms), key.
+constexpr const char* kCreateScript = R"lua(
+if ARGV[3] == '1' then
+  local seen = redis.call('GET', KEYS[2])
+  if seen then return {0, seen} end
+end
+if ARGV[4] ~= '' then
+  local latest = redis.call('HMGET', KEYS[3], 'id', 'created')
+  if latest[1] and tonumber(latest[2]) >= tonumber(ARGV[4]) then return {0, latest[1]} end
+end
+if redis.call('EXISTS', KEYS[1]) == 1 then return {0, ARGV[1]} end
+redis.call('HSET', KEYS[1], 'json', ARGV[2], 'version', 1, 'key', ARGV[6])
+if ARGV[3] == '1' then redis.call('SET', KEYS[2], ARGV[1]) end
+local latest_id = redis.call('HGET', KEYS[3], 'id')
+if (not latest_id) or latest_id < ARGV[1] then redis.call('HSET', KEYS[3], 'id', ARGV[1], 'created', ARGV[5]) end
+redis.call('ZADD', KEYS[4], 0, ARGV[1])
+redis.call('ZADD', KEYS[5], 0, ARGV[1])
+return {1, ARGV[1]}
+)lua";
+
+// KEYS: lead, old status, new status, sid, orphans.
+// ARGV: expected version, json, id, claim sid (1/0), orphans consumed (-1: none).
+constexpr const char* kWriteScript = R"lua(
+local version = tonumber(redis.call('HGET', KEYS[1], 'version'))
+if version ~= tonumber(ARGV[1]) then return 0 end
+if ARGV[4] == '1' then
+  local owner = redis.call('GET', KEYS[4])
+  if owner and owner ~= ARGV[3] then return -1 end
+end
+if tonumber(ARGV[5]) >= 0 then
+  if redis.call('LLEN', KEYS[5]) ~= tonumber(ARGV[5]) then return 0 end
+  redis.call('DEL', KEYS[5])
+end
+redis.call('HSET', KEYS[1], 'json', ARGV[2], 'version', version + 1)
+if KEYS[2] ~= KEYS[3] then
+  redis.call('ZREM', KEYS[2], ARGV[3])
+  redis.call('ZADD', KEYS[3], 0, ARGV[3])
+end
+if ARGV[4] == '1' then redis.call('SET', KEYS[4], ARGV[3]) end
+return 1
+)lua";
+
+// KEYS: sid, orphans. ARGV: the event record. Returns the owner when the
+// call sid found its lead meanwhile (apply instead), else nil once kept.
+constexpr const char* kOrphanScript = R"lua(
+local owner = redis.call('GET', KEYS[1])
+if owner then return owner end
+redis.call('RPUSH', KEYS[2], ARGV[1])
+return false
+)lua";
+
+constexpr const char* kScripts[] = {kCreateScript, kWriteScript, kOrphanScript};
+enum Script { create_script = 0, write_script = 1, orphan_script = 2 };
+
+StoreError unavailable(std::string message) { return {StoreFailure::unavailable, std::move(message)}; }
+
+std::int64_t milliseconds(WallTime time) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(time.time_since_epoch()).count();
+}
+
+std::string orphan_record(const CallEvent& event, WallTime received) {
+  json::object object;
+  object["event"] = to_json(event);
+  object["receivedAt"] = format_iso8601(received);
+  return json::serialize(object);
+}
+
+// Orphans as kept in their list; unreadable ones are skipped (and counted by
+// the list length, so they are consumed with the rest).
+std::vector<std::pair<CallEvent, WallTime>> read_orphans(const Reply& reply) {
+  std::vector<std::pair<CallEvent, WallTime>> orphans;
+  for (const auto& element : reply.elements) {
+    boost::system::error_code error;
+    const auto value = json::parse(element.text, error);
+    if (error || !value.is_object()) continue;
+    const auto* event_value = value.as_object().if_contains("event");
+    const auto* received = value.as_object().if_contains("receivedAt");
+    if (!event_value || !received || !received->is_string()) continue;
+    auto event = call_event_from_json(*event_value);
+    auto time = parse_iso8601(received->as_string());
+    if (event && time) orphans.emplace_back(std::move(*event), *time);
+  }
+  return orphans;
+}
+
+}  // namespace
+
+struct RedisLeadStore::Stored {
+  Lead lead;
+  std::int64_t version = 0;
+};
+
+RedisLeadStore::RedisLeadStore(std::vector<asio::io_context*> homes, RedisStoreOptions options)
+    : options_(std::move(options)) {
+  for (auto* io : homes) {
+    auto load_scripts = [](redis::Connection& connection) -> awaitable<bool> {
+      for (const char* text : kScripts) {
+        std::vector<std::string> load{std::string("SCRIPT"), std::string("LOAD"), std::string(text)};
+        auto reply = co_await connection.command_before_ready(std::move(load));
+        if (!std::holds_alternative<Reply>(reply) || std::get<Reply>(reply).is_error()) co_return false;
+      }
+      co_return true;
+    };
+    homes_.push_back({io, std::make_unique<redis::Connection>(*io, options_.connection, load_scripts)});
+  }
+}
+
+RedisLeadStore::~RedisLeadStore() = default;
+
+void RedisLeadStore::start() {
+  for (auto& home : homes_) asio::post(*home.io, [connection = home.connection.get()] { connection->start(); });
+}
+
+bool RedisLeadStore::connected() const {
+  return std::all_of(homes_.begin(), homes_.end(), [](const Home& home) { return home.connection->connected(); });
+}
+
+std::optional<std::string> RedisLeadStore::problem() const {
+  for (const auto& home : homes_)
+    if (!home.connection->connected()) return "Redis is not connected";
+  return std::nullopt;
+}
+
+std::string RedisLeadStore::key(std::string_view kind, std::string_view name) const {
+  std::string text = options_.key_prefix;
+  text.append(kind);
+  if (!name.empty()) {
+    text.push_back(':');
+    text.append(name);
+  }
+  return text;
+}
+
+template <class Result, class... Parameters, class... Arguments>
+awaitable<Result> RedisLeadStore::route(awaitable<Result> (RedisLeadStore::*operation)(redis::Connection&, Parameters...),
+                                        Arguments&&... arguments) {
+  auto executor = co_await asio::this_coro::executor;
+  auto& context = asio::query(executor, asio::execution::context);
+  for (auto& home : homes_)
+    if (home.io == &context) co_return co_await (this->*operation)(*home.connection, std::forward<Arguments>(arguments)...);
+  // A caller on a loop of its own (tests, tools): the first home serves it.
+  auto& home = homes_.front();
+  co_return co_await asio::co_spawn(*home.io, (this->*operation)(*home.connection, std::forward<Arguments>(arguments)...),
+                                    asio::use_awaitable);
+}
+
+awaitable<std::variant<Reply, StoreError>> RedisLeadStore::run(redis::Connection& redis, std::vector<std::string> arguments) {
+  auto reply = co_await redis.command(std::move(arguments));
+  if (auto* failure = std::get_if<redis::Failure>(&reply)) co_return unavailable(failure->message);
+  auto& value = std::get<Reply>(reply);
+  if (value.is_error()) co_return unavailable("Redis: " + value.text);
+  co_return std::move(value);
+}
+
+awaitable<std::variant<Reply, StoreError>> RedisLeadStore::script(redis::Connection& redis, int which,
+                                                                  std::vector<std::string> keys,
+                                                                  std::vector<std::string> arguments) {
+  // EVALSHA of the script loaded on connect; should Redis have lost its
+  // script cache since (SCRIPT FLUSH, a failover), EVAL sends the text once.
+  static const std::string hashes[] = {hex_encode(sha1(kScripts[0])), hex_encode(sha1(kScripts[1])),
+                                       hex_encode(sha1(kScripts[2]))};
+  std::vector<std::string> command{std::string("EVALSHA"), hashes[which], std::to_string(keys.size())};
+  for (auto& key_name : keys) command.push_back(std::move(key_name));
+  for (auto& argument : arguments) command.push_back(std::move(argument));
+  auto reply = co_await redis.command(command);
+  if (auto* failure = std::get_if<redis::Failure>(&reply)) co_return unavailable(failure->message);
+  if (std::get<Reply>(reply).is_error() && std::get<Reply>(reply).text.starts_with("NOSCRIPT")) {
+    command[0] = "EVAL";
+    command[1] = kScripts[which];
+    co_return co_await run(redis, std::move(command));
+  }
+  if (std::get<Reply>(reply).is_error()) co_return unavailable("Redis: " + std::get<Reply>(reply).text);
+  co_return std::move(std::get<Reply>(reply));
+}
+
+awaitable<StoreResult<RedisLeadStore::Stored>> RedisLeadStore::read(redis::Connection& redis, const std::string& lead_id) {
+  std::vector<std::string> command{std::string("HMGET"), key("lead", lead_id), std::string("json"), std::string("version")};
+  auto reply = co_await run(redis, std::move(command));
+  if (auto* error = std::get_if<StoreError>(&reply)) co_return *error;
+  const auto& fields = std::get<Reply>(reply).elements;
+  if (fields.size() != 2 || fields[0].type != Reply::Type::string)
+    co_return StoreError{StoreFailure::not_found, "no lead " + lead_id};
+  boost::system::error_code error;
+  auto lead = lead_from_json(json::parse(fields[0].text, error));
+  if (error || !lead) co_return unavailable("the stored lead " + lead_id + " does not parse");
+  std::int64_t version = 0;
+  if (fields[1].type == Reply::Type::string) version = parse_decimal<std::int64_t>(fields[1].text).value_or(0);
+  co_return Stored{std::move(*lead), version};
+}
+
+awaitable<std::variant<std::int64_t, StoreError>> RedisLeadStore::write(redis::Connection& redis, const Stored& before,
+                                                                        const Lead& after, const std::string& claim_sid,
+                                                                        std::int64_t orphans_consumed) {
+  std::vector<std::string> keys{key("lead", after.id), key("status", to_string(before.lead.status)),
+                                key("status", to_string(after.status)),
+                                claim_sid.empty() ? key("sid", "-") : key("sid", claim_sid),
+                                claim_sid.empty() ? key("orphans", "-") : key("orphans", claim_sid)};
+  std::vector<std::string> arguments{std::to_string(before.version), json::serialize(to_json(after)), after.id,
+                                     claim_sid.empty() ? std::string("0") : std::string("1"),
+                                     std::to_string(orphans_consumed)};
+  auto reply = co_await script(redis, write_script, std::move(keys), std::move(arguments));
+  if (auto* error = std::get_if<StoreError>(&reply)) co_return *error;
+  co_return std::get<Reply>(reply).integer;
+}
+
+awaitable<StoreResult<CreateResult>> RedisLeadStore::do_create(redis::Connection& redis, CreateRequest request) {
+  const auto& lead = request.lead;
+  std::vector<std::string> keys{key("lead", lead.id),
+                                key("idem", request.idempotency_key.empty() ? "-" : request.idempotency_key),
+                                key("phone", lead.phone), key("leads", ""), key("status", to_string(lead.status))};
+  std::vector<std::string> arguments{
+      lead.id, json::serialize(to_json(lead)), request.idempotency_key.empty() ? std::string("0") : std::string("1"),
+      request.same_phone_since ? std::to_string(milliseconds(*request.same_phone_since)) : std::string(),
+      std::to_string(milliseconds(lead.created)), request.idempotency_key};
+  auto reply = co_await script(redis, create_script, std::move(keys), std::move(arguments));
+  if (auto* error = std::get_if<StoreError>(&reply)) co_return *error;
+  const auto& result = std::get<Reply>(reply).elements;
+  if (result.size() != 2) co_return unavailable("unexpected answer from the create script");
+  if (result[0].integer == 1) co_return CreateResult{lead, true};
+  auto existing = co_await read(redis, result[1].text);
+  if (auto* error = std::get_if<StoreError>(&existing)) co_return *error;
+  co_return CreateResult{std::get<Stored>(existing).lead, false};
+}
+
+awaitable<StoreResult<Lead>> RedisLeadStore::do_get(redis::Connection& redis, std::string lead_id) {
+  auto stored = co_await read(redis, lead_id);
+  if (auto* error = std::get_if<StoreError>(&stored)) co_return *error;
+  co_return std::get<Stored>(stored).lead;
+}
+
+awaitable<StoreResult<Lead>> RedisLeadStore::do_add_attempt(redis::Connection& redis, std::string lead_id,
+                                                            Attempt attempt, LeadStatus lead_status) {
+  for (int round = 0; round < kMaxRetries; ++round) {
+    auto stored = co_await read(redis, lead_id);
+    if (auto* error = std::get_if<StoreError>(&stored)) co_return *error;
+    const auto& before = std::get<Stored>(stored);
+    Lead after = before.lead;
+    after.attempts.push_back(attempt);
+    after.status = lead_status;
+    after.updated = std::max(after.updated, attempt.created);
+    std::int64_t consumed = -1;
+    if (!attempt.call_sid.empty()) {
+      std::vector<std::string> range{std::string("LRANGE"), key("orphans", attempt.call_sid), std::string("0"),
+                                     std::string("-1")};
+      auto orphans = co_await run(redis, std::move(range));
+      if (auto* error = std::get_if<StoreError>(&orphans)) co_return *error;
+      const auto& list = std::get<Reply>(orphans);
+      consumed = static_cast<std::int64_t>(list.elements.size());
+      for (const auto& [event, received] : read_orphans(list)) apply_call_event(after, event, received);
+    }
+    auto written = co_await write(redis, before, after, attempt.call_sid, consumed);
+    if (auto* error = std::get_if<StoreError>(&written)) co_return *error;
+    const auto result = std::get<std::int64_t>(written);
+    if (result == 1) co_return after;
+    if (result == -1) co_return StoreError{StoreFailure::conflict, "call sid " + attempt.call_sid + " belongs to another lead"};
+  }
+  co_return unavailable("too much contention on lead " + lead_id);
+}
+
+awaitable<StoreResult<ApplyResult>> RedisLeadStore::do_apply_event(redis::Connection& redis, CallEvent event,
+                                                                   WallTime received) {
+  for (int round = 0; round < kMaxRetries; ++round) {
+    std::vector<std::string> lookup{std::string("GET"), key("sid", event.call_sid)};
+    auto owner = co_await run(redis, std::move(lookup));
+    if (auto* error = std::get_if<StoreError>(&owner)) co_return *error;
+    const auto& owner_reply = std::get<Reply>(owner);
+    std::string lead_id = owner_reply.type == Reply::Type::string ? owner_reply.text : std::string();
+    std::string claim_sid;
+    std::int64_t consumed = -1;
+
+    if (lead_id.empty() && !event.lead_id.empty()) {
+      // A lost placement answer: the named lead's latest attempt may be waiting for this sid.
+      auto named = co_await read(redis, event.lead_id);
+      if (const auto* found = std::get_if<Stored>(&named)) {
+        const auto& attempts = found->lead.attempts;
+        if (!attempts.empty() && attempts.back().call_sid.empty() && attempts.back().provider == event.provider) {
+          lead_id = event.lead_id;
+          claim_sid = event.call_sid;
+        }
+      }
+    }
+    if (lead_id.empty()) {
+      std::vector<std::string> keys{key("sid", event.call_sid), key("orphans", event.call_sid)};
+      std::vector<std::string> arguments{orphan_record(event, received)};
+      auto kept = co_await script(redis, orphan_script, std::move(keys), std::move(arguments));
+      if (auto* error = std::get_if<StoreError>(&kept)) co_return *error;
+      if (std::get<Reply>(kept).type == Reply::Type::string) continue;  // the sid found its lead meanwhile
+      co_return ApplyResult{EventOutcome::unknown_call, {}};
+    }
+
+    auto stored = co_await read(redis, lead_id);
+    if (auto* error = std::get_if<StoreError>(&stored)) co_return *error;
+    const auto& before = std::get<Stored>(stored);
+    Lead after = before.lead;
+    if (!claim_sid.empty()) {
+      after.attempts.back().call_sid = claim_sid;
+      std::vector<std::string> range{std::string("LRANGE"), key("orphans", claim_sid), std::string("0"), std::string("-1")};
+      auto orphans = co_await run(redis, std::move(range));
+      if (auto* error = std::get_if<StoreError>(&orphans)) co_return *error;
+      const auto& list = std::get<Reply>(orphans);
+      consumed = static_cast<std::int64_t>(list.elements.size());
+      for (const auto& [orphan, orphan_received] : read_orphans(list)) apply_call_event(after, orphan, orphan_received);
+    }
+    const auto outcome = apply_call_event(after, event, received);
+    if (outcome == EventOutcome::duplicate && claim_sid.empty()) co_return ApplyResult{outcome, lead_id};
+    auto written = co_await write(redis, before, after, claim_sid, consumed);
+    if (auto* error = std::get_if<StoreError>(&written)) co_return *error;
+    if (std::get<std::int64_t>(written) == 1) co_return ApplyResult{outcome, lead_id};
+    // Lost the race (another event for this lead, or the sid was claimed): again, from the top.
+  }
+  co_return unavailable("too much contention on call " + event.call_sid);
+}
+
+awaitable<StoreResult<Lead>> RedisLeadStore::do_record_input(redis::Connection& redis, std::string lead_id,
+                                                             CallFlowInput input) {
+  for (int round = 0; round < kMaxRetries; ++round) {
+    auto stored = co_await read(redis, lead_id);
+    if (auto* error = std::get_if<StoreError>(&stored)) co_return *error;
+    const auto& before = std::get<Stored>(stored);
+    Lead after = before.lead;
+    after.updated = std::max(after.updated, input.received);
+    after.call_flow_inputs.push_back(input);
+    auto written = co_await write(redis, before, after, "", -1);
+    if (auto* error = std::get_if<StoreError>(&written)) co_return *error;
+    if (std::get<std::int64_t>(written) == 1) co_return after;
+  }
+  co_return unavailable("too much contention on lead " + lead_id);
+}
+
+awaitable<StoreResult<std::optional<std::string>>> RedisLeadStore::do_find(redis::Connection& redis, std::string call_sid) {
+  std::vector<std::string> lookup{std::string("GET"), key("sid", call_sid)};
+  auto owner = co_await run(redis, std::move(lookup));
+  if (auto* error = std::get_if<StoreError>(&owner)) co_return *error;
+  const auto& reply = std::get<Reply>(owner);
+  if (reply.type != Reply::Type::string) co_return std::optional<std::string>{};
+  co_return std::optional<std::string>{reply.text};
+}
+
+awaitable<StoreResult<LeadPage>> RedisLeadStore::do_list(redis::Connection& redis, LeadQuery query) {
+  LeadPage page;
+  const auto index = query.status ? key("status", to_string(*query.status)) : key("leads", "");
+  std::string from = query.after_id.empty() ? std::string("-") : "(" + query.after_id;
+  const std::size_t batch = std::max<std::size_t>(query.limit + 1, 64);
+  for (;;) {
+    std::vector<std::string> range{std::string("ZRANGEBYLEX"), index, from, std::string("+"), std::string("LIMIT"),
+                                   std::string("0"), std::to_string(batch)};
+    auto ids = co_await run(redis, std::move(range));
+    if (auto* error = std::get_if<StoreError>(&ids)) co_return *error;
+    const auto& elements = std::get<Reply>(ids).elements;
+    for (const auto& id : elements) {
+      auto stored = co_await read(redis, id.text);
+      if (std::holds_alternative<StoreError>(stored)) continue;  // removed meanwhile
+      auto& lead = std::get<Stored>(stored).lead;
+      if (query.created_since && lead.created < *query.created_since) continue;
+      if (page.leads.size() == query.limit) {
+        page.next_cursor = page.leads.back().id;
+        co_return page;
+      }
+      page.leads.push_back(std::move(lead));
+    }
+    if (elements.size() < batch) co_return page;
+    from = "(" + elements.back().text;
+  }
+}
+
+awaitable<StoreResult<CreateResult>> RedisLeadStore::create(CreateRequest request) {
+  co_return co_await route(&RedisLeadStore::do_create, std::move(request));
+}
+awaitable<StoreResult<Lead>> RedisLeadStore::get(std::string lead_id) {
+  co_return co_await route(&RedisLeadStore::do_get, std::move(lead_id));
+}
+awaitable<StoreResult<Lead>> RedisLeadStore::add_attempt(std::string lead_id, Attempt attempt, LeadStatus lead_status) {
+  co_return co_await route(&RedisLeadStore::do_add_attempt, std::move(lead_id), std::move(attempt), lead_status);
+}
+awaitable<StoreResult<ApplyResult>> RedisLeadStore::apply_event(CallEvent event, WallTime received) {
+  co_return co_await route(&RedisLeadStore::do_apply_event, std::move(event), received);
+}
+awaitable<StoreResult<Lead>> RedisLeadStore::record_call_flow_input(std::string lead_id, CallFlowInput input) {
+  co_return co_await route(&RedisLeadStore::do_record_input, std::move(lead_id), std::move(input));
+}
+awaitable<StoreResult<std::optional<std::string>>> RedisLeadStore::find_lead_by_call_sid(std::string call_sid) {
+  co_return co_await route(&RedisLeadStore::do_find, std::move(call_sid));
+}
+awaitable<StoreResult<LeadPage>> RedisLeadStore::list(LeadQuery query) {
+  co_return co_await route(&RedisLeadStore::do_list, std::move(query));
+}
+
+}  // namespace callgate

@@ -1,0 +1,96 @@
+// The Redis backend, for running several callgate hosts on one store.
+//
+// Key layout (every key starts with store.redis.key_prefix, "callgate:"):
+//   lead:{id}        hash: json (the lead, lead_json.hpp), version (counts writes), key (its idempotency key)
+//   idem:{key}       string: the lead id an Idempotency-Key created
+//   phone:{e164}     hash: id and created (ms) of the number's latest lead, for the duplicate window
+//   sid:{call sid}   string: the lead id that owns a call
+//   orphans:{sid}    list: events for a call sid no lead owns yet, oldest first
+//   leads            sorted set (all scores 0, so ordered by id = by creation time): every lead
+//   status:{status}  sorted set likewise: the leads in that status
+//
+// Every change is made by a Lua script, so it is one atomic step whichever
+// host or reactor runs it. Events go through the same C++ state machine as
+// every other backend: the lead is read, the event applied, and the result
+// written by a compare-and-set script that only succeeds if the lead's
+// version is still the one read (else: read again and retry). One state
+// machine, in C++, and no interleaving of two webhooks for one lead.
+//
+// One connection per reactor (pipelined); a caller on any other loop is
+// served by the first reactor's connection.
+#pragma once
+
+#include "core/redis/redis_connection.hpp"
+#include "core/store/lead_store.hpp"
+
+#include <memory>
+#include <vector>
+
+namespace callgate {
+
+struct RedisStoreOptions {
+  redis::ConnectionOptions connection;
+  std::string key_prefix = "callgate:";
+};
+
+class RedisLeadStore final : public LeadStore {
+ public:
+  // homes: the io_contexts that will call the store, one connection each.
+  RedisLeadStore(std::vector<boost::asio::io_context*> homes, RedisStoreOptions options);
+  ~RedisLeadStore() override;
+
+  void start();  // connects (posts to each home loop)
+  bool connected() const;
+
+  boost::asio::awaitable<StoreResult<CreateResult>> create(CreateRequest request) override;
+  boost::asio::awaitable<StoreResult<Lead>> get(std::string lead_id) override;
+  boost::asio::awaitable<StoreResult<Lead>> add_attempt(std::string lead_id, Attempt attempt,
+                                                        LeadStatus lead_status) override;
+  boost::asio::awaitable<StoreResult<ApplyResult>> apply_event(CallEvent event, WallTime received) override;
+  boost::asio::awaitable<StoreResult<Lead>> record_call_flow_input(std::string lead_id, CallFlowInput input) override;
+  boost::asio::awaitable<StoreResult<std::optional<std::string>>> find_lead_by_call_sid(std::string call_sid) override;
+  boost::asio::awaitable<StoreResult<LeadPage>> list(LeadQuery query) override;
+  std::optional<std::string> problem() const override;
+
+ private:
+  struct Home {
+    boost::asio::io_context* io;
+    std::unique_ptr<redis::Connection> connection;
+  };
+  struct Stored;  // a lead as read, with its version
+
+  template <class Result, class... Parameters, class... Arguments>
+  boost::asio::awaitable<Result> route(boost::asio::awaitable<Result> (RedisLeadStore::*operation)(redis::Connection&,
+                                                                                                  Parameters...),
+                                       Arguments&&... arguments);
+
+  boost::asio::awaitable<StoreResult<CreateResult>> do_create(redis::Connection& redis, CreateRequest request);
+  boost::asio::awaitable<StoreResult<Lead>> do_get(redis::Connection& redis, std::string lead_id);
+  boost::asio::awaitable<StoreResult<Lead>> do_add_attempt(redis::Connection& redis, std::string lead_id,
+                                                           Attempt attempt, LeadStatus lead_status);
+  boost::asio::awaitable<StoreResult<ApplyResult>> do_apply_event(redis::Connection& redis, CallEvent event,
+                                                                  WallTime received);
+  boost::asio::awaitable<StoreResult<Lead>> do_record_input(redis::Connection& redis, std::string lead_id,
+                                                            CallFlowInput input);
+  boost::asio::awaitable<StoreResult<std::optional<std::string>>> do_find(redis::Connection& redis,
+                                                                          std::string call_sid);
+  boost::asio::awaitable<StoreResult<LeadPage>> do_list(redis::Connection& redis, LeadQuery query);
+
+  boost::asio::awaitable<std::variant<redis::Reply, StoreError>> run(redis::Connection& redis,
+                                                                     std::vector<std::string> arguments);
+  boost::asio::awaitable<std::variant<redis::Reply, StoreError>> script(redis::Connection& redis, int which,
+                                                                        std::vector<std::string> keys,
+                                                                        std::vector<std::string> arguments);
+  boost::asio::awaitable<StoreResult<Stored>> read(redis::Connection& redis, const std::string& lead_id);
+  // The compare-and-set write: 1 written, 0 lost the race, -1 the call sid belongs to another lead.
+  boost::asio::awaitable<std::variant<std::int64_t, StoreError>> write(redis::Connection& redis, const Stored& before,
+                                                                       const Lead& after, const std::string& claim_sid,
+                                                                       std::int64_t orphans_consumed);
+
+  std::string key(std::string_view kind, std::string_view name) const;
+
+  RedisStoreOptions options_;
+  std::vector<Home> homes_;
+};
+
+}  // namespace callgate

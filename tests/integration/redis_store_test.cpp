@@ -1,0 +1,116 @@
+// The Redis backend against a real redis-server: the shared conformance
+// suite, then what only a networked store has to survive.
+#include "core/store/redis_lead_store.hpp"
+#include "lead_store_test_helpers.hpp"
+#include "redis_server.hpp"
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/mpl/list.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include <thread>
+
+namespace {
+
+// A store with its one connection on a loop of its own thread, as a reactor would have.
+struct RedisBackend {
+  static constexpr bool durable = true;
+  callgate::testing::RedisServer server;
+  boost::asio::io_context io{1};
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work = boost::asio::make_work_guard(io);
+  std::thread thread{[this] { io.run(); }};
+  std::vector<std::shared_ptr<callgate::RedisLeadStore>> stores;
+
+  ~RedisBackend() {
+    // Each store is torn down on its own loop, then the loop stops.
+    for (auto& store : stores) boost::asio::post(io, [store]() mutable { store.reset(); });
+    stores.clear();
+    work.reset();
+    thread.join();
+  }
+
+  std::shared_ptr<callgate::RedisLeadStore> open_shared() {
+    callgate::RedisStoreOptions options;
+    options.connection = *callgate::redis::parse_redis_url(server.url());
+    auto store = std::make_shared<callgate::RedisLeadStore>(std::vector<boost::asio::io_context*>{&io}, options);
+    store->start();
+    for (int tries = 0; tries < 200 && !store->connected(); ++tries) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    BOOST_REQUIRE_MESSAGE(store->connected(), "the store did not connect to redis-server");
+    stores.push_back(store);
+    return store;
+  }
+  // The conformance cases hold a unique_ptr; this one forwards to a shared store.
+  std::unique_ptr<callgate::LeadStore> open();
+  std::unique_ptr<callgate::LeadStore> reopen() { return open(); }
+};
+
+class ForwardingStore final : public callgate::LeadStore {
+ public:
+  explicit ForwardingStore(std::shared_ptr<callgate::LeadStore> target) : target_(std::move(target)) {}
+  boost::asio::awaitable<callgate::StoreResult<callgate::CreateResult>> create(callgate::CreateRequest request) override {
+    return target_->create(std::move(request));
+  }
+  boost::asio::awaitable<callgate::StoreResult<callgate::Lead>> get(std::string id) override { return target_->get(std::move(id)); }
+  boost::asio::awaitable<callgate::StoreResult<callgate::Lead>> add_attempt(std::string id, callgate::Attempt attempt,
+                                                                          callgate::LeadStatus status) override {
+    return target_->add_attempt(std::move(id), std::move(attempt), status);
+  }
+  boost::asio::awaitable<callgate::StoreResult<callgate::ApplyResult>> apply_event(callgate::CallEvent event,
+                                                                                 callgate::WallTime received) override {
+    return target_->apply_event(std::move(event), received);
+  }
+  boost::asio::awaitable<callgate::StoreResult<callgate::Lead>> record_call_flow_input(std::string id,
+                                                                                     callgate::CallFlowInput input) override {
+    return target_->record_call_flow_input(std::move(id), std::move(input));
+  }
+  boost::asio::awaitable<callgate::StoreResult<std::optional<std::string>>> find_lead_by_call_sid(std::string sid) override {
+    return target_->find_lead_by_call_sid(std::move(sid));
+  }
+  boost::asio::awaitable<callgate::StoreResult<callgate::LeadPage>> list(callgate::LeadQuery query) override {
+    return target_->list(std::move(query));
+  }
+
+ private:
+  std::shared_ptr<callgate::LeadStore> target_;
+};
+
+std::unique_ptr<callgate::LeadStore> RedisBackend::open() { return std::make_unique<ForwardingStore>(open_shared()); }
+
+using LeadStoreBackends = boost::mpl::list<RedisBackend>;
+
+struct RedisInstalled {
+  boost::test_tools::assertion_result operator()(boost::unit_test::test_unit_id) const {
+    boost::test_tools::assertion_result installed = callgate::testing::redis_server_available();
+    if (!installed) installed.message() << "SKIPPED: /usr/bin/redis-server is not installed (scripts/setup installs it)";
+    return installed;
+  }
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(redis_store_conformance, *boost::unit_test::precondition(RedisInstalled()))
+#include "lead_store_conformance.hpp"
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(redis_store, *boost::unit_test::precondition(RedisInstalled()))
+
+BOOST_AUTO_TEST_CASE(a_restarted_redis_is_reconnected_and_failures_in_between_are_reported) {
+  using namespace callgate;
+  using namespace callgate::conformance;
+  RedisBackend backend;
+  auto store = backend.open_shared();
+  expect(run(store->create({make_lead("01A"), "", std::nullopt})));
+  backend.server.stop();
+  const auto down = run(store->get("01A"));
+  BOOST_TEST_REQUIRE(std::holds_alternative<StoreError>(down));
+  BOOST_TEST((std::get<StoreError>(down).failure == StoreFailure::unavailable));
+  BOOST_TEST(store->problem().has_value());
+  backend.server.start();  // empty: this test server keeps nothing
+  for (int tries = 0; tries < 300 && !store->connected(); ++tries) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  BOOST_TEST_REQUIRE(store->connected());
+  BOOST_TEST(expect(run(store->create({make_lead("01B"), "", std::nullopt}))).created);
+  // The scripts were loaded again on the new connection.
+  BOOST_TEST((expect(run(store->add_attempt("01B", make_attempt("CA1"), LeadStatus::dialing))).status == LeadStatus::dialing));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
