@@ -46,6 +46,9 @@ struct StoreConfig {
   std::string journal_path = "/var/lib/callgate/journal";
   std::uint64_t journal_compact_bytes = 256ull * 1024 * 1024;  // snapshot the journal once it is larger
   std::string redis_url = "redis://127.0.0.1:6379/0";
+  std::string redis_key_prefix = "callgate:";
+  Milliseconds redis_command_timeout{1'000};  // past it a command fails and the event goes to the spool
+  std::string spool_path = "/var/lib/callgate/spool";  // webhook events waiting for the store
 };
 
 enum class ProviderName { twilio, exotel, simulator };

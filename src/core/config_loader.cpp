@@ -274,7 +274,12 @@ void read_file_sections(const YAML::Node& root, Config& config, Diagnostics& dia
   journal.finish();
   auto redis = store.section("redis");
   redis.text("url", config.store.redis_url);
+  redis.text("key_prefix", config.store.redis_key_prefix);
+  redis.duration("command_timeout", config.store.redis_command_timeout, Milliseconds(10), Milliseconds(60'000));
   redis.finish();
+  auto spool = store.section("spool");
+  spool.text("path", config.store.spool_path);
+  spool.finish();
   store.finish();
 
   auto telephony = top.section("telephony");

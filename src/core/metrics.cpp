@@ -91,6 +91,11 @@ MetricId MetricsRegistry::declare_histogram(std::string name, std::string help, 
   return declare({std::move(name), std::move(help), MetricType::histogram, std::move(upper_bounds), {}});
 }
 
+void MetricsRegistry::declare_gauge_function(std::string name, std::string help,
+                                             std::function<std::int64_t()> read_value) {
+  declare({std::move(name), std::move(help), MetricType::gauge, {}, std::move(read_value)});
+}
+
 void MetricsRegistry::declare_counter_function(std::string name, std::string help,
                                                std::function<std::int64_t()> read_value) {
   declare({std::move(name), std::move(help), MetricType::counter, {}, std::move(read_value)});

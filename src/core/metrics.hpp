@@ -104,6 +104,8 @@ class MetricsRegistry {
   // A counter whose one unlabelled value is read from read_value at scrape
   // time; it has no series in the shards.
   void declare_counter_function(std::string name, std::string help, std::function<std::int64_t()> read_value);
+  // Likewise a gauge (a depth, an age) read at scrape time.
+  void declare_gauge_function(std::string name, std::string help, std::function<std::int64_t()> read_value);
 
   // One shard per reactor; no family may be declared after the first shard.
   MetricsShard& add_shard();

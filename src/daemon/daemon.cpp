@@ -3,10 +3,15 @@
 #include "core/config_loader.hpp"
 #include "core/log.hpp"
 #include "core/store/journal_lead_store.hpp"
+#include "core/store/redis_lead_store.hpp"
 #include "core/store/memory_lead_store.hpp"
 #include "daemon/version.hpp"
 
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
 #include <csignal>
 #include <thread>
@@ -23,7 +28,7 @@ unsigned reactor_count(const ServerConfig& server) {
   return std::max(1u, std::thread::hardware_concurrency());
 }
 
-std::unique_ptr<LeadStore> open_store(const StoreConfig& store) {
+std::unique_ptr<LeadStore> open_store(const StoreConfig& store, const std::vector<asio::io_context*>& reactors) {
   switch (store.backend) {
     case StoreBackend::memory:
       LogLine(LogLevel::warn, "memory_store").trusted_text("detail", "store.backend is memory: leads last until exit");
@@ -36,9 +41,28 @@ std::unique_ptr<LeadStore> open_store(const StoreConfig& store) {
           .number("torn_bytes_dropped", static_cast<std::int64_t>(journal->replay().torn_bytes_dropped));
       return journal;
     }
-    case StoreBackend::redis: break;
+    case StoreBackend::redis: {
+      RedisStoreOptions options;
+      auto connection = redis::parse_redis_url(store.redis_url);
+      if (!connection) throw std::runtime_error("store.redis.url is not a redis:// URL");
+      options.connection = *connection;
+      options.connection.command_timeout = store.redis_command_timeout;
+      options.key_prefix = store.redis_key_prefix;
+      return std::make_unique<RedisLeadStore>(reactors, std::move(options));
+    }
   }
-  throw std::runtime_error("store.backend redis is not built yet: use journal (the default) or memory");
+  throw std::logic_error("unknown store backend");
+}
+
+// Moves spooled webhook events into the store whenever it is back.
+asio::awaitable<void> drain_spool(EventSpool& spool, LeadStore& store) {
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  for (;;) {
+    timer.expires_after(500ms);
+    auto [error] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    if (error) co_return;
+    if (spool.pending() > 0 && !store.problem()) co_await spool.replay_into(store);
+  }
 }
 
 std::string join(const std::vector<std::string>& items) {
@@ -62,13 +86,15 @@ Daemon::~Daemon() {
   for (auto& parts : reactors_) parts.reactor->join();
   // The store's own thread (the journal writer) posts completions into the
   // reactors' loops: it stops first, while those loops still exist.
+  spool_.reset();
   store_.reset();
   // With the threads gone: end every session still parked in a loop, then
   // destroy each I/O object before the io_context it belongs to.
   for (auto& parts : reactors_) {
     parts.listener.reset();
     parts.http_client.reset();
-    parts.shard->shut_down();
+    // A start-up failure (a taken port) can leave later reactors half built.
+    if (parts.shard) parts.shard->shut_down();
     parts.shard.reset();
     parts.reactor.reset();
   }
@@ -83,12 +109,37 @@ void Daemon::build() {
                                     &log_lines_dropped);
   http::register_builtin_endpoints(router_, metrics_, readiness_checks_);
   webhook_metric_ids_ = providers::declare_webhook_metrics(metrics_);
-  store_ = open_store(config_.store);
+  lead_metric_ids_ = http::declare_lead_metrics(metrics_);
+
+  const unsigned count = reactor_count(config_.server);
+  std::vector<asio::io_context*> reactor_loops;
+  for (unsigned index = 0; index < count; ++index) {
+    ReactorParts parts;
+    parts.reactor = std::make_unique<Reactor>(index);
+    reactor_loops.push_back(&parts.reactor->io());
+    reactors_.push_back(std::move(parts));
+  }
+
+  store_ = open_store(config_.store, reactor_loops);
   readiness_checks_.push_back({"store", [this](http::RequestContext&) -> boost::asio::awaitable<std::optional<std::string>> {
                                  co_return store_->problem();
                                }});
-  providers::register_webhook_endpoints(router_, *store_, webhook_metric_ids_);
-  lead_metric_ids_ = http::declare_lead_metrics(metrics_);
+  // A networked store can be away for a while: webhooks wait in the spool.
+  if (config_.store.backend == StoreBackend::redis) {
+    spool_ = std::make_unique<EventSpool>(config_.store.spool_path);
+    readiness_checks_.push_back(
+        {"spool",
+         [this](http::RequestContext&) -> boost::asio::awaitable<std::optional<std::string>> {
+           if (spool_->pending() == 0) co_return std::nullopt;
+           co_return std::to_string(spool_->pending()) + " webhook events wait for the store";
+         },
+         true});
+  }
+  metrics_.declare_gauge_function("callgate_spool_events", "Webhook events in the spool, waiting for the store.",
+                                  [this] { return spool_ ? static_cast<std::int64_t>(spool_->pending()) : 0; });
+  metrics_.declare_gauge_function("callgate_spool_oldest_age_seconds", "Age of the oldest event in the spool.",
+                                  [this] { return spool_ ? spool_->oldest_age_seconds(WallClock::now()) : 0; });
+  providers::register_webhook_endpoints(router_, *store_, webhook_metric_ids_, spool_.get());
   rate_limiter_ = std::make_unique<http::SharedRateLimiter>(config_.intake);
   lead_services_ = std::make_unique<http::LeadServices>(http::LeadServices{
       *store_,
@@ -107,15 +158,13 @@ void Daemon::build() {
     LogLine(LogLevel::warn, "exotel_webhooks_not_authenticated")
         .trusted_text("detail", "telephony.exotel.webhook_auth.allow_unauthenticated is true. For development only.");
 
-  const unsigned count = reactor_count(config_.server);
   // Connections are refused per reactor; the kernel spreads accepts about
   // evenly, so each reactor takes its share of the daemon-wide limit.
   const unsigned per_reactor_limit = std::max(1u, (config_.server.max_connections + count - 1) / count);
 
   ListenAddress address = config_.server.listen;
   for (unsigned index = 0; index < count; ++index) {
-    ReactorParts parts;
-    parts.reactor = std::make_unique<Reactor>(index);
+    auto& parts = reactors_[index];
     auto& shard_metrics = metrics_.add_shard();
     if (index == 0) {
       shard_metrics.gauge(build_info, {{"version", version()}}).set(1);
@@ -129,7 +178,6 @@ void Daemon::build() {
                                                       router_, shard_metrics, http_metric_ids_, per_reactor_limit);
     parts.listener = std::make_unique<http::Listener>(std::move(acceptor), *parts.shard);
     parts.http_client = std::make_unique<http::HttpClient>(parts.reactor->io(), config_.telephony.http_client);
-    reactors_.push_back(std::move(parts));
   }
   bound_address_ = address;
 }
@@ -137,6 +185,8 @@ void Daemon::build() {
 int Daemon::run() {
   set_log_level(config_.log.level);
   build();
+  store_->start();
+  if (spool_) asio::co_spawn(reactors_.front().reactor->io(), drain_spool(*spool_, *store_), asio::detached);
 
   for (auto& parts : reactors_) {
     auto* listener = parts.listener.get();

@@ -9,6 +9,7 @@
 #include "core/config.hpp"
 #include "core/metrics.hpp"
 #include "core/reactor.hpp"
+#include "core/store/event_spool.hpp"
 #include "core/store/lead_store.hpp"
 #include "daemon/systemd_notifier.hpp"
 #include "http/client/http_client.hpp"
@@ -68,6 +69,7 @@ class Daemon {
   http::HttpMetricIds http_metric_ids_;
   providers::WebhookMetricIds webhook_metric_ids_;
   std::unique_ptr<LeadStore> store_;
+  std::unique_ptr<EventSpool> spool_;  // only with a networked store (redis)
   http::LeadMetricIds lead_metric_ids_;
   std::unique_ptr<http::SharedRateLimiter> rate_limiter_;
   std::unique_ptr<http::LeadServices> lead_services_;

@@ -56,7 +56,7 @@ std::optional<http::Response> reject_unless_authentic(const Provider& provider, 
 namespace {
 
 awaitable<http::Response> handle_status_callback(const Provider& provider, http::RequestContext& context,
-                                                 LeadStore& store, const WebhookMetricIds& ids) {
+                                                 LeadStore& store, const WebhookMetricIds& ids, EventSpool* spool) {
   const auto inbound = inbound_request(context);
   if (auto refusal = reject_unless_authentic(provider, inbound, context, ids)) co_return std::move(*refusal);
   const auto provider_name = to_string(provider.name());
@@ -68,7 +68,17 @@ awaitable<http::Response> handle_status_callback(const Provider& provider, http:
   }
   auto& event = std::get<CallEvent>(parsed);
   const auto call_sid = event.call_sid;
-  auto stored = co_await store.apply_event(std::move(event), WallClock::now());
+  const auto received = WallClock::now();
+  auto stored = co_await store.apply_event(event, received);
+  if (auto* error = std::get_if<StoreError>(&stored); error && error->failure == StoreFailure::unavailable && spool) {
+    // The store is down or slow: the spool keeps the event until it is back.
+    const auto spooled = co_await spool->append(event, received);
+    if (!spooled) {
+      context.shard.metrics().counter(ids.events, {{"provider", provider_name}, {"outcome", "spooled"}}).increment();
+      co_return http::Response{http::Status::no_content, 11};
+    }
+    LogLine(LogLevel::error, "webhook_not_spooled").trusted_text("reason", spooled.message());
+  }
   if (auto* error = std::get_if<StoreError>(&stored)) {
     context.shard.metrics()
         .counter(ids.rejections, {{"provider", provider_name}, {"reason", "store_unavailable"}})
@@ -91,11 +101,12 @@ awaitable<http::Response> handle_status_callback(const Provider& provider, http:
 
 }  // namespace
 
-void register_webhook_endpoints(http::HttpRouter& router, LeadStore& store, const WebhookMetricIds& ids) {
+void register_webhook_endpoints(http::HttpRouter& router, LeadStore& store, const WebhookMetricIds& ids,
+                                EventSpool* spool) {
   for (const Provider* provider : all_providers()) {
     const std::string path = "/webhook/" + std::string(to_string(provider->name()));
-    router.add(http::Verb::post, path, [provider, &store, &ids](http::RequestContext& context) {
-      return handle_status_callback(*provider, context, store, ids);
+    router.add(http::Verb::post, path, [provider, &store, &ids, spool](http::RequestContext& context) {
+      return handle_status_callback(*provider, context, store, ids, spool);
     });
     provider->register_call_flow_endpoints(router, CallFlowServices{store, ids});
   }
@@ -103,7 +114,7 @@ void register_webhook_endpoints(http::HttpRouter& router, LeadStore& store, cons
   // The address the old system gave providers: which one is calling is
   // read from the request itself. Each provider is asked in table order;
   // the last one (Exotel, which carries no distinctive header) takes the rest.
-  router.add(http::Verb::post, "/webhook", [&store, &ids](http::RequestContext& context) {
+  router.add(http::Verb::post, "/webhook", [&store, &ids, spool](http::RequestContext& context) {
     const auto providers = all_providers();
     const Provider* chosen = providers.back();
     for (const Provider* provider : providers)
@@ -111,7 +122,7 @@ void register_webhook_endpoints(http::HttpRouter& router, LeadStore& store, cons
         chosen = provider;
         break;
       }
-    return handle_status_callback(*chosen, context, store, ids);
+    return handle_status_callback(*chosen, context, store, ids, spool);
   });
 }
 

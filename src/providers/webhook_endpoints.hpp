@@ -7,6 +7,7 @@
 
 #include "core/metrics.hpp"
 #include "http/server/server_shard.hpp"
+#include "core/store/event_spool.hpp"
 #include "providers/provider.hpp"
 
 namespace callgate::providers {
@@ -17,8 +18,10 @@ struct WebhookMetricIds {
 };
 WebhookMetricIds declare_webhook_metrics(MetricsRegistry& registry);
 
-// ids and store must outlive the router.
-void register_webhook_endpoints(http::HttpRouter& router, LeadStore& store, const WebhookMetricIds& ids);
+// ids, store and spool must outlive the router. Without a spool, an event
+// the store cannot take is answered 503 (the provider retries).
+void register_webhook_endpoints(http::HttpRouter& router, LeadStore& store, const WebhookMetricIds& ids,
+                                EventSpool* spool);
 
 // For call-flow endpoints too: the inbound request as its provider sees it.
 InboundRequest inbound_request(const http::RequestContext& context);

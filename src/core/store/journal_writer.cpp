@@ -66,7 +66,7 @@ std::uint64_t JournalWriter::append(std::string_view payload) {
   append_journal_record(frames, payload);
   std::lock_guard lock(mutex_);
   const auto ticket = next_ticket_++;
-  queue_.push_back({ticket, std::move(frames), false});
+  queue_.push_back({ticket, std::move(frames), Action::append, 0});
   wake_.notify_one();
   return ticket;
 }
@@ -74,9 +74,43 @@ std::uint64_t JournalWriter::append(std::string_view payload) {
 std::uint64_t JournalWriter::replace_with(std::string snapshot) {
   std::lock_guard lock(mutex_);
   const auto ticket = next_ticket_++;
-  queue_.push_back({ticket, std::move(snapshot), true});
+  queue_.push_back({ticket, std::move(snapshot), Action::replace_file, 0});
   wake_.notify_one();
   return ticket;
+}
+
+std::uint64_t JournalWriter::drop_prefix(std::uint64_t bytes) {
+  std::lock_guard lock(mutex_);
+  const auto ticket = next_ticket_++;
+  queue_.push_back({ticket, {}, Action::drop_prefix, bytes});
+  wake_.notify_one();
+  return ticket;
+}
+
+boost::system::error_code JournalWriter::remove_prefix(std::uint64_t bytes) {
+  // Only this thread writes the file, so what follows the prefix now is all there is.
+  const int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return last_error();
+  std::string rest;
+  char buffer[65536];
+  if (::lseek(fd, static_cast<off_t>(bytes), SEEK_SET) < 0) {
+    const auto error = last_error();
+    ::close(fd);
+    return error;
+  }
+  for (;;) {
+    const auto got = ::read(fd, buffer, sizeof buffer);
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) {
+      const auto error = last_error();
+      ::close(fd);
+      return error;
+    }
+    if (got == 0) break;
+    rest.append(buffer, static_cast<std::size_t>(got));
+  }
+  ::close(fd);
+  return replace_file(rest);
 }
 
 std::uint64_t JournalWriter::file_bytes() const {
@@ -132,13 +166,18 @@ boost::system::error_code JournalWriter::write_batch(std::vector<Pending>& batch
   // replacement then starts the new file.
   std::string joined;
   for (auto& pending : batch) {
-    if (pending.replaces_file) {
+    if (pending.action != Action::append) {
       if (!joined.empty()) {
         if (auto error = write_all(fd_, joined)) return error;
         if (::fdatasync(fd_) < 0) return last_error();
+        std::lock_guard lock(mutex_);
+        file_bytes_ += joined.size();
+        ++syncs_;
         joined.clear();
       }
-      if (auto error = replace_file(pending.frames)) return error;
+      const auto error =
+          pending.action == Action::replace_file ? replace_file(pending.frames) : remove_prefix(pending.prefix_bytes);
+      if (error) return error;
       continue;
     }
     joined += pending.frames;

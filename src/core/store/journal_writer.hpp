@@ -55,15 +55,21 @@ class JournalWriter {
         token, ticket);
   }
 
+  // Queues the removal of the file's first bytes (records already dealt
+  // with elsewhere: a replayed spool), keeping whatever follows them.
+  std::uint64_t drop_prefix(std::uint64_t bytes);
+
   std::uint64_t file_bytes() const;       // the current file's size, as written
   std::uint64_t syncs() const;            // fdatasync calls so far (for tests and metrics)
   boost::system::error_code failure() const;  // what stopped the writer, if anything
 
  private:
+  enum class Action { append, replace_file, drop_prefix };
   struct Pending {
     std::uint64_t ticket;
     std::string frames;
-    bool replaces_file = false;
+    Action action = Action::append;
+    std::uint64_t prefix_bytes = 0;
   };
   struct Waiter {
     std::uint64_t ticket;
@@ -74,6 +80,7 @@ class JournalWriter {
   void run();
   boost::system::error_code write_batch(std::vector<Pending>& batch);
   boost::system::error_code replace_file(const std::string& snapshot);
+  boost::system::error_code remove_prefix(std::uint64_t bytes);
 
   std::string path_;
   int fd_ = -1;

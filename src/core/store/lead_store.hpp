@@ -96,6 +96,10 @@ class LeadStore {
   virtual boost::asio::awaitable<StoreResult<std::optional<std::string>>> find_lead_by_call_sid(
       std::string call_sid) = 0;
 
+  // Called once the reactors exist, before they run: a networked backend
+  // starts connecting here.
+  virtual void start() {}
+
   // Why the store cannot take writes right now, for /readyz; nothing when it can.
   virtual std::optional<std::string> problem() const { return std::nullopt; }
 

@@ -39,7 +39,7 @@ class RedisLeadStore final : public LeadStore {
   RedisLeadStore(std::vector<boost::asio::io_context*> homes, RedisStoreOptions options);
   ~RedisLeadStore() override;
 
-  void start();  // connects (posts to each home loop)
+  void start() override;  // connects (posts to each home loop)
   bool connected() const;
 
   boost::asio::awaitable<StoreResult<CreateResult>> create(CreateRequest request) override;

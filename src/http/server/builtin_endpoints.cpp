@@ -16,19 +16,24 @@ void register_builtin_endpoints(HttpRouter& router, const MetricsRegistry& metri
   router.add(Verb::get, "/readyz", [&readiness_checks](RequestContext& context) -> awaitable<Response> {
     std::string checks;
     std::optional<std::string> first_failure;
-    auto record = [&](std::string_view name, const std::optional<std::string>& failure) {
+    std::optional<std::string> first_degradation;
+    auto record = [&](std::string_view name, const std::optional<std::string>& failure, bool degrades_only) {
       checks += checks.empty() ? "" : ",";
       append_json_string(checks, name, false);
       checks += ":";
       append_json_string(checks, failure ? *failure : "ok", false);
-      if (failure && !first_failure) first_failure = std::string(name) + ": " + *failure;
+      auto& first = degrades_only ? first_degradation : first_failure;
+      if (failure && !first) first = std::string(name) + ": " + *failure;
     };
-    record("server", context.shard.draining() ? std::optional<std::string>("draining: shutting down")
-                                              : std::nullopt);
-    for (const auto& check : readiness_checks) record(check.name, co_await check.probe(context));
+    record("server", context.shard.draining() ? std::optional<std::string>("draining: shutting down") : std::nullopt,
+           false);
+    for (const auto& check : readiness_checks) record(check.name, co_await check.probe(context), check.degrades_only);
 
-    std::string body = first_failure ? R"({"status":"unavailable","reason":)" : R"({"status":"ready")";
+    std::string body = first_failure        ? R"({"status":"unavailable","reason":)"
+                       : first_degradation ? R"({"status":"degraded","reason":)"
+                                           : R"({"status":"ready")";
     if (first_failure) append_json_string(body, *first_failure, false);
+    else if (first_degradation) append_json_string(body, *first_degradation, false);
     body += ",\"checks\":{" + checks + "}}";
     co_return make_json_response(first_failure ? Status::service_unavailable : Status::ok, std::move(body));
   });

@@ -19,6 +19,9 @@ namespace callgate::http {
 struct ReadinessCheck {
   std::string name;
   std::function<boost::asio::awaitable<std::optional<std::string>>(RequestContext&)> probe;
+  // A failing check that still lets traffic in (the instance works, worse):
+  // /readyz answers 200 with "status":"degraded" instead of 503.
+  bool degrades_only = false;
 };
 
 void register_builtin_endpoints(HttpRouter& router, const MetricsRegistry& metrics,

@@ -1,0 +1,49 @@
+// Where webhook events wait when the lead store cannot take them: a local
+// file of checksummed records (the journal's format), appended durably
+// before the provider gets its 204, and replayed into the store, in order,
+// once it answers again. Replaying twice is harmless: the state machine
+// drops duplicates.
+#pragma once
+
+#include "core/lead/lead.hpp"
+#include "core/store/journal_writer.hpp"
+#include "core/store/lead_store.hpp"
+
+#include <boost/asio/awaitable.hpp>
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+
+namespace callgate {
+
+class EventSpool {
+ public:
+  // Opens (or creates) directory/webhooks.spool; what an earlier run left
+  // there counts as pending. Throws when the directory cannot be used or the
+  // file is damaged before its end.
+  explicit EventSpool(std::string directory);
+
+  // Completes once the event is on disk; an error if it could not be written.
+  boost::asio::awaitable<boost::system::error_code> append(const CallEvent& event, WallTime received);
+
+  // Replays what is pending into store, oldest first, up to the first
+  // failure (the rest stays for the next try). Returns how many went in.
+  // One replay at a time; a second caller returns 0 at once.
+  boost::asio::awaitable<std::size_t> replay_into(LeadStore& store);
+
+  std::uint64_t pending() const { return pending_.load(std::memory_order_relaxed); }
+  // Seconds since the oldest pending event was spooled; 0 when none.
+  std::int64_t oldest_age_seconds(WallTime now) const;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+  std::unique_ptr<JournalWriter> writer_;
+  std::atomic<std::uint64_t> pending_{0};
+  mutable std::mutex mutex_;  // guards oldest_
+  std::optional<WallTime> oldest_;
+  std::atomic<bool> replaying_{false};
+};
+
+}  // namespace callgate
