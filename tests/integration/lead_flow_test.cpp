@@ -6,6 +6,7 @@
 #include "fake_provider_server.hpp"
 #include "http/form/form_codec.hpp"
 #include "providers/twilio/signature.hpp"
+#include "redis_server.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/test/unit_test.hpp>
@@ -85,7 +86,10 @@ std::string lead_id_of(const ParsedResponse& response) {
 boost::json::object get_lead(unsigned short port, const std::string& id) {
   const auto response = send(port, "GET", "/leads/" + id, kAdmin);
   BOOST_REQUIRE_MESSAGE(response.status == 200, response.status << " " << response.body);
-  return boost::json::parse(response.body).as_object();
+  boost::system::error_code error;
+  auto value = boost::json::parse(response.body, error);
+  BOOST_REQUIRE_MESSAGE(!error && value.is_object(), "not a lead: " << response.body.substr(0, 300));
+  return value.as_object();
 }
 
 // Polls until the lead has an attempt (the call is placed in the background).
@@ -291,6 +295,110 @@ BOOST_AUTO_TEST_CASE(every_acknowledged_callback_survives_kill_minus_nine) {
   std::set_difference(acknowledged.begin(), acknowledged.end(), stored.begin(), stored.end(), std::back_inserter(missing));
   BOOST_TEST(missing.empty(), missing.size() << " acknowledged callbacks are missing of " << acknowledged.size());
   BOOST_TEST_MESSAGE("acknowledged before kill -9: " << acknowledged.size() << ", stored: " << stored.size());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+}  // namespace callgate
+
+namespace callgate {
+namespace {
+
+std::string redis_store(const testing::RedisServer& server, const TemporaryDirectory& directory) {
+  return "store:\n  backend: redis\n  redis:\n    url: \"" + server.url() +
+         "\"\n    command_timeout: 300ms\n  spool:\n    path: \"" + directory.file("spool") + "\"\n";
+}
+
+std::int64_t metric_value(unsigned short port, const std::string& series) {
+  const auto exposition = testing::http_get(port, "/metrics").body;
+  const auto at = exposition.find("\n" + series + " ");
+  if (at == std::string::npos) return -1;
+  return std::stoll(exposition.substr(at + series.size() + 2));
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(lead_flow_on_redis)
+
+BOOST_AUTO_TEST_CASE(nothing_acknowledged_is_lost_while_redis_is_down) {
+  if (!testing::redis_server_available()) {
+    BOOST_TEST_MESSAGE("SKIPPED: /usr/bin/redis-server is not installed (scripts/setup installs it)");
+    BOOST_TEST(!testing::redis_server_available());
+    return;
+  }
+  // Callbacks spread over many leads, as real traffic is (a lead's history
+  // lives in its hash, written whole on each event).
+  constexpr int kLeads = 40;
+  FakeProviderServer twilio(&testing::test_certificates());
+  for (int lead = 0; lead < kLeads; ++lead) {
+    char sid[40];
+    std::snprintf(sid, sizeof sid, "CA%032d", lead);
+    twilio.script({201, std::string(R"({"sid":")") + sid + R"(","status":"queued"})"});
+  }
+  TemporaryDirectory directory;
+  testing::RedisServer redis(directory.path());
+  DaemonProcess daemon(lead_config(twilio.port(), redis_store(redis, directory)));
+  BOOST_TEST(testing::http_get(daemon.port(), "/readyz").status == 200);
+  std::vector<std::pair<std::string, std::string>> leads;  // id, call sid
+  for (int lead = 0; lead < kLeads; ++lead) {
+    const auto id = lead_id_of(enquire(daemon.port(), R"({"phone":"+9198765432)" + std::to_string(10 + lead) + R"(","consent":true})"));
+    const auto placed = wait_for_attempt(daemon.port(), id);
+    leads.emplace_back(id, std::string(placed.at("attempts").as_array().at(0).at("callSid").as_string()));
+  }
+
+  std::mutex lock;
+  std::set<std::pair<std::size_t, int>> acknowledged;  // lead index, sequence number
+  std::atomic<int> refused{0};
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> senders;
+  for (int sender = 0; sender < 4; ++sender)
+    senders.emplace_back([&, sender] {
+      testing::Connection connection(daemon.port());
+      for (int index = sender; !stop; index += 4) {
+        const auto which = static_cast<std::size_t>(index) % leads.size();
+        const int sequence = 10 + index;
+        const int status = post_callback(connection, leads[which].first, callback(leads[which].second, "ringing", sequence));
+        if (status == 204) {
+          std::lock_guard guard(lock);
+          acknowledged.emplace(which, sequence);
+        } else {
+          ++refused;
+          if (status == 0) return;
+        }
+        std::this_thread::sleep_for(2ms);
+      }
+    });
+  std::this_thread::sleep_for(400ms);
+  redis.stop();  // as abrupt as a crash
+  std::this_thread::sleep_for(800ms);
+  const auto spooled = metric_value(daemon.port(), "callgate_spool_events");
+  const auto ready_while_down = testing::http_get(daemon.port(), "/readyz");
+  redis.start();
+  std::this_thread::sleep_for(600ms);
+  stop = true;
+  for (auto& sender : senders) sender.join();
+
+  BOOST_TEST(spooled > 0, "nothing was spooled while Redis was down");
+  BOOST_TEST(ready_while_down.status == 503, ready_while_down.body);  // the store itself is away
+  BOOST_TEST(refused.load() == 0, refused.load() << " callbacks were not acknowledged");
+  // The spool drains once Redis is back.
+  for (int tries = 0; tries < 300 && metric_value(daemon.port(), "callgate_spool_events") != 0; ++tries)
+    std::this_thread::sleep_for(50ms);
+  BOOST_TEST(metric_value(daemon.port(), "callgate_spool_events") == 0);
+  const auto ready = testing::http_get(daemon.port(), "/readyz");
+  BOOST_TEST(ready.body.find("\"status\":\"ready\"") != std::string::npos, ready.body);
+
+  std::set<std::pair<std::size_t, int>> stored;
+  for (std::size_t which = 0; which < leads.size(); ++which) {
+    const auto lead = get_lead(daemon.port(), leads[which].first);
+    for (const auto& event : lead.at("events").as_array())
+      if (const auto* sequence = event.as_object().if_contains("sequenceNumber"))
+        stored.emplace(which, static_cast<int>(sequence->to_number<std::int64_t>()));
+  }
+  std::vector<std::pair<std::size_t, int>> missing;
+  std::set_difference(acknowledged.begin(), acknowledged.end(), stored.begin(), stored.end(), std::back_inserter(missing));
+  BOOST_TEST(missing.empty(), missing.size() << " acknowledged callbacks are missing of " << acknowledged.size());
+  BOOST_TEST_MESSAGE("acknowledged: " << acknowledged.size() << ", spooled while Redis was down: " << spooled);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

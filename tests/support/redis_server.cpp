@@ -50,7 +50,10 @@ bool answers_ping(unsigned short port) {
 
 bool redis_server_available() { return ::access("/usr/bin/redis-server", X_OK) == 0; }
 
-RedisServer::RedisServer() : port_(free_loopback_port()) { start(); }
+RedisServer::RedisServer(std::string data_directory)
+    : data_directory_(std::move(data_directory)), port_(free_loopback_port()) {
+  start();
+}
 
 RedisServer::~RedisServer() { stop(); }
 
@@ -62,8 +65,13 @@ void RedisServer::start() {
     const int null = ::open("/dev/null", O_WRONLY);
     ::dup2(null, STDOUT_FILENO);
     ::dup2(null, STDERR_FILENO);
-    ::execl("/usr/bin/redis-server", "redis-server", "--port", port.c_str(), "--bind", "127.0.0.1", "--save", "",
-            "--appendonly", "no", "--daemonize", "no", "--loglevel", "warning", static_cast<char*>(nullptr));
+    if (data_directory_.empty())
+      ::execl("/usr/bin/redis-server", "redis-server", "--port", port.c_str(), "--bind", "127.0.0.1", "--save", "",
+              "--appendonly", "no", "--daemonize", "no", "--loglevel", "warning", static_cast<char*>(nullptr));
+    else
+      ::execl("/usr/bin/redis-server", "redis-server", "--port", port.c_str(), "--bind", "127.0.0.1", "--save", "",
+              "--appendonly", "yes", "--appendfsync", "always", "--dir", data_directory_.c_str(), "--daemonize", "no",
+              "--loglevel", "warning", static_cast<char*>(nullptr));
     ::_exit(127);
   }
   for (int tries = 0; tries < 200; ++tries) {

@@ -10,7 +10,10 @@ namespace callgate::testing {
 
 class RedisServer {
  public:
-  RedisServer();   // starts it and waits until it answers PING
+  // Starts it and waits until it answers PING. With a data directory it
+  // keeps an append-only file synced on every write, so a kill loses
+  // nothing it acknowledged and a restart finds everything.
+  explicit RedisServer(std::string data_directory = "");
   ~RedisServer();
   RedisServer(const RedisServer&) = delete;
   RedisServer& operator=(const RedisServer&) = delete;
@@ -21,6 +24,7 @@ class RedisServer {
   void start();    // again, on the same port
 
  private:
+  std::string data_directory_;
   unsigned short port_ = 0;
   pid_t pid_ = -1;
 };
