@@ -4,12 +4,24 @@
 // not when it was sent, so a stalled server cannot hide its queueing delay.
 //
 // Usage: bench_load HOST PORT PATH CONNECTIONS SECONDS [RATE]
+//        [--twilio-webhook AUTH_TOKEN PUBLIC_BASE_URL ACKNOWLEDGED_FILE]
 // Prints one line: requests=N errors=N rps=R p50_us=.. p99_us=.. p999_us=.. max_us=..
+//
+// With --twilio-webhook every request is a Twilio status callback POSTed to
+// PATH, each with its own call sid, signed with AUTH_TOKEN for
+// PUBLIC_BASE_URL + PATH exactly as Twilio signs; the call sids answered
+// 2xx are written to ACKNOWLEDGED_FILE, one a line, so the store can be
+// checked for every one afterwards.
 #include <boost/asio.hpp>
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <fstream>
+#include <functional>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -24,13 +36,45 @@ namespace {
 struct Totals {
   std::vector<std::uint32_t> latencies_us;
   std::uint64_t errors = 0;
+  std::vector<std::string> acknowledged;  // call sids answered 2xx (webhook mode)
 };
+
+// Builds the next request; the string is the call sid it carries, if any.
+using RequestMaker = std::function<std::pair<std::string, std::string>()>;
+
+std::string base64(const unsigned char* data, unsigned size) {
+  std::string out(4 * ((size + 2) / 3), '\0');
+  out.resize(static_cast<std::size_t>(EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data, static_cast<int>(size))));
+  return out;
+}
+
+// Signed Twilio status callbacks with call sids no other request uses.
+RequestMaker twilio_callbacks(std::string path, std::string token, std::string url, int connection) {
+  auto counter = std::make_shared<std::uint64_t>(0);
+  return [=]() {
+    char sid[40];
+    std::snprintf(sid, sizeof sid, "CA%08x%024llx", static_cast<unsigned>(connection),
+                  static_cast<unsigned long long>((*counter)++));
+    const std::string account = "AC0123456789abcdef0123456789abcdef";
+    // Form fields in name order, as the signature covers them.
+    const std::string body = "AccountSid=" + account + "&CallSid=" + sid + "&CallStatus=completed&SequenceNumber=3";
+    const std::string signed_text = url + "AccountSid" + account + "CallSid" + sid + "CallStatuscompletedSequenceNumber3";
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int length = 0;
+    HMAC(EVP_sha1(), token.data(), static_cast<int>(token.size()),
+         reinterpret_cast<const unsigned char*>(signed_text.data()), signed_text.size(), digest, &length);
+    std::string request = "POST " + path + " HTTP/1.1\r\nHost: bench\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                          "X-Twilio-Signature: " + base64(digest, length) +
+                          "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+    return std::make_pair(std::move(request), std::string(sid));
+  };
+}
 
 class LoadConnection : public std::enable_shared_from_this<LoadConnection> {
  public:
-  LoadConnection(asio::io_context& io, tcp::endpoint endpoint, std::string request, Clock::time_point end,
+  LoadConnection(asio::io_context& io, tcp::endpoint endpoint, RequestMaker make_request, Clock::time_point end,
                  Clock::duration interval, Clock::time_point first_due, Totals& totals)
-      : socket_(io), timer_(io), endpoint_(endpoint), request_(std::move(request)), end_(end),
+      : socket_(io), timer_(io), endpoint_(endpoint), make_request_(std::move(make_request)), end_(end),
         interval_(interval), due_(first_due), totals_(totals) {}
 
   void start() {
@@ -58,6 +102,7 @@ class LoadConnection : public std::enable_shared_from_this<LoadConnection> {
   }
 
   void send() {
+    std::tie(request_, sid_) = make_request_();
     asio::async_write(socket_, asio::buffer(request_),
                       [self = shared_from_this()](boost::system::error_code error, std::size_t) {
                         if (error) return self->fail();
@@ -91,6 +136,7 @@ class LoadConnection : public std::enable_shared_from_this<LoadConnection> {
     }
     if (buffer_.size() < header_end + 4 + length) return false;
     if (buffer_.compare(0, 10, "HTTP/1.1 2") != 0) ++totals_.errors;
+    else if (!sid_.empty()) totals_.acknowledged.push_back(sid_);
     buffer_.erase(0, header_end + 4 + length);
     return true;
   }
@@ -102,7 +148,9 @@ class LoadConnection : public std::enable_shared_from_this<LoadConnection> {
   tcp::socket socket_;
   asio::steady_timer timer_;
   tcp::endpoint endpoint_;
+  RequestMaker make_request_;
   std::string request_;
+  std::string sid_;
   Clock::time_point end_;
   Clock::duration interval_;
   Clock::time_point due_;
@@ -125,10 +173,22 @@ int main(int argc, char** argv) {
     return 2;
   }
   const tcp::endpoint endpoint(asio::ip::make_address(argv[1]), static_cast<unsigned short>(std::stoi(argv[2])));
-  const std::string request = std::string("GET ") + argv[3] + " HTTP/1.1\r\nHost: bench\r\n\r\n";
+  const std::string path = argv[3];
   const int connections = std::stoi(argv[4]);
   const double seconds = std::stod(argv[5]);
-  const double rate = argc > 6 ? std::stod(argv[6]) : 0.0;
+  double rate = 0.0;
+  std::string token, base_url, acknowledged_file;
+  for (int index = 6; index < argc; ++index) {
+    if (std::string(argv[index]) == "--twilio-webhook" && index + 3 < argc) {
+      token = argv[index + 1];
+      base_url = argv[index + 2];
+      acknowledged_file = argv[index + 3];
+      index += 3;
+    } else {
+      rate = std::stod(argv[index]);
+    }
+  }
+  const std::string get_request = "GET " + path + " HTTP/1.1\r\nHost: bench\r\n\r\n";
 
   asio::io_context io(1);
   Totals totals;
@@ -142,12 +202,18 @@ int main(int argc, char** argv) {
                                  : Clock::duration::zero();
   for (int i = 0; i < connections; ++i) {
     const auto first_due = start + (rate > 0 ? interval * i / connections : Clock::duration::zero());
-    std::make_shared<LoadConnection>(io, endpoint, request, end, interval, first_due, totals)->start();
+    RequestMaker maker = token.empty() ? RequestMaker([&get_request] { return std::make_pair(get_request, std::string()); })
+                                       : twilio_callbacks(path, token, base_url + path, i);
+    std::make_shared<LoadConnection>(io, endpoint, std::move(maker), end, interval, first_due, totals)->start();
   }
   asio::steady_timer stop(io, end + std::chrono::seconds(2));  // let the last answers land, then give up
   stop.async_wait([&](boost::system::error_code) { io.stop(); });
   io.run();
 
+  if (!acknowledged_file.empty()) {
+    std::ofstream out(acknowledged_file);
+    for (const auto& sid : totals.acknowledged) out << sid << '\n';
+  }
   auto& samples = totals.latencies_us;
   std::sort(samples.begin(), samples.end());
   std::printf("requests=%zu errors=%llu rps=%.0f p50_us=%u p99_us=%u p999_us=%u max_us=%u\n", samples.size(),

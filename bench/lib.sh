@@ -1,0 +1,64 @@
+# Shared by bench/run and bench/webhooks: the scratch directory, free ports,
+# parsing bench_load's output, medians, and the baseline server.
+# Sourced, not run; expects $threads to be set.
+
+work=$(mktemp -d)
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+wait_for_port() {
+  for _ in $(seq 100); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+    sleep 0.05
+  done
+  echo "nothing listening on port $1" >&2
+  return 1
+}
+field() {  # line name
+  echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"
+}
+median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
+# Starts nginx answering "return 204" to everything (bench_baseline_server
+# when nginx is missing); sets baseline_port and baseline_name.
+start_baseline() {
+  baseline_port=$(free_port)
+  if command -v nginx >/dev/null 2>&1; then
+    baseline_name="nginx return 204"
+    mkdir -p "$work/nginx"
+    cat > "$work/nginx.conf" <<CONF
+worker_processes $threads;
+pid $work/nginx/nginx.pid;
+error_log $work/nginx/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  keepalive_requests 100000000;
+  client_body_temp_path $work/nginx;
+  proxy_temp_path $work/nginx;
+  fastcgi_temp_path $work/nginx;
+  uwsgi_temp_path $work/nginx;
+  scgi_temp_path $work/nginx;
+  server {
+    listen 127.0.0.1:$baseline_port reuseport;
+    location / { return 204; }
+  }
+}
+CONF
+    nginx -p "$work/nginx" -c "$work/nginx.conf" -g 'daemon off;' &
+    pids+=($!)
+  else
+    baseline_name="bench_baseline_server (Beast, 204)"
+    build/bench/bench_baseline_server "$baseline_port" "$threads" &
+    pids+=($!)
+  fi
+  wait_for_port "$baseline_port"
+}

@@ -1,0 +1,105 @@
+// The webhook spool: durable appends, replay in order into a store that is
+// back, partial replay when it fails again, and what survives a restart.
+#include "core/store/event_spool.hpp"
+#include "core/store/memory_lead_store.hpp"
+
+#include "lead_store_test_helpers.hpp"
+
+#include <filesystem>
+#include <functional>
+#include <random>
+
+using namespace callgate;
+using namespace callgate::conformance;
+
+namespace {
+
+struct SpoolDirectory {
+  std::filesystem::path path = std::filesystem::temp_directory_path() /
+                               ("callgate-spool-" + std::to_string(std::random_device{}()));
+  ~SpoolDirectory() { std::filesystem::remove_all(path); }
+};
+
+// A memory store whose apply_event is down whenever is_down says so (by
+// how many events it was asked to apply before).
+class ScriptedStore final : public LeadStore {
+ public:
+  std::function<bool(int)> is_down = [](int) { return false; };
+  MemoryLeadStore inner;
+  std::vector<std::string> applied;
+  int asked = 0;
+
+  boost::asio::awaitable<StoreResult<CreateResult>> create(CreateRequest request) override { return inner.create(std::move(request)); }
+  boost::asio::awaitable<StoreResult<Lead>> get(std::string id) override { return inner.get(std::move(id)); }
+  boost::asio::awaitable<StoreResult<Lead>> add_attempt(std::string id, Attempt attempt, LeadStatus status) override {
+    return inner.add_attempt(std::move(id), std::move(attempt), status);
+  }
+  boost::asio::awaitable<StoreResult<ApplyResult>> apply_event(CallEvent event, WallTime received) override {
+    if (is_down(asked++)) co_return StoreError{StoreFailure::unavailable, "down"};
+    applied.push_back(event.call_sid);
+    co_return co_await inner.apply_event(std::move(event), received);
+  }
+  boost::asio::awaitable<StoreResult<Lead>> record_call_flow_input(std::string id, CallFlowInput input) override {
+    return inner.record_call_flow_input(std::move(id), std::move(input));
+  }
+  boost::asio::awaitable<StoreResult<std::optional<std::string>>> find_lead_by_call_sid(std::string sid) override {
+    return inner.find_lead_by_call_sid(std::move(sid));
+  }
+  boost::asio::awaitable<StoreResult<LeadPage>> list(LeadQuery query) override { return inner.list(std::move(query)); }
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(event_spool)
+
+BOOST_AUTO_TEST_CASE(events_wait_and_replay_in_order) {
+  SpoolDirectory directory;
+  EventSpool spool(directory.path.string());
+  for (int index = 0; index < 5; ++index)
+    BOOST_TEST(!run(spool.append(make_event("CA" + std::to_string(index), CallStatus::ringing, 1), at(index))));
+  BOOST_TEST(spool.pending() == 5u);
+  BOOST_TEST(spool.oldest_age_seconds(at(65)) == 65);
+
+  ScriptedStore store;
+  store.is_down = [](int) { return true; };  // still down: nothing moves
+  BOOST_TEST(run(spool.replay_into(store)) == 0u);
+  BOOST_TEST(spool.pending() == 5u);
+  store.is_down = [](int) { return false; };
+  BOOST_TEST(run(spool.replay_into(store)) == 5u);
+  BOOST_TEST(spool.pending() == 0u);
+  BOOST_TEST(store.applied == (std::vector<std::string>{"CA0", "CA1", "CA2", "CA3", "CA4"}));
+  BOOST_TEST(std::filesystem::file_size(spool.path()) == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(a_replay_that_fails_halfway_keeps_the_rest_for_later) {
+  SpoolDirectory directory;
+  EventSpool spool(directory.path.string());
+  for (int index = 0; index < 4; ++index)
+    run(spool.append(make_event("CA" + std::to_string(index), CallStatus::busy, 1), at(index)));
+  ScriptedStore store;
+  store.is_down = [](int asked) { return asked >= 2; };  // takes two, then goes away again
+  BOOST_TEST(run(spool.replay_into(store)) == 2u);
+  BOOST_TEST(spool.pending() == 2u);
+  // Appends made meanwhile stay behind the ones still waiting.
+  run(spool.append(make_event("CA4", CallStatus::busy, 1), at(4)));
+  store.is_down = [](int) { return false; };
+  BOOST_TEST(run(spool.replay_into(store)) == 3u);
+  BOOST_TEST(store.applied == (std::vector<std::string>{"CA0", "CA1", "CA2", "CA3", "CA4"}));
+  BOOST_TEST(spool.pending() == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(what_was_spooled_survives_a_restart) {
+  SpoolDirectory directory;
+  {
+    EventSpool spool(directory.path.string());
+    run(spool.append(make_event("CA1", CallStatus::completed, 2), at(1)));
+    run(spool.append(make_event("CA2", CallStatus::completed, 2), at(2)));
+  }
+  EventSpool reopened(directory.path.string());
+  BOOST_TEST(reopened.pending() == 2u);
+  ScriptedStore store;
+  BOOST_TEST(run(reopened.replay_into(store)) == 2u);
+  BOOST_TEST(store.applied == (std::vector<std::string>{"CA1", "CA2"}));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
