@@ -16,6 +16,7 @@
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -52,9 +53,10 @@ std::string base64(const unsigned char* data, unsigned size) {
 RequestMaker twilio_callbacks(std::string path, std::string token, std::string url, int connection) {
   auto counter = std::make_shared<std::uint64_t>(0);
   return [=]() {
+    // The process id keeps sids apart across runs against the same store.
     char sid[40];
-    std::snprintf(sid, sizeof sid, "CA%08x%024llx", static_cast<unsigned>(connection),
-                  static_cast<unsigned long long>((*counter)++));
+    std::snprintf(sid, sizeof sid, "CA%08x%04x%020llx", static_cast<unsigned>(::getpid()),
+                  static_cast<unsigned>(connection) & 0xffffu, static_cast<unsigned long long>((*counter)++));
     const std::string account = "AC0123456789abcdef0123456789abcdef";
     // Form fields in name order, as the signature covers them.
     const std::string body = "AccountSid=" + account + "&CallSid=" + sid + "&CallStatus=completed&SequenceNumber=3";

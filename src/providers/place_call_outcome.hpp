@@ -36,6 +36,7 @@ struct Ambiguous {
 struct Rejected {
   int code = 0;  // the provider's error code (Twilio 21211), else the HTTP status
   std::string message;
+  std::string more_info;  // where the provider explains the code (Twilio's more_info), if given
 };
 
 using PlaceCallOutcome = std::variant<Placed, Retryable, Ambiguous, Rejected>;

@@ -140,6 +140,7 @@ BOOST_AUTO_TEST_CASE(twilio_errors_are_classified_by_what_they_mean) {
   BOOST_TEST_REQUIRE(rejected != nullptr, describe(invalid_number));
   BOOST_TEST(rejected->code == 21211);
   BOOST_TEST(rejected->message == "The 'To' number is not a valid phone number.");
+  BOOST_TEST(rejected->more_info == "https://www.twilio.com/docs/errors/21211");
 
   const auto bad_credentials = place(twilio);
   BOOST_TEST_REQUIRE(std::holds_alternative<Rejected>(bad_credentials), describe(bad_credentials));

@@ -127,7 +127,7 @@ PlaceCallOutcome classify_connect_call_response(const ProviderResponse& response
   int parsed_code = 0;
   auto [end, error] = std::from_chars(code_text.data(), code_text.data() + code_text.size(), parsed_code);
   if (!code_text.empty() && error == std::errc{} && end == code_text.data() + code_text.size()) code = parsed_code;
-  return Rejected{code, message.empty() ? "HTTP " + std::to_string(status) : message};
+  return Rejected{code, message.empty() ? "HTTP " + std::to_string(status) : message, {}};
 }
 
 }  // namespace callgate::exotel
