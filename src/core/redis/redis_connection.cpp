@@ -162,7 +162,11 @@ Connection::Connection(asio::io_context& io, ConnectionOptions options,
                        std::function<awaitable<bool>(Connection&)> on_connected)
     : io_(io), options_(std::move(options)), on_connected_(std::move(on_connected)), link_(std::make_shared<Link>(io)),
       wake_(io) {
-  link_->on_lost = [this] { wake_.cancel(); };
+  // Only a connection the loop is watching over wakes it; a failed attempt
+  // (which hiredis also reports as a disconnect) must not cut its back-off short.
+  link_->on_lost = [this] {
+    if (watching_) wake_.cancel();
+  };
 }
 
 Connection::~Connection() { stop(); }
@@ -242,7 +246,9 @@ awaitable<void> Connection::connect_loop() {
     }
     // Connected: sleep until the connection is lost (the timer is cancelled).
     wake_.expires_at(asio::steady_timer::time_point::max());
-    co_await wake_.async_wait(use_tuple);
+    watching_ = link_->context != nullptr;
+    if (watching_) co_await wake_.async_wait(use_tuple);
+    watching_ = false;
     if (stopped_) co_return;
     if (link_->context == nullptr) {
       LogLine(LogLevel::warn, "redis_disconnected").trusted_text("host", options_.host).number("port", options_.port);

@@ -93,6 +93,7 @@ class Connection {
   std::shared_ptr<Link> link_;
   boost::asio::steady_timer wake_;  // the connect loop sleeps on it
   bool stopped_ = false;
+  bool watching_ = false;  // the loop sleeps on a live connection
 };
 
 }  // namespace callgate::redis
