@@ -3,6 +3,7 @@
 #include "core/log.hpp"
 #include "core/store/journal_record.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <fcntl.h>
 #include <filesystem>
@@ -128,15 +129,29 @@ boost::system::error_code JournalWriter::failure() const {
   return failure_;
 }
 
-void JournalWriter::add_waiter(std::uint64_t ticket, std::function<void(boost::system::error_code)> complete) {
+void JournalWriter::add_waiter(std::uint64_t ticket, boost::asio::any_io_executor executor,
+                               std::function<void(boost::system::error_code)> resume) {
   std::unique_lock lock(mutex_);
   if (failure_ || durable_ticket_ >= ticket) {
     const auto error = failure_;
     lock.unlock();
-    complete(error);
+    boost::asio::post(executor, [resume = std::move(resume), error] { resume(error); });
     return;
   }
-  waiters_.push_back({ticket, std::move(complete)});
+  waiters_.push_back({ticket, std::move(executor), std::move(resume)});
+}
+
+void JournalWriter::resume_all(std::vector<Waiter> waiters, boost::system::error_code error) {
+  std::vector<std::pair<boost::asio::any_io_executor, std::vector<Waiter>>> groups;
+  for (auto& waiter : waiters) {
+    auto group = std::find_if(groups.begin(), groups.end(), [&](const auto& entry) { return entry.first == waiter.executor; });
+    if (group == groups.end()) group = groups.insert(groups.end(), {waiter.executor, {}});
+    group->second.push_back(std::move(waiter));
+  }
+  for (auto& [executor, members] : groups)
+    boost::asio::post(executor, [members = std::move(members), error] {
+      for (const auto& member : members) member.resume(error);
+    });
 }
 
 boost::system::error_code JournalWriter::replace_file(const std::string& snapshot) {
@@ -219,7 +234,7 @@ void JournalWriter::run() {
       done.assign(std::make_move_iterator(still_waiting), std::make_move_iterator(waiters_.end()));
       waiters_.erase(still_waiting, waiters_.end());
     }
-    for (auto& waiter : done) waiter.complete(error ? error : failure_);
+    resume_all(std::move(done), error ? error : failure_);
   }
   // Stopping: whoever still waits hears that nothing more will be written.
   std::vector<Waiter> left;
@@ -227,7 +242,7 @@ void JournalWriter::run() {
     std::lock_guard lock(mutex_);
     left.swap(waiters_);
   }
-  for (auto& waiter : left) waiter.complete(boost::asio::error::operation_aborted);
+  resume_all(std::move(left), boost::asio::error::operation_aborted);
 }
 
 }  // namespace callgate
