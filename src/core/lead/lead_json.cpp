@@ -69,6 +69,12 @@ const json::object* as_object(const json::value& value) { return value.is_object
 
 }  // namespace
 
+json::value parse_stored_json(std::string_view text, boost::system::error_code& error) {
+  json::parse_options options;
+  options.allow_invalid_utf8 = true;
+  return json::parse(text, error, {}, options);
+}
+
 std::optional<EventOutcome> parse_event_outcome(std::string_view text) {
   for (auto outcome : {EventOutcome::applied, EventOutcome::out_of_order, EventOutcome::duplicate,
                        EventOutcome::anomaly, EventOutcome::unknown_call})
@@ -133,7 +139,7 @@ json::object to_json(const Lead& lead) {
   put(object, "source", lead.source);
   if (!lead.metadata_json.empty()) {
     boost::system::error_code error;
-    auto metadata = json::parse(lead.metadata_json, error);
+    auto metadata = parse_stored_json(lead.metadata_json, error);
     if (!error) object["metadata"] = std::move(metadata);
   }
   json::object consent;

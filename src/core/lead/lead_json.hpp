@@ -24,4 +24,9 @@ std::optional<Lead> lead_from_json(const boost::json::value& value);
 
 std::optional<EventOutcome> parse_event_outcome(std::string_view text);
 
+// Parses JSON that callgate itself stored (journal, spool, Redis). Strings
+// may hold whatever bytes a provider sent, valid UTF-8 or not: they were
+// stored as they came and must read back, never stop a replay.
+boost::json::value parse_stored_json(std::string_view text, boost::system::error_code& error);
+
 }  // namespace callgate

@@ -29,7 +29,7 @@ struct SpooledEvent {
 
 std::optional<SpooledEvent> decode(std::string_view payload) {
   boost::system::error_code error;
-  const auto value = json::parse(payload, error);
+  const auto value = parse_stored_json(payload, error);
   if (error || !value.is_object()) return std::nullopt;
   const auto& object = value.as_object();
   const auto* event = object.if_contains("event");

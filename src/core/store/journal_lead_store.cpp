@@ -100,7 +100,7 @@ void JournalLeadStore::replay_file(const std::string& file_path) {
 
 void JournalLeadStore::apply_record(std::string_view payload) {
   boost::system::error_code error;
-  const auto value = json::parse(payload, error);
+  const auto value = parse_stored_json(payload, error);
   const auto* object = !error && value.is_object() ? &value.as_object() : nullptr;
   const auto* op = object ? object->if_contains("op") : nullptr;
   if (!op || !op->is_string()) throw std::runtime_error("a journal record is not a callgate record");

@@ -95,7 +95,7 @@ std::vector<std::pair<CallEvent, WallTime>> read_orphans(const Reply& reply) {
   std::vector<std::pair<CallEvent, WallTime>> orphans;
   for (const auto& element : reply.elements) {
     boost::system::error_code error;
-    const auto value = json::parse(element.text, error);
+    const auto value = parse_stored_json(element.text, error);
     if (error || !value.is_object()) continue;
     const auto* event_value = value.as_object().if_contains("event");
     const auto* received = value.as_object().if_contains("receivedAt");
@@ -205,7 +205,7 @@ awaitable<StoreResult<RedisLeadStore::Stored>> RedisLeadStore::read(redis::Conne
   if (fields.size() != 2 || fields[0].type != Reply::Type::string)
     co_return StoreError{StoreFailure::not_found, "no lead " + lead_id};
   boost::system::error_code error;
-  auto lead = lead_from_json(json::parse(fields[0].text, error));
+  auto lead = lead_from_json(parse_stored_json(fields[0].text, error));
   if (error || !lead) co_return unavailable("the stored lead " + lead_id + " does not parse");
   std::int64_t version = 0;
   if (fields[1].type == Reply::Type::string) version = parse_decimal<std::int64_t>(fields[1].text).value_or(0);

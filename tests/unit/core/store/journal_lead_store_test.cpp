@@ -117,4 +117,20 @@ BOOST_AUTO_TEST_CASE(a_grown_journal_is_compacted_into_a_snapshot) {
               LeadStatus::busy));
 }
 
+BOOST_AUTO_TEST_CASE(bytes_that_are_not_utf8_are_kept_and_read_back) {
+  JournalDirectory directory;
+  CallEvent odd = make_event("CA\xff\xfe", CallStatus::ringing, 1);
+  odd.speech_result = std::string("caf\xe9 \x80\x81", 7);
+  {
+    auto store = directory.open();
+    run(store->create({make_lead("01A"), "", std::nullopt}));
+    run(store->add_attempt("01A", make_attempt("CA\xff\xfe"), LeadStatus::dialing));
+    BOOST_TEST((expect(run(store->apply_event(odd, at(3)))).outcome == EventOutcome::applied));
+  }
+  auto store = directory.open();  // a replay that must not stop on them
+  const auto lead = expect(run(store->get("01A")));
+  BOOST_TEST_REQUIRE(lead.events.size() == 1u);
+  BOOST_TEST(lead.events[0].event.speech_result == odd.speech_result);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
