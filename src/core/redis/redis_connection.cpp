@@ -178,6 +178,7 @@ void Connection::start() { asio::co_spawn(io_, connect_loop(), asio::detached); 
 void Connection::stop() {
   if (stopped_) return;
   stopped_ = true;
+  *alive_ = false;
   link_->on_lost = nullptr;
   if (link_->context != nullptr) {
     auto* context = link_->context;
@@ -207,6 +208,10 @@ void Connection::connect_once() {
 }
 
 awaitable<void> Connection::connect_loop() {
+  // The Connection may be destroyed while this loop is suspended (stop()
+  // cancels the wait, the owner frees it, the loop then resumes): after
+  // every suspension, look at the flag before touching a member.
+  const auto alive = alive_;
   auto backoff = options_.reconnect_min;
   while (!stopped_) {
     if (link_->context == nullptr) {
@@ -216,15 +221,17 @@ awaitable<void> Connection::connect_loop() {
       if (ok && !options_.password.empty()) {
         std::vector<std::string> auth{std::string("AUTH"), options_.password};
         auto reply = co_await raw_command(std::move(auth));
+        if (!*alive) co_return;
         ok = std::holds_alternative<Reply>(reply) && !std::get<Reply>(reply).is_error();
       }
       if (ok) {
         std::vector<std::string> select{std::string("SELECT"), std::to_string(options_.database)};
         auto reply = co_await raw_command(std::move(select));
+        if (!*alive) co_return;
         ok = std::holds_alternative<Reply>(reply) && !std::get<Reply>(reply).is_error();
       }
       if (ok && on_connected_) ok = co_await on_connected_(*this);
-      if (stopped_) co_return;
+      if (!*alive || stopped_) co_return;
       if (ok) {
         link_->ready = true;
         backoff = options_.reconnect_min;
@@ -240,6 +247,7 @@ awaitable<void> Connection::connect_loop() {
             .number("retry_in_ms", backoff.count());
         wake_.expires_after(backoff);
         co_await wake_.async_wait(use_tuple);
+        if (!*alive) co_return;
         backoff = std::min(backoff * 2, options_.reconnect_max);
         continue;
       }
@@ -248,12 +256,14 @@ awaitable<void> Connection::connect_loop() {
     wake_.expires_at(asio::steady_timer::time_point::max());
     watching_ = link_->context != nullptr;
     if (watching_) co_await wake_.async_wait(use_tuple);
+    if (!*alive) co_return;
     watching_ = false;
     if (stopped_) co_return;
     if (link_->context == nullptr) {
       LogLine(LogLevel::warn, "redis_disconnected").trusted_text("host", options_.host).number("port", options_.port);
       wake_.expires_after(backoff);
       co_await wake_.async_wait(use_tuple);
+      if (!*alive) co_return;
     }
   }
 }

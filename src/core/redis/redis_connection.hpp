@@ -94,6 +94,7 @@ class Connection {
   boost::asio::steady_timer wake_;  // the connect loop sleeps on it
   bool stopped_ = false;
   bool watching_ = false;  // the loop sleeps on a live connection
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // false once stopped: the loop must not touch this
 };
 
 }  // namespace callgate::redis
