@@ -43,7 +43,7 @@ std::string RecordedRequest::header(std::string_view name) const {
 namespace {
 
 template <class Stream>
-awaitable<void> serve(std::shared_ptr<FakeProviderServer::State> state, Stream& stream) {
+awaitable<void> serve(FakeProviderServer::State* state, Stream& stream) {
   beast::flat_buffer buffer;
   for (;;) {
     beast_http::request<beast_http::string_body> request;
@@ -82,7 +82,7 @@ awaitable<void> serve(std::shared_ptr<FakeProviderServer::State> state, Stream& 
   }
 }
 
-awaitable<void> handle(std::shared_ptr<FakeProviderServer::State> state, asio::ip::tcp::socket socket) {
+awaitable<void> handle(FakeProviderServer::State* state, asio::ip::tcp::socket socket) {
   if (state->tls) {
     asio::ssl::stream<asio::ip::tcp::socket> stream(std::move(socket), *state->tls);
     auto [error] = co_await stream.async_handshake(asio::ssl::stream_base::server, use_tuple);
@@ -97,7 +97,7 @@ awaitable<void> handle(std::shared_ptr<FakeProviderServer::State> state, asio::i
   }
 }
 
-awaitable<void> accept_loop(std::shared_ptr<FakeProviderServer::State> state) {
+awaitable<void> accept_loop(FakeProviderServer::State* state) {
   for (;;) {
     auto [error, socket] = co_await state->acceptor.async_accept(use_tuple);
     if (error) co_return;
@@ -111,7 +111,7 @@ awaitable<void> accept_loop(std::shared_ptr<FakeProviderServer::State> state) {
 
 }  // namespace
 
-FakeProviderServer::FakeProviderServer(const TestCertificates* certificates) : state_(std::make_shared<State>()) {
+FakeProviderServer::FakeProviderServer(const TestCertificates* certificates) : state_(std::make_unique<State>()) {
   if (certificates != nullptr) {
     state_->tls = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
     state_->tls->use_certificate_chain(asio::buffer(certificates->server_cert_pem));
@@ -123,8 +123,8 @@ FakeProviderServer::FakeProviderServer(const TestCertificates* certificates) : s
   state_->acceptor.bind(endpoint);
   state_->acceptor.listen();
   port_ = state_->acceptor.local_endpoint().port();
-  asio::co_spawn(state_->io, accept_loop(state_), asio::detached);
-  thread_ = std::thread([state = state_] { state->io.run(); });
+  asio::co_spawn(state_->io, accept_loop(state_.get()), asio::detached);
+  thread_ = std::thread([state = state_.get()] { state->io.run(); });
 }
 
 FakeProviderServer::~FakeProviderServer() {
@@ -133,6 +133,9 @@ FakeProviderServer::~FakeProviderServer() {
   // The port must refuse connections from now on (a test relies on it).
   boost::system::error_code ignored;
   state_->acceptor.close(ignored);
+  // The coroutines still parked in the loop hold only a plain pointer to
+  // the state; destroying it destroys the loop, and with it them.
+  state_.reset();
 }
 
 void FakeProviderServer::script(ScriptedAnswer answer) {

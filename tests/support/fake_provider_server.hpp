@@ -57,7 +57,7 @@ class FakeProviderServer {
   struct State;
 
  private:
-  std::shared_ptr<State> state_;
+  std::unique_ptr<State> state_;
   unsigned short port_ = 0;
   std::thread thread_;
 };
