@@ -180,31 +180,27 @@ boost::system::error_code JournalWriter::write_batch(std::vector<Pending>& batch
   // Appends up to a replacement go out in one write and one sync; a
   // replacement then starts the new file.
   std::string joined;
-  for (auto& pending : batch) {
-    if (pending.action != Action::append) {
-      if (!joined.empty()) {
-        if (auto error = write_all(fd_, joined)) return error;
-        if (::fdatasync(fd_) < 0) return last_error();
-        std::lock_guard lock(mutex_);
-        file_bytes_ += joined.size();
-        ++syncs_;
-        joined.clear();
-      }
-      const auto error =
-          pending.action == Action::replace_file ? replace_file(pending.frames) : remove_prefix(pending.prefix_bytes);
-      if (error) return error;
-      continue;
-    }
-    joined += pending.frames;
-  }
-  if (!joined.empty()) {
+  auto flush = [&]() -> boost::system::error_code {
+    if (joined.empty()) return {};
     if (auto error = write_all(fd_, joined)) return error;
     if (::fdatasync(fd_) < 0) return last_error();
     std::lock_guard lock(mutex_);
     file_bytes_ += joined.size();
     ++syncs_;
+    joined.clear();
+    return {};
+  };
+  for (auto& pending : batch) {
+    if (pending.action == Action::append) {
+      joined += pending.frames;
+      continue;
+    }
+    if (auto error = flush()) return error;
+    const auto error =
+        pending.action == Action::replace_file ? replace_file(pending.frames) : remove_prefix(pending.prefix_bytes);
+    if (error) return error;
   }
-  return {};
+  return flush();
 }
 
 void JournalWriter::run() {

@@ -6,6 +6,8 @@
 
 #include <boost/json/parse.hpp>
 
+#include <boost/beast/core/string.hpp>
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
@@ -13,11 +15,6 @@
 namespace callgate::exotel {
 namespace {
 
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-         });
-}
 
 std::string lowercase(std::string_view text) {
   std::string out(text);
@@ -57,7 +54,7 @@ std::optional<CallStatus> status_from_exotel(std::string_view raw) {
 
 std::optional<std::string_view> field(const http::FormFields& fields, std::string_view name) {
   for (const auto& [key, value] : fields)
-    if (iequals(key, name)) return std::string_view(value);
+    if (boost::beast::iequals(key, name)) return std::string_view(value);
   return std::nullopt;
 }
 
@@ -80,18 +77,9 @@ std::optional<http::FormFields> callback_fields(std::string_view content_type, s
 }
 
 std::optional<WallTime> parse_exotel_time(std::string_view text) {
-  // YYYY-MM-DD HH:mm:ss
-  if (text.size() != 19 || text[4] != '-' || text[7] != '-' || text[10] != ' ' || text[13] != ':' || text[16] != ':')
-    return std::nullopt;
-  const auto year = parse_decimal<int>(text.substr(0, 4));
-  const auto month = parse_decimal<unsigned>(text.substr(5, 2));
-  const auto day = parse_decimal<unsigned>(text.substr(8, 2));
-  const auto hour = parse_decimal<unsigned>(text.substr(11, 2));
-  const auto minute = parse_decimal<unsigned>(text.substr(14, 2));
-  const auto second = parse_decimal<unsigned>(text.substr(17, 2));
-  if (!year || !month || !day || !hour || !minute || !second) return std::nullopt;
-  constexpr std::int64_t kIndiaOffsetSeconds = 5 * 3600 + 30 * 60;
-  return wall_time_from_civil(*year, *month, *day, *hour, *minute, *second, kIndiaOffsetSeconds);
+  // "YYYY-MM-DD HH:mm:ss" is ISO 8601 with a space and no zone: India's.
+  if (text.size() != 19 || text[10] != ' ') return std::nullopt;
+  return parse_iso8601(std::string(text) + "+05:30");
 }
 
 std::string lead_id_from_custom_field(std::string_view custom_field) {
@@ -119,7 +107,7 @@ std::variant<CallEvent, WebhookError> parse_status_callback(const http::FormFiel
   auto raw_status = field(fields, "Status").value_or("");
   if (raw_status.empty()) raw_status = field(fields, "Legs[0][Status]").value_or("");
   const auto event_type = field(fields, "EventType").value_or("");
-  if (raw_status.empty() && iequals(event_type, "answered")) raw_status = "in-progress";
+  if (raw_status.empty() && boost::beast::iequals(event_type, "answered")) raw_status = "in-progress";
   if (raw_status.empty()) return WebhookError{"Status is missing"};
   const auto status = status_from_exotel(raw_status);
   if (!status) return WebhookError{"unknown Status '" + std::string(raw_status.substr(0, 40)) + "'"};
@@ -140,7 +128,7 @@ std::variant<CallEvent, WebhookError> parse_status_callback(const http::FormFiel
   event.recording_url = std::string(field(fields, "RecordingUrl").value_or(""));
   auto answered_by = field(fields, "AnsweredBy");
   if (!answered_by || answered_by->empty()) answered_by = field(fields, "Legs[0][AnsweredBy]");
-  if (answered_by && !iequals(*answered_by, "NA")) event.answered_by = lowercase(*answered_by);
+  if (answered_by && !boost::beast::iequals(*answered_by, "NA")) event.answered_by = lowercase(*answered_by);
   return event;
 }
 
@@ -169,7 +157,7 @@ std::optional<std::string> authentication_failure(const ExotelConfig& exotel, co
   if (!auth.basic_username.empty()) {
     any_check = true;
     const auto authorization = credentials.authorization;
-    if (authorization.size() < 6 || !iequals(authorization.substr(0, 6), "Basic ")) return "missing_credentials";
+    if (authorization.size() < 6 || !boost::beast::iequals(authorization.substr(0, 6), "Basic ")) return "missing_credentials";
     const auto decoded = base64_decode(authorization.substr(6));
     if (!decoded || !equal_in_constant_time(*decoded, auth.basic_username + ":" + auth.basic_password))
       return "bad_credentials";
