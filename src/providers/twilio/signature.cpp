@@ -6,8 +6,7 @@
 #include <boost/url/url.hpp>
 
 #include <algorithm>
-#include <map>
-#include <set>
+#include <vector>
 
 namespace callgate::twilio {
 namespace {
@@ -22,14 +21,17 @@ bool matches_url_or_its_port_variant(std::string_view auth_token, std::string_vi
 }  // namespace
 
 std::string compute_signature(std::string_view auth_token, std::string_view url, const http::FormFields& fields) {
-  std::map<std::string_view, std::set<std::string_view>> sorted;  // byte-wise order, values de-duplicated
-  for (const auto& [name, value] : fields) sorted[name].insert(value);
+  // Names byte-wise, then a repeated name's values byte-wise, duplicates once.
+  std::vector<std::pair<std::string_view, std::string_view>> sorted;
+  sorted.reserve(fields.size());
+  for (const auto& [name, value] : fields) sorted.emplace_back(name, value);
+  std::sort(sorted.begin(), sorted.end());
+  sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
   std::string message(url);
-  for (const auto& [name, values] : sorted)
-    for (const auto value : values) {
-      message += name;
-      message += value;
-    }
+  for (const auto& [name, value] : sorted) {
+    message += name;
+    message += value;
+  }
   return base64_encode(hmac_sha1(auth_token, message));
 }
 
