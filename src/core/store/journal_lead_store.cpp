@@ -154,6 +154,7 @@ std::uint64_t JournalLeadStore::record(const std::string& payload) {
     bytes_since_snapshot_ = frames.size();
     ticket = writer_->replace_with(std::move(frames));
   }
+  last_ticket_ = ticket;
   return ticket;
 }
 
@@ -169,10 +170,12 @@ awaitable<StoreResult<CreateResult>> JournalLeadStore::create(CreateRequest requ
   {
     std::lock_guard lock(mutex_);
     result = table_.create(request);
-    if (!result.created) co_return result;
-    ticket = record(lead_record(result.lead, request.idempotency_key));
+    // An existing lead may have been created a moment ago by a request still
+    // waiting for its record to reach the disk: answer only once it has.
+    ticket = result.created ? record(lead_record(result.lead, request.idempotency_key)) : last_ticket_;
   }
-  if (auto error = co_await durable(ticket)) co_return *error;
+  if (ticket != 0)
+    if (auto error = co_await durable(ticket)) co_return *error;
   co_return result;
 }
 

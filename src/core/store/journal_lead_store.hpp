@@ -66,6 +66,7 @@ class JournalLeadStore final : public LeadStore {
   mutable std::mutex mutex_;
   LeadTable table_;
   std::uint64_t bytes_since_snapshot_ = 0;
+  std::uint64_t last_ticket_ = 0;  // the newest record queued (0: none this run)
   std::unique_ptr<JournalWriter> writer_;
 };
 
