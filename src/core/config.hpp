@@ -139,7 +139,7 @@ struct IntakeConfig {
   std::size_t max_name_length = 200;
   std::size_t max_source_length = 200;
   std::size_t max_metadata_bytes = 4096;
-  double rate_per_minute = 10;              // enquiries per client address, refilled continuously
+  unsigned rate_per_minute = 10;            // enquiries per client address, refilled continuously
   unsigned rate_burst = 5;                  // how many may come at once
   std::vector<std::string> cors_allowed_origins;  // "https://www.example.com"; empty: no cross-origin posts
 

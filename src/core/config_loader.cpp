@@ -1,5 +1,7 @@
 #include "core/config_loader.hpp"
 
+#include "core/redis/redis_connection.hpp"
+
 #include <boost/url/parse.hpp>
 #include <yaml-cpp/yaml.h>
 
@@ -376,9 +378,7 @@ void read_file_sections(const YAML::Node& root, Config& config, Diagnostics& dia
   intake.number<std::size_t>("max_source_length", i.max_source_length, 1, 10'000);
   intake.number<std::size_t>("max_metadata_bytes", i.max_metadata_bytes, 0, 1024 * 1024);
   intake.number<unsigned>("rate_burst", i.rate_burst, 1, 1'000'000);
-  unsigned rate_per_minute = static_cast<unsigned>(i.rate_per_minute);
-  intake.number<unsigned>("rate_per_minute", rate_per_minute, 1, 1'000'000);
-  i.rate_per_minute = rate_per_minute;
+  intake.number<unsigned>("rate_per_minute", i.rate_per_minute, 1, 1'000'000);
   intake.text_list("cors_allowed_origins", i.cors_allowed_origins);
   intake.finish();
 
@@ -451,11 +451,10 @@ void validate(Config& config, Diagnostics& diagnostics) {
   const auto& store = config.store;
   if (store.backend == StoreBackend::journal)
     check(!store.journal_path.empty(), "store.journal.path", "must not be empty with the journal backend");
-  if (store.backend == StoreBackend::redis) {
-    auto url = boost::urls::parse_absolute_uri(store.redis_url);
-    check(url && url->scheme() == "redis" && !url->host().empty(), "store.redis.url",
-          "expected redis://host:port/db, got '" + store.redis_url + "'");
-  }
+  // The same parser the store connects with; the URL is not echoed, it may hold a password.
+  if (store.backend == StoreBackend::redis)
+    check(redis::parse_redis_url(store.redis_url).has_value(), "store.redis.url",
+          "expected redis://[:password@]host[:port][/db] with a port of 1-65535 and a db number");
 
   const auto& twilio = config.telephony.twilio;
   check(is_http_url(twilio.api_base, false), "telephony.twilio.api_base", "expected an http(s) URL with no path");

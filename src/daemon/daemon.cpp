@@ -43,9 +43,7 @@ std::unique_ptr<LeadStore> open_store(const StoreConfig& store, const std::vecto
     }
     case StoreBackend::redis: {
       RedisStoreOptions options;
-      auto connection = redis::parse_redis_url(store.redis_url);
-      if (!connection) throw std::runtime_error("store.redis.url is not a redis:// URL");
-      options.connection = *connection;
+      options.connection = *redis::parse_redis_url(store.redis_url);  // validated with the config
       options.connection.command_timeout = store.redis_command_timeout;
       options.key_prefix = store.redis_key_prefix;
       return std::make_unique<RedisLeadStore>(reactors, std::move(options));

@@ -25,17 +25,6 @@ InboundRequest inbound_request(const http::RequestContext& context) {
                         context.peer.address()};
 }
 
-std::optional<std::string> query_parameter(const http::Request& request, std::string_view name) {
-  const auto target = request.target();
-  const auto question = target.find('?');
-  if (question == std::string_view::npos) return std::nullopt;
-  const auto fields = http::parse_form(target.substr(question + 1));
-  if (!fields) return std::nullopt;
-  const auto value = http::form_value(*fields, name);
-  if (!value) return std::nullopt;
-  return std::string(*value);
-}
-
 std::optional<http::Response> reject_unless_authentic(const Provider& provider, const InboundRequest& inbound,
                                                       http::RequestContext& context, const WebhookMetricIds& ids) {
   const auto rejected = provider.authenticate_webhook(context.config, inbound);

@@ -31,7 +31,5 @@ InboundRequest inbound_request(const http::RequestContext& context);
 std::optional<http::Response> reject_unless_authentic(const Provider& provider, const InboundRequest& inbound,
                                                       http::RequestContext& context, const WebhookMetricIds& ids);
 
-// A query parameter of the request target, decoded; nothing if absent or malformed.
-std::optional<std::string> query_parameter(const http::Request& request, std::string_view name);
 
 }  // namespace callgate::providers

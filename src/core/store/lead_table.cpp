@@ -45,7 +45,6 @@ void LeadTable::adopt_orphans(Lead& lead, const std::string& call_sid) {
   auto waiting = orphans_.find(call_sid);
   if (waiting == orphans_.end()) return;
   for (const auto& orphan : waiting->second) apply_call_event(lead, orphan.event, orphan.received);
-  orphan_count_ -= waiting->second.size();
   orphans_.erase(waiting);
 }
 
@@ -79,7 +78,6 @@ ApplyResult LeadTable::apply_event(const CallEvent& event, WallTime received) {
   }
   if (owner == by_call_sid_.end()) {
     orphans_[event.call_sid].push_back({event, received});
-    ++orphan_count_;
     return {EventOutcome::unknown_call, {}};
   }
   auto& lead = leads_.at(owner->second).lead;
@@ -126,7 +124,6 @@ void LeadTable::restore(Lead lead, const std::string& idempotency_key) {
 void LeadTable::restore_orphan(Orphan orphan) {
   const auto sid = orphan.event.call_sid;
   orphans_[sid].push_back(std::move(orphan));
-  ++orphan_count_;
 }
 
 }  // namespace callgate

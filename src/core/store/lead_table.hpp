@@ -42,9 +42,6 @@ class LeadTable {
       for (const auto& orphan : orphans) visit(orphan);
   }
 
-  std::size_t lead_count() const { return leads_.size(); }
-  std::size_t orphan_count() const { return orphan_count_; }
-
  private:
   struct Entry {
     Lead lead;
@@ -58,7 +55,6 @@ class LeadTable {
   std::unordered_map<std::string, std::string> by_call_sid_;
   std::unordered_map<std::string, std::string> latest_by_phone_;
   std::unordered_map<std::string, std::vector<Orphan>> orphans_;  // by call sid
-  std::size_t orphan_count_ = 0;
 };
 
 }  // namespace callgate

@@ -48,9 +48,4 @@ awaitable<StoreResult<LeadPage>> MemoryLeadStore::list(LeadQuery query) {
   co_return table_.list(query);
 }
 
-std::size_t MemoryLeadStore::orphan_count() const {
-  std::lock_guard lock(mutex_);
-  return table_.orphan_count();
-}
-
 }  // namespace callgate

@@ -19,8 +19,6 @@ class MemoryLeadStore final : public LeadStore {
   boost::asio::awaitable<StoreResult<std::optional<std::string>>> find_lead_by_call_sid(std::string call_sid) override;
   boost::asio::awaitable<StoreResult<LeadPage>> list(LeadQuery query) override;
 
-  std::size_t orphan_count() const;
-
  private:
   mutable std::mutex mutex_;
   LeadTable table_;

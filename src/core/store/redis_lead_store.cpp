@@ -227,6 +227,16 @@ awaitable<std::variant<std::int64_t, StoreError>> RedisLeadStore::write(redis::C
   co_return std::get<Reply>(reply).integer;
 }
 
+awaitable<std::variant<std::int64_t, StoreError>> RedisLeadStore::apply_orphans(redis::Connection& redis,
+                                                                               const std::string& call_sid, Lead& lead) {
+  std::vector<std::string> range{std::string("LRANGE"), key("orphans", call_sid), std::string("0"), std::string("-1")};
+  auto orphans = co_await run(redis, std::move(range));
+  if (auto* error = std::get_if<StoreError>(&orphans)) co_return *error;
+  const auto& list = std::get<Reply>(orphans);
+  for (const auto& [event, received] : read_orphans(list)) apply_call_event(lead, event, received);
+  co_return static_cast<std::int64_t>(list.elements.size());
+}
+
 awaitable<StoreResult<CreateResult>> RedisLeadStore::do_create(redis::Connection& redis, CreateRequest request) {
   const auto& lead = request.lead;
   std::vector<std::string> keys{key("lead", lead.id),
@@ -264,13 +274,9 @@ awaitable<StoreResult<Lead>> RedisLeadStore::do_add_attempt(redis::Connection& r
     after.updated = std::max(after.updated, attempt.created);
     std::int64_t consumed = -1;
     if (!attempt.call_sid.empty()) {
-      std::vector<std::string> range{std::string("LRANGE"), key("orphans", attempt.call_sid), std::string("0"),
-                                     std::string("-1")};
-      auto orphans = co_await run(redis, std::move(range));
-      if (auto* error = std::get_if<StoreError>(&orphans)) co_return *error;
-      const auto& list = std::get<Reply>(orphans);
-      consumed = static_cast<std::int64_t>(list.elements.size());
-      for (const auto& [event, received] : read_orphans(list)) apply_call_event(after, event, received);
+      auto adopted = co_await apply_orphans(redis, attempt.call_sid, after);
+      if (auto* error = std::get_if<StoreError>(&adopted)) co_return *error;
+      consumed = std::get<std::int64_t>(adopted);
     }
     auto written = co_await write(redis, before, after, attempt.call_sid, consumed);
     if (auto* error = std::get_if<StoreError>(&written)) co_return *error;
@@ -318,12 +324,9 @@ awaitable<StoreResult<ApplyResult>> RedisLeadStore::do_apply_event(redis::Connec
     Lead after = before.lead;
     if (!claim_sid.empty()) {
       after.attempts.back().call_sid = claim_sid;
-      std::vector<std::string> range{std::string("LRANGE"), key("orphans", claim_sid), std::string("0"), std::string("-1")};
-      auto orphans = co_await run(redis, std::move(range));
-      if (auto* error = std::get_if<StoreError>(&orphans)) co_return *error;
-      const auto& list = std::get<Reply>(orphans);
-      consumed = static_cast<std::int64_t>(list.elements.size());
-      for (const auto& [orphan, orphan_received] : read_orphans(list)) apply_call_event(after, orphan, orphan_received);
+      auto adopted = co_await apply_orphans(redis, claim_sid, after);
+      if (auto* error = std::get_if<StoreError>(&adopted)) co_return *error;
+      consumed = std::get<std::int64_t>(adopted);
     }
     const auto outcome = apply_call_event(after, event, received);
     if (outcome == EventOutcome::duplicate && claim_sid.empty()) co_return ApplyResult{outcome, lead_id};

@@ -82,6 +82,10 @@ class RedisLeadStore final : public LeadStore {
                                                                         std::vector<std::string> keys,
                                                                         std::vector<std::string> arguments);
   boost::asio::awaitable<StoreResult<Stored>> read(redis::Connection& redis, const std::string& lead_id);
+  // Applies the events waiting for call_sid to lead; returns how many the
+  // list held, which the write then consumes (and checks none came since).
+  boost::asio::awaitable<std::variant<std::int64_t, StoreError>> apply_orphans(redis::Connection& redis,
+                                                                             const std::string& call_sid, Lead& lead);
   // The compare-and-set write: 1 written, 0 lost the race, -1 the call sid belongs to another lead.
   boost::asio::awaitable<std::variant<std::int64_t, StoreError>> write(redis::Connection& redis, const Stored& before,
                                                                        const Lead& after, const std::string& claim_sid,

@@ -35,7 +35,6 @@ struct ClientResponse {
   std::string failure_reason;
   unsigned status = 0;
   std::string body;
-  std::string content_type;
   std::string retry_after;  // the header's raw value, if any
 };
 

@@ -281,7 +281,6 @@ awaitable<ClientResponse> HttpClient::send(ClientRequest request) {
   auto response_message = parser.release();
   ClientResponse response;
   response.status = response_message.result_int();
-  response.content_type = std::string(response_message[beast_http::field::content_type]);
   response.retry_after = std::string(response_message[beast_http::field::retry_after]);
   response.body = std::move(response_message.body());
   if (response_message.keep_alive() && connection->buffer.size() == 0) {

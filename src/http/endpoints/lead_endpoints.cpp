@@ -29,16 +29,6 @@ constexpr std::size_t kMaxIdempotencyKey = 128;
 constexpr std::size_t kMaxUserAgent = 512;
 constexpr std::size_t kMaxListLimit = 500;
 
-std::optional<std::string> query_value(const Request& request, std::string_view name) {
-  const auto target = request.target();
-  const auto question = target.find('?');
-  if (question == std::string_view::npos) return std::nullopt;
-  const auto fields = parse_form(target.substr(question + 1));
-  if (!fields) return std::nullopt;
-  auto value = form_value(*fields, name);
-  return value ? std::optional<std::string>(std::string(*value)) : std::nullopt;
-}
-
 // The Origin, when the config allows it to post from a browser.
 std::optional<std::string> allowed_origin(const RequestContext& context) {
   const auto origin = context.request[beast_http::field::origin];
@@ -202,23 +192,23 @@ awaitable<Response> get_lead(RequestContext& context, LeadStore& store) {
 awaitable<Response> list_leads(RequestContext& context, LeadStore& store) {
   if (auto refusal = require_admin(context)) co_return std::move(*refusal);
   LeadQuery query;
-  if (auto status = query_value(context.request, "status"); status && !status->empty()) {
+  if (auto status = query_parameter(context.request, "status"); status && !status->empty()) {
     query.status = parse_lead_status(*status);
     if (!query.status) co_return make_json_error(Status::bad_request, "status is not a lead status", context.request_id);
   }
-  if (auto since = query_value(context.request, "since"); since && !since->empty()) {
+  if (auto since = query_parameter(context.request, "since"); since && !since->empty()) {
     query.created_since = parse_iso8601(*since);
     if (!query.created_since)
       co_return make_json_error(Status::bad_request, "since must be an ISO 8601 time such as 2026-11-25T10:00:00Z",
                                 context.request_id);
   }
-  if (auto limit = query_value(context.request, "limit"); limit && !limit->empty()) {
+  if (auto limit = query_parameter(context.request, "limit"); limit && !limit->empty()) {
     auto parsed = parse_decimal<std::size_t>(*limit);
     if (!parsed || *parsed < 1 || *parsed > kMaxListLimit)
       co_return make_json_error(Status::bad_request, "limit must be 1 to 500", context.request_id);
     query.limit = *parsed;
   }
-  if (auto cursor = query_value(context.request, "cursor"); cursor && !cursor->empty()) {
+  if (auto cursor = query_parameter(context.request, "cursor"); cursor && !cursor->empty()) {
     if (!is_lead_id(*cursor)) co_return make_json_error(Status::bad_request, "cursor is not valid", context.request_id);
     query.after_id = *cursor;
   }
@@ -242,11 +232,11 @@ LeadMetricIds declare_lead_metrics(MetricsRegistry& registry) {
 }
 
 SharedRateLimiter::SharedRateLimiter(const IntakeConfig& intake)
-    : limiter_(intake.rate_per_minute / 60.0, static_cast<double>(intake.rate_burst)) {}
+    : limiter_(static_cast<double>(intake.rate_per_minute) / 60.0, static_cast<double>(intake.rate_burst)) {}
 
 std::optional<std::chrono::milliseconds> SharedRateLimiter::take(const std::string& client, const IntakeConfig& intake) {
   std::lock_guard lock(mutex_);
-  limiter_.set_rate(intake.rate_per_minute / 60.0, static_cast<double>(intake.rate_burst));  // follows reloads
+  limiter_.set_rate(static_cast<double>(intake.rate_per_minute) / 60.0, static_cast<double>(intake.rate_burst));  // follows reloads
   return limiter_.take(client, RateLimiter::Clock::now());
 }
 

@@ -50,4 +50,19 @@ std::string_view over_capacity_response() {
   return text;
 }
 
+std::optional<FormFields> query_fields(const Request& request) {
+  const auto target = request.target();
+  const auto question = target.find('?');
+  if (question == std::string_view::npos) return FormFields{};
+  return parse_form(target.substr(question + 1));
+}
+
+std::optional<std::string> query_parameter(const Request& request, std::string_view name) {
+  const auto fields = query_fields(request);
+  if (!fields) return std::nullopt;
+  const auto value = form_value(*fields, name);
+  if (!value) return std::nullopt;
+  return std::string(*value);
+}
+
 }  // namespace callgate::http

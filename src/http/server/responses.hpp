@@ -6,6 +6,8 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/status.hpp>
 
+#include "http/form/form_codec.hpp"
+
 #include <initializer_list>
 #include <optional>
 #include <string>
@@ -27,6 +29,12 @@ Response make_json_response(Status status, std::string body);
 // parameters, compared case-insensitively) is one of accepted.
 std::optional<Response> require_content_type(const Request& request, std::initializer_list<std::string_view> accepted,
                                              std::string_view request_id);
+
+// The request target's query string as form fields: empty when there is
+// none, nothing when it is malformed.
+std::optional<FormFields> query_fields(const Request& request);
+// One query parameter, decoded; nothing if absent or the query is malformed.
+std::optional<std::string> query_parameter(const Request& request, std::string_view name);
 
 // A canned 503 sent, without parsing anything, to a connection over the
 // limit; written straight to the socket, so it is a complete HTTP message.

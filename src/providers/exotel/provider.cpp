@@ -27,7 +27,7 @@ std::optional<providers::WebhookRejected> ExotelProvider::authenticate_webhook(
     const Config& config, const providers::InboundRequest& inbound) const {
   WebhookCredentials credentials{inbound.request.body(), inbound.request["X-Exotel-Signature"],
                                  inbound.request[beast_http::field::authorization],
-                                 providers::query_parameter(inbound.request, "token"), inbound.peer};
+                                 http::query_parameter(inbound.request, "token"), inbound.peer};
   if (auto failure = authentication_failure(config.telephony.exotel, credentials))
     return providers::WebhookRejected{std::move(*failure)};
   return std::nullopt;
@@ -47,7 +47,7 @@ std::variant<CallEvent, providers::WebhookMalformed> ExotelProvider::parse_statu
   if (!fields)
     return providers::WebhookMalformed{"the body does not parse as its Content-Type (" +
                                        std::string(content_type.substr(0, 60)) + ")"};
-  const auto lead_id = providers::query_parameter(inbound.request, "leadId").value_or("");
+  const auto lead_id = http::query_parameter(inbound.request, "leadId").value_or("");
   auto parsed = exotel::parse_status_callback(*fields, lead_id);
   if (auto* error = std::get_if<WebhookError>(&parsed)) return providers::WebhookMalformed{error->message};
   return std::get<CallEvent>(std::move(parsed));
@@ -61,9 +61,7 @@ void ExotelProvider::register_call_flow_endpoints(http::HttpRouter& router, prov
                const auto inbound = providers::inbound_request(context);
                if (auto refusal = providers::reject_unless_authentic(*self, inbound, context, ids))
                  co_return std::move(*refusal);
-               const auto target = context.request.target();
-               const auto question = target.find('?');
-               const auto query = http::parse_form(question == target.npos ? "" : target.substr(question + 1));
+               const auto query = http::query_fields(context.request);
                if (!query)
                  co_return http::make_json_error(http::Status::bad_request, "the query string is malformed",
                                                  context.request_id);
@@ -73,7 +71,7 @@ void ExotelProvider::register_call_flow_endpoints(http::HttpRouter& router, prov
                auto& passthru = std::get<PassthruRequest>(parsed);
 
                std::string lead_id = passthru.lead_id;
-               if (lead_id.empty()) lead_id = providers::query_parameter(context.request, "leadId").value_or("");
+               if (lead_id.empty()) lead_id = http::query_parameter(context.request, "leadId").value_or("");
                if (lead_id.empty()) {
                  auto found = co_await store.find_lead_by_call_sid(passthru.call_sid);
                  if (auto* owner = std::get_if<std::optional<std::string>>(&found); owner && *owner) lead_id = **owner;

@@ -86,7 +86,7 @@ std::variant<CallEvent, providers::WebhookMalformed> TwilioProvider::parse_statu
     const providers::InboundRequest& inbound) const {
   const auto fields = http::parse_form(inbound.request.body());
   if (!fields) return providers::WebhookMalformed{"the body is not valid application/x-www-form-urlencoded"};
-  const auto lead_id = providers::query_parameter(inbound.request, "leadId").value_or("");
+  const auto lead_id = http::query_parameter(inbound.request, "leadId").value_or("");
   auto parsed = twilio::parse_status_callback(*fields, lead_id, inbound.request["I-Twilio-Idempotency-Token"]);
   if (auto* error = std::get_if<WebhookError>(&parsed)) return providers::WebhookMalformed{error->message};
   return std::get<CallEvent>(std::move(parsed));
@@ -97,7 +97,7 @@ void TwilioProvider::register_call_flow_endpoints(http::HttpRouter& router, prov
   auto first_document = [self, &ids = services.metric_ids](http::RequestContext& context) -> awaitable<http::Response> {
     const auto inbound = providers::inbound_request(context);
     if (auto refusal = providers::reject_unless_authentic(*self, inbound, context, ids)) co_return std::move(*refusal);
-    const auto lead_id = providers::query_parameter(context.request, "leadId").value_or("");
+    const auto lead_id = http::query_parameter(context.request, "leadId").value_or("");
     co_return twiml_response(render_call_flow(context.config.call_flow, context.config.server.public_base_url, lead_id));
   };
   router.add(http::Verb::get, "/twiml", first_document);
@@ -114,7 +114,7 @@ void TwilioProvider::register_call_flow_endpoints(http::HttpRouter& router, prov
                  co_return http::make_json_error(http::Status::bad_request,
                                                  "the body is not valid application/x-www-form-urlencoded",
                                                  context.request_id);
-               const auto lead_id = providers::query_parameter(context.request, "leadId").value_or("");
+               const auto lead_id = http::query_parameter(context.request, "leadId").value_or("");
                CallFlowInput input;
                input.provider = "twilio";
                input.call_sid = std::string(http::form_value(*fields, "CallSid").value_or(""));

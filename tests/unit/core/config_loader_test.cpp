@@ -341,4 +341,32 @@ call_flow:
   BOOST_TEST(flow.gather_reply == "Bye");
 }
 
+BOOST_AUTO_TEST_CASE(a_bad_redis_url_is_refused_without_echoing_its_password) {
+  auto bad = load("store:\n  backend: redis\n  redis:\n    url: \"redis://:hunter2@10.0.0.5:99999/0\"\n");
+  BOOST_TEST(has_error(bad, "test.yaml:4: store.redis.url: expected redis://"), describe(bad));
+  BOOST_TEST(describe(bad).find("hunter2") == std::string::npos, describe(bad));
+  auto good = load("store:\n  backend: redis\n  redis:\n    url: \"redis://:hunter2@10.0.0.5:6380/3\"\n");
+  BOOST_TEST(good.ok(), describe(good));
+}
+
+BOOST_AUTO_TEST_CASE(intake_keys_are_checked) {
+  auto result = load(R"(
+intake:
+  default_country_code: "+91"
+  cors_allowed_origins: ["https://www.example.com/form"]
+  unknown_fields: drop
+  rate_per_minute: 0
+  duplicate_window: 10
+)");
+  BOOST_TEST(has_error(result, "intake.default_country_code: expected 1 to 3 digits"), describe(result));
+  BOOST_TEST(has_error(result, "intake.cors_allowed_origins: expected origins such as"), describe(result));
+  BOOST_TEST(has_error(result, "intake.unknown_fields: expected one of ignore, reject"), describe(result));
+  BOOST_TEST(has_error(result, "intake.rate_per_minute: expected a whole number from 1"), describe(result));
+  BOOST_TEST(has_error(result, "intake.duplicate_window: expected a duration"), describe(result));
+  auto fine = load("intake:\n  default_country_code: \"1\"\n  rate_per_minute: 30\n  duplicate_window: 0s\n");
+  BOOST_TEST_REQUIRE(fine.ok(), describe(fine));
+  BOOST_TEST(fine.config.intake.rate_per_minute == 30u);
+  BOOST_TEST(fine.config.intake.duplicate_window.count() == 0);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
