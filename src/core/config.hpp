@@ -45,6 +45,10 @@ struct StoreConfig {
   StoreBackend backend = StoreBackend::journal;
   std::string journal_path = "/var/lib/callgate/journal";
   std::uint64_t journal_compact_bytes = 256ull * 1024 * 1024;  // snapshot the journal once it is larger
+  // Callbacks for calls not (yet) known wait in memory for their call sid:
+  // at most this many, at most this long; older ones stay on disk only.
+  std::uint64_t journal_orphans_in_memory = 100'000;
+  Milliseconds journal_orphan_wait{3'600'000};
   std::string redis_url = "redis://127.0.0.1:6379/0";
   std::string redis_key_prefix = "callgate:";
   Milliseconds redis_command_timeout{1'000};  // past it a command fails and the event goes to the spool

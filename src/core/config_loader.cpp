@@ -273,6 +273,8 @@ void read_file_sections(const YAML::Node& root, Config& config, Diagnostics& dia
   journal.text("path", config.store.journal_path);
   journal.number<std::uint64_t>("compact_bytes", config.store.journal_compact_bytes, 64 * 1024,
                                 std::uint64_t{1} << 40);
+  journal.number<std::uint64_t>("orphans_in_memory", config.store.journal_orphans_in_memory, 1, 100'000'000);
+  journal.duration("orphan_wait", config.store.journal_orphan_wait, Milliseconds(1'000), Milliseconds(7 * 86'400'000));
   journal.finish();
   auto redis = store.section("redis");
   redis.text("url", config.store.redis_url);

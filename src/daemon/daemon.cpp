@@ -34,7 +34,10 @@ std::unique_ptr<LeadStore> open_store(const StoreConfig& store, const std::vecto
       LogLine(LogLevel::warn, "memory_store").trusted_text("detail", "store.backend is memory: leads last until exit");
       return std::make_unique<MemoryLeadStore>();
     case StoreBackend::journal: {
-      auto journal = std::make_unique<JournalLeadStore>(JournalStoreOptions{store.journal_path, store.journal_compact_bytes});
+      auto journal = std::make_unique<JournalLeadStore>(JournalStoreOptions{
+          store.journal_path, store.journal_compact_bytes,
+          OrphanLimits{static_cast<std::size_t>(store.journal_orphans_in_memory),
+                       std::chrono::duration_cast<std::chrono::seconds>(store.journal_orphan_wait)}});
       LogLine(LogLevel::info, "journal_replayed")
           .trusted_text("path", journal->path())
           .number("records", static_cast<std::int64_t>(journal->replay().records))

@@ -10,6 +10,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -24,6 +25,7 @@ using boost::asio::awaitable;
 namespace {
 
 constexpr const char* kJournalFile = "leads.journal";
+constexpr const char* kArchiveDirectory = "archive";
 
 std::string lead_record(const Lead& lead, const std::string& idempotency_key) {
   json::object object;
@@ -41,14 +43,27 @@ std::string event_record(const char* op, const CallEvent& event, WallTime receiv
   return json::serialize(object);
 }
 
+// Runs on the writer's thread. Orphans oldest first, so a replay lets the
+// same ones go first again.
+std::string snapshot_frames(LeadTable::Picture& picture) {
+  std::string frames;
+  for (const auto& entry : picture.leads) append_journal_record(frames, lead_record(*entry.lead, entry.idempotency_key));
+  std::stable_sort(picture.orphans.begin(), picture.orphans.end(),
+                   [](const auto& left, const auto& right) { return left->received < right->received; });
+  for (const auto& orphan : picture.orphans)
+    append_journal_record(frames, event_record("orphan", orphan->event, orphan->received));
+  return frames;
+}
+
 }  // namespace
 
-JournalLeadStore::JournalLeadStore(JournalStoreOptions options) : options_(std::move(options)) {
+JournalLeadStore::JournalLeadStore(JournalStoreOptions options)
+    : options_(std::move(options)), table_(options_.orphans) {
   std::error_code error;
   std::filesystem::create_directories(options_.directory, error);
   if (error) throw std::runtime_error("cannot create the journal directory " + options_.directory + ": " + error.message());
   replay_file(path());
-  writer_ = std::make_unique<JournalWriter>(path());
+  writer_ = std::make_unique<JournalWriter>(path(), archive_directory());
   bytes_since_snapshot_ = writer_->file_bytes();
 }
 
@@ -61,6 +76,15 @@ std::optional<std::string> JournalLeadStore::problem() const {
 
 std::string JournalLeadStore::path() const {
   return (std::filesystem::path(options_.directory) / kJournalFile).string();
+}
+
+std::string JournalLeadStore::archive_directory() const {
+  return (std::filesystem::path(options_.directory) / kArchiveDirectory).string();
+}
+
+std::size_t JournalLeadStore::orphans_in_memory() const {
+  std::lock_guard lock(mutex_);
+  return table_.orphans_in_memory();
 }
 
 void JournalLeadStore::replay_file(const std::string& file_path) {
@@ -124,7 +148,7 @@ void JournalLeadStore::apply_record(std::string_view payload) {
     auto event = call_event_from_json(object->contains("event") ? object->at("event") : json::value());
     auto received = parse_iso8601(text("receivedAt"));
     if (!event || !received) fail();
-    if (kind == "event") table_.apply_event(*event, *received);
+    if (kind == "event") table_.apply_event(std::move(*event), *received);
     else table_.restore_orphan({std::move(*event), *received});
   } else if (kind == "input") {
     auto input = call_flow_input_from_json(object->contains("input") ? object->at("input") : json::value());
@@ -135,24 +159,17 @@ void JournalLeadStore::apply_record(std::string_view payload) {
   }
 }
 
-std::string JournalLeadStore::snapshot() const {
-  std::string frames;
-  table_.for_each_lead([&](const Lead& lead, const std::string& key) {
-    append_journal_record(frames, lead_record(lead, key));
-  });
-  table_.for_each_orphan([&](const LeadTable::Orphan& orphan) {
-    append_journal_record(frames, event_record("orphan", orphan.event, orphan.received));
-  });
-  return frames;
-}
-
 std::uint64_t JournalLeadStore::record(const std::string& payload) {
   bytes_since_snapshot_ += payload.size() + kJournalHeaderBytes;
   auto ticket = writer_->append(payload);
-  if (bytes_since_snapshot_ > options_.compact_bytes) {
-    auto frames = snapshot();
-    bytes_since_snapshot_ = frames.size();
-    ticket = writer_->replace_with(std::move(frames));
+  // Compact once the file is over its size and what was appended since the
+  // last snapshot outweighs the snapshot itself: a table larger than
+  // compact_bytes must not be rewritten after every record.
+  const auto snapshot_bytes = writer_->snapshot_bytes();
+  if (snapshot_bytes + bytes_since_snapshot_ > options_.compact_bytes && bytes_since_snapshot_ > snapshot_bytes) {
+    auto picture = std::make_shared<LeadTable::Picture>(table_.picture());
+    bytes_since_snapshot_ = 0;
+    ticket = writer_->replace_with([picture] { return snapshot_frames(*picture); });
   }
   last_ticket_ = ticket;
   return ticket;
@@ -207,10 +224,13 @@ awaitable<StoreResult<ApplyResult>> JournalLeadStore::apply_event(CallEvent even
   ApplyResult result;
   {
     std::lock_guard lock(mutex_);
-    result = table_.apply_event(event, received);
     // Kept whatever the outcome: the history shows duplicates and late
-    // events too, and replay reaches the same outcome again.
-    ticket = record(event_record("event", event, received));
+    // events too, and replay reaches the same outcome again. Encoded before
+    // the table takes the event, recorded after it applied it (a snapshot
+    // taken by record() must include it).
+    const auto payload = event_record("event", event, received);
+    result = table_.apply_event(std::move(event), received);
+    ticket = record(payload);
   }
   if (auto error = co_await durable(ticket)) co_return *error;
   co_return result;

@@ -8,8 +8,13 @@
 // - At start-up the file is replayed through the same LeadTable
 //   operations. A torn last record (a crash mid-write) is cut off and logged;
 //   damage before the end stops the daemon rather than guess.
-// - When the file outgrows compact_bytes it is replaced by a snapshot of the
-//   table (one record per lead and per orphan event).
+// - When the file outgrows compact_bytes (and has at least doubled since the
+//   last snapshot) it is replaced by a snapshot of the table: one record per
+//   lead and per orphan event still in memory. The table's picture is taken
+//   under the lock in a moment; the writer thread encodes and writes it. The
+//   replaced file is kept in archive/, so orphan events that left memory
+//   (OrphanLimits) and every lead's full history stay on disk; start-up
+//   reads only the current file. Pruning archive/ is the operator's call.
 #pragma once
 
 #include "core/store/journal_writer.hpp"
@@ -21,8 +26,9 @@
 namespace callgate {
 
 struct JournalStoreOptions {
-  std::string directory;                                  // holds leads.journal
+  std::string directory;                                  // holds leads.journal and archive/
   std::uint64_t compact_bytes = 256ull * 1024 * 1024;     // snapshot once the file is larger
+  OrphanLimits orphans;
 };
 
 // What replaying the journal found, for the start-up log and tests.
@@ -52,13 +58,15 @@ class JournalLeadStore final : public LeadStore {
   const JournalReplay& replay() const { return replay_; }
   const JournalWriter& writer() const { return *writer_; }
   std::string path() const;
+  std::string archive_directory() const;
+  std::size_t orphans_in_memory() const;
 
  private:
   void replay_file(const std::string& path);
   void apply_record(std::string_view payload);
-  // Under mutex_: queues the record, and a snapshot when the file is due one.
+  // Under mutex_, after the table applied the change: queues the record, and
+  // a snapshot when the file is due one.
   std::uint64_t record(const std::string& payload);
-  std::string snapshot() const;
   boost::asio::awaitable<std::optional<StoreError>> durable(std::uint64_t ticket);
 
   JournalStoreOptions options_;

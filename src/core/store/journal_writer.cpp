@@ -4,6 +4,8 @@
 #include "core/store/journal_record.hpp"
 
 #include <algorithm>
+#include <chrono>
+#include <ctime>
 #include <cerrno>
 #include <fcntl.h>
 #include <filesystem>
@@ -30,8 +32,7 @@ boost::system::error_code write_all(int fd, std::string_view bytes) {
   return {};
 }
 
-boost::system::error_code sync_directory_of(const std::string& path) {
-  const auto directory = std::filesystem::path(path).parent_path();
+boost::system::error_code sync_directory(const std::filesystem::path& directory) {
   const int fd = ::open(directory.empty() ? "." : directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return last_error();
   const int result = ::fsync(fd);
@@ -40,9 +41,14 @@ boost::system::error_code sync_directory_of(const std::string& path) {
   return error;
 }
 
+boost::system::error_code sync_directory_of(const std::string& path) {
+  return sync_directory(std::filesystem::path(path).parent_path());
+}
+
 }  // namespace
 
-JournalWriter::JournalWriter(std::string path) : path_(std::move(path)) {
+JournalWriter::JournalWriter(std::string path, std::string archive_directory)
+    : path_(std::move(path)), archive_directory_(std::move(archive_directory)) {
   fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
   if (fd_ < 0) throw std::system_error(errno, std::generic_category(), "cannot open the journal " + path_);
   struct stat status {};
@@ -67,15 +73,15 @@ std::uint64_t JournalWriter::append(std::string_view payload) {
   append_journal_record(frames, payload);
   std::lock_guard lock(mutex_);
   const auto ticket = next_ticket_++;
-  queue_.push_back({ticket, std::move(frames), Action::append, 0});
+  queue_.push_back({ticket, std::move(frames), Action::append, 0, {}});
   wake_.notify_one();
   return ticket;
 }
 
-std::uint64_t JournalWriter::replace_with(std::string snapshot) {
+std::uint64_t JournalWriter::replace_with(std::function<std::string()> build_snapshot) {
   std::lock_guard lock(mutex_);
   const auto ticket = next_ticket_++;
-  queue_.push_back({ticket, std::move(snapshot), Action::replace_file, 0});
+  queue_.push_back({ticket, {}, Action::replace_file, 0, std::move(build_snapshot)});
   wake_.notify_one();
   return ticket;
 }
@@ -83,7 +89,7 @@ std::uint64_t JournalWriter::replace_with(std::string snapshot) {
 std::uint64_t JournalWriter::drop_prefix(std::uint64_t bytes) {
   std::lock_guard lock(mutex_);
   const auto ticket = next_ticket_++;
-  queue_.push_back({ticket, {}, Action::drop_prefix, bytes});
+  queue_.push_back({ticket, {}, Action::drop_prefix, bytes, {}});
   wake_.notify_one();
   return ticket;
 }
@@ -117,6 +123,11 @@ boost::system::error_code JournalWriter::remove_prefix(std::uint64_t bytes) {
 std::uint64_t JournalWriter::file_bytes() const {
   std::lock_guard lock(mutex_);
   return file_bytes_;
+}
+
+std::uint64_t JournalWriter::snapshot_bytes() const {
+  std::lock_guard lock(mutex_);
+  return snapshot_bytes_;
 }
 
 std::uint64_t JournalWriter::syncs() const {
@@ -154,6 +165,31 @@ void JournalWriter::resume_all(std::vector<Waiter> waiters, boost::system::error
     });
 }
 
+boost::system::error_code JournalWriter::archive_current_file() {
+  // A second name for the file about to be replaced: the rename that
+  // follows can then never leave a moment with neither on disk.
+  std::error_code made;
+  std::filesystem::create_directories(archive_directory_, made);
+  if (made) return {made.value(), boost::system::system_category()};
+  const auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm utc{};
+  ::gmtime_r(&now, &utc);
+  char stamp[32];
+  std::strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &utc);
+  const auto stem = std::filesystem::path(path_).filename().string();
+  for (int suffix = 0;; ++suffix) {
+    std::string file_name = stem;
+    file_name.append(".").append(stamp);
+    if (suffix) file_name.append(".").append(std::to_string(suffix));
+    const auto name = std::filesystem::path(archive_directory_) / file_name;
+    if (::link(path_.c_str(), name.c_str()) == 0) break;
+    if (errno == EEXIST) continue;
+    if (errno == ENOENT) return {};  // nothing to keep yet
+    return last_error();
+  }
+  return sync_directory(archive_directory_);
+}
+
 boost::system::error_code JournalWriter::replace_file(const std::string& snapshot) {
   const std::string temporary = path_ + ".compacting";
   const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -161,6 +197,7 @@ boost::system::error_code JournalWriter::replace_file(const std::string& snapsho
   auto error = write_all(fd, snapshot);
   if (!error && ::fdatasync(fd) < 0) error = last_error();
   ::close(fd);
+  if (!error && !archive_directory_.empty()) error = archive_current_file();
   if (!error && ::rename(temporary.c_str(), path_.c_str()) < 0) error = last_error();
   if (!error) error = sync_directory_of(path_);
   if (error) {
@@ -196,9 +233,15 @@ boost::system::error_code JournalWriter::write_batch(std::vector<Pending>& batch
       continue;
     }
     if (auto error = flush()) return error;
-    const auto error =
-        pending.action == Action::replace_file ? replace_file(pending.frames) : remove_prefix(pending.prefix_bytes);
-    if (error) return error;
+    if (pending.action == Action::drop_prefix) {
+      if (auto error = remove_prefix(pending.prefix_bytes)) return error;
+      continue;
+    }
+    const auto snapshot = pending.build_snapshot ? pending.build_snapshot() : std::move(pending.frames);
+    pending.build_snapshot = nullptr;  // let go of what it shared
+    if (auto error = replace_file(snapshot)) return error;
+    std::lock_guard lock(mutex_);
+    snapshot_bytes_ = snapshot.size();
   }
   return flush();
 }

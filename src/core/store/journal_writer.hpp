@@ -24,8 +24,11 @@ namespace callgate {
 class JournalWriter {
  public:
   // Appends to the file at path (opened with O_APPEND, created if absent).
-  // Throws std::system_error when it cannot be opened.
-  explicit JournalWriter(std::string path);
+  // With an archive directory, a file being replaced is kept there (hard
+  // linked under a time-stamped name) instead of dropped: what a snapshot
+  // leaves out stays on disk. Throws std::system_error when the file cannot
+  // be opened.
+  explicit JournalWriter(std::string path, std::string archive_directory = {});
   ~JournalWriter();  // writes and syncs what is queued, then stops
   JournalWriter(const JournalWriter&) = delete;
   JournalWriter& operator=(const JournalWriter&) = delete;
@@ -35,10 +38,12 @@ class JournalWriter {
   // ticket order: call under the lock that ordered the change it records.
   std::uint64_t append(std::string_view payload);
 
-  // Queues a replacement of the whole file by snapshot (framed records),
+  // Queues a replacement of the whole file by a snapshot (framed records),
   // taken at this point of the ticket order: the records before it are
   // written and synced to the old file first, those after go to the new one.
-  std::uint64_t replace_with(std::string snapshot);
+  // build_snapshot runs on the writer's thread, so a large snapshot is
+  // encoded off the reactors; it must only read what nobody changes.
+  std::uint64_t replace_with(std::function<std::string()> build_snapshot);
 
   // Completes (on the caller's executor) once every record up to ticket is
   // durable, or with the error that stopped the writer.
@@ -58,6 +63,7 @@ class JournalWriter {
   std::uint64_t drop_prefix(std::uint64_t bytes);
 
   std::uint64_t file_bytes() const;       // the current file's size, as written
+  std::uint64_t snapshot_bytes() const;   // the size of the last snapshot that replaced the file
   std::uint64_t syncs() const;            // fdatasync calls so far (for tests and metrics)
   boost::system::error_code failure() const;  // what stopped the writer, if anything
 
@@ -68,6 +74,7 @@ class JournalWriter {
     std::string frames;
     Action action = Action::append;
     std::uint64_t prefix_bytes = 0;
+    std::function<std::string()> build_snapshot;
   };
   struct Waiter {
     std::uint64_t ticket;
@@ -83,9 +90,11 @@ class JournalWriter {
   void run();
   boost::system::error_code write_batch(std::vector<Pending>& batch);
   boost::system::error_code replace_file(const std::string& snapshot);
+  boost::system::error_code archive_current_file();
   boost::system::error_code remove_prefix(std::uint64_t bytes);
 
   std::string path_;
+  std::string archive_directory_;
   int fd_ = -1;
   mutable std::mutex mutex_;
   std::condition_variable wake_;
@@ -95,6 +104,7 @@ class JournalWriter {
   std::uint64_t durable_ticket_ = 0;
   boost::system::error_code failure_;  // once set, every wait completes with it
   std::uint64_t file_bytes_ = 0;
+  std::uint64_t snapshot_bytes_ = 0;
   std::uint64_t syncs_ = 0;
   bool stopping_ = false;
   std::thread thread_;

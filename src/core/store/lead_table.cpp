@@ -2,14 +2,26 @@
 
 #include "core/lead/lead_state_machine.hpp"
 
+#include <algorithm>
+#include <atomic>
+
 namespace callgate {
 
 namespace {
 StoreError no_such_lead(const std::string& lead_id) { return {StoreFailure::not_found, "no lead " + lead_id}; }
 }  // namespace
 
+Lead& LeadTable::writable(Entry& entry) {
+  // Only pictures share a lead beyond the table, and they only drop their
+  // references (on another thread): a count of one means no picture holds
+  // it, and the fence orders their last reads before this change.
+  if (entry.lead.use_count() > 1) entry.lead = std::make_shared<Lead>(*entry.lead);
+  std::atomic_thread_fence(std::memory_order_acquire);
+  return *entry.lead;
+}
+
 void LeadTable::index(const Entry& entry) {
-  const auto& lead = entry.lead;
+  const auto& lead = *entry.lead;
   if (!entry.idempotency_key.empty()) by_idempotency_key_[entry.idempotency_key] = lead.id;
   for (const auto& attempt : lead.attempts)
     if (!attempt.call_sid.empty()) by_call_sid_[attempt.call_sid] = lead.id;
@@ -20,74 +32,102 @@ void LeadTable::index(const Entry& entry) {
 CreateResult LeadTable::create(const CreateRequest& request) {
   if (!request.idempotency_key.empty()) {
     if (auto seen = by_idempotency_key_.find(request.idempotency_key); seen != by_idempotency_key_.end())
-      return {leads_.at(seen->second).lead, false};
+      return {*leads_.at(seen->second).lead, false};
   }
   if (request.same_phone_since) {
     if (auto latest = latest_by_phone_.find(request.lead.phone); latest != latest_by_phone_.end()) {
-      const auto& existing = leads_.at(latest->second).lead;
+      const auto& existing = *leads_.at(latest->second).lead;
       if (existing.created >= *request.same_phone_since) return {existing, false};
     }
   }
-  auto& entry = leads_[request.lead.id];
-  if (!entry.lead.id.empty()) return {entry.lead, false};  // the same id twice: a replayed record
-  entry = Entry{request.lead, request.idempotency_key};
+  auto [position, inserted] = leads_.try_emplace(request.lead.id);
+  auto& entry = position->second;
+  if (!inserted) return {*entry.lead, false};  // the same id twice: a replayed record
+  entry = Entry{std::make_shared<Lead>(request.lead), request.idempotency_key};
   index(entry);
-  return {entry.lead, true};
+  return {*entry.lead, true};
 }
 
 StoreResult<Lead> LeadTable::get(const std::string& lead_id) const {
   auto found = leads_.find(lead_id);
   if (found == leads_.end()) return no_such_lead(lead_id);
-  return found->second.lead;
+  return *found->second.lead;
 }
 
-void LeadTable::adopt_orphans(Lead& lead, const std::string& call_sid) {
+void LeadTable::adopt_orphans(Entry& entry, const std::string& call_sid) {
   auto waiting = orphans_.find(call_sid);
   if (waiting == orphans_.end()) return;
-  for (const auto& orphan : waiting->second) apply_call_event(lead, orphan.event, orphan.received);
+  auto& lead = writable(entry);
+  for (const auto& orphan : waiting->second) apply_call_event(lead, orphan->event, orphan->received);
+  orphans_by_sid_size_ -= waiting->second.size();
   orphans_.erase(waiting);
+}
+
+void LeadTable::keep_orphan(std::shared_ptr<const Orphan> orphan) {
+  const auto newest = orphan->received;
+  orphans_[orphan->event.call_sid].push_back(orphan);
+  ++orphans_by_sid_size_;
+  orphan_arrivals_.push_back(std::move(orphan));
+  // Let the oldest go while there are too many or they waited too long.
+  while (!orphan_arrivals_.empty()) {
+    const auto& oldest = orphan_arrivals_.front();
+    const bool too_many = orphan_arrivals_.size() > limits_.max_in_memory;
+    const bool too_old = oldest->received + limits_.max_wait < newest;
+    if (!too_many && !too_old) break;
+    if (auto waiting = orphans_.find(oldest->event.call_sid); waiting != orphans_.end()) {
+      auto& list = waiting->second;
+      if (auto it = std::find(list.begin(), list.end(), oldest); it != list.end()) {
+        list.erase(it);
+        --orphans_by_sid_size_;
+        ++orphans_let_go_;
+        if (list.empty()) orphans_.erase(waiting);
+      }
+    }
+    orphan_arrivals_.pop_front();
+  }
 }
 
 StoreResult<Lead> LeadTable::add_attempt(const std::string& lead_id, const Attempt& attempt, LeadStatus lead_status) {
   auto found = leads_.find(lead_id);
   if (found == leads_.end()) return no_such_lead(lead_id);
-  auto& lead = found->second.lead;
+  auto& entry = found->second;
+  auto& lead = writable(entry);
   lead.attempts.push_back(attempt);
   lead.status = lead_status;
   lead.updated = std::max(lead.updated, attempt.created);
   if (!attempt.call_sid.empty()) {
     by_call_sid_[attempt.call_sid] = lead_id;
-    adopt_orphans(lead, attempt.call_sid);
+    adopt_orphans(entry, attempt.call_sid);
   }
-  return lead;
+  return *entry.lead;
 }
 
-ApplyResult LeadTable::apply_event(const CallEvent& event, WallTime received) {
+ApplyResult LeadTable::apply_event(CallEvent event, WallTime received) {
   auto owner = by_call_sid_.find(event.call_sid);
   if (owner == by_call_sid_.end() && !event.lead_id.empty()) {
     // A placement whose answer was lost: the provider's callback names the
     // lead, and its latest attempt is still waiting for a call sid.
     if (auto named = leads_.find(event.lead_id); named != leads_.end()) {
-      auto& lead = named->second.lead;
-      if (!lead.attempts.empty() && lead.attempts.back().call_sid.empty() &&
-          lead.attempts.back().provider == event.provider) {
-        lead.attempts.back().call_sid = event.call_sid;
-        owner = by_call_sid_.emplace(event.call_sid, lead.id).first;
+      const auto& attempts = named->second.lead->attempts;
+      if (!attempts.empty() && attempts.back().call_sid.empty() && attempts.back().provider == event.provider) {
+        writable(named->second).attempts.back().call_sid = event.call_sid;
+        owner = by_call_sid_.emplace(event.call_sid, named->first).first;
       }
     }
   }
   if (owner == by_call_sid_.end()) {
-    orphans_[event.call_sid].push_back({event, received});
+    keep_orphan(std::make_shared<const Orphan>(Orphan{std::move(event), received}));
     return {EventOutcome::unknown_call, {}};
   }
-  auto& lead = leads_.at(owner->second).lead;
+  auto& entry = leads_.at(owner->second);
+  auto& lead = writable(entry);
   return {apply_call_event(lead, event, received), lead.id};
 }
 
 StoreResult<Lead> LeadTable::record_call_flow_input(const std::string& lead_id, const CallFlowInput& input) {
   auto found = leads_.find(lead_id);
   if (found == leads_.end()) return no_such_lead(lead_id);
-  auto& lead = found->second.lead;
+  auto& lead = writable(found->second);
   lead.updated = std::max(lead.updated, input.received);
   lead.call_flow_inputs.push_back(input);
   return lead;
@@ -103,7 +143,7 @@ LeadPage LeadTable::list(const LeadQuery& query) const {
   LeadPage page;
   auto position = query.after_id.empty() ? leads_.begin() : leads_.upper_bound(query.after_id);
   for (; position != leads_.end(); ++position) {
-    const auto& lead = position->second.lead;
+    const auto& lead = *position->second.lead;
     if (query.status && lead.status != *query.status) continue;
     if (query.created_since && lead.created < *query.created_since) continue;
     if (page.leads.size() == query.limit) {
@@ -117,13 +157,20 @@ LeadPage LeadTable::list(const LeadQuery& query) const {
 
 void LeadTable::restore(Lead lead, const std::string& idempotency_key) {
   auto& entry = leads_[lead.id];
-  entry = Entry{std::move(lead), idempotency_key};
+  entry = Entry{std::make_shared<Lead>(std::move(lead)), idempotency_key};
   index(entry);
 }
 
-void LeadTable::restore_orphan(Orphan orphan) {
-  const auto sid = orphan.event.call_sid;
-  orphans_[sid].push_back(std::move(orphan));
+void LeadTable::restore_orphan(Orphan orphan) { keep_orphan(std::make_shared<const Orphan>(std::move(orphan))); }
+
+LeadTable::Picture LeadTable::picture() const {
+  Picture picture;
+  picture.leads.reserve(leads_.size());
+  for (const auto& [id, entry] : leads_) picture.leads.push_back({entry.lead, entry.idempotency_key});
+  picture.orphans.reserve(orphans_by_sid_size_);
+  for (const auto& [sid, waiting] : orphans_)
+    picture.orphans.insert(picture.orphans.end(), waiting.begin(), waiting.end());
+  return picture;
 }
 
 }  // namespace callgate

@@ -7,7 +7,10 @@
 
 #include <boost/asio/detached.hpp>
 
+#include <boost/json/parse.hpp>
+
 #include <filesystem>
+#include <set>
 #include <fstream>
 #include <random>
 
@@ -20,8 +23,27 @@ struct JournalDirectory {
   std::filesystem::path path = std::filesystem::temp_directory_path() /
                                ("callgate-journal-" + std::to_string(std::random_device{}()));
   ~JournalDirectory() { std::filesystem::remove_all(path); }
-  std::unique_ptr<JournalLeadStore> open(std::uint64_t compact_bytes = 256ull * 1024 * 1024) {
-    return std::make_unique<JournalLeadStore>(JournalStoreOptions{path.string(), compact_bytes});
+  std::unique_ptr<JournalLeadStore> open(std::uint64_t compact_bytes = 256ull * 1024 * 1024, OrphanLimits orphans = {}) {
+    return std::make_unique<JournalLeadStore>(JournalStoreOptions{path.string(), compact_bytes, orphans});
+  }
+  // Every call sid of an event or orphan record in the journal and its archives.
+  std::multiset<std::string> call_sids_on_disk() const {
+    std::multiset<std::string> sids;
+    std::vector<std::filesystem::path> files{file()};
+    if (std::filesystem::exists(path / "archive"))
+      for (const auto& archived : std::filesystem::directory_iterator(path / "archive")) files.push_back(archived.path());
+    for (const auto& name : files) {
+      std::ifstream in(name, std::ios::binary);
+      const std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      JournalReader reader(data);
+      std::string_view payload;
+      while (reader.next(payload)) {
+        const auto record = boost::json::parse(payload).as_object();
+        if (const auto* event = record.if_contains("event")) sids.insert(std::string(event->at("callSid").as_string()));
+      }
+      BOOST_TEST((reader.stop() == JournalReader::Stop::clean_end), name);
+    }
+    return sids;
   }
   std::filesystem::path file() const { return path / "leads.journal"; }
   void append_bytes(const std::string& bytes) const { std::ofstream(file(), std::ios::binary | std::ios::app) << bytes; }
@@ -115,6 +137,47 @@ BOOST_AUTO_TEST_CASE(a_grown_journal_is_compacted_into_a_snapshot) {
   run(store->create({make_lead("01B", "+14155550199"), "", std::nullopt}));
   BOOST_TEST((expect(run(store->add_attempt("01B", make_attempt("CA-orphan"), LeadStatus::dialing))).status ==
               LeadStatus::busy));
+}
+
+BOOST_AUTO_TEST_CASE(compaction_archives_the_old_file_and_orphans_that_left_memory_stay_on_disk) {
+  JournalDirectory directory;
+  constexpr int kOrphans = 3000;  // far more than stay in memory, and several compactions' worth
+  {
+    auto store = directory.open(64 * 1024, OrphanLimits{100, std::chrono::hours(1)});
+    for (int index = 0; index < kOrphans; ++index)
+      BOOST_TEST((expect(run(store->apply_event(make_event("CA-" + std::to_string(index), CallStatus::busy, 1), at(index))))
+                      .outcome == EventOutcome::unknown_call));
+    BOOST_TEST(store->orphans_in_memory() == 100u);
+  }
+  BOOST_TEST(std::filesystem::file_size(directory.file()) < 128u * 1024);
+  BOOST_TEST(!std::filesystem::is_empty(directory.path / "archive"));
+  const auto on_disk = directory.call_sids_on_disk();
+  for (int index = 0; index < kOrphans; ++index)
+    BOOST_TEST(on_disk.count("CA-" + std::to_string(index)) >= 1u, "CA-" << index << " is on disk");
+
+  // After a restart the newest orphans are back in memory and still attach.
+  auto store = directory.open(64 * 1024, OrphanLimits{100, std::chrono::hours(1)});
+  BOOST_TEST(store->orphans_in_memory() == 100u);
+  run(store->create({make_lead("01A"), "", std::nullopt}));
+  BOOST_TEST((expect(run(store->add_attempt("01A", make_attempt("CA-" + std::to_string(kOrphans - 1)),
+                                             LeadStatus::dialing))).status == LeadStatus::busy));
+}
+
+BOOST_AUTO_TEST_CASE(a_table_larger_than_compact_bytes_is_not_rewritten_after_every_record) {
+  JournalDirectory directory;
+  auto store = directory.open(64 * 1024);
+  // About 150 KiB of leads: more than compact_bytes on their own.
+  for (int index = 0; index < 400; ++index) {
+    auto lead = make_lead("01" + std::to_string(1000 + index), "+1415555" + std::to_string(1000 + index));
+    lead.metadata_json = "{\"note\":\"" + std::string(300, 'x') + "\"}";
+    run(store->create({lead, "", std::nullopt}));
+  }
+  const auto archived = [&] {
+    return std::distance(std::filesystem::directory_iterator(directory.path / "archive"), std::filesystem::directory_iterator());
+  };
+  const auto before = archived();
+  for (int index = 0; index < 50; ++index) run(store->apply_event(make_event("CA-x", CallStatus::ringing, 1), at(index)));
+  BOOST_TEST(archived() == before, "50 small records after a snapshot of a large table: no new compaction");
 }
 
 BOOST_AUTO_TEST_CASE(bytes_that_are_not_utf8_are_kept_and_read_back) {
