@@ -36,6 +36,21 @@ std::string format_iso8601(WallTime time) {
   const unsigned day = day_of_year - (153 * shifted_month + 2) / 5 + 1;
   const unsigned month = shifted_month < 10 ? shifted_month + 3 : shifted_month - 9;
   const std::int64_t year = static_cast<std::int64_t>(year_of_era) + era * 400 + (month <= 2);
+  if (year >= 0 && year <= 9999) {
+    // Written digit by digit: this runs for every journal record.
+    std::string text = "0000-00-00T00:00:00.000Z";
+    auto digits = [&](std::size_t end, std::int64_t value, int count) {
+      for (int index = 0; index < count; ++index, value /= 10) text[end - static_cast<std::size_t>(index)] = static_cast<char>('0' + value % 10);
+    };
+    digits(3, year, 4);
+    digits(6, month, 2);
+    digits(9, day, 2);
+    digits(12, rest / 3'600'000, 2);
+    digits(15, rest / 60'000 % 60, 2);
+    digits(18, rest / 1000 % 60, 2);
+    digits(22, rest % 1000, 3);
+    return text;
+  }
   char buffer[64];
   std::snprintf(buffer, sizeof buffer, "%04lld-%02u-%02uT%02lld:%02lld:%02lld.%03lldZ", static_cast<long long>(year),
                 month, day, static_cast<long long>(rest / 3'600'000), static_cast<long long>(rest / 60'000 % 60),

@@ -1,5 +1,7 @@
 #include "core/metrics.hpp"
 
+#include <atomic>
+
 #include <algorithm>
 #include <charconv>
 #include <stdexcept>
@@ -43,7 +45,10 @@ const std::vector<double>& latency_buckets_seconds() {
 }
 
 MetricsShard::MetricsShard(const std::vector<MetricFamily>& families)
-    : families_(families), series_(families.size()) {}
+    : families_(families), series_(families.size()) {
+  static std::atomic<std::uint64_t> shards_made{0};
+  serial_ = ++shards_made;
+}
 
 MetricsShard::Series& MetricsShard::series(MetricId family, const MetricLabels& labels, MetricType expected) {
   if (family.index >= families_.size() || families_[family.index].type != expected)

@@ -82,8 +82,13 @@ class MetricsShard {
   Gauge& gauge(MetricId family, const MetricLabels& labels = {});
   Histogram& histogram(MetricId family, const MetricLabels& labels = {});
 
+  // Unique for the process's life (unlike an address, which a later shard
+  // may reuse): for callers that remember series per shard.
+  std::uint64_t serial() const { return serial_; }
+
  private:
   friend class MetricsRegistry;
+  std::uint64_t serial_ = 0;
   struct Series {
     std::unique_ptr<Counter> counter;
     std::unique_ptr<Gauge> gauge;

@@ -10,6 +10,8 @@
 // for all providers.
 #pragma once
 
+#include "http/form/form_codec.hpp"
+
 #include "core/config.hpp"
 #include "core/lead/lead.hpp"
 #include "http/client/exchange.hpp"
@@ -45,6 +47,15 @@ struct InboundRequest {
   const http::Request& request;
   std::string public_url;  // the URL the provider called, rebuilt (see public_url.hpp)
   boost::asio::ip::address peer;
+
+  // The body as form fields (an empty body is an empty form), or null when
+  // it is not one. Parsed on first use and kept: the signature check and the
+  // callback's parser both read it, and it is the hot path.
+  const http::FormFields* form_fields() const {
+    if (!parsed_form) parsed_form = request.body().empty() ? http::FormFields{} : http::parse_form(request.body());
+    return *parsed_form ? &**parsed_form : nullptr;
+  }
+  mutable std::optional<std::optional<http::FormFields>> parsed_form = std::nullopt;
 };
 
 struct WebhookRejected {

@@ -21,6 +21,19 @@ bool is_plain_host(std::string_view host) {
 
 std::string public_url_of(const http::Request& request, const boost::asio::ip::address& peer,
                           const ServerConfig& server) {
+  if (!any_contains(server.trusted_proxies, peer)) {
+    // The common case, on every webhook: the base URL as configured (the
+    // config loader checked it), without a path that is only "/".
+    std::string_view base = server.public_base_url;
+    if (const auto authority = base.find("://"); authority != std::string_view::npos) {
+      const auto path = base.find('/', authority + 3);
+      if (path != std::string_view::npos && path + 1 == base.size()) base.remove_suffix(1);
+    }
+    std::string url;
+    url.reserve(base.size() + request.target().size());
+    url.append(base).append(request.target());
+    return url;
+  }
   const auto base = boost::urls::parse_absolute_uri(server.public_base_url);
   if (!base) return server.public_base_url + std::string(request.target());
   std::string scheme(base->scheme());

@@ -44,6 +44,28 @@ std::optional<http::Response> reject_unless_authentic(const Provider& provider, 
 
 namespace {
 
+// The events counter for a provider and outcome on this reactor's shard,
+// found once and then kept: looking a series up renders its labels and
+// takes the shard's lock, too much for every callback. Both names are
+// static strings, so they are told apart by address; shards by serial.
+Counter& event_counter(http::RequestContext& context, const WebhookMetricIds& ids, std::string_view provider,
+                       std::string_view outcome) {
+  struct Known {
+    std::uint64_t shard;
+    const char* provider;
+    const char* outcome;
+    Counter* counter;
+  };
+  thread_local std::vector<Known> known;
+  auto& shard = context.shard.metrics();
+  for (const auto& entry : known)
+    if (entry.shard == shard.serial() && entry.provider == provider.data() && entry.outcome == outcome.data())
+      return *entry.counter;
+  auto& counter = shard.counter(ids.events, {{"provider", std::string(provider)}, {"outcome", std::string(outcome)}});
+  if (known.size() < 64) known.push_back({shard.serial(), provider.data(), outcome.data(), &counter});
+  return counter;
+}
+
 awaitable<http::Response> handle_status_callback(const Provider& provider, http::RequestContext& context,
                                                  LeadStore& store, const WebhookMetricIds& ids, EventSpool* spool) {
   const auto inbound = inbound_request(context);
@@ -63,7 +85,7 @@ awaitable<http::Response> handle_status_callback(const Provider& provider, http:
     // The store is down or slow: the spool keeps the event until it is back.
     const auto spooled = co_await spool->append(event, received);
     if (!spooled) {
-      context.shard.metrics().counter(ids.events, {{"provider", provider_name}, {"outcome", "spooled"}}).increment();
+      event_counter(context, ids, provider_name, "spooled").increment();
       co_return http::Response{http::Status::no_content, 11};
     }
     LogLine(LogLevel::error, "webhook_not_spooled").trusted_text("reason", spooled.message());
@@ -81,9 +103,7 @@ awaitable<http::Response> handle_status_callback(const Provider& provider, http:
                                     context.request_id);
   }
   const auto& applied = std::get<ApplyResult>(stored);
-  context.shard.metrics()
-      .counter(ids.events, {{"provider", provider_name}, {"outcome", to_string(applied.outcome)}})
-      .increment();
+  event_counter(context, ids, provider_name, to_string(applied.outcome)).increment();
   http::Response response{http::Status::no_content, 11};
   co_return response;
 }

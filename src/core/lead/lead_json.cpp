@@ -5,6 +5,8 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include <charconv>
+
 namespace callgate {
 
 namespace json = boost::json;
@@ -67,6 +69,67 @@ struct Reader {
 
 const json::object* as_object(const json::value& value) { return value.is_object() ? &value.as_object() : nullptr; }
 
+// A JSON object written field by field. Strings are escaped as JSON needs
+// (quote, backslash, control characters) and otherwise kept byte for byte,
+// as Boost.JSON's serializer keeps them: what a provider sent is stored as
+// it came, valid UTF-8 or not (parse_stored_json reads it back).
+class ObjectWriter {
+ public:
+  explicit ObjectWriter(std::string& out) : out_(out) { out_.push_back('{'); }
+  void text(std::string_view key, std::string_view value) {
+    this->key(key);
+    quoted(value);
+  }
+  void text_if_any(std::string_view key, const std::string& value) {
+    if (!value.empty()) text(key, value);
+  }
+  void time_if_any(std::string_view key, const std::optional<WallTime>& value) {
+    if (value) text(key, format_iso8601(*value));
+  }
+  template <class Number>
+  void number_if_any(std::string_view key, const std::optional<Number>& value) {
+    if (!value) return;
+    this->key(key);
+    char buffer[64];
+    const auto [end, error] = std::to_chars(buffer, buffer + sizeof buffer, *value);
+    const std::string_view digits(buffer, static_cast<std::size_t>(end - buffer));
+    out_.append(digits);
+    // A whole double keeps a fraction so it reads back as a double.
+    if constexpr (std::is_floating_point_v<Number>)
+      if (digits.find_first_of(".en") == std::string_view::npos) out_.append(".0");
+  }
+  void close() { out_.push_back('}'); }
+
+ private:
+  void key(std::string_view key) {
+    if (!first_) out_.push_back(',');
+    first_ = false;
+    quoted(key);
+    out_.push_back(':');
+  }
+  void quoted(std::string_view value) {
+    static constexpr char hex[] = "0123456789abcdef";
+    out_.push_back('"');
+    for (const char c : value) {
+      const auto byte = static_cast<unsigned char>(c);
+      if (c == '"' || c == '\\') {
+        out_.push_back('\\');
+        out_.push_back(c);
+      } else if (byte < 0x20) {
+        out_.append("\\u00");
+        out_.push_back(hex[byte >> 4]);
+        out_.push_back(hex[byte & 0xf]);
+      } else {
+        out_.push_back(c);
+      }
+    }
+    out_.push_back('"');
+  }
+
+  std::string& out_;
+  bool first_ = true;
+};
+
 }  // namespace
 
 json::value parse_stored_json(std::string_view text, boost::system::error_code& error) {
@@ -100,6 +163,26 @@ json::object to_json(const CallEvent& event) {
   put(object, "speechResult", event.speech_result);
   put(object, "confidence", event.confidence);
   return object;
+}
+
+void append_json(std::string& out, const CallEvent& event) {
+  ObjectWriter object(out);
+  object.text_if_any("provider", event.provider);
+  object.text("callSid", event.call_sid);
+  object.text_if_any("leadId", event.lead_id);
+  object.text("status", to_string(event.status));
+  object.text_if_any("rawStatus", event.raw_status);
+  object.number_if_any("sequenceNumber", event.sequence_number);
+  object.text_if_any("idempotencyToken", event.idempotency_token);
+  object.time_if_any("eventTime", event.event_time);
+  object.number_if_any("durationSeconds", event.duration_seconds);
+  object.text_if_any("recordingUrl", event.recording_url);
+  object.text_if_any("answeredBy", event.answered_by);
+  object.number_if_any("sipCode", event.sip_code);
+  object.text_if_any("digits", event.digits);
+  object.text_if_any("speechResult", event.speech_result);
+  object.number_if_any("confidence", event.confidence);
+  object.close();
 }
 
 json::object to_json(const Attempt& attempt) {

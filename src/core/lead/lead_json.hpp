@@ -12,6 +12,9 @@
 namespace callgate {
 
 boost::json::object to_json(const CallEvent& event);
+// The same object as to_json(event), written straight onto out: the
+// journal's hot path, without building a boost::json::object first.
+void append_json(std::string& out, const CallEvent& event);
 boost::json::object to_json(const Attempt& attempt);
 boost::json::object to_json(const CallFlowInput& input);
 boost::json::object to_json(const Lead& lead);

@@ -68,6 +68,7 @@ class JournalLeadStore final : public LeadStore {
   // a snapshot when the file is due one.
   std::uint64_t record(const std::string& payload);
   boost::asio::awaitable<std::optional<StoreError>> durable(std::uint64_t ticket);
+  void wake_writer_after_this_turn(const boost::asio::any_io_executor& executor);
 
   JournalStoreOptions options_;
   JournalReplay replay_;

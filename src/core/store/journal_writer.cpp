@@ -69,13 +69,23 @@ JournalWriter::~JournalWriter() {
 }
 
 std::uint64_t JournalWriter::append(std::string_view payload) {
+  const auto ticket = append_deferred(payload);
+  wake();
+  return ticket;
+}
+
+std::uint64_t JournalWriter::append_deferred(std::string_view payload) {
   std::string frames;
   append_journal_record(frames, payload);
   std::lock_guard lock(mutex_);
   const auto ticket = next_ticket_++;
   queue_.push_back({ticket, std::move(frames), Action::append, 0, {}});
-  wake_.notify_one();
   return ticket;
+}
+
+void JournalWriter::wake() {
+  std::lock_guard lock(mutex_);
+  wake_.notify_one();
 }
 
 std::uint64_t JournalWriter::replace_with(std::function<std::string()> build_snapshot) {

@@ -37,6 +37,11 @@ class JournalWriter {
   // ticket. Tickets count up in call order, and records reach the file in
   // ticket order: call under the lock that ordered the change it records.
   std::uint64_t append(std::string_view payload);
+  // The same without waking the writer thread: the caller calls wake()
+  // soon, once for many records (a reactor, at the end of its turn), so the
+  // writer finds a full batch instead of being woken for every record.
+  std::uint64_t append_deferred(std::string_view payload);
+  void wake();
 
   // Queues a replacement of the whole file by a snapshot (framed records),
   // taken at this point of the ticket order: the records before it are

@@ -25,12 +25,6 @@ bool has_json_body(const http::Request& request) {
   return type.substr(0, type.find(';')) == "application/json";
 }
 
-// A form body's fields; a GET (or a bodiless POST) has none.
-std::optional<http::FormFields> body_fields(const http::Request& request) {
-  if (request.body().empty()) return http::FormFields{};
-  return http::parse_form(request.body());
-}
-
 http::Response twiml_response(std::string document) {
   http::Response response{http::Status::ok, 11};
   response.set(boost::beast::http::field::content_type, "text/xml; charset=utf-8");
@@ -67,7 +61,7 @@ std::optional<WebhookRejected> TwilioProvider::authenticate_webhook(const Config
   bool valid = false;
   if (has_json_body(inbound.request)) {
     valid = is_valid_json_signature(twilio.auth_token, inbound.public_url, inbound.request.body(), signature);
-  } else if (const auto fields = body_fields(inbound.request)) {
+  } else if (const auto* fields = inbound.form_fields()) {
     valid = is_valid_signature(twilio.auth_token, inbound.public_url, *fields, signature);
   }
   if (!valid) return WebhookRejected{"bad_signature"};
@@ -84,7 +78,7 @@ bool TwilioProvider::recognizes_webhook(const http::Request& request) const {
 
 std::variant<CallEvent, providers::WebhookMalformed> TwilioProvider::parse_status_callback(
     const providers::InboundRequest& inbound) const {
-  const auto fields = http::parse_form(inbound.request.body());
+  const auto* fields = inbound.form_fields();
   if (!fields) return providers::WebhookMalformed{"the body is not valid application/x-www-form-urlencoded"};
   const auto lead_id = http::query_parameter(inbound.request, "leadId").value_or("");
   auto parsed = twilio::parse_status_callback(*fields, lead_id, inbound.request["I-Twilio-Idempotency-Token"]);
@@ -109,7 +103,7 @@ void TwilioProvider::register_call_flow_endpoints(http::HttpRouter& router, prov
                const auto inbound = providers::inbound_request(context);
                if (auto refusal = providers::reject_unless_authentic(*self, inbound, context, ids))
                  co_return std::move(*refusal);
-               const auto fields = http::parse_form(context.request.body());
+               const auto* fields = inbound.form_fields();
                if (!fields)
                  co_return http::make_json_error(http::Status::bad_request,
                                                  "the body is not valid application/x-www-form-urlencoded",

@@ -15,6 +15,25 @@ BOOST_AUTO_TEST_CASE(hmac_sha1_matches_rfc_2202_case_2) {
   BOOST_TEST(hex_encode(hmac_sha1("Jefe", "what do ya want for nothing?")) == "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79");
 }
 
+BOOST_AUTO_TEST_CASE(keys_longer_than_a_block_are_hashed_first) {
+  const std::string data = "Test Using Larger Than Block-Size Key - Hash Key First";
+  BOOST_TEST(hex_encode(hmac_sha256(std::string(131, '\xaa'), data)) ==
+             "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");  // RFC 4231 case 6
+  BOOST_TEST(hex_encode(hmac_sha1(std::string(80, '\xaa'), data)) ==
+             "aa4ae5e15272d00e95705637ce8a3b55ed402112");  // RFC 2202 case 6
+}
+
+BOOST_AUTO_TEST_CASE(a_changed_key_is_not_served_from_the_previous_one) {
+  // The keyed state is kept between calls: switching keys back and forth
+  // must give each key's own answer, an empty key included.
+  for (int round = 0; round < 3; ++round) {
+    BOOST_TEST(hex_encode(hmac_sha1("Jefe", "what do ya want for nothing?")) == "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79");
+    BOOST_TEST(hex_encode(hmac_sha1(std::string(20, '\x0b'), "Hi There")) ==
+               "b617318655057264e28bc0b6fb378c8ef146be00");  // RFC 2202 case 1
+    BOOST_TEST(hex_encode(hmac_sha1("", "")) == "fbdb1d1b18aa6c08324b7d64b71fb76370690e1d");
+  }
+}
+
 BOOST_AUTO_TEST_CASE(base64_round_trips_every_padding_length) {
   for (std::string text : {"", "f", "fo", "foo", "foob", "fooba", "foobar"}) {
     const auto encoded = base64_encode(text);

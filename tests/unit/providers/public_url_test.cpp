@@ -27,6 +27,16 @@ BOOST_AUTO_TEST_CASE(built_from_the_configured_base_never_the_host_header) {
              "https://gw.example.com/webhook/twilio?leadId=1");
 }
 
+BOOST_AUTO_TEST_CASE(a_base_ending_in_a_lone_slash_does_not_double_it) {
+  ServerConfig server;
+  server.public_base_url = "https://gw.example.com/";
+  BOOST_TEST(providers::public_url_of(request_for("/webhook"), make_address("198.51.100.1"), server) ==
+             "https://gw.example.com/webhook");
+  server.public_base_url = "http://127.0.0.1:8080/";
+  BOOST_TEST(providers::public_url_of(request_for("/webhook"), make_address("198.51.100.1"), server) ==
+             "http://127.0.0.1:8080/webhook");
+}
+
 BOOST_AUTO_TEST_CASE(a_base_with_a_path_prefix_keeps_it) {
   ServerConfig server;
   server.public_base_url = "https://example.com/callgate";

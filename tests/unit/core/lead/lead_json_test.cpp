@@ -56,6 +56,49 @@ BOOST_AUTO_TEST_CASE(a_full_lead_round_trips) {
   BOOST_TEST(back->call_flow_inputs.at(0).confidence.value_or(0) == 0.93);
 }
 
+BOOST_AUTO_TEST_CASE(the_direct_event_writer_says_what_to_json_says) {
+  const WallTime t0(std::chrono::milliseconds(1'795'604'472'123));
+  std::vector<CallEvent> events(4);
+  events[0].call_sid = "CA1";  // the least an event has
+  events[1].provider = "twilio";
+  events[1].call_sid = "CA2";
+  events[1].lead_id = "01M89GEGBQXW57F1EKQXC07AED";
+  events[1].status = CallStatus::completed;
+  events[1].raw_status = "completed";
+  events[1].sequence_number = 18446744073709551615ull;
+  events[1].idempotency_token = "tok-1";
+  events[1].event_time = t0;
+  events[1].duration_seconds = -1;
+  events[1].recording_url = "https://api.example/rec?a=1&b=2";
+  events[1].answered_by = "machine_end_beep";
+  events[1].sip_code = 486;
+  events[1].digits = "12#";
+  events[1].speech_result = "I said \"call me\" \\ later\n\ttoday\x01\x1f";
+  events[1].confidence = 0.9312;
+  events[2] = events[1];
+  events[2].confidence = 1.0;  // a whole double stays a double
+  events[2].speech_result = std::string("caf\xe9 \x80 \xff", 8);  // not UTF-8: kept as sent
+  events[3] = events[1];
+  events[3].confidence = 0.0;
+  events[3].raw_status = "</script>\u2028";
+  for (const auto& event : events) {
+    std::string written;
+    append_json(written, event);
+    boost::system::error_code error;
+    const auto parsed = parse_stored_json(written, error);
+    BOOST_TEST_REQUIRE(!error, written);
+    boost::json::parse_options lenient;
+    lenient.allow_invalid_utf8 = true;
+    const auto expected = boost::json::parse(boost::json::serialize(to_json(event)), {}, lenient);
+    BOOST_TEST((parsed == expected), written << " vs " << boost::json::serialize(expected));
+    const auto back = call_event_from_json(parsed);
+    BOOST_TEST_REQUIRE(back.has_value(), written);
+    BOOST_TEST(back->speech_result == event.speech_result);
+    BOOST_TEST(back->confidence.has_value() == event.confidence.has_value());
+    BOOST_TEST(back->confidence.value_or(-1) == event.confidence.value_or(-1));
+  }
+}
+
 BOOST_AUTO_TEST_CASE(broken_records_are_refused_not_half_read) {
   BOOST_TEST(!lead_from_json(boost::json::parse(R"({"id":"x"})")).has_value());
   BOOST_TEST(!lead_from_json(boost::json::parse(
@@ -72,6 +115,9 @@ BOOST_AUTO_TEST_CASE(iso_8601_times_both_ways) {
   BOOST_TEST((parse_iso8601("2026-11-25T16:31:12.123+05:30") == time));
   BOOST_TEST((parse_iso8601("2026-11-25T11:01:12Z") == time - std::chrono::milliseconds(123)));
   BOOST_TEST(format_iso8601(WallTime{}) == "1970-01-01T00:00:00.000Z");
+  BOOST_TEST(format_iso8601(WallTime(std::chrono::milliseconds(7'258'118'399'999))) == "2199-12-31T23:59:59.999Z");
+  BOOST_TEST(format_iso8601(WallTime(std::chrono::milliseconds(951'782'400'007))) == "2000-02-29T00:00:00.007Z");
+  BOOST_TEST(format_iso8601(WallTime(std::chrono::milliseconds(-1))) == "1969-12-31T23:59:59.999Z");
   BOOST_TEST(!parse_iso8601("2026-11-25").has_value());
   BOOST_TEST(!parse_iso8601("2026-13-25T11:01:12Z").has_value());
   BOOST_TEST(!parse_iso8601("2026-11-25T11:01:12.Z").has_value());
