@@ -10,9 +10,9 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <unistd.h>
 
 namespace callgate {
@@ -41,13 +41,9 @@ std::optional<SpooledEvent> decode(std::string_view payload) {
   return SpooledEvent{std::move(*decoded), *time};
 }
 
-std::string read_file(const std::string& path, std::uint64_t limit) {
-  std::ifstream file(path, std::ios::binary);
-  std::string data(limit, '\0');
-  file.read(data.data(), static_cast<std::streamsize>(limit));
-  data.resize(static_cast<std::size_t>(file.gcount()));
-  return data;
-}
+// Replay reads the spool this much at a time, so a spool grown over a long
+// outage is never held in memory whole.
+constexpr std::size_t kReplayChunkBytes = 1 << 20;
 
 }  // namespace
 
@@ -57,18 +53,25 @@ EventSpool::EventSpool(std::string directory) {
   if (error) throw std::runtime_error("cannot create the spool directory " + directory + ": " + error.message());
   path_ = (std::filesystem::path(directory) / "webhooks.spool").string();
   if (std::filesystem::exists(path_)) {
-    const auto data = read_file(path_, std::filesystem::file_size(path_));
-    JournalReader reader(data);
+    // At start-up, before any reactor runs: a plain read, piece by piece.
+    std::ifstream file(path_, std::ios::binary);
+    JournalStream stream;
+    std::string piece(kReplayChunkBytes, '\0');
     std::string_view payload;
-    while (reader.next(payload)) {
-      ++pending_;
-      if (!oldest_)
-        if (auto spooled = decode(payload)) oldest_ = spooled->received;
+    while (file) {
+      file.read(piece.data(), static_cast<std::streamsize>(piece.size()));
+      stream.feed(std::string_view(piece.data(), static_cast<std::size_t>(file.gcount())));
+      while (stream.next(payload)) {
+        ++pending_;
+        if (!oldest_)
+          if (auto spooled = decode(payload)) oldest_ = spooled->received;
+      }
+      if (stream.damaged())
+        throw std::runtime_error("the spool " + path_ + " is damaged (" + stream.reason() + "); move it aside");
     }
-    if (reader.stop() == JournalReader::Stop::corrupt)
-      throw std::runtime_error("the spool " + path_ + " is damaged (" + reader.reason() + "); move it aside");
-    if (reader.stop() == JournalReader::Stop::torn_tail &&
-        ::truncate(path_.c_str(), static_cast<off_t>(reader.valid_bytes())) != 0)
+    // What is left after the last whole record is a write a crash cut short.
+    if (stream.consumed() < std::filesystem::file_size(path_) &&
+        ::truncate(path_.c_str(), static_cast<off_t>(stream.consumed())) != 0)
       throw std::runtime_error("cannot cut the torn end off " + path_);
     if (pending_ > 0)
       LogLine(LogLevel::warn, "spool_pending_at_start").trusted_text("path", path_).number("events", static_cast<std::int64_t>(pending_.load()));
@@ -100,26 +103,45 @@ awaitable<boost::system::error_code> EventSpool::append(const CallEvent& event, 
 
 awaitable<std::size_t> EventSpool::replay_into(LeadStore& store) {
   if (pending() == 0 || replaying_.exchange(true)) co_return 0;
-  // Everything durable so far; later appends stay for the next round.
-  const auto data = read_file(path_, writer_->file_bytes());
-  JournalReader reader(data);
-  std::string_view payload;
+  // Everything durable so far, read by the writer's thread a piece at a
+  // time; later appends stay for the next round.
+  const auto durable_bytes = writer_->file_bytes();
+  JournalStream stream;
+  std::uint64_t read_bytes = 0;
   std::size_t replayed = 0;
-  std::size_t consumed_bytes = 0;
+  std::uint64_t consumed_bytes = 0;
   std::optional<WallTime> next_oldest;
-  while (reader.next(payload)) {
-    auto spooled = decode(payload);
-    if (spooled) {
-      auto stored = co_await store.apply_event(spooled->event, spooled->received);
-      if (std::holds_alternative<StoreError>(stored)) {
-        next_oldest = spooled->received;
-        break;
-      }
+  bool stopped = false;
+  while (!stopped && read_bytes < durable_bytes) {
+    const auto wanted = static_cast<std::size_t>(std::min<std::uint64_t>(kReplayChunkBytes, durable_bytes - read_bytes));
+    auto [error, piece] =
+        co_await writer_->async_read(read_bytes, wanted, boost::asio::as_tuple(boost::asio::use_awaitable));
+    if (error || piece.empty()) {
+      LogLine(LogLevel::error, "spool_read_failed").trusted_text("path", path_).trusted_text("reason", error ? error.message() : "the spool is shorter than written");
+      break;
     }
-    // An unreadable record cannot be replayed by anyone: logged and passed over.
-    if (!spooled) LogLine(LogLevel::error, "spool_record_unreadable").trusted_text("path", path_);
-    ++replayed;
-    consumed_bytes = reader.valid_bytes();
+    read_bytes += piece.size();
+    stream.feed(piece);
+    std::string_view payload;
+    while (stream.next(payload)) {
+      auto spooled = decode(payload);
+      if (spooled) {
+        auto stored = co_await store.apply_event(spooled->event, spooled->received);
+        if (std::holds_alternative<StoreError>(stored)) {
+          next_oldest = spooled->received;
+          stopped = true;
+          break;
+        }
+      }
+      // An unreadable record cannot be replayed by anyone: logged and passed over.
+      if (!spooled) LogLine(LogLevel::error, "spool_record_unreadable").trusted_text("path", path_);
+      ++replayed;
+      consumed_bytes = stream.consumed();
+    }
+    if (stream.damaged()) {
+      LogLine(LogLevel::error, "spool_damaged").trusted_text("path", path_).trusted_text("reason", stream.reason());
+      break;
+    }
   }
   if (consumed_bytes > 0) {
     const auto ticket = writer_->drop_prefix(consumed_bytes);
@@ -129,7 +151,9 @@ awaitable<std::size_t> EventSpool::replay_into(LeadStore& store) {
     } else {
       pending_ -= replayed;
       std::lock_guard lock(mutex_);
-      oldest_ = next_oldest;
+      // Unknown when the replay stopped for another reason than the store:
+      // then the old value stays (an age too high rather than none).
+      if (next_oldest || pending() == 0) oldest_ = next_oldest;
     }
   }
   if (replayed > 0)

@@ -103,4 +103,25 @@ bool JournalReader::next(std::string_view& payload) {
   return true;
 }
 
+void JournalStream::feed(std::string_view piece) {
+  buffer_.erase(0, position_);
+  base_ += position_;
+  position_ = 0;
+  buffer_.append(piece);
+}
+
+bool JournalStream::next(std::string_view& payload) {
+  if (damaged_) return false;
+  JournalReader reader(std::string_view(buffer_).substr(position_));
+  if (reader.next(payload)) {
+    position_ += reader.valid_bytes();
+    return true;
+  }
+  if (reader.stop() == JournalReader::Stop::corrupt) {
+    damaged_ = true;
+    reason_ = reader.reason() + " (counted from file offset " + std::to_string(consumed()) + ")";
+  }
+  return false;
+}
+
 }  // namespace callgate

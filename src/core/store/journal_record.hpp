@@ -50,4 +50,27 @@ class JournalReader {
   std::string reason_;
 };
 
+// Walks the records of a file read piece by piece (so a large file is
+// never read whole): feed() each piece in order, take records with next().
+// A record cut by the end of a piece waits for the next one.
+class JournalStream {
+ public:
+  void feed(std::string_view piece);
+  // The next whole record's payload, valid until the next feed(); false when
+  // more bytes are needed or the data is damaged (see damaged()).
+  bool next(std::string_view& payload);
+  // File offset just past the last record next() returned.
+  std::uint64_t consumed() const { return base_ + position_; }
+  // A bad record with more data after it: not something more bytes can fix.
+  bool damaged() const { return damaged_; }
+  const std::string& reason() const { return reason_; }
+
+ private:
+  std::string buffer_;
+  std::size_t position_ = 0;  // within buffer_
+  std::uint64_t base_ = 0;    // file offset of buffer_[0]
+  bool damaged_ = false;
+  std::string reason_;
+};
+
 }  // namespace callgate

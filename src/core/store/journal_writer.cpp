@@ -162,6 +162,33 @@ void JournalWriter::add_waiter(std::uint64_t ticket, boost::asio::any_io_executo
   waiters_.push_back({ticket, std::move(executor), std::move(resume)});
 }
 
+void JournalWriter::add_read(std::uint64_t offset, std::size_t length, boost::asio::any_io_executor executor,
+                             std::function<void(boost::system::error_code, std::string)> complete) {
+  std::lock_guard lock(mutex_);
+  reads_.push_back({offset, length, std::move(executor), std::move(complete)});
+  wake_.notify_one();
+}
+
+void JournalWriter::serve(Read& read) const {
+  std::string bytes(read.length, '\0');
+  std::size_t got = 0;
+  boost::system::error_code error;
+  const int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) error = last_error();
+  while (!error && got < bytes.size()) {
+    const auto count = ::pread(fd, bytes.data() + got, bytes.size() - got, static_cast<off_t>(read.offset + got));
+    if (count < 0 && errno == EINTR) continue;
+    if (count < 0) error = last_error();
+    if (count <= 0) break;
+    got += static_cast<std::size_t>(count);
+  }
+  if (fd >= 0) ::close(fd);
+  bytes.resize(got);
+  boost::asio::post(read.executor, [complete = std::move(read.complete), error, bytes = std::move(bytes)]() mutable {
+    complete(error, std::move(bytes));
+  });
+}
+
 void JournalWriter::resume_all(std::vector<Waiter> waiters, boost::system::error_code error) {
   std::vector<std::pair<boost::asio::any_io_executor, std::vector<Waiter>>> groups;
   for (auto& waiter : waiters) {
@@ -258,13 +285,19 @@ boost::system::error_code JournalWriter::write_batch(std::vector<Pending>& batch
 
 void JournalWriter::run() {
   std::vector<Pending> batch;
+  std::vector<Read> reads;
   for (;;) {
     {
       std::unique_lock lock(mutex_);
-      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty() && stopping_) break;
+      wake_.wait(lock, [this] { return stopping_ || !queue_.empty() || !reads_.empty(); });
+      if (queue_.empty() && reads_.empty() && stopping_) break;
       batch.swap(queue_);
+      reads.swap(reads_);
     }
+    // Reads ask only for what is already durable: served in any order.
+    for (auto& read : reads) serve(read);
+    reads.clear();
+    if (batch.empty()) continue;
     const auto last_ticket = batch.back().ticket;
     const auto error = failure_ ? failure_ : write_batch(batch);
     batch.clear();
@@ -290,7 +323,12 @@ void JournalWriter::run() {
   {
     std::lock_guard lock(mutex_);
     left.swap(waiters_);
+    reads.swap(reads_);
   }
+  for (auto& read : reads)
+    boost::asio::post(read.executor, [complete = std::move(read.complete)] {
+      complete(boost::asio::error::operation_aborted, {});
+    });
   resume_all(std::move(left), boost::asio::error::operation_aborted);
 }
 

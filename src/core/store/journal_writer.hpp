@@ -63,6 +63,21 @@ class JournalWriter {
         token, ticket);
   }
 
+  // Reads up to length bytes of the file from offset on the writer's thread
+  // (a reactor never reads the disk) and completes on the caller's executor
+  // with them; fewer at the end of the file.
+  template <class Token>
+  auto async_read(std::uint64_t offset, std::size_t length, Token&& token) {
+    return boost::asio::async_initiate<Token, void(boost::system::error_code, std::string)>(
+        [this](auto handler, std::uint64_t from, std::size_t size) {
+          auto executor = boost::asio::get_associated_executor(handler);
+          auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+          add_read(from, size, executor,
+                   [shared](boost::system::error_code error, std::string bytes) { (*shared)(error, std::move(bytes)); });
+        },
+        token, offset, length);
+  }
+
   // Queues the removal of the file's first bytes (records already dealt
   // with elsewhere: a replayed spool), keeping whatever follows them.
   std::uint64_t drop_prefix(std::uint64_t bytes);
@@ -89,6 +104,15 @@ class JournalWriter {
 
   void add_waiter(std::uint64_t ticket, boost::asio::any_io_executor executor,
                   std::function<void(boost::system::error_code)> resume);
+  struct Read {
+    std::uint64_t offset;
+    std::size_t length;
+    boost::asio::any_io_executor executor;
+    std::function<void(boost::system::error_code, std::string)> complete;
+  };
+  void add_read(std::uint64_t offset, std::size_t length, boost::asio::any_io_executor executor,
+                std::function<void(boost::system::error_code, std::string)> complete);
+  void serve(Read& read) const;
   // Resumes waiters with one post per executor, not one per waiter: a
   // group commit of a hundred events wakes each reactor once.
   static void resume_all(std::vector<Waiter> waiters, boost::system::error_code error);
@@ -105,6 +129,7 @@ class JournalWriter {
   std::condition_variable wake_;
   std::vector<Pending> queue_;
   std::vector<Waiter> waiters_;
+  std::vector<Read> reads_;
   std::uint64_t next_ticket_ = 1;
   std::uint64_t durable_ticket_ = 0;
   boost::system::error_code failure_;  // once set, every wait completes with it

@@ -88,6 +88,36 @@ BOOST_AUTO_TEST_CASE(a_replay_that_fails_halfway_keeps_the_rest_for_later) {
   BOOST_TEST(spool.pending() == 0u);
 }
 
+BOOST_AUTO_TEST_CASE(a_spool_larger_than_a_read_replays_whole_and_in_order) {
+  // About 3.5 MiB: several of the replay's 1 MiB reads, records cut by
+  // their boundaries.
+  SpoolDirectory directory;
+  EventSpool spool(directory.path.string());
+  std::vector<std::string> expected;
+  for (int index = 0; index < 70; ++index) {
+    auto event = make_event("CA" + std::to_string(index), CallStatus::completed, 2);
+    event.speech_result = std::string(50'000 + index * 7, 'a' + index % 26);
+    BOOST_TEST(!run(spool.append(event, at(index))));
+    expected.push_back(event.call_sid);
+  }
+  BOOST_TEST(std::filesystem::file_size(spool.path()) > 3u * 1024 * 1024);
+  ScriptedStore store;
+  BOOST_TEST(run(spool.replay_into(store)) == 70u);
+  BOOST_TEST(store.applied == expected);
+  BOOST_TEST(spool.pending() == 0u);
+  BOOST_TEST(std::filesystem::file_size(spool.path()) == 0u);
+
+  // Reopened with a cut last record: what is whole counts, the cut part goes.
+  run(spool.append(make_event("CA-a", CallStatus::busy, 1), at(100)));
+  run(spool.append(make_event("CA-b", CallStatus::busy, 1), at(101)));
+  const auto size = std::filesystem::file_size(spool.path());
+  std::filesystem::resize_file(spool.path(), size - 5);
+  EventSpool reopened(directory.path.string());
+  BOOST_TEST(reopened.pending() == 1u);
+  BOOST_TEST(run(reopened.replay_into(store)) == 1u);
+  BOOST_TEST(store.applied.back() == "CA-a");
+}
+
 BOOST_AUTO_TEST_CASE(what_was_spooled_survives_a_restart) {
   SpoolDirectory directory;
   {

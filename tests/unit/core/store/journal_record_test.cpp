@@ -96,4 +96,50 @@ BOOST_AUTO_TEST_CASE(a_file_that_is_not_a_journal_is_corrupt) {
   BOOST_TEST((stop == JournalReader::Stop::clean_end));
 }
 
+BOOST_AUTO_TEST_CASE(a_stream_reads_the_same_records_whatever_the_pieces) {
+  const auto data = journal_of({"first", "", "third record", std::string(300, 'y'), "last"});
+  for (std::size_t piece = 1; piece <= data.size(); ++piece) {
+    JournalStream stream;
+    std::vector<std::string> payloads;
+    std::vector<std::uint64_t> ends;
+    for (std::size_t at = 0; at < data.size(); at += piece) {
+      stream.feed(std::string_view(data).substr(at, piece));
+      std::string_view payload;
+      while (stream.next(payload)) {
+        payloads.emplace_back(payload);
+        ends.push_back(stream.consumed());
+      }
+      BOOST_TEST_REQUIRE(!stream.damaged());
+    }
+    BOOST_TEST_REQUIRE(payloads.size() == 5u, "pieces of " << piece);
+    BOOST_TEST(payloads[2] == "third record");
+    BOOST_TEST(payloads[3].size() == 300u);
+    BOOST_TEST(ends.back() == data.size());
+    BOOST_TEST(ends[0] == kJournalHeaderBytes + 5);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_stream_stops_at_damage_and_holds_back_a_cut_record) {
+  auto data = journal_of({"one", "two", "three"});
+  data[kJournalHeaderBytes + 3 + kJournalHeaderBytes] ^= 0x01;  // the first byte of "two"
+  JournalStream stream;
+  stream.feed(data);
+  std::string_view payload;
+  BOOST_TEST(stream.next(payload));
+  BOOST_TEST(payload == "one");
+  BOOST_TEST(!stream.next(payload));
+  BOOST_TEST(stream.damaged());
+  BOOST_TEST(stream.consumed() == kJournalHeaderBytes + 3);
+
+  const auto whole = journal_of({"alpha", "beta"});
+  JournalStream cut;
+  cut.feed(std::string_view(whole).substr(0, whole.size() - 2));
+  BOOST_TEST(cut.next(payload));
+  BOOST_TEST(!cut.next(payload));  // "beta" is not complete yet
+  BOOST_TEST(!cut.damaged());
+  cut.feed(std::string_view(whole).substr(whole.size() - 2));
+  BOOST_TEST(cut.next(payload));
+  BOOST_TEST(payload == "beta");
+}
+
 BOOST_AUTO_TEST_SUITE_END()
