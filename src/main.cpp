@@ -31,6 +31,10 @@ int main(int argc, char** argv) {
   // A log reader that goes away (journald restarting, a closed pipe) must
   // cost log lines, not the process: write(2) then fails with EPIPE instead.
   std::signal(SIGPIPE, SIG_IGN);
+  // Likewise a file-size limit (RLIMIT_FSIZE) reached by the journal or the
+  // spool: the write fails with EFBIG and the store reports it (503s,
+  // /readyz), as on a full disk, instead of the process being killed.
+  std::signal(SIGXFSZ, SIG_IGN);
 
   std::string config_path = kDefaultConfigPath;
   bool check_only = false;

@@ -128,10 +128,13 @@ std::string test_config(const std::string& server_extra, const std::string& log_
          "  backend: memory\n";
 }
 
-DaemonProcess::DaemonProcess(const std::string& yaml, std::map<std::string, std::string> environment)
+DaemonProcess::DaemonProcess(const std::string& yaml, std::map<std::string, std::string> environment,
+                             std::vector<std::string> launcher)
     : config_path_(directory_.file("callgate.yaml")) {
   directory_.write("callgate.yaml", yaml);
-  const auto child = spawn({CALLGATED_BINARY, "--config", config_path_}, environment);
+  auto command = std::move(launcher);
+  command.insert(command.end(), {CALLGATED_BINARY, "--config", config_path_});
+  const auto child = spawn(command, environment);
   pid_ = child.pid;
   output_fd_ = child.output_fd;
   // Read the daemon's output all the time, as journald would: a pipe left

@@ -46,7 +46,10 @@ class DaemonProcess {
  public:
   // Writes yaml to a config file and starts callgated on it. The config
   // should listen on port 0; port() is read from the "listening" log line.
-  explicit DaemonProcess(const std::string& yaml, std::map<std::string, std::string> environment = {});
+  // launcher, when given, runs the binary (e.g. {"/usr/bin/prlimit", "--fsize=65536"}
+  // to give it a full disk); it must exec it in the same process.
+  explicit DaemonProcess(const std::string& yaml, std::map<std::string, std::string> environment = {},
+                         std::vector<std::string> launcher = {});
   ~DaemonProcess();
   DaemonProcess(const DaemonProcess&) = delete;
   DaemonProcess& operator=(const DaemonProcess&) = delete;

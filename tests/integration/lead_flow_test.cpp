@@ -12,6 +12,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <algorithm>
+#include <filesystem>
 #include <atomic>
 #include <csignal>
 #include <random>
@@ -297,6 +298,57 @@ BOOST_AUTO_TEST_CASE(every_acknowledged_callback_survives_kill_minus_nine) {
   BOOST_TEST_MESSAGE("acknowledged before kill -9: " << acknowledged.size() << ", stored: " << stored.size());
 }
 
+BOOST_AUTO_TEST_CASE(a_journal_that_cannot_be_written_acknowledges_nothing_more_and_says_so) {
+  FakeProviderServer twilio(&testing::test_certificates());
+  twilio.script({201, kPlaced});
+  TemporaryDirectory directory;
+  const std::string sid = "CA00000000000000000000000000000001";
+  std::string id;
+  std::set<int> acknowledged;
+  {
+    // No file of the daemon may grow past 48 KiB: the journal soon meets
+    // what a full disk looks like (EFBIG instead of ENOSPC).
+    DaemonProcess daemon(lead_config(twilio.port(), journal_store(directory)), {},
+                         {"/usr/bin/prlimit", "--fsize=49152"});
+    id = lead_id_of(enquire(daemon.port(), R"({"phone":"+919876543210","consent":true})"));
+    wait_for_attempt(daemon.port(), id);
+    testing::Connection connection(daemon.port());
+    int status = 204;
+    for (int index = 0; index < 5000 && status == 204; ++index) {
+      status = post_callback(connection, id, callback(sid, "ringing", 10 + index));
+      if (status == 204) acknowledged.insert(10 + index);
+    }
+    BOOST_TEST(status == 503, "the last callback before giving up got " << status);
+    BOOST_TEST(acknowledged.size() > 20u);
+    BOOST_TEST(daemon.wait_for_event("journal_write_failed").has_value());
+
+    // Nothing is acknowledged on top of a journal that missed a write: not
+    // later callbacks, not new enquiries. The daemon lives and says why.
+    testing::Connection again(daemon.port());
+    BOOST_TEST(post_callback(again, id, callback(sid, "ringing", 100'000)) == 503);
+    const auto refused = enquire(daemon.port(), R"({"phone":"+919876543211","consent":true})");
+    BOOST_TEST(refused.status == 503, refused.status << " " << refused.body);
+    const auto ready = testing::http_get(daemon.port(), "/readyz");
+    BOOST_TEST(ready.status == 503);
+    BOOST_TEST(ready.body.find("journal cannot be written") != std::string::npos, ready.body);
+    BOOST_TEST(testing::http_get(daemon.port(), "/healthz").status == 200);
+    daemon.signal(SIGTERM);
+    BOOST_TEST(daemon.wait_for_exit(10s).has_value());
+  }
+  // With room again: every acknowledged callback is there (the write cut
+  // short by the limit is dropped as a torn tail).
+  DaemonProcess restarted(lead_config(twilio.port(), journal_store(directory)));
+  std::set<int> stored;
+  const auto lead = get_lead(restarted.port(), id);
+  for (const auto& event : lead.at("events").as_array())
+    if (const auto* sequence = event.as_object().if_contains("sequenceNumber"))
+      stored.insert(static_cast<int>(sequence->to_number<std::int64_t>()));
+  std::vector<int> missing;
+  std::set_difference(acknowledged.begin(), acknowledged.end(), stored.begin(), stored.end(), std::back_inserter(missing));
+  BOOST_TEST(missing.empty(), missing.size() << " acknowledged callbacks are missing of " << acknowledged.size());
+  BOOST_TEST(stored.count(100'000) == 0u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 }  // namespace callgate
@@ -399,6 +451,58 @@ BOOST_AUTO_TEST_CASE(nothing_acknowledged_is_lost_while_redis_is_down) {
   std::set_difference(acknowledged.begin(), acknowledged.end(), stored.begin(), stored.end(), std::back_inserter(missing));
   BOOST_TEST(missing.empty(), missing.size() << " acknowledged callbacks are missing of " << acknowledged.size());
   BOOST_TEST_MESSAGE("acknowledged: " << acknowledged.size() << ", spooled while Redis was down: " << spooled);
+}
+
+BOOST_AUTO_TEST_CASE(a_spool_that_cannot_be_written_acknowledges_nothing_more) {
+  if (!testing::redis_server_available()) {
+    BOOST_TEST_MESSAGE("SKIPPED: /usr/bin/redis-server is not installed (scripts/setup installs it)");
+    BOOST_TEST(!testing::redis_server_available());
+    return;
+  }
+  FakeProviderServer twilio(&testing::test_certificates());
+  twilio.script({201, kPlaced});
+  TemporaryDirectory directory;
+  std::filesystem::create_directories(directory.file("redis"));
+  testing::RedisServer redis(directory.file("redis"));
+  const std::string sid = "CA00000000000000000000000000000001";
+  std::string id;
+  std::set<int> acknowledged;
+  {
+    DaemonProcess daemon(lead_config(twilio.port(), redis_store(redis, directory)), {},
+                         {"/usr/bin/prlimit", "--fsize=16384"});
+    id = lead_id_of(enquire(daemon.port(), R"({"phone":"+919876543210","consent":true})"));
+    wait_for_attempt(daemon.port(), id);
+    redis.stop();  // every callback now goes to the spool, until it cannot grow
+    testing::Connection connection(daemon.port());
+    int status = 204;
+    for (int index = 0; index < 2000 && status == 204; ++index) {
+      status = post_callback(connection, id, callback(sid, "ringing", 10 + index));
+      if (status == 204) acknowledged.insert(10 + index);
+    }
+    BOOST_TEST(status == 503, "the last callback before giving up got " << status);
+    BOOST_TEST(acknowledged.size() > 10u);
+    BOOST_TEST(metric_value(daemon.port(), "callgate_spool_events") == static_cast<std::int64_t>(acknowledged.size()));
+    testing::Connection again(daemon.port());
+    BOOST_TEST(post_callback(again, id, callback(sid, "ringing", 100'000)) == 503);
+    BOOST_TEST(testing::http_get(daemon.port(), "/readyz").status == 503);
+    daemon.signal(SIGTERM);
+    BOOST_TEST(daemon.wait_for_exit(10s).has_value());
+  }
+  // Redis back, the daemon restarted without the limit: the spool drains
+  // into Redis and every acknowledged callback is in the lead.
+  redis.start();
+  DaemonProcess restarted(lead_config(twilio.port(), redis_store(redis, directory)));
+  for (int tries = 0; tries < 300 && metric_value(restarted.port(), "callgate_spool_events") != 0; ++tries)
+    std::this_thread::sleep_for(50ms);
+  BOOST_TEST(metric_value(restarted.port(), "callgate_spool_events") == 0);
+  std::set<int> stored;
+  const auto lead = get_lead(restarted.port(), id);
+  for (const auto& event : lead.at("events").as_array())
+    if (const auto* sequence = event.as_object().if_contains("sequenceNumber"))
+      stored.insert(static_cast<int>(sequence->to_number<std::int64_t>()));
+  std::vector<int> missing;
+  std::set_difference(acknowledged.begin(), acknowledged.end(), stored.begin(), stored.end(), std::back_inserter(missing));
+  BOOST_TEST(missing.empty(), missing.size() << " acknowledged callbacks are missing of " << acknowledged.size());
 }
 
 BOOST_AUTO_TEST_SUITE_END()
