@@ -140,6 +140,16 @@ void Daemon::build() {
                                   [this] { return spool_ ? static_cast<std::int64_t>(spool_->pending()) : 0; });
   metrics_.declare_gauge_function("callgate_spool_oldest_age_seconds", "Age of the oldest event in the spool.",
                                   [this] { return spool_ ? spool_->oldest_age_seconds(WallClock::now()) : 0; });
+  if (const auto* journal = dynamic_cast<const JournalLeadStore*>(store_.get())) {
+    metrics_.declare_gauge_function("callgate_journal_bytes", "Size of the journal file (leads.journal), in bytes.",
+                                    [journal] { return static_cast<std::int64_t>(journal->writer().file_bytes()); });
+    metrics_.declare_gauge_function("callgate_journal_syncs", "fdatasync calls on the journal since start (one per group commit).",
+                                    [journal] { return static_cast<std::int64_t>(journal->writer().syncs()); });
+    metrics_.declare_gauge_function(
+        "callgate_orphan_events_in_memory",
+        "Status callbacks for calls not (yet) known, waiting in memory for their call sid.",
+        [journal] { return static_cast<std::int64_t>(journal->orphans_in_memory()); });
+  }
   providers::register_webhook_endpoints(router_, *store_, webhook_metric_ids_, spool_.get());
   rate_limiter_ = std::make_unique<http::SharedRateLimiter>(config_.intake);
   lead_services_ = std::make_unique<http::LeadServices>(http::LeadServices{

@@ -121,6 +121,13 @@ int post_callback(testing::Connection& connection, const std::string& lead_id, c
 
 const std::string kPlaced = R"({"sid":"CA00000000000000000000000000000001","status":"queued"})";
 
+std::int64_t metric_value(unsigned short port, const std::string& series) {
+  const auto exposition = testing::http_get(port, "/metrics").body;
+  const auto at = exposition.find("\n" + series + " ");
+  if (at == std::string::npos) return -1;
+  return std::stoll(exposition.substr(at + series.size() + 2));
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(lead_flow)
@@ -313,6 +320,8 @@ BOOST_AUTO_TEST_CASE(a_journal_that_cannot_be_written_acknowledges_nothing_more_
     id = lead_id_of(enquire(daemon.port(), R"({"phone":"+919876543210","consent":true})"));
     wait_for_attempt(daemon.port(), id);
     testing::Connection connection(daemon.port());
+    // A callback for a call nobody knows waits in memory as an orphan.
+    BOOST_TEST(post_callback(connection, "", callback("CA0000000000000000000000000000beef", "ringing", 1)) == 204);
     int status = 204;
     for (int index = 0; index < 5000 && status == 204; ++index) {
       status = post_callback(connection, id, callback(sid, "ringing", 10 + index));
@@ -320,6 +329,10 @@ BOOST_AUTO_TEST_CASE(a_journal_that_cannot_be_written_acknowledges_nothing_more_
     }
     BOOST_TEST(status == 503, "the last callback before giving up got " << status);
     BOOST_TEST(acknowledged.size() > 20u);
+    // Group commit and the file size, as /metrics shows them.
+    BOOST_TEST(metric_value(daemon.port(), "callgate_journal_syncs") > 0);
+    BOOST_TEST(metric_value(daemon.port(), "callgate_journal_bytes") > 40'000);
+    BOOST_TEST(metric_value(daemon.port(), "callgate_orphan_events_in_memory") == 1);
     BOOST_TEST(daemon.wait_for_event("journal_write_failed").has_value());
 
     // Nothing is acknowledged on top of a journal that missed a write: not
@@ -359,13 +372,6 @@ namespace {
 std::string redis_store(const testing::RedisServer& server, const TemporaryDirectory& directory) {
   return "store:\n  backend: redis\n  redis:\n    url: \"" + server.url() +
          "\"\n    command_timeout: 300ms\n  spool:\n    path: \"" + directory.file("spool") + "\"\n";
-}
-
-std::int64_t metric_value(unsigned short port, const std::string& series) {
-  const auto exposition = testing::http_get(port, "/metrics").body;
-  const auto at = exposition.find("\n" + series + " ");
-  if (at == std::string::npos) return -1;
-  return std::stoll(exposition.substr(at + series.size() + 2));
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <ctime>
 #include <cerrno>
 #include <fcntl.h>
+#include <malloc.h>
 #include <filesystem>
 #include <sys/stat.h>
 #include <system_error>
@@ -274,11 +275,19 @@ boost::system::error_code JournalWriter::write_batch(std::vector<Pending>& batch
       if (auto error = remove_prefix(pending.prefix_bytes)) return error;
       continue;
     }
-    const auto snapshot = pending.build_snapshot ? pending.build_snapshot() : std::move(pending.frames);
+    auto snapshot = pending.build_snapshot ? pending.build_snapshot() : std::move(pending.frames);
     pending.build_snapshot = nullptr;  // let go of what it shared
     if (auto error = replace_file(snapshot)) return error;
-    std::lock_guard lock(mutex_);
-    snapshot_bytes_ = snapshot.size();
+    {
+      std::lock_guard lock(mutex_);
+      snapshot_bytes_ = snapshot.size();
+    }
+    std::string().swap(snapshot);
+#ifdef __GLIBC__
+    // The snapshot was one large allocation on this thread's arena: hand
+    // the memory back so the resident size stays where the table keeps it.
+    ::malloc_trim(0);
+#endif
   }
   return flush();
 }
