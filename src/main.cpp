@@ -5,6 +5,7 @@
 #include "daemon/version.hpp"
 
 #include <csignal>
+#include <malloc.h>
 #include <cstdio>
 #include <cstring>
 #include <iostream>
@@ -35,6 +36,13 @@ int main(int argc, char** argv) {
   // spool: the write fails with EFBIG and the store reports it (503s,
   // /readyz), as on a full disk, instead of the process being killed.
   std::signal(SIGXFSZ, SIG_IGN);
+#ifdef __GLIBC__
+  // Large buffers (a journal snapshot, a spool read) come from mmap and go
+  // back to the system when freed. glibc would otherwise raise this
+  // threshold after the first such free and keep later ones in its heap,
+  // so the resident size would stay at the high-water mark of a snapshot.
+  ::mallopt(M_MMAP_THRESHOLD, 1 << 20);
+#endif
 
   std::string config_path = kDefaultConfigPath;
   bool check_only = false;
