@@ -22,11 +22,7 @@ std::optional<WallTime> wall_time_from_civil(std::int64_t year, unsigned month, 
   return WallTime(std::chrono::seconds(seconds));
 }
 
-std::string format_iso8601(WallTime time) {
-  const auto milliseconds = std::chrono::duration_cast<std::chrono::milliseconds>(time.time_since_epoch()).count();
-  std::int64_t days = milliseconds >= 0 ? milliseconds / 86'400'000 : (milliseconds - 86'399'999) / 86'400'000;
-  std::int64_t rest = milliseconds - days * 86'400'000;
-  // civil_from_days (the inverse of days_from_civil).
+CivilDate civil_from_days(std::int64_t days) {
   days += 719468;
   const std::int64_t era = (days >= 0 ? days : days - 146096) / 146097;
   const auto day_of_era = static_cast<unsigned>(days - era * 146097);
@@ -35,7 +31,18 @@ std::string format_iso8601(WallTime time) {
   const unsigned shifted_month = (5 * day_of_year + 2) / 153;
   const unsigned day = day_of_year - (153 * shifted_month + 2) / 5 + 1;
   const unsigned month = shifted_month < 10 ? shifted_month + 3 : shifted_month - 9;
-  const std::int64_t year = static_cast<std::int64_t>(year_of_era) + era * 400 + (month <= 2);
+  return {static_cast<std::int64_t>(year_of_era) + era * 400 + (month <= 2), month, day};
+}
+
+unsigned weekday_from_days(std::int64_t days) {
+  return static_cast<unsigned>((days % 7 + 7 + 4) % 7);
+}
+
+std::string format_iso8601(WallTime time) {
+  const auto milliseconds = std::chrono::duration_cast<std::chrono::milliseconds>(time.time_since_epoch()).count();
+  std::int64_t days = milliseconds >= 0 ? milliseconds / 86'400'000 : (milliseconds - 86'399'999) / 86'400'000;
+  std::int64_t rest = milliseconds - days * 86'400'000;
+  const auto [year, month, day] = civil_from_days(days);
   if (year >= 0 && year <= 9999) {
     // Written digit by digit: this runs for every journal record.
     std::string text = "0000-00-00T00:00:00.000Z";

@@ -15,6 +15,22 @@ namespace callgate {
 // Days from 1970-01-01 to a date of the proleptic Gregorian calendar.
 std::int64_t days_from_civil(std::int64_t year, unsigned month, unsigned day);
 
+struct CivilDate {
+  std::int64_t year;
+  unsigned month;  // 1-12
+  unsigned day;    // 1-31
+  friend bool operator==(const CivilDate&, const CivilDate&) = default;
+  friend auto operator<=>(const CivilDate&, const CivilDate&) = default;
+};
+// The inverse of days_from_civil.
+CivilDate civil_from_days(std::int64_t days);
+// Division rounding toward minus infinity (days from seconds before 1970).
+constexpr std::int64_t floor_div(std::int64_t value, std::int64_t divisor) {
+  return value >= 0 ? value / divisor : -((-value + divisor - 1) / divisor);
+}
+// 0 = Sunday ... 6 = Saturday, for days since 1970-01-01 (a Thursday).
+unsigned weekday_from_days(std::int64_t days);
+
 // The moment a civil date and time names at offset_seconds east of UTC;
 // nothing when a field is out of range (month 13, hour 24, ...).
 std::optional<WallTime> wall_time_from_civil(std::int64_t year, unsigned month, unsigned day, unsigned hour,

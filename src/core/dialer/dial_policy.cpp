@@ -1,0 +1,44 @@
+#include "core/dialer/dial_policy.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace callgate::dialer {
+
+std::optional<Milliseconds> retry_delay(const RetryPolicy& policy, int failures, std::optional<Milliseconds> retry_after,
+                                        double unit_random) {
+  if (failures < 1 || failures >= policy.max_tries) return std::nullopt;
+  // base * 2^(failures-1), without overflowing for many failures.
+  auto ceiling = policy.base;
+  for (int doubling = 1; doubling < failures && ceiling < policy.cap; ++doubling) ceiling *= 2;
+  ceiling = std::min(ceiling, policy.cap);
+  const double unit = std::clamp(unit_random, 0.0, 1.0);
+  auto delay = Milliseconds(static_cast<Milliseconds::rep>(std::floor(unit * static_cast<double>(ceiling.count()))));
+  if (retry_after) delay = std::max(delay, *retry_after);
+  return delay;
+}
+
+bool answered_by_machine(std::string_view answered_by) {
+  return answered_by.starts_with("machine") || answered_by == "fax";
+}
+
+RedialDecision decide_redial(const RedialPolicy& policy, CallStatus final_status, std::string_view answered_by,
+                             int calls_made) {
+  switch (final_status) {
+    case CallStatus::completed:
+      if (!(policy.redial_machines && answered_by_machine(answered_by))) return {std::nullopt, "answered"};
+      break;  // a machine: as if nobody answered
+    case CallStatus::canceled: return {std::nullopt, "canceled"};
+    case CallStatus::busy:
+    case CallStatus::no_answer:
+    case CallStatus::failed: break;
+    default: return {std::nullopt, "not a final call status"};
+  }
+  const std::string why = final_status == CallStatus::completed ? "machine" : std::string(to_string(final_status));
+  if (calls_made >= policy.max_calls || policy.delays.empty())
+    return {std::nullopt, why + ", and " + std::to_string(policy.max_calls) + " calls were made"};
+  const auto index = static_cast<std::size_t>(std::max(calls_made, 1) - 1);
+  return {policy.delays[std::min(index, policy.delays.size() - 1)], why};
+}
+
+}  // namespace callgate::dialer
