@@ -1,0 +1,70 @@
+// The dialer's jobs: "dial lead L, call number n, not before time T". At
+// most one job per lead; a job is claimed with a lease before it is worked
+// on, and completed (or completed and replaced by the next one, a retry or
+// a redial) in one step. A claim whose lease ran out (its worker died) goes
+// back to the due jobs: so the worker checks the lead's own attempts before
+// it dials, and a job can never make a second call for the same attempt.
+//
+// Backends behind this interface: the embedded one (embedded_dial_scheduler.hpp,
+// persisted in its own journal file); a Redis one shared by several hosts is
+// the next step (see the Dialer issue).
+#pragma once
+
+#include "core/store/lead_store.hpp"
+
+#include <boost/asio/awaitable.hpp>
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace callgate::dialer {
+
+struct DialJob {
+  std::string lead_id;
+  int call = 1;              // which call of the lead this is (1: the first)
+  int failures = 0;          // retryable placement failures of this call so far
+  WallTime due{};
+  std::string reason;        // "enquiry", "retry: provider answered 503", "redial: busy"
+  friend bool operator==(const DialJob&, const DialJob&) = default;
+};
+
+struct ClaimedJob {
+  DialJob job;
+  std::uint64_t claim = 0;   // names this claim; a completion with a stale one is refused
+  WallTime lease_until{};
+};
+
+struct SchedulerCounts {
+  std::uint64_t due = 0;        // due now, not claimed
+  std::uint64_t waiting = 0;    // due later
+  std::uint64_t in_flight = 0;  // claimed
+};
+
+class DialScheduler {
+ public:
+  virtual ~DialScheduler() = default;
+
+  // Puts the lead's job in place (replacing one that waits). Refused with
+  // conflict while the lead's job is claimed: its worker decides what is next.
+  virtual boost::asio::awaitable<StoreResult<bool>> schedule(DialJob job) = 0;
+  // Up to limit due jobs (due <= now, earliest first), each claimed until
+  // now + lease; jobs whose lease has run out count as due again.
+  virtual boost::asio::awaitable<StoreResult<std::vector<ClaimedJob>>> claim_due(WallTime now, std::size_t limit,
+                                                                                 std::chrono::milliseconds lease) = 0;
+  // The claimed job is finished; with next, the lead's next job takes its
+  // place in the same step. False (and nothing changes) when the claim is
+  // no longer the lead's (its lease ran out and another worker took it).
+  virtual boost::asio::awaitable<StoreResult<bool>> complete(ClaimedJob claimed, std::optional<DialJob> next) = 0;
+  // The lead's job, waiting or claimed (for GET /leads/{id}).
+  virtual boost::asio::awaitable<StoreResult<std::optional<DialJob>>> job_for(std::string lead_id) = 0;
+  // When the earliest job is due (a claimed one: when its lease ends), for
+  // a worker that sleeps until then.
+  virtual std::optional<WallTime> next_wake() const = 0;
+  virtual SchedulerCounts counts(WallTime now) const = 0;
+  // Why the scheduler cannot take writes, if it cannot (for /readyz).
+  virtual std::optional<std::string> problem() const { return std::nullopt; }
+};
+
+}  // namespace callgate::dialer

@@ -1,0 +1,267 @@
+#include "core/dialer/embedded_dial_scheduler.hpp"
+
+#include "core/civil_time.hpp"
+#include "core/lead/lead_json.hpp"
+#include "core/store/journal_record.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json/serialize.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+#include <unistd.h>
+
+namespace callgate::dialer {
+
+namespace json = boost::json;
+using boost::asio::awaitable;
+
+namespace {
+
+constexpr const char* kFile = "dialer.journal";
+
+json::object job_json(const DialJob& job) {
+  json::object object;
+  object["leadId"] = job.lead_id;
+  object["call"] = job.call;
+  object["failures"] = job.failures;
+  object["due"] = format_iso8601(job.due);
+  if (!job.reason.empty()) object["reason"] = job.reason;
+  return object;
+}
+
+std::optional<DialJob> job_from_json(const json::value* value) {
+  if (!value || !value->is_object()) return std::nullopt;
+  const auto& object = value->as_object();
+  const auto* lead = object.if_contains("leadId");
+  const auto* call = object.if_contains("call");
+  const auto* failures = object.if_contains("failures");
+  const auto* due = object.if_contains("due");
+  if (!lead || !lead->is_string() || !call || !call->is_int64() || !failures || !failures->is_int64() || !due ||
+      !due->is_string())
+    return std::nullopt;
+  const auto due_time = parse_iso8601(due->as_string());
+  if (!due_time) return std::nullopt;
+  DialJob job{std::string(lead->as_string()), static_cast<int>(call->as_int64()), static_cast<int>(failures->as_int64()),
+              *due_time, ""};
+  if (const auto* reason = object.if_contains("reason"); reason && reason->is_string()) job.reason = reason->as_string();
+  return job;
+}
+
+StoreError unavailable(const std::string& why) { return {StoreFailure::unavailable, why}; }
+
+}  // namespace
+
+EmbeddedDialScheduler::EmbeddedDialScheduler(std::string directory, std::uint64_t compact_bytes)
+    : directory_(std::move(directory)), compact_bytes_(compact_bytes) {
+  std::error_code error;
+  std::filesystem::create_directories(directory_, error);
+  if (error) throw std::runtime_error("cannot create the dialer's directory " + directory_ + ": " + error.message());
+  if (std::ifstream file{path(), std::ios::binary}) {
+    const std::string data((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+    JournalReader reader(data);
+    std::string_view payload;
+    while (reader.next(payload)) apply_record(payload);
+    if (reader.stop() == JournalReader::Stop::corrupt)
+      throw std::runtime_error("the dialer's journal " + path() + " is damaged (" + reader.reason() + "); move it aside");
+    if (reader.stop() == JournalReader::Stop::torn_tail &&
+        ::truncate(path().c_str(), static_cast<off_t>(reader.valid_bytes())) != 0)
+      throw std::runtime_error("cannot cut the torn end off " + path());
+  }
+  writer_ = std::make_unique<JournalWriter>(path());
+  bytes_since_snapshot_ = writer_->file_bytes();
+}
+
+std::string EmbeddedDialScheduler::path() const { return (std::filesystem::path(directory_) / kFile).string(); }
+
+std::optional<std::string> EmbeddedDialScheduler::problem() const {
+  if (const auto failure = writer_->failure()) return "the dialer's journal cannot be written: " + failure.message();
+  return std::nullopt;
+}
+
+void EmbeddedDialScheduler::put(const DialJob& job) {
+  remove(job.lead_id);
+  jobs_[job.lead_id] = Entry{job, 0, {}};
+  by_wake_.emplace(job.due, job.lead_id);
+}
+
+void EmbeddedDialScheduler::put_claim(const std::string& lead_id, std::uint64_t claim, WallTime lease_until) {
+  auto found = jobs_.find(lead_id);
+  if (found == jobs_.end()) return;
+  auto& entry = found->second;
+  by_wake_.erase({entry.claim ? entry.lease_until : entry.job.due, lead_id});
+  entry.claim = claim;
+  entry.lease_until = lease_until;
+  by_wake_.emplace(lease_until, lead_id);
+  next_claim_ = std::max(next_claim_, claim + 1);
+}
+
+void EmbeddedDialScheduler::remove(const std::string& lead_id) {
+  auto found = jobs_.find(lead_id);
+  if (found == jobs_.end()) return;
+  const auto& entry = found->second;
+  by_wake_.erase({entry.claim ? entry.lease_until : entry.job.due, lead_id});
+  jobs_.erase(found);
+}
+
+void EmbeddedDialScheduler::apply_record(std::string_view payload) {
+  boost::system::error_code error;
+  const auto value = parse_stored_json(payload, error);
+  const auto* object = !error && value.is_object() ? &value.as_object() : nullptr;
+  const auto* op = object ? object->if_contains("op") : nullptr;
+  auto fail = [] { throw std::runtime_error("a dialer journal record does not parse"); };
+  if (!op || !op->is_string()) fail();
+  const std::string_view kind = op->as_string();
+  if (kind == "job") {
+    const auto job = job_from_json(object->if_contains("job"));
+    if (!job) fail();
+    put(*job);
+  } else if (kind == "claim") {
+    const auto* lead = object->if_contains("leadId");
+    const auto* claim = object->if_contains("claim");
+    const auto* lease = object->if_contains("leaseUntil");
+    const auto lease_until = lease && lease->is_string() ? parse_iso8601(lease->as_string()) : std::nullopt;
+    if (!lead || !lead->is_string() || !claim || !claim->is_int64() || !lease_until) fail();
+    put_claim(std::string(lead->as_string()), static_cast<std::uint64_t>(claim->as_int64()), *lease_until);
+  } else if (kind == "done") {
+    const auto* lead = object->if_contains("leadId");
+    if (!lead || !lead->is_string()) fail();
+    remove(std::string(lead->as_string()));
+    if (const auto* next = object->if_contains("next")) {
+      const auto job = job_from_json(next);
+      if (!job) fail();
+      put(*job);
+    }
+  } else {
+    fail();
+  }
+}
+
+std::string EmbeddedDialScheduler::snapshot() const {
+  std::string frames;
+  for (const auto& [lead_id, entry] : jobs_) {
+    json::object job;
+    job["op"] = "job";
+    job["job"] = job_json(entry.job);
+    append_journal_record(frames, json::serialize(job));
+    if (entry.claim) {
+      json::object claim;
+      claim["op"] = "claim";
+      claim["leadId"] = lead_id;
+      claim["claim"] = entry.claim;
+      claim["leaseUntil"] = format_iso8601(entry.lease_until);
+      append_journal_record(frames, json::serialize(claim));
+    }
+  }
+  return frames;
+}
+
+std::uint64_t EmbeddedDialScheduler::record(std::string payload) {
+  bytes_since_snapshot_ += payload.size() + kJournalHeaderBytes;
+  auto ticket = writer_->append(payload);
+  if (bytes_since_snapshot_ > compact_bytes_) {
+    // Jobs are few (one per lead with a call to come): encoded here.
+    auto frames = snapshot();
+    bytes_since_snapshot_ = frames.size();
+    ticket = writer_->replace_with([frames = std::move(frames)]() mutable { return std::move(frames); });
+  }
+  return ticket;
+}
+
+awaitable<std::optional<StoreError>> EmbeddedDialScheduler::durable(std::uint64_t ticket) {
+  auto [error] = co_await writer_->async_wait_durable(ticket, boost::asio::as_tuple(boost::asio::use_awaitable));
+  if (error) co_return unavailable("the dialer's journal could not be written: " + error.message());
+  co_return std::nullopt;
+}
+
+awaitable<StoreResult<bool>> EmbeddedDialScheduler::schedule(DialJob job) {
+  std::uint64_t ticket = 0;
+  {
+    std::lock_guard lock(mutex_);
+    if (auto found = jobs_.find(job.lead_id); found != jobs_.end() && found->second.claim != 0)
+      co_return StoreError{StoreFailure::conflict, "lead " + job.lead_id + " has a dial in progress"};
+    json::object object;
+    object["op"] = "job";
+    object["job"] = job_json(job);
+    put(job);
+    ticket = record(json::serialize(object));
+  }
+  if (auto error = co_await durable(ticket)) co_return *error;
+  co_return true;
+}
+
+awaitable<StoreResult<std::vector<ClaimedJob>>> EmbeddedDialScheduler::claim_due(WallTime now, std::size_t limit,
+                                                                                  std::chrono::milliseconds lease) {
+  std::vector<ClaimedJob> claimed;
+  std::uint64_t ticket = 0;
+  {
+    std::lock_guard lock(mutex_);
+    std::vector<std::string> due;
+    for (auto it = by_wake_.begin(); it != by_wake_.end() && it->first <= now && due.size() < limit; ++it)
+      due.push_back(it->second);
+    const auto lease_until = now + lease;
+    for (const auto& lead_id : due) {
+      const auto claim = next_claim_++;
+      put_claim(lead_id, claim, lease_until);
+      json::object object;
+      object["op"] = "claim";
+      object["leadId"] = lead_id;
+      object["claim"] = claim;
+      object["leaseUntil"] = format_iso8601(lease_until);
+      ticket = record(json::serialize(object));
+      claimed.push_back({jobs_.at(lead_id).job, claim, lease_until});
+    }
+  }
+  if (ticket != 0)
+    if (auto error = co_await durable(ticket)) co_return *error;
+  co_return claimed;
+}
+
+awaitable<StoreResult<bool>> EmbeddedDialScheduler::complete(ClaimedJob claimed, std::optional<DialJob> next) {
+  std::uint64_t ticket = 0;
+  {
+    std::lock_guard lock(mutex_);
+    const auto found = jobs_.find(claimed.job.lead_id);
+    if (found == jobs_.end() || found->second.claim != claimed.claim) co_return false;
+    json::object object;
+    object["op"] = "done";
+    object["leadId"] = claimed.job.lead_id;
+    remove(claimed.job.lead_id);
+    if (next) {
+      next->lead_id = claimed.job.lead_id;
+      object["next"] = job_json(*next);
+      put(*next);
+    }
+    ticket = record(json::serialize(object));
+  }
+  if (auto error = co_await durable(ticket)) co_return *error;
+  co_return true;
+}
+
+awaitable<StoreResult<std::optional<DialJob>>> EmbeddedDialScheduler::job_for(std::string lead_id) {
+  std::lock_guard lock(mutex_);
+  const auto found = jobs_.find(lead_id);
+  if (found == jobs_.end()) co_return std::optional<DialJob>();
+  co_return std::optional<DialJob>(found->second.job);
+}
+
+std::optional<WallTime> EmbeddedDialScheduler::next_wake() const {
+  std::lock_guard lock(mutex_);
+  if (by_wake_.empty()) return std::nullopt;
+  return by_wake_.begin()->first;
+}
+
+SchedulerCounts EmbeddedDialScheduler::counts(WallTime now) const {
+  std::lock_guard lock(mutex_);
+  SchedulerCounts counts;
+  for (const auto& [lead_id, entry] : jobs_) {
+    if (entry.claim && entry.lease_until > now) ++counts.in_flight;
+    else if ((entry.claim ? entry.lease_until : entry.job.due) <= now) ++counts.due;
+    else ++counts.waiting;
+  }
+  return counts;
+}
+
+}  // namespace callgate::dialer

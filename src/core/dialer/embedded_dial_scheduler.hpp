@@ -1,0 +1,62 @@
+// The scheduler inside one callgated, for the embedded (journal) store:
+// jobs in memory, every change a record in <directory>/dialer.journal
+// (the lead journal's format and writer: group commit, torn-tail recovery)
+// and durable before the call completes, so a restart loses no scheduled
+// retry or redial. Claims are recorded too: after a crash a claimed job
+// comes back when its lease ends, and its worker finds the attempt the
+// first one recorded on the lead (see dial_scheduler.hpp).
+#pragma once
+
+#include "core/dialer/dial_scheduler.hpp"
+#include "core/store/journal_writer.hpp"
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+
+namespace callgate::dialer {
+
+class EmbeddedDialScheduler final : public DialScheduler {
+ public:
+  // Replays the file; throws std::runtime_error on damage before its end.
+  explicit EmbeddedDialScheduler(std::string directory, std::uint64_t compact_bytes = 64ull * 1024 * 1024);
+
+  boost::asio::awaitable<StoreResult<bool>> schedule(DialJob job) override;
+  boost::asio::awaitable<StoreResult<std::vector<ClaimedJob>>> claim_due(WallTime now, std::size_t limit,
+                                                                         std::chrono::milliseconds lease) override;
+  boost::asio::awaitable<StoreResult<bool>> complete(ClaimedJob claimed, std::optional<DialJob> next) override;
+  boost::asio::awaitable<StoreResult<std::optional<DialJob>>> job_for(std::string lead_id) override;
+  std::optional<WallTime> next_wake() const override;
+  SchedulerCounts counts(WallTime now) const override;
+  std::optional<std::string> problem() const override;
+
+  std::string path() const;
+
+ private:
+  struct Entry {
+    DialJob job;
+    std::uint64_t claim = 0;     // 0: waiting
+    WallTime lease_until{};
+  };
+  // Under mutex_: the in-memory change and its record (replay calls the
+  // same functions with recording off).
+  void put(const DialJob& job);
+  void put_claim(const std::string& lead_id, std::uint64_t claim, WallTime lease_until);
+  void remove(const std::string& lead_id);
+  void apply_record(std::string_view payload);
+  std::uint64_t record(std::string payload);
+  std::string snapshot() const;
+  boost::asio::awaitable<std::optional<StoreError>> durable(std::uint64_t ticket);
+
+  std::string directory_;
+  std::uint64_t compact_bytes_;
+  mutable std::mutex mutex_;
+  std::map<std::string, Entry> jobs_;                           // by lead
+  std::set<std::pair<WallTime, std::string>> by_wake_;          // waiting: due; claimed: lease end
+  std::uint64_t next_claim_ = 1;
+  std::uint64_t bytes_since_snapshot_ = 0;
+  std::unique_ptr<JournalWriter> writer_;
+};
+
+}  // namespace callgate::dialer
