@@ -29,6 +29,25 @@ std::string_view to_string(CallFlowStep step) {
   return "?";
 }
 
+namespace {
+
+bool same_window(const dialer::CallingWindow& a, const dialer::CallingWindow& b) {
+  return a.zone.name() == b.zone.name() && a.opens == b.opens && a.closes == b.closes && a.days == b.days &&
+         a.holidays == b.holidays;
+}
+
+bool same_dialer_policies(const DialerConfig& a, const DialerConfig& b) {
+  const auto& ha = a.calling_hours;
+  const auto& hb = b.calling_hours;
+  bool same_hours = same_window(ha.default_window, hb.default_window) && ha.by_prefix.size() == hb.by_prefix.size();
+  for (std::size_t index = 0; same_hours && index < ha.by_prefix.size(); ++index)
+    same_hours = ha.by_prefix[index].first == hb.by_prefix[index].first &&
+                 same_window(ha.by_prefix[index].second, hb.by_prefix[index].second);
+  return same_hours && a.lease == b.lease && a.retry == b.retry && a.redial == b.redial && a.breaker == b.breaker;
+}
+
+}  // namespace
+
 ReloadPlan plan_reload(const Config& running, const Config& reloaded) {
   ReloadPlan plan;
   auto live = [&](const char* key, bool changed) {
@@ -71,6 +90,10 @@ ReloadPlan plan_reload(const Config& running, const Config& reloaded) {
   live("telephony.routes", a.telephony.routes != b.telephony.routes);
   live("call_flow", a.call_flow != b.call_flow);
   live("intake", a.intake != b.intake);
+  fixed("dialer.path", a.dialer.path != b.dialer.path);
+  // The dialer reads its policies at every decision; breakers keep the
+  // policy they were made with.
+  live("dialer", !same_dialer_policies(a.dialer, b.dialer));
 
   const auto& ta = a.telephony.twilio;
   const auto& tb = b.telephony.twilio;
@@ -106,6 +129,7 @@ ReloadPlan plan_reload(const Config& running, const Config& reloaded) {
   plan.effective.telephony.twilio.api_base = running.telephony.twilio.api_base;
   plan.effective.telephony.exotel.api_base = running.telephony.exotel.api_base;
   plan.effective.telephony.http_client = running.telephony.http_client;
+  plan.effective.dialer.path = running.dialer.path;
   return plan;
 }
 

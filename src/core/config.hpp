@@ -3,6 +3,10 @@
 // and the environment and rejects anything it does not understand.
 #pragma once
 
+#include "core/dialer/calling_hours.hpp"
+#include "core/dialer/circuit_breaker.hpp"
+#include "core/dialer/dial_policy.hpp"
+
 #include "core/duration.hpp"
 #include "core/listen_address.hpp"
 #include "core/log.hpp"
@@ -171,6 +175,16 @@ struct CallFlowConfig {
   bool operator==(const CallFlowConfig&) const = default;
 };
 
+// The dialer (src/dialer): when and how often a lead is called.
+struct DialerConfig {
+  std::string path;                   // the embedded scheduler's directory; empty: beside the store
+  Milliseconds lease{60'000};         // a claimed job nobody completed is due again after this
+  dialer::RetryPolicy retry;          // placements that failed in a way worth retrying
+  dialer::RedialPolicy redial;        // calls nobody (or a machine) answered
+  dialer::BreakerPolicy breaker;      // per provider: fail over after repeated retryable failures
+  dialer::CallingHours calling_hours; // default: all day, every day, UTC
+};
+
 struct Config {
   ServerConfig server;
   LogConfig log;
@@ -179,6 +193,7 @@ struct Config {
   TelephonyConfig telephony;
   CallFlowConfig call_flow;
   IntakeConfig intake;
+  DialerConfig dialer;
 };
 
 std::string_view to_string(StoreBackend backend);

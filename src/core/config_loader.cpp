@@ -1,5 +1,6 @@
 #include "core/config_loader.hpp"
 
+#include "core/civil_time.hpp"
 #include "core/redis/redis_connection.hpp"
 
 #include <boost/url/parse.hpp>
@@ -164,6 +165,53 @@ class SectionReader {
     }
   }
 
+  // "09:00" as seconds into the day.
+  void time_of_day(const std::string& key, std::int32_t& target) {
+    auto value = scalar(key, "a time of day");
+    if (!value) return;
+    if (auto parsed = dialer::parse_time_of_day(*value)) target = *parsed;
+    else fail(key, "expected a time of day as HH:MM (00:00 to 24:00), got '" + *value + "'");
+  }
+
+  // An IANA zone name, read from the system's tz database now (at start-up
+  // or reload), so a typo is a config error, not a surprise at dial time.
+  void time_zone(const std::string& key, dialer::TimeZone& target) {
+    auto value = scalar(key, "a time zone name");
+    if (!value) return;
+    auto loaded = dialer::load_time_zone(*value);
+    if (loaded.zone) target = std::move(*loaded.zone);
+    else fail(key, loaded.problem);
+  }
+
+  void durations(const std::string& key, std::vector<Milliseconds>& target, Milliseconds minimum, Milliseconds maximum) {
+    std::vector<std::string> texts;
+    text_list(key, texts);
+    if (texts.empty()) return;
+    target.clear();
+    for (const auto& text : texts) {
+      auto parsed = parse_duration(text);
+      if (parsed && *parsed >= minimum && *parsed <= maximum) target.push_back(*parsed);
+      else fail(key, "expected durations from " + format_duration(minimum) + " to " + format_duration(maximum) + ", got '" + text + "'");
+    }
+  }
+
+  // Dates as YYYY-MM-DD.
+  void dates(const std::string& key, std::vector<CivilDate>& target) {
+    std::vector<std::string> texts;
+    text_list(key, texts);
+    target.clear();
+    for (const auto& text : texts) {
+      const auto year = text.size() == 10 && text[4] == '-' && text[7] == '-' ? parse_decimal<int>(text.substr(0, 4)) : std::nullopt;
+      const auto month = year ? parse_decimal<unsigned>(text.substr(5, 2)) : std::nullopt;
+      const auto day = month ? parse_decimal<unsigned>(text.substr(8, 2)) : std::nullopt;
+      if (day && *month >= 1 && *month <= 12 && *day >= 1 && *day <= 31 &&
+          civil_from_days(days_from_civil(*year, *month, *day)) == CivilDate{*year, *month, *day})
+        target.push_back({*year, *month, *day});
+      else
+        fail(key, "expected dates as YYYY-MM-DD, got '" + text + "'");
+    }
+  }
+
   // A list of mappings, each read by its own SectionReader ("routes[0]").
   std::vector<SectionReader> items(const std::string& key) {
     std::vector<SectionReader> readers;
@@ -173,6 +221,9 @@ class SectionReader {
       readers.emplace_back((*value)[index], path(key) + "[" + std::to_string(index) + "]", diagnostics_);
     return readers;
   }
+
+  // A problem found after reading (a value that is fine alone but not here).
+  void fail_here(const std::string& key, const std::string& message) { fail(key, message); }
 
   void finish() {
     if (!node_.IsMap()) return;
@@ -384,6 +435,51 @@ void read_file_sections(const YAML::Node& root, Config& config, Diagnostics& dia
   intake.text_list("cors_allowed_origins", i.cors_allowed_origins);
   intake.finish();
 
+  auto dialer_section = top.section("dialer");
+  auto& d = config.dialer;
+  dialer_section.text("path", d.path);
+  dialer_section.duration("lease", d.lease, Milliseconds(5'000), Milliseconds(3'600'000));
+  auto retry = dialer_section.section("retry");
+  retry.duration("base", d.retry.base, Milliseconds(10), Milliseconds(3'600'000));
+  retry.duration("cap", d.retry.cap, Milliseconds(10), Milliseconds(86'400'000));
+  retry.number<int>("max_tries", d.retry.max_tries, 1, 100);
+  retry.finish();
+  auto redial = dialer_section.section("redial");
+  redial.durations("delays", d.redial.delays, Milliseconds(1'000), Milliseconds(30LL * 86'400'000));
+  redial.number<int>("max_calls", d.redial.max_calls, 1, 50);
+  redial.boolean("redial_machines", d.redial.redial_machines);
+  redial.finish();
+  auto breaker = dialer_section.section("breaker");
+  breaker.number<int>("failures_to_open", d.breaker.failures_to_open, 1, 1'000);
+  breaker.duration("open_for", d.breaker.open_for, Milliseconds(100), Milliseconds(3'600'000));
+  breaker.finish();
+  auto hours = dialer_section.section("calling_hours");
+  const Choices<unsigned> weekdays = {{"sun", 0}, {"mon", 1}, {"tue", 2}, {"wed", 3}, {"thu", 4}, {"fri", 5}, {"sat", 6}};
+  auto read_window = [&](SectionReader& reader, dialer::CallingWindow& window) {
+    reader.time_zone("time_zone", window.zone);
+    reader.time_of_day("opens", window.opens);
+    reader.time_of_day("closes", window.closes);
+    std::vector<unsigned> days;
+    reader.choice_list<unsigned>("days", days, weekdays);
+    if (!days.empty()) {
+      window.days = {};
+      for (const auto day : days) window.days[day] = true;
+    }
+    reader.dates("holidays", window.holidays);
+  };
+  read_window(hours, d.calling_hours.default_window);
+  d.calling_hours.by_prefix.clear();
+  for (auto& item : hours.items("by_prefix")) {
+    std::pair<std::string, dialer::CallingWindow> entry{"", d.calling_hours.default_window};
+    item.text("prefix", entry.first);
+    read_window(item, entry.second);
+    item.finish();
+    if (!entry.first.starts_with("+")) item.fail_here("prefix", "expected an E.164 prefix such as +91");
+    d.calling_hours.by_prefix.push_back(std::move(entry));
+  }
+  hours.finish();
+  dialer_section.finish();
+
   top.finish();
 }
 
@@ -496,6 +592,7 @@ void validate(Config& config, Diagnostics& diagnostics) {
   }
 
   const auto& intake = config.intake;
+  check(config.dialer.retry.base <= config.dialer.retry.cap, "dialer.retry.base", "must not be longer than dialer.retry.cap");
   check(!intake.default_country_code.empty() && intake.default_country_code.size() <= 3 &&
             std::all_of(intake.default_country_code.begin(), intake.default_country_code.end(),
                         [](unsigned char c) { return std::isdigit(c); }) &&

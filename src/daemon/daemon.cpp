@@ -2,6 +2,7 @@
 
 #include "core/config_loader.hpp"
 #include "core/log.hpp"
+#include "core/dialer/embedded_dial_scheduler.hpp"
 #include "core/store/journal_lead_store.hpp"
 #include "core/store/redis_lead_store.hpp"
 #include "core/store/memory_lead_store.hpp"
@@ -85,8 +86,11 @@ Daemon::Daemon(std::string config_path, Config config, SystemdNotifier notifier)
 Daemon::~Daemon() {
   for (auto& parts : reactors_) parts.reactor->stop();
   for (auto& parts : reactors_) parts.reactor->join();
-  // The store's own thread (the journal writer) posts completions into the
-  // reactors' loops: it stops first, while those loops still exist.
+  // The dialer's timer belongs to a reactor's loop; the scheduler's and the
+  // store's own threads (journal writers) post completions into the
+  // reactors' loops: all of them go first, while those loops still exist.
+  dialer_.reset();
+  scheduler_.reset();
   spool_.reset();
   store_.reset();
   // With the threads gone: end every session still parked in a loop, then
@@ -150,16 +154,29 @@ void Daemon::build() {
         "Status callbacks for calls not (yet) known, waiting in memory for their call sid.",
         [journal] { return static_cast<std::int64_t>(journal->orphans_in_memory()); });
   }
-  providers::register_webhook_endpoints(router_, *store_, webhook_metric_ids_, spool_.get());
+  // The dialer's jobs live beside the store's files (memory store: in memory).
+  std::string dialer_path = config_.dialer.path;
+  if (dialer_path.empty() && config_.store.backend == StoreBackend::journal) dialer_path = config_.store.journal_path;
+  if (dialer_path.empty() && config_.store.backend == StoreBackend::redis) dialer_path = config_.store.spool_path;
+  scheduler_ = std::make_unique<dialer::EmbeddedDialScheduler>(dialer_path);
+  readiness_checks_.push_back({"dialer", [this](http::RequestContext&) -> boost::asio::awaitable<std::optional<std::string>> {
+                                 co_return scheduler_->problem();
+                               }});
+  metrics_.declare_gauge_function("callgate_dial_jobs_due", "Dial jobs due and not yet claimed.",
+                                  [this] { return static_cast<std::int64_t>(scheduler_->counts(WallClock::now()).due); });
+  metrics_.declare_gauge_function("callgate_dial_jobs_waiting", "Dial jobs due later (retries, redials, calling hours).",
+                                  [this] { return static_cast<std::int64_t>(scheduler_->counts(WallClock::now()).waiting); });
+  metrics_.declare_gauge_function("callgate_dial_jobs_in_flight", "Dial jobs claimed by a worker.",
+                                  [this] { return static_cast<std::int64_t>(scheduler_->counts(WallClock::now()).in_flight); });
+  shared_config_.store(std::make_shared<const Config>(config_));
+  dialer_ = std::make_unique<providers::Dialer>(
+      reactors_.front().reactor->io(), *scheduler_, *store_, [this] { return shared_config_.load(); },
+      providers::declare_dialer_metrics(metrics_, lead_metric_ids_.calls_placed));
+
+  providers::register_webhook_endpoints(router_, *store_, webhook_metric_ids_, spool_.get(), dialer_.get());
   rate_limiter_ = std::make_unique<http::SharedRateLimiter>(config_.intake);
-  lead_services_ = std::make_unique<http::LeadServices>(http::LeadServices{
-      *store_,
-      [this](boost::asio::io_context& io) -> http::HttpClient& {
-        for (auto& parts : reactors_)
-          if (&parts.reactor->io() == &io) return *parts.http_client;
-        throw std::logic_error("no HTTP client for this io_context");
-      },
-      *rate_limiter_, lead_metric_ids_});
+  lead_services_ = std::make_unique<http::LeadServices>(
+      http::LeadServices{*store_, *rate_limiter_, lead_metric_ids_, *dialer_, *scheduler_});
   http::register_lead_endpoints(router_, *lead_services_);
   if (!config_.telephony.twilio.verify_signatures)
     LogLine(LogLevel::warn, "twilio_signatures_not_verified")
@@ -189,6 +206,7 @@ void Daemon::build() {
                                                       router_, shard_metrics, http_metric_ids_, per_reactor_limit);
     parts.listener = std::make_unique<http::Listener>(std::move(acceptor), *parts.shard);
     parts.http_client = std::make_unique<http::HttpClient>(parts.reactor->io(), config_.telephony.http_client);
+    if (index == 0) dialer_->attach(*parts.http_client, shard_metrics);
   }
   bound_address_ = address;
 }
@@ -198,6 +216,7 @@ int Daemon::run() {
   build();
   store_->start();
   if (spool_) asio::co_spawn(reactors_.front().reactor->io(), drain_spool(*spool_, *store_), asio::detached);
+  dialer_->start();
 
   for (auto& parts : reactors_) {
     auto* listener = parts.listener.get();
@@ -261,6 +280,7 @@ void Daemon::reload() {
   }
   auto plan = plan_reload(config_, loaded.config);
   config_ = plan.effective;
+  shared_config_.store(std::make_shared<const Config>(config_));
   set_log_level(config_.log.level);
   for (auto& parts : reactors_) {
     auto* shard = parts.shard.get();

@@ -6,6 +6,9 @@
 // drain deadline); it never serves requests.
 #pragma once
 
+#include "core/dialer/dial_scheduler.hpp"
+#include "providers/dialer.hpp"
+
 #include "core/config.hpp"
 #include "core/metrics.hpp"
 #include "core/reactor.hpp"
@@ -23,6 +26,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
@@ -73,6 +77,11 @@ class Daemon {
   http::LeadMetricIds lead_metric_ids_;
   std::unique_ptr<http::SharedRateLimiter> rate_limiter_;
   std::unique_ptr<http::LeadServices> lead_services_;
+  std::unique_ptr<dialer::DialScheduler> scheduler_;
+  std::unique_ptr<providers::Dialer> dialer_;
+  // The running config for threads other than the reactors' own (the
+  // dialer is called from every reactor); replaced whole on reload.
+  std::atomic<std::shared_ptr<const Config>> shared_config_;
   http::HttpRouter router_;
   std::vector<http::ReadinessCheck> readiness_checks_;
   std::vector<ReactorParts> reactors_;

@@ -3,7 +3,11 @@
 #include "core/log.hpp"
 #include "core/store/lead_store.hpp"
 #include "http/form/form_codec.hpp"
+#include "providers/dialer.hpp"
 #include "providers/public_url.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 
 namespace callgate::providers {
 
@@ -66,8 +70,14 @@ Counter& event_counter(http::RequestContext& context, const WebhookMetricIds& id
   return counter;
 }
 
+bool ends_a_call(CallStatus status) {
+  return status == CallStatus::completed || status == CallStatus::busy || status == CallStatus::no_answer ||
+         status == CallStatus::failed || status == CallStatus::canceled;
+}
+
 awaitable<http::Response> handle_status_callback(const Provider& provider, http::RequestContext& context,
-                                                 LeadStore& store, const WebhookMetricIds& ids, EventSpool* spool) {
+                                                 LeadStore& store, const WebhookMetricIds& ids, EventSpool* spool,
+                                                 Dialer* dialer) {
   const auto inbound = inbound_request(context);
   if (auto refusal = reject_unless_authentic(provider, inbound, context, ids)) co_return std::move(*refusal);
   const auto provider_name = to_string(provider.name());
@@ -104,6 +114,9 @@ awaitable<http::Response> handle_status_callback(const Provider& provider, http:
   }
   const auto& applied = std::get<ApplyResult>(stored);
   event_counter(context, ids, provider_name, to_string(applied.outcome)).increment();
+  // The call is over: the dialer decides on a redial, after this answer.
+  if (dialer && applied.outcome == EventOutcome::applied && ends_a_call(event.status) && !applied.lead_id.empty())
+    boost::asio::co_spawn(context.shard.io(), dialer->call_ended(applied.lead_id, call_sid), boost::asio::detached);
   http::Response response{http::Status::no_content, 11};
   co_return response;
 }
@@ -111,11 +124,11 @@ awaitable<http::Response> handle_status_callback(const Provider& provider, http:
 }  // namespace
 
 void register_webhook_endpoints(http::HttpRouter& router, LeadStore& store, const WebhookMetricIds& ids,
-                                EventSpool* spool) {
+                                EventSpool* spool, Dialer* dialer) {
   for (const Provider* provider : all_providers()) {
     const std::string path = "/webhook/" + std::string(to_string(provider->name()));
-    router.add(http::Verb::post, path, [provider, &store, &ids, spool](http::RequestContext& context) {
-      return handle_status_callback(*provider, context, store, ids, spool);
+    router.add(http::Verb::post, path, [provider, &store, &ids, spool, dialer](http::RequestContext& context) {
+      return handle_status_callback(*provider, context, store, ids, spool, dialer);
     });
     provider->register_call_flow_endpoints(router, CallFlowServices{store, ids});
   }
@@ -123,7 +136,7 @@ void register_webhook_endpoints(http::HttpRouter& router, LeadStore& store, cons
   // The address the old system gave providers: which one is calling is
   // read from the request itself. Each provider is asked in table order;
   // the last one (Exotel, which carries no distinctive header) takes the rest.
-  router.add(http::Verb::post, "/webhook", [&store, &ids, spool](http::RequestContext& context) {
+  router.add(http::Verb::post, "/webhook", [&store, &ids, spool, dialer](http::RequestContext& context) {
     const auto providers = all_providers();
     const Provider* chosen = providers.back();
     for (const Provider* provider : providers)
@@ -131,7 +144,7 @@ void register_webhook_endpoints(http::HttpRouter& router, LeadStore& store, cons
         chosen = provider;
         break;
       }
-    return handle_status_callback(*chosen, context, store, ids, spool);
+    return handle_status_callback(*chosen, context, store, ids, spool, dialer);
   });
 }
 

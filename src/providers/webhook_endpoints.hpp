@@ -12,6 +12,8 @@
 
 namespace callgate::providers {
 
+class Dialer;
+
 struct WebhookMetricIds {
   MetricId events;      // callgate_webhook_events_total{provider, outcome}
   MetricId rejections;  // callgate_webhook_rejections_total{provider, reason}
@@ -20,8 +22,10 @@ WebhookMetricIds declare_webhook_metrics(MetricsRegistry& registry);
 
 // ids, store and spool must outlive the router. Without a spool, an event
 // the store cannot take is answered 503 (the provider retries).
+// A callback that brings a lead's call to its end is passed to dialer
+// (redial or not) after the 204; dialer may be null (tests of the endpoints alone).
 void register_webhook_endpoints(http::HttpRouter& router, LeadStore& store, const WebhookMetricIds& ids,
-                                EventSpool* spool);
+                                EventSpool* spool, Dialer* dialer = nullptr);
 
 // For call-flow endpoints too: the inbound request as its provider sees it.
 InboundRequest inbound_request(const http::RequestContext& context);

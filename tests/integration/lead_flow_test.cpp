@@ -364,6 +364,158 @@ BOOST_AUTO_TEST_CASE(a_journal_that_cannot_be_written_acknowledges_nothing_more_
 
 BOOST_AUTO_TEST_SUITE_END()
 
+namespace {
+
+// Short delays so the dialer's retries and redials happen within a test.
+const std::string kFastDialer =
+    "dialer:\n"
+    "  retry:\n    base: 50ms\n    cap: 200ms\n    max_tries: 5\n"
+    "  redial:\n    delays: [1s]\n    max_calls: 2\n";
+
+const std::string kSecondPlaced = R"({"sid":"CA00000000000000000000000000000002","status":"queued"})";
+
+// Waits until the fake has seen `count` requests; the moments each arrived (to ~10 ms).
+std::vector<std::chrono::steady_clock::time_point> wait_for_requests(const FakeProviderServer& provider, std::size_t count,
+                                                                     std::chrono::milliseconds timeout = 10s) {
+  std::vector<std::chrono::steady_clock::time_point> seen;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (seen.size() < count && std::chrono::steady_clock::now() < deadline) {
+    const auto now = std::chrono::steady_clock::now();
+    while (seen.size() < provider.requests().size()) seen.push_back(now);
+    std::this_thread::sleep_for(10ms);
+  }
+  return seen;
+}
+
+std::string next_call_reason(unsigned short port, const std::string& id) {
+  const auto lead = get_lead(port, id);
+  const auto* next = lead.if_contains("nextCall");
+  return next ? std::string(next->at("reason").as_string()) : std::string();
+}
+
+// The reason of the lead's next call once it has one (the redial is
+// scheduled just after the callback's 204).
+std::string wait_for_next_call(unsigned short port, const std::string& id) {
+  std::string reason;
+  for (int tries = 0; tries < 50 && reason.empty(); ++tries, std::this_thread::sleep_for(20ms))
+    reason = next_call_reason(port, id);
+  return reason;
+}
+
+// The lead once it has this many attempts (or as it is after 2 s).
+boost::json::object wait_for_attempts(unsigned short port, const std::string& id, std::size_t count) {
+  boost::json::object lead;
+  for (int tries = 0; tries < 100; ++tries, std::this_thread::sleep_for(20ms)) {
+    lead = get_lead(port, id);
+    if (lead.at("attempts").as_array().size() >= count) break;
+  }
+  return lead;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(dialer)
+
+BOOST_AUTO_TEST_CASE(a_call_that_cannot_be_placed_is_retried_and_never_sooner_than_retry_after) {
+  FakeProviderServer twilio(&testing::test_certificates());
+  twilio.script({503, R"({"code":20500,"message":"Service unavailable"})"});
+  twilio.script(testing::ScriptedAnswer{429, R"({"code":20429,"message":"Too Many Requests"})", "application/json",
+                                        {{"Retry-After", "1"}}});
+  twilio.script({201, kPlaced});
+  DaemonProcess daemon(lead_config(twilio.port(), kMemoryStore, kFastDialer));
+  const auto id = lead_id_of(enquire(daemon.port(), R"({"phone":"+919876543210","consent":true})"));
+  auto seen = wait_for_requests(twilio, 2);
+  BOOST_TEST_REQUIRE(seen.size() == 2u);
+  // Between the 429 and the next try the lead says what it waits for.
+  BOOST_TEST(next_call_reason(daemon.port(), id).starts_with("retry 2:"), next_call_reason(daemon.port(), id));
+  auto all = wait_for_requests(twilio, 3);
+  BOOST_TEST_REQUIRE(all.size() == 3u);
+  BOOST_TEST(std::chrono::duration_cast<std::chrono::milliseconds>(all[2] - seen[1]).count() >= 950,
+             "the try after Retry-After: 1 came too soon");
+  const auto lead = wait_for_attempt(daemon.port(), id);
+  BOOST_TEST_REQUIRE(lead.at("attempts").as_array().size() == 1u);  // one call, not three
+  BOOST_TEST(lead.at("attempts").as_array()[0].at("callSid").as_string() == "CA00000000000000000000000000000001");
+  BOOST_TEST(!lead.contains("nextCall"));
+  for (const auto& request : twilio.requests()) BOOST_TEST(request.body == twilio.requests()[0].body);  // the same call each time
+}
+
+BOOST_AUTO_TEST_CASE(a_busy_customer_is_called_again_and_an_answered_call_ends_it) {
+  FakeProviderServer twilio(&testing::test_certificates());
+  twilio.script({201, kPlaced});
+  twilio.script({201, kSecondPlaced});
+  DaemonProcess daemon(lead_config(twilio.port(), kMemoryStore, kFastDialer));
+  const auto id = lead_id_of(enquire(daemon.port(), R"({"phone":"+919876543210","consent":true})"));
+  wait_for_attempt(daemon.port(), id);
+  testing::Connection connection(daemon.port());
+  BOOST_TEST(post_callback(connection, id, callback("CA00000000000000000000000000000001", "ringing", 1)) == 204);
+  BOOST_TEST(post_callback(connection, id, callback("CA00000000000000000000000000000001", "busy", 2)) == 204);
+  BOOST_TEST(wait_for_next_call(daemon.port(), id) == "redial: busy");
+  BOOST_TEST_REQUIRE(wait_for_requests(twilio, 2).size() == 2u);
+  const auto lead = wait_for_attempts(daemon.port(), id, 2);
+  BOOST_TEST_REQUIRE(lead.at("attempts").as_array().size() == 2u);
+  BOOST_TEST(lead.at("attempts").as_array()[1].at("callSid").as_string() == "CA00000000000000000000000000000002");
+  // A late duplicate of the first call's end does not start a third.
+  BOOST_TEST(post_callback(connection, id, callback("CA00000000000000000000000000000001", "busy", 2)) == 204);
+  BOOST_TEST(post_callback(connection, id, callback("CA00000000000000000000000000000002", "in-progress", 1)) == 204);
+  BOOST_TEST(post_callback(connection, id, callback("CA00000000000000000000000000000002", "completed", 2)) == 204);
+  std::this_thread::sleep_for(1500ms);  // longer than the redial delay
+  BOOST_TEST(twilio.requests().size() == 2u);
+  const auto done = get_lead(daemon.port(), id);
+  BOOST_TEST(done.at("status").as_string() == "completed");
+  BOOST_TEST(!done.contains("nextCall"));
+}
+
+BOOST_AUTO_TEST_CASE(a_scheduled_redial_survives_a_restart) {
+  FakeProviderServer twilio(&testing::test_certificates());
+  twilio.script({201, kPlaced});
+  twilio.script({201, kSecondPlaced});
+  TemporaryDirectory directory;
+  const std::string slow_redial = "dialer:\n  redial:\n    delays: [2s]\n    max_calls: 2\n";
+  std::string id;
+  {
+    DaemonProcess daemon(lead_config(twilio.port(), journal_store(directory), slow_redial));
+    id = lead_id_of(enquire(daemon.port(), R"({"phone":"+919876543210","consent":true})"));
+    wait_for_attempt(daemon.port(), id);
+    testing::Connection connection(daemon.port());
+    BOOST_TEST(post_callback(connection, id, callback("CA00000000000000000000000000000001", "no-answer", 1)) == 204);
+    BOOST_TEST(wait_for_next_call(daemon.port(), id) == "redial: no-answer");
+    daemon.signal(SIGTERM);
+    BOOST_TEST(daemon.wait_for_exit(10s).value_or(-1) == 0);
+  }
+  BOOST_TEST(twilio.requests().size() == 1u);
+  DaemonProcess restarted(lead_config(twilio.port(), journal_store(directory), slow_redial));
+  BOOST_TEST_REQUIRE(wait_for_requests(twilio, 2).size() == 2u);
+  BOOST_TEST(wait_for_attempts(restarted.port(), id, 2).at("attempts").as_array().size() == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(an_enquiry_outside_calling_hours_waits_for_the_next_opening) {
+  FakeProviderServer twilio(&testing::test_certificates());
+  twilio.script({201, kPlaced});
+  // A one-hour window (UTC) starting two hours from now: closed now.
+  const auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm utc{};
+  ::gmtime_r(&now, &utc);
+  const int opens = (utc.tm_hour + 2) % 24;
+  char window[160];
+  std::snprintf(window, sizeof window,
+                "dialer:\n  calling_hours:\n    time_zone: \"UTC\"\n    opens: \"%02d:00\"\n    closes: \"%02d:00\"\n",
+                opens, (opens + 1) % 24);
+  DaemonProcess daemon(lead_config(twilio.port(), kMemoryStore, window));
+  const auto id = lead_id_of(enquire(daemon.port(), R"({"phone":"+919876543210","consent":true})"));
+  std::this_thread::sleep_for(500ms);
+  BOOST_TEST(twilio.requests().empty());
+  const auto lead = get_lead(daemon.port(), id);
+  BOOST_TEST_REQUIRE(lead.contains("nextCall"));
+  BOOST_TEST(lead.at("nextCall").at("reason").as_string() == "enquiry (held for calling hours)");
+  char opening[8];
+  std::snprintf(opening, sizeof opening, "T%02d:00", opens);
+  BOOST_TEST(std::string(lead.at("nextCall").at("due").as_string()).find(opening) != std::string::npos,
+             lead.at("nextCall").at("due").as_string());
+  BOOST_TEST(lead.at("status").as_string() == "pending");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
 }  // namespace callgate
 
 namespace callgate {

@@ -20,6 +20,7 @@ struct RetryPolicy {
   Milliseconds base{2'000};
   Milliseconds cap{120'000};
   int max_tries = 6;  // placements of one attempt, the first included
+  friend bool operator==(const RetryPolicy&, const RetryPolicy&) = default;
 };
 
 // The wait before the next try after `failures` retryable failures in a
@@ -34,6 +35,7 @@ struct RedialPolicy {
   std::vector<Milliseconds> delays{Milliseconds(600'000), Milliseconds(3'600'000)};  // after call 1, 2, ... (the last repeats)
   int max_calls = 3;            // calls per lead, the first included
   bool redial_machines = true;  // a machine answering (with machine detection on) counts as no answer
+  friend bool operator==(const RedialPolicy&, const RedialPolicy&) = default;
 };
 
 struct RedialDecision {

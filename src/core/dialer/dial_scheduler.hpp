@@ -34,6 +34,7 @@ struct ClaimedJob {
   DialJob job;
   std::uint64_t claim = 0;   // names this claim; a completion with a stale one is refused
   WallTime lease_until{};
+  bool reclaimed = false;    // an earlier claim's lease ran out: its worker may have dialed
 };
 
 struct SchedulerCounts {

@@ -56,6 +56,7 @@ StoreError unavailable(const std::string& why) { return {StoreFailure::unavailab
 
 EmbeddedDialScheduler::EmbeddedDialScheduler(std::string directory, std::uint64_t compact_bytes)
     : directory_(std::move(directory)), compact_bytes_(compact_bytes) {
+  if (directory_.empty()) return;  // in memory only (the memory store's companion)
   std::error_code error;
   std::filesystem::create_directories(directory_, error);
   if (error) throw std::runtime_error("cannot create the dialer's directory " + directory_ + ": " + error.message());
@@ -77,6 +78,7 @@ EmbeddedDialScheduler::EmbeddedDialScheduler(std::string directory, std::uint64_
 std::string EmbeddedDialScheduler::path() const { return (std::filesystem::path(directory_) / kFile).string(); }
 
 std::optional<std::string> EmbeddedDialScheduler::problem() const {
+  if (!writer_) return std::nullopt;
   if (const auto failure = writer_->failure()) return "the dialer's journal cannot be written: " + failure.message();
   return std::nullopt;
 }
@@ -159,6 +161,7 @@ std::string EmbeddedDialScheduler::snapshot() const {
 }
 
 std::uint64_t EmbeddedDialScheduler::record(std::string payload) {
+  if (!writer_) return 0;
   bytes_since_snapshot_ += payload.size() + kJournalHeaderBytes;
   auto ticket = writer_->append(payload);
   if (bytes_since_snapshot_ > compact_bytes_) {
@@ -171,6 +174,7 @@ std::uint64_t EmbeddedDialScheduler::record(std::string payload) {
 }
 
 awaitable<std::optional<StoreError>> EmbeddedDialScheduler::durable(std::uint64_t ticket) {
+  if (ticket == 0) co_return std::nullopt;
   auto [error] = co_await writer_->async_wait_durable(ticket, boost::asio::as_tuple(boost::asio::use_awaitable));
   if (error) co_return unavailable("the dialer's journal could not be written: " + error.message());
   co_return std::nullopt;
@@ -203,6 +207,7 @@ awaitable<StoreResult<std::vector<ClaimedJob>>> EmbeddedDialScheduler::claim_due
       due.push_back(it->second);
     const auto lease_until = now + lease;
     for (const auto& lead_id : due) {
+      const bool reclaimed = jobs_.at(lead_id).claim != 0;
       const auto claim = next_claim_++;
       put_claim(lead_id, claim, lease_until);
       json::object object;
@@ -211,7 +216,7 @@ awaitable<StoreResult<std::vector<ClaimedJob>>> EmbeddedDialScheduler::claim_due
       object["claim"] = claim;
       object["leaseUntil"] = format_iso8601(lease_until);
       ticket = record(json::serialize(object));
-      claimed.push_back({jobs_.at(lead_id).job, claim, lease_until});
+      claimed.push_back({jobs_.at(lead_id).job, claim, lease_until, reclaimed});
     }
   }
   if (ticket != 0)

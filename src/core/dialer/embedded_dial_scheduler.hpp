@@ -20,6 +20,7 @@ namespace callgate::dialer {
 class EmbeddedDialScheduler final : public DialScheduler {
  public:
   // Replays the file; throws std::runtime_error on damage before its end.
+  // An empty directory keeps the jobs in memory only (with the memory store).
   explicit EmbeddedDialScheduler(std::string directory, std::uint64_t compact_bytes = 64ull * 1024 * 1024);
 
   boost::asio::awaitable<StoreResult<bool>> schedule(DialJob job) override;

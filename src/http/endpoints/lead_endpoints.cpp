@@ -7,7 +7,6 @@
 #include "core/lead/lead_json.hpp"
 #include "core/log.hpp"
 #include "http/form/form_codec.hpp"
-#include "providers/first_call.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -150,18 +149,23 @@ awaitable<Response> enquire(RequestContext& context, LeadServices& services) {
   if (!result.created) body["existing"] = true;
   count(result.created ? "created" : "existing");
 
-  if (result.created) {
+  if (result.created)
     LogLine(LogLevel::info, "lead_created")
         .trusted_text("lead_id", result.lead.id)
         .text("phone", result.lead.phone)
         .trusted_text("request_id", context.request_id);
-    // Answered now; the call is placed on this reactor in the background.
-    auto& io = context.shard.io();
-    boost::asio::co_spawn(io,
-                          providers::place_first_call(context.shard.config(), services.store,
-                                                      services.provider_client(io), result.lead.id, result.lead.phone,
-                                                      {context.shard.metrics(), services.ids.calls_placed}),
-                          boost::asio::detached);
+  if (result.lead.attempts.empty()) {
+    // Its first call, durably in the dialer's hands before the answer (an
+    // existing lead whose hand-over failed before gets it now).
+    auto handed = co_await services.dialer.enqueue_first_call(result.lead);
+    if (auto* error = std::get_if<StoreError>(&handed)) {
+      count("dialer_unavailable");
+      LogLine(LogLevel::error, "first_call_not_scheduled").trusted_text("lead_id", result.lead.id).text("reason", error->message);
+      auto response = make_json_error(Status::service_unavailable, "the call could not be scheduled; try again",
+                                      context.request_id);
+      response.set(beast_http::field::retry_after, "5");
+      co_return with_cors(std::move(response), context);
+    }
   }
   co_return with_cors(make_json_response(Status::accepted, json::serialize(body)), context);
 }
@@ -176,7 +180,7 @@ awaitable<Response> preflight(RequestContext& context) {
   co_return with_cors(std::move(response), context);
 }
 
-awaitable<Response> get_lead(RequestContext& context, LeadStore& store) {
+awaitable<Response> get_lead(RequestContext& context, LeadStore& store, dialer::DialScheduler& scheduler) {
   if (auto refusal = require_admin(context)) co_return std::move(*refusal);
   const auto id = context.parameters.get("id").value_or("");
   if (!is_lead_id(id)) co_return make_json_error(Status::not_found, "no such lead", context.request_id);
@@ -186,7 +190,12 @@ awaitable<Response> get_lead(RequestContext& context, LeadStore& store) {
       co_return make_json_error(Status::not_found, "no such lead", context.request_id);
     co_return make_json_error(Status::service_unavailable, "the store is unavailable", context.request_id);
   }
-  co_return make_json_response(Status::ok, json::serialize(to_json(std::get<Lead>(found))));
+  auto body = to_json(std::get<Lead>(found));
+  // The next call the dialer holds for it, and why (a retry, a redial, calling hours).
+  auto next = co_await scheduler.job_for(std::string(id));
+  if (auto* job = std::get_if<std::optional<dialer::DialJob>>(&next); job && job->has_value())
+    body["nextCall"] = json::object{{"call", (*job)->call}, {"due", format_iso8601((*job)->due)}, {"reason", (*job)->reason}};
+  co_return make_json_response(Status::ok, json::serialize(body));
 }
 
 awaitable<Response> list_leads(RequestContext& context, LeadStore& store) {
@@ -259,7 +268,7 @@ std::string client_address(const RequestContext& context) {
 void register_lead_endpoints(HttpRouter& router, LeadServices& services) {
   router.add(Verb::post, "/enquire", [&services](RequestContext& context) { return enquire(context, services); });
   router.add(Verb::options, "/enquire", [](RequestContext& context) { return preflight(context); });
-  router.add(Verb::get, "/leads/{id}", [&services](RequestContext& context) { return get_lead(context, services.store); });
+  router.add(Verb::get, "/leads/{id}", [&services](RequestContext& context) { return get_lead(context, services.store, services.scheduler); });
   router.add(Verb::get, "/leads", [&services](RequestContext& context) { return list_leads(context, services.store); });
 }
 

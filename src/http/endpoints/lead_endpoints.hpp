@@ -3,6 +3,9 @@
 // GET /leads behind the bearer token.
 #pragma once
 
+#include "core/dialer/dial_scheduler.hpp"
+#include "providers/dialer.hpp"
+
 #include "core/metrics.hpp"
 #include "core/rate_limiter.hpp"
 #include "core/store/lead_store.hpp"
@@ -34,9 +37,10 @@ class SharedRateLimiter {
 
 struct LeadServices {
   LeadStore& store;
-  std::function<HttpClient&(boost::asio::io_context&)> provider_client;  // the reactor's own
   SharedRateLimiter& rate_limiter;
   const LeadMetricIds& ids;
+  providers::Dialer& dialer;               // takes new leads' first calls
+  dialer::DialScheduler& scheduler;        // what GET /leads/{id} shows as the next call
 };
 
 // services must outlive the router.

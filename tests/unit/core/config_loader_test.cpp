@@ -369,4 +369,50 @@ intake:
   BOOST_TEST(fine.config.intake.duplicate_window.count() == 0);
 }
 
+BOOST_AUTO_TEST_CASE(the_dialer_section_reads_policies_and_calling_hours) {
+  auto result = load("dialer:\n"
+                     "  lease: 30s\n"
+                     "  retry:\n    base: 1s\n    cap: 1m\n    max_tries: 4\n"
+                     "  redial:\n    delays: [5m, 2h]\n    max_calls: 4\n    redial_machines: false\n"
+                     "  breaker:\n    failures_to_open: 3\n    open_for: 10s\n"
+                     "  calling_hours:\n"
+                     "    opens: \"08:30\"\n    closes: \"20:00\"\n    days: [mon, fri]\n    holidays: [\"2026-12-25\"]\n"
+                     "    by_prefix:\n      - prefix: \"+91\"\n        opens: \"09:00\"\n");
+  BOOST_TEST_REQUIRE(result.ok(), describe(result));
+  const auto& dialer = result.config.dialer;
+  BOOST_TEST(dialer.lease.count() == 30'000);
+  BOOST_TEST(dialer.retry.max_tries == 4);
+  BOOST_TEST(dialer.retry.cap.count() == 60'000);
+  BOOST_TEST(dialer.redial.delays.size() == 2u);
+  BOOST_TEST(dialer.redial.delays[1].count() == 7'200'000);
+  BOOST_TEST(!dialer.redial.redial_machines);
+  BOOST_TEST(dialer.breaker.failures_to_open == 3);
+  const auto& window = dialer.calling_hours.default_window;
+  BOOST_TEST(window.opens == 8 * 3600 + 1800);
+  BOOST_TEST((window.days == std::array<bool, 7>{false, true, false, false, false, true, false}));
+  BOOST_TEST((window.holidays == std::vector<CivilDate>{CivilDate{2026, 12, 25}}));
+  BOOST_TEST_REQUIRE(dialer.calling_hours.by_prefix.size() == 1u);
+  // A prefix's window starts from the default one and changes what it names.
+  BOOST_TEST(dialer.calling_hours.by_prefix[0].second.opens == 9 * 3600);
+  BOOST_TEST(dialer.calling_hours.by_prefix[0].second.closes == 20 * 3600);
+}
+
+BOOST_AUTO_TEST_CASE(dialer_mistakes_are_named) {
+  auto result = load("dialer:\n"
+                     "  retry:\n    base: 5m\n    cap: 1m\n"
+                     "  redial:\n    delays: [5m, soon]\n"
+                     "  calling_hours:\n"
+                     "    time_zone: \"Mars/Olympus_Mons\"\n    opens: \"9am\"\n    days: [someday]\n"
+                     "    holidays: [\"2026-02-30\"]\n"
+                     "    by_prefix:\n      - prefix: \"91\"\n");
+  BOOST_TEST(!result.ok());
+  BOOST_TEST(has_error(result, "dialer.retry.base: must not be longer than dialer.retry.cap"), describe(result));
+  BOOST_TEST(has_error(result, "dialer.redial.delays: expected durations"), describe(result));
+  BOOST_TEST(has_error(result, "dialer.calling_hours.time_zone: no time zone 'Mars/Olympus_Mons'"), describe(result));
+  BOOST_TEST(has_error(result, "dialer.calling_hours.opens: expected a time of day"), describe(result));
+  BOOST_TEST(has_error(result, "dialer.calling_hours.days: unknown value 'someday'"), describe(result));
+  BOOST_TEST(has_error(result, "dialer.calling_hours.holidays: expected dates as YYYY-MM-DD, got '2026-02-30'"), describe(result));
+  BOOST_TEST(has_error(result, "dialer.calling_hours.by_prefix[0].prefix: expected an E.164 prefix"), describe(result));
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -70,4 +70,18 @@ BOOST_AUTO_TEST_CASE(provider_options_apply_live_but_the_http_client_waits_for_a
   BOOST_TEST(plan.effective.telephony.routes.size() == 1u);
 }
 
+BOOST_AUTO_TEST_CASE(dialer_policies_apply_live_but_its_directory_waits_for_a_restart) {
+  Config running;
+  Config reloaded;
+  BOOST_TEST(plan_reload(running, reloaded).applied.empty());
+  reloaded.dialer.redial.max_calls = 5;
+  reloaded.dialer.calling_hours.default_window.opens = 9 * 3600;
+  reloaded.dialer.path = "/elsewhere";
+  auto plan = plan_reload(running, reloaded);
+  BOOST_TEST(contains(plan.applied, "dialer"));
+  BOOST_TEST(contains(plan.needs_restart, "dialer.path"));
+  BOOST_TEST(plan.effective.dialer.redial.max_calls == 5);
+  BOOST_TEST(plan.effective.dialer.path.empty());
+}
+
 BOOST_AUTO_TEST_SUITE_END()

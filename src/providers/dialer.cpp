@@ -1,0 +1,317 @@
+#include "providers/dialer.hpp"
+
+#include "core/dialer/calling_hours.hpp"
+#include "core/dialer/dial_policy.hpp"
+#include "core/log.hpp"
+#include "providers/provider.hpp"
+#include "providers/routing.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+namespace callgate::providers {
+
+using boost::asio::awaitable;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr std::size_t kClaimBatch = 64;
+
+dialer::UnixSeconds unix_seconds(WallTime time) {
+  return std::chrono::duration_cast<std::chrono::seconds>(time.time_since_epoch()).count();
+}
+WallTime wall_time(dialer::UnixSeconds seconds) { return WallTime(std::chrono::seconds(seconds)); }
+
+// The first moment at or after `at` the number may be called (to the second).
+std::optional<WallTime> calling_time(const Config& config, const std::string& phone, WallTime at) {
+  const auto& window = config.dialer.calling_hours.for_number(phone);
+  const auto allowed = dialer::next_calling_time(window, unix_seconds(at));
+  if (!allowed) return std::nullopt;
+  return *allowed <= unix_seconds(at) ? at : wall_time(*allowed);
+}
+
+bool is_final(CallStatus status) {
+  return status == CallStatus::completed || status == CallStatus::busy || status == CallStatus::no_answer ||
+         status == CallStatus::failed || status == CallStatus::canceled;
+}
+
+std::string_view outcome_name(const PlaceCallOutcome& outcome) {
+  if (std::holds_alternative<Placed>(outcome)) return "placed";
+  if (std::holds_alternative<Retryable>(outcome)) return "retryable";
+  if (std::holds_alternative<Ambiguous>(outcome)) return "ambiguous";
+  return "rejected";
+}
+
+}  // namespace
+
+DialerMetricIds declare_dialer_metrics(MetricsRegistry& registry, MetricId calls_placed) {
+  return {calls_placed,
+          registry.declare_histogram("callgate_dial_lag_seconds",
+                                     "From a dial's due time to its request to the provider.",
+                                     {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30})};
+}
+
+Dialer::Dialer(boost::asio::io_context& home, dialer::DialScheduler& scheduler, LeadStore& store,
+               std::function<std::shared_ptr<const Config>()> config, DialerMetricIds ids)
+    : home_(home), scheduler_(scheduler), store_(store), config_(std::move(config)), ids_(ids), wake_(home) {}
+
+Dialer::~Dialer() { *stopped_ = true; }
+
+void Dialer::attach(http::HttpClient& client, MetricsShard& metrics) {
+  client_ = &client;
+  metrics_ = &metrics;
+}
+
+void Dialer::start() { boost::asio::co_spawn(home_, run(), boost::asio::detached); }
+
+void Dialer::stop() {
+  *stopped_ = true;
+  boost::asio::post(home_, [this, stopped = stopped_] { wake_.cancel(); });
+}
+
+void Dialer::poke() {
+  boost::asio::post(home_, [this, stopped = stopped_] {
+    if (!*stopped) wake_.cancel();
+  });
+}
+
+dialer::CircuitBreaker& Dialer::breaker(ProviderName provider) {
+  auto found = breakers_.find(provider);
+  if (found == breakers_.end()) found = breakers_.emplace(provider, dialer::CircuitBreaker(config_()->dialer.breaker)).first;
+  return found->second;
+}
+
+awaitable<StoreResult<bool>> Dialer::enqueue_first_call(const Lead& lead) {
+  const auto stopped = stopped_;  // this Dialer may be gone when a co_await resumes
+  const auto config = config_();
+  const auto now = WallClock::now();
+  const auto due = calling_time(*config, lead.phone, now);
+  // No calling window at all: due now, and the worker records why it stops.
+  dialer::DialJob job{lead.id, 1, 0, due.value_or(now), due && *due > now ? "enquiry (held for calling hours)" : "enquiry"};
+  auto scheduled = co_await scheduler_.schedule(std::move(job));
+  if (*stopped) co_return scheduled;
+  if (const auto* error = std::get_if<StoreError>(&scheduled); error && error->failure == StoreFailure::conflict)
+    co_return true;  // its first call is being placed right now
+  if (std::holds_alternative<bool>(scheduled)) poke();
+  co_return scheduled;
+}
+
+awaitable<void> Dialer::call_ended(std::string lead_id, std::string call_sid) {
+  const auto stopped = stopped_;  // this Dialer may be gone when a co_await resumes
+  const auto config = config_();
+  auto got = co_await store_.get(lead_id);
+  if (*stopped) co_return;
+  if (const auto* error = std::get_if<StoreError>(&got)) {
+    LogLine(LogLevel::error, "redial_not_decided").trusted_text("lead_id", lead_id).text("reason", error->message);
+    co_return;
+  }
+  const auto& lead = std::get<Lead>(got);
+  if (lead.attempts.empty()) co_return;
+  const auto& last = lead.attempts.back();
+  // Only the latest call's end decides; a late callback of an earlier one does not.
+  if (last.call_sid != call_sid || !last.status || !is_final(*last.status)) co_return;
+  const int calls = static_cast<int>(lead.attempts.size());
+  const auto decision = dialer::decide_redial(config->dialer.redial, *last.status, last.answered_by, calls);
+  if (!decision.redial_after) {
+    LogLine(LogLevel::info, "lead_done").trusted_text("lead_id", lead_id).trusted_text("reason", decision.reason);
+    co_return;
+  }
+  const auto due = calling_time(*config, lead.phone, WallClock::now() + *decision.redial_after);
+  if (!due) co_return;
+  dialer::DialJob redial{lead_id, calls + 1, 0, *due, "redial: " + decision.reason};
+  auto scheduled = co_await scheduler_.schedule(std::move(redial));
+  if (*stopped) co_return;
+  if (const auto* error = std::get_if<StoreError>(&scheduled)) {
+    if (error->failure != StoreFailure::conflict)
+      LogLine(LogLevel::error, "redial_not_scheduled").trusted_text("lead_id", lead_id).text("reason", error->message);
+    co_return;
+  }
+  LogLine(LogLevel::info, "redial_scheduled")
+      .trusted_text("lead_id", lead_id)
+      .number("call", calls + 1)
+      .trusted_text("due", format_iso8601(*due))
+      .trusted_text("reason", decision.reason);
+  poke();
+}
+
+awaitable<void> Dialer::run() {
+  const auto stopped = stopped_;  // this Dialer may be gone when a co_await resumes
+  while (!*stopped) {
+    const auto config = config_();
+    auto claimed = co_await scheduler_.claim_due(WallClock::now(), kClaimBatch, config->dialer.lease);
+    if (*stopped) co_return;
+    std::size_t count = 0;
+    if (auto* jobs = std::get_if<std::vector<dialer::ClaimedJob>>(&claimed)) {
+      count = jobs->size();
+      for (auto& job : *jobs) boost::asio::co_spawn(home_, work(std::move(job)), boost::asio::detached);
+    } else {
+      LogLine(LogLevel::error, "dial_jobs_not_claimed").text("reason", std::get<StoreError>(claimed).message);
+    }
+    if (count == kClaimBatch) continue;  // more may be due already
+    // Sleep until the next job is due (or a lease ends), or a poke.
+    auto delay = std::chrono::duration_cast<std::chrono::milliseconds>(60s);
+    if (count == 0 && std::holds_alternative<StoreError>(claimed)) delay = 1s;
+    else if (const auto next = scheduler_.next_wake())
+      delay = std::clamp(std::chrono::duration_cast<std::chrono::milliseconds>(*next - WallClock::now()),
+                         std::chrono::milliseconds(0), delay);
+    wake_.expires_after(delay);
+    co_await wake_.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+    if (*stopped) co_return;
+  }
+}
+
+awaitable<void> Dialer::finish(const dialer::ClaimedJob& claimed, const dialer::DialJob* next) {
+  const auto stopped = stopped_;  // this Dialer may be gone when a co_await resumes
+  const bool has_next = next != nullptr;
+  std::optional<dialer::DialJob> following;
+  if (next) following = *next;
+  auto done = co_await scheduler_.complete(claimed, std::move(following));
+  if (*stopped) co_return;
+  if (const auto* error = std::get_if<StoreError>(&done))
+    LogLine(LogLevel::error, "dial_job_not_completed").trusted_text("lead_id", claimed.job.lead_id).text("reason", error->message);
+  else if (has_next)
+    poke();
+}
+
+awaitable<void> Dialer::record(const std::string& lead_id, Attempt attempt, LeadStatus status) {
+  const auto stopped = stopped_;  // this Dialer may be gone when a co_await resumes
+  auto stored = co_await store_.add_attempt(lead_id, std::move(attempt), status);
+  if (*stopped) co_return;
+  if (const auto* error = std::get_if<StoreError>(&stored))
+    LogLine(LogLevel::error, "call_attempt_not_stored").trusted_text("lead_id", lead_id).text("reason", error->message);
+}
+
+awaitable<void> Dialer::work(dialer::ClaimedJob claimed) {
+  const auto stopped = stopped_;  // this Dialer may be gone when a co_await resumes
+  const auto config = config_();
+  auto job = claimed.job;
+  const auto now = WallClock::now();
+  auto got = co_await store_.get(job.lead_id);
+  if (*stopped) co_return;
+  if (const auto* error = std::get_if<StoreError>(&got)) {
+    if (error->failure == StoreFailure::not_found) co_return co_await finish(claimed, nullptr);
+    // The store is away: try again shortly (nothing was placed).
+    job.due = now + 5s;
+    job.reason = "the lead store was unavailable";
+    co_return co_await finish(claimed, &job);
+  }
+  const auto& lead = std::get<Lead>(got);
+  if (static_cast<int>(lead.attempts.size()) >= job.call) {
+    // This call was placed (or tried) already: never a second time.
+    LogLine(LogLevel::warn, "dial_skipped").trusted_text("lead_id", lead.id).trusted_text("reason", "the call is already on the lead");
+    co_return co_await finish(claimed, nullptr);
+  }
+  if (claimed.reclaimed) {
+    // Its worker stopped while this call may have been placing: not again
+    // blindly. A callback naming the lead fills the attempt in if it rang.
+    Attempt attempt;
+    attempt.created = now;
+    attempt.error = "ambiguous: the dialer stopped while placing this call; it was not placed again";
+    co_await record(lead.id, std::move(attempt), LeadStatus::dialing);
+    if (*stopped) co_return;
+    metrics_->counter(ids_.calls_placed, {{"provider", "unknown"}, {"outcome", "ambiguous"}}).increment();
+    co_return co_await finish(claimed, nullptr);
+  }
+
+  const auto allowed = calling_time(*config, lead.phone, now);
+  if (!allowed) {
+    Attempt attempt;
+    attempt.created = now;
+    attempt.error = "not placed: the calling hours for this number never open";
+    co_await record(lead.id, std::move(attempt), LeadStatus::failed);
+    if (*stopped) co_return;
+    co_return co_await finish(claimed, nullptr);
+  }
+  if (*allowed > now) {
+    job.due = *allowed;
+    job.reason = "held for calling hours";
+    co_return co_await finish(claimed, &job);
+  }
+
+  // The route's providers in failover order: the first one built whose breaker lets the dial through.
+  const Provider* provider = nullptr;
+  ProviderName provider_name{};
+  bool any_built = false;
+  for (const auto name : providers_for_number(config->telephony, lead.phone)) {
+    const auto* candidate = find_provider(name);
+    if (!candidate) continue;
+    any_built = true;
+    if (breaker(name).allows(std::chrono::steady_clock::now())) {
+      provider = candidate;
+      provider_name = name;
+      break;
+    }
+  }
+  if (!provider) {
+    if (!any_built) {
+      // The simulator is configured but not built yet: nothing to place.
+      LogLine(LogLevel::warn, "call_not_placed")
+          .trusted_text("lead_id", lead.id)
+          .trusted_text("reason", "no provider of this number's route is built yet; the lead stays pending");
+      metrics_->counter(ids_.calls_placed, {{"provider", "none"}, {"outcome", "not_built"}}).increment();
+      co_return co_await finish(claimed, nullptr);
+    }
+    job.due = now + config->dialer.breaker.open_for;
+    job.reason = "every provider for this number is failing (breakers open)";
+    co_return co_await finish(claimed, &job);
+  }
+
+  metrics_->histogram(ids_.dial_lag).observe(std::chrono::duration<double>(now - job.due).count());
+  Attempt attempt;
+  attempt.provider = std::string(to_string(provider_name));
+  attempt.created = now;
+  // Named first: GCC 12 mishandles braced temporaries inside co_await expressions.
+  CallOrder order{lead.id, lead.phone};
+  const auto outcome = co_await place_call(*provider, *config, *client_, std::move(order));
+  if (*stopped) co_return;
+  metrics_->counter(ids_.calls_placed, {{"provider", attempt.provider}, {"outcome", outcome_name(outcome)}}).increment();
+  LogLine(std::holds_alternative<Placed>(outcome) ? LogLevel::info : LogLevel::warn, "call_placement")
+      .trusted_text("lead_id", lead.id)
+      .trusted_text("provider", attempt.provider)
+      .number("call", job.call)
+      .trusted_text("outcome", outcome_name(outcome));
+
+  if (const auto* retryable = std::get_if<Retryable>(&outcome)) {
+    breaker(provider_name).record_retryable_failure(std::chrono::steady_clock::now());
+    job.failures += 1;
+    std::uniform_real_distribution<double> unit(0.0, 1.0);
+    const auto delay = dialer::retry_delay(
+        config->dialer.retry, job.failures,
+        retryable->retry_after ? std::optional<std::chrono::milliseconds>(*retryable->retry_after) : std::nullopt,
+        unit(random_));
+    if (delay) {
+      const auto due = calling_time(*config, lead.phone, now + *delay);
+      if (due) {
+        job.due = *due;
+        job.reason = "retry " + std::to_string(job.failures) + ": " + retryable->reason;
+        co_return co_await finish(claimed, &job);
+      }
+    }
+    attempt.error = "not placed after " + std::to_string(job.failures) + " tries: " + retryable->reason;
+    co_await record(lead.id, std::move(attempt), LeadStatus::failed);
+    if (*stopped) co_return;
+    co_return co_await finish(claimed, nullptr);
+  }
+  breaker(provider_name).record_success();  // it answered, whatever it said
+  LeadStatus status = LeadStatus::dialing;
+  if (const auto* placed = std::get_if<Placed>(&outcome)) {
+    attempt.call_sid = placed->call_sid;
+  } else if (const auto* ambiguous = std::get_if<Ambiguous>(&outcome)) {
+    // The call may be ringing: its first callback will name the lead.
+    attempt.error = "ambiguous: " + ambiguous->reason;
+  } else {
+    const auto& rejected = std::get<Rejected>(outcome);
+    attempt.error = "rejected " + std::to_string(rejected.code) + ": " + rejected.message;
+    status = LeadStatus::failed;
+  }
+  co_await record(lead.id, std::move(attempt), status);
+  if (*stopped) co_return;
+  co_await finish(claimed, nullptr);
+  if (*stopped) co_return;
+}
+
+}  // namespace callgate::providers

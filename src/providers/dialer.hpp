@@ -1,0 +1,85 @@
+// The dialer at work: it takes due jobs from the scheduler (a new lead's
+// first call, a retry, a redial), checks the lead and its calling hours,
+// picks a provider whose breaker lets it through, places the call, records
+// the attempt on the lead, and puts the lead's next job in place: a retry
+// with backoff after a retryable failure, nothing after a placed, ambiguous
+// or rejected one. When a call ends unanswered, call_ended() schedules the
+// redial. The decisions are the pure policies of src/core/dialer; this class
+// carries them out.
+//
+// Never twice for one attempt: a job's worker first looks at the lead, and a
+// call the lead already has an attempt for is not placed again; a job whose
+// lease ran out while claimed (its worker stopped mid-placement) is not
+// dialed blindly either: the attempt is recorded as ambiguous, and a
+// callback that names the lead fills it in if the call did happen.
+#pragma once
+
+#include "core/config.hpp"
+#include "core/dialer/dial_scheduler.hpp"
+#include "core/metrics.hpp"
+#include "core/store/lead_store.hpp"
+#include "http/client/http_client.hpp"
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <random>
+
+namespace callgate::providers {
+
+struct DialerMetricIds {
+  MetricId calls_placed;   // callgate_calls_placed_total{provider, outcome}
+  MetricId dial_lag;       // callgate_dial_lag_seconds: due time to the provider request
+};
+DialerMetricIds declare_dialer_metrics(MetricsRegistry& registry, MetricId calls_placed);
+
+class Dialer {
+ public:
+  // Runs on home (one reactor); attach() gives it that reactor's HTTPS
+  // client and metrics shard (made later than the endpoints that call it).
+  Dialer(boost::asio::io_context& home, dialer::DialScheduler& scheduler, LeadStore& store,
+         std::function<std::shared_ptr<const Config>()> config, DialerMetricIds ids);
+  // Its coroutines still parked in the loop see the flag this sets and end
+  // without touching it.
+  ~Dialer();
+  Dialer(const Dialer&) = delete;
+  Dialer& operator=(const Dialer&) = delete;
+  void attach(http::HttpClient& client, MetricsShard& metrics);
+
+  void start();  // the loop, on home
+  void stop();   // from home's thread or before it runs
+
+  // A new lead's first call, at the next calling time. Any thread.
+  boost::asio::awaitable<StoreResult<bool>> enqueue_first_call(const Lead& lead);
+  // A status callback moved a lead's call to a final status: redial or not.
+  // Any thread.
+  boost::asio::awaitable<void> call_ended(std::string lead_id, std::string call_sid);
+  // A job may be due now: wake the loop. Any thread.
+  void poke();
+
+ private:
+  boost::asio::awaitable<void> run();
+  boost::asio::awaitable<void> work(dialer::ClaimedJob claimed);
+  // Completes the claim; with next, the lead's next job takes its place.
+  boost::asio::awaitable<void> finish(const dialer::ClaimedJob& claimed, const dialer::DialJob* next);
+  boost::asio::awaitable<void> record(const std::string& lead_id, Attempt attempt, LeadStatus status);
+  dialer::CircuitBreaker& breaker(ProviderName provider);
+
+  boost::asio::io_context& home_;
+  dialer::DialScheduler& scheduler_;
+  LeadStore& store_;
+  http::HttpClient* client_ = nullptr;
+  std::function<std::shared_ptr<const Config>()> config_;
+  MetricsShard* metrics_ = nullptr;
+  DialerMetricIds ids_;
+  boost::asio::steady_timer wake_;
+  std::map<ProviderName, dialer::CircuitBreaker> breakers_;  // home's thread only
+  std::mt19937_64 random_{std::random_device{}()};
+  std::shared_ptr<bool> stopped_ = std::make_shared<bool>(false);
+};
+
+}  // namespace callgate::providers
