@@ -9,6 +9,7 @@
 #include "redis_server.hpp"
 
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 #include <boost/test/unit_test.hpp>
 
 #include <algorithm>
@@ -486,6 +487,36 @@ BOOST_AUTO_TEST_CASE(a_scheduled_redial_survives_a_restart) {
   DaemonProcess restarted(lead_config(twilio.port(), journal_store(directory), slow_redial));
   BOOST_TEST_REQUIRE(wait_for_requests(twilio, 2).size() == 2u);
   BOOST_TEST(wait_for_attempts(restarted.port(), id, 2).at("attempts").as_array().size() == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(a_provider_failing_again_and_again_trips_its_breaker_and_calls_fail_over) {
+  FakeProviderServer twilio(&testing::test_certificates());
+  FakeProviderServer exotel(&testing::test_certificates());
+  for (int index = 0; index < 4; ++index) twilio.script({503, R"({"code":20500,"message":"Service unavailable"})"});
+  exotel.script({200, R"({"Call":{"Sid":"b6cfaf2ba6f8e7ef1a8d5fbe1c2d3e4f","Status":"in-progress"}})"});
+  exotel.script({200, R"({"Call":{"Sid":"c7d0b03cb7f9f8f02b9e6acf2d3e4f50","Status":"in-progress"}})"});
+  // +91 numbers: Twilio first, Exotel when Twilio's breaker is open.
+  auto config = lead_config(twilio.port(), kMemoryStore,
+                            "dialer:\n  retry:\n    base: 20ms\n    cap: 50ms\n    max_tries: 6\n"
+                            "  breaker:\n    failures_to_open: 2\n    open_for: 1m\n");
+  const std::string routes =
+      "  routes:\n    - prefix: \"+91\"\n      providers: [twilio, exotel]\n"
+      "  exotel:\n    account_sid: \"callgate1\"\n    api_key: \"exotel-key\"\n    api_token: \"exotel-token\"\n"
+      "    exophone_number: \"08047112233\"\n    flow_id: \"556677\"\n"
+      "    api_base: \"https://localhost:" + std::to_string(exotel.port()) + "\"\n"
+      "    webhook_auth:\n      callback_token: \"exo-token\"\n";
+  config.replace(config.find("  twilio:\n"), 0, routes);
+  DaemonProcess daemon(config);
+  const auto first = lead_id_of(enquire(daemon.port(), R"({"phone":"+919876543210","consent":true})"));
+  const auto lead = wait_for_attempts(daemon.port(), first, 1);
+  BOOST_TEST_REQUIRE(lead.at("attempts").as_array().size() == 1u, boost::json::serialize(lead));
+  BOOST_TEST(lead.at("attempts").as_array()[0].at("provider").as_string() == "exotel");
+  BOOST_TEST(twilio.requests().size() == 2u);  // two 503s opened the breaker
+  // While it is open, a new lead goes straight to Exotel: Twilio hears nothing more.
+  const auto second = lead_id_of(enquire(daemon.port(), R"({"phone":"+919876543211","consent":true})"));
+  BOOST_TEST(wait_for_attempts(daemon.port(), second, 1).at("attempts").as_array()[0].at("provider").as_string() == "exotel");
+  BOOST_TEST(twilio.requests().size() == 2u);
+  BOOST_TEST(exotel.requests().size() == 2u);
 }
 
 BOOST_AUTO_TEST_CASE(an_enquiry_outside_calling_hours_waits_for_the_next_opening) {
