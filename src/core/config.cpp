@@ -106,6 +106,7 @@ ReloadPlan plan_reload(const Config& running, const Config& reloaded) {
   live("telephony.twilio.ring_timeout", ta.ring_timeout_seconds != tb.ring_timeout_seconds);
   live("telephony.twilio.time_limit", ta.time_limit_seconds != tb.time_limit_seconds);
   live("telephony.twilio.machine_detection", ta.machine_detection != tb.machine_detection);
+  live("telephony.twilio.calls_per_minute", ta.calls_per_minute != tb.calls_per_minute);
   const auto& ea = a.telephony.exotel;
   const auto& eb = b.telephony.exotel;
   live("telephony.exotel.account_sid", ea.account_sid != eb.account_sid);
@@ -118,6 +119,7 @@ ReloadPlan plan_reload(const Config& running, const Config& reloaded) {
   live("telephony.exotel.record_calls", ea.record_calls != eb.record_calls);
   live("telephony.exotel.ring_timeout", ea.ring_timeout_seconds != eb.ring_timeout_seconds);
   live("telephony.exotel.time_limit", ea.time_limit_seconds != eb.time_limit_seconds);
+  live("telephony.exotel.calls_per_minute", ea.calls_per_minute != eb.calls_per_minute);
   live("telephony.exotel.webhook_auth", ea.webhook_auth != eb.webhook_auth);
 
   plan.effective = reloaded;

@@ -87,6 +87,7 @@ struct TwilioConfig {
   unsigned ring_timeout_seconds = 0;  // Timeout; 0 leaves Twilio's default (60)
   unsigned time_limit_seconds = 0;    // TimeLimit; 0 leaves Twilio's default
   std::string machine_detection;      // "", "Enable" or "DetectMessageEnd"
+  unsigned calls_per_minute = 0;      // the account's pace for new calls (Twilio's CPS x 60); 0: unpaced
 };
 
 // How callgate knows a request on /webhook/exotel or /exotel/passthru came
@@ -117,6 +118,7 @@ struct ExotelConfig {
   unsigned ring_timeout_seconds = 0;  // TimeOut; 0 leaves Exotel's default
   unsigned time_limit_seconds = 0;    // TimeLimit, at most 14400; 0 leaves Exotel's default
   ExotelWebhookAuthConfig webhook_auth;
+  unsigned calls_per_minute = 0;      // the account's pace for new calls (Exotel allows 200); 0: unpaced
 };
 
 // Which providers dial numbers starting with prefix, in order of preference

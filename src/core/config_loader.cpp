@@ -370,6 +370,7 @@ void read_file_sections(const YAML::Node& root, Config& config, Diagnostics& dia
   twilio.number<unsigned>("ring_timeout", t.ring_timeout_seconds, 0, 600);
   twilio.number<unsigned>("time_limit", t.time_limit_seconds, 0, 14'400);
   twilio.text("machine_detection", t.machine_detection);
+  twilio.number<unsigned>("calls_per_minute", t.calls_per_minute, 0, 1'000'000);
   twilio.finish();
 
   auto exotel = telephony.section("exotel");
@@ -386,6 +387,7 @@ void read_file_sections(const YAML::Node& root, Config& config, Diagnostics& dia
   exotel.boolean("record_calls", e.record_calls);
   exotel.number<unsigned>("ring_timeout", e.ring_timeout_seconds, 0, 600);
   exotel.number<unsigned>("time_limit", e.time_limit_seconds, 0, 14'400);
+  exotel.number<unsigned>("calls_per_minute", e.calls_per_minute, 0, 1'000'000);
   auto auth = exotel.section("webhook_auth");
   auto& a = e.webhook_auth;
   auth.text("callback_token", a.callback_token);

@@ -260,6 +260,15 @@ awaitable<void> Dialer::work(dialer::ClaimedJob claimed) {
     co_return co_await finish(claimed, &job);
   }
 
+  // The account's pace: beyond it the call waits for its slot.
+  const unsigned pace = provider_name == ProviderName::twilio   ? config->telephony.twilio.calls_per_minute
+                        : provider_name == ProviderName::exotel ? config->telephony.exotel.calls_per_minute
+                                                                : 0;
+  if (const auto wait = pacers_[provider_name].take(std::chrono::steady_clock::now(), pace)) {
+    job.due = now + *wait;
+    job.reason = "paced: " + std::string(to_string(provider_name)) + " takes " + std::to_string(pace) + " calls a minute";
+    co_return co_await finish(claimed, &job);
+  }
   metrics_->histogram(ids_.dial_lag).observe(std::chrono::duration<double>(now - job.due).count());
   Attempt attempt;
   attempt.provider = std::string(to_string(provider_name));

@@ -519,6 +519,25 @@ BOOST_AUTO_TEST_CASE(a_provider_failing_again_and_again_trips_its_breaker_and_ca
   BOOST_TEST(exotel.requests().size() == 2u);
 }
 
+BOOST_AUTO_TEST_CASE(a_burst_of_enquiries_is_paced_to_the_accounts_calls_per_minute) {
+  FakeProviderServer twilio(&testing::test_certificates());
+  twilio.script({201, kPlaced});
+  twilio.script({201, kSecondPlaced});
+  twilio.script({201, R"({"sid":"CA00000000000000000000000000000003","status":"queued"})"});
+  auto config = lead_config(twilio.port(), kMemoryStore);
+  config.replace(config.find("    api_base:"), 0, "    calls_per_minute: 60\n");  // one a second
+  DaemonProcess daemon(config);
+  std::vector<std::string> ids;
+  for (const char* phone : {"+919876543210", "+919876543211", "+919876543212"})
+    ids.push_back(lead_id_of(enquire(daemon.port(), std::string(R"({"phone":")") + phone + R"(","consent":true})")));
+  const auto seen = wait_for_requests(twilio, 3);
+  BOOST_TEST_REQUIRE(seen.size() == 3u);
+  for (std::size_t index = 1; index < seen.size(); ++index)
+    BOOST_TEST(std::chrono::duration_cast<std::chrono::milliseconds>(seen[index] - seen[index - 1]).count() >= 950,
+               "call " << index + 1 << " came less than a second after the one before");
+  for (const auto& id : ids) BOOST_TEST(wait_for_attempts(daemon.port(), id, 1).at("attempts").as_array().size() == 1u);
+}
+
 BOOST_AUTO_TEST_CASE(an_enquiry_outside_calling_hours_waits_for_the_next_opening) {
   FakeProviderServer twilio(&testing::test_certificates());
   twilio.script({201, kPlaced});
