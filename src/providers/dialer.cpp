@@ -52,7 +52,9 @@ DialerMetricIds declare_dialer_metrics(MetricsRegistry& registry, MetricId calls
   return {calls_placed,
           registry.declare_histogram("callgate_dial_lag_seconds",
                                      "From a dial's due time to its request to the provider.",
-                                     {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30})};
+                                     {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30}),
+          registry.declare_gauge("callgate_provider_breaker_state",
+                                 "Each provider's circuit breaker: 0 closed, 1 half open (probing), 2 open.")};
 }
 
 Dialer::Dialer(boost::asio::io_context& home, dialer::DialScheduler& scheduler, LeadStore& store,
@@ -77,6 +79,12 @@ void Dialer::poke() {
   boost::asio::post(home_, [this, stopped = stopped_] {
     if (!*stopped) wake_.cancel();
   });
+}
+
+void Dialer::show_breaker(ProviderName provider) {
+  const auto state = breaker(provider).state();
+  metrics_->gauge(ids_.breaker_state, {{"provider", std::string(to_string(provider))}})
+      .set(state == dialer::CircuitBreaker::State::closed ? 0 : state == dialer::CircuitBreaker::State::half_open ? 1 : 2);
 }
 
 dialer::CircuitBreaker& Dialer::breaker(ProviderName provider) {
@@ -240,7 +248,9 @@ awaitable<void> Dialer::work(dialer::ClaimedJob claimed) {
     const auto* candidate = find_provider(name);
     if (!candidate) continue;
     any_built = true;
-    if (breaker(name).allows(std::chrono::steady_clock::now())) {
+    const bool lets_through = breaker(name).allows(std::chrono::steady_clock::now());
+    show_breaker(name);
+    if (lets_through) {
       provider = candidate;
       provider_name = name;
       break;
@@ -286,6 +296,7 @@ awaitable<void> Dialer::work(dialer::ClaimedJob claimed) {
 
   if (const auto* retryable = std::get_if<Retryable>(&outcome)) {
     breaker(provider_name).record_retryable_failure(std::chrono::steady_clock::now());
+    show_breaker(provider_name);
     job.failures += 1;
     std::uniform_real_distribution<double> unit(0.0, 1.0);
     const auto delay = dialer::retry_delay(
@@ -306,6 +317,7 @@ awaitable<void> Dialer::work(dialer::ClaimedJob claimed) {
     co_return co_await finish(claimed, nullptr);
   }
   breaker(provider_name).record_success();  // it answered, whatever it said
+  show_breaker(provider_name);
   LeadStatus status = LeadStatus::dialing;
   if (const auto* placed = std::get_if<Placed>(&outcome)) {
     attempt.call_sid = placed->call_sid;

@@ -35,6 +35,7 @@ namespace callgate::providers {
 struct DialerMetricIds {
   MetricId calls_placed;   // callgate_calls_placed_total{provider, outcome}
   MetricId dial_lag;       // callgate_dial_lag_seconds: due time to the provider request
+  MetricId breaker_state;  // callgate_provider_breaker_state{provider}: 0 closed, 1 half open, 2 open
 };
 DialerMetricIds declare_dialer_metrics(MetricsRegistry& registry, MetricId calls_placed);
 
@@ -69,6 +70,7 @@ class Dialer {
   boost::asio::awaitable<void> finish(const dialer::ClaimedJob& claimed, const dialer::DialJob* next);
   boost::asio::awaitable<void> record(const std::string& lead_id, Attempt attempt, LeadStatus status);
   dialer::CircuitBreaker& breaker(ProviderName provider);
+  void show_breaker(ProviderName provider);  // its state into /metrics
 
   boost::asio::io_context& home_;
   dialer::DialScheduler& scheduler_;

@@ -517,6 +517,10 @@ BOOST_AUTO_TEST_CASE(a_provider_failing_again_and_again_trips_its_breaker_and_ca
   BOOST_TEST(wait_for_attempts(daemon.port(), second, 1).at("attempts").as_array()[0].at("provider").as_string() == "exotel");
   BOOST_TEST(twilio.requests().size() == 2u);
   BOOST_TEST(exotel.requests().size() == 2u);
+  const auto exposition = testing::http_get(daemon.port(), "/metrics").body;
+  BOOST_TEST(exposition.find("callgate_provider_breaker_state{provider=\"twilio\"} 2") != std::string::npos, exposition);
+  BOOST_TEST(exposition.find("callgate_provider_breaker_state{provider=\"exotel\"} 0") != std::string::npos);
+  BOOST_TEST(exposition.find("callgate_calls_placed_total{provider=\"twilio\",outcome=\"retryable\"} 2") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(a_burst_of_enquiries_is_paced_to_the_accounts_calls_per_minute) {
