@@ -96,6 +96,11 @@ dialer::CircuitBreaker& Dialer::breaker(ProviderName provider) {
 awaitable<StoreResult<bool>> Dialer::enqueue_first_call(const Lead& lead) {
   const auto stopped = stopped_;  // this Dialer may be gone when a co_await resumes
   const auto config = config_();
+  // A repeated enquiry for a lead whose first call is already in the
+  // dialer's hands (waiting, held, being retried) changes nothing.
+  auto existing = co_await scheduler_.job_for(lead.id);
+  if (*stopped) co_return true;
+  if (const auto* job = std::get_if<std::optional<dialer::DialJob>>(&existing); job && job->has_value()) co_return true;
   const auto now = WallClock::now();
   const auto due = calling_time(*config, lead.phone, now);
   // No calling window at all: due now, and the worker records why it stops.
