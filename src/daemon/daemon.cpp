@@ -57,13 +57,13 @@ std::unique_ptr<LeadStore> open_store(const StoreConfig& store, const std::vecto
 }
 
 // Moves spooled webhook events into the store whenever it is back.
-asio::awaitable<void> drain_spool(EventSpool& spool, LeadStore& store) {
+asio::awaitable<void> drain_spool(EventSpool& spool, LeadStore& store, EventSpool::AppliedEvent applied) {
   asio::steady_timer timer(co_await asio::this_coro::executor);
   for (;;) {
     timer.expires_after(500ms);
     auto [error] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
     if (error) co_return;
-    if (spool.pending() > 0 && !store.problem()) co_await spool.replay_into(store);
+    if (spool.pending() > 0 && !store.problem()) co_await spool.replay_into(store, applied);
   }
 }
 
@@ -215,7 +215,16 @@ int Daemon::run() {
   set_log_level(config_.log.level);
   build();
   store_->start();
-  if (spool_) asio::co_spawn(reactors_.front().reactor->io(), drain_spool(*spool_, *store_), asio::detached);
+  if (spool_) {
+    // A call's end that waited in the spool still gets its redial decided.
+    auto* dialer = dialer_.get();
+    EventSpool::AppliedEvent applied = [dialer, &io = reactors_.front().reactor->io()](const ApplyResult& result,
+                                                                                       const CallEvent& event) {
+      if (result.outcome == EventOutcome::applied && !result.lead_id.empty() && providers::ends_a_call(event.status))
+        asio::co_spawn(io, dialer->call_ended(result.lead_id, event.call_sid), asio::detached);
+    };
+    asio::co_spawn(reactors_.front().reactor->io(), drain_spool(*spool_, *store_, std::move(applied)), asio::detached);
+  }
   dialer_->start();
 
   for (auto& parts : reactors_) {

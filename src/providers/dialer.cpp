@@ -5,6 +5,7 @@
 #include "core/log.hpp"
 #include "providers/provider.hpp"
 #include "providers/routing.hpp"
+#include "providers/webhook_endpoints.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -32,11 +33,6 @@ std::optional<WallTime> calling_time(const Config& config, const std::string& ph
   const auto allowed = dialer::next_calling_time(window, unix_seconds(at));
   if (!allowed) return std::nullopt;
   return *allowed <= unix_seconds(at) ? at : wall_time(*allowed);
-}
-
-bool is_final(CallStatus status) {
-  return status == CallStatus::completed || status == CallStatus::busy || status == CallStatus::no_answer ||
-         status == CallStatus::failed || status == CallStatus::canceled;
 }
 
 std::string_view outcome_name(const PlaceCallOutcome& outcome) {
@@ -126,7 +122,7 @@ awaitable<void> Dialer::call_ended(std::string lead_id, std::string call_sid) {
   if (lead.attempts.empty()) co_return;
   const auto& last = lead.attempts.back();
   // Only the latest call's end decides; a late callback of an earlier one does not.
-  if (last.call_sid != call_sid || !last.status || !is_final(*last.status)) co_return;
+  if (last.call_sid != call_sid || !last.status || !ends_a_call(*last.status)) co_return;
   const int calls = static_cast<int>(lead.attempts.size());
   const auto decision = dialer::decide_redial(config->dialer.redial, *last.status, last.answered_by, calls);
   if (!decision.redial_after) {

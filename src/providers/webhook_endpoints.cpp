@@ -46,6 +46,11 @@ std::optional<http::Response> reject_unless_authentic(const Provider& provider, 
                                context.request_id);
 }
 
+bool ends_a_call(CallStatus status) {
+  return status == CallStatus::completed || status == CallStatus::busy || status == CallStatus::no_answer ||
+         status == CallStatus::failed || status == CallStatus::canceled;
+}
+
 namespace {
 
 // The events counter for a provider and outcome on this reactor's shard,
@@ -68,11 +73,6 @@ Counter& event_counter(http::RequestContext& context, const WebhookMetricIds& id
   auto& counter = shard.counter(ids.events, {{"provider", std::string(provider)}, {"outcome", std::string(outcome)}});
   if (known.size() < 64) known.push_back({shard.serial(), provider.data(), outcome.data(), &counter});
   return counter;
-}
-
-bool ends_a_call(CallStatus status) {
-  return status == CallStatus::completed || status == CallStatus::busy || status == CallStatus::no_answer ||
-         status == CallStatus::failed || status == CallStatus::canceled;
 }
 
 awaitable<http::Response> handle_status_callback(const Provider& provider, http::RequestContext& context,

@@ -101,7 +101,7 @@ awaitable<boost::system::error_code> EventSpool::append(const CallEvent& event, 
   co_return error;
 }
 
-awaitable<std::size_t> EventSpool::replay_into(LeadStore& store) {
+awaitable<std::size_t> EventSpool::replay_into(LeadStore& store, AppliedEvent applied) {
   if (pending() == 0 || replaying_.exchange(true)) co_return 0;
   // Everything durable so far, read by the writer's thread a piece at a
   // time; later appends stay for the next round.
@@ -132,6 +132,7 @@ awaitable<std::size_t> EventSpool::replay_into(LeadStore& store) {
           stopped = true;
           break;
         }
+        if (applied) applied(std::get<ApplyResult>(stored), spooled->event);
       }
       // An unreadable record cannot be replayed by anyone: logged and passed over.
       if (!spooled) LogLine(LogLevel::error, "spool_record_unreadable").trusted_text("path", path_);

@@ -12,6 +12,7 @@
 #include <boost/asio/awaitable.hpp>
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <mutex>
 
@@ -30,7 +31,10 @@ class EventSpool {
   // Replays what is pending into store, oldest first, up to the first
   // failure (the rest stays for the next try). Returns how many went in.
   // One replay at a time; a second caller returns 0 at once.
-  boost::asio::awaitable<std::size_t> replay_into(LeadStore& store);
+  // applied, when given, hears of each event the store applied (the dialer
+  // decides redials on a call's end, however late the event arrives).
+  using AppliedEvent = std::function<void(const ApplyResult& result, const CallEvent& event)>;
+  boost::asio::awaitable<std::size_t> replay_into(LeadStore& store, AppliedEvent applied = {});
 
   std::uint64_t pending() const { return pending_.load(std::memory_order_relaxed); }
   // Seconds since the oldest pending event was spooled; 0 when none.

@@ -118,6 +118,26 @@ BOOST_AUTO_TEST_CASE(a_spool_larger_than_a_read_replays_whole_and_in_order) {
   BOOST_TEST(store.applied.back() == "CA-a");
 }
 
+BOOST_AUTO_TEST_CASE(each_replayed_event_is_told_with_what_the_store_made_of_it) {
+  SpoolDirectory directory;
+  EventSpool spool(directory.path.string());
+  ScriptedStore store;
+  run(store.inner.create({make_lead("01A"), "", std::nullopt}));
+  run(store.inner.add_attempt("01A", make_attempt("CA1"), LeadStatus::dialing));
+  run(spool.append(make_event("CA1", CallStatus::busy, 1), at(1)));
+  run(spool.append(make_event("CA-unknown", CallStatus::busy, 1), at(2)));
+  std::vector<std::pair<std::string, EventOutcome>> told;
+  const auto replayed = run(spool.replay_into(store, [&](const ApplyResult& result, const CallEvent& event) {
+    told.emplace_back(event.call_sid + "/" + result.lead_id, result.outcome);
+  }));
+  BOOST_TEST(replayed == 2u);
+  BOOST_TEST_REQUIRE(told.size() == 2u);
+  BOOST_TEST(told[0].first == "CA1/01A");
+  BOOST_TEST((told[0].second == EventOutcome::applied));
+  BOOST_TEST(told[1].first == "CA-unknown/");
+  BOOST_TEST((told[1].second == EventOutcome::unknown_call));
+}
+
 BOOST_AUTO_TEST_CASE(what_was_spooled_survives_a_restart) {
   SpoolDirectory directory;
   {
