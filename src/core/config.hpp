@@ -185,6 +185,7 @@ struct DialerConfig {
   dialer::RedialPolicy redial;        // calls nobody (or a machine) answered
   dialer::BreakerPolicy breaker;      // per provider: fail over after repeated retryable failures
   dialer::CallingHours calling_hours; // default: all day, every day, UTC
+  int max_calls_per_number_per_day = 0;  // across leads, by the number's calling-hours date; 0: no cap
 };
 
 struct Config {

@@ -271,11 +271,37 @@ awaitable<void> Dialer::work(dialer::ClaimedJob claimed) {
     co_return co_await finish(claimed, &job);
   }
 
+  // The number's calls today, across leads: one is taken now, given back if
+  // the placement fails before anything rang.
+  std::optional<CivilDate> counted_day;
+  if (const int cap = config->dialer.max_calls_per_number_per_day; cap > 0) {
+    const auto& window = config->dialer.calling_hours.for_number(lead.phone);
+    const auto local_day = callgate::floor_div(window.zone.to_local(unix_seconds(now)), 86'400);
+    const auto day = civil_from_days(local_day);
+    auto taken = co_await scheduler_.take_call(lead.phone, day, cap);
+    if (*stopped) co_return;
+    if (std::holds_alternative<StoreError>(taken)) {
+      job.due = now + 5s;
+      job.reason = "the dialer's journal was unavailable";
+      co_return co_await finish(claimed, &job);
+    }
+    if (!std::get<bool>(taken)) {
+      const auto tomorrow = window.zone.to_utc((local_day + 1) * 86'400);
+      const auto opening = dialer::next_calling_time(window, tomorrow);
+      job.due = wall_time(opening.value_or(tomorrow));
+      job.reason = "daily cap: " + std::to_string(cap) + " calls to this number today";
+      co_return co_await finish(claimed, &job);
+    }
+    counted_day = day;
+  }
+
   // The account's pace: beyond it the call waits for its slot.
   const unsigned pace = provider_name == ProviderName::twilio   ? config->telephony.twilio.calls_per_minute
                         : provider_name == ProviderName::exotel ? config->telephony.exotel.calls_per_minute
                                                                 : 0;
   if (const auto wait = pacers_[provider_name].take(std::chrono::steady_clock::now(), pace)) {
+    if (counted_day) co_await scheduler_.give_back_call(lead.phone, *counted_day);
+    if (*stopped) co_return;
     job.due = now + *wait;
     job.reason = "paced: " + std::string(to_string(provider_name)) + " takes " + std::to_string(pace) + " calls a minute";
     co_return co_await finish(claimed, &job);
@@ -296,6 +322,8 @@ awaitable<void> Dialer::work(dialer::ClaimedJob claimed) {
       .trusted_text("outcome", outcome_name(outcome));
 
   if (const auto* retryable = std::get_if<Retryable>(&outcome)) {
+    if (counted_day) co_await scheduler_.give_back_call(lead.phone, *counted_day);  // nothing rang
+    if (*stopped) co_return;
     breaker(provider_name).record_retryable_failure(std::chrono::steady_clock::now());
     show_breaker(provider_name);
     job.failures += 1;

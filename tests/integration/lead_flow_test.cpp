@@ -542,6 +542,24 @@ BOOST_AUTO_TEST_CASE(a_burst_of_enquiries_is_paced_to_the_accounts_calls_per_min
   for (const auto& id : ids) BOOST_TEST(wait_for_attempts(daemon.port(), id, 1).at("attempts").as_array().size() == 1u);
 }
 
+BOOST_AUTO_TEST_CASE(a_number_called_its_daily_cap_waits_for_tomorrow_whatever_the_lead) {
+  FakeProviderServer twilio(&testing::test_certificates());
+  twilio.script({201, kPlaced});
+  twilio.script({201, kSecondPlaced});
+  DaemonProcess daemon(lead_config(twilio.port(), kMemoryStore,
+                                   "  duplicate_window: 0s\ndialer:\n  max_calls_per_number_per_day: 1\n"));
+  const auto first = lead_id_of(enquire(daemon.port(), R"({"phone":"+919876543210","consent":true})"));
+  wait_for_attempts(daemon.port(), first, 1);
+  const auto second = lead_id_of(enquire(daemon.port(), R"({"phone":"+919876543210","consent":true})"));
+  BOOST_TEST(second != first);
+  BOOST_TEST(wait_for_next_call(daemon.port(), second) == "daily cap: 1 calls to this number today");
+  BOOST_TEST(twilio.requests().size() == 1u);
+  const auto lead = get_lead(daemon.port(), second);
+  BOOST_TEST(lead.at("attempts").as_array().empty());
+  BOOST_TEST(std::string(lead.at("nextCall").at("due").as_string()).ends_with("T00:00:00.000Z"),  // tomorrow, UTC
+             lead.at("nextCall").at("due").as_string());
+}
+
 BOOST_AUTO_TEST_CASE(an_enquiry_outside_calling_hours_waits_for_the_next_opening) {
   FakeProviderServer twilio(&testing::test_certificates());
   twilio.script({201, kPlaced});

@@ -16,8 +16,9 @@ namespace callgate::dialer {
 
 struct CallingWindow {
   TimeZone zone = TimeZone::fixed(0, "UTC");
-  std::int32_t opens = 9 * 3600;    // local seconds into the day
-  std::int32_t closes = 21 * 3600;  // earlier than opens: the window runs past midnight; equal: all day
+  // By default all day, every day (the documented config default).
+  std::int32_t opens = 0;   // local seconds into the day
+  std::int32_t closes = 0;  // earlier than opens: the window runs past midnight; equal: all day
   std::array<bool, 7> days{true, true, true, true, true, true, true};  // Sunday first, by the day it opens
   std::vector<CivilDate> holidays;  // local dates on which it does not open
 };

@@ -10,6 +10,7 @@
 // the next step (see the Dialer issue).
 #pragma once
 
+#include "core/civil_time.hpp"
 #include "core/store/lead_store.hpp"
 
 #include <boost/asio/awaitable.hpp>
@@ -58,6 +59,12 @@ class DialScheduler {
   // place in the same step. False (and nothing changes) when the claim is
   // no longer the lead's (its lease ran out and another worker took it).
   virtual boost::asio::awaitable<StoreResult<bool>> complete(ClaimedJob claimed, std::optional<DialJob> next) = 0;
+  // The per-number daily cap: takes one of the day's calls to number (its
+  // calling-hours date) if fewer than cap were taken; false when the cap is
+  // reached. Check and count are one step. give_back_call returns one (the
+  // placement failed before anything rang).
+  virtual boost::asio::awaitable<StoreResult<bool>> take_call(std::string number, CivilDate day, int cap) = 0;
+  virtual boost::asio::awaitable<StoreResult<bool>> give_back_call(std::string number, CivilDate day) = 0;
   // The lead's job, waiting or claimed (for GET /leads/{id}).
   virtual boost::asio::awaitable<StoreResult<std::optional<DialJob>>> job_for(std::string lead_id) = 0;
   // When the earliest job is due (a claimed one: when its lease ends), for

@@ -8,6 +8,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json/serialize.hpp>
 
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
@@ -51,6 +52,21 @@ std::optional<DialJob> job_from_json(const json::value* value) {
 }
 
 StoreError unavailable(const std::string& why) { return {StoreFailure::unavailable, why}; }
+
+std::string date_text(CivilDate day) {
+  char text[16];
+  std::snprintf(text, sizeof text, "%04lld-%02u-%02u", static_cast<long long>(day.year), day.month, day.day);
+  return text;
+}
+
+std::optional<CivilDate> date_from_text(std::string_view text) {
+  if (text.size() != 10 || text[4] != '-' || text[7] != '-') return std::nullopt;
+  const auto year = parse_decimal<std::int64_t>(text.substr(0, 4));
+  const auto month = parse_decimal<unsigned>(text.substr(5, 2));
+  const auto day = parse_decimal<unsigned>(text.substr(8, 2));
+  if (!year || !month || !day) return std::nullopt;
+  return CivilDate{*year, *month, *day};
+}
 
 }  // namespace
 
@@ -108,6 +124,25 @@ void EmbeddedDialScheduler::remove(const std::string& lead_id) {
   jobs_.erase(found);
 }
 
+void EmbeddedDialScheduler::set_calls(const std::string& number, CivilDate day, int count) {
+  calls_[{number, day}] = count;
+  if (day > newest_day_) {
+    newest_day_ = day;
+    // Counts older than yesterday (in any zone) decide nothing any more.
+    const auto oldest_kept = civil_from_days(days_from_civil(day.year, day.month, day.day) - 2);
+    std::erase_if(calls_, [&](const auto& entry) { return entry.first.second < oldest_kept; });
+  }
+}
+
+std::uint64_t EmbeddedDialScheduler::record_calls(const std::string& number, CivilDate day) {
+  json::object object;
+  object["op"] = "calls";
+  object["number"] = number;
+  object["day"] = date_text(day);
+  object["count"] = calls_[{number, day}];
+  return record(json::serialize(object));
+}
+
 void EmbeddedDialScheduler::apply_record(std::string_view payload) {
   boost::system::error_code error;
   const auto value = parse_stored_json(payload, error);
@@ -136,6 +171,13 @@ void EmbeddedDialScheduler::apply_record(std::string_view payload) {
       if (!job) fail();
       put(*job);
     }
+  } else if (kind == "calls") {
+    const auto* number = object->if_contains("number");
+    const auto* day = object->if_contains("day");
+    const auto* count = object->if_contains("count");
+    const auto date = day && day->is_string() ? date_from_text(day->as_string()) : std::nullopt;
+    if (!number || !number->is_string() || !date || !count || !count->is_int64()) fail();
+    set_calls(std::string(number->as_string()), *date, static_cast<int>(count->as_int64()));
   } else {
     fail();
   }
@@ -143,6 +185,14 @@ void EmbeddedDialScheduler::apply_record(std::string_view payload) {
 
 std::string EmbeddedDialScheduler::snapshot() const {
   std::string frames;
+  for (const auto& [key, count] : calls_) {
+    json::object calls;
+    calls["op"] = "calls";
+    calls["number"] = key.first;
+    calls["day"] = date_text(key.second);
+    calls["count"] = count;
+    append_journal_record(frames, json::serialize(calls));
+  }
   for (const auto& [lead_id, entry] : jobs_) {
     json::object job;
     job["op"] = "job";
@@ -158,6 +208,33 @@ std::string EmbeddedDialScheduler::snapshot() const {
     }
   }
   return frames;
+}
+
+awaitable<StoreResult<bool>> EmbeddedDialScheduler::take_call(std::string number, CivilDate day, int cap) {
+  std::uint64_t ticket = 0;
+  {
+    std::lock_guard lock(mutex_);
+    const auto found = calls_.find({number, day});
+    const int taken = found == calls_.end() ? 0 : found->second;
+    if (taken >= cap) co_return false;
+    set_calls(number, day, taken + 1);
+    ticket = record_calls(number, day);
+  }
+  if (auto error = co_await durable(ticket)) co_return *error;
+  co_return true;
+}
+
+awaitable<StoreResult<bool>> EmbeddedDialScheduler::give_back_call(std::string number, CivilDate day) {
+  std::uint64_t ticket = 0;
+  {
+    std::lock_guard lock(mutex_);
+    const auto found = calls_.find({number, day});
+    if (found == calls_.end() || found->second == 0) co_return false;
+    set_calls(number, day, found->second - 1);
+    ticket = record_calls(number, day);
+  }
+  if (auto error = co_await durable(ticket)) co_return *error;
+  co_return true;
 }
 
 std::uint64_t EmbeddedDialScheduler::record(std::string payload) {

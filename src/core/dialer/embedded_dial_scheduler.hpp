@@ -27,6 +27,8 @@ class EmbeddedDialScheduler final : public DialScheduler {
   boost::asio::awaitable<StoreResult<std::vector<ClaimedJob>>> claim_due(WallTime now, std::size_t limit,
                                                                          std::chrono::milliseconds lease) override;
   boost::asio::awaitable<StoreResult<bool>> complete(ClaimedJob claimed, std::optional<DialJob> next) override;
+  boost::asio::awaitable<StoreResult<bool>> take_call(std::string number, CivilDate day, int cap) override;
+  boost::asio::awaitable<StoreResult<bool>> give_back_call(std::string number, CivilDate day) override;
   boost::asio::awaitable<StoreResult<std::optional<DialJob>>> job_for(std::string lead_id) override;
   std::optional<WallTime> next_wake() const override;
   SchedulerCounts counts(WallTime now) const override;
@@ -45,6 +47,9 @@ class EmbeddedDialScheduler final : public DialScheduler {
   void put(const DialJob& job);
   void put_claim(const std::string& lead_id, std::uint64_t claim, WallTime lease_until);
   void remove(const std::string& lead_id);
+  // Sets a number's count for a day and forgets days long past.
+  void set_calls(const std::string& number, CivilDate day, int count);
+  std::uint64_t record_calls(const std::string& number, CivilDate day);
   void apply_record(std::string_view payload);
   std::uint64_t record(std::string payload);
   std::string snapshot() const;
@@ -55,6 +60,8 @@ class EmbeddedDialScheduler final : public DialScheduler {
   mutable std::mutex mutex_;
   std::map<std::string, Entry> jobs_;                           // by lead
   std::set<std::pair<WallTime, std::string>> by_wake_;          // waiting: due; claimed: lease end
+  std::map<std::pair<std::string, CivilDate>, int> calls_;      // by number and its local date
+  CivilDate newest_day_{0, 1, 1};
   std::uint64_t next_claim_ = 1;
   std::uint64_t bytes_since_snapshot_ = 0;
   std::unique_ptr<JournalWriter> writer_;

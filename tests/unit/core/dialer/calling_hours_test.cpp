@@ -90,6 +90,8 @@ BOOST_AUTO_TEST_CASE(a_daylight_saving_zone_opens_at_local_nine_all_year) {
   block += std::string("\xff\xff\xb9\xb0\x00\x00", 6);
   block += std::string("EST\0", 4);
   window.zone = TimeZone::from_tzif(block + block + "\nEST5EDT,M3.2.0,M11.1.0\n", "America/New_York").value();
+  window.opens = 9 * 3600;
+  window.closes = 21 * 3600;
   // The evening before daylight saving starts (2026-03-08) and the evening before it ends (2026-11-01).
   BOOST_TEST(next_calling_time(window, utc(2026, 3, 8, 3, 0)).value() == utc(2026, 3, 8, 13, 0));  // 09:00 EDT
   BOOST_TEST(next_calling_time(window, utc(2026, 3, 7, 3, 0)).value() == utc(2026, 3, 7, 14, 0));  // 09:00 EST
@@ -109,6 +111,12 @@ BOOST_AUTO_TEST_CASE(the_longest_prefix_picks_the_window) {
   BOOST_TEST(hours.for_number("+919876543210").opens == 2);
   BOOST_TEST(hours.for_number("+912212345678").opens == 3);
   BOOST_TEST(hours.for_number("+14155550123").opens == 1);
+}
+
+BOOST_AUTO_TEST_CASE(by_default_every_moment_is_calling_time) {
+  const CallingWindow all_day;
+  for (const auto at : {utc(2026, 11, 25, 0, 0), utc(2026, 11, 25, 3, 7), utc(2026, 11, 28, 23, 59)})
+    BOOST_TEST(next_calling_time(all_day, at).value() == at);
 }
 
 BOOST_AUTO_TEST_CASE(times_of_day) {

@@ -126,4 +126,38 @@ BOOST_AUTO_TEST_CASE(compaction_keeps_the_file_small_and_the_jobs_whole) {
   BOOST_TEST((*ok(run(scheduler->job_for("01B"))) == job("01B", 7, 3, "redial: no-answer")));
 }
 
+BOOST_AUTO_TEST_CASE(a_numbers_calls_a_day_are_capped_and_counted_across_restarts) {
+  SchedulerDirectory directory;
+  const CivilDate today{2026, 11, 25}, tomorrow{2026, 11, 26};
+  {
+    auto scheduler = directory.open();
+    BOOST_TEST(ok(run(scheduler->take_call("+919876543210", today, 2))));
+    BOOST_TEST(ok(run(scheduler->take_call("+919876543210", today, 2))));
+    BOOST_TEST(!ok(run(scheduler->take_call("+919876543210", today, 2))));  // the cap
+    BOOST_TEST(ok(run(scheduler->take_call("+919876543211", today, 2))));   // another number
+    BOOST_TEST(ok(run(scheduler->give_back_call("+919876543210", today))));  // a placement that failed
+  }
+  auto scheduler = directory.open();
+  BOOST_TEST(ok(run(scheduler->take_call("+919876543210", today, 2))));     // the one given back
+  BOOST_TEST(!ok(run(scheduler->take_call("+919876543210", today, 2))));
+  BOOST_TEST(ok(run(scheduler->take_call("+919876543210", tomorrow, 2))));  // a new day
+  BOOST_TEST(!ok(run(scheduler->give_back_call("+14155550123", today))));   // nothing to give back
+}
+
+BOOST_AUTO_TEST_CASE(call_counts_survive_compaction_and_old_days_are_forgotten) {
+  SchedulerDirectory directory;
+  {
+    auto scheduler = directory.open(64 * 1024);
+    for (int day = 1; day <= 28; ++day)
+      for (int call = 0; call < 40; ++call)
+        ok(run(scheduler->take_call("+91987654" + std::to_string(3200 + call), CivilDate{2026, 11, static_cast<unsigned>(day)}, 100)));
+  }
+  BOOST_TEST(std::filesystem::file_size(directory.path / "dialer.journal") < 64u * 1024);
+  auto scheduler = directory.open(64 * 1024);
+  // The newest day's counts are there (each number once); the cap of 1 is reached.
+  BOOST_TEST(!ok(run(scheduler->take_call("+919876543200", CivilDate{2026, 11, 28}, 1))));
+  // Days long past were let go: counting starts again.
+  BOOST_TEST(ok(run(scheduler->take_call("+919876543200", CivilDate{2026, 11, 1}, 1))));
+}
+
 BOOST_AUTO_TEST_SUITE_END()
