@@ -34,6 +34,24 @@ CivilDate civil_from_days(std::int64_t days) {
   return {static_cast<std::int64_t>(year_of_era) + era * 400 + (month <= 2), month, day};
 }
 
+std::optional<CivilDate> parse_civil_date(std::string_view text) {
+  if (text.size() != 10 || text[4] != '-' || text[7] != '-') return std::nullopt;
+  const auto year = parse_decimal<std::int64_t>(text.substr(0, 4));
+  const auto month = parse_decimal<unsigned>(text.substr(5, 2));
+  const auto day = parse_decimal<unsigned>(text.substr(8, 2));
+  if (!year || !month || !day || *month < 1 || *month > 12 || *day < 1 || *day > 31) return std::nullopt;
+  const CivilDate date{*year, *month, *day};
+  // February 30th and the like come back as another date.
+  if (civil_from_days(days_from_civil(date.year, date.month, date.day)) != date) return std::nullopt;
+  return date;
+}
+
+std::string format_civil_date(CivilDate date) {
+  char text[24];
+  std::snprintf(text, sizeof text, "%04lld-%02u-%02u", static_cast<long long>(date.year), date.month, date.day);
+  return text;
+}
+
 unsigned weekday_from_days(std::int64_t days) {
   return static_cast<unsigned>((days % 7 + 7 + 4) % 7);
 }

@@ -24,6 +24,10 @@ struct CivilDate {
 };
 // The inverse of days_from_civil.
 CivilDate civil_from_days(std::int64_t days);
+// "2026-12-25" both ways; nothing for text that is not a real date.
+std::optional<CivilDate> parse_civil_date(std::string_view text);
+std::string format_civil_date(CivilDate date);
+
 // Division rounding toward minus infinity (days from seconds before 1970).
 constexpr std::int64_t floor_div(std::int64_t value, std::int64_t divisor) {
   return value >= 0 ? value / divisor : -((-value + divisor - 1) / divisor);

@@ -201,14 +201,8 @@ class SectionReader {
     text_list(key, texts);
     target.clear();
     for (const auto& text : texts) {
-      const auto year = text.size() == 10 && text[4] == '-' && text[7] == '-' ? parse_decimal<int>(text.substr(0, 4)) : std::nullopt;
-      const auto month = year ? parse_decimal<unsigned>(text.substr(5, 2)) : std::nullopt;
-      const auto day = month ? parse_decimal<unsigned>(text.substr(8, 2)) : std::nullopt;
-      if (day && *month >= 1 && *month <= 12 && *day >= 1 && *day <= 31 &&
-          civil_from_days(days_from_civil(*year, *month, *day)) == CivilDate{*year, *month, *day})
-        target.push_back({*year, *month, *day});
-      else
-        fail(key, "expected dates as YYYY-MM-DD, got '" + text + "'");
+      if (const auto date = parse_civil_date(text)) target.push_back(*date);
+      else fail(key, "expected dates as YYYY-MM-DD, got '" + text + "'");
     }
   }
 

@@ -66,11 +66,6 @@ void Dialer::attach(http::HttpClient& client, MetricsShard& metrics) {
 
 void Dialer::start() { boost::asio::co_spawn(home_, run(), boost::asio::detached); }
 
-void Dialer::stop() {
-  *stopped_ = true;
-  boost::asio::post(home_, [this, stopped = stopped_] { wake_.cancel(); });
-}
-
 void Dialer::poke() {
   boost::asio::post(home_, [this, stopped = stopped_] {
     if (!*stopped) wake_.cancel();

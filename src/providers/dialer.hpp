@@ -53,7 +53,6 @@ class Dialer {
   void attach(http::HttpClient& client, MetricsShard& metrics);
 
   void start();  // the loop, on home
-  void stop();   // from home's thread or before it runs
 
   // A new lead's first call, at the next calling time. Any thread.
   boost::asio::awaitable<StoreResult<bool>> enqueue_first_call(const Lead& lead);

@@ -120,6 +120,20 @@ int post_callback(testing::Connection& connection, const std::string& lead_id, c
   return raw ? testing::parse_response(*raw).status : 0;
 }
 
+// The sequence numbers of a lead's events, and which acknowledged ones it lacks.
+std::set<int> sequence_numbers_of(const boost::json::object& lead) {
+  std::set<int> stored;
+  for (const auto& event : lead.at("events").as_array())
+    if (const auto* sequence = event.as_object().if_contains("sequenceNumber"))
+      stored.insert(static_cast<int>(sequence->to_number<std::int64_t>()));
+  return stored;
+}
+std::vector<int> missing_from(const std::set<int>& acknowledged, const std::set<int>& stored) {
+  std::vector<int> missing;
+  std::set_difference(acknowledged.begin(), acknowledged.end(), stored.begin(), stored.end(), std::back_inserter(missing));
+  return missing;
+}
+
 const std::string kPlaced = R"({"sid":"CA00000000000000000000000000000001","status":"queued"})";
 
 std::int64_t metric_value(unsigned short port, const std::string& series) {
@@ -296,12 +310,8 @@ BOOST_AUTO_TEST_CASE(every_acknowledged_callback_survives_kill_minus_nine) {
   }
   BOOST_TEST_REQUIRE(acknowledged.size() > 100u, "too few callbacks before the kill: " << acknowledged.size());
   DaemonProcess restarted(lead_config(twilio.port(), journal_store(directory)));
-  const auto lead = get_lead(restarted.port(), id);
-  std::set<int> stored;
-  for (const auto& event : lead.at("events").as_array())
-    if (const auto* sequence = event.as_object().if_contains("sequenceNumber")) stored.insert(static_cast<int>(sequence->to_number<std::int64_t>()));
-  std::vector<int> missing;
-  std::set_difference(acknowledged.begin(), acknowledged.end(), stored.begin(), stored.end(), std::back_inserter(missing));
+  const auto stored = sequence_numbers_of(get_lead(restarted.port(), id));
+  const auto missing = missing_from(acknowledged, stored);
   BOOST_TEST(missing.empty(), missing.size() << " acknowledged callbacks are missing of " << acknowledged.size());
   BOOST_TEST_MESSAGE("acknowledged before kill -9: " << acknowledged.size() << ", stored: " << stored.size());
 }
@@ -352,13 +362,8 @@ BOOST_AUTO_TEST_CASE(a_journal_that_cannot_be_written_acknowledges_nothing_more_
   // With room again: every acknowledged callback is there (the write cut
   // short by the limit is dropped as a torn tail).
   DaemonProcess restarted(lead_config(twilio.port(), journal_store(directory)));
-  std::set<int> stored;
-  const auto lead = get_lead(restarted.port(), id);
-  for (const auto& event : lead.at("events").as_array())
-    if (const auto* sequence = event.as_object().if_contains("sequenceNumber"))
-      stored.insert(static_cast<int>(sequence->to_number<std::int64_t>()));
-  std::vector<int> missing;
-  std::set_difference(acknowledged.begin(), acknowledged.end(), stored.begin(), stored.end(), std::back_inserter(missing));
+  const auto stored = sequence_numbers_of(get_lead(restarted.port(), id));
+  const auto missing = missing_from(acknowledged, stored);
   BOOST_TEST(missing.empty(), missing.size() << " acknowledged callbacks are missing of " << acknowledged.size());
   BOOST_TEST(stored.count(100'000) == 0u);
 }
@@ -725,13 +730,8 @@ BOOST_AUTO_TEST_CASE(a_spool_that_cannot_be_written_acknowledges_nothing_more) {
   for (int tries = 0; tries < 300 && metric_value(restarted.port(), "callgate_spool_events") != 0; ++tries)
     std::this_thread::sleep_for(50ms);
   BOOST_TEST(metric_value(restarted.port(), "callgate_spool_events") == 0);
-  std::set<int> stored;
-  const auto lead = get_lead(restarted.port(), id);
-  for (const auto& event : lead.at("events").as_array())
-    if (const auto* sequence = event.as_object().if_contains("sequenceNumber"))
-      stored.insert(static_cast<int>(sequence->to_number<std::int64_t>()));
-  std::vector<int> missing;
-  std::set_difference(acknowledged.begin(), acknowledged.end(), stored.begin(), stored.end(), std::back_inserter(missing));
+  const auto stored = sequence_numbers_of(get_lead(restarted.port(), id));
+  const auto missing = missing_from(acknowledged, stored);
   BOOST_TEST(missing.empty(), missing.size() << " acknowledged callbacks are missing of " << acknowledged.size());
 }
 

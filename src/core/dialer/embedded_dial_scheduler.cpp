@@ -8,7 +8,6 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json/serialize.hpp>
 
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
@@ -53,19 +52,30 @@ std::optional<DialJob> job_from_json(const json::value* value) {
 
 StoreError unavailable(const std::string& why) { return {StoreFailure::unavailable, why}; }
 
-std::string date_text(CivilDate day) {
-  char text[16];
-  std::snprintf(text, sizeof text, "%04lld-%02u-%02u", static_cast<long long>(day.year), day.month, day.day);
-  return text;
+// The records this journal holds: built here once for appends and snapshots.
+std::string job_record(const DialJob& job) {
+  json::object object;
+  object["op"] = "job";
+  object["job"] = job_json(job);
+  return json::serialize(object);
 }
 
-std::optional<CivilDate> date_from_text(std::string_view text) {
-  if (text.size() != 10 || text[4] != '-' || text[7] != '-') return std::nullopt;
-  const auto year = parse_decimal<std::int64_t>(text.substr(0, 4));
-  const auto month = parse_decimal<unsigned>(text.substr(5, 2));
-  const auto day = parse_decimal<unsigned>(text.substr(8, 2));
-  if (!year || !month || !day) return std::nullopt;
-  return CivilDate{*year, *month, *day};
+std::string claim_record(const std::string& lead_id, std::uint64_t claim, WallTime lease_until) {
+  json::object object;
+  object["op"] = "claim";
+  object["leadId"] = lead_id;
+  object["claim"] = claim;
+  object["leaseUntil"] = format_iso8601(lease_until);
+  return json::serialize(object);
+}
+
+std::string calls_record(const std::string& number, CivilDate day, int count) {
+  json::object object;
+  object["op"] = "calls";
+  object["number"] = number;
+  object["day"] = format_civil_date(day);
+  object["count"] = count;
+  return json::serialize(object);
 }
 
 }  // namespace
@@ -135,12 +145,7 @@ void EmbeddedDialScheduler::set_calls(const std::string& number, CivilDate day, 
 }
 
 std::uint64_t EmbeddedDialScheduler::record_calls(const std::string& number, CivilDate day) {
-  json::object object;
-  object["op"] = "calls";
-  object["number"] = number;
-  object["day"] = date_text(day);
-  object["count"] = calls_[{number, day}];
-  return record(json::serialize(object));
+  return record(calls_record(number, day, calls_[{number, day}]));
 }
 
 void EmbeddedDialScheduler::apply_record(std::string_view payload) {
@@ -175,7 +180,7 @@ void EmbeddedDialScheduler::apply_record(std::string_view payload) {
     const auto* number = object->if_contains("number");
     const auto* day = object->if_contains("day");
     const auto* count = object->if_contains("count");
-    const auto date = day && day->is_string() ? date_from_text(day->as_string()) : std::nullopt;
+    const auto date = day && day->is_string() ? parse_civil_date(day->as_string()) : std::nullopt;
     if (!number || !number->is_string() || !date || !count || !count->is_int64()) fail();
     set_calls(std::string(number->as_string()), *date, static_cast<int>(count->as_int64()));
   } else {
@@ -185,27 +190,10 @@ void EmbeddedDialScheduler::apply_record(std::string_view payload) {
 
 std::string EmbeddedDialScheduler::snapshot() const {
   std::string frames;
-  for (const auto& [key, count] : calls_) {
-    json::object calls;
-    calls["op"] = "calls";
-    calls["number"] = key.first;
-    calls["day"] = date_text(key.second);
-    calls["count"] = count;
-    append_journal_record(frames, json::serialize(calls));
-  }
+  for (const auto& [key, count] : calls_) append_journal_record(frames, calls_record(key.first, key.second, count));
   for (const auto& [lead_id, entry] : jobs_) {
-    json::object job;
-    job["op"] = "job";
-    job["job"] = job_json(entry.job);
-    append_journal_record(frames, json::serialize(job));
-    if (entry.claim) {
-      json::object claim;
-      claim["op"] = "claim";
-      claim["leadId"] = lead_id;
-      claim["claim"] = entry.claim;
-      claim["leaseUntil"] = format_iso8601(entry.lease_until);
-      append_journal_record(frames, json::serialize(claim));
-    }
+    append_journal_record(frames, job_record(entry.job));
+    if (entry.claim) append_journal_record(frames, claim_record(lead_id, entry.claim, entry.lease_until));
   }
   return frames;
 }
@@ -263,11 +251,8 @@ awaitable<StoreResult<bool>> EmbeddedDialScheduler::schedule(DialJob job) {
     std::lock_guard lock(mutex_);
     if (auto found = jobs_.find(job.lead_id); found != jobs_.end() && found->second.claim != 0)
       co_return StoreError{StoreFailure::conflict, "lead " + job.lead_id + " has a dial in progress"};
-    json::object object;
-    object["op"] = "job";
-    object["job"] = job_json(job);
     put(job);
-    ticket = record(json::serialize(object));
+    ticket = record(job_record(job));
   }
   if (auto error = co_await durable(ticket)) co_return *error;
   co_return true;
@@ -287,12 +272,7 @@ awaitable<StoreResult<std::vector<ClaimedJob>>> EmbeddedDialScheduler::claim_due
       const bool reclaimed = jobs_.at(lead_id).claim != 0;
       const auto claim = next_claim_++;
       put_claim(lead_id, claim, lease_until);
-      json::object object;
-      object["op"] = "claim";
-      object["leadId"] = lead_id;
-      object["claim"] = claim;
-      object["leaseUntil"] = format_iso8601(lease_until);
-      ticket = record(json::serialize(object));
+      ticket = record(claim_record(lead_id, claim, lease_until));
       claimed.push_back({jobs_.at(lead_id).job, claim, lease_until, reclaimed});
     }
   }

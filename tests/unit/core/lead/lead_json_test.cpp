@@ -108,6 +108,13 @@ BOOST_AUTO_TEST_CASE(broken_records_are_refused_not_half_read) {
   BOOST_TEST(call_event_from_json(boost::json::parse(R"({"callSid":"CA1","status":"ringing","sequenceNumber":1})")).has_value());
 }
 
+BOOST_AUTO_TEST_CASE(calendar_dates_both_ways) {
+  BOOST_TEST((parse_civil_date("2028-02-29") == CivilDate{2028, 2, 29}));
+  BOOST_TEST(format_civil_date(CivilDate{2026, 1, 5}) == "2026-01-05");
+  for (const char* bad : {"2026-02-29", "2026-13-01", "2026-00-10", "2026-1-05", "20260105", "2026-01-5x", ""})
+    BOOST_TEST(!parse_civil_date(bad).has_value(), bad);
+}
+
 BOOST_AUTO_TEST_CASE(iso_8601_times_both_ways) {
   const WallTime time(std::chrono::milliseconds(1'795'604'472'123));
   BOOST_TEST(format_iso8601(time) == "2026-11-25T11:01:12.123Z");
