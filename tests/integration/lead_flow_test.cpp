@@ -134,6 +134,14 @@ std::vector<int> missing_from(const std::set<int>& acknowledged, const std::set<
   return missing;
 }
 
+// Until /readyz says 200 (a networked store connects after the daemon
+// listens); false if it never does within 5 s.
+bool wait_until_ready(unsigned short port) {
+  for (int tries = 0; tries < 100; ++tries, std::this_thread::sleep_for(50ms))
+    if (testing::http_get(port, "/readyz").status == 200) return true;
+  return false;
+}
+
 const std::string kPlaced = R"({"sid":"CA00000000000000000000000000000001","status":"queued"})";
 
 std::int64_t metric_value(unsigned short port, const std::string& series) {
@@ -625,7 +633,7 @@ BOOST_AUTO_TEST_CASE(nothing_acknowledged_is_lost_while_redis_is_down) {
   TemporaryDirectory directory;
   testing::RedisServer redis(directory.path());
   DaemonProcess daemon(lead_config(twilio.port(), redis_store(redis, directory)));
-  BOOST_TEST(testing::http_get(daemon.port(), "/readyz").status == 200);
+  BOOST_TEST(wait_until_ready(daemon.port()));
   std::vector<std::pair<std::string, std::string>> leads;  // id, call sid
   for (int lead = 0; lead < kLeads; ++lead) {
     const auto id = lead_id_of(enquire(daemon.port(), R"({"phone":"+9198765432)" + std::to_string(10 + lead) + R"(","consent":true})"));
@@ -705,6 +713,7 @@ BOOST_AUTO_TEST_CASE(a_spool_that_cannot_be_written_acknowledges_nothing_more) {
   {
     DaemonProcess daemon(lead_config(twilio.port(), redis_store(redis, directory)), {},
                          {"/usr/bin/prlimit", "--fsize=16384"});
+    BOOST_TEST_REQUIRE(wait_until_ready(daemon.port()));
     id = lead_id_of(enquire(daemon.port(), R"({"phone":"+919876543210","consent":true})"));
     wait_for_attempt(daemon.port(), id);
     redis.stop();  // every callback now goes to the spool, until it cannot grow
