@@ -3,6 +3,7 @@
 #include "core/config_loader.hpp"
 #include "core/log.hpp"
 #include "core/dialer/embedded_dial_scheduler.hpp"
+#include "core/dialer/redis_dial_scheduler.hpp"
 #include "core/store/journal_lead_store.hpp"
 #include "core/store/redis_lead_store.hpp"
 #include "core/store/memory_lead_store.hpp"
@@ -90,7 +91,9 @@ Daemon::~Daemon() {
   // store's own threads (journal writers) post completions into the
   // reactors' loops: all of them go first, while those loops still exist.
   dialer_.reset();
-  scheduler_.reset();
+  scheduler_ = nullptr;
+  redis_scheduler_.reset();
+  embedded_scheduler_.reset();
   spool_.reset();
   store_.reset();
   // With the threads gone: end every session still parked in a loop, then
@@ -154,11 +157,21 @@ void Daemon::build() {
         "Status callbacks for calls not (yet) known, waiting in memory for their call sid.",
         [journal] { return static_cast<std::int64_t>(journal->orphans_in_memory()); });
   }
-  // The dialer's jobs live beside the store's files (memory store: in memory).
-  std::string dialer_path = config_.dialer.path;
-  if (dialer_path.empty() && config_.store.backend == StoreBackend::journal) dialer_path = config_.store.journal_path;
-  if (dialer_path.empty() && config_.store.backend == StoreBackend::redis) dialer_path = config_.store.spool_path;
-  scheduler_ = std::make_unique<dialer::EmbeddedDialScheduler>(dialer_path);
+  // The dialer's jobs: in Redis with the Redis store (shared by every host
+  // on it), else beside the journal's files (the memory store: in memory).
+  if (config_.store.backend == StoreBackend::redis) {
+    dialer::RedisSchedulerOptions options;
+    options.connection = *redis::parse_redis_url(config_.store.redis_url);  // validated with the config
+    options.connection.command_timeout = config_.store.redis_command_timeout;
+    options.key_prefix = config_.store.redis_key_prefix;
+    redis_scheduler_ = std::make_unique<dialer::RedisDialScheduler>(reactors_.front().reactor->io(), std::move(options));
+    scheduler_ = redis_scheduler_.get();
+  } else {
+    std::string dialer_path = config_.dialer.path;
+    if (dialer_path.empty() && config_.store.backend == StoreBackend::journal) dialer_path = config_.store.journal_path;
+    embedded_scheduler_ = std::make_unique<dialer::EmbeddedDialScheduler>(dialer_path);
+    scheduler_ = embedded_scheduler_.get();
+  }
   readiness_checks_.push_back({"dialer", [this](http::RequestContext&) -> boost::asio::awaitable<std::optional<std::string>> {
                                  co_return scheduler_->problem();
                                }});
@@ -215,6 +228,7 @@ int Daemon::run() {
   set_log_level(config_.log.level);
   build();
   store_->start();
+  if (redis_scheduler_) redis_scheduler_->start();
   if (spool_) {
     // A call's end that waited in the spool still gets its redial decided.
     auto* dialer = dialer_.get();

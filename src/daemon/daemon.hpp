@@ -6,7 +6,8 @@
 // drain deadline); it never serves requests.
 #pragma once
 
-#include "core/dialer/dial_scheduler.hpp"
+#include "core/dialer/embedded_dial_scheduler.hpp"
+#include "core/dialer/redis_dial_scheduler.hpp"
 #include "providers/dialer.hpp"
 
 #include "core/config.hpp"
@@ -77,7 +78,9 @@ class Daemon {
   http::LeadMetricIds lead_metric_ids_;
   std::unique_ptr<http::SharedRateLimiter> rate_limiter_;
   std::unique_ptr<http::LeadServices> lead_services_;
-  std::unique_ptr<dialer::DialScheduler> scheduler_;
+  std::unique_ptr<dialer::EmbeddedDialScheduler> embedded_scheduler_;  // one of these two is built
+  std::unique_ptr<dialer::RedisDialScheduler> redis_scheduler_;
+  dialer::DialScheduler* scheduler_ = nullptr;
   std::unique_ptr<providers::Dialer> dialer_;
   // The running config for threads other than the reactors' own (the
   // dialer is called from every reactor); replaced whole on reload.

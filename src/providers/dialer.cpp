@@ -157,7 +157,7 @@ awaitable<void> Dialer::run() {
     }
     if (count == kClaimBatch) continue;  // more may be due already
     // Sleep until the next job is due (or a lease ends), or a poke.
-    auto delay = std::chrono::duration_cast<std::chrono::milliseconds>(60s);
+    auto delay = scheduler_.longest_sleep();
     if (count == 0 && std::holds_alternative<StoreError>(claimed)) delay = 1s;
     else if (const auto next = scheduler_.next_wake())
       delay = std::clamp(std::chrono::duration_cast<std::chrono::milliseconds>(*next - WallClock::now()),
@@ -193,6 +193,10 @@ awaitable<void> Dialer::work(dialer::ClaimedJob claimed) {
   const auto stopped = stopped_;  // this Dialer may be gone when a co_await resumes
   const auto config = config_();
   auto job = claimed.job;
+  // A pacing slot holds for this placement only: whatever moves the job
+  // elsewhere (calling hours, a retry) goes through pacing again.
+  const bool has_slot = job.slot_reserved;
+  job.slot_reserved = false;
   const auto now = WallClock::now();
   auto got = co_await store_.get(job.lead_id);
   if (*stopped) co_return;
@@ -290,16 +294,26 @@ awaitable<void> Dialer::work(dialer::ClaimedJob claimed) {
     counted_day = day;
   }
 
-  // The account's pace: beyond it the call waits for its slot.
+  // The account's pace: the call takes the account's next slot (shared by
+  // every host on the scheduler); a later one moves the job there, marked so
+  // it does not reserve again when it comes due.
   const unsigned pace = provider_name == ProviderName::twilio   ? config->telephony.twilio.calls_per_minute
                         : provider_name == ProviderName::exotel ? config->telephony.exotel.calls_per_minute
                                                                 : 0;
-  if (const auto wait = pacers_[provider_name].take(std::chrono::steady_clock::now(), pace)) {
-    if (counted_day) co_await scheduler_.give_back_call(lead.phone, *counted_day);
+  if (pace > 0 && !has_slot) {
+    auto slot = co_await scheduler_.reserve_slot(std::string(to_string(provider_name)), now, pace);
     if (*stopped) co_return;
-    job.due = now + *wait;
-    job.reason = "paced: " + std::string(to_string(provider_name)) + " takes " + std::to_string(pace) + " calls a minute";
-    co_return co_await finish(claimed, &job);
+    const auto* slot_time = std::get_if<WallTime>(&slot);
+    if (!slot_time || *slot_time > now) {
+      if (counted_day) co_await scheduler_.give_back_call(lead.phone, *counted_day);
+      if (*stopped) co_return;
+      job.due = slot_time ? *slot_time : now + 1s;
+      job.slot_reserved = slot_time != nullptr;
+      job.reason = slot_time ? "paced: " + std::string(to_string(provider_name)) + " takes " + std::to_string(pace) +
+                                   " calls a minute"
+                             : "the pacing slot could not be reserved: " + std::get<StoreError>(slot).message;
+      co_return co_await finish(claimed, &job);
+    }
   }
   metrics_->histogram(ids_.dial_lag).observe(std::chrono::duration<double>(now - job.due).count());
   Attempt attempt;

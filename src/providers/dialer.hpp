@@ -16,7 +16,7 @@
 
 #include "core/config.hpp"
 #include "core/dialer/dial_scheduler.hpp"
-#include "core/dialer/pacer.hpp"
+#include "core/dialer/circuit_breaker.hpp"
 #include "core/metrics.hpp"
 #include "core/store/lead_store.hpp"
 #include "http/client/http_client.hpp"
@@ -80,7 +80,6 @@ class Dialer {
   DialerMetricIds ids_;
   boost::asio::steady_timer wake_;
   std::map<ProviderName, dialer::CircuitBreaker> breakers_;  // home's thread only
-  std::map<ProviderName, dialer::Pacer> pacers_;             // home's thread only
   std::mt19937_64 random_{std::random_device{}()};
   std::shared_ptr<bool> stopped_ = std::make_shared<bool>(false);
 };

@@ -78,21 +78,13 @@ std::unique_ptr<callgate::LeadStore> RedisBackend::open() { return std::make_uni
 
 using LeadStoreBackends = boost::mpl::list<RedisBackend>;
 
-struct RedisInstalled {
-  boost::test_tools::assertion_result operator()(boost::unit_test::test_unit_id) const {
-    boost::test_tools::assertion_result installed = callgate::testing::redis_server_available();
-    if (!installed) installed.message() << "SKIPPED: /usr/bin/redis-server is not installed (scripts/setup installs it)";
-    return installed;
-  }
-};
-
 }  // namespace
 
-BOOST_AUTO_TEST_SUITE(redis_store_conformance, *boost::unit_test::precondition(RedisInstalled()))
+BOOST_AUTO_TEST_SUITE(redis_store_conformance, *boost::unit_test::precondition(callgate::testing::RedisInstalled()))
 #include "lead_store_conformance.hpp"
 BOOST_AUTO_TEST_SUITE_END()
 
-BOOST_AUTO_TEST_SUITE(redis_store, *boost::unit_test::precondition(RedisInstalled()))
+BOOST_AUTO_TEST_SUITE(redis_store, *boost::unit_test::precondition(callgate::testing::RedisInstalled()))
 
 BOOST_AUTO_TEST_CASE(a_restarted_redis_is_reconnected_and_failures_in_between_are_reported) {
   using namespace callgate;

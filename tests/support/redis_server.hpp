@@ -3,7 +3,10 @@
 // killed when the test ends.
 #pragma once
 
+#include <boost/test/unit_test.hpp>
+
 #include <string>
+#include <vector>
 #include <sys/types.h>
 
 namespace callgate::testing {
@@ -22,6 +25,10 @@ class RedisServer {
   std::string url() const { return "redis://127.0.0.1:" + std::to_string(port_) + "/0"; }
   void stop();     // SIGKILL: as abrupt as a crash
   void start();    // again, on the same port
+  // Sends one command on a connection of its own and returns the reply as
+  // Redis wrote it ("+OK\r\n", ":1\r\n", "$3\r\nabc\r\n"): for setting
+  // up states a test needs and reading what callgated wrote.
+  std::string command(const std::vector<std::string>& arguments) const;
 
  private:
   std::string data_directory_;
@@ -31,5 +38,14 @@ class RedisServer {
 
 // Whether redis-server is installed (scripts/setup installs it).
 bool redis_server_available();
+
+// A suite's precondition: skipped, and saying why, without redis-server.
+struct RedisInstalled {
+  boost::test_tools::assertion_result operator()(boost::unit_test::test_unit_id) const {
+    boost::test_tools::assertion_result installed = redis_server_available();
+    if (!installed) installed.message() << "SKIPPED: /usr/bin/redis-server is not installed (scripts/setup installs it)";
+    return installed;
+  }
+};
 
 }  // namespace callgate::testing

@@ -5,9 +5,10 @@
 // back to the due jobs: so the worker checks the lead's own attempts before
 // it dials, and a job can never make a second call for the same attempt.
 //
-// Backends behind this interface: the embedded one (embedded_dial_scheduler.hpp,
-// persisted in its own journal file); a Redis one shared by several hosts is
-// the next step (see the Dialer issue).
+// Backends behind this interface, held to one conformance suite
+// (tests/support/dial_scheduler_conformance.hpp): the embedded one
+// (embedded_dial_scheduler.hpp, persisted in its own journal file) and the
+// Redis one shared by several hosts (redis_dial_scheduler.hpp).
 #pragma once
 
 #include "core/civil_time.hpp"
@@ -28,6 +29,7 @@ struct DialJob {
   int failures = 0;          // retryable placement failures of this call so far
   WallTime due{};
   std::string reason;        // "enquiry", "retry: provider answered 503", "redial: busy"
+  bool slot_reserved = false;  // due is a pacing slot reserved for it: place it then without another
   friend bool operator==(const DialJob&, const DialJob&) = default;
 };
 
@@ -65,11 +67,22 @@ class DialScheduler {
   // placement failed before anything rang).
   virtual boost::asio::awaitable<StoreResult<bool>> take_call(std::string number, CivilDate day, int cap) = 0;
   virtual boost::asio::awaitable<StoreResult<bool>> give_back_call(std::string number, CivilDate day) = 0;
+  // Pacing: reserves the provider account's first free call slot at or
+  // after now (slots are 60 s / calls_per_minute apart, shared by every
+  // dialer on this scheduler) and returns its time: now when the call may go
+  // at once. A burst is thus spread over the slots in one pass, each job
+  // moved to its own slot, rather than retried again and again.
+  virtual boost::asio::awaitable<StoreResult<WallTime>> reserve_slot(std::string account, WallTime now,
+                                                                     unsigned calls_per_minute) = 0;
   // The lead's job, waiting or claimed (for GET /leads/{id}).
   virtual boost::asio::awaitable<StoreResult<std::optional<DialJob>>> job_for(std::string lead_id) = 0;
   // When the earliest job is due (a claimed one: when its lease ends), for
   // a worker that sleeps until then.
   virtual std::optional<WallTime> next_wake() const = 0;
+  // The longest a worker should sleep between looks: jobs written by other
+  // hosts (or left by a host that died) show up no later than this.
+  virtual std::chrono::milliseconds longest_sleep() const = 0;
+  // (The Redis backend answers both as of its latest claim_due.)
   virtual SchedulerCounts counts(WallTime now) const = 0;
   // Why the scheduler cannot take writes, if it cannot (for /readyz).
   virtual std::optional<std::string> problem() const { return std::nullopt; }

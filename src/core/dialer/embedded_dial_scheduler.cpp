@@ -1,6 +1,7 @@
 #include "core/dialer/embedded_dial_scheduler.hpp"
 
 #include "core/civil_time.hpp"
+#include "core/dialer/dial_job_json.hpp"
 #include "core/lead/lead_json.hpp"
 #include "core/store/journal_record.hpp"
 
@@ -21,34 +22,6 @@ using boost::asio::awaitable;
 namespace {
 
 constexpr const char* kFile = "dialer.journal";
-
-json::object job_json(const DialJob& job) {
-  json::object object;
-  object["leadId"] = job.lead_id;
-  object["call"] = job.call;
-  object["failures"] = job.failures;
-  object["due"] = format_iso8601(job.due);
-  if (!job.reason.empty()) object["reason"] = job.reason;
-  return object;
-}
-
-std::optional<DialJob> job_from_json(const json::value* value) {
-  if (!value || !value->is_object()) return std::nullopt;
-  const auto& object = value->as_object();
-  const auto* lead = object.if_contains("leadId");
-  const auto* call = object.if_contains("call");
-  const auto* failures = object.if_contains("failures");
-  const auto* due = object.if_contains("due");
-  if (!lead || !lead->is_string() || !call || !call->is_int64() || !failures || !failures->is_int64() || !due ||
-      !due->is_string())
-    return std::nullopt;
-  const auto due_time = parse_iso8601(due->as_string());
-  if (!due_time) return std::nullopt;
-  DialJob job{std::string(lead->as_string()), static_cast<int>(call->as_int64()), static_cast<int>(failures->as_int64()),
-              *due_time, ""};
-  if (const auto* reason = object.if_contains("reason"); reason && reason->is_string()) job.reason = reason->as_string();
-  return job;
-}
 
 StoreError unavailable(const std::string& why) { return {StoreFailure::unavailable, why}; }
 
@@ -300,6 +273,12 @@ awaitable<StoreResult<bool>> EmbeddedDialScheduler::complete(ClaimedJob claimed,
   }
   if (auto error = co_await durable(ticket)) co_return *error;
   co_return true;
+}
+
+awaitable<StoreResult<WallTime>> EmbeddedDialScheduler::reserve_slot(std::string account, WallTime now,
+                                                                    unsigned calls_per_minute) {
+  std::lock_guard lock(mutex_);
+  co_return pacers_[account].reserve(now, calls_per_minute);
 }
 
 awaitable<StoreResult<std::optional<DialJob>>> EmbeddedDialScheduler::job_for(std::string lead_id) {

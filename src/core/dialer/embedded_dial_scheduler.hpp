@@ -8,6 +8,7 @@
 #pragma once
 
 #include "core/dialer/dial_scheduler.hpp"
+#include "core/dialer/pacer.hpp"
 #include "core/store/journal_writer.hpp"
 
 #include <map>
@@ -29,8 +30,12 @@ class EmbeddedDialScheduler final : public DialScheduler {
   boost::asio::awaitable<StoreResult<bool>> complete(ClaimedJob claimed, std::optional<DialJob> next) override;
   boost::asio::awaitable<StoreResult<bool>> take_call(std::string number, CivilDate day, int cap) override;
   boost::asio::awaitable<StoreResult<bool>> give_back_call(std::string number, CivilDate day) override;
+  // In memory: after a restart an account's pacing starts afresh.
+  boost::asio::awaitable<StoreResult<WallTime>> reserve_slot(std::string account, WallTime now,
+                                                             unsigned calls_per_minute) override;
   boost::asio::awaitable<StoreResult<std::optional<DialJob>>> job_for(std::string lead_id) override;
   std::optional<WallTime> next_wake() const override;
+  std::chrono::milliseconds longest_sleep() const override { return std::chrono::seconds(60); }  // nobody else writes its jobs
   SchedulerCounts counts(WallTime now) const override;
   std::optional<std::string> problem() const override;
 
@@ -61,6 +66,7 @@ class EmbeddedDialScheduler final : public DialScheduler {
   std::map<std::string, Entry> jobs_;                           // by lead
   std::set<std::pair<WallTime, std::string>> by_wake_;          // waiting: due; claimed: lease end
   std::map<std::pair<std::string, CivilDate>, int> calls_;      // by number and its local date
+  std::map<std::string, Pacer> pacers_;                         // by provider account
   CivilDate newest_day_{0, 1, 1};
   std::uint64_t next_claim_ = 1;
   std::uint64_t bytes_since_snapshot_ = 0;

@@ -1,16 +1,19 @@
 #include "core/dialer/pacer.hpp"
 
+#include <algorithm>
+
 namespace callgate::dialer {
 
-std::optional<std::chrono::milliseconds> Pacer::take(TimePoint now, unsigned calls_per_minute) {
-  if (calls_per_minute == 0) return std::nullopt;
-  if (now < next_free_) {
-    // Rounded up: waking a millisecond early would only find the slot still taken.
-    const auto wait = std::chrono::ceil<std::chrono::milliseconds>(next_free_ - now);
-    return wait;
-  }
-  next_free_ = now + std::chrono::duration_cast<TimePoint::duration>(std::chrono::minutes(1)) / calls_per_minute;
-  return std::nullopt;
+std::chrono::microseconds pacing_interval(unsigned calls_per_minute) {
+  if (calls_per_minute == 0) return std::chrono::microseconds(0);
+  return std::chrono::microseconds(std::chrono::minutes(1)) / calls_per_minute;
+}
+
+WallTime Pacer::reserve(WallTime now, unsigned calls_per_minute) {
+  if (calls_per_minute == 0) return now;
+  const auto slot = std::max(now, next_free_);
+  next_free_ = slot + std::chrono::duration_cast<WallTime::duration>(pacing_interval(calls_per_minute));
+  return slot;
 }
 
 }  // namespace callgate::dialer

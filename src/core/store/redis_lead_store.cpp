@@ -1,9 +1,9 @@
 #include "core/store/redis_lead_store.hpp"
 
 #include "core/civil_time.hpp"
-#include "core/crypto.hpp"
 #include "core/lead/lead_json.hpp"
 #include "core/lead/lead_state_machine.hpp"
+#include "core/redis/redis_script.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -73,8 +73,10 @@ redis.call('RPUSH', KEYS[2], ARGV[1])
 return false
 )lua";
 
-constexpr const char* kScripts[] = {kCreateScript, kWriteScript, kOrphanScript};
-enum Script { create_script = 0, write_script = 1, orphan_script = 2 };
+const redis::Script create_script{kCreateScript};
+const redis::Script write_script{kWriteScript};
+const redis::Script orphan_script{kOrphanScript};
+const redis::Script* const kScripts[] = {&create_script, &write_script, &orphan_script};
 
 StoreError unavailable(std::string message) { return {StoreFailure::unavailable, std::move(message)}; }
 
@@ -117,14 +119,7 @@ struct RedisLeadStore::Stored {
 RedisLeadStore::RedisLeadStore(std::vector<asio::io_context*> homes, RedisStoreOptions options)
     : options_(std::move(options)) {
   for (auto* io : homes) {
-    auto load_scripts = [](redis::Connection& connection) -> awaitable<bool> {
-      for (const char* text : kScripts) {
-        std::vector<std::string> load{std::string("SCRIPT"), std::string("LOAD"), std::string(text)};
-        auto reply = co_await connection.command_before_ready(std::move(load));
-        if (!std::holds_alternative<Reply>(reply) || std::get<Reply>(reply).is_error()) co_return false;
-      }
-      co_return true;
-    };
+    auto load_scripts = [](redis::Connection& connection) { return redis::load_scripts(connection, kScripts); };
     homes_.push_back({io, std::make_unique<redis::Connection>(*io, options_.connection, load_scripts)});
   }
 }
@@ -176,23 +171,11 @@ awaitable<std::variant<Reply, StoreError>> RedisLeadStore::run(redis::Connection
   co_return std::move(value);
 }
 
-awaitable<std::variant<Reply, StoreError>> RedisLeadStore::script(redis::Connection& redis, int which,
+awaitable<std::variant<Reply, StoreError>> RedisLeadStore::script(redis::Connection& redis, const redis::Script& which,
                                                                   std::vector<std::string> keys,
                                                                   std::vector<std::string> arguments) {
-  // EVALSHA of the script loaded on connect; should Redis have lost its
-  // script cache since (SCRIPT FLUSH, a failover), EVAL sends the text once.
-  static const std::string hashes[] = {hex_encode(sha1(kScripts[0])), hex_encode(sha1(kScripts[1])),
-                                       hex_encode(sha1(kScripts[2]))};
-  std::vector<std::string> command{std::string("EVALSHA"), hashes[which], std::to_string(keys.size())};
-  for (auto& key_name : keys) command.push_back(std::move(key_name));
-  for (auto& argument : arguments) command.push_back(std::move(argument));
-  auto reply = co_await redis.command(command);
+  auto reply = co_await redis::run_script(redis, which, std::move(keys), std::move(arguments));
   if (auto* failure = std::get_if<redis::Failure>(&reply)) co_return unavailable(failure->message);
-  if (std::get<Reply>(reply).is_error() && std::get<Reply>(reply).text.starts_with("NOSCRIPT")) {
-    command[0] = "EVAL";
-    command[1] = kScripts[which];
-    co_return co_await run(redis, std::move(command));
-  }
   if (std::get<Reply>(reply).is_error()) co_return unavailable("Redis: " + std::get<Reply>(reply).text);
   co_return std::move(std::get<Reply>(reply));
 }

@@ -21,6 +21,7 @@
 #pragma once
 
 #include "core/redis/redis_connection.hpp"
+#include "core/redis/redis_script.hpp"
 #include "core/store/lead_store.hpp"
 
 #include <memory>
@@ -78,7 +79,7 @@ class RedisLeadStore final : public LeadStore {
 
   boost::asio::awaitable<std::variant<redis::Reply, StoreError>> run(redis::Connection& redis,
                                                                      std::vector<std::string> arguments);
-  boost::asio::awaitable<std::variant<redis::Reply, StoreError>> script(redis::Connection& redis, int which,
+  boost::asio::awaitable<std::variant<redis::Reply, StoreError>> script(redis::Connection& redis, const redis::Script& which,
                                                                         std::vector<std::string> keys,
                                                                         std::vector<std::string> arguments);
   boost::asio::awaitable<StoreResult<Stored>> read(redis::Connection& redis, const std::string& lead_id);

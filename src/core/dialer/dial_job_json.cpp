@@ -1,0 +1,41 @@
+#include "core/dialer/dial_job_json.hpp"
+
+namespace callgate::dialer {
+
+namespace json = boost::json;
+
+json::object job_json(const DialJob& job) {
+  json::object object;
+  object["leadId"] = job.lead_id;
+  object["call"] = job.call;
+  object["failures"] = job.failures;
+  object["due"] = format_iso8601(job.due);
+  if (!job.reason.empty()) object["reason"] = job.reason;
+  if (job.slot_reserved) object["slotReserved"] = true;
+  return object;
+}
+
+std::optional<DialJob> job_from_json(const json::value* value) {
+  if (!value || !value->is_object()) return std::nullopt;
+  const auto& object = value->as_object();
+  const auto* lead = object.if_contains("leadId");
+  const auto* call = object.if_contains("call");
+  const auto* failures = object.if_contains("failures");
+  const auto* due = object.if_contains("due");
+  if (!lead || !lead->is_string() || !call || !call->is_int64() || !failures || !failures->is_int64() || !due ||
+      !due->is_string())
+    return std::nullopt;
+  const auto due_time = parse_iso8601(due->as_string());
+  if (!due_time) return std::nullopt;
+  DialJob job;
+  job.lead_id = std::string(lead->as_string());
+  job.call = static_cast<int>(call->as_int64());
+  job.failures = static_cast<int>(failures->as_int64());
+  job.due = *due_time;
+  if (const auto* reason = object.if_contains("reason"); reason && reason->is_string()) job.reason = reason->as_string();
+  if (const auto* reserved = object.if_contains("slotReserved"); reserved && reserved->is_bool())
+    job.slot_reserved = reserved->as_bool();
+  return job;
+}
+
+}  // namespace callgate::dialer
