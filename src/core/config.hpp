@@ -184,6 +184,7 @@ struct DialerConfig {
   dialer::RetryPolicy retry;          // placements that failed in a way worth retrying
   dialer::RedialPolicy redial;        // calls nobody (or a machine) answered
   dialer::BreakerPolicy breaker;      // per provider: fail over after repeated retryable failures
+  dialer::AmbiguousPolicy ambiguous;  // placements that may have rung: settled before any new call
   dialer::CallingHours calling_hours; // default: all day, every day, UTC
   int max_calls_per_number_per_day = 0;  // across leads, by the number's calling-hours date; 0: no cap
 };

@@ -450,6 +450,11 @@ void read_file_sections(const YAML::Node& root, Config& config, Diagnostics& dia
   breaker.number<int>("failures_to_open", d.breaker.failures_to_open, 1, 1'000);
   breaker.duration("open_for", d.breaker.open_for, Milliseconds(100), Milliseconds(3'600'000));
   breaker.finish();
+  auto ambiguous = dialer_section.section("ambiguous");
+  ambiguous.duration("grace", d.ambiguous.grace, Milliseconds(1'000), Milliseconds(3'600'000));
+  ambiguous.duration("recheck_cap", d.ambiguous.recheck_cap, Milliseconds(1'000), Milliseconds(86'400'000));
+  ambiguous.number<int>("max_failed_lookups", d.ambiguous.max_failed_lookups, 1, 1'000);
+  ambiguous.finish();
   auto hours = dialer_section.section("calling_hours");
   const Choices<unsigned> weekdays = {{"sun", 0}, {"mon", 1}, {"tue", 2}, {"wed", 3}, {"thu", 4}, {"fri", 5}, {"sat", 6}};
   auto read_window = [&](SectionReader& reader, dialer::CallingWindow& window) {

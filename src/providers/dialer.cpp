@@ -95,7 +95,7 @@ awaitable<StoreResult<bool>> Dialer::enqueue_first_call(const Lead& lead) {
   const auto now = WallClock::now();
   const auto due = calling_time(*config, lead.phone, now);
   // No calling window at all: due now, and the worker records why it stops.
-  dialer::DialJob job{lead.id, 1, 0, due.value_or(now), due && *due > now ? "enquiry (held for calling hours)" : "enquiry"};
+  auto job = dialer::dial_job(lead.id, 1, due.value_or(now), due && *due > now ? "enquiry (held for calling hours)" : "enquiry");
   auto scheduled = co_await scheduler_.schedule(std::move(job));
   if (*stopped) co_return scheduled;
   if (const auto* error = std::get_if<StoreError>(&scheduled); error && error->failure == StoreFailure::conflict)
@@ -126,7 +126,7 @@ awaitable<void> Dialer::call_ended(std::string lead_id, std::string call_sid) {
   }
   const auto due = calling_time(*config, lead.phone, WallClock::now() + *decision.redial_after);
   if (!due) co_return;
-  dialer::DialJob redial{lead_id, calls + 1, 0, *due, "redial: " + decision.reason};
+  auto redial = dialer::dial_job(lead_id, calls + 1, *due, "redial: " + decision.reason);
   auto scheduled = co_await scheduler_.schedule(std::move(redial));
   if (*stopped) co_return;
   if (const auto* error = std::get_if<StoreError>(&scheduled)) {
@@ -208,6 +208,7 @@ awaitable<void> Dialer::work(dialer::ClaimedJob claimed) {
     co_return co_await finish(claimed, &job);
   }
   const auto& lead = std::get<Lead>(got);
+  if (job.check) co_return co_await settle(claimed, lead);
   if (static_cast<int>(lead.attempts.size()) >= job.call) {
     // This call was placed (or tried) already: never a second time.
     LogLine(LogLevel::warn, "dial_skipped").trusted_text("lead_id", lead.id).trusted_text("reason", "the call is already on the lead");
@@ -215,14 +216,16 @@ awaitable<void> Dialer::work(dialer::ClaimedJob claimed) {
   }
   if (claimed.reclaimed) {
     // Its worker stopped while this call may have been placing: not again
-    // blindly. A callback naming the lead fills the attempt in if it rang.
+    // blindly. Recorded as ambiguous and settled like any ambiguous
+    // placement (by a callback, else by asking the route's providers).
     Attempt attempt;
     attempt.created = now;
-    attempt.error = "ambiguous: the dialer stopped while placing this call; it was not placed again";
+    attempt.error = "ambiguous: the dialer stopped while placing this call";
     co_await record(lead.id, std::move(attempt), LeadStatus::dialing);
     if (*stopped) co_return;
     metrics_->counter(ids_.calls_placed, {{"provider", "unknown"}, {"outcome", "ambiguous"}}).increment();
-    co_return co_await finish(claimed, nullptr);
+    auto check = check_job(job, "", job.due, *config);
+    co_return co_await finish(claimed, &check);
   }
 
   const auto allowed = calling_time(*config, lead.phone, now);
@@ -367,10 +370,140 @@ awaitable<void> Dialer::work(dialer::ClaimedJob claimed) {
     attempt.error = "rejected " + std::to_string(rejected.code) + ": " + rejected.message;
     status = LeadStatus::failed;
   }
+  const bool ambiguous = std::holds_alternative<Ambiguous>(outcome);
   co_await record(lead.id, std::move(attempt), status);
   if (*stopped) co_return;
+  if (ambiguous) {
+    auto check = check_job(job, std::string(to_string(provider_name)), now, *config);
+    co_return co_await finish(claimed, &check);
+  }
+  co_await finish(claimed, nullptr);
+}
+
+dialer::DialJob Dialer::check_job(const dialer::DialJob& placing, std::string provider, WallTime since,
+                                  const Config& config) {
+  auto check = dialer::dial_job(placing.lead_id, placing.call, WallClock::now() + config.dialer.ambiguous.grace,
+                                "checking whether call " + std::to_string(placing.call) + " rang (ambiguous placement)");
+  check.failures = placing.failures;  // a call found missing is retried within the same tries
+  check.check = dialer::AmbiguousCheck{std::move(provider), since, 0, 0};
+  return check;
+}
+
+awaitable<void> Dialer::settle(dialer::ClaimedJob claimed, Lead lead) {
+  const auto stopped = stopped_;  // this Dialer may be gone when a co_await resumes
+  const auto config = config_();
+  auto job = claimed.job;
+  auto check = *job.check;
+  const auto now = WallClock::now();
+  const auto call = std::to_string(job.call);
+  const auto index = static_cast<std::size_t>(job.call - 1);
+  if (lead.attempts.size() > index + 1 || (lead.attempts.size() > index && !lead.attempts[index].call_sid.empty())) {
+    // A callback naming the lead filled the call in meanwhile (or a later call exists).
+    LogLine(LogLevel::info, "ambiguous_call_settled").trusted_text("lead_id", lead.id).number("call", job.call)
+        .trusted_text("by", "callback");
+    co_return co_await finish(claimed, nullptr);
+  }
+  // Whom to ask: the provider that took the request, else every one of the route.
+  std::vector<ProviderName> asked;
+  for (const auto name : providers_for_number(config->telephony, lead.phone))
+    if (find_provider(name) && (check.provider.empty() || check.provider == to_string(name))) asked.push_back(name);
+  CallLookup lookup;
+  lookup.to = lead.phone;
+  lookup.since = check.since;
+  for (const auto& attempt : lead.attempts)
+    if (!attempt.call_sid.empty()) lookup.known_call_sids.push_back(attempt.call_sid);
+  bool answered = !asked.empty();
+  std::string failure = asked.empty() ? "no provider of the route is built" : "";
+  auto settles = std::chrono::seconds(0);
+  for (const auto name : asked) {
+    const auto* provider = find_provider(name);
+    auto question = lookup;  // named first: GCC 12 and temporaries in co_await
+    const auto outcome = co_await find_calls(*provider, *config, *client_, std::move(question));
+    if (*stopped) co_return;
+    settles = std::max(settles, provider->lookup_settles_after(*config));
+    if (const auto* found = std::get_if<FoundCall>(&outcome)) {
+      co_return co_await attach_found_call(claimed, lead.id, name, *found);
+    }
+    if (const auto* failed = std::get_if<LookupFailed>(&outcome)) {
+      answered = false;
+      failure = std::string(to_string(name)) + ": " + failed->reason;
+    }
+  }
+  check.lookups += 1;
+  check.failed_lookups = answered ? 0 : check.failed_lookups + 1;
+  const auto decision = dialer::decide_after_lookup(
+      config->dialer.ambiguous, answered, check.lookups, check.failed_lookups,
+      std::chrono::duration_cast<std::chrono::milliseconds>(now - check.since),
+      std::chrono::duration_cast<std::chrono::milliseconds>(settles));
+  switch (decision.next) {
+    case dialer::CheckDecision::Next::dial_again: {
+      LogLine(LogLevel::warn, "ambiguous_call_settled").trusted_text("lead_id", lead.id).number("call", job.call)
+          .trusted_text("by", "lookup: the provider has no such call; calling again");
+      // A placement that never happened counts as a failed try of the
+      // call: tried again with the retry policy's backoff, within its tries.
+      const int failures = job.failures + 1;
+      std::uniform_real_distribution<double> unit(0.0, 1.0);
+      const auto delay = dialer::retry_delay(config->dialer.retry, failures, std::nullopt, unit(random_));
+      const auto due = delay ? calling_time(*config, lead.phone, now + *delay) : std::nullopt;
+      if (!due) {
+        Attempt attempt;
+        attempt.created = now;
+        attempt.error = "not placed after " + std::to_string(failures) + " tries: the provider never took the call";
+        co_await record(lead.id, std::move(attempt), LeadStatus::failed);
+        if (*stopped) co_return;
+        co_return co_await finish(claimed, nullptr);
+      }
+      auto next = dialer::dial_job(lead.id, job.call + 1, *due,
+                                   "call " + call + " never rang (the provider has no such call): calling again");
+      next.failures = failures;
+      co_return co_await finish(claimed, &next);
+    }
+    case dialer::CheckDecision::Next::give_up: {
+      Attempt attempt;
+      attempt.created = now;
+      attempt.error = "not called again: whether call " + call + " rang could not be settled after " +
+                      std::to_string(check.lookups) + " lookups (last: " + failure + ")";
+      co_await record(lead.id, std::move(attempt), LeadStatus::failed);
+      if (*stopped) co_return;
+      co_return co_await finish(claimed, nullptr);
+    }
+    case dialer::CheckDecision::Next::look_again: break;
+  }
+  job.check = check;
+  job.due = now + decision.after;
+  job.reason = "checking whether call " + call + " rang: " + (answered ? "not listed yet" : "lookup failed: " + failure);
+  co_await finish(claimed, &job);
+}
+
+awaitable<void> Dialer::attach_found_call(const dialer::ClaimedJob& claimed, std::string lead_id, ProviderName provider,
+                                          FoundCall found) {
+  const auto stopped = stopped_;  // this Dialer may be gone when a co_await resumes
+  // The provider's answer, applied as a callback naming the lead would be:
+  // it gives the ambiguous attempt its call sid and status.
+  CallEvent event;
+  event.provider = std::string(to_string(provider));
+  event.call_sid = found.call_sid;
+  event.lead_id = lead_id;
+  event.status = found.status.value_or(CallStatus::queued);
+  event.raw_status = found.raw_status;
+  event.idempotency_token = "lookup:" + found.call_sid + ":" + found.raw_status;
+  const auto received = WallClock::now();
+  auto applied = co_await store_.apply_event(event, received);
+  if (*stopped) co_return;
+  if (const auto* error = std::get_if<StoreError>(&applied)) {
+    // Not attached: look again soon (the store is away); never dial.
+    LogLine(LogLevel::error, "ambiguous_call_not_attached").trusted_text("lead_id", lead_id).text("reason", error->message);
+    auto again = claimed.job;
+    again.due = WallClock::now() + 5s;
+    co_return co_await finish(claimed, &again);
+  }
+  LogLine(LogLevel::info, "ambiguous_call_settled").trusted_text("lead_id", lead_id).number("call", claimed.job.call)
+      .trusted_text("by", "lookup: the provider has the call").trusted_text("provider", event.provider);
   co_await finish(claimed, nullptr);
   if (*stopped) co_return;
+  // An ended call's redial is decided as a callback's would be.
+  if (std::get<ApplyResult>(applied).outcome == EventOutcome::applied && ends_a_call(event.status))
+    co_await call_ended(lead_id, found.call_sid);
 }
 
 }  // namespace callgate::providers

@@ -8,10 +8,13 @@
 // carries them out.
 //
 // Never twice for one attempt: a job's worker first looks at the lead, and a
-// call the lead already has an attempt for is not placed again; a job whose
-// lease ran out while claimed (its worker stopped mid-placement) is not
-// dialed blindly either: the attempt is recorded as ambiguous, and a
-// callback that names the lead fills it in if the call did happen.
+// call the lead already has an attempt for is not placed again. A placement
+// that may have rung (the provider took the request and no answer came, or
+// a job whose lease ran out while claimed: its worker stopped mid-placement)
+// is recorded as ambiguous and settled before anything rings again: a
+// callback naming the lead fills it in, else the provider's call list is
+// asked after a grace period, and only a list complete without the call
+// lets the dialer call again.
 #pragma once
 
 #include "core/config.hpp"
@@ -19,6 +22,7 @@
 #include "core/dialer/circuit_breaker.hpp"
 #include "core/metrics.hpp"
 #include "core/store/lead_store.hpp"
+#include "providers/place_call_outcome.hpp"
 #include "http/client/http_client.hpp"
 
 #include <boost/asio/awaitable.hpp>
@@ -68,6 +72,13 @@ class Dialer {
   // Completes the claim; with next, the lead's next job takes its place.
   boost::asio::awaitable<void> finish(const dialer::ClaimedJob& claimed, const dialer::DialJob* next);
   boost::asio::awaitable<void> record(const std::string& lead_id, Attempt attempt, LeadStatus status);
+  // The job that settles an ambiguous placement of placing's call.
+  static dialer::DialJob check_job(const dialer::DialJob& placing, std::string provider, WallTime since,
+                                   const Config& config);
+  // Works a check job: did the call ring? (dial_policy.hpp's AmbiguousPolicy)
+  boost::asio::awaitable<void> settle(dialer::ClaimedJob claimed, Lead lead);
+  boost::asio::awaitable<void> attach_found_call(const dialer::ClaimedJob& claimed, std::string lead_id,
+                                                 ProviderName provider, FoundCall found);
   dialer::CircuitBreaker& breaker(ProviderName provider);
   void show_breaker(ProviderName provider);  // its state into /metrics
 

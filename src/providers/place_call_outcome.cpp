@@ -1,5 +1,7 @@
 #include "providers/place_call_outcome.hpp"
 
+#include <algorithm>
+
 #include <charconv>
 
 namespace callgate {
@@ -23,6 +25,22 @@ std::optional<PlaceCallOutcome> outcome_of_transport_failure(const ProviderRespo
     case TransportFailure::none: break;
   }
   return std::nullopt;
+}
+
+LookupOutcome pick_sought_call(const std::vector<ListedCall>& calls, const CallLookup& lookup) {
+  const auto earliest_allowed = lookup.since - std::chrono::minutes(1);
+  const ListedCall* sought = nullptr;
+  for (const auto& call : calls) {
+    if (call.call_sid.empty()) continue;
+    if (std::find(lookup.known_call_sids.begin(), lookup.known_call_sids.end(), call.call_sid) !=
+        lookup.known_call_sids.end())
+      continue;
+    if (call.created && *call.created < earliest_allowed) continue;
+    if (!call.created) return FoundCall{call.call_sid, call.raw_status, call.status};
+    if (!sought || *call.created < *sought->created) sought = &call;
+  }
+  if (!sought) return NoSuchCall{};
+  return FoundCall{sought->call_sid, sought->raw_status, sought->status};
 }
 
 }  // namespace callgate

@@ -2,12 +2,14 @@
 // to do with each; the providers must only classify exactly.
 #pragma once
 
+#include "core/lead/lead.hpp"
 #include "http/client/exchange.hpp"
 
 #include <chrono>
 #include <optional>
 #include <string>
 #include <variant>
+#include <vector>
 
 namespace callgate {
 
@@ -40,6 +42,45 @@ struct Rejected {
 };
 
 using PlaceCallOutcome = std::variant<Placed, Retryable, Ambiguous, Rejected>;
+
+// Settling an Ambiguous placement: does the provider have a call to this
+// number, started since the placement, that is not one the lead knows?
+struct CallLookup {
+  std::string to;                             // E.164
+  WallTime since{};                           // when the placement began
+  std::vector<std::string> known_call_sids;   // the lead's own calls: not the one sought
+};
+
+// The provider has such a call (the earliest, when several).
+struct FoundCall {
+  std::string call_sid;
+  std::string raw_status;              // as the provider wrote it
+  std::optional<CallStatus> status;    // none for a word callgate does not know
+};
+
+// The provider answered, and lists no such call.
+struct NoSuchCall {};
+
+// No answer that settles it (transport failure, error status, unreadable body).
+struct LookupFailed {
+  std::string reason;
+};
+
+using LookupOutcome = std::variant<FoundCall, NoSuchCall, LookupFailed>;
+
+// One call of a provider's list, as read from its answer.
+struct ListedCall {
+  std::string call_sid;
+  std::string raw_status;
+  std::optional<CallStatus> status;
+  std::optional<WallTime> created;  // none when the provider's date did not parse
+};
+
+// The earliest listed call created since lookup.since (a minute early, for
+// the two clocks and the provider's whole seconds) that the lead does not
+// know already; NoSuchCall when there is none. A call whose date did not
+// parse counts as found: better to miss a redial than to ring twice.
+LookupOutcome pick_sought_call(const std::vector<ListedCall>& calls, const CallLookup& lookup);
 
 // A provider's answer is what the HTTP client brought back.
 using TransportFailure = http::TransportFailure;

@@ -83,6 +83,15 @@ class Provider {
   // How the provider's answer to it (or the lack of one) is to be taken.
   virtual PlaceCallOutcome classify_place_call_response(const ProviderResponse& response) const = 0;
 
+  // Settling an ambiguous placement: the request for the calls to a number
+  // since a moment, and how its answer is read.
+  virtual http::ClientRequest build_find_calls_request(const Config& config, const CallLookup& lookup) const = 0;
+  virtual LookupOutcome classify_find_calls_response(const ProviderResponse& response,
+                                                     const CallLookup& lookup) const = 0;
+  // How long after a placement a call missing from that list proves it was
+  // never placed (Exotel lists a call only once it has ended).
+  virtual std::chrono::seconds lookup_settles_after(const Config& config) const = 0;
+
   // Nothing when the request provably comes from the provider.
   virtual std::optional<WebhookRejected> authenticate_webhook(const Config& config,
                                                               const InboundRequest& request) const = 0;
@@ -100,6 +109,10 @@ class Provider {
 // (the simulator).
 const Provider* find_provider(ProviderName name);
 std::span<const Provider* const> all_providers();
+
+// Asks the provider for a call to lookup.to since lookup.since. Never throws.
+boost::asio::awaitable<LookupOutcome> find_calls(const Provider& provider, const Config& config,
+                                                 http::HttpClient& client, CallLookup lookup);
 
 // Asks the provider to place the call through the reactor's HTTP client.
 // Never throws; every failure is classified.

@@ -31,4 +31,10 @@ boost::asio::awaitable<PlaceCallOutcome> place_call(const Provider& provider, co
   co_return provider.classify_place_call_response(response);
 }
 
+boost::asio::awaitable<LookupOutcome> find_calls(const Provider& provider, const Config& config,
+                                                 http::HttpClient& client, CallLookup lookup) {
+  auto response = co_await client.send(provider.build_find_calls_request(config, lookup));
+  co_return provider.classify_find_calls_response(response, lookup);
+}
+
 }  // namespace callgate::providers

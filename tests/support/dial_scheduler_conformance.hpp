@@ -21,12 +21,7 @@
 namespace dial_conformance {
 inline callgate::dialer::DialJob job(const std::string& lead, int due_second, int call = 1,
                                      const std::string& reason = "enquiry") {
-  callgate::dialer::DialJob made;
-  made.lead_id = lead;
-  made.call = call;
-  made.due = callgate::conformance::at(due_second);
-  made.reason = reason;
-  return made;
+  return callgate::dialer::dial_job(lead, call, callgate::conformance::at(due_second), reason);
 }
 }  // namespace dial_conformance
 
@@ -74,12 +69,13 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(completing_with_a_next_job_replaces_it_in_one_step
   const auto refused = run(backend.peer()->schedule(job("01A", 11)));
   BOOST_TEST_REQUIRE(std::holds_alternative<StoreError>(refused));
   BOOST_TEST((std::get<StoreError>(refused).failure == StoreFailure::conflict));
-  auto redial = job("01A", 610, 2, "redial: busy");
+  auto redial = job("01A", 610, 2, "checking call 1");
   redial.slot_reserved = true;
+  redial.check = dialer::AmbiguousCheck{"exotel", at(9), 2, 1};
   BOOST_TEST(expect(run(scheduler->complete(claimed[0], redial))));
   const auto next = expect(run(backend.peer()->job_for("01A")));
   BOOST_TEST_REQUIRE(next.has_value());
-  BOOST_TEST((*next == redial));  // every field, the pacing mark too
+  BOOST_TEST((*next == redial));  // every field, the pacing mark and the check too
   BOOST_TEST(expect(run(scheduler->claim_due(at(11), 0, milliseconds(5'000)))).empty());  // a look
   BOOST_TEST((scheduler->next_wake() == at(610)));
   BOOST_TEST(scheduler->counts(at(11)).waiting == 1u);

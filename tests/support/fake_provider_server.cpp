@@ -28,6 +28,7 @@ struct FakeProviderServer::State {
   std::unique_ptr<asio::ssl::context> tls;
   mutable std::mutex lock;
   std::deque<ScriptedAnswer> answers;
+  std::function<ScriptedAnswer(const RecordedRequest&)> responder;
   std::vector<RecordedRequest> requests;
   std::size_t connections = 0;
 };
@@ -55,16 +56,23 @@ awaitable<void> serve(FakeProviderServer::State* state, Stream& stream) {
     for (const auto& field : request) recorded.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
     recorded.body = request.body();
     ScriptedAnswer answer;
+    std::function<ScriptedAnswer(const RecordedRequest&)> responder;
+    {
+      std::lock_guard guard(state->lock);
+      if (!state->answers.empty()) {
+        answer = std::move(state->answers.front());
+        state->answers.pop_front();
+      } else if (state->responder) {
+        responder = state->responder;
+      } else {
+        answer.status = 500;
+        answer.body = R"({"message":"no answer scripted"})";
+      }
+    }
+    if (responder) answer = responder(recorded);
     {
       std::lock_guard guard(state->lock);
       state->requests.push_back(std::move(recorded));
-      if (state->answers.empty()) {
-        answer.status = 500;
-        answer.body = R"({"message":"no answer scripted"})";
-      } else {
-        answer = std::move(state->answers.front());
-        state->answers.pop_front();
-      }
     }
     if (answer.delay.count() > 0) {
       asio::steady_timer timer(state->io, answer.delay);
@@ -136,6 +144,11 @@ FakeProviderServer::~FakeProviderServer() {
   // The coroutines still parked in the loop hold only a plain pointer to
   // the state; destroying it destroys the loop, and with it them.
   state_.reset();
+}
+
+void FakeProviderServer::respond_with(std::function<ScriptedAnswer(const RecordedRequest&)> responder) {
+  std::lock_guard guard(state_->lock);
+  state_->responder = std::move(responder);
 }
 
 void FakeProviderServer::script(ScriptedAnswer answer) {

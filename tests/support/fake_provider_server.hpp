@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -49,8 +50,12 @@ class FakeProviderServer {
   FakeProviderServer& operator=(const FakeProviderServer&) = delete;
 
   unsigned short port() const { return port_; }
-  // Answers are used in order; with none left, requests get a 500.
+  // Answers are used in order; with none left, the responder answers (or,
+  // without one, a 500).
   void script(ScriptedAnswer answer);
+  // Answers every request no scripted answer is left for; called on the
+  // server's thread, one request at a time.
+  void respond_with(std::function<ScriptedAnswer(const RecordedRequest&)> responder);
   std::vector<RecordedRequest> requests() const;
   std::size_t connections_accepted() const;
 

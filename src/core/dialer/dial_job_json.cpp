@@ -12,6 +12,14 @@ json::object job_json(const DialJob& job) {
   object["due"] = format_iso8601(job.due);
   if (!job.reason.empty()) object["reason"] = job.reason;
   if (job.slot_reserved) object["slotReserved"] = true;
+  if (job.check) {
+    json::object check;
+    check["provider"] = job.check->provider;
+    check["since"] = format_iso8601(job.check->since);
+    check["lookups"] = job.check->lookups;
+    check["failedLookups"] = job.check->failed_lookups;
+    object["check"] = std::move(check);
+  }
   return object;
 }
 
@@ -35,6 +43,19 @@ std::optional<DialJob> job_from_json(const json::value* value) {
   if (const auto* reason = object.if_contains("reason"); reason && reason->is_string()) job.reason = reason->as_string();
   if (const auto* reserved = object.if_contains("slotReserved"); reserved && reserved->is_bool())
     job.slot_reserved = reserved->as_bool();
+  if (const auto* check_value = object.if_contains("check")) {
+    const auto* check = check_value->if_object();
+    const auto* provider = check ? check->if_contains("provider") : nullptr;
+    const auto* since = check ? check->if_contains("since") : nullptr;
+    const auto* lookups = check ? check->if_contains("lookups") : nullptr;
+    const auto* failed = check ? check->if_contains("failedLookups") : nullptr;
+    const auto since_time = since && since->is_string() ? parse_iso8601(since->as_string()) : std::nullopt;
+    if (!provider || !provider->is_string() || !since_time || !lookups || !lookups->is_int64() || !failed ||
+        !failed->is_int64())
+      return std::nullopt;
+    job.check = AmbiguousCheck{std::string(provider->as_string()), *since_time, static_cast<int>(lookups->as_int64()),
+                               static_cast<int>(failed->as_int64())};
+  }
   return job;
 }
 

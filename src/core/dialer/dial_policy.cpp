@@ -41,4 +41,16 @@ RedialDecision decide_redial(const RedialPolicy& policy, CallStatus final_status
   return {policy.delays[std::min(index, policy.delays.size() - 1)], why};
 }
 
+CheckDecision decide_after_lookup(const AmbiguousPolicy& policy, bool provider_answered, int lookups,
+                                  int failed_lookups, Milliseconds since_placement, Milliseconds settles_after) {
+  if (provider_answered && since_placement >= settles_after) return {CheckDecision::Next::dial_again, Milliseconds(0)};
+  if (!provider_answered && failed_lookups >= policy.max_failed_lookups) return {CheckDecision::Next::give_up, Milliseconds(0)};
+  // grace * 2^(lookups-1), capped; never past the moment the list settles.
+  auto wait = policy.grace;
+  for (int doubling = 1; doubling < lookups && wait < policy.recheck_cap; ++doubling) wait *= 2;
+  wait = std::min(wait, policy.recheck_cap);
+  if (provider_answered) wait = std::min(wait, settles_after - since_placement);
+  return {CheckDecision::Next::look_again, std::max(wait, Milliseconds(1'000))};
+}
+
 }  // namespace callgate::dialer

@@ -47,6 +47,33 @@ struct RedialDecision {
 RedialDecision decide_redial(const RedialPolicy& policy, CallStatus final_status, std::string_view answered_by,
                              int calls_made);
 
+// A placement that may or may not have rung (Ambiguous, or a worker that
+// died mid-placement) is settled before anything rings again: a callback
+// naming the lead may settle it; if none came within grace, the provider's
+// call list is asked, again and again, until it has the call or its list is
+// complete enough to prove there is none.
+struct AmbiguousPolicy {
+  Milliseconds grace{30'000};       // the first look at the provider, after the placement
+  Milliseconds recheck_cap{600'000}; // looks back off from grace up to this
+  int max_failed_lookups = 20;      // lookups in a row with no usable answer before giving up
+  friend bool operator==(const AmbiguousPolicy&, const AmbiguousPolicy&) = default;
+};
+
+struct CheckDecision {
+  enum class Next { look_again, dial_again, give_up };
+  Next next = Next::look_again;
+  Milliseconds after{0};  // look_again: when
+};
+
+// After a lookup that found no call: provider_answered says the provider
+// answered (a list without the call), else the lookup failed. lookups: how
+// many were made for this placement (this one included), failed_lookups:
+// how many of the latest in a row failed (this one included). A list
+// without the call proves nothing before settles_after has passed since the
+// placement (Exotel lists only ended calls).
+CheckDecision decide_after_lookup(const AmbiguousPolicy& policy, bool provider_answered, int lookups,
+                                  int failed_lookups, Milliseconds since_placement, Milliseconds settles_after);
+
 // Whether Twilio's AnsweredBy (or an equivalent) says a machine or fax took the call.
 bool answered_by_machine(std::string_view answered_by);
 

@@ -23,6 +23,16 @@
 
 namespace callgate::dialer {
 
+// A job that checks, instead of dials: did call `call` of the lead, whose
+// placement was ambiguous, ring? (dial_policy.hpp's AmbiguousPolicy)
+struct AmbiguousCheck {
+  std::string provider;     // whom to ask; empty: every provider of the number's route (the placer is unknown)
+  WallTime since{};         // when the placement began
+  int lookups = 0;          // made so far
+  int failed_lookups = 0;   // of those, the latest in a row that got no usable answer
+  friend bool operator==(const AmbiguousCheck&, const AmbiguousCheck&) = default;
+};
+
 struct DialJob {
   std::string lead_id;
   int call = 1;              // which call of the lead this is (1: the first)
@@ -30,8 +40,19 @@ struct DialJob {
   WallTime due{};
   std::string reason;        // "enquiry", "retry: provider answered 503", "redial: busy"
   bool slot_reserved = false;  // due is a pacing slot reserved for it: place it then without another
+  std::optional<AmbiguousCheck> check;  // set: a check of call `call`, not a placement
   friend bool operator==(const DialJob&, const DialJob&) = default;
 };
+
+// A placement job (no failures yet, no slot, no check).
+inline DialJob dial_job(std::string lead_id, int call, WallTime due, std::string reason) {
+  DialJob job;
+  job.lead_id = std::move(lead_id);
+  job.call = call;
+  job.due = due;
+  job.reason = std::move(reason);
+  return job;
+}
 
 struct ClaimedJob {
   DialJob job;

@@ -42,5 +42,7 @@ struct ClientResponse {
 // shape of both providers' Create-call requests.
 ClientRequest make_form_post(std::string url, const FormFields& fields, std::string_view user,
                              std::string_view password);
+// A GET with Basic credentials that asks for JSON.
+ClientRequest make_get(std::string url, std::string_view user, std::string_view password);
 
 }  // namespace callgate::http

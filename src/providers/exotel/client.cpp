@@ -1,6 +1,7 @@
 #include "providers/exotel/client.hpp"
 
 #include "http/form/form_codec.hpp"
+#include "providers/exotel/webhook.hpp"
 #include "providers/public_url.hpp"
 
 #include <boost/json/parse.hpp>
@@ -128,6 +129,39 @@ PlaceCallOutcome classify_connect_call_response(const ProviderResponse& response
   auto [end, error] = std::from_chars(code_text.data(), code_text.data() + code_text.size(), parsed_code);
   if (!code_text.empty() && error == std::errc{} && end == code_text.data() + code_text.size()) code = parsed_code;
   return Rejected{code, message.empty() ? "HTTP " + std::to_string(status) : message, {}};
+}
+
+http::ClientRequest build_list_calls_request(const Config& config, const CallLookup& lookup) {
+  const auto& exotel = config.telephony.exotel;
+  // "YYYY-MM-DD HH:mm:ss" in India time, as Exotel dates are.
+  const auto iso = format_iso8601(lookup.since - std::chrono::minutes(1) + std::chrono::minutes(5 * 60 + 30));
+  std::string since = iso.substr(0, 10);
+  since.append(" ").append(iso.substr(11, 8));
+  return http::make_get(exotel.api_base + "/v1/Accounts/" + http::encode_form_component(exotel.account_sid) +
+                            "/Calls.json?From=" + http::encode_form_component(lookup.to) +
+                            "&DateCreated=" + http::encode_form_component("gte:" + since) + "&PageSize=50",
+                        exotel.api_key, exotel.api_token);
+}
+
+LookupOutcome classify_list_calls_response(const ProviderResponse& response, const CallLookup& lookup) {
+  if (response.failure != TransportFailure::none) return LookupFailed{"no answer: " + response.failure_reason};
+  boost::system::error_code parse_error;
+  const auto parsed = boost::json::parse(response.body, parse_error);
+  const boost::json::object* root = !parse_error && parsed.is_object() ? &parsed.as_object() : nullptr;
+  if (response.status != 200) {
+    const auto message = json_text(json_child(root, "RestException"), "Message");
+    return LookupFailed{"HTTP " + std::to_string(response.status) + (message.empty() ? "" : ": " + message)};
+  }
+  const auto* calls = root ? root->if_contains("Calls") : nullptr;
+  if (!calls || !calls->is_array()) return LookupFailed{"HTTP 200 without a Calls list"};
+  std::vector<ListedCall> listed;
+  for (const auto& entry : calls->as_array()) {
+    const auto* call = entry.if_object();
+    if (!call) continue;
+    const auto status = json_text(call, "Status");
+    listed.push_back({json_text(call, "Sid"), status, status_from_exotel(status), parse_exotel_time(json_text(call, "DateCreated"))});
+  }
+  return pick_sought_call(listed, lookup);
 }
 
 }  // namespace callgate::exotel

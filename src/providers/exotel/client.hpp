@@ -32,4 +32,15 @@ std::string custom_field_for(std::string_view lead_id);
 // given; a failure after sending, or a 2xx without a Sid, is Ambiguous.
 PlaceCallOutcome classify_connect_call_response(const ProviderResponse& response);
 
+// GET {api_base}/v1/Accounts/{sid}/Calls.json?From={to}&DateCreated=gte:
+// {since a minute early, India time}&PageSize=50 (bulk call details). The
+// customer is the From of a connect-to-flow call: Exotel rings From first.
+http::ClientRequest build_list_calls_request(const Config& config, const CallLookup& lookup);
+
+// 200 {"Calls": [{"Sid", "Status", "DateCreated" ("YYYY-MM-DD HH:mm:ss",
+// India time)}...]}: the sought call (pick_sought_call); anything else is
+// LookupFailed. Exotel lists only calls that have ended (see
+// lookup_settles_after in provider.cpp).
+LookupOutcome classify_list_calls_response(const ProviderResponse& response, const CallLookup& lookup);
+
 }  // namespace callgate::exotel

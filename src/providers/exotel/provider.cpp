@@ -23,6 +23,27 @@ PlaceCallOutcome ExotelProvider::classify_place_call_response(const ProviderResp
   return classify_connect_call_response(response);
 }
 
+http::ClientRequest ExotelProvider::build_find_calls_request(const Config& config,
+                                                             const CallLookup& lookup) const {
+  return build_list_calls_request(config, lookup);
+}
+
+LookupOutcome ExotelProvider::classify_find_calls_response(const ProviderResponse& response,
+                                                           const CallLookup& lookup) const {
+  return classify_list_calls_response(response, lookup);
+}
+
+// Bulk call details leave out calls still going: a call is missing from the
+// list for certain only once it would have ended (its ring time and time
+// limit, Exotel's longest when not configured: 4 hours), with two minutes
+// more for Exotel to list it.
+std::chrono::seconds ExotelProvider::lookup_settles_after(const Config& config) const {
+  const auto& exotel = config.telephony.exotel;
+  const unsigned ring = exotel.ring_timeout_seconds != 0 ? exotel.ring_timeout_seconds : 60;
+  const unsigned limit = exotel.time_limit_seconds != 0 ? exotel.time_limit_seconds : 14'400;
+  return std::chrono::seconds(ring + limit + 120);
+}
+
 std::optional<providers::WebhookRejected> ExotelProvider::authenticate_webhook(
     const Config& config, const providers::InboundRequest& inbound) const {
   WebhookCredentials credentials{inbound.request.body(), inbound.request["X-Exotel-Signature"],

@@ -43,14 +43,15 @@ void flatten(const boost::json::value& value, const std::string& name, http::For
   }
 }
 
+
+}  // namespace
+
 std::optional<CallStatus> status_from_exotel(std::string_view raw) {
   const auto word = lowercase(raw);
   if (word == "cancelled") return CallStatus::canceled;
   if (word == "answered") return CallStatus::in_progress;
   return parse_call_status(word);
 }
-
-}  // namespace
 
 std::optional<std::string_view> field(const http::FormFields& fields, std::string_view name) {
   for (const auto& [key, value] : fields)

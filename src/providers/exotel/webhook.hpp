@@ -37,6 +37,9 @@ std::variant<CallEvent, WebhookError> parse_status_callback(const http::FormFiel
 // zone Exotel's accounts report in.
 std::optional<WallTime> parse_exotel_time(std::string_view text);
 
+// Exotel's status words ("answered", "cancelled", any case) as call statuses.
+std::optional<CallStatus> status_from_exotel(std::string_view raw);
+
 // The lead id in a CustomField: {"leadId": "..."} as callgate writes it, or
 // a bare id; empty when it holds neither.
 std::string lead_id_from_custom_field(std::string_view custom_field);

@@ -2,6 +2,7 @@
 
 #include "http/form/form_codec.hpp"
 #include "providers/public_url.hpp"
+#include "providers/twilio/webhook.hpp"
 
 #include <boost/json/parse.hpp>
 
@@ -71,6 +72,35 @@ PlaceCallOutcome classify_create_call_response(const ProviderResponse& response)
     if (const auto* value = object->if_contains("code"); value && value->is_int64())
       code = static_cast<int>(value->as_int64());
   return Rejected{code, message.empty() ? "HTTP " + std::to_string(status) : message, string_field(object, "more_info")};
+}
+
+http::ClientRequest build_list_calls_request(const Config& config, const CallLookup& lookup) {
+  const auto& twilio = config.telephony.twilio;
+  return http::make_get(twilio.api_base + "/2010-04-01/Accounts/" + http::encode_form_component(twilio.account_sid) +
+                            "/Calls.json?To=" + http::encode_form_component(lookup.to) + "&PageSize=50",
+                        twilio.account_sid, twilio.auth_token);
+}
+
+LookupOutcome classify_list_calls_response(const ProviderResponse& response, const CallLookup& lookup) {
+  if (response.failure != TransportFailure::none) return LookupFailed{"no answer: " + response.failure_reason};
+  boost::system::error_code parse_error;
+  const auto parsed = boost::json::parse(response.body, parse_error);
+  const boost::json::object* object = !parse_error && parsed.is_object() ? &parsed.as_object() : nullptr;
+  if (response.status != 200) {
+    const auto message = string_field(object, "message");
+    return LookupFailed{"HTTP " + std::to_string(response.status) + (message.empty() ? "" : ": " + message)};
+  }
+  const auto* calls = object ? object->if_contains("calls") : nullptr;
+  if (!calls || !calls->is_array()) return LookupFailed{"HTTP 200 without a calls list"};
+  std::vector<ListedCall> listed;
+  for (const auto& entry : calls->as_array()) {
+    const auto* call = entry.if_object();
+    if (!call || string_field(call, "to") != lookup.to) continue;
+    const auto status = string_field(call, "status");
+    listed.push_back({string_field(call, "sid"), status, parse_call_status(status),
+                      parse_rfc2822_time(string_field(call, "date_created"))});
+  }
+  return pick_sought_call(listed, lookup);
 }
 
 }  // namespace twilio

@@ -24,4 +24,14 @@ std::string call_flow_url_for(const Config& config, std::string_view lead_id);
 // or a success without a call sid, is Ambiguous.
 PlaceCallOutcome classify_create_call_response(const ProviderResponse& response);
 
+// GET {api_base}/2010-04-01/Accounts/{sid}/Calls.json?To={to}&PageSize=50:
+// the newest calls to the number. Not filtered by StartTime: a call still
+// queued has none, and it is exactly the one sought.
+http::ClientRequest build_list_calls_request(const Config& config, const CallLookup& lookup);
+
+// 200 {"calls": [{"sid", "to", "status", "date_created" (RFC 2822)}...]}:
+// the sought call (pick_sought_call) among those to lookup.to; anything else
+// is LookupFailed.
+LookupOutcome classify_list_calls_response(const ProviderResponse& response, const CallLookup& lookup);
+
 }  // namespace callgate::twilio

@@ -51,6 +51,19 @@ PlaceCallOutcome TwilioProvider::classify_place_call_response(const ProviderResp
   return classify_create_call_response(response);
 }
 
+http::ClientRequest TwilioProvider::build_find_calls_request(const Config& config,
+                                                             const CallLookup& lookup) const {
+  return build_list_calls_request(config, lookup);
+}
+
+LookupOutcome TwilioProvider::classify_find_calls_response(const ProviderResponse& response,
+                                                           const CallLookup& lookup) const {
+  return classify_list_calls_response(response, lookup);
+}
+
+// Twilio lists a call from the moment it is created (queued included).
+std::chrono::seconds TwilioProvider::lookup_settles_after(const Config&) const { return std::chrono::seconds(0); }
+
 std::optional<WebhookRejected> TwilioProvider::authenticate_webhook(const Config& config,
                                                                     const providers::InboundRequest& inbound) const {
   const auto& twilio = config.telephony.twilio;

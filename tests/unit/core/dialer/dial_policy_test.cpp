@@ -68,4 +68,37 @@ BOOST_AUTO_TEST_CASE(unanswered_calls_are_redialed_answered_ones_are_not) {
   BOOST_TEST(decide_redial(policy, CallStatus::busy, "", 3).reason.find("3 calls") != std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(an_ambiguous_placement_is_dialed_again_only_once_the_list_proves_no_call) {
+  using Next = CheckDecision::Next;
+  const AmbiguousPolicy policy{Milliseconds(30'000), Milliseconds(600'000), 3};
+  struct Row {
+    bool answered;
+    int lookups, failed;
+    long since_ms, settles_ms;
+    Next next;
+    long after_ms;
+  };
+  const Row rows[] = {
+      // Twilio (its list is complete at once): an answer without the call means none rang.
+      {true, 1, 0, 30'000, 0, Next::dial_again, 0},
+      // Exotel (lists only ended calls, settled after 4 h 3 min): look again, backing off, never past the settling time.
+      {true, 1, 0, 30'000, 14'580'000, Next::look_again, 30'000},
+      {true, 2, 0, 60'000, 14'580'000, Next::look_again, 60'000},
+      {true, 9, 0, 3'600'000, 14'580'000, Next::look_again, 600'000},          // capped
+      {true, 9, 0, 14'560'000, 14'580'000, Next::look_again, 20'000},          // up to the settling time
+      {true, 9, 0, 14'580'000, 14'580'000, Next::dial_again, 0},
+      // Lookups that failed: look again, until too many in a row.
+      {false, 1, 1, 30'000, 0, Next::look_again, 30'000},
+      {false, 2, 2, 60'000, 0, Next::look_again, 60'000},
+      {false, 3, 3, 120'000, 0, Next::give_up, 0},
+      {false, 30, 2, 1'000'000'000, 0, Next::look_again, 600'000},             // a failure is never proof
+  };
+  for (const auto& row : rows) {
+    const auto decision = decide_after_lookup(policy, row.answered, row.lookups, row.failed, Milliseconds(row.since_ms),
+                                              Milliseconds(row.settles_ms));
+    BOOST_TEST((decision.next == row.next), "lookups " << row.lookups << " since " << row.since_ms);
+    if (row.next == Next::look_again) BOOST_TEST(decision.after.count() == row.after_ms, "lookups " << row.lookups);
+  }
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -31,7 +31,7 @@ struct SchedulerDirectory {
 };
 
 DialJob job(const std::string& lead, int due_second, int call = 1, const std::string& reason = "enquiry") {
-  return DialJob{lead, call, 0, at(due_second), reason};
+  return dial_job(lead, call, at(due_second), reason);
 }
 
 // The conformance suite's backends.

@@ -86,3 +86,42 @@ BOOST_AUTO_TEST_CASE(retry_after_is_kept_and_transport_failures_are_split_by_whe
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+// Settling an ambiguous placement: bulk call details From the customer.
+BOOST_AUTO_TEST_SUITE(exotel_list_calls)
+
+BOOST_AUTO_TEST_CASE(the_request_filters_by_the_customer_and_india_time) {
+  Config config;
+  config.telephony.exotel.api_base = "https://api.in.exotel.com";
+  config.telephony.exotel.account_sid = "acme1";
+  config.telephony.exotel.api_key = "key";
+  config.telephony.exotel.api_token = "token";
+  CallLookup lookup;
+  lookup.to = "+919876543210";
+  lookup.since = *parse_iso8601("2026-11-25T10:00:30Z");  // 15:30:30 in India; asked from a minute earlier
+  const auto request = exotel::build_list_calls_request(config, lookup);
+  BOOST_TEST((request.method == boost::beast::http::verb::get));
+  BOOST_TEST(request.url ==
+             "https://api.in.exotel.com/v1/Accounts/acme1/Calls.json?From=%2B919876543210&DateCreated=gte%3A2026-11-25+15%3A29%3A30&PageSize=50");
+  BOOST_TEST(request.headers.at(0).second == "Basic a2V5OnRva2Vu");  // key:token
+}
+
+BOOST_AUTO_TEST_CASE(the_listed_call_is_found_with_exotels_status_words) {
+  CallLookup lookup;
+  lookup.to = "+919876543210";
+  lookup.since = *parse_iso8601("2026-11-25T10:00:30Z");
+  const auto outcome = exotel::classify_list_calls_response(provider_answer(200, R"({"Metadata": {"Total": 1},
+      "Calls": [{"Sid": "b6cfaf5f5cef3ca0fc937749ef96d245", "DateCreated": "2026-11-25 15:30:31", "From": "09876543210", "Status": "no-answer"}]})"),
+                                                            lookup);
+  const auto* found = std::get_if<FoundCall>(&outcome);
+  BOOST_TEST_REQUIRE(found != nullptr);
+  BOOST_TEST(found->call_sid == "b6cfaf5f5cef3ca0fc937749ef96d245");
+  BOOST_TEST((found->status == CallStatus::no_answer));
+  BOOST_TEST(std::holds_alternative<NoSuchCall>(exotel::classify_list_calls_response(provider_answer(200, R"({"Calls": []})"), lookup)));
+  BOOST_TEST(std::get<LookupFailed>(exotel::classify_list_calls_response(
+                 provider_answer(403, R"({"RestException": {"Status": 403, "Message": "Not permitted"}})"), lookup))
+                 .reason == "HTTP 403: Not permitted");
+  BOOST_TEST(std::holds_alternative<LookupFailed>(exotel::classify_list_calls_response(provider_answer(200, R"({"Call": {}})"), lookup)));
+}
+
+BOOST_AUTO_TEST_SUITE_END()

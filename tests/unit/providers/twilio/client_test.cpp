@@ -75,3 +75,68 @@ BOOST_AUTO_TEST_CASE(retry_after_accepts_only_delay_seconds) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+// Settling an ambiguous placement: the list of calls to the number.
+BOOST_AUTO_TEST_SUITE(twilio_list_calls)
+
+CallLookup lookup_since(const std::string& iso) {
+  CallLookup lookup;
+  lookup.to = "+14155550100";
+  lookup.since = *parse_iso8601(iso);
+  lookup.known_call_sids = {"CA00000000000000000000000000000001"};
+  return lookup;
+}
+
+BOOST_AUTO_TEST_CASE(the_request_asks_for_the_newest_calls_to_the_number) {
+  Config config;
+  config.telephony.twilio.api_base = "https://api.twilio.com";
+  config.telephony.twilio.account_sid = "AC0123";
+  config.telephony.twilio.auth_token = "secret";
+  const auto request = twilio::build_list_calls_request(config, lookup_since("2026-11-25T10:00:00Z"));
+  BOOST_TEST((request.method == boost::beast::http::verb::get));
+  BOOST_TEST(request.url == "https://api.twilio.com/2010-04-01/Accounts/AC0123/Calls.json?To=%2B14155550100&PageSize=50");
+  BOOST_TEST(request.body.empty());
+  BOOST_TEST_REQUIRE(request.headers.size() == 2u);
+  BOOST_TEST(request.headers[0].first == "Authorization");
+  BOOST_TEST(request.headers[0].second == "Basic QUMwMTIzOnNlY3JldA==");  // AC0123:secret
+  BOOST_TEST(request.headers[1].second == "application/json");
+}
+
+BOOST_AUTO_TEST_CASE(the_earliest_new_call_to_the_number_is_the_one_sought) {
+  const auto lookup = lookup_since("2026-11-25T10:00:00Z");
+  const auto outcome = twilio::classify_list_calls_response(provider_answer(200, R"({"calls": [
+      {"sid": "CA00000000000000000000000000000004", "to": "+14155550100", "status": "ringing", "date_created": "Wed, 25 Nov 2026 10:00:09 +0000"},
+      {"sid": "CA00000000000000000000000000000003", "to": "+14155550100", "status": "queued", "date_created": "Wed, 25 Nov 2026 10:00:02 +0000"},
+      {"sid": "CA00000000000000000000000000000009", "to": "+14155550199", "status": "queued", "date_created": "Wed, 25 Nov 2026 10:00:01 +0000"},
+      {"sid": "CA00000000000000000000000000000001", "to": "+14155550100", "status": "busy", "date_created": "Wed, 25 Nov 2026 10:00:00 +0000"},
+      {"sid": "CA00000000000000000000000000000002", "to": "+14155550100", "status": "completed", "date_created": "Wed, 25 Nov 2026 09:50:00 +0000"}
+    ], "page": 0})"), lookup);
+  const auto* found = std::get_if<FoundCall>(&outcome);
+  BOOST_TEST_REQUIRE(found != nullptr);
+  BOOST_TEST(found->call_sid == "CA00000000000000000000000000000003");  // not another number's, not a known or older one
+  BOOST_TEST(found->raw_status == "queued");
+  BOOST_TEST((found->status == CallStatus::queued));
+}
+
+BOOST_AUTO_TEST_CASE(a_list_without_the_call_says_so_and_failures_settle_nothing) {
+  const auto lookup = lookup_since("2026-11-25T10:00:00Z");
+  BOOST_TEST(std::holds_alternative<NoSuchCall>(twilio::classify_list_calls_response(provider_answer(200, R"({"calls": []})"), lookup)));
+  BOOST_TEST(std::holds_alternative<NoSuchCall>(twilio::classify_list_calls_response(provider_answer(200, R"({"calls": [
+      {"sid": "CA00000000000000000000000000000002", "to": "+14155550100", "status": "completed", "date_created": "Wed, 25 Nov 2026 09:58:59 +0000"}]})"), lookup)));
+  // A date that does not parse: taken as the call (better no call than two).
+  BOOST_TEST(std::holds_alternative<FoundCall>(twilio::classify_list_calls_response(provider_answer(200, R"({"calls": [
+      {"sid": "CA00000000000000000000000000000005", "to": "+14155550100", "status": "queued", "date_created": "yesterday"}]})"), lookup)));
+  for (const auto& [status, body] : std::vector<std::pair<unsigned, std::string>>{
+           {200, "not json"}, {200, R"({"calls": 3})"}, {200, "{}"}, {401, R"({"code": 20003, "message": "Authenticate"})"}, {503, ""}}) {
+    const auto outcome = twilio::classify_list_calls_response(provider_answer(status, body), lookup);
+    BOOST_TEST(std::holds_alternative<LookupFailed>(outcome), status << " " << body);
+  }
+  ProviderResponse dropped;
+  dropped.failure = TransportFailure::after_sending;
+  dropped.failure_reason = "read: timed out";
+  BOOST_TEST(std::get<LookupFailed>(twilio::classify_list_calls_response(dropped, lookup)).reason == "no answer: read: timed out");
+  BOOST_TEST(std::get<LookupFailed>(twilio::classify_list_calls_response(provider_answer(401, R"({"message": "Authenticate"})"), lookup)).reason ==
+             "HTTP 401: Authenticate");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
