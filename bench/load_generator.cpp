@@ -5,6 +5,7 @@
 //
 // Usage: bench_load HOST PORT PATH CONNECTIONS SECONDS [RATE]
 //        [--twilio-webhook AUTH_TOKEN PUBLIC_BASE_URL ACKNOWLEDGED_FILE]
+//        [--enquiries ACKNOWLEDGED_FILE]
 // Prints one line: requests=N errors=N rps=R p50_us=.. p99_us=.. p999_us=.. max_us=..
 //
 // With --twilio-webhook every request is a Twilio status callback POSTed to
@@ -12,6 +13,11 @@
 // PUBLIC_BASE_URL + PATH exactly as Twilio signs; the call sids answered
 // 2xx are written to ACKNOWLEDGED_FILE, one a line, so the store can be
 // checked for every one afterwards.
+//
+// With --enquiries every request is a JSON enquiry POSTed to PATH, each for
+// its own phone number; for each one answered 202 the lead id and the
+// moment the request was due (wall clock, ns since 1970) are written to
+// ACKNOWLEDGED_FILE, so the lag to the provider can be measured.
 #include <boost/asio.hpp>
 
 #include <openssl/evp.h>
@@ -37,7 +43,11 @@ namespace {
 struct Totals {
   std::vector<std::uint32_t> latencies_us;
   std::uint64_t errors = 0;
-  std::vector<std::string> acknowledged;  // call sids answered 2xx (webhook mode)
+  std::vector<std::string> acknowledged;  // a line per request answered 2xx (webhook and enquiry modes)
+  bool enquiries = false;
+  // The wall clock at a steady-clock moment, for reporting when requests were due.
+  Clock::time_point steady_origin = Clock::now();
+  std::chrono::system_clock::time_point wall_origin = std::chrono::system_clock::now();
 };
 
 // Builds the next request; the string is the call sid it carries, if any.
@@ -69,6 +79,19 @@ RequestMaker twilio_callbacks(std::string path, std::string token, std::string u
                           "X-Twilio-Signature: " + base64(digest, length) +
                           "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
     return std::make_pair(std::move(request), std::string(sid));
+  };
+}
+
+// JSON enquiries, each for a number no other request uses.
+RequestMaker enquiries(std::string path, int connection) {
+  auto counter = std::make_shared<std::uint64_t>(0);
+  return [=]() {
+    char phone[32];
+    std::snprintf(phone, sizeof phone, "+9198%03d%05llu", connection % 1000, static_cast<unsigned long long>((*counter)++ % 100'000));
+    const std::string body = std::string(R"({"phone":")") + phone + R"(","consent":true,"source":"bench"})";
+    std::string request = "POST " + path + " HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\nContent-Length: " +
+                          std::to_string(body.size()) + "\r\n\r\n" + body;
+    return std::make_pair(std::move(request), std::string());
   };
 }
 
@@ -139,8 +162,22 @@ class LoadConnection : public std::enable_shared_from_this<LoadConnection> {
     if (buffer_.size() < header_end + 4 + length) return false;
     if (buffer_.compare(0, 10, "HTTP/1.1 2") != 0) ++totals_.errors;
     else if (!sid_.empty()) totals_.acknowledged.push_back(sid_);
+    else if (totals_.enquiries) record_enquiry(std::string_view(buffer_).substr(header_end + 4, length));
     buffer_.erase(0, header_end + 4 + length);
     return true;
+  }
+
+  // "leadId due_wall_ns" for an acknowledged enquiry.
+  void record_enquiry(std::string_view body) {
+    static constexpr std::string_view marker = R"("leadId":")";
+    const auto at = body.find(marker);
+    if (at == std::string_view::npos) return;
+    const auto end = body.find('"', at + marker.size());
+    const auto due_wall = totals_.wall_origin + std::chrono::duration_cast<std::chrono::system_clock::duration>(
+                                                   due_ - totals_.steady_origin);
+    totals_.acknowledged.push_back(std::string(body.substr(at + marker.size(), end - at - marker.size())) + " " +
+                                   std::to_string(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                                      due_wall.time_since_epoch()).count()));
   }
 
   void fail() {
@@ -180,12 +217,17 @@ int main(int argc, char** argv) {
   const double seconds = std::stod(argv[5]);
   double rate = 0.0;
   std::string token, base_url, acknowledged_file;
+  bool enquiry_mode = false;
   for (int index = 6; index < argc; ++index) {
     if (std::string(argv[index]) == "--twilio-webhook" && index + 3 < argc) {
       token = argv[index + 1];
       base_url = argv[index + 2];
       acknowledged_file = argv[index + 3];
       index += 3;
+    } else if (std::string(argv[index]) == "--enquiries" && index + 1 < argc) {
+      enquiry_mode = true;
+      acknowledged_file = argv[index + 1];
+      index += 1;
     } else {
       rate = std::stod(argv[index]);
     }
@@ -194,6 +236,7 @@ int main(int argc, char** argv) {
 
   asio::io_context io(1);
   Totals totals;
+  totals.enquiries = enquiry_mode;
   totals.latencies_us.reserve(static_cast<std::size_t>(seconds * 200'000));
   const auto start = Clock::now() + std::chrono::milliseconds(100);  // time to connect
   const auto end = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
@@ -204,8 +247,9 @@ int main(int argc, char** argv) {
                                  : Clock::duration::zero();
   for (int i = 0; i < connections; ++i) {
     const auto first_due = start + (rate > 0 ? interval * i / connections : Clock::duration::zero());
-    RequestMaker maker = token.empty() ? RequestMaker([&get_request] { return std::make_pair(get_request, std::string()); })
-                                       : twilio_callbacks(path, token, base_url + path, i);
+    RequestMaker maker = enquiry_mode    ? enquiries(path, i)
+                         : token.empty() ? RequestMaker([&get_request] { return std::make_pair(get_request, std::string()); })
+                                         : twilio_callbacks(path, token, base_url + path, i);
     std::make_shared<LoadConnection>(io, endpoint, std::move(maker), end, interval, first_due, totals)->start();
   }
   asio::steady_timer stop(io, end + std::chrono::seconds(2));  // let the last answers land, then give up

@@ -219,7 +219,7 @@ void Daemon::build() {
                                                       router_, shard_metrics, http_metric_ids_, per_reactor_limit);
     parts.listener = std::make_unique<http::Listener>(std::move(acceptor), *parts.shard);
     parts.http_client = std::make_unique<http::HttpClient>(parts.reactor->io(), config_.telephony.http_client);
-    if (index == 0) dialer_->attach(*parts.http_client, shard_metrics);
+    dialer_->attach(parts.reactor->io(), *parts.http_client, shard_metrics);
   }
   bound_address_ = address;
 }

@@ -11,6 +11,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 namespace callgate::providers {
@@ -59,9 +60,18 @@ Dialer::Dialer(boost::asio::io_context& home, dialer::DialScheduler& scheduler, 
 
 Dialer::~Dialer() { *stopped_ = true; }
 
-void Dialer::attach(http::HttpClient& client, MetricsShard& metrics) {
-  client_ = &client;
-  metrics_ = &metrics;
+void Dialer::attach(boost::asio::io_context& reactor, http::HttpClient& client, MetricsShard& metrics) {
+  auto lane = std::make_unique<Lane>();
+  lane->io = &reactor;
+  lane->client = &client;
+  lane->metrics = &metrics;
+  lanes_.push_back(std::move(lane));
+}
+
+Dialer::Lane& Dialer::lane_for(const boost::asio::execution_context& io) {
+  for (auto& lane : lanes_)
+    if (static_cast<const boost::asio::execution_context*>(lane->io) == &io) return *lane;
+  return *lanes_.front();
 }
 
 void Dialer::start() { boost::asio::co_spawn(home_, run(), boost::asio::detached); }
@@ -74,28 +84,71 @@ void Dialer::poke() {
 
 void Dialer::show_breaker(ProviderName provider) {
   const auto state = breaker(provider).state();
-  metrics_->gauge(ids_.breaker_state, {{"provider", std::string(to_string(provider))}})
-      .set(state == dialer::CircuitBreaker::State::closed ? 0 : state == dialer::CircuitBreaker::State::half_open ? 1 : 2);
+  const int value = state == dialer::CircuitBreaker::State::closed ? 0 : state == dialer::CircuitBreaker::State::half_open ? 1 : 2;
+  // One series, kept in home's shard (the shards are summed on a scrape).
+  boost::asio::post(home_, [this, stopped = stopped_, provider, value] {
+    if (*stopped) return;
+    lanes_.front()->metrics->gauge(ids_.breaker_state, {{"provider", std::string(to_string(provider))}}).set(value);
+  });
 }
 
 dialer::CircuitBreaker& Dialer::breaker(ProviderName provider) {
   auto found = breakers_.find(provider);
-  if (found == breakers_.end()) found = breakers_.emplace(provider, dialer::CircuitBreaker(config_()->dialer.breaker)).first;
+  if (found == breakers_.end()) {
+    found = breakers_.emplace(provider, dialer::CircuitBreaker(config_()->dialer.breaker)).first;
+    show_breaker(provider);  // closed, from the first dial on
+  }
   return found->second;
+}
+
+bool Dialer::breaker_allows(ProviderName provider) {
+  std::lock_guard lock(breakers_mutex_);
+  auto& chosen = breaker(provider);
+  const auto before = chosen.state();
+  const bool allows = chosen.allows(std::chrono::steady_clock::now());
+  if (chosen.state() != before || !allows) show_breaker(provider);
+  return allows;
+}
+
+void Dialer::breaker_failed(ProviderName provider) {
+  std::lock_guard lock(breakers_mutex_);
+  breaker(provider).record_retryable_failure(std::chrono::steady_clock::now());
+  show_breaker(provider);
+}
+
+void Dialer::breaker_succeeded(ProviderName provider) {
+  std::lock_guard lock(breakers_mutex_);
+  auto& chosen = breaker(provider);
+  const auto before = chosen.state();
+  chosen.record_success();
+  if (chosen.state() != before) show_breaker(provider);
 }
 
 awaitable<StoreResult<bool>> Dialer::enqueue_first_call(const Lead& lead) {
   const auto stopped = stopped_;  // this Dialer may be gone when a co_await resumes
   const auto config = config_();
-  // A repeated enquiry for a lead whose first call is already in the
-  // dialer's hands (waiting, held, being retried) changes nothing.
+  const auto now = WallClock::now();
+  const auto due = calling_time(*config, lead.phone, now);
+  if (!due || *due <= now) {
+    // Callable now (or never: the worker records why it stops): the job goes
+    // in claimed by this host and is worked at once, without a round through
+    // the loop. A lead whose first call is already in the dialer's hands
+    // (a repeated enquiry) changes nothing.
+    auto job = dialer::dial_job(lead.id, 1, now, "enquiry");
+    auto claimed = co_await scheduler_.schedule_claimed(std::move(job), now, config->dialer.lease);
+    if (*stopped) co_return true;
+    if (const auto* error = std::get_if<StoreError>(&claimed)) co_return *error;
+    if (auto& mine = std::get<std::optional<dialer::ClaimedJob>>(claimed)) {
+      auto executor = co_await boost::asio::this_coro::executor;
+      auto& lane = lane_for(boost::asio::query(executor, boost::asio::execution::context));
+      boost::asio::co_spawn(*lane.io, work(std::move(*mine), &lane), boost::asio::detached);
+    }
+    co_return true;
+  }
   auto existing = co_await scheduler_.job_for(lead.id);
   if (*stopped) co_return true;
   if (const auto* job = std::get_if<std::optional<dialer::DialJob>>(&existing); job && job->has_value()) co_return true;
-  const auto now = WallClock::now();
-  const auto due = calling_time(*config, lead.phone, now);
-  // No calling window at all: due now, and the worker records why it stops.
-  auto job = dialer::dial_job(lead.id, 1, due.value_or(now), due && *due > now ? "enquiry (held for calling hours)" : "enquiry");
+  auto job = dialer::dial_job(lead.id, 1, *due, "enquiry (held for calling hours)");
   auto scheduled = co_await scheduler_.schedule(std::move(job));
   if (*stopped) co_return scheduled;
   if (const auto* error = std::get_if<StoreError>(&scheduled); error && error->failure == StoreFailure::conflict)
@@ -151,7 +204,7 @@ awaitable<void> Dialer::run() {
     std::size_t count = 0;
     if (auto* jobs = std::get_if<std::vector<dialer::ClaimedJob>>(&claimed)) {
       count = jobs->size();
-      for (auto& job : *jobs) boost::asio::co_spawn(home_, work(std::move(job)), boost::asio::detached);
+      for (auto& job : *jobs) boost::asio::co_spawn(home_, work(std::move(job), lanes_.front().get()), boost::asio::detached);
     } else {
       LogLine(LogLevel::error, "dial_jobs_not_claimed").text("reason", std::get<StoreError>(claimed).message);
     }
@@ -189,7 +242,7 @@ awaitable<void> Dialer::record(const std::string& lead_id, Attempt attempt, Lead
     LogLine(LogLevel::error, "call_attempt_not_stored").trusted_text("lead_id", lead_id).text("reason", error->message);
 }
 
-awaitable<void> Dialer::work(dialer::ClaimedJob claimed) {
+awaitable<void> Dialer::work(dialer::ClaimedJob claimed, Lane* lane) {
   const auto stopped = stopped_;  // this Dialer may be gone when a co_await resumes
   const auto config = config_();
   auto job = claimed.job;
@@ -208,7 +261,7 @@ awaitable<void> Dialer::work(dialer::ClaimedJob claimed) {
     co_return co_await finish(claimed, &job);
   }
   const auto& lead = std::get<Lead>(got);
-  if (job.check) co_return co_await settle(claimed, lead);
+  if (job.check) co_return co_await settle(claimed, lead, lane);
   if (static_cast<int>(lead.attempts.size()) >= job.call) {
     // This call was placed (or tried) already: never a second time.
     LogLine(LogLevel::warn, "dial_skipped").trusted_text("lead_id", lead.id).trusted_text("reason", "the call is already on the lead");
@@ -223,7 +276,7 @@ awaitable<void> Dialer::work(dialer::ClaimedJob claimed) {
     attempt.error = "ambiguous: the dialer stopped while placing this call";
     co_await record(lead.id, std::move(attempt), LeadStatus::dialing);
     if (*stopped) co_return;
-    metrics_->counter(ids_.calls_placed, {{"provider", "unknown"}, {"outcome", "ambiguous"}}).increment();
+    lane->metrics->counter(ids_.calls_placed, {{"provider", "unknown"}, {"outcome", "ambiguous"}}).increment();
     auto check = check_job(job, "", job.due, *config);
     co_return co_await finish(claimed, &check);
   }
@@ -251,9 +304,7 @@ awaitable<void> Dialer::work(dialer::ClaimedJob claimed) {
     const auto* candidate = find_provider(name);
     if (!candidate) continue;
     any_built = true;
-    const bool lets_through = breaker(name).allows(std::chrono::steady_clock::now());
-    show_breaker(name);
-    if (lets_through) {
+    if (breaker_allows(name)) {
       provider = candidate;
       provider_name = name;
       break;
@@ -265,7 +316,7 @@ awaitable<void> Dialer::work(dialer::ClaimedJob claimed) {
       LogLine(LogLevel::warn, "call_not_placed")
           .trusted_text("lead_id", lead.id)
           .trusted_text("reason", "no provider of this number's route is built yet; the lead stays pending");
-      metrics_->counter(ids_.calls_placed, {{"provider", "none"}, {"outcome", "not_built"}}).increment();
+      lane->metrics->counter(ids_.calls_placed, {{"provider", "none"}, {"outcome", "not_built"}}).increment();
       co_return co_await finish(claimed, nullptr);
     }
     job.due = now + config->dialer.breaker.open_for;
@@ -318,15 +369,15 @@ awaitable<void> Dialer::work(dialer::ClaimedJob claimed) {
       co_return co_await finish(claimed, &job);
     }
   }
-  metrics_->histogram(ids_.dial_lag).observe(std::chrono::duration<double>(now - job.due).count());
+  lane->metrics->histogram(ids_.dial_lag).observe(std::chrono::duration<double>(now - job.due).count());
   Attempt attempt;
   attempt.provider = std::string(to_string(provider_name));
   attempt.created = now;
   // Named first: GCC 12 mishandles braced temporaries inside co_await expressions.
   CallOrder order{lead.id, lead.phone};
-  const auto outcome = co_await place_call(*provider, *config, *client_, std::move(order));
+  const auto outcome = co_await place_call(*provider, *config, *lane->client, std::move(order));
   if (*stopped) co_return;
-  metrics_->counter(ids_.calls_placed, {{"provider", attempt.provider}, {"outcome", outcome_name(outcome)}}).increment();
+  lane->metrics->counter(ids_.calls_placed, {{"provider", attempt.provider}, {"outcome", outcome_name(outcome)}}).increment();
   LogLine(std::holds_alternative<Placed>(outcome) ? LogLevel::info : LogLevel::warn, "call_placement")
       .trusted_text("lead_id", lead.id)
       .trusted_text("provider", attempt.provider)
@@ -336,14 +387,13 @@ awaitable<void> Dialer::work(dialer::ClaimedJob claimed) {
   if (const auto* retryable = std::get_if<Retryable>(&outcome)) {
     if (counted_day) co_await scheduler_.give_back_call(lead.phone, *counted_day);  // nothing rang
     if (*stopped) co_return;
-    breaker(provider_name).record_retryable_failure(std::chrono::steady_clock::now());
-    show_breaker(provider_name);
+    breaker_failed(provider_name);
     job.failures += 1;
     std::uniform_real_distribution<double> unit(0.0, 1.0);
     const auto delay = dialer::retry_delay(
         config->dialer.retry, job.failures,
         retryable->retry_after ? std::optional<std::chrono::milliseconds>(*retryable->retry_after) : std::nullopt,
-        unit(random_));
+        unit(lane->random));
     if (delay) {
       const auto due = calling_time(*config, lead.phone, now + *delay);
       if (due) {
@@ -357,8 +407,7 @@ awaitable<void> Dialer::work(dialer::ClaimedJob claimed) {
     if (*stopped) co_return;
     co_return co_await finish(claimed, nullptr);
   }
-  breaker(provider_name).record_success();  // it answered, whatever it said
-  show_breaker(provider_name);
+  breaker_succeeded(provider_name);  // it answered, whatever it said
   LeadStatus status = LeadStatus::dialing;
   if (const auto* placed = std::get_if<Placed>(&outcome)) {
     attempt.call_sid = placed->call_sid;
@@ -389,7 +438,7 @@ dialer::DialJob Dialer::check_job(const dialer::DialJob& placing, std::string pr
   return check;
 }
 
-awaitable<void> Dialer::settle(dialer::ClaimedJob claimed, Lead lead) {
+awaitable<void> Dialer::settle(dialer::ClaimedJob claimed, Lead lead, Lane* lane) {
   const auto stopped = stopped_;  // this Dialer may be gone when a co_await resumes
   const auto config = config_();
   auto job = claimed.job;
@@ -418,7 +467,7 @@ awaitable<void> Dialer::settle(dialer::ClaimedJob claimed, Lead lead) {
   for (const auto name : asked) {
     const auto* provider = find_provider(name);
     auto question = lookup;  // named first: GCC 12 and temporaries in co_await
-    const auto outcome = co_await find_calls(*provider, *config, *client_, std::move(question));
+    const auto outcome = co_await find_calls(*provider, *config, *lane->client, std::move(question));
     if (*stopped) co_return;
     settles = std::max(settles, provider->lookup_settles_after(*config));
     if (const auto* found = std::get_if<FoundCall>(&outcome)) {
@@ -443,7 +492,7 @@ awaitable<void> Dialer::settle(dialer::ClaimedJob claimed, Lead lead) {
       // call: tried again with the retry policy's backoff, within its tries.
       const int failures = job.failures + 1;
       std::uniform_real_distribution<double> unit(0.0, 1.0);
-      const auto delay = dialer::retry_delay(config->dialer.retry, failures, std::nullopt, unit(random_));
+      const auto delay = dialer::retry_delay(config->dialer.retry, failures, std::nullopt, unit(lane->random));
       const auto due = delay ? calling_time(*config, lead.phone, now + *delay) : std::nullopt;
       if (!due) {
         Attempt attempt;

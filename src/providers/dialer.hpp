@@ -31,8 +31,10 @@
 
 #include <functional>
 #include <map>
+#include <mutex>
 #include <memory>
 #include <random>
+#include <vector>
 
 namespace callgate::providers {
 
@@ -45,8 +47,10 @@ DialerMetricIds declare_dialer_metrics(MetricsRegistry& registry, MetricId calls
 
 class Dialer {
  public:
-  // Runs on home (one reactor); attach() gives it that reactor's HTTPS
-  // client and metrics shard (made later than the endpoints that call it).
+  // Its loop runs on home (one reactor). attach() gives it each reactor's
+  // HTTPS client and metrics shard (made later than the endpoints that call
+  // it), home's first: a new enquiry's call is placed on the reactor that
+  // took the enquiry, a job from the loop on home.
   Dialer(boost::asio::io_context& home, dialer::DialScheduler& scheduler, LeadStore& store,
          std::function<std::shared_ptr<const Config>()> config, DialerMetricIds ids);
   // Its coroutines still parked in the loop see the flag this sets and end
@@ -54,7 +58,7 @@ class Dialer {
   ~Dialer();
   Dialer(const Dialer&) = delete;
   Dialer& operator=(const Dialer&) = delete;
-  void attach(http::HttpClient& client, MetricsShard& metrics);
+  void attach(boost::asio::io_context& reactor, http::HttpClient& client, MetricsShard& metrics);
 
   void start();  // the loop, on home
 
@@ -67,8 +71,17 @@ class Dialer {
   void poke();
 
  private:
+  // What placing calls on one reactor uses; touched on that reactor only.
+  struct Lane {
+    boost::asio::io_context* io = nullptr;
+    http::HttpClient* client = nullptr;
+    MetricsShard* metrics = nullptr;
+    std::mt19937_64 random{std::random_device{}()};
+  };
+  Lane& lane_for(const boost::asio::execution_context& io);  // home's lane for a loop with none
+
   boost::asio::awaitable<void> run();
-  boost::asio::awaitable<void> work(dialer::ClaimedJob claimed);
+  boost::asio::awaitable<void> work(dialer::ClaimedJob claimed, Lane* lane);
   // Completes the claim; with next, the lead's next job takes its place.
   boost::asio::awaitable<void> finish(const dialer::ClaimedJob& claimed, const dialer::DialJob* next);
   boost::asio::awaitable<void> record(const std::string& lead_id, Attempt attempt, LeadStatus status);
@@ -76,22 +89,25 @@ class Dialer {
   static dialer::DialJob check_job(const dialer::DialJob& placing, std::string provider, WallTime since,
                                    const Config& config);
   // Works a check job: did the call ring? (dial_policy.hpp's AmbiguousPolicy)
-  boost::asio::awaitable<void> settle(dialer::ClaimedJob claimed, Lead lead);
+  boost::asio::awaitable<void> settle(dialer::ClaimedJob claimed, Lead lead, Lane* lane);
   boost::asio::awaitable<void> attach_found_call(const dialer::ClaimedJob& claimed, std::string lead_id,
                                                  ProviderName provider, FoundCall found);
-  dialer::CircuitBreaker& breaker(ProviderName provider);
-  void show_breaker(ProviderName provider);  // its state into /metrics
+  // The breakers are shared by the lanes (one account, one state).
+  bool breaker_allows(ProviderName provider);
+  void breaker_failed(ProviderName provider);
+  void breaker_succeeded(ProviderName provider);
+  dialer::CircuitBreaker& breaker(ProviderName provider);  // under breakers_mutex_
+  void show_breaker(ProviderName provider);  // under breakers_mutex_: its state into /metrics (on home)
 
   boost::asio::io_context& home_;
   dialer::DialScheduler& scheduler_;
   LeadStore& store_;
-  http::HttpClient* client_ = nullptr;
   std::function<std::shared_ptr<const Config>()> config_;
-  MetricsShard* metrics_ = nullptr;
   DialerMetricIds ids_;
   boost::asio::steady_timer wake_;
-  std::map<ProviderName, dialer::CircuitBreaker> breakers_;  // home's thread only
-  std::mt19937_64 random_{std::random_device{}()};
+  std::vector<std::unique_ptr<Lane>> lanes_;  // attach order: home's first
+  std::mutex breakers_mutex_;
+  std::map<ProviderName, dialer::CircuitBreaker> breakers_;
   std::shared_ptr<bool> stopped_ = std::make_shared<bool>(false);
 };
 

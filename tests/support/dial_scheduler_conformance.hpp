@@ -84,6 +84,33 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(completing_with_a_next_job_replaces_it_in_one_step
   BOOST_TEST(scheduler->counts(at(610)).due == 1u);
 }
 
+BOOST_AUTO_TEST_CASE_TEMPLATE(a_new_job_can_go_in_claimed_by_its_caller_and_only_once, Backend, DialSchedulerBackends) {
+  using namespace callgate;
+  using namespace callgate::conformance;
+  using dial_conformance::job;
+  using std::chrono::milliseconds;
+  Backend backend;
+  auto scheduler = backend.open();
+  const auto mine = expect(run(scheduler->schedule_claimed(job("01A", 10), at(10), milliseconds(5'000))));
+  BOOST_TEST_REQUIRE(mine.has_value());
+  BOOST_TEST((mine->lease_until == at(15)));
+  BOOST_TEST(!mine->reclaimed);
+  // Nobody else takes it while the lease holds; a second enquiry changes nothing.
+  auto other = backend.peer();
+  BOOST_TEST(expect(run(other->claim_due(at(12), 10, milliseconds(5'000)))).empty());
+  BOOST_TEST(other->counts(at(12)).in_flight == 1u);
+  BOOST_TEST(!expect(run(other->schedule_claimed(job("01A", 12, 1, "again"), at(12), milliseconds(5'000)))).has_value());
+  // Its caller died: after the lease another host reclaims it.
+  const auto reclaimed = expect(run(other->claim_due(at(15), 10, milliseconds(5'000))));
+  BOOST_TEST_REQUIRE(reclaimed.size() == 1u);
+  BOOST_TEST(reclaimed[0].reclaimed);
+  BOOST_TEST(reclaimed[0].job.reason == "enquiry");
+  BOOST_TEST(!expect(run(scheduler->complete(*mine, std::nullopt))));  // the old claim is refused
+  BOOST_TEST(expect(run(scheduler->complete(reclaimed[0], std::nullopt))));
+  // A lead with no job left may be claimed again (its worker sees the call is on the lead).
+  BOOST_TEST(expect(run(scheduler->schedule_claimed(job("01A", 20), at(20), milliseconds(5'000)))).has_value());
+}
+
 BOOST_AUTO_TEST_CASE_TEMPLATE(earliest_first_up_to_the_limit_and_a_waiting_job_is_replaced, Backend, DialSchedulerBackends) {
   using namespace callgate;
   using namespace callgate::conformance;

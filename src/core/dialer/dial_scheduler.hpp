@@ -74,6 +74,12 @@ class DialScheduler {
   // Puts the lead's job in place (replacing one that waits). Refused with
   // conflict while the lead's job is claimed: its worker decides what is next.
   virtual boost::asio::awaitable<StoreResult<bool>> schedule(DialJob job) = 0;
+  // A new lead's job, claimed at once by the caller (until now + lease), so
+  // the call is placed without a round through claim_due; nothing (and
+  // nothing changes) when the lead has a job already. If the caller dies,
+  // the lease runs out and the job is reclaimed like any other.
+  virtual boost::asio::awaitable<StoreResult<std::optional<ClaimedJob>>> schedule_claimed(
+      DialJob job, WallTime now, std::chrono::milliseconds lease) = 0;
   // Up to limit due jobs (due <= now, earliest first), each claimed until
   // now + lease; jobs whose lease has run out count as due again.
   virtual boost::asio::awaitable<StoreResult<std::vector<ClaimedJob>>> claim_due(WallTime now, std::size_t limit,

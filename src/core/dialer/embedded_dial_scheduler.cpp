@@ -231,6 +231,25 @@ awaitable<StoreResult<bool>> EmbeddedDialScheduler::schedule(DialJob job) {
   co_return true;
 }
 
+awaitable<StoreResult<std::optional<ClaimedJob>>> EmbeddedDialScheduler::schedule_claimed(
+    DialJob job, WallTime now, std::chrono::milliseconds lease) {
+  std::optional<ClaimedJob> claimed;
+  std::uint64_t ticket = 0;
+  {
+    std::lock_guard lock(mutex_);
+    if (jobs_.contains(job.lead_id)) co_return claimed;
+    const auto lease_until = now + lease;
+    const auto claim = next_claim_++;
+    put(job);
+    record(job_record(job));
+    put_claim(job.lead_id, claim, lease_until);
+    ticket = record(claim_record(job.lead_id, claim, lease_until));
+    claimed = ClaimedJob{std::move(job), claim, lease_until, false};
+  }
+  if (auto error = co_await durable(ticket)) co_return *error;
+  co_return claimed;
+}
+
 awaitable<StoreResult<std::vector<ClaimedJob>>> EmbeddedDialScheduler::claim_due(WallTime now, std::size_t limit,
                                                                                   std::chrono::milliseconds lease) {
   std::vector<ClaimedJob> claimed;

@@ -25,6 +25,8 @@ class EmbeddedDialScheduler final : public DialScheduler {
   explicit EmbeddedDialScheduler(std::string directory, std::uint64_t compact_bytes = 64ull * 1024 * 1024);
 
   boost::asio::awaitable<StoreResult<bool>> schedule(DialJob job) override;
+  boost::asio::awaitable<StoreResult<std::optional<ClaimedJob>>> schedule_claimed(
+      DialJob job, WallTime now, std::chrono::milliseconds lease) override;
   boost::asio::awaitable<StoreResult<std::vector<ClaimedJob>>> claim_due(WallTime now, std::size_t limit,
                                                                          std::chrono::milliseconds lease) override;
   boost::asio::awaitable<StoreResult<bool>> complete(ClaimedJob claimed, std::optional<DialJob> next) override;

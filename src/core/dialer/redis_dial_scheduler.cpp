@@ -32,6 +32,16 @@ redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
 return 1
 )lua"};
 
+// KEYS: job, flight, claims. ARGV: lead, job json, lease end (ms).
+// The claim, or 0 when the lead has a job already (nothing changes).
+const redis::Script schedule_claimed_script{R"lua(
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+local claim = redis.call('INCR', KEYS[3])
+redis.call('HSET', KEYS[1], 'job', ARGV[2], 'claim', claim, 'lease', ARGV[3])
+redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
+return claim
+)lua"};
+
 // KEYS: due, flight, claims. ARGV: now (ms), limit, lease end (ms), job key prefix.
 // Claims the earliest due jobs (waiting ones due, claimed ones whose lease
 // ran out) and returns {{job json, claim, reclaimed}...}, then what the
@@ -123,9 +133,13 @@ const redis::Script read_script{R"lua(
 return redis.call('HGET', KEYS[1], 'job')
 )lua"};
 
-const redis::Script* const kScripts[] = {&schedule_script,  &claim_script,        &complete_script, &take_call_script,
-                                         &give_back_script, &reserve_slot_script, &read_script};
-enum ScriptIndex { schedule_index, claim_index, complete_index, take_call_index, give_back_index, reserve_index, read_index };
+const redis::Script* const kScripts[] = {&schedule_script,     &claim_script,     &complete_script,
+                                         &take_call_script,    &give_back_script, &reserve_slot_script,
+                                         &read_script,         &schedule_claimed_script};
+enum ScriptIndex {
+  schedule_index, claim_index, complete_index, take_call_index, give_back_index, reserve_index, read_index,
+  schedule_claimed_index
+};
 
 constexpr int kCallCountSeconds = 3 * 86'400;  // a day in any zone, and the day before
 
@@ -211,6 +225,20 @@ awaitable<StoreResult<bool>> RedisDialScheduler::schedule(DialJob job) {
   if (std::get<Reply>(reply).integer == 0)
     co_return StoreError{StoreFailure::conflict, "lead " + lead_id + " has a dial in progress"};
   co_return true;
+}
+
+awaitable<StoreResult<std::optional<ClaimedJob>>> RedisDialScheduler::schedule_claimed(
+    DialJob job, WallTime now, std::chrono::milliseconds lease) {
+  const auto lease_until = from_ms(to_ms(now + lease));
+  const std::string lead_id = job.lead_id;
+  std::vector<std::string> keys{key("dial:job:" + lead_id), key("dial:flight"), key("dial:claims")};
+  std::vector<std::string> arguments{lead_id, json::serialize(job_json(job)), std::to_string(to_ms(lease_until))};
+  auto reply = co_await script(schedule_claimed_index, std::move(keys), std::move(arguments));
+  if (auto* error = std::get_if<StoreError>(&reply)) co_return *error;
+  std::optional<ClaimedJob> claimed;
+  if (const auto claim = std::get<Reply>(reply).integer; claim > 0)
+    claimed = ClaimedJob{std::move(job), static_cast<std::uint64_t>(claim), lease_until, false};
+  co_return claimed;
 }
 
 awaitable<StoreResult<std::vector<ClaimedJob>>> RedisDialScheduler::claim_due(WallTime now, std::size_t limit,

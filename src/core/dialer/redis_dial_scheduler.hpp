@@ -42,6 +42,8 @@ class RedisDialScheduler final : public DialScheduler {
   bool connected() const;
 
   boost::asio::awaitable<StoreResult<bool>> schedule(DialJob job) override;
+  boost::asio::awaitable<StoreResult<std::optional<ClaimedJob>>> schedule_claimed(
+      DialJob job, WallTime now, std::chrono::milliseconds lease) override;
   boost::asio::awaitable<StoreResult<std::vector<ClaimedJob>>> claim_due(WallTime now, std::size_t limit,
                                                                          std::chrono::milliseconds lease) override;
   boost::asio::awaitable<StoreResult<bool>> complete(ClaimedJob claimed, std::optional<DialJob> next) override;
