@@ -51,7 +51,10 @@ DialerMetricIds declare_dialer_metrics(MetricsRegistry& registry, MetricId calls
                                      "From a dial's due time to its request to the provider.",
                                      {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30}),
           registry.declare_gauge("callgate_provider_breaker_state",
-                                 "Each provider's circuit breaker: 0 closed, 1 half open (probing), 2 open.")};
+                                 "Each provider's circuit breaker: 0 closed, 1 half open (probing), 2 open."),
+          registry.declare_counter("callgate_ambiguous_placements_settled_total",
+                                   "Placements that may have rung, settled: by a callback, found in the provider's "
+                                   "list, proven missing (called again), or given up on.")};
 }
 
 Dialer::Dialer(boost::asio::io_context& home, dialer::DialScheduler& scheduler, LeadStore& store,
@@ -450,6 +453,7 @@ awaitable<void> Dialer::settle(dialer::ClaimedJob claimed, Lead lead, Lane* lane
     // A callback naming the lead filled the call in meanwhile (or a later call exists).
     LogLine(LogLevel::info, "ambiguous_call_settled").trusted_text("lead_id", lead.id).number("call", job.call)
         .trusted_text("by", "callback");
+    lane->metrics->counter(ids_.ambiguous_settled, {{"by", "callback"}}).increment();
     co_return co_await finish(claimed, nullptr);
   }
   // Whom to ask: the provider that took the request, else every one of the route.
@@ -471,6 +475,7 @@ awaitable<void> Dialer::settle(dialer::ClaimedJob claimed, Lead lead, Lane* lane
     if (*stopped) co_return;
     settles = std::max(settles, provider->lookup_settles_after(*config));
     if (const auto* found = std::get_if<FoundCall>(&outcome)) {
+      lane->metrics->counter(ids_.ambiguous_settled, {{"by", "found"}}).increment();
       co_return co_await attach_found_call(claimed, lead.id, name, *found);
     }
     if (const auto* failed = std::get_if<LookupFailed>(&outcome)) {
@@ -488,6 +493,7 @@ awaitable<void> Dialer::settle(dialer::ClaimedJob claimed, Lead lead, Lane* lane
     case dialer::CheckDecision::Next::dial_again: {
       LogLine(LogLevel::warn, "ambiguous_call_settled").trusted_text("lead_id", lead.id).number("call", job.call)
           .trusted_text("by", "lookup: the provider has no such call; calling again");
+      lane->metrics->counter(ids_.ambiguous_settled, {{"by", "missing"}}).increment();
       // A placement that never happened counts as a failed try of the
       // call: tried again with the retry policy's backoff, within its tries.
       const int failures = job.failures + 1;
@@ -508,6 +514,7 @@ awaitable<void> Dialer::settle(dialer::ClaimedJob claimed, Lead lead, Lane* lane
       co_return co_await finish(claimed, &next);
     }
     case dialer::CheckDecision::Next::give_up: {
+      lane->metrics->counter(ids_.ambiguous_settled, {{"by", "gave_up"}}).increment();
       Attempt attempt;
       attempt.created = now;
       attempt.error = "not called again: whether call " + call + " rang could not be settled after " +

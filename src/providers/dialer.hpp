@@ -42,6 +42,7 @@ struct DialerMetricIds {
   MetricId calls_placed;   // callgate_calls_placed_total{provider, outcome}
   MetricId dial_lag;       // callgate_dial_lag_seconds: due time to the provider request
   MetricId breaker_state;  // callgate_provider_breaker_state{provider}: 0 closed, 1 half open, 2 open
+  MetricId ambiguous_settled;  // callgate_ambiguous_placements_settled_total{by}
 };
 DialerMetricIds declare_dialer_metrics(MetricsRegistry& registry, MetricId calls_placed);
 

@@ -234,6 +234,7 @@ BOOST_AUTO_TEST_CASE(a_call_the_provider_made_but_never_answered_for_is_found_no
   BOOST_TEST_REQUIRE(lead.at("attempts").as_array().size() == 1u);
   BOOST_TEST(lead.at("attempts").as_array()[0].at("callSid").as_string() == "CA00000000000000000000000000000001");
   BOOST_TEST(account.lookups() >= 1u);
+  BOOST_TEST(metric_value(daemon.port(), R"(callgate_ambiguous_placements_settled_total{by="found"})") == 1);
   std::this_thread::sleep_for(1500ms);  // past another grace: nothing more happens
   BOOST_TEST(account.calls_to("+919876543210") == 1u);
   BOOST_TEST(!get_lead(daemon.port(), id).contains("nextCall"));
@@ -262,6 +263,7 @@ BOOST_AUTO_TEST_CASE(a_call_the_provider_never_made_is_placed_again_once_its_lis
   BOOST_TEST(std::string(attempts[0].at("error").as_string()).starts_with("ambiguous"));
   BOOST_TEST(attempts[1].at("callSid").as_string() == "CA00000000000000000000000000000001");
   BOOST_TEST(account.lookups() == 1u);
+  BOOST_TEST(metric_value(daemon.port(), R"(callgate_ambiguous_placements_settled_total{by="missing"})") == 1);
   // Both placements were the same request.
   const auto requests = twilio.requests();
   BOOST_TEST_REQUIRE(requests.size() == 3u);

@@ -375,6 +375,7 @@ BOOST_AUTO_TEST_CASE(the_dialer_section_reads_policies_and_calling_hours) {
                      "  retry:\n    base: 1s\n    cap: 1m\n    max_tries: 4\n"
                      "  redial:\n    delays: [5m, 2h]\n    max_calls: 4\n    redial_machines: false\n"
                      "  breaker:\n    failures_to_open: 3\n    open_for: 10s\n"
+                     "  ambiguous:\n    grace: 45s\n    recheck_cap: 20m\n    max_failed_lookups: 7\n"
                      "  calling_hours:\n"
                      "    opens: \"08:30\"\n    closes: \"20:00\"\n    days: [mon, fri]\n    holidays: [\"2026-12-25\"]\n"
                      "    by_prefix:\n      - prefix: \"+91\"\n        opens: \"09:00\"\n");
@@ -387,6 +388,9 @@ BOOST_AUTO_TEST_CASE(the_dialer_section_reads_policies_and_calling_hours) {
   BOOST_TEST(dialer.redial.delays[1].count() == 7'200'000);
   BOOST_TEST(!dialer.redial.redial_machines);
   BOOST_TEST(dialer.breaker.failures_to_open == 3);
+  BOOST_TEST(dialer.ambiguous.grace.count() == 45'000);
+  BOOST_TEST(dialer.ambiguous.recheck_cap.count() == 1'200'000);
+  BOOST_TEST(dialer.ambiguous.max_failed_lookups == 7);
   const auto& window = dialer.calling_hours.default_window;
   BOOST_TEST(window.opens == 8 * 3600 + 1800);
   BOOST_TEST((window.days == std::array<bool, 7>{false, true, false, false, false, true, false}));
@@ -401,6 +405,7 @@ BOOST_AUTO_TEST_CASE(dialer_mistakes_are_named) {
   auto result = load("dialer:\n"
                      "  retry:\n    base: 5m\n    cap: 1m\n"
                      "  redial:\n    delays: [5m, soon]\n"
+                     "  ambiguous:\n    grace: 10ms\n    max_failed_lookups: 0\n"
                      "  calling_hours:\n"
                      "    time_zone: \"Mars/Olympus_Mons\"\n    opens: \"9am\"\n    days: [someday]\n"
                      "    holidays: [\"2026-02-30\"]\n"
@@ -408,6 +413,8 @@ BOOST_AUTO_TEST_CASE(dialer_mistakes_are_named) {
   BOOST_TEST(!result.ok());
   BOOST_TEST(has_error(result, "dialer.retry.base: must not be longer than dialer.retry.cap"), describe(result));
   BOOST_TEST(has_error(result, "dialer.redial.delays: expected durations"), describe(result));
+  BOOST_TEST(has_error(result, "dialer.ambiguous.grace"), describe(result));
+  BOOST_TEST(has_error(result, "dialer.ambiguous.max_failed_lookups"), describe(result));
   BOOST_TEST(has_error(result, "dialer.calling_hours.time_zone: no time zone 'Mars/Olympus_Mons'"), describe(result));
   BOOST_TEST(has_error(result, "dialer.calling_hours.opens: expected a time of day"), describe(result));
   BOOST_TEST(has_error(result, "dialer.calling_hours.days: unknown value 'someday'"), describe(result));
