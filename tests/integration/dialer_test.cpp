@@ -51,7 +51,7 @@ BOOST_AUTO_TEST_CASE(a_call_that_cannot_be_placed_is_retried_and_never_sooner_th
   FakeProviderServer twilio(&testing::test_certificates());
   twilio.script({503, R"({"code":20500,"message":"Service unavailable"})"});
   twilio.script(testing::ScriptedAnswer{429, R"({"code":20429,"message":"Too Many Requests"})", "application/json",
-                                        {{"Retry-After", "1"}}});
+                                        {{"Retry-After", "2"}}});
   twilio.script({201, kPlaced});
   DaemonProcess daemon(lead_config(twilio.port(), kMemoryStore, kFastDialer));
   const auto id = lead_id_of(enquire(daemon.port(), R"({"phone":"+919876543210","consent":true})"));
@@ -62,8 +62,8 @@ BOOST_AUTO_TEST_CASE(a_call_that_cannot_be_placed_is_retried_and_never_sooner_th
   BOOST_TEST(waiting.starts_with("retry 2:"), waiting);
   auto all = wait_for_requests(twilio, 3);
   BOOST_TEST_REQUIRE(all.size() == 3u);
-  BOOST_TEST(std::chrono::duration_cast<std::chrono::milliseconds>(all[2] - seen[1]).count() >= 950,
-             "the try after Retry-After: 1 came too soon");
+  BOOST_TEST(std::chrono::duration_cast<std::chrono::milliseconds>(all[2] - seen[1]).count() >= 1950,
+             "the try after Retry-After: 2 came too soon");
   const auto lead = wait_for_attempt(daemon.port(), id);
   BOOST_TEST_REQUIRE(lead.at("attempts").as_array().size() == 1u);  // one call, not three
   BOOST_TEST(lead.at("attempts").as_array()[0].at("callSid").as_string() == "CA00000000000000000000000000000001");
