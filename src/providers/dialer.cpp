@@ -200,6 +200,7 @@ awaitable<void> Dialer::call_ended(std::string lead_id, std::string call_sid) {
 
 awaitable<void> Dialer::run() {
   const auto stopped = stopped_;  // this Dialer may be gone when a co_await resumes
+  std::string claim_failure;      // why the latest claim failed, while it does
   while (!*stopped) {
     const auto config = config_();
     auto claimed = co_await scheduler_.claim_due(WallClock::now(), kClaimBatch, config->dialer.lease);
@@ -208,8 +209,12 @@ awaitable<void> Dialer::run() {
     if (auto* jobs = std::get_if<std::vector<dialer::ClaimedJob>>(&claimed)) {
       count = jobs->size();
       for (auto& job : *jobs) boost::asio::co_spawn(home_, work(std::move(job), lanes_.front().get()), boost::asio::detached);
-    } else {
-      LogLine(LogLevel::error, "dial_jobs_not_claimed").text("reason", std::get<StoreError>(claimed).message);
+      if (!claim_failure.empty()) LogLine(LogLevel::info, "dial_jobs_claimed_again");
+      claim_failure.clear();
+    } else if (const auto& message = std::get<StoreError>(claimed).message; message != claim_failure) {
+      // Once per outage (and per change of reason), not once a second.
+      LogLine(LogLevel::error, "dial_jobs_not_claimed").text("reason", message);
+      claim_failure = message;
     }
     if (count == kClaimBatch) continue;  // more may be due already
     // Sleep until the next job is due (or a lease ends), or a poke.

@@ -18,6 +18,7 @@ namespace callgate {
 
 using namespace lead_flow;
 using testing::FakeTwilioAccount;
+using testing::ScriptedAnswer;
 
 namespace {
 
@@ -271,6 +272,36 @@ BOOST_AUTO_TEST_CASE(a_call_the_provider_never_made_is_placed_again_once_its_lis
   std::this_thread::sleep_for(1500ms);
   BOOST_TEST(account.calls_to("+919876543210") == 1u);
   BOOST_TEST(account.wrong_requests().empty());
+}
+
+BOOST_AUTO_TEST_CASE(a_provider_whose_list_cannot_be_read_is_never_dialed_again_and_the_lead_ends_failed) {
+  FakeProviderServer twilio(&testing::test_certificates());
+  ScriptedAnswer dropped;
+  dropped.drop_after_request = true;
+  twilio.script(dropped);  // the placement: ambiguous
+  for (int lookup = 0; lookup < 2; ++lookup)
+    twilio.script({500, R"({"code":20500,"message":"Internal Server Error"})"});  // its call list, twice
+  DaemonProcess daemon(lead_config(twilio.port(), kMemoryStore,
+                                   kFastDialer + "  ambiguous:\n    grace: 1s\n    max_failed_lookups: 2\n"));
+  const auto id = lead_id_of(enquire(daemon.port(), R"({"phone":"+919876543210","consent":true})"));
+  const auto looking = wait_for_next_call(daemon.port(), id, "checking whether call 1 rang: lookup failed");
+  BOOST_TEST(looking.starts_with("checking whether call 1 rang: lookup failed: twilio: HTTP 500"), looking);
+  // After the second failed lookup: given up, the lead failed, no second placement.
+  boost::json::object lead;
+  for (int tries = 0; tries < 250; ++tries, std::this_thread::sleep_for(20ms)) {
+    lead = get_lead(daemon.port(), id);
+    if (lead.at("status").as_string() == "failed") break;
+  }
+  BOOST_TEST(lead.at("status").as_string() == "failed");
+  BOOST_TEST_REQUIRE(lead.at("attempts").as_array().size() == 2u);
+  BOOST_TEST(std::string(lead.at("attempts").as_array()[1].at("error").as_string()).starts_with("not called again: whether call 1 rang"));
+  BOOST_TEST(!lead.contains("nextCall"));
+  const auto requests = twilio.requests();
+  BOOST_TEST_REQUIRE(requests.size() == 3u);
+  BOOST_TEST(requests[0].method == "POST");
+  BOOST_TEST(requests[1].method == "GET");
+  BOOST_TEST(requests[2].method == "GET");
+  BOOST_TEST(metric_value(daemon.port(), R"(callgate_ambiguous_placements_settled_total{by="gave_up"})") == 1);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
