@@ -42,16 +42,6 @@ int main(int argc, char** argv) {
   // threshold after the first such free and keep later ones in its heap,
   // so the resident size would stay at the high-water mark of a snapshot.
   ::mallopt(M_MMAP_THRESHOLD, 1 << 20);
-  // The heap grows as leads accumulate. A thread's own arena grows a page
-  // at a time, each an mprotect (and, the process having several threads, a
-  // TLB shootdown on the other cores): about one system call per enquiry.
-  // One arena (the threads keep their own caches of small blocks) grows
-  // 4 MiB at a time instead; free memory at its top is kept up to 16 MiB
-  // rather than handed back and asked for again (malloc_trim after a
-  // snapshot still returns it).
-  ::mallopt(M_ARENA_MAX, 1);
-  ::mallopt(M_TOP_PAD, 4 << 20);
-  ::mallopt(M_TRIM_THRESHOLD, 16 << 20);
 #endif
 
   std::string config_path = kDefaultConfigPath;
