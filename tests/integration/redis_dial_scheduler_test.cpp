@@ -81,16 +81,20 @@ BOOST_AUTO_TEST_CASE(with_redis_away_calls_fail_fast_and_the_problem_is_named) {
   BOOST_TEST(scheduler->problem().value_or("") == "Redis (the dial scheduler's connection) is not connected");
 }
 
-BOOST_AUTO_TEST_CASE(a_job_hash_that_does_not_parse_is_reported_not_dialed) {
+BOOST_AUTO_TEST_CASE(a_job_hash_that_does_not_parse_is_skipped_and_the_others_are_claimed) {
   using namespace callgate;
   using namespace callgate::conformance;
   RedisBackend backend;
   auto scheduler = backend.open();
   BOOST_TEST(backend.server.command({"HSET", "callgate:dial:job:01BAD", "job", "{not json", "claim", "0", "lease", "0"}) == ":3\r\n");
   BOOST_TEST(backend.server.command({"ZADD", "callgate:dial:due", "0", "01BAD"}) == ":1\r\n");
-  const auto claimed = run(scheduler->claim_due(at(10), 10, std::chrono::milliseconds(1'000)));
-  BOOST_TEST_REQUIRE(std::holds_alternative<StoreError>(claimed));
-  BOOST_TEST(std::get<StoreError>(claimed).message.starts_with("a dial job in Redis does not parse"));
+  expect(run(scheduler->schedule(dialer::dial_job("01GOOD", 1, at(5), "enquiry"))));
+  const auto claimed = expect(run(scheduler->claim_due(at(10), 10, std::chrono::milliseconds(1'000))));
+  BOOST_TEST_REQUIRE(claimed.size() == 1u);
+  BOOST_TEST(claimed[0].job.lead_id == "01GOOD");
+  // The bad one stays claimed (not handed out again and again) until its lease ends.
+  BOOST_TEST(backend.server.command({"ZSCORE", "callgate:dial:flight", "01BAD"}).starts_with("$"));
+  BOOST_TEST(expect(run(scheduler->claim_due(at(10), 10, std::chrono::milliseconds(1'000)))).empty());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -3,6 +3,7 @@
 #include "core/dialer/dial_job_json.hpp"
 #include "core/dialer/pacer.hpp"
 #include "core/lead/lead_json.hpp"
+#include "core/log.hpp"
 #include "core/redis/redis_script.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -257,8 +258,15 @@ awaitable<StoreResult<std::vector<ClaimedJob>>> RedisDialScheduler::claim_due(Wa
   for (const auto& entry : answer.elements[0].elements) {
     if (entry.type != Reply::Type::array || entry.elements.size() != 3) co_return malformed("claim");
     auto job = parse_job(entry.elements[0].text);
-    // A job hash someone else wrote badly: claimed (so it stops coming back) and reported.
-    if (!job) co_return unavailable("a dial job in Redis does not parse: " + entry.elements[0].text.substr(0, 200));
+    if (!job) {
+      // A job hash written by something else (a hand edit, another
+      // version): left claimed, so it comes back only once its lease ends,
+      // and reported; the batch's other jobs go on.
+      LogLine(LogLevel::error, "dial_job_unreadable")
+          .text("job", entry.elements[0].text.substr(0, 200))
+          .trusted_text("detail", "a dial job in Redis does not parse; it is skipped until its lease ends");
+      continue;
+    }
     claimed.push_back({std::move(*job), static_cast<std::uint64_t>(entry.elements[1].integer), lease_until,
                        entry.elements[2].integer != 0});
   }
