@@ -403,6 +403,34 @@ BOOST_AUTO_TEST_CASE(three_hosts_on_one_redis_ring_a_thousand_numbers_once_each)
   BOOST_TEST(three.account.lookups() == 0u);  // nothing was ambiguous
 }
 
+BOOST_AUTO_TEST_CASE(an_accounts_pace_holds_across_hosts) {
+  testing::RedisServer redis;
+  FakeProviderServer twilio(&testing::test_certificates());
+  FakeTwilioAccount account(twilio, kAccountSid, kAuthToken);
+  TemporaryDirectory one, two;
+  std::vector<std::unique_ptr<DaemonProcess>> hosts;
+  for (auto* directory : {&one, &two}) {
+    auto config = host_config(twilio.port(), redis, *directory);
+    config.replace(config.find("    api_base:"), 0, "    calls_per_minute: 600\n");  // ten a second, for the account
+    hosts.push_back(std::make_unique<DaemonProcess>(config));
+    BOOST_TEST_REQUIRE(wait_until_ready(hosts.back()->port()));
+  }
+  // A burst of 20 enquiries, alternately to each host, as fast as they go.
+  constexpr int kBurst = 20;
+  for (int index = 0; index < kBurst; ++index)
+    lead_id_of(enquire(hosts[index % 2]->port(), R"({"phone":")" + nth_number(index) + R"(","consent":true})"));
+  for (int tries = 0; tries < 500 && account.call_times().size() < kBurst; ++tries) std::this_thread::sleep_for(20ms);
+  const auto times = account.call_times();
+  BOOST_TEST_REQUIRE(times.size() == static_cast<std::size_t>(kBurst));
+  // Each call in its own slot, 100 ms apart, whichever host placed it (a
+  // few ms of slack for the two clocks' readings).
+  for (std::size_t index = 1; index < times.size(); ++index)
+    BOOST_TEST(std::chrono::duration_cast<std::chrono::milliseconds>(times[index] - times[index - 1]).count() >= 90,
+               "call " << index + 1 << " came too soon after the one before");
+  BOOST_TEST(std::chrono::duration_cast<std::chrono::milliseconds>(times.back() - times.front()).count() >= 1'850);
+  BOOST_TEST(account.wrong_requests().empty());
+}
+
 BOOST_AUTO_TEST_CASE(a_host_killed_mid_run_leaves_its_jobs_to_the_others_and_nobody_is_rung_twice) {
   ThreeHosts three;
   // The provider answers slowly, so the killed host has calls claimed and in flight.

@@ -39,6 +39,7 @@ struct FakeTwilioAccount::Ledger {
     std::string sid;
     std::string to;
     std::string date_created;  // RFC 2822, as Twilio writes it
+    std::chrono::steady_clock::time_point asked;
   };
   std::vector<Call> calls_;
   std::size_t lookups_ = 0;
@@ -86,7 +87,7 @@ ScriptedAnswer FakeTwilioAccount::Ledger::answer(const RecordedRequest& request)
     if (fate == Fate::drop_without_creating) return dropped;
     char sid[40];
     std::snprintf(sid, sizeof sid, "CA%032zx", calls_.size() + 1);
-    calls_.push_back({sid, to, rfc2822_now()});
+    calls_.push_back({sid, to, rfc2822_now(), std::chrono::steady_clock::now()});
     if (fate == Fate::create_then_drop) return dropped;
     boost::json::object body;
     body["sid"] = sid;
@@ -147,6 +148,13 @@ std::map<std::string, std::size_t> FakeTwilioAccount::calls_by_number() const {
 std::size_t FakeTwilioAccount::lookups() const {
   std::lock_guard lock(ledger_->mutex_);
   return ledger_->lookups_;
+}
+
+std::vector<std::chrono::steady_clock::time_point> FakeTwilioAccount::call_times() const {
+  std::lock_guard lock(ledger_->mutex_);
+  std::vector<std::chrono::steady_clock::time_point> times;
+  for (const auto& call : ledger_->calls_) times.push_back(call.asked);
+  return times;
 }
 
 std::vector<std::string> FakeTwilioAccount::wrong_requests() const {
