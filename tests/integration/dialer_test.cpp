@@ -422,12 +422,16 @@ BOOST_AUTO_TEST_CASE(an_accounts_pace_holds_across_hosts) {
   for (int tries = 0; tries < 500 && account.call_times().size() < kBurst; ++tries) std::this_thread::sleep_for(20ms);
   const auto times = account.call_times();
   BOOST_TEST_REQUIRE(times.size() == static_cast<std::size_t>(kBurst));
-  // Each call in its own slot, 100 ms apart, whichever host placed it (a
-  // few ms of slack for the two clocks' readings).
-  for (std::size_t index = 1; index < times.size(); ++index)
-    BOOST_TEST(std::chrono::duration_cast<std::chrono::milliseconds>(times[index] - times[index - 1]).count() >= 90,
-               "call " << index + 1 << " came too soon after the one before");
-  BOOST_TEST(std::chrono::duration_cast<std::chrono::milliseconds>(times.back() - times.front()).count() >= 1'850);
+  // Each call in its own slot, 100 ms apart, whichever host placed it: the
+  // n-th call never before the first's slot + (n-1) x 100 ms. A call may be
+  // placed after its slot (a busy machine), so two may arrive closer than
+  // 100 ms; how many arrive in a stretch of time stays within the pace.
+  // (The first may itself have gone out up to a slot late, hence n-2.)
+  for (std::size_t index = 2; index < times.size(); ++index)
+    BOOST_TEST(std::chrono::duration_cast<std::chrono::milliseconds>(times[index] - times.front()).count() >=
+                   static_cast<long>(index - 1) * 100 - 10,
+               "call " << index + 1 << " came before its slot");
+  BOOST_TEST(std::chrono::duration_cast<std::chrono::milliseconds>(times.back() - times.front()).count() >= 1'790);
   BOOST_TEST(account.wrong_requests().empty());
 }
 
