@@ -168,9 +168,15 @@ BOOST_AUTO_TEST_CASE(a_burst_of_enquiries_is_paced_to_the_accounts_calls_per_min
     ids.push_back(lead_id_of(enquire(daemon.port(), std::string(R"({"phone":")") + phone + R"(","consent":true})")));
   const auto seen = wait_for_requests(twilio, 3);
   BOOST_TEST_REQUIRE(seen.size() == 3u);
-  for (std::size_t index = 1; index < seen.size(); ++index)
-    BOOST_TEST(std::chrono::duration_cast<std::chrono::milliseconds>(seen[index] - seen[index - 1]).count() >= 950,
-               "call " << index + 1 << " came less than a second after the one before");
+  // Each call in its own one-second slot: the third no sooner than two
+  // slots after the first (less the first's own lateness, at most a tenth
+  // of a slot here, and the 10 ms the fake's times are read to). A call
+  // placed late on a busy machine may come close to the next one, so the
+  // gaps between neighbours are not what is checked.
+  BOOST_TEST(std::chrono::duration_cast<std::chrono::milliseconds>(seen[1] - seen[0]).count() >= 890,
+             "the second call came before its slot");
+  BOOST_TEST(std::chrono::duration_cast<std::chrono::milliseconds>(seen[2] - seen[0]).count() >= 1'890,
+             "the third call came before its slot");
   for (const auto& id : ids) BOOST_TEST(wait_for_attempts(daemon.port(), id, 1).at("attempts").as_array().size() == 1u);
 }
 
