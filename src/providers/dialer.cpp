@@ -104,27 +104,41 @@ dialer::CircuitBreaker& Dialer::breaker(ProviderName provider) {
   return found->second;
 }
 
-bool Dialer::breaker_allows(ProviderName provider) {
+template <class Use>
+auto Dialer::use_breaker(ProviderName provider, Use use) {
   std::lock_guard lock(breakers_mutex_);
   auto& chosen = breaker(provider);
   const auto before = chosen.state();
-  const bool allows = chosen.allows(std::chrono::steady_clock::now());
-  if (chosen.state() != before || !allows) show_breaker(provider);
-  return allows;
+  const auto result = use(chosen);
+  if (chosen.state() != before) show_breaker(provider);
+  return result;
+}
+
+bool Dialer::breaker_allows(ProviderName provider) {
+  return use_breaker(provider, [](dialer::CircuitBreaker& chosen) { return chosen.allows(std::chrono::steady_clock::now()); });
 }
 
 void Dialer::breaker_failed(ProviderName provider) {
-  std::lock_guard lock(breakers_mutex_);
-  breaker(provider).record_retryable_failure(std::chrono::steady_clock::now());
-  show_breaker(provider);
+  use_breaker(provider, [](dialer::CircuitBreaker& chosen) {
+    chosen.record_retryable_failure(std::chrono::steady_clock::now());
+    return true;
+  });
 }
 
 void Dialer::breaker_succeeded(ProviderName provider) {
-  std::lock_guard lock(breakers_mutex_);
-  auto& chosen = breaker(provider);
-  const auto before = chosen.state();
-  chosen.record_success();
-  if (chosen.state() != before) show_breaker(provider);
+  use_breaker(provider, [](dialer::CircuitBreaker& chosen) {
+    chosen.record_success();
+    return true;
+  });
+}
+
+std::optional<WallTime> Dialer::retry_due(const Config& config, const std::string& phone, int failures,
+                                          std::optional<std::chrono::milliseconds> retry_after, WallTime now,
+                                          Lane& lane) {
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  const auto delay = dialer::retry_delay(config.dialer.retry, failures, retry_after, unit(lane.random));
+  if (!delay) return std::nullopt;
+  return calling_time(config, phone, now + *delay);
 }
 
 awaitable<StoreResult<bool>> Dialer::enqueue_first_call(const Lead& lead) {
@@ -397,18 +411,12 @@ awaitable<void> Dialer::work(dialer::ClaimedJob claimed, Lane* lane) {
     if (*stopped) co_return;
     breaker_failed(provider_name);
     job.failures += 1;
-    std::uniform_real_distribution<double> unit(0.0, 1.0);
-    const auto delay = dialer::retry_delay(
-        config->dialer.retry, job.failures,
-        retryable->retry_after ? std::optional<std::chrono::milliseconds>(*retryable->retry_after) : std::nullopt,
-        unit(lane->random));
-    if (delay) {
-      const auto due = calling_time(*config, lead.phone, now + *delay);
-      if (due) {
-        job.due = *due;
-        job.reason = "retry " + std::to_string(job.failures) + ": " + retryable->reason;
-        co_return co_await finish(claimed, &job);
-      }
+    const auto retry_after =
+        retryable->retry_after ? std::optional<std::chrono::milliseconds>(*retryable->retry_after) : std::nullopt;
+    if (const auto due = retry_due(*config, lead.phone, job.failures, retry_after, now, *lane)) {
+      job.due = *due;
+      job.reason = "retry " + std::to_string(job.failures) + ": " + retryable->reason;
+      co_return co_await finish(claimed, &job);
     }
     attempt.error = "not placed after " + std::to_string(job.failures) + " tries: " + retryable->reason;
     co_await record(lead.id, std::move(attempt), LeadStatus::failed);
@@ -502,9 +510,7 @@ awaitable<void> Dialer::settle(dialer::ClaimedJob claimed, Lead lead, Lane* lane
       // A placement that never happened counts as a failed try of the
       // call: tried again with the retry policy's backoff, within its tries.
       const int failures = job.failures + 1;
-      std::uniform_real_distribution<double> unit(0.0, 1.0);
-      const auto delay = dialer::retry_delay(config->dialer.retry, failures, std::nullopt, unit(lane->random));
-      const auto due = delay ? calling_time(*config, lead.phone, now + *delay) : std::nullopt;
+      const auto due = retry_due(*config, lead.phone, failures, std::nullopt, now, *lane);
       if (!due) {
         Attempt attempt;
         attempt.created = now;

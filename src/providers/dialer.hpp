@@ -86,6 +86,11 @@ class Dialer {
   // Completes the claim; with next, the lead's next job takes its place.
   boost::asio::awaitable<void> finish(const dialer::ClaimedJob& claimed, const dialer::DialJob* next);
   boost::asio::awaitable<void> record(const std::string& lead_id, Attempt attempt, LeadStatus status);
+  // When a call that failed `failures` times may be tried again (the retry
+  // policy's backoff, then the calling hours); nothing when its tries are used up.
+  static std::optional<WallTime> retry_due(const Config& config, const std::string& phone, int failures,
+                                           std::optional<std::chrono::milliseconds> retry_after, WallTime now,
+                                           Lane& lane);
   // The job that settles an ambiguous placement of placing's call.
   static dialer::DialJob check_job(const dialer::DialJob& placing, std::string provider, WallTime since,
                                    const Config& config);
@@ -94,6 +99,9 @@ class Dialer {
   boost::asio::awaitable<void> attach_found_call(const dialer::ClaimedJob& claimed, std::string lead_id,
                                                  ProviderName provider, FoundCall found);
   // The breakers are shared by the lanes (one account, one state).
+  // use_breaker runs use(breaker) under the lock and shows a changed state.
+  template <class Use>
+  auto use_breaker(ProviderName provider, Use use);
   bool breaker_allows(ProviderName provider);
   void breaker_failed(ProviderName provider);
   void breaker_succeeded(ProviderName provider);

@@ -18,18 +18,21 @@
 // lead_store_test_helpers.hpp and core/dialer/dial_scheduler.hpp must be
 // included before the suite opens.
 
+// The names every case uses (in the suite's own namespace; each inclusion
+// has its own suite).
+using namespace callgate;
+using namespace callgate::conformance;
+using std::chrono::milliseconds;
+
 namespace dial_conformance {
 inline callgate::dialer::DialJob job(const std::string& lead, int due_second, int call = 1,
                                      const std::string& reason = "enquiry") {
   return callgate::dialer::dial_job(lead, call, callgate::conformance::at(due_second), reason);
 }
 }  // namespace dial_conformance
+using dial_conformance::job;
 
 BOOST_AUTO_TEST_CASE_TEMPLATE(a_job_is_claimed_once_when_due_and_again_only_after_its_lease, Backend, DialSchedulerBackends) {
-  using namespace callgate;
-  using namespace callgate::conformance;
-  using dial_conformance::job;
-  using std::chrono::milliseconds;
   Backend backend;
   auto scheduler = backend.open();
   BOOST_TEST(expect(run(scheduler->schedule(job("01A", 10)))));
@@ -56,10 +59,6 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(a_job_is_claimed_once_when_due_and_again_only_afte
 }
 
 BOOST_AUTO_TEST_CASE_TEMPLATE(completing_with_a_next_job_replaces_it_in_one_step, Backend, DialSchedulerBackends) {
-  using namespace callgate;
-  using namespace callgate::conformance;
-  using dial_conformance::job;
-  using std::chrono::milliseconds;
   Backend backend;
   auto scheduler = backend.open();
   expect(run(scheduler->schedule(job("01A", 10))));
@@ -85,10 +84,6 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(completing_with_a_next_job_replaces_it_in_one_step
 }
 
 BOOST_AUTO_TEST_CASE_TEMPLATE(a_new_job_can_go_in_claimed_by_its_caller_and_only_once, Backend, DialSchedulerBackends) {
-  using namespace callgate;
-  using namespace callgate::conformance;
-  using dial_conformance::job;
-  using std::chrono::milliseconds;
   Backend backend;
   auto scheduler = backend.open();
   const auto mine = expect(run(scheduler->schedule_claimed(job("01A", 10), at(10), milliseconds(5'000))));
@@ -112,10 +107,6 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(a_new_job_can_go_in_claimed_by_its_caller_and_only
 }
 
 BOOST_AUTO_TEST_CASE_TEMPLATE(earliest_first_up_to_the_limit_and_a_waiting_job_is_replaced, Backend, DialSchedulerBackends) {
-  using namespace callgate;
-  using namespace callgate::conformance;
-  using dial_conformance::job;
-  using std::chrono::milliseconds;
   Backend backend;
   auto scheduler = backend.open();
   expect(run(scheduler->schedule(job("01C", 30))));
@@ -137,10 +128,6 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(earliest_first_up_to_the_limit_and_a_waiting_job_i
 }
 
 BOOST_AUTO_TEST_CASE_TEMPLATE(hosts_claiming_at_once_take_each_job_exactly_once, Backend, DialSchedulerBackends) {
-  using namespace callgate;
-  using namespace callgate::conformance;
-  using dial_conformance::job;
-  using std::chrono::milliseconds;
   Backend backend;
   auto scheduler = backend.open();
   constexpr int kJobs = 300;
@@ -167,8 +154,6 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(hosts_claiming_at_once_take_each_job_exactly_once,
 }
 
 BOOST_AUTO_TEST_CASE_TEMPLATE(a_numbers_calls_a_day_are_capped_for_every_host, Backend, DialSchedulerBackends) {
-  using namespace callgate;
-  using namespace callgate::conformance;
   Backend backend;
   auto scheduler = backend.open();
   auto other = backend.peer();
@@ -185,8 +170,6 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(a_numbers_calls_a_day_are_capped_for_every_host, B
 }
 
 BOOST_AUTO_TEST_CASE_TEMPLATE(pacing_slots_are_spaced_and_shared_by_hosts, Backend, DialSchedulerBackends) {
-  using namespace callgate;
-  using namespace callgate::conformance;
   using namespace std::chrono_literals;
   Backend backend;
   auto scheduler = backend.open();
@@ -202,10 +185,6 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(pacing_slots_are_spaced_and_shared_by_hosts, Backe
 }
 
 BOOST_AUTO_TEST_CASE_TEMPLATE(jobs_claims_and_counts_survive_a_restart, Backend, DialSchedulerBackends) {
-  using namespace callgate;
-  using namespace callgate::conformance;
-  using dial_conformance::job;
-  using std::chrono::milliseconds;
   if constexpr (!Backend::durable) {
     BOOST_TEST_MESSAGE("in memory only: nothing to survive");
     BOOST_TEST(!Backend::durable);

@@ -15,20 +15,6 @@ std::string basic_authorization(std::string_view user, std::string_view password
 
 }  // namespace
 
-ClientRequest make_form_post(std::string url, const FormFields& fields, std::string_view user,
-                             std::string_view password) {
-  ClientRequest request;
-  request.method = boost::beast::http::verb::post;
-  request.url = std::move(url);
-  request.headers = {
-      {"Authorization", basic_authorization(user, password)},
-      {"Accept", "application/json"},
-      {"Content-Type", "application/x-www-form-urlencoded"},
-  };
-  request.body = encode_form(fields);
-  return request;
-}
-
 ClientRequest make_get(std::string url, std::string_view user, std::string_view password) {
   ClientRequest request;
   request.method = boost::beast::http::verb::get;
@@ -37,6 +23,15 @@ ClientRequest make_get(std::string url, std::string_view user, std::string_view 
       {"Authorization", basic_authorization(user, password)},
       {"Accept", "application/json"},
   };
+  return request;
+}
+
+ClientRequest make_form_post(std::string url, const FormFields& fields, std::string_view user,
+                             std::string_view password) {
+  auto request = make_get(std::move(url), user, password);
+  request.method = boost::beast::http::verb::post;
+  request.headers.emplace_back("Content-Type", "application/x-www-form-urlencoded");
+  request.body = encode_form(fields);
   return request;
 }
 
