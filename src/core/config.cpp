@@ -1,5 +1,7 @@
 #include "core/config.hpp"
 
+#include <algorithm>
+
 namespace callgate {
 
 std::string_view to_string(StoreBackend backend) {
@@ -18,6 +20,13 @@ std::string_view to_string(ProviderName provider) {
     case ProviderName::simulator: return "simulator";
   }
   return "?";
+}
+
+bool provider_in_use(const TelephonyConfig& telephony, ProviderName provider) {
+  if (telephony.provider == provider) return true;
+  for (const auto& route : telephony.routes)
+    if (std::find(route.providers.begin(), route.providers.end(), provider) != route.providers.end()) return true;
+  return false;
 }
 
 std::string_view to_string(CallFlowStep step) {

@@ -130,13 +130,51 @@ struct ProviderRoute {
   bool operator==(const ProviderRoute&) const = default;
 };
 
+// The simulator (src/providers/simulator): a provider account played by
+// callgated itself, which never rings a phone. Its calls take the same paths
+// a real provider's do: placed over HTTP, the call flow fetched signed, the
+// status callbacks posted signed in the chosen provider's format.
+enum class SimulatorFormat { twilio, exotel };
+
+struct SimulatorOutcomeWeights {
+  unsigned answered = 60;
+  unsigned busy = 15;
+  unsigned no_answer = 20;
+  unsigned failed = 5;
+
+  bool operator==(const SimulatorOutcomeWeights&) const = default;
+};
+
+struct SimulatorConfig {
+  SimulatorFormat format = SimulatorFormat::twilio;  // whose callbacks it sends
+  // Signs what it sends (Twilio's X-Twilio-Signature, or the HMAC Exotel's
+  // format carries) and is its account's password. It guards simulated calls
+  // only; set your own when the daemon is reachable by others.
+  std::string auth_token = "simulator-auth-token";
+  std::string phone_number = "+15005550006";  // the number simulated calls come from
+  SimulatorOutcomeWeights outcomes;           // relative weights
+  Milliseconds ring_min{2'000};
+  Milliseconds ring_max{8'000};
+  Milliseconds talk_min{20'000};
+  Milliseconds talk_max{90'000};
+  unsigned speed = 1;                  // every delay divided by this: 10 plays a minute's call in 6 s
+  std::uint64_t seed = 0;              // 0: a new random seed at each start; else the same calls every run
+  bool shuffle_callbacks = false;      // deliver each call's callbacks in a random order
+  unsigned duplicate_callbacks_percent = 0;  // each callback delivered a second time with this chance
+  std::string gather_digits = "1";     // what the simulated customer presses at a <Gather>
+};
+
 struct TelephonyConfig {
   ProviderName provider = ProviderName::simulator;
   std::vector<ProviderRoute> routes;  // empty: every number goes to provider
   HttpClientConfig http_client;
   TwilioConfig twilio;
   ExotelConfig exotel;
+  SimulatorConfig simulator;
 };
+
+// Whether provider places any call: telephony.provider or a route names it.
+bool provider_in_use(const TelephonyConfig& telephony, ProviderName provider);
 
 enum class UnknownFields { ignore, reject };
 
@@ -144,6 +182,9 @@ enum class UnknownFields { ignore, reject };
 struct IntakeConfig {
   std::string default_country_code = "91";  // for national numbers ("098765 43210")
   std::string consent_text_version = "v1";  // which consent wording the form showed; stored with the consent
+  // The wording GET / and /embed.js show beside the consent box (keep
+  // consent_text_version in step with it).
+  std::string consent_text = "I agree to receive a phone call about my enquiry at this number.";
   Milliseconds duplicate_window{600'000};   // the same number again within this returns the existing lead; 0: off
   UnknownFields unknown_fields = UnknownFields::ignore;
   std::size_t max_name_length = 200;

@@ -11,6 +11,7 @@
 #include <charconv>
 #include <cstdlib>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <set>
 #include <sstream>
@@ -391,6 +392,32 @@ void read_file_sections(const YAML::Node& root, Config& config, Diagnostics& dia
   auth.boolean("allow_unauthenticated", a.allow_unauthenticated);
   auth.finish();
   exotel.finish();
+  auto simulator = telephony.section("simulator");
+  auto& sim = config.telephony.simulator;
+  simulator.choice<SimulatorFormat>("format", sim.format,
+                                    {{"twilio", SimulatorFormat::twilio}, {"exotel", SimulatorFormat::exotel}});
+  simulator.text("auth_token", sim.auth_token);
+  simulator.text("phone_number", sim.phone_number);
+  auto outcomes = simulator.section("outcomes");
+  outcomes.number<unsigned>("answered", sim.outcomes.answered, 0, 1'000'000);
+  outcomes.number<unsigned>("busy", sim.outcomes.busy, 0, 1'000'000);
+  outcomes.number<unsigned>("no_answer", sim.outcomes.no_answer, 0, 1'000'000);
+  outcomes.number<unsigned>("failed", sim.outcomes.failed, 0, 1'000'000);
+  outcomes.finish();
+  auto ring_time = simulator.section("ring_time");
+  ring_time.duration("min", sim.ring_min, Milliseconds(0), Milliseconds(600'000));
+  ring_time.duration("max", sim.ring_max, Milliseconds(0), Milliseconds(600'000));
+  ring_time.finish();
+  auto talk_time = simulator.section("talk_time");
+  talk_time.duration("min", sim.talk_min, Milliseconds(0), Milliseconds(14'400'000));
+  talk_time.duration("max", sim.talk_max, Milliseconds(0), Milliseconds(14'400'000));
+  talk_time.finish();
+  simulator.number<unsigned>("speed", sim.speed, 1, 10'000);
+  simulator.number<std::uint64_t>("seed", sim.seed, 0, std::numeric_limits<std::uint64_t>::max());
+  simulator.boolean("shuffle_callbacks", sim.shuffle_callbacks);
+  simulator.number<unsigned>("duplicate_callbacks_percent", sim.duplicate_callbacks_percent, 0, 100);
+  simulator.text("gather_digits", sim.gather_digits);
+  simulator.finish();
   telephony.finish();
 
   auto flow = top.section("call_flow");
@@ -420,6 +447,7 @@ void read_file_sections(const YAML::Node& root, Config& config, Diagnostics& dia
   auto& i = config.intake;
   intake.text("default_country_code", i.default_country_code);
   intake.text("consent_text_version", i.consent_text_version);
+  intake.text("consent_text", i.consent_text);
   intake.duration("duplicate_window", i.duplicate_window, Milliseconds(0), Milliseconds(7 * 86'400'000LL));
   intake.choice<UnknownFields>("unknown_fields", i.unknown_fields,
                                {{"ignore", UnknownFields::ignore}, {"reject", UnknownFields::reject}});
@@ -615,12 +643,7 @@ void validate(Config& config, Diagnostics& diagnostics) {
           "expected a wss:// URL without a query (values travel as <Parameter>), got '" + flow.stream_url + "'");
   }
 
-  auto in_use = [&](ProviderName name) {
-    if (config.telephony.provider == name) return true;
-    for (const auto& route : config.telephony.routes)
-      if (std::find(route.providers.begin(), route.providers.end(), name) != route.providers.end()) return true;
-    return false;
-  };
+  auto in_use = [&](ProviderName name) { return provider_in_use(config.telephony, name); };
   if (in_use(ProviderName::exotel)) {
     const bool any_check = !exotel.webhook_secret.empty() || !auth.callback_token.empty() ||
                            !auth.basic_username.empty() || !auth.allowed_sources.empty();
@@ -629,6 +652,19 @@ void validate(Config& config, Diagnostics& diagnostics) {
                         "Exotel signs nothing: set at least one of telephony.exotel.webhook_secret, "
                         "webhook_auth.callback_token, webhook_auth.basic_username or webhook_auth.allowed_sources "
                         "(or webhook_auth.allow_unauthenticated for development)");
+  }
+
+  const auto& simulator = config.telephony.simulator;
+  check(simulator.ring_min <= simulator.ring_max, "telephony.simulator.ring_time.max", "expected at least ring_time.min");
+  check(simulator.talk_min <= simulator.talk_max, "telephony.simulator.talk_time.max", "expected at least talk_time.min");
+  check(simulator.gather_digits.find_first_not_of("0123456789*#") == std::string::npos,
+        "telephony.simulator.gather_digits", "expected keys a phone has (0-9, * and #)");
+  if (in_use(ProviderName::simulator)) {
+    const auto& weights = simulator.outcomes;
+    check(weights.answered + weights.busy + weights.no_answer + weights.failed > 0, "telephony.simulator.outcomes",
+          "expected at least one outcome with a weight above 0");
+    check(!simulator.auth_token.empty(), "telephony.simulator.auth_token",
+          "is required when the simulator places calls (it signs every request it sends)");
   }
 
   if (in_use(ProviderName::twilio)) {

@@ -1,5 +1,7 @@
 #include "daemon/daemon.hpp"
 
+#include "http/endpoints/enquiry_form_endpoints.hpp"
+
 #include "core/config_loader.hpp"
 #include "core/log.hpp"
 #include "core/dialer/embedded_dial_scheduler.hpp"
@@ -91,6 +93,7 @@ Daemon::~Daemon() {
   // store's own threads (journal writers) post completions into the
   // reactors' loops: all of them go first, while those loops still exist.
   dialer_.reset();
+  simulated_account_.reset();
   scheduler_ = nullptr;
   redis_scheduler_.reset();
   embedded_scheduler_.reset();
@@ -191,6 +194,15 @@ void Daemon::build() {
   lead_services_ = std::make_unique<http::LeadServices>(
       http::LeadServices{*store_, *rate_limiter_, lead_metric_ids_, *dialer_, *scheduler_});
   http::register_lead_endpoints(router_, *lead_services_);
+  http::register_enquiry_form_endpoints(router_);
+  if (provider_in_use(config_.telephony, ProviderName::simulator)) {
+    simulated_account_ = std::make_unique<simulator::SimulatedAccount>(simulator::declare_account_metrics(metrics_),
+                                                                       config_.telephony.simulator.seed);
+    simulated_account_->register_endpoints(router_);
+    LogLine(LogLevel::info, "simulator_in_use")
+        .trusted_text("detail", "calls go to the simulated account at " + config_.server.public_base_url +
+                                    "/simulator/calls; no phone rings");
+  }
   if (!config_.telephony.twilio.verify_signatures)
     LogLine(LogLevel::warn, "twilio_signatures_not_verified")
         .trusted_text("detail", "telephony.twilio.verify_signatures is false: anyone can post Twilio webhooks. "
@@ -220,6 +232,7 @@ void Daemon::build() {
     parts.listener = std::make_unique<http::Listener>(std::move(acceptor), *parts.shard);
     parts.http_client = std::make_unique<http::HttpClient>(parts.reactor->io(), config_.telephony.http_client);
     dialer_->attach(parts.reactor->io(), *parts.http_client, shard_metrics);
+    if (simulated_account_) simulated_account_->attach(parts.reactor->io(), *parts.http_client, shard_metrics);
   }
   bound_address_ = address;
 }

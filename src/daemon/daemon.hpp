@@ -21,6 +21,7 @@
 #include "http/server/builtin_endpoints.hpp"
 #include "http/server/listener.hpp"
 #include "http/server/server_shard.hpp"
+#include "providers/simulator/account.hpp"
 #include "providers/webhook_endpoints.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -82,6 +83,7 @@ class Daemon {
   std::unique_ptr<dialer::RedisDialScheduler> redis_scheduler_;
   dialer::DialScheduler* scheduler_ = nullptr;
   std::unique_ptr<providers::Dialer> dialer_;
+  std::unique_ptr<simulator::SimulatedAccount> simulated_account_;  // only with the simulator in use
   // The running config for threads other than the reactors' own (the
   // dialer is called from every reactor); replaced whole on reload.
   std::atomic<std::shared_ptr<const Config>> shared_config_;

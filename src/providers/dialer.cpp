@@ -318,29 +318,18 @@ awaitable<void> Dialer::work(dialer::ClaimedJob claimed, Lane* lane) {
     co_return co_await finish(claimed, &job);
   }
 
-  // The route's providers in failover order: the first one built whose breaker lets the dial through.
+  // The route's providers in failover order: the first whose breaker lets the dial through.
   const Provider* provider = nullptr;
   ProviderName provider_name{};
-  bool any_built = false;
   for (const auto name : providers_for_number(config->telephony, lead.phone)) {
     const auto* candidate = find_provider(name);
-    if (!candidate) continue;
-    any_built = true;
-    if (breaker_allows(name)) {
+    if (candidate && breaker_allows(name)) {
       provider = candidate;
       provider_name = name;
       break;
     }
   }
   if (!provider) {
-    if (!any_built) {
-      // The simulator is configured but not built yet: nothing to place.
-      LogLine(LogLevel::warn, "call_not_placed")
-          .trusted_text("lead_id", lead.id)
-          .trusted_text("reason", "no provider of this number's route is built yet; the lead stays pending");
-      lane->metrics->counter(ids_.calls_placed, {{"provider", "none"}, {"outcome", "not_built"}}).increment();
-      co_return co_await finish(claimed, nullptr);
-    }
     job.due = now + config->dialer.breaker.open_for;
     job.reason = "every provider for this number is failing (breakers open)";
     co_return co_await finish(claimed, &job);

@@ -103,10 +103,14 @@ class Provider {
 
   // The endpoints the provider fetches during a call (/twiml, /exotel/passthru).
   virtual void register_call_flow_endpoints(http::HttpRouter& router, CallFlowServices services) const = 0;
+
+  // The provider whose wire format this one plays, if it plays another's
+  // (the simulator fetches Twilio's call flow as Twilio would, signed with
+  // its own token): that provider's call-flow endpoints take its requests too.
+  virtual std::optional<ProviderName> imitates(const Config&) const { return std::nullopt; }
 };
 
-// The providers callgate knows, by name; nothing for one not built yet
-// (the simulator).
+// The providers callgate knows, by name.
 const Provider* find_provider(ProviderName name);
 std::span<const Provider* const> all_providers();
 

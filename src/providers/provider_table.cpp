@@ -1,6 +1,7 @@
 // The providers callgate knows. Adding one: a folder like twilio/ and a
 // line here.
 #include "providers/exotel/provider.hpp"
+#include "providers/simulator/provider.hpp"
 #include "providers/twilio/provider.hpp"
 
 #include "http/client/http_client.hpp"
@@ -12,8 +13,10 @@ namespace {
 
 const twilio::TwilioProvider kTwilio;
 const exotel::ExotelProvider kExotel;
-// Order matters to POST /webhook: the last one takes whatever no other recognizes.
-const std::array<const Provider*, 2> kProviders = {&kTwilio, &kExotel};
+const simulator::SimulatorProvider kSimulator;
+// Order matters to POST /webhook: the last one takes whatever no other
+// recognizes (the simulator recognizes nothing there).
+const std::array<const Provider*, 3> kProviders = {&kTwilio, &kSimulator, &kExotel};
 
 }  // namespace
 

@@ -46,6 +46,19 @@ std::optional<http::Response> reject_unless_authentic(const Provider& provider, 
                                context.request_id);
 }
 
+std::optional<http::Response> reject_unless_authentic_call_flow(const Provider& owner, const InboundRequest& inbound,
+                                                                http::RequestContext& context,
+                                                                const WebhookMetricIds& ids) {
+  if (!owner.authenticate_webhook(context.config, inbound)) return std::nullopt;
+  for (const Provider* other : all_providers())
+    if (other->imitates(context.config) == owner.name() &&
+        provider_in_use(context.config.telephony, other->name()) &&
+        !other->authenticate_webhook(context.config, inbound))
+      return std::nullopt;
+  // Counted and answered as the owner's refusal: that is whose endpoint it is.
+  return reject_unless_authentic(owner, inbound, context, ids);
+}
+
 bool ends_a_call(CallStatus status) {
   return status == CallStatus::completed || status == CallStatus::busy || status == CallStatus::no_answer ||
          status == CallStatus::failed || status == CallStatus::canceled;

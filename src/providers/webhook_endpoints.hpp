@@ -38,5 +38,11 @@ InboundRequest inbound_request(const http::RequestContext& context);
 std::optional<http::Response> reject_unless_authentic(const Provider& provider, const InboundRequest& inbound,
                                                       http::RequestContext& context, const WebhookMetricIds& ids);
 
+// The same for a provider's call-flow endpoints, which also take the
+// requests of a provider in use that imitates it (the simulator's).
+std::optional<http::Response> reject_unless_authentic_call_flow(const Provider& owner, const InboundRequest& inbound,
+                                                                http::RequestContext& context,
+                                                                const WebhookMetricIds& ids);
+
 
 }  // namespace callgate::providers

@@ -35,7 +35,8 @@ struct ClientResponse {
   std::string failure_reason;
   unsigned status = 0;
   std::string body;
-  std::string retry_after;  // the header's raw value, if any
+  std::string retry_after;   // the header's raw value, if any
+  std::string content_type;  // the header's raw value, if any
 };
 
 // A form-encoded POST with HTTP Basic credentials, asking for JSON: the

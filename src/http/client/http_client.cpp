@@ -282,6 +282,7 @@ awaitable<ClientResponse> HttpClient::send(ClientRequest request) {
   ClientResponse response;
   response.status = response_message.result_int();
   response.retry_after = std::string(response_message[beast_http::field::retry_after]);
+  response.content_type = std::string(response_message[beast_http::field::content_type]);
   response.body = std::move(response_message.body());
   if (response_message.keep_alive() && connection->buffer.size() == 0) {
     tcp.expires_never();

@@ -1,5 +1,7 @@
 #include "http/endpoints/lead_endpoints.hpp"
 
+#include "http/endpoints/enquiry_page.hpp"
+
 #include "core/civil_time.hpp"
 #include "core/crypto.hpp"
 #include "core/lead/enquiry.hpp"
@@ -198,6 +200,33 @@ awaitable<Response> get_lead(RequestContext& context, LeadStore& store, dialer::
   co_return make_json_response(Status::ok, json::serialize(body));
 }
 
+// A lead's status alone, for the page that took the enquiry: no admin
+// token, so nothing else (the id, unguessable, is what it knows).
+awaitable<Response> enquiry_status(RequestContext& context, LeadStore& store) {
+  const auto id = context.parameters.get("id").value_or("");
+  if (!is_lead_id(id)) co_return with_cors(make_json_error(Status::not_found, "no such enquiry", context.request_id), context);
+  auto found = co_await store.get(std::string(id));
+  if (auto* error = std::get_if<StoreError>(&found)) {
+    auto response = error->failure == StoreFailure::not_found
+                        ? make_json_error(Status::not_found, "no such enquiry", context.request_id)
+                        : make_json_error(Status::service_unavailable, "the store is unavailable", context.request_id);
+    co_return with_cors(std::move(response), context);
+  }
+  const auto& lead = std::get<Lead>(found);
+  auto response = make_json_response(Status::ok, json::serialize(json::object{{"leadId", lead.id},
+                                                                              {"status", to_string(lead.status)}}));
+  response.set(beast_http::field::cache_control, "no-store");
+  co_return with_cors(std::move(response), context);
+}
+
+// A plain form post from a browser (no script ran) gets a page back, not JSON.
+awaitable<Response> enquire_from_any_page(RequestContext& context, LeadServices& services) {
+  auto answer = co_await enquire(context, services);
+  if (!wants_html_answer(context.request)) co_return answer;
+  const auto submitted = parse_form(context.request.body());
+  co_return render_enquiry_answer(context.config, answer, submitted.value_or(FormFields{}));
+}
+
 awaitable<Response> list_leads(RequestContext& context, LeadStore& store) {
   if (auto refusal = require_admin(context)) co_return std::move(*refusal);
   LeadQuery query;
@@ -266,7 +295,8 @@ std::string client_address(const RequestContext& context) {
 }
 
 void register_lead_endpoints(HttpRouter& router, LeadServices& services) {
-  router.add(Verb::post, "/enquire", [&services](RequestContext& context) { return enquire(context, services); });
+  router.add(Verb::post, "/enquire", [&services](RequestContext& context) { return enquire_from_any_page(context, services); });
+  router.add(Verb::get, "/enquire/{id}", [&services](RequestContext& context) { return enquiry_status(context, services.store); });
   router.add(Verb::options, "/enquire", [](RequestContext& context) { return preflight(context); });
   router.add(Verb::get, "/leads/{id}", [&services](RequestContext& context) { return get_lead(context, services.store, services.scheduler); });
   router.add(Verb::get, "/leads", [&services](RequestContext& context) { return list_leads(context, services.store); });

@@ -1,6 +1,7 @@
 // The lead endpoints: POST /enquire (and its CORS preflight), where a web
-// form hands callgate a lead, and the admin reads GET /leads/{id} and
-// GET /leads behind the bearer token.
+// form hands callgate a lead (a browser's plain form post gets a page back),
+// GET /enquire/{id}, the status alone for the page that made the enquiry,
+// and the admin's GET /leads/{id} and GET /leads behind the bearer token.
 #pragma once
 
 #include "core/dialer/dial_scheduler.hpp"

@@ -103,7 +103,7 @@ void TwilioProvider::register_call_flow_endpoints(http::HttpRouter& router, prov
   const auto* self = this;
   auto first_document = [self, &ids = services.metric_ids](http::RequestContext& context) -> awaitable<http::Response> {
     const auto inbound = providers::inbound_request(context);
-    if (auto refusal = providers::reject_unless_authentic(*self, inbound, context, ids)) co_return std::move(*refusal);
+    if (auto refusal = providers::reject_unless_authentic_call_flow(*self, inbound, context, ids)) co_return std::move(*refusal);
     const auto lead_id = http::query_parameter(context.request, "leadId").value_or("");
     co_return twiml_response(render_call_flow(context.config.call_flow, context.config.server.public_base_url, lead_id));
   };
@@ -114,7 +114,7 @@ void TwilioProvider::register_call_flow_endpoints(http::HttpRouter& router, prov
              [self, &store = services.store, &ids = services.metric_ids](
                  http::RequestContext& context) -> awaitable<http::Response> {
                const auto inbound = providers::inbound_request(context);
-               if (auto refusal = providers::reject_unless_authentic(*self, inbound, context, ids))
+               if (auto refusal = providers::reject_unless_authentic_call_flow(*self, inbound, context, ids))
                  co_return std::move(*refusal);
                const auto* fields = inbound.form_fields();
                if (!fields)
