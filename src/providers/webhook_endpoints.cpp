@@ -48,13 +48,18 @@ std::optional<http::Response> reject_unless_authentic(const Provider& provider, 
 
 std::optional<http::Response> reject_unless_authentic_call_flow(const Provider& owner, const InboundRequest& inbound,
                                                                 http::RequestContext& context,
-                                                                const WebhookMetricIds& ids) {
-  if (!owner.authenticate_webhook(context.config, inbound)) return std::nullopt;
+                                                                const WebhookMetricIds& ids,
+                                                                const Provider** signer) {
+  auto signed_by = [signer](const Provider& provider) {
+    if (signer) *signer = &provider;
+    return std::nullopt;
+  };
+  if (!owner.authenticate_webhook(context.config, inbound)) return signed_by(owner);
   for (const Provider* other : all_providers())
     if (other->imitates(context.config) == owner.name() &&
         provider_in_use(context.config.telephony, other->name()) &&
         !other->authenticate_webhook(context.config, inbound))
-      return std::nullopt;
+      return signed_by(*other);
   // Counted and answered as the owner's refusal: that is whose endpoint it is.
   return reject_unless_authentic(owner, inbound, context, ids);
 }

@@ -39,10 +39,12 @@ std::optional<http::Response> reject_unless_authentic(const Provider& provider, 
                                                       http::RequestContext& context, const WebhookMetricIds& ids);
 
 // The same for a provider's call-flow endpoints, which also take the
-// requests of a provider in use that imitates it (the simulator's).
+// requests of a provider in use that imitates it (the simulator's); signer,
+// when given, is set to the provider whose request it was.
 std::optional<http::Response> reject_unless_authentic_call_flow(const Provider& owner, const InboundRequest& inbound,
                                                                 http::RequestContext& context,
-                                                                const WebhookMetricIds& ids);
+                                                                const WebhookMetricIds& ids,
+                                                                const Provider** signer = nullptr);
 
 
 }  // namespace callgate::providers

@@ -114,7 +114,8 @@ void TwilioProvider::register_call_flow_endpoints(http::HttpRouter& router, prov
              [self, &store = services.store, &ids = services.metric_ids](
                  http::RequestContext& context) -> awaitable<http::Response> {
                const auto inbound = providers::inbound_request(context);
-               if (auto refusal = providers::reject_unless_authentic_call_flow(*self, inbound, context, ids))
+               const providers::Provider* signer = self;
+               if (auto refusal = providers::reject_unless_authentic_call_flow(*self, inbound, context, ids, &signer))
                  co_return std::move(*refusal);
                const auto* fields = inbound.form_fields();
                if (!fields)
@@ -123,7 +124,7 @@ void TwilioProvider::register_call_flow_endpoints(http::HttpRouter& router, prov
                                                  context.request_id);
                const auto lead_id = http::query_parameter(context.request, "leadId").value_or("");
                CallFlowInput input;
-               input.provider = "twilio";
+               input.provider = std::string(to_string(signer->name()));
                input.call_sid = std::string(http::form_value(*fields, "CallSid").value_or(""));
                input.digits = std::string(http::form_value(*fields, "Digits").value_or(""));
                input.speech_result = std::string(http::form_value(*fields, "SpeechResult").value_or(""));

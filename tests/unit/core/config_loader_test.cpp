@@ -369,6 +369,69 @@ intake:
   BOOST_TEST(fine.config.intake.duplicate_window.count() == 0);
 }
 
+BOOST_AUTO_TEST_CASE(the_simulator_section_reads_into_its_struct) {
+  auto result = load(R"(
+telephony:
+  provider: simulator
+  simulator:
+    format: exotel
+    auth_token: "sim"
+    outcomes: {answered: 1, busy: 0, no_answer: 0, failed: 0}
+    ring_time: {min: 1s, max: 2s}
+    talk_time: {min: 3s, max: 4s}
+    speed: 20
+    seed: 18446744073709551615
+    shuffle_callbacks: true
+    duplicate_callbacks_percent: 30
+    gather_digits: "12#"
+intake:
+  consent_text: "Call me"
+)");
+  BOOST_TEST_REQUIRE(result.ok(), describe(result));
+  const auto& simulator = result.config.telephony.simulator;
+  BOOST_TEST((simulator.format == SimulatorFormat::exotel));
+  BOOST_TEST(simulator.auth_token == "sim");
+  BOOST_TEST(simulator.outcomes.answered == 1u);
+  BOOST_TEST(simulator.outcomes.busy == 0u);
+  BOOST_TEST(simulator.ring_min.count() == 1'000);
+  BOOST_TEST(simulator.talk_max.count() == 4'000);
+  BOOST_TEST(simulator.speed == 20u);
+  BOOST_TEST(simulator.seed == 18446744073709551615ull);
+  BOOST_TEST(simulator.shuffle_callbacks);
+  BOOST_TEST(simulator.duplicate_callbacks_percent == 30u);
+  BOOST_TEST(simulator.gather_digits == "12#");
+  BOOST_TEST(result.config.intake.consent_text == "Call me");
+}
+
+BOOST_AUTO_TEST_CASE(simulator_mistakes_are_named) {
+  auto result = load(R"(
+telephony:
+  provider: simulator
+  simulator:
+    format: plivo
+    auth_token: ""
+    outcomes: {answered: 0, busy: 0, no_answer: 0, failed: 0}
+    ring_time: {min: 9s, max: 2s}
+    speed: 0
+    duplicate_callbacks_percent: 101
+    gather_digits: "1a"
+    colour: blue
+)");
+  BOOST_TEST(has_error(result, "telephony.simulator.format: expected one of twilio, exotel, got 'plivo'"), describe(result));
+  BOOST_TEST(has_error(result, "telephony.simulator.auth_token: is required when the simulator places calls"), describe(result));
+  BOOST_TEST(has_error(result, "telephony.simulator.outcomes: expected at least one outcome"), describe(result));
+  BOOST_TEST(has_error(result, "telephony.simulator.ring_time.max: expected at least ring_time.min"), describe(result));
+  BOOST_TEST(has_error(result, "telephony.simulator.speed: expected a whole number from 1 to 10000"), describe(result));
+  BOOST_TEST(has_error(result, "telephony.simulator.duplicate_callbacks_percent: expected a whole number from 0 to 100"),
+             describe(result));
+  BOOST_TEST(has_error(result, "telephony.simulator.gather_digits: expected keys a phone has"), describe(result));
+  BOOST_TEST(has_error(result, "unknown key 'telephony.simulator.colour'"), describe(result));
+  // Weights of 0 and no token are fine while the simulator places no calls.
+  auto unused = load("telephony:\n  provider: twilio\n  twilio: {account_sid: AC0123456789abcdef0123456789abcdef, "
+                     "auth_token: t, phone_number: \"+15005550006\"}\n  simulator:\n    auth_token: \"\"\n");
+  BOOST_TEST(unused.ok(), describe(unused));
+}
+
 BOOST_AUTO_TEST_CASE(the_dialer_section_reads_policies_and_calling_hours) {
   auto result = load("dialer:\n"
                      "  lease: 30s\n"
