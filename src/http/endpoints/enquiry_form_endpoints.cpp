@@ -43,6 +43,12 @@ void register_enquiry_form_endpoints(HttpRouter& router) {
     script += ");\n";
     co_return asset("text/javascript; charset=utf-8", std::move(script));
   });
+  // Browsers ask for it on every page: nothing, rather than a 404.
+  router.add(Verb::get, "/favicon.ico", [](RequestContext&) -> awaitable<Response> {
+    Response response{Status::no_content, 11};
+    response.set(beast_http::field::cache_control, "public, max-age=86400");
+    co_return response;
+  });
   router.add(Verb::get, "/embed.css", [](RequestContext&) -> awaitable<Response> {
     co_return asset("text/css; charset=utf-8", std::string(embed_stylesheet()));
   });
