@@ -263,6 +263,33 @@ BOOST_AUTO_TEST_CASE(the_simulated_account_refuses_what_a_provider_would) {
   BOOST_TEST(metric_value(port, R"(callgate_webhook_rejections_total{provider="simulator",reason="bad_signature"})") == 1);
 }
 
+BOOST_AUTO_TEST_CASE(twilio_s_call_flow_takes_the_simulator_s_signature_only_while_the_simulator_is_in_use) {
+  const auto twiml = [](unsigned short port, const std::string& token) {
+    const auto target = "/twiml?leadId=01ARZ3NDEKTSV4RRFFQ69G5FAV";
+    const http::FormFields fields = {{"CallSid", "CA0123456789abcdef0123456789abcdef"}, {"CallStatus", "in-progress"}};
+    return send(port, "POST", target,
+                "Content-Type: application/x-www-form-urlencoded\r\nX-Twilio-Signature: " +
+                    twilio::compute_signature(token, "http://127.0.0.1:" + std::to_string(port) + target, fields) + "\r\n",
+                http::encode_form(fields))
+        .status;
+  };
+  const std::string twilio_section =
+      "  twilio: {account_sid: AC0123456789abcdef0123456789abcdef, auth_token: twilio-token, phone_number: \"+14155550100\"}\n";
+  {
+    const auto port = free_port();
+    DaemonProcess daemon(replaced(simulator_config(port, "    auth_token: sim-token\n"), "telephony:\n",
+                                  "telephony:\n" + twilio_section));
+    BOOST_TEST(twiml(port, "sim-token") == 200);
+    BOOST_TEST(twiml(port, "twilio-token") == 200);
+    BOOST_TEST(twiml(port, "other-token") == 403);
+  }
+  const auto port = free_port();
+  auto twilio_only = replaced(simulator_config(port, "    auth_token: sim-token\n"), "provider: simulator", "provider: twilio");
+  DaemonProcess daemon(replaced(twilio_only, "telephony:\n", "telephony:\n" + twilio_section));
+  BOOST_TEST(twiml(port, "twilio-token") == 200);
+  BOOST_TEST(twiml(port, "sim-token") == 403);  // a simulator not in use signs nothing
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(enquiry_form)

@@ -68,7 +68,8 @@ std::string render_enquiry_page(const Config& config, const SubmittedForm& form)
   content +=
       "<div class=\"callgate-field\">\n<label for=\"callgate-phone\">Phone number</label>\n"
       "<input id=\"callgate-phone\" name=\"phone\" type=\"tel\" autocomplete=\"tel\" inputmode=\"tel\" required "
-      "maxlength=\"32\" value=\"" + html_escape(form.phone) + "\"" + invalid_mark("phone", form) +
+      "maxlength=\"32\" placeholder=\"+" + html_escape(intake.default_country_code) + " \" value=\"" +
+      html_escape(form.phone) + "\"" + invalid_mark("phone", form) +
       " aria-describedby=\"callgate-phone-hint callgate-phone-error\">\n"
       "<p class=\"callgate-hint\" id=\"callgate-phone-hint\">Numbers without a country code are taken as +" +
       html_escape(intake.default_country_code) + ".</p>\n" + error_slot("phone", form) + "\n</div>\n";

@@ -59,7 +59,8 @@
     var prefix = 'callgate-' + index + '-';
     var form = element('form', { 'class': 'callgate-form', method: 'post', action: origin + '/enquire', 'data-callgate': '' });
     form.appendChild(field(prefix + 'phone', 'Phone number',
-      element('input', { id: prefix + 'phone', name: 'phone', type: 'tel', autocomplete: 'tel', inputmode: 'tel', required: '', maxlength: '32' }),
+      element('input', { id: prefix + 'phone', name: 'phone', type: 'tel', autocomplete: 'tel', inputmode: 'tel', required: '',
+        maxlength: '32', placeholder: '+' + settings.countryCode + ' ' }),
       'Numbers without a country code are taken as +' + settings.countryCode + '.'));
     form.appendChild(field(prefix + 'name', 'Your name (optional)',
       element('input', { id: prefix + 'name', name: 'name', type: 'text', autocomplete: 'name', maxlength: '200' })));
