@@ -1,5 +1,7 @@
 #include "http/endpoints/enquiry_page.hpp"
 
+#include "core/markup_escape.hpp"
+
 #include <boost/beast/http/field.hpp>
 #include <boost/json/parse.hpp>
 
@@ -14,7 +16,7 @@ std::string error_slot(std::string_view field, const SubmittedForm& form) {
                      std::string(field) + "\"";
   if (found != form.errors.end()) slot += " role=\"alert\"";
   slot += ">";
-  if (found != form.errors.end()) slot += html_escape(found->second);
+  if (found != form.errors.end()) slot += escape_markup(found->second);
   return slot + "</p>";
 }
 
@@ -25,29 +27,13 @@ std::string invalid_mark(std::string_view field, const SubmittedForm& form) {
 std::string page(std::string_view title, const std::string& content) {
   return "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
          "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>" +
-         html_escape(title) +
+         escape_markup(title) +
          "</title>\n<link rel=\"stylesheet\" href=\"/embed.css\">\n<script src=\"/embed.js\" defer></script>\n"
          "</head>\n<body>\n<main class=\"callgate\">\n" +
          content + "</main>\n</body>\n</html>\n";
 }
 
 }  // namespace
-
-std::string html_escape(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (const char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
 
 SubmittedForm submitted_form(const FormFields& fields) {
   SubmittedForm form;
@@ -64,19 +50,19 @@ std::string render_enquiry_page(const Config& config, const SubmittedForm& form)
       "<h1>Request a call back</h1>\n<p>Leave your number and we will call you right away.</p>\n"
       "<form class=\"callgate-form\" method=\"post\" action=\"/enquire\" data-callgate>\n";
   if (!form.message.empty())
-    content += "<p class=\"callgate-status\" role=\"alert\">" + html_escape(form.message) + "</p>\n";
+    content += "<p class=\"callgate-status\" role=\"alert\">" + escape_markup(form.message) + "</p>\n";
   content +=
       "<div class=\"callgate-field\">\n<label for=\"callgate-phone\">Phone number</label>\n"
       "<input id=\"callgate-phone\" name=\"phone\" type=\"tel\" autocomplete=\"tel\" inputmode=\"tel\" required "
-      "maxlength=\"32\" placeholder=\"+" + html_escape(intake.default_country_code) + " \" value=\"" +
-      html_escape(form.phone) + "\"" + invalid_mark("phone", form) +
+      "maxlength=\"32\" placeholder=\"+" + escape_markup(intake.default_country_code) + " \" value=\"" +
+      escape_markup(form.phone) + "\"" + invalid_mark("phone", form) +
       " aria-describedby=\"callgate-phone-hint callgate-phone-error\">\n"
       "<p class=\"callgate-hint\" id=\"callgate-phone-hint\">Numbers without a country code are taken as +" +
-      html_escape(intake.default_country_code) + ".</p>\n" + error_slot("phone", form) + "\n</div>\n";
+      escape_markup(intake.default_country_code) + ".</p>\n" + error_slot("phone", form) + "\n</div>\n";
   content +=
       "<div class=\"callgate-field\">\n<label for=\"callgate-name\">Your name (optional)</label>\n"
       "<input id=\"callgate-name\" name=\"name\" type=\"text\" autocomplete=\"name\" maxlength=\"" +
-      std::to_string(intake.max_name_length) + "\" value=\"" + html_escape(form.name) + "\"" +
+      std::to_string(intake.max_name_length) + "\" value=\"" + escape_markup(form.name) + "\"" +
       invalid_mark("name", form) + " aria-describedby=\"callgate-name-error\">\n" + error_slot("name", form) +
       "\n</div>\n";
   content +=
@@ -84,7 +70,7 @@ std::string render_enquiry_page(const Config& config, const SubmittedForm& form)
       "<input id=\"callgate-consent\" name=\"consent\" type=\"checkbox\" value=\"true\" required" +
       std::string(form.consent ? " checked" : "") + invalid_mark("consent", form) +
       " aria-describedby=\"callgate-consent-error\">\n<label for=\"callgate-consent\">" +
-      html_escape(intake.consent_text) + "</label>\n" + error_slot("consent", form) + "\n</div>\n";
+      escape_markup(intake.consent_text) + "</label>\n" + error_slot("consent", form) + "\n</div>\n";
   content +=
       "<button type=\"submit\">Call me back</button>\n"
       "<p class=\"callgate-status\" role=\"status\" aria-live=\"polite\" data-callgate-status></p>\n</form>\n";
@@ -102,8 +88,8 @@ Response render_enquiry_answer(const Config& config, const Response& json_answer
 
   if (json_answer.result() == Status::accepted) {
     const std::string content =
-        "<h1>Thank you</h1>\n<p class=\"callgate-status\" role=\"status\" data-status=\"" + html_escape(text("status")) +
-        "\">We are calling you now.</p>\n<p>Your reference: <code>" + html_escape(text("leadId")) + "</code></p>\n";
+        "<h1>Thank you</h1>\n<p class=\"callgate-status\" role=\"status\" data-status=\"" + escape_markup(text("status")) +
+        "\">We are calling you now.</p>\n<p>Your reference: <code>" + escape_markup(text("leadId")) + "</code></p>\n";
     return make_page_response(Status::accepted, page("We are calling you", content));
   }
   auto form = submitted_form(submitted);

@@ -1,6 +1,6 @@
 // The enquiry page (GET /) and the pages a plain form post gets back when
 // the browser runs no script. Pure: rendered from the config and what was
-// submitted; every value is HTML-escaped.
+// submitted; every value is escaped (core/markup_escape.hpp).
 #pragma once
 
 #include "core/config.hpp"
@@ -43,7 +43,5 @@ Response make_page_response(Status status, std::string body);
 // Whether a form post comes from a browser that will show the answer as a
 // page (its Accept asks for HTML), rather than from a script.
 bool wants_html_answer(const Request& request);
-
-std::string html_escape(std::string_view text);
 
 }  // namespace callgate::http

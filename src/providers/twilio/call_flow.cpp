@@ -1,5 +1,6 @@
 #include "providers/twilio/call_flow.hpp"
 
+#include "core/markup_escape.hpp"
 #include "providers/public_url.hpp"
 
 namespace callgate::twilio {
@@ -14,41 +15,23 @@ std::string attribute(std::string_view name, std::string_view value) {
   std::string out(" ");
   out.append(name);
   out.append("=\"");
-  out.append(xml_escape(value));
+  out.append(escape_markup(value));
   out.push_back('"');
   return out;
 }
 
 std::string say(const CallFlowConfig& flow, std::string_view text) {
   if (text.empty()) return {};
-  return "<Say" + attribute("voice", flow.voice) + attribute("language", flow.language) + ">" + xml_escape(text) +
+  return "<Say" + attribute("voice", flow.voice) + attribute("language", flow.language) + ">" + escape_markup(text) +
          "</Say>";
 }
 
 std::string greeting(const CallFlowConfig& flow) {
-  if (!flow.greeting_play.empty()) return "<Play>" + xml_escape(flow.greeting_play) + "</Play>";
+  if (!flow.greeting_play.empty()) return "<Play>" + escape_markup(flow.greeting_play) + "</Play>";
   return say(flow, flow.greeting_say);
 }
 
 }  // namespace
-
-std::string xml_escape(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (const char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n' && c != '\r') break;
-        out += c;
-    }
-  }
-  return out;
-}
 
 std::string render_call_flow(const CallFlowConfig& flow, std::string_view public_base_url, std::string_view lead_id) {
   std::string document(kDocumentStart);

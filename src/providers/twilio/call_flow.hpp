@@ -17,8 +17,4 @@ std::string render_call_flow(const CallFlowConfig& flow, std::string_view public
 // The answer to the <Gather> action: the configured reply, then <Hangup/>.
 std::string render_gather_reply(const CallFlowConfig& flow);
 
-// Text and attribute values escaped for XML (&, <, >, ", '), with bytes XML
-// 1.0 forbids (control characters other than tab, LF, CR) left out.
-std::string xml_escape(std::string_view text);
-
 }  // namespace callgate::twilio
