@@ -182,7 +182,8 @@ awaitable<http::ClientResponse> SimulatedAccount::send(const http::ClientRequest
 awaitable<void> SimulatedAccount::play(SimulatedCall call, CallScript script, std::shared_ptr<const Config> config,
                                        Lane* lane) {
   const auto stopped = stopped_;
-  const auto playing = playing_;
+  // Counted down however the call ends (a stop included).
+  const std::shared_ptr<void> done(nullptr, [playing = playing_](void*) { playing->fetch_sub(1); });
   const auto started = std::chrono::steady_clock::now();
   asio::steady_timer timer(*lane->io);
   auto wait_until = [&](milliseconds at) -> awaitable<bool> {
@@ -206,8 +207,9 @@ awaitable<void> SimulatedAccount::play(SimulatedCall call, CallScript script, st
       }
       continue;
     }
-    // The customer answered: Twilio fetches the call flow, and a caller at a
-    // <Gather> presses their keys a moment later.
+    // The customer answered: Twilio fetches the call flow; a caller at a
+    // <Gather> presses their keys a moment later, while the call's own
+    // callbacks go on.
     const auto answer = co_await send(step.request, "call_flow", lane);
     if (stopped->load()) co_return;
     if (const auto problem = twiml_problem(answer.status, answer.content_type, answer.body)) {
@@ -215,18 +217,21 @@ awaitable<void> SimulatedAccount::play(SimulatedCall call, CallScript script, st
         LogLine(LogLevel::warn, "simulator_call_flow_not_twiml").trusted_text("problem", *problem);
       continue;
     }
-    const auto action = gather_action(answer.body);
-    if (action && is_ours(*action, *config)) {
-      timer.expires_after(milliseconds(2'000) / config->telephony.simulator.speed);
-      boost::system::error_code error;
-      co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, error));
-      if (stopped->load()) co_return;
-      co_await send(build_gather_request(config->telephony.simulator, call, *action), "gather", lane);
-      if (stopped->load()) co_return;
-    }
+    if (auto action = gather_action(answer.body); action && is_ours(*action, *config))
+      asio::co_spawn(*lane->io,
+                     press_keys(build_gather_request(config->telephony.simulator, call, *action),
+                                milliseconds(2'000) / config->telephony.simulator.speed, lane),
+                     asio::detached);
   }
   set_listed_status(call.sid, std::string(to_string(final_status(script.outcome))));
-  playing->fetch_sub(1);
+}
+
+awaitable<void> SimulatedAccount::press_keys(http::ClientRequest request, milliseconds after, Lane* lane) {
+  const auto stopped = stopped_;
+  asio::steady_timer timer(*lane->io, after);
+  boost::system::error_code error;
+  co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, error));
+  if (!stopped->load()) co_await send(request, "gather", lane);
 }
 
 }  // namespace callgate::simulator

@@ -73,7 +73,9 @@ class SimulatedAccount {
   boost::asio::awaitable<http::Response> list_calls(http::RequestContext& context);
   boost::asio::awaitable<void> play(SimulatedCall call, CallScript script, std::shared_ptr<const Config> config,
                                     Lane* lane);
-  // Sends one request of a call and says whether its answer was the expected one.
+  // The Gather answer, sent after a pause.
+  boost::asio::awaitable<void> press_keys(http::ClientRequest request, std::chrono::milliseconds after, Lane* lane);
+  // Sends one request of a call and counts whether its answer was the expected one.
   boost::asio::awaitable<http::ClientResponse> send(const http::ClientRequest& request, std::string_view kind,
                                                     Lane* lane);
   void set_listed_status(const std::string& sid, std::string status);
