@@ -2,6 +2,8 @@
 
 #include "http/endpoints/enquiry_form_endpoints.hpp"
 
+#include <boost/url/parse.hpp>
+
 #include "core/config_loader.hpp"
 #include "core/log.hpp"
 #include "core/dialer/embedded_dial_scheduler.hpp"
@@ -235,6 +237,24 @@ void Daemon::build() {
     if (simulated_account_) simulated_account_->attach(parts.reactor->io(), *parts.http_client, shard_metrics);
   }
   bound_address_ = address;
+  if (simulated_account_) warn_if_simulator_calls_elsewhere();
+}
+
+// The simulator places its calls at server.public_base_url. A loopback URL
+// on another port than this daemon's is almost always a listen address
+// changed without it: the calls would go to whatever listens there.
+void Daemon::warn_if_simulator_calls_elsewhere() const {
+  const auto url = boost::urls::parse_absolute_uri(config_.server.public_base_url);
+  if (!url) return;
+  const auto host = url->host();
+  const bool loopback = host == "127.0.0.1" || host == "localhost" || host == "[::1]" || host == "::1";
+  const std::uint16_t port = url->has_port() ? url->port_number() : (url->scheme() == "https" ? 443 : 80);
+  if (!loopback || port == bound_address_.port) return;
+  LogLine(LogLevel::warn, "simulator_calls_elsewhere")
+      .trusted_text("public_base_url", config_.server.public_base_url)
+      .trusted_text("listening_on", bound_address_.to_string())
+      .trusted_text("detail", "the simulator places its calls at server.public_base_url, which is not this daemon: "
+                              "set it to this daemon's address");
 }
 
 int Daemon::run() {

@@ -53,6 +53,7 @@ class Daemon {
   };
 
   void build();
+  void warn_if_simulator_calls_elsewhere() const;
   void wait_for_signals();
   void reload();
   void begin_shutdown();

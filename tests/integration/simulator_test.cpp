@@ -263,6 +263,17 @@ BOOST_AUTO_TEST_CASE(the_simulated_account_refuses_what_a_provider_would) {
   BOOST_TEST(metric_value(port, R"(callgate_webhook_rejections_total{provider="simulator",reason="bad_signature"})") == 1);
 }
 
+BOOST_AUTO_TEST_CASE(a_public_url_that_is_not_this_daemon_is_warned_about) {
+  // Listening elsewhere than the default public_base_url (127.0.0.1:8080).
+  DaemonProcess elsewhere(testing::test_config());
+  const auto warning = elsewhere.wait_for_event("simulator_calls_elsewhere", 2s);
+  BOOST_TEST_REQUIRE(warning.has_value(), elsewhere.all_output());
+  BOOST_TEST(warning->at("public_base_url").as_string() == "http://127.0.0.1:8080");
+  const auto port = free_port();
+  DaemonProcess here(simulator_config(port, "    speed: 50\n"));
+  BOOST_TEST(!here.wait_for_event("simulator_calls_elsewhere", 500ms).has_value());
+}
+
 BOOST_AUTO_TEST_CASE(twilio_s_call_flow_takes_the_simulator_s_signature_only_while_the_simulator_is_in_use) {
   const auto twiml = [](unsigned short port, const std::string& token) {
     const auto target = "/twiml?leadId=01ARZ3NDEKTSV4RRFFQ69G5FAV";
