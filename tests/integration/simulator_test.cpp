@@ -265,13 +265,15 @@ BOOST_AUTO_TEST_CASE(the_simulated_account_refuses_what_a_provider_would) {
 
 BOOST_AUTO_TEST_CASE(a_public_url_that_is_not_this_daemon_is_warned_about) {
   // Listening elsewhere than the default public_base_url (127.0.0.1:8080).
+  // Both are logged before "listening", which the daemon's start waited for.
   DaemonProcess elsewhere(testing::test_config());
-  const auto warning = elsewhere.wait_for_event("simulator_calls_elsewhere", 2s);
-  BOOST_TEST_REQUIRE(warning.has_value(), elsewhere.all_output());
-  BOOST_TEST(warning->at("public_base_url").as_string() == "http://127.0.0.1:8080");
+  BOOST_TEST(elsewhere.all_output().find(R"("event":"simulator_calls_elsewhere","public_base_url":"http://127.0.0.1:8080")") !=
+                 std::string::npos,
+             elsewhere.all_output());
   const auto port = free_port();
   DaemonProcess here(simulator_config(port, "    speed: 50\n"));
-  BOOST_TEST(!here.wait_for_event("simulator_calls_elsewhere", 500ms).has_value());
+  BOOST_TEST(here.all_output().find(R"("event":"simulator_in_use")") != std::string::npos, here.all_output());
+  BOOST_TEST(here.all_output().find("simulator_calls_elsewhere") == std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(twilio_s_call_flow_takes_the_simulator_s_signature_only_while_the_simulator_is_in_use) {
