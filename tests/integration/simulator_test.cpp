@@ -192,6 +192,27 @@ BOOST_AUTO_TEST_CASE(shuffled_and_repeated_callbacks_still_leave_every_lead_exac
   BOOST_TEST(out_of_order > 0);  // 12 shuffled calls: some order was broken
 }
 
+BOOST_AUTO_TEST_CASE(a_seed_makes_a_run_repeatable) {
+  // Each run: eight enquiries one after another; how each first call ended, in order.
+  const auto run = [](const std::string& seed) {
+    const auto port = free_port();
+    DaemonProcess daemon(simulator_config(port, "    seed: " + seed +
+                                                    "\n    ring_time: {min: 1s, max: 2s}\n"
+                                                    "    talk_time: {min: 1s, max: 2s}\n    speed: 20\n"));
+    std::vector<std::string> ids, endings;
+    for (int index = 0; index < 8; ++index) {
+      ids.push_back(lead_id_of(enquire(port, R"({"phone":")" + phone(index) + R"(","consent":true})")));
+      wait_for_attempt(port, ids.back());  // the next call is the account's next
+    }
+    for (const auto& id : ids)
+      endings.push_back(std::string(wait_for_first_call_to_end(port, id).at("attempts").as_array()[0].at("status").as_string()));
+    return endings;
+  };
+  const auto first = run("7");
+  BOOST_TEST(run("7") == first, boost::test_tools::per_element());
+  BOOST_TEST(run("8") != first);
+}
+
 BOOST_AUTO_TEST_CASE(exotel_format_callbacks_go_through_exotel_s_parser_to_the_end_of_each_call) {
   const auto port = free_port();
   DaemonProcess daemon(simulator_config(port,
