@@ -148,22 +148,31 @@ async function leadStatus(leadId) {
 
 // Bad number: the server's message beside the phone field. Good number: the
 // confirmation, then the live status up to the end of the call.
+// Bad number: the server's message beside the phone field. Good number: the
+// confirmation, then the live status up to the end of the call. Fields are
+// found by their labels and the button by its name, as assistive
+// technology finds them.
 async function submitBadThenGood(page, scope, goodNumber, screenshotName) {
   const form = page.locator(`${scope} form[data-callgate]`);
-  await form.locator('input[name=phone]').fill('12');
-  await form.locator('input[name=consent]').check();
-  await form.locator('button[type=submit]').click();
+  const phone = form.getByLabel('Phone number');
+  await phone.fill('12');
+  await form.getByLabel(consentText).check();
+  await form.getByRole('button', { name: 'Call me back' }).click();
   const phoneError = form.locator('[data-error-for=phone]');
   await phoneError.waitFor({ state: 'visible' });
   assert.match(await phoneError.textContent(), /8 to 15 digits/);
-  assert.equal(await form.locator('input[name=phone]').getAttribute('aria-invalid'), 'true');
+  assert.equal(await phone.getAttribute('aria-invalid'), 'true');
+  // The message is part of the field's description, so it is read out with it.
+  const describedBy = (await phone.getAttribute('aria-describedby')).split(' ');
+  assert.ok(describedBy.includes(await phoneError.getAttribute('id')), describedBy.join(' '));
 
-  await form.locator('input[name=phone]').fill(goodNumber);
-  await form.locator('button[type=submit]').click();
-  const status = form.locator('[data-callgate-status]');
+  await phone.fill(goodNumber);
+  await form.getByRole('button', { name: 'Call me back' }).click();
+  const status = form.getByRole('status');
   await page.waitForFunction((element) => /calling you|ringing|on the call|completed/i.test(element.textContent),
     await status.elementHandle(), { timeout: 10000 });
   assert.equal(await phoneError.textContent(), '', 'the old error is cleared');
+  assert.equal(await phone.getAttribute('aria-invalid'), null);
   const leadId = await form.getAttribute('data-lead-id');
   assert.match(leadId, /^[0-9A-HJKMNP-TV-Z]{26}$/);
   await form.locator('[data-callgate-status][data-status=completed]').waitFor({ timeout: 45000 });
@@ -213,9 +222,9 @@ test('without JavaScript the page is a plain form that still works', async () =>
   const { page, close } = await watchedPage({ javaScriptEnabled: false });
   try {
     await page.goto(`http://127.0.0.1:${daemonPort}/`);
-    await page.locator('input[name=phone]').fill('98765 43211');
-    await page.locator('input[name=consent]').check();
-    await Promise.all([page.waitForNavigation(), page.locator('button[type=submit]').click()]);
+    await page.getByLabel('Phone number').fill('98765 43211');
+    await page.getByLabel(consentText).check();
+    await Promise.all([page.waitForNavigation(), page.getByRole('button', { name: 'Call me back' }).click()]);
     assert.match(await page.locator('main').textContent(), /We are calling you now/);
     const reference = await page.locator('code').textContent();
     const lead = await leadStatus(reference);
