@@ -3,6 +3,7 @@
 // shuffled and repeated callbacks, what the simulated account refuses, and
 // the enquiry page's endpoints.
 #include "lead_flow_support.hpp"
+#include "loopback_port.hpp"
 
 #include <boost/json/serialize.hpp>
 
@@ -10,28 +11,15 @@
 #include <map>
 #include <sstream>
 
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 using namespace callgate;
 using namespace callgate::lead_flow;
 
 namespace {
 
-// A loopback port nothing listens on now: the dev config names its port in
-// public_base_url, so the daemon cannot be left to pick one.
-unsigned short free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  BOOST_REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
-  socklen_t length = sizeof address;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-  ::close(fd);
-  return ntohs(address.sin_port);
-}
+// The dev config names its port in public_base_url, so the daemon cannot be
+// left to pick one.
+unsigned short free_port() { return testing::free_loopback_port(); }
 
 std::string read_file(const std::string& path) {
   std::ifstream file(path);

@@ -1,5 +1,7 @@
 #include "redis_server.hpp"
 
+#include "loopback_port.hpp"
+
 #include <arpa/inet.h>
 #include <chrono>
 #include <csignal>
@@ -14,18 +16,6 @@
 
 namespace callgate::testing {
 namespace {
-
-unsigned short free_loopback_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
-  socklen_t length = sizeof address;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-  ::close(fd);
-  return ntohs(address.sin_port);
-}
 
 bool answers_ping(unsigned short port) {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);

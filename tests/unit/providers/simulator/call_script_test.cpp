@@ -8,6 +8,8 @@
 #include "providers/twilio/signature.hpp"
 #include "providers/twilio/webhook.hpp"
 
+#include "simulated_call.hpp"
+
 #include <boost/test/unit_test.hpp>
 
 #include <algorithm>
@@ -21,16 +23,7 @@ using std::chrono::milliseconds;
 
 namespace {
 
-SimulatedCall a_call() {
-  SimulatedCall call;
-  call.sid = "CA0123456789abcdef0123456789abcdef";
-  call.to = "+919876543210";
-  call.from = "+15005550006";
-  call.call_flow_url = "http://127.0.0.1:8080/twiml?leadId=L1";
-  call.status_callback = "http://127.0.0.1:8080/webhook/simulator?leadId=L1";
-  call.created = WallTime(std::chrono::seconds(1'800'000'000));
-  return call;
-}
+SimulatedCall a_call() { return testing::a_simulated_call(); }
 
 SimulatorConfig only(SimulatedOutcome outcome) {
   SimulatorConfig config;

@@ -6,6 +6,8 @@
 #include "http/form/form_codec.hpp"
 #include "providers/simulator/call_script.hpp"
 
+#include "simulated_call.hpp"
+
 #include <boost/test/unit_test.hpp>
 
 #include <ostream>
@@ -25,16 +27,7 @@ Config simulator_config(SimulatorFormat format) {
   return config;
 }
 
-SimulatedCall a_call() {
-  SimulatedCall call;
-  call.sid = "CAfedcba9876543210fedcba9876543210";
-  call.to = "+919876543210";
-  call.from = "+15005550006";
-  call.call_flow_url = "http://127.0.0.1:8080/twiml?leadId=L7";
-  call.status_callback = "http://127.0.0.1:8080/webhook/simulator?leadId=L7";
-  call.created = WallClock::now();
-  return call;
-}
+SimulatedCall a_call() { return testing::a_simulated_call(); }
 
 // The script's request as callgated receives it.
 http::Request received(const http::ClientRequest& sent) {
@@ -56,13 +49,13 @@ BOOST_AUTO_TEST_SUITE(simulator_provider)
 BOOST_AUTO_TEST_CASE(a_call_is_placed_with_the_simulated_account_at_the_public_url) {
   const auto config = simulator_config(SimulatorFormat::twilio);
   SimulatorProvider provider;
-  const auto request = provider.build_place_call_request(config, {"L7", "+919876543210"});
+  const auto request = provider.build_place_call_request(config, {"L1", "+919876543210"});
   BOOST_TEST(request.url == "http://127.0.0.1:8080/simulator/calls");
   const auto fields = http::parse_form(request.body).value();
   BOOST_TEST(http::form_value(fields, "To").value_or("") == "+919876543210");
-  BOOST_TEST(http::form_value(fields, "Url").value_or("") == "http://127.0.0.1:8080/twiml?leadId=L7");
+  BOOST_TEST(http::form_value(fields, "Url").value_or("") == "http://127.0.0.1:8080/twiml?leadId=L1");
   BOOST_TEST(http::form_value(fields, "StatusCallback").value_or("") ==
-             "http://127.0.0.1:8080/webhook/simulator?leadId=L7");
+             "http://127.0.0.1:8080/webhook/simulator?leadId=L1");
   bool basic = false;
   for (const auto& [name, value] : request.headers)
     if (name == "Authorization") basic = value == "Basic c2ltdWxhdG9yOnNpbS10b2tlbg==";  // simulator:sim-token
@@ -91,7 +84,7 @@ BOOST_AUTO_TEST_CASE(its_own_twilio_format_callbacks_are_accepted_and_labelled_s
     BOOST_TEST_REQUIRE(std::holds_alternative<CallEvent>(parsed));
     const auto& event = std::get<CallEvent>(parsed);
     BOOST_TEST(event.provider == "simulator");
-    BOOST_TEST(event.lead_id == "L7");
+    BOOST_TEST(event.lead_id == "L1");
     BOOST_TEST((event.status == step.status));
     BOOST_TEST(event.sequence_number.has_value());
   }

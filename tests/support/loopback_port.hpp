@@ -1,0 +1,10 @@
+// Test support: a loopback TCP port nothing listens on now, for a server a
+// test must name the port of before it starts (redis-server, or a daemon
+// whose public_base_url carries its port).
+#pragma once
+
+namespace callgate::testing {
+
+unsigned short free_loopback_port();
+
+}  // namespace callgate::testing
