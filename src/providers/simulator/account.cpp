@@ -1,6 +1,7 @@
 #include "providers/simulator/account.hpp"
 
 #include "core/crypto.hpp"
+#include "core/lead/phone_number.hpp"
 #include "core/log.hpp"
 #include "http/form/form_codec.hpp"
 #include "providers/simulator/call_flow.hpp"
@@ -16,8 +17,6 @@
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 
-#include <algorithm>
-#include <cctype>
 
 namespace callgate::simulator {
 
@@ -48,9 +47,11 @@ bool authorized(const http::RequestContext& context) {
          equal_in_constant_time(*decoded, std::string(kAccountUser) + ":" + token);
 }
 
+// Already in E.164, as a provider's API wants it (the enquiry's own rules).
 bool is_e164(std::string_view number) {
-  return number.size() >= 8 && number.size() <= 16 && number[0] == '+' && number[1] != '0' &&
-         std::all_of(number.begin() + 1, number.end(), [](unsigned char c) { return std::isdigit(c); });
+  const auto normalized = normalize_phone_number(number, "1");
+  const auto* phone = std::get_if<PhoneNumber>(&normalized);
+  return phone && phone->e164 == number;
 }
 
 // The simulator calls back only into this daemon.

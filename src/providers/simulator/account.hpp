@@ -53,8 +53,6 @@ class SimulatedAccount {
   // The account must outlive the router.
   void register_endpoints(http::HttpRouter& router);
 
-  unsigned calls_playing() const { return playing_->load(); }
-
  private:
   struct Lane {
     boost::asio::io_context* io = nullptr;
