@@ -22,6 +22,7 @@ using boost::asio::awaitable;
 namespace {
 
 constexpr const char* kFile = "dialer.journal";
+constexpr std::uint64_t kRoomBytes = 1024 * 1024;  // syncs that do not change the file's size (journal_writer.hpp)
 
 StoreError unavailable(const std::string& why) { return {StoreFailure::unavailable, why}; }
 
@@ -61,16 +62,16 @@ EmbeddedDialScheduler::EmbeddedDialScheduler(std::string directory, std::uint64_
   if (error) throw std::runtime_error("cannot create the dialer's directory " + directory_ + ": " + error.message());
   if (std::ifstream file{path(), std::ios::binary}) {
     const std::string data((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
-    JournalReader reader(data);
+    JournalReader reader(data, kJournalSyncWindowBytes);
     std::string_view payload;
     while (reader.next(payload)) apply_record(payload);
     if (reader.stop() == JournalReader::Stop::corrupt)
       throw std::runtime_error("the dialer's journal " + path() + " is damaged (" + reader.reason() + "); move it aside");
-    if (reader.stop() == JournalReader::Stop::torn_tail &&
-        ::truncate(path().c_str(), static_cast<off_t>(reader.valid_bytes())) != 0)
+    // A torn last record, or room left by a crash (journal_writer.hpp): the writer starts after the records.
+    if (reader.valid_bytes() < data.size() && ::truncate(path().c_str(), static_cast<off_t>(reader.valid_bytes())) != 0)
       throw std::runtime_error("cannot cut the torn end off " + path());
   }
-  writer_ = std::make_unique<JournalWriter>(path());
+  writer_ = std::make_unique<JournalWriter>(path(), "", kRoomBytes);
   bytes_since_snapshot_ = writer_->file_bytes();
 }
 

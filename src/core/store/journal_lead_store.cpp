@@ -26,6 +26,9 @@ namespace {
 
 constexpr const char* kJournalFile = "leads.journal";
 constexpr const char* kArchiveDirectory = "archive";
+// Room kept ahead of the records (journal_writer.hpp): syncs that do not
+// change the file's size.
+constexpr std::uint64_t kJournalRoomBytes = 1024 * 1024;
 
 std::string lead_record(const Lead& lead, const std::string& idempotency_key) {
   json::object object;
@@ -63,7 +66,7 @@ JournalLeadStore::JournalLeadStore(JournalStoreOptions options)
   std::filesystem::create_directories(options_.directory, error);
   if (error) throw std::runtime_error("cannot create the journal directory " + options_.directory + ": " + error.message());
   replay_file(path());
-  writer_ = std::make_unique<JournalWriter>(path(), archive_directory());
+  writer_ = std::make_unique<JournalWriter>(path(), archive_directory(), kJournalRoomBytes);
   bytes_since_snapshot_ = writer_->file_bytes();
 }
 
@@ -95,15 +98,20 @@ void JournalLeadStore::replay_file(const std::string& file_path) {
   const std::string data = buffer.str();
   file.close();
 
-  JournalReader reader(data);
+  JournalReader reader(data, kJournalSyncWindowBytes);
   std::string_view payload;
   while (reader.next(payload)) {
     apply_record(payload);
     ++replay_.records;
   }
   switch (reader.stop()) {
-    case JournalReader::Stop::none:
-    case JournalReader::Stop::clean_end: break;
+    case JournalReader::Stop::none: break;
+    case JournalReader::Stop::clean_end:
+      // Room a crash left after the records: cut off, so the writer starts
+      // at the end of the records.
+      if (reader.valid_bytes() < data.size() && ::truncate(file_path.c_str(), static_cast<off_t>(reader.valid_bytes())) != 0)
+        throw std::runtime_error("cannot cut the room off " + file_path);
+      break;
     case JournalReader::Stop::torn_tail:
       // A crash mid-append: the record was never acknowledged. Cut it off so
       // the next append starts on a record boundary.

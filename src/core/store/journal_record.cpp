@@ -1,5 +1,6 @@
 #include "core/store/journal_record.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 
@@ -37,19 +38,32 @@ std::uint32_t record_checksum(std::string_view length_bytes, std::string_view pa
   return crc32c(as_bytes(payload), crc32c(as_bytes(length_bytes)));
 }
 
-// Whether a complete, valid record starts anywhere after the first byte.
-bool has_good_record_after(std::string_view rest) {
-  for (std::size_t at = rest.find(std::string_view(kMagic, sizeof kMagic), 1); at != std::string_view::npos;
+// Where the first complete, valid record starts at or after offset from
+// (at least 1); npos if none does.
+std::size_t good_record_after(std::string_view rest, std::size_t from) {
+  for (std::size_t at = rest.find(std::string_view(kMagic, sizeof kMagic), std::max<std::size_t>(from, 1));
+       at != std::string_view::npos;
        at = rest.find(std::string_view(kMagic, sizeof kMagic), at + 1)) {
     const std::string_view candidate = rest.substr(at);
-    if (candidate.size() < kJournalHeaderBytes) return false;
+    if (candidate.size() < kJournalHeaderBytes) return std::string_view::npos;
     const std::uint32_t length = get_u32(candidate.substr(4, 4));
     if (length > candidate.size() - kJournalHeaderBytes) continue;
     if (record_checksum(candidate.substr(4, 4), candidate.substr(kJournalHeaderBytes, length)) ==
         get_u32(candidate.substr(8, 4)))
-      return true;
+      return at;
   }
-  return false;
+  return std::string_view::npos;
+}
+
+// A run of zero bytes no record holds (payloads are JSON text; a header has
+// fewer than eight zeros in a row): a piece of room a write never reached.
+bool has_unwritten_piece(std::string_view bytes) {
+  constexpr std::string_view kRun("\0\0\0\0\0\0\0\0", 8);
+  return bytes.find(kRun) != std::string_view::npos;
+}
+
+bool all_zero(std::string_view bytes) {  // true for none
+  return std::all_of(bytes.begin(), bytes.end(), [](char byte) { return byte == '\0'; });
 }
 
 }  // namespace
@@ -77,7 +91,7 @@ bool JournalReader::next(std::string_view& payload) {
     reason_ = std::move(reason);
     return false;
   };
-  if (rest.empty()) return stop_with(Stop::clean_end, "");
+  if (rest.empty() || (rest[0] == '\0' && all_zero(rest))) return stop_with(Stop::clean_end, "");
   if (rest.size() < kJournalHeaderBytes) {
     // A header cut short can only be the tail, but it must at least start
     // like one: anything else is not a journal written by callgate.
@@ -85,16 +99,28 @@ bool JournalReader::next(std::string_view& payload) {
       return stop_with(Stop::corrupt, "bad magic at offset " + std::to_string(offset_));
     return stop_with(Stop::torn_tail, "record header cut short at offset " + std::to_string(offset_));
   }
-  if (std::memcmp(rest.data(), kMagic, sizeof kMagic) != 0)
+  // A header of zeros is room a crash left unwritten while a later page of
+  // the same write reached the disk (only a file with room has that); any
+  // other wrong magic was not written by callgate.
+  const bool unwritten_header = sync_window_ > 0 && all_zero(rest.substr(0, sizeof kMagic));
+  if (std::memcmp(rest.data(), kMagic, sizeof kMagic) != 0 && !unwritten_header)
     return stop_with(Stop::corrupt, "bad magic at offset " + std::to_string(offset_));
   const std::uint32_t length = get_u32(rest.substr(4, 4));
   const std::uint32_t checksum = get_u32(rest.substr(8, 4));
   const bool fits = length <= kJournalMaxPayloadBytes && rest.size() - kJournalHeaderBytes >= length;
-  if (!fits || record_checksum(rest.substr(4, 4), rest.substr(kJournalHeaderBytes, length)) != checksum) {
+  if (unwritten_header || !fits ||
+      record_checksum(rest.substr(4, 4), rest.substr(kJournalHeaderBytes, length)) != checksum) {
     // With no good record after it, a bad record is the write a crash cut
-    // short (whatever its length field now says). With a good record after
-    // it, it is real damage, which must be reported, never skipped.
-    if (!has_good_record_after(rest))
+    // short, whatever its length field now says. In a file with room, so is
+    // one followed by good records only within the sync window when room
+    // the write never reached lies between them: pages of one write reach
+    // the disk in any order. Anything else is real damage, which must be
+    // reported, never skipped.
+    const auto next_good = good_record_after(rest, 1);
+    const bool torn = next_good == std::string_view::npos ||
+                      (sync_window_ > 0 && has_unwritten_piece(rest.substr(0, next_good)) &&
+                       good_record_after(rest, sync_window_) == std::string_view::npos);
+    if (torn)
       return stop_with(Stop::torn_tail, "incomplete last record at offset " + std::to_string(offset_));
     return stop_with(Stop::corrupt, "damaged record at offset " + std::to_string(offset_));
   }
@@ -122,6 +148,10 @@ bool JournalStream::next(std::string_view& payload) {
     reason_ = reader.reason() + " (counted from file offset " + std::to_string(consumed()) + ")";
   }
   return false;
+}
+
+bool all_zero(std::string_view bytes) {  // true for none
+  return std::all_of(bytes.begin(), bytes.end(), [](char byte) { return byte == '\0'; });
 }
 
 }  // namespace callgate

@@ -5,6 +5,10 @@
 // The checksum covers the length, so a flipped length bit is caught before
 // it sends the reader off into the middle of another record. Pure: encodes
 // into and decodes from memory; the file I/O lives with the store.
+//
+// A journal may end in zero bytes: room its writer laid out ahead of the
+// records (journal_writer.hpp), so that a sync flushes data only, not the
+// file's size. Zeros from a record boundary to the end are room, not damage.
 #pragma once
 
 #include <cstdint>
@@ -17,6 +21,13 @@ namespace callgate {
 inline constexpr std::size_t kJournalHeaderBytes = 12;
 inline constexpr std::uint32_t kJournalMaxPayloadBytes = 16 * 1024 * 1024;
 
+// A writer that overwrites room in place syncs at most this many bytes of
+// records at a time (one record larger than this alone). A crash of the
+// machine during that sync may leave any of its pages on disk without the
+// others, so after a damaged record, good records closer than this can be
+// that last, never acknowledged, write; one further on is real damage.
+inline constexpr std::size_t kJournalSyncWindowBytes = 1024 * 1024;
+
 // CRC-32C (Castagnoli), the checksum iSCSI and ext4 use; software table.
 std::uint32_t crc32c(std::span<const std::uint8_t> bytes, std::uint32_t crc = 0);
 
@@ -28,13 +39,17 @@ class JournalReader {
  public:
   enum class Stop {
     none,        // not stopped: next() may return more records
-    clean_end,   // the data ended exactly after a record
+    clean_end,   // the data ended after a record, or only zeros (room) follow it
     torn_tail,   // the last record is incomplete or fails its checksum at the very end: a crash
                  // mid-write. Truncate to valid_bytes() and carry on.
     corrupt,     // a bad record with more data after it: not a torn write; stop and tell the operator
   };
 
-  explicit JournalReader(std::string_view data) : data_(data) {}
+  // sync_window: 0 for a file only ever appended to (a good record anywhere
+  // after a damaged one is damage); kJournalSyncWindowBytes for a file its
+  // writer keeps room in (see above).
+  explicit JournalReader(std::string_view data, std::size_t sync_window = 0)
+      : data_(data), sync_window_(sync_window) {}
 
   // The next record's payload; false when the walk stopped (see stop()).
   bool next(std::string_view& payload);
@@ -45,6 +60,7 @@ class JournalReader {
 
  private:
   std::string_view data_;
+  std::size_t sync_window_;
   std::size_t offset_ = 0;
   Stop stop_ = Stop::none;
   std::string reason_;

@@ -20,15 +20,16 @@ namespace {
 
 boost::system::error_code last_error() { return {errno, boost::system::system_category()}; }
 
-// write() until everything is out or an error that is not EINTR.
-boost::system::error_code write_all(int fd, std::string_view bytes) {
+// pwrite() until everything is out or an error that is not EINTR.
+boost::system::error_code write_all_at(int fd, std::string_view bytes, std::uint64_t offset) {
   while (!bytes.empty()) {
-    const auto written = ::write(fd, bytes.data(), bytes.size());
+    const auto written = ::pwrite(fd, bytes.data(), bytes.size(), static_cast<off_t>(offset));
     if (written < 0) {
       if (errno == EINTR) continue;
       return last_error();
     }
     bytes.remove_prefix(static_cast<std::size_t>(written));
+    offset += static_cast<std::uint64_t>(written);
   }
   return {};
 }
@@ -48,12 +49,12 @@ boost::system::error_code sync_directory_of(const std::string& path) {
 
 }  // namespace
 
-JournalWriter::JournalWriter(std::string path, std::string archive_directory)
-    : path_(std::move(path)), archive_directory_(std::move(archive_directory)) {
-  fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+JournalWriter::JournalWriter(std::string path, std::string archive_directory, std::uint64_t room_bytes)
+    : path_(std::move(path)), archive_directory_(std::move(archive_directory)), room_bytes_(room_bytes) {
+  fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
   if (fd_ < 0) throw std::system_error(errno, std::generic_category(), "cannot open the journal " + path_);
   struct stat status {};
-  if (::fstat(fd_, &status) == 0) file_bytes_ = static_cast<std::uint64_t>(status.st_size);
+  if (::fstat(fd_, &status) == 0) file_bytes_ = laid_out_bytes_ = static_cast<std::uint64_t>(status.st_size);
   if (const auto error = sync_directory_of(path_))
     throw std::system_error(error.value(), std::generic_category(), "cannot sync the journal's directory");
   thread_ = std::thread([this] { run(); });
@@ -66,6 +67,12 @@ JournalWriter::~JournalWriter() {
   }
   wake_.notify_one();
   thread_.join();
+  // At rest the file holds records only (a crash leaves the room, which
+  // readers pass over). Not synced: room found after a crash is harmless.
+  if (fd_ >= 0 && laid_out_bytes_ > file_bytes_ && !failure_) {
+    if (::ftruncate(fd_, static_cast<off_t>(file_bytes_)) != 0)
+      LogLine(LogLevel::warn, "journal_room_not_cut").trusted_text("path", path_).trusted_text("reason", last_error().message());
+  }
   if (fd_ >= 0) ::close(fd_);
 }
 
@@ -116,8 +123,10 @@ boost::system::error_code JournalWriter::remove_prefix(std::uint64_t bytes) {
     ::close(fd);
     return error;
   }
-  for (;;) {
-    const auto got = ::read(fd, buffer, sizeof buffer);
+  const std::uint64_t records_end = file_bytes_;  // only this thread changes it
+  while (bytes + rest.size() < records_end) {
+    const auto wanted = std::min<std::uint64_t>(sizeof buffer, records_end - bytes - rest.size());
+    const auto got = ::read(fd, buffer, static_cast<std::size_t>(wanted));
     if (got < 0 && errno == EINTR) continue;
     if (got < 0) {
       const auto error = last_error();
@@ -171,7 +180,10 @@ void JournalWriter::add_read(std::uint64_t offset, std::size_t length, boost::as
 }
 
 void JournalWriter::serve(Read& read) const {
-  std::string bytes(read.length, '\0');
+  // Records only, never the room after them.
+  const auto records_end = file_bytes();
+  const auto length = read.offset >= records_end ? 0 : std::min<std::uint64_t>(read.length, records_end - read.offset);
+  std::string bytes(static_cast<std::size_t>(length), '\0');
   std::size_t got = 0;
   boost::system::error_code error;
   const int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
@@ -232,9 +244,14 @@ boost::system::error_code JournalWriter::replace_file(const std::string& snapsho
   const std::string temporary = path_ + ".compacting";
   const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return last_error();
-  auto error = write_all(fd, snapshot);
+  auto error = write_all_at(fd, snapshot, 0);
   if (!error && ::fdatasync(fd) < 0) error = last_error();
   ::close(fd);
+  // The file being replaced keeps its records only (archived, it is read
+  // like any file at rest).
+  if (!error && laid_out_bytes_ > file_bytes_ && ::ftruncate(fd_, static_cast<off_t>(file_bytes_)) < 0)
+    error = last_error();
+  if (!error) laid_out_bytes_ = file_bytes_;
   if (!error && !archive_directory_.empty()) error = archive_current_file();
   if (!error && ::rename(temporary.c_str(), path_.c_str()) < 0) error = last_error();
   if (!error) error = sync_directory_of(path_);
@@ -242,31 +259,55 @@ boost::system::error_code JournalWriter::replace_file(const std::string& snapsho
     ::unlink(temporary.c_str());
     return error;
   }
-  const int replacement = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+  const int replacement = ::open(path_.c_str(), O_WRONLY | O_CLOEXEC);
   if (replacement < 0) return last_error();
   ::close(fd_);
   fd_ = replacement;
+  laid_out_bytes_ = snapshot.size();
   std::lock_guard lock(mutex_);
   file_bytes_ = snapshot.size();
   return {};
 }
 
+boost::system::error_code JournalWriter::write_and_sync(std::string_view records) {
+  const std::uint64_t at = file_bytes_;  // only this thread changes it
+  if (auto error = write_all_at(fd_, records, at)) return error;
+  const std::uint64_t end = at + records.size();
+  laid_out_bytes_ = std::max(laid_out_bytes_, end);
+  if (room_bytes_ > 0 && laid_out_bytes_ - end < room_bytes_ / 4) {
+    // More room, synced with these records: the file's size changes once
+    // per few hundred KiB of records instead of with every sync. Room that
+    // cannot be laid out (a full disk) fails nothing: the records go on at
+    // the end of the file and fail only when they themselves do not fit.
+    static const std::string zeros(64 * 1024, '\0');
+    while (laid_out_bytes_ < end + room_bytes_) {
+      const auto piece = std::min<std::uint64_t>(zeros.size(), end + room_bytes_ - laid_out_bytes_);
+      if (write_all_at(fd_, std::string_view(zeros).substr(0, static_cast<std::size_t>(piece)), laid_out_bytes_)) break;
+      laid_out_bytes_ += piece;
+    }
+  }
+  if (::fdatasync(fd_) < 0) return last_error();
+  std::lock_guard lock(mutex_);
+  file_bytes_ = end;
+  ++syncs_;
+  return {};
+}
+
 boost::system::error_code JournalWriter::write_batch(std::vector<Pending>& batch) {
-  // Appends up to a replacement go out in one write and one sync; a
-  // replacement then starts the new file.
+  // Appends up to a replacement go out in one write and one sync (in a
+  // file with room, one per kJournalSyncWindowBytes: see
+  // journal_record.hpp); a replacement then starts the new file.
   std::string joined;
   auto flush = [&]() -> boost::system::error_code {
     if (joined.empty()) return {};
-    if (auto error = write_all(fd_, joined)) return error;
-    if (::fdatasync(fd_) < 0) return last_error();
-    std::lock_guard lock(mutex_);
-    file_bytes_ += joined.size();
-    ++syncs_;
+    if (auto error = write_and_sync(joined)) return error;
     joined.clear();
     return {};
   };
   for (auto& pending : batch) {
     if (pending.action == Action::append) {
+      if (room_bytes_ > 0 && joined.size() + pending.frames.size() > kJournalSyncWindowBytes)
+        if (auto error = flush()) return error;
       joined += pending.frames;
       continue;
     }

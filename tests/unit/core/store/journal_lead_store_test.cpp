@@ -78,6 +78,40 @@ BOOST_AUTO_TEST_CASE(a_torn_last_record_is_cut_off_and_the_rest_kept) {
   BOOST_TEST(reopened->replay().torn_bytes_dropped == 0u);
 }
 
+BOOST_AUTO_TEST_CASE(room_a_crash_left_is_passed_over_and_cut_off) {
+  JournalDirectory directory;
+  {
+    auto store = directory.open();
+    run(store->create({make_lead("01A"), "", std::nullopt}));
+    run(store->create({make_lead("01B", "+14155550124"), "", std::nullopt}));
+  }
+  const auto good_size = std::filesystem::file_size(directory.file());
+  // A crash: the room after the records is still there.
+  directory.append_bytes(std::string(300 * 1024, '\0'));
+  {
+    auto store = directory.open();
+    BOOST_TEST(store->replay().records == 2u);
+    BOOST_TEST(store->replay().torn_bytes_dropped == 0u);
+    BOOST_TEST(std::filesystem::file_size(directory.file()) == good_size);
+    expect(run(store->get("01B")));
+  }
+  // A machine crash mid-sync: a later page of the last write reached the
+  // disk, its first page did not. That write was never acknowledged.
+  JournalDirectory elsewhere;
+  {
+    auto other = elsewhere.open();
+    run(other->create({make_lead("01C", "+14155550125"), "", std::nullopt}));
+  }
+  std::ifstream written(elsewhere.file(), std::ios::binary);
+  const std::string lead_c_record((std::istreambuf_iterator<char>(written)), std::istreambuf_iterator<char>());
+  directory.append_bytes(std::string(4096, '\0') + lead_c_record + std::string(100 * 1024, '\0'));
+  auto store = directory.open();
+  BOOST_TEST(store->replay().records == 2u);
+  BOOST_TEST(store->replay().torn_bytes_dropped > 4096u);
+  BOOST_TEST(std::filesystem::file_size(directory.file()) == good_size);
+  BOOST_TEST((std::get<StoreError>(run(store->get("01C"))).failure == StoreFailure::not_found));
+}
+
 BOOST_AUTO_TEST_CASE(damage_before_the_end_stops_start_up) {
   JournalDirectory directory;
   {

@@ -24,6 +24,15 @@ std::string journal_of(std::initializer_list<std::string_view> payloads) {
   return out;
 }
 
+// A machine crash during the last sync of a file with room: its first page
+// never reached the disk (still zeros), a later one did.
+std::string torn_write_with_a_later_page_on_disk(std::size_t gap) {
+  auto data = journal_of({"acknowledged"});
+  data += std::string(gap, '\0');
+  append_journal_record(data, "never acknowledged");
+  return data + std::string(1000, '\0');
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(journal_record)
@@ -83,6 +92,61 @@ BOOST_AUTO_TEST_CASE(damage_before_good_records_is_corruption_not_a_tail) {
     BOOST_TEST((stop == JournalReader::Stop::corrupt), "flip at " << flip);
     BOOST_TEST(valid == 0u);
   }
+}
+
+BOOST_AUTO_TEST_CASE(zeros_after_the_last_record_are_room_not_damage) {
+  const auto records = journal_of({"one", "two"});
+  for (const std::size_t window : {std::size_t{0}, kJournalSyncWindowBytes}) {
+    const auto data = records + std::string(70'000, '\0');
+    JournalReader reader(data, window);
+    std::string_view payload;
+    int count = 0;
+    while (reader.next(payload)) ++count;
+    BOOST_TEST(count == 2);
+    BOOST_TEST((reader.stop() == JournalReader::Stop::clean_end));
+    BOOST_TEST(reader.valid_bytes() == records.size());
+  }
+}
+
+BOOST_AUTO_TEST_CASE(in_a_file_with_room_a_write_whose_pages_landed_out_of_order_is_torn) {
+  const auto acknowledged = journal_of({"acknowledged"}).size();
+  for (const std::size_t gap : {std::size_t{8}, std::size_t{512}, std::size_t{4096}}) {
+    const auto data = torn_write_with_a_later_page_on_disk(gap);
+    JournalReader reader(data, kJournalSyncWindowBytes);
+    std::string_view payload;
+    BOOST_TEST_REQUIRE(reader.next(payload));
+    BOOST_TEST(payload == "acknowledged");
+    BOOST_TEST(!reader.next(payload));
+    BOOST_TEST((reader.stop() == JournalReader::Stop::torn_tail), "gap " << gap);
+    BOOST_TEST(reader.valid_bytes() == acknowledged);
+    // A file only ever appended to cannot be torn that way: damage.
+    JournalReader appended(data);
+    while (appended.next(payload)) {}
+    BOOST_TEST((appended.stop() == JournalReader::Stop::corrupt), "gap " << gap);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(in_a_file_with_room_damage_is_still_damage) {
+  JournalReader::Stop stop;
+  std::size_t valid = 0;
+  // A flipped byte leaves no unwritten room before the good records after it.
+  auto flipped = journal_of({"one", "two", "three"});
+  flipped[13] ^= 0x40;
+  JournalReader reader(flipped, kJournalSyncWindowBytes);
+  std::string_view payload;
+  BOOST_TEST(!reader.next(payload));
+  BOOST_TEST((reader.stop() == JournalReader::Stop::corrupt));
+  // Good records further on than one sync can write were acknowledged long
+  // ago: whatever lies before them is damage, zeros or not.
+  const auto far = torn_write_with_a_later_page_on_disk(kJournalSyncWindowBytes + 1);
+  BOOST_TEST(read_all(far, stop, valid).size() == 1u);
+  JournalReader far_reader(far, kJournalSyncWindowBytes);
+  while (far_reader.next(payload)) {}
+  BOOST_TEST((far_reader.stop() == JournalReader::Stop::corrupt));
+  // Text that is not a journal is not room either.
+  JournalReader text("hello, world, this is not a journal", kJournalSyncWindowBytes);
+  BOOST_TEST(!text.next(payload));
+  BOOST_TEST((text.stop() == JournalReader::Stop::corrupt));
 }
 
 BOOST_AUTO_TEST_CASE(a_file_that_is_not_a_journal_is_corrupt) {

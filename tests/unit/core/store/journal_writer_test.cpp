@@ -1,0 +1,132 @@
+// The journal writer's room: zeros laid out ahead of the records while it
+// runs, never read back as records, cut off when it stops; and no sync
+// covers more than one sync window of records.
+#include "core/store/journal_record.hpp"
+#include "core/store/journal_writer.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+using namespace callgate;
+
+namespace {
+
+constexpr std::uint64_t kRoom = 256 * 1024;
+
+struct WriterFile {
+  std::filesystem::path directory = std::filesystem::temp_directory_path() /
+                                    ("callgate-writer-" + std::to_string(std::random_device{}()));
+  WriterFile() { std::filesystem::create_directories(directory); }
+  ~WriterFile() { std::filesystem::remove_all(directory); }
+  std::string path() const { return (directory / "test.journal").string(); }
+  std::string bytes() const {
+    std::ifstream in(path(), std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  }
+};
+
+// Waits for ticket on an io_context of its own.
+boost::system::error_code wait_durable(JournalWriter& writer, std::uint64_t ticket) {
+  boost::asio::io_context io;
+  auto done = writer.async_wait_durable(ticket, boost::asio::use_future);
+  io.run();
+  try {
+    done.get();
+  } catch (const boost::system::system_error& error) {
+    return error.code();
+  }
+  return {};
+}
+
+std::string record_of(std::string_view payload) {
+  std::string frame;
+  append_journal_record(frame, payload);
+  return frame;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(journal_writer)
+
+BOOST_AUTO_TEST_CASE(room_is_laid_out_ahead_of_the_records_and_cut_off_at_the_end) {
+  WriterFile file;
+  std::string expected;
+  {
+    JournalWriter writer(file.path(), "", kRoom);
+    std::uint64_t ticket = 0;
+    for (int index = 0; index < 50; ++index) {
+      const auto payload = "{\"n\":" + std::to_string(index) + "}";
+      expected += record_of(payload);
+      ticket = writer.append(payload);
+      BOOST_TEST_REQUIRE(!wait_durable(writer, ticket));
+    }
+    BOOST_TEST(writer.file_bytes() == expected.size());
+    const auto on_disk = file.bytes();
+    BOOST_TEST(on_disk.size() >= expected.size() + kRoom * 3 / 4, on_disk.size());
+    BOOST_TEST(on_disk.compare(0, expected.size(), expected) == 0);
+    BOOST_TEST(std::all_of(on_disk.begin() + static_cast<std::ptrdiff_t>(expected.size()), on_disk.end(),
+                           [](char byte) { return byte == '\0'; }));
+    // What a crash now would leave reads as the records and nothing else.
+    JournalReader reader(on_disk, kJournalSyncWindowBytes);
+    std::string_view payload;
+    int count = 0;
+    while (reader.next(payload)) ++count;
+    BOOST_TEST(count == 50);
+    BOOST_TEST((reader.stop() == JournalReader::Stop::clean_end));
+  }
+  BOOST_TEST(file.bytes() == expected);
+}
+
+BOOST_AUTO_TEST_CASE(a_reopened_file_goes_on_after_its_records) {
+  WriterFile file;
+  {
+    JournalWriter writer(file.path(), "", kRoom);
+    BOOST_TEST_REQUIRE(!wait_durable(writer, writer.append("first")));
+  }
+  {
+    JournalWriter writer(file.path(), "", kRoom);
+    BOOST_TEST_REQUIRE(!wait_durable(writer, writer.append("second")));
+  }
+  BOOST_TEST(file.bytes() == record_of("first") + record_of("second"));
+}
+
+BOOST_AUTO_TEST_CASE(reads_stop_at_the_records) {
+  WriterFile file;
+  JournalWriter writer(file.path(), "", kRoom);
+  BOOST_TEST_REQUIRE(!wait_durable(writer, writer.append("only")));
+  boost::asio::io_context io;
+  auto read = writer.async_read(0, 1024 * 1024, boost::asio::use_future);
+  io.run();
+  BOOST_TEST(read.get() == record_of("only"));
+}
+
+BOOST_AUTO_TEST_CASE(no_sync_covers_more_than_one_window_of_records) {
+  WriterFile file;
+  JournalWriter writer(file.path(), "", kRoom);
+  const std::string large(kJournalSyncWindowBytes * 6 / 10, 'x');
+  // Queued together, written in one batch: three syncs, as no two fit one window.
+  writer.append_deferred(large);
+  writer.append_deferred(large);
+  const auto last = writer.append_deferred(large);
+  writer.wake();
+  BOOST_TEST_REQUIRE(!wait_durable(writer, last));
+  BOOST_TEST(writer.syncs() >= 3u, writer.syncs());
+  // Without room nothing can tear out of order: one batch, one sync.
+  WriterFile plain_file;
+  JournalWriter plain(plain_file.path());
+  plain.append_deferred(large);
+  plain.append_deferred(large);
+  const auto plain_last = plain.append_deferred(large);
+  plain.wake();
+  BOOST_TEST_REQUIRE(!wait_durable(plain, plain_last));
+  BOOST_TEST(plain.syncs() <= 2u, plain.syncs());
+  BOOST_TEST(std::filesystem::file_size(plain_file.path()) == 3 * record_of(large).size());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
