@@ -4,6 +4,10 @@
 #include <array>
 #include <cstring>
 
+#if defined(__x86_64__)
+#include <nmmintrin.h>
+#endif
+
 namespace callgate {
 namespace {
 
@@ -19,6 +23,27 @@ constexpr std::array<std::uint32_t, 256> make_crc32c_table() {
   return table;
 }
 constexpr auto kCrc32cTable = make_crc32c_table();
+
+#if defined(__x86_64__)
+// SSE 4.2's crc32 instruction computes CRC-32C: eight bytes a step instead of
+// one, which matters on the webhook path (every record is checksummed on a
+// reactor). Same value as the table; the caller does the inversions.
+__attribute__((target("sse4.2"))) std::uint32_t crc32c_sse42(std::span<const std::uint8_t> bytes, std::uint32_t crc) {
+  const std::uint8_t* at = bytes.data();
+  std::size_t left = bytes.size();
+  std::uint64_t wide = crc;
+  for (; left >= 8; left -= 8, at += 8) {
+    std::uint64_t word;
+    std::memcpy(&word, at, sizeof word);
+    wide = _mm_crc32_u64(wide, word);
+  }
+  crc = static_cast<std::uint32_t>(wide);
+  for (; left > 0; --left, ++at) crc = _mm_crc32_u8(crc, *at);
+  return crc;
+}
+
+const bool kHasSse42 = __builtin_cpu_supports("sse4.2");
+#endif
 
 void put_u32(std::string& out, std::uint32_t value) {
   for (int shift = 0; shift < 32; shift += 8) out.push_back(static_cast<char>((value >> shift) & 0xff));
@@ -70,6 +95,9 @@ bool all_zero(std::string_view bytes) {  // true for none
 
 std::uint32_t crc32c(std::span<const std::uint8_t> bytes, std::uint32_t crc) {
   crc = ~crc;
+#if defined(__x86_64__)
+  if (kHasSse42) return ~crc32c_sse42(bytes, crc);
+#endif
   for (const auto byte : bytes) crc = kCrc32cTable[(crc ^ byte) & 0xff] ^ (crc >> 8);
   return ~crc;
 }
