@@ -34,7 +34,8 @@ unsigned reactor_count(const ServerConfig& server) {
   return std::max(1u, std::thread::hardware_concurrency());
 }
 
-std::unique_ptr<LeadStore> open_store(const StoreConfig& store, const std::vector<asio::io_context*>& reactors) {
+std::unique_ptr<LeadStore> open_store(const StoreConfig& store, const std::vector<asio::io_context*>& reactors,
+                                      JournalGuest* journal_guest) {
   switch (store.backend) {
     case StoreBackend::memory:
       LogLine(LogLevel::warn, "memory_store").trusted_text("detail", "store.backend is memory: leads last until exit");
@@ -43,7 +44,8 @@ std::unique_ptr<LeadStore> open_store(const StoreConfig& store, const std::vecto
       auto journal = std::make_unique<JournalLeadStore>(JournalStoreOptions{
           store.journal_path, store.journal_compact_bytes,
           OrphanLimits{static_cast<std::size_t>(store.journal_orphans_in_memory),
-                       std::chrono::duration_cast<std::chrono::seconds>(store.journal_orphan_wait)}});
+                       std::chrono::duration_cast<std::chrono::seconds>(store.journal_orphan_wait)},
+          journal_guest});
       LogLine(LogLevel::info, "journal_replayed")
           .trusted_text("path", journal->path())
           .number("records", static_cast<std::int64_t>(journal->replay().records))
@@ -133,7 +135,15 @@ void Daemon::build() {
     reactors_.push_back(std::move(parts));
   }
 
-  store_ = open_store(config_.store, reactor_loops);
+  // With the journal store, the dialer's jobs go in the lead journal unless
+  // dialer.path sends them elsewhere: built first, replayed by the store.
+  const bool jobs_in_lead_journal = config_.store.backend == StoreBackend::journal && config_.dialer.path.empty();
+  if (jobs_in_lead_journal)
+    embedded_scheduler_ = std::make_unique<dialer::EmbeddedDialScheduler>(dialer::EmbeddedDialScheduler::InLeadJournal{},
+                                                                          config_.store.journal_path);
+  store_ = open_store(config_.store, reactor_loops, embedded_scheduler_.get());
+  if (jobs_in_lead_journal)
+    embedded_scheduler_->attach(dynamic_cast<JournalLeadStore&>(*store_).writer_for_guest());
   readiness_checks_.push_back({"store", [this](http::RequestContext&) -> boost::asio::awaitable<std::optional<std::string>> {
                                  co_return store_->problem();
                                }});
@@ -172,9 +182,8 @@ void Daemon::build() {
     redis_scheduler_ = std::make_unique<dialer::RedisDialScheduler>(reactors_.front().reactor->io(), std::move(options));
     scheduler_ = redis_scheduler_.get();
   } else {
-    std::string dialer_path = config_.dialer.path;
-    if (dialer_path.empty() && config_.store.backend == StoreBackend::journal) dialer_path = config_.store.journal_path;
-    embedded_scheduler_ = std::make_unique<dialer::EmbeddedDialScheduler>(dialer_path);
+    // dialer.path (empty with the memory store: in memory only).
+    if (!embedded_scheduler_) embedded_scheduler_ = std::make_unique<dialer::EmbeddedDialScheduler>(config_.dialer.path);
     scheduler_ = embedded_scheduler_.get();
   }
   readiness_checks_.push_back({"dialer", [this](http::RequestContext&) -> boost::asio::awaitable<std::optional<std::string>> {

@@ -7,6 +7,7 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/use_future.hpp>
 #include <boost/json/serialize.hpp>
 
 #include <filesystem>
@@ -60,19 +61,69 @@ EmbeddedDialScheduler::EmbeddedDialScheduler(std::string directory, std::uint64_
   std::error_code error;
   std::filesystem::create_directories(directory_, error);
   if (error) throw std::runtime_error("cannot create the dialer's directory " + directory_ + ": " + error.message());
-  if (std::ifstream file{path(), std::ios::binary}) {
-    const std::string data((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
-    JournalReader reader(data, kJournalSyncWindowBytes);
-    std::string_view payload;
-    while (reader.next(payload)) apply_record(payload);
-    if (reader.stop() == JournalReader::Stop::corrupt)
-      throw std::runtime_error("the dialer's journal " + path() + " is damaged (" + reader.reason() + "); move it aside");
-    // A torn last record, or room left by a crash (journal_writer.hpp): the writer starts after the records.
-    if (reader.valid_bytes() < data.size() && ::truncate(path().c_str(), static_cast<off_t>(reader.valid_bytes())) != 0)
-      throw std::runtime_error("cannot cut the torn end off " + path());
-  }
-  writer_ = std::make_unique<JournalWriter>(path(), "", kRoomBytes);
+  replay_file();
+  own_writer_ = std::make_unique<JournalWriter>(path(), "", kRoomBytes);
+  writer_ = own_writer_.get();
   bytes_since_snapshot_ = writer_->file_bytes();
+}
+
+EmbeddedDialScheduler::EmbeddedDialScheduler(InLeadJournal, std::string directory)
+    : directory_(std::move(directory)), compact_bytes_(0), in_lead_journal_(true) {
+  replay_file();
+}
+
+void EmbeddedDialScheduler::replay_file() {
+  std::ifstream file{path(), std::ios::binary};
+  if (!file) return;
+  const std::string data((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  JournalReader reader(data, kJournalSyncWindowBytes);
+  std::string_view payload;
+  while (reader.next(payload)) apply_record(payload);
+  if (reader.stop() == JournalReader::Stop::corrupt)
+    throw std::runtime_error("the dialer's journal " + path() + " is damaged (" + reader.reason() + "); move it aside");
+  // A torn last record, or room left by a crash (journal_writer.hpp): the writer starts after the records.
+  if (reader.valid_bytes() < data.size() && ::truncate(path().c_str(), static_cast<off_t>(reader.valid_bytes())) != 0)
+    throw std::runtime_error("cannot cut the torn end off " + path());
+  earlier_file_replayed_ = true;
+}
+
+void EmbeddedDialScheduler::attach(JournalWriter& lead_journal) {
+  std::uint64_t ticket = 0;
+  {
+    std::lock_guard lock(mutex_);
+    writer_ = &lead_journal;
+    if (!earlier_file_replayed_) return;
+    // The earlier file's jobs, as records of the lead journal, durable
+    // before the file goes. A crash in between replays both next time: the
+    // same jobs twice, which leaves them as they were.
+    for (auto& payload : snapshot_payloads()) ticket = writer_->append(payload);
+  }
+  if (ticket != 0) {
+    auto durable = writer_->async_wait_durable(ticket, boost::asio::use_future);
+    try {
+      durable.get();
+    } catch (const boost::system::system_error& error) {
+      throw std::runtime_error("cannot move the dialer's jobs from " + path() + " into the lead journal: " + error.what());
+    }
+  }
+  std::error_code removed;
+  std::filesystem::remove(path(), removed);
+  if (removed) throw std::runtime_error("cannot remove " + path() + " after moving its jobs: " + removed.message());
+  earlier_file_replayed_ = false;
+}
+
+bool EmbeddedDialScheduler::owns_op(std::string_view op) const {
+  return op == "job" || op == "claim" || op == "done" || op == "calls";
+}
+
+void EmbeddedDialScheduler::replay_record(std::string_view payload) {
+  std::lock_guard lock(mutex_);
+  apply_record(payload);
+}
+
+void EmbeddedDialScheduler::hold_for_snapshot(const std::function<void(std::vector<std::string> payloads)>& queue_snapshot) {
+  std::lock_guard lock(mutex_);
+  queue_snapshot(snapshot_payloads());
 }
 
 std::string EmbeddedDialScheduler::path() const { return (std::filesystem::path(directory_) / kFile).string(); }
@@ -162,14 +213,14 @@ void EmbeddedDialScheduler::apply_record(std::string_view payload) {
   }
 }
 
-std::string EmbeddedDialScheduler::snapshot() const {
-  std::string frames;
-  for (const auto& [key, count] : calls_) append_journal_record(frames, calls_record(key.first, key.second, count));
+std::vector<std::string> EmbeddedDialScheduler::snapshot_payloads() const {
+  std::vector<std::string> payloads;
+  for (const auto& [key, count] : calls_) payloads.push_back(calls_record(key.first, key.second, count));
   for (const auto& [lead_id, entry] : jobs_) {
-    append_journal_record(frames, job_record(entry.job));
-    if (entry.claim) append_journal_record(frames, claim_record(lead_id, entry.claim, entry.lease_until));
+    payloads.push_back(job_record(entry.job));
+    if (entry.claim) payloads.push_back(claim_record(lead_id, entry.claim, entry.lease_until));
   }
-  return frames;
+  return payloads;
 }
 
 awaitable<StoreResult<bool>> EmbeddedDialScheduler::take_call(std::string number, CivilDate day, int cap) {
@@ -201,11 +252,15 @@ awaitable<StoreResult<bool>> EmbeddedDialScheduler::give_back_call(std::string n
 
 std::uint64_t EmbeddedDialScheduler::record(std::string payload) {
   if (!writer_) return 0;
+  // In the lead journal, its store decides when to compact (and asks for
+  // this state through hold_for_snapshot).
+  if (in_lead_journal_) return writer_->append(payload);
   bytes_since_snapshot_ += payload.size() + kJournalHeaderBytes;
   auto ticket = writer_->append(payload);
   if (bytes_since_snapshot_ > compact_bytes_) {
     // Jobs are few (one per lead with a call to come): encoded here.
-    auto frames = snapshot();
+    std::string frames;
+    for (const auto& snapshot_payload : snapshot_payloads()) append_journal_record(frames, snapshot_payload);
     bytes_since_snapshot_ = frames.size();
     ticket = writer_->replace_with([frames = std::move(frames)]() mutable { return std::move(frames); });
   }

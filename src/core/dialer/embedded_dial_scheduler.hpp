@@ -1,14 +1,17 @@
 // The scheduler inside one callgated, for the embedded (journal) store:
-// jobs in memory, every change a record in <directory>/dialer.journal
-// (the lead journal's format and writer: group commit, torn-tail recovery)
-// and durable before the call completes, so a restart loses no scheduled
-// retry or redial. Claims are recorded too: after a crash a claimed job
-// comes back when its lease ends, and its worker finds the attempt the
-// first one recorded on the lead (see dial_scheduler.hpp).
+// jobs in memory, every change a record, durable before the call
+// completes, so a restart loses no scheduled retry or redial. The records
+// go in the lead journal itself, as its guest (journal_guest.hpp: one
+// writer and one sync for a lead and its job), or, with dialer.path set,
+// in <directory>/dialer.journal with a writer of its own (the same format:
+// group commit, torn-tail recovery). Claims are recorded too: after a crash
+// a claimed job comes back when its lease ends, and its worker finds the
+// attempt the first one recorded on the lead (see dial_scheduler.hpp).
 #pragma once
 
 #include "core/dialer/dial_scheduler.hpp"
 #include "core/dialer/pacer.hpp"
+#include "core/store/journal_guest.hpp"
 #include "core/store/journal_writer.hpp"
 
 #include <map>
@@ -18,11 +21,26 @@
 
 namespace callgate::dialer {
 
-class EmbeddedDialScheduler final : public DialScheduler {
+class EmbeddedDialScheduler final : public DialScheduler, public JournalGuest {
  public:
-  // Replays the file; throws std::runtime_error on damage before its end.
-  // An empty directory keeps the jobs in memory only (with the memory store).
+  // In <directory>/dialer.journal: replays the file; throws
+  // std::runtime_error on damage before its end. An empty directory keeps
+  // the jobs in memory only (with the memory store).
   explicit EmbeddedDialScheduler(std::string directory, std::uint64_t compact_bytes = 64ull * 1024 * 1024);
+
+  // In the lead journal of directory: pass it as JournalStoreOptions::guest
+  // (the store replays its records to it), then attach() the store's
+  // writer before anything else. A dialer.journal an earlier version left
+  // in directory is replayed here first and moved into the lead journal by
+  // attach().
+  struct InLeadJournal {};
+  EmbeddedDialScheduler(InLeadJournal, std::string directory);
+  // Throws std::runtime_error when the earlier file's jobs cannot be moved.
+  void attach(JournalWriter& lead_journal);
+
+  bool owns_op(std::string_view op) const override;
+  void replay_record(std::string_view payload) override;
+  void hold_for_snapshot(const std::function<void(std::vector<std::string> payloads)>& queue_snapshot) override;
 
   boost::asio::awaitable<StoreResult<bool>> schedule(DialJob job) override;
   boost::asio::awaitable<StoreResult<std::optional<ClaimedJob>>> schedule_claimed(
@@ -58,8 +76,9 @@ class EmbeddedDialScheduler final : public DialScheduler {
   void set_calls(const std::string& number, CivilDate day, int count);
   std::uint64_t record_calls(const std::string& number, CivilDate day);
   void apply_record(std::string_view payload);
+  void replay_file();
   std::uint64_t record(std::string payload);
-  std::string snapshot() const;
+  std::vector<std::string> snapshot_payloads() const;
   boost::asio::awaitable<std::optional<StoreError>> durable(std::uint64_t ticket);
 
   std::string directory_;
@@ -72,7 +91,10 @@ class EmbeddedDialScheduler final : public DialScheduler {
   CivilDate newest_day_{0, 1, 1};
   std::uint64_t next_claim_ = 1;
   std::uint64_t bytes_since_snapshot_ = 0;
-  std::unique_ptr<JournalWriter> writer_;
+  bool in_lead_journal_ = false;
+  bool earlier_file_replayed_ = false;  // a dialer.journal to move into the lead journal
+  std::unique_ptr<JournalWriter> own_writer_;
+  JournalWriter* writer_ = nullptr;      // own_writer_ or the lead journal's; none: in memory only
 };
 
 }  // namespace callgate::dialer

@@ -46,16 +46,14 @@ std::string event_record(const char* op, const CallEvent& event, WallTime receiv
   return json::serialize(object);
 }
 
-// Runs on the writer's thread. Orphans oldest first, so a replay lets the
-// same ones go first again.
-std::string snapshot_frames(LeadTable::Picture& picture) {
-  std::string frames;
+// Runs on the writer's thread: appends the table's records to frames.
+// Orphans oldest first, so a replay lets the same ones go first again.
+void append_snapshot_frames(std::string& frames, LeadTable::Picture& picture) {
   for (const auto& entry : picture.leads) append_journal_record(frames, lead_record(*entry.lead, entry.idempotency_key));
   std::stable_sort(picture.orphans.begin(), picture.orphans.end(),
                    [](const auto& left, const auto& right) { return left->received < right->received; });
   for (const auto& orphan : picture.orphans)
     append_journal_record(frames, event_record("orphan", orphan->event, orphan->received));
-  return frames;
 }
 
 }  // namespace
@@ -67,7 +65,7 @@ JournalLeadStore::JournalLeadStore(JournalStoreOptions options)
   if (error) throw std::runtime_error("cannot create the journal directory " + options_.directory + ": " + error.message());
   replay_file(path());
   writer_ = std::make_unique<JournalWriter>(path(), archive_directory(), kJournalRoomBytes);
-  bytes_since_snapshot_ = writer_->file_bytes();
+  bytes_at_start_ = writer_->file_bytes();
 }
 
 JournalLeadStore::~JournalLeadStore() = default;
@@ -137,6 +135,7 @@ void JournalLeadStore::apply_record(std::string_view payload) {
   const auto* op = object ? object->if_contains("op") : nullptr;
   if (!op || !op->is_string()) throw std::runtime_error("a journal record is not a callgate record");
   const std::string_view kind = op->as_string();
+  if (options_.guest && options_.guest->owns_op(kind)) return options_.guest->replay_record(payload);
   auto text = [&](std::string_view key) {
     const auto* field = object->if_contains(key);
     return field && field->is_string() ? std::string(field->as_string()) : std::string();
@@ -162,22 +161,35 @@ void JournalLeadStore::apply_record(std::string_view payload) {
     auto input = call_flow_input_from_json(object->contains("input") ? object->at("input") : json::value());
     if (!input) fail();
     table_.record_call_flow_input(text("leadId"), *input);
+  } else if (kind == "job" || kind == "claim" || kind == "done" || kind == "calls") {
+    throw std::runtime_error("the journal holds the embedded dialer's jobs ('" + std::string(kind) +
+                             "' records), but the dialer keeps them elsewhere: leave dialer.path empty");
   } else {
     fail();
   }
 }
 
 std::uint64_t JournalLeadStore::record(const std::string& payload) {
-  bytes_since_snapshot_ += payload.size() + kJournalHeaderBytes;
   auto ticket = writer_->append(payload);
   // Compact once the file is over its size and what was appended since the
   // last snapshot outweighs the snapshot itself: a table larger than
   // compact_bytes must not be rewritten after every record.
+  const auto since_snapshot = bytes_at_start_ + writer_->appended_bytes() - appended_at_snapshot_;
   const auto snapshot_bytes = writer_->snapshot_bytes();
-  if (snapshot_bytes + bytes_since_snapshot_ > options_.compact_bytes && bytes_since_snapshot_ > snapshot_bytes) {
+  if (snapshot_bytes + since_snapshot > options_.compact_bytes && since_snapshot > snapshot_bytes) {
     auto picture = std::make_shared<LeadTable::Picture>(table_.picture());
-    bytes_since_snapshot_ = 0;
-    ticket = writer_->replace_with([picture] { return snapshot_frames(*picture); });
+    auto queue_snapshot = [&](std::vector<std::string> guest_payloads) {
+      bytes_at_start_ = 0;
+      appended_at_snapshot_ = writer_->appended_bytes();
+      ticket = writer_->replace_with([picture, guest_payloads = std::move(guest_payloads)] {
+        std::string frames;
+        for (const auto& guest_payload : guest_payloads) append_journal_record(frames, guest_payload);
+        append_snapshot_frames(frames, *picture);
+        return frames;
+      });
+    };
+    if (options_.guest) options_.guest->hold_for_snapshot(queue_snapshot);
+    else queue_snapshot({});
   }
   last_ticket_ = ticket;
   return ticket;

@@ -17,6 +17,7 @@
 //   reads only the current file. Pruning archive/ is the operator's call.
 #pragma once
 
+#include "core/store/journal_guest.hpp"
 #include "core/store/journal_writer.hpp"
 #include "core/store/lead_table.hpp"
 
@@ -28,7 +29,8 @@ namespace callgate {
 struct JournalStoreOptions {
   std::string directory;                                  // holds leads.journal and archive/
   std::uint64_t compact_bytes = 256ull * 1024 * 1024;     // snapshot once the file is larger
-  OrphanLimits orphans;
+  OrphanLimits orphans{};
+  JournalGuest* guest = nullptr;  // whose records share the file (journal_guest.hpp); outlives the store's start-up
 };
 
 // What replaying the journal found, for the start-up log and tests.
@@ -57,6 +59,7 @@ class JournalLeadStore final : public LeadStore {
 
   const JournalReplay& replay() const { return replay_; }
   const JournalWriter& writer() const { return *writer_; }
+  JournalWriter& writer_for_guest() { return *writer_; }
   std::string path() const;
   std::string archive_directory() const;
   std::size_t orphans_in_memory() const;
@@ -74,7 +77,10 @@ class JournalLeadStore final : public LeadStore {
   JournalReplay replay_;
   mutable std::mutex mutex_;
   LeadTable table_;
-  std::uint64_t bytes_since_snapshot_ = 0;
+  // What was appended since the last snapshot: the file's size at start,
+  // then everything appended (the guest's records too) past a mark.
+  std::uint64_t bytes_at_start_ = 0;
+  std::uint64_t appended_at_snapshot_ = 0;
   std::uint64_t last_ticket_ = 0;  // the newest record queued (0: none this run)
   std::unique_ptr<JournalWriter> writer_;
 };

@@ -87,6 +87,7 @@ std::uint64_t JournalWriter::append_deferred(std::string_view payload) {
   append_journal_record(frames, payload);
   std::lock_guard lock(mutex_);
   const auto ticket = next_ticket_++;
+  appended_bytes_ += frames.size();
   queue_.push_back({ticket, std::move(frames), Action::append, 0, {}});
   return ticket;
 }
@@ -143,6 +144,11 @@ boost::system::error_code JournalWriter::remove_prefix(std::uint64_t bytes) {
 std::uint64_t JournalWriter::file_bytes() const {
   std::lock_guard lock(mutex_);
   return file_bytes_;
+}
+
+std::uint64_t JournalWriter::appended_bytes() const {
+  std::lock_guard lock(mutex_);
+  return appended_bytes_;
 }
 
 std::uint64_t JournalWriter::snapshot_bytes() const {

@@ -94,6 +94,7 @@ class JournalWriter {
   std::uint64_t drop_prefix(std::uint64_t bytes);
 
   std::uint64_t file_bytes() const;       // the current file's records, as written (room not counted)
+  std::uint64_t appended_bytes() const;   // framed bytes appended since start, by anyone (for compaction)
   std::uint64_t snapshot_bytes() const;   // the size of the last snapshot that replaced the file
   std::uint64_t syncs() const;            // fdatasync calls so far (for tests and metrics)
   boost::system::error_code failure() const;  // what stopped the writer, if anything
@@ -150,6 +151,7 @@ class JournalWriter {
   std::uint64_t durable_ticket_ = 0;
   boost::system::error_code failure_;  // once set, every wait completes with it
   std::uint64_t file_bytes_ = 0;
+  std::uint64_t appended_bytes_ = 0;
   std::uint64_t snapshot_bytes_ = 0;
   std::uint64_t syncs_ = 0;
   bool stopping_ = false;

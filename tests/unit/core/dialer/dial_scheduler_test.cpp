@@ -1,8 +1,10 @@
 // The dial scheduler's contract (dial_scheduler_conformance.hpp) held
-// against the embedded backend, in memory and on disk; then what only the
-// embedded one has: a torn tail, compaction. (The Redis backend runs the
+// against the embedded backend, in memory, in a file of its own and in the
+// lead journal; then what only the embedded one has: a torn tail,
+// compaction, moving into the lead journal. (The Redis backend runs the
 // same contract in the integration tests.)
 #include "core/dialer/embedded_dial_scheduler.hpp"
+#include "core/store/journal_lead_store.hpp"
 
 #include "lead_store_test_helpers.hpp"
 
@@ -30,6 +32,21 @@ struct SchedulerDirectory {
   }
 };
 
+// The daemon's default with the journal store: the jobs in the lead journal.
+struct LeadJournalWithJobs {
+  std::unique_ptr<JournalLeadStore> store;
+  std::shared_ptr<EmbeddedDialScheduler> scheduler;
+  LeadJournalWithJobs(const std::filesystem::path& directory, std::uint64_t compact_bytes = 256ull * 1024 * 1024) {
+    scheduler = std::make_shared<EmbeddedDialScheduler>(EmbeddedDialScheduler::InLeadJournal{}, directory.string());
+    store = std::make_unique<JournalLeadStore>(JournalStoreOptions{.directory = directory.string(), .compact_bytes = compact_bytes, .guest = scheduler.get()});
+    scheduler->attach(store->writer_for_guest());
+  }
+  ~LeadJournalWithJobs() {
+    BOOST_TEST(scheduler.use_count() == 1, "nobody else holds the scheduler past its journal");
+    scheduler.reset();
+  }
+};
+
 DialJob job(const std::string& lead, int due_second, int call = 1, const std::string& reason = "enquiry") {
   return dial_job(lead, call, at(due_second), reason);
 }
@@ -52,7 +69,21 @@ struct OnDiskBackend {
     return open();
   }
 };
-using DialSchedulerBackends = boost::mpl::list<InMemoryBackend, OnDiskBackend>;
+struct InLeadJournalBackend {
+  static constexpr bool durable = true;
+  SchedulerDirectory directory;
+  std::optional<LeadJournalWithJobs> journal;
+  std::shared_ptr<DialScheduler> open() {
+    journal.emplace(directory.path);
+    return journal->scheduler;
+  }
+  std::shared_ptr<DialScheduler> peer() { return journal->scheduler; }
+  std::shared_ptr<DialScheduler> reopen() {
+    journal.reset();
+    return open();
+  }
+};
+using DialSchedulerBackends = boost::mpl::list<InMemoryBackend, OnDiskBackend, InLeadJournalBackend>;
 
 }  // namespace
 
@@ -107,6 +138,58 @@ BOOST_AUTO_TEST_CASE(call_counts_survive_compaction_and_old_days_are_forgotten) 
   BOOST_TEST(!expect(run(scheduler->take_call("+919876543200", CivilDate{2026, 11, 28}, 1))));
   // Days long past were let go: counting starts again.
   BOOST_TEST(expect(run(scheduler->take_call("+919876543200", CivilDate{2026, 11, 1}, 1))));
+}
+
+BOOST_AUTO_TEST_CASE(in_the_lead_journal_jobs_share_its_syncs_and_survive_its_compaction) {
+  SchedulerDirectory directory;
+  {
+    LeadJournalWithJobs journal(directory.path, 64 * 1024);
+    run(journal.store->create({conformance::make_lead("01A"), "", std::nullopt}));
+    expect(run(journal.scheduler->schedule(job("01A", 7, 2, "redial: busy"))));
+    expect(run(journal.scheduler->take_call("+919876543210", CivilDate{2026, 11, 25}, 5)));
+    // Enough lead records to compact the file a few times over.
+    for (int index = 0; index < 2'000; ++index)
+      run(journal.store->apply_event(conformance::make_event("CA-" + std::to_string(index), CallStatus::busy, 1), at(index)));
+    BOOST_TEST(!std::filesystem::is_empty(directory.path / "archive"));
+    BOOST_TEST(!std::filesystem::exists(directory.path / "dialer.journal"));
+    // The jobs' records went to the lead journal's one writer.
+    BOOST_TEST(journal.store->writer().appended_bytes() > 0u);
+  }
+  LeadJournalWithJobs journal(directory.path, 64 * 1024);
+  BOOST_TEST((*expect(run(journal.scheduler->job_for("01A"))) == job("01A", 7, 2, "redial: busy")));
+  BOOST_TEST(!expect(run(journal.scheduler->take_call("+919876543210", CivilDate{2026, 11, 25}, 1))));
+  expect(run(journal.store->get("01A")));
+}
+
+BOOST_AUTO_TEST_CASE(an_earlier_dialer_journal_is_moved_into_the_lead_journal) {
+  SchedulerDirectory directory;
+  {
+    auto scheduler = directory.open();  // as an earlier version kept them
+    expect(run(scheduler->schedule(job("01A", 10))));
+    expect(run(scheduler->schedule(job("01B", 20, 3, "redial: no-answer"))));
+  }
+  BOOST_TEST_REQUIRE(std::filesystem::exists(directory.path / "dialer.journal"));
+  {
+    LeadJournalWithJobs journal(directory.path);
+    BOOST_TEST(!std::filesystem::exists(directory.path / "dialer.journal"));
+    BOOST_TEST(expect(run(journal.scheduler->job_for("01A"))).has_value());
+  }
+  LeadJournalWithJobs journal(directory.path);
+  BOOST_TEST((*expect(run(journal.scheduler->job_for("01B"))) == job("01B", 20, 3, "redial: no-answer")));
+  BOOST_TEST((expect(run(journal.scheduler->job_for("01A")))->due == at(10)));
+}
+
+BOOST_AUTO_TEST_CASE(jobs_in_the_lead_journal_are_not_dropped_when_the_dialer_looks_elsewhere) {
+  SchedulerDirectory directory;
+  {
+    LeadJournalWithJobs journal(directory.path);
+    expect(run(journal.scheduler->schedule(job("01A", 10))));
+  }
+  // dialer.path set after the jobs went into the lead journal: start-up says so.
+  BOOST_CHECK_EXCEPTION(JournalLeadStore(JournalStoreOptions{.directory = directory.path.string()}), std::runtime_error,
+                        [](const std::runtime_error& error) {
+                          return std::string(error.what()).find("leave dialer.path empty") != std::string::npos;
+                        });
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -24,7 +24,7 @@ struct JournalDirectory {
                                ("callgate-journal-" + std::to_string(std::random_device{}()));
   ~JournalDirectory() { std::filesystem::remove_all(path); }
   std::unique_ptr<JournalLeadStore> open(std::uint64_t compact_bytes = 256ull * 1024 * 1024, OrphanLimits orphans = {}) {
-    return std::make_unique<JournalLeadStore>(JournalStoreOptions{path.string(), compact_bytes, orphans});
+    return std::make_unique<JournalLeadStore>(JournalStoreOptions{.directory = path.string(), .compact_bytes = compact_bytes, .orphans = orphans});
   }
   // Every call sid of an event or orphan record in the journal and its archives.
   std::multiset<std::string> call_sids_on_disk() const {

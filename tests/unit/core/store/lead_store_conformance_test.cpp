@@ -25,7 +25,7 @@ struct JournalBackend {
                                     ("callgate-journal-" + std::to_string(std::random_device{}()));
   ~JournalBackend() { std::filesystem::remove_all(directory); }
   std::unique_ptr<callgate::LeadStore> open() {
-    return std::make_unique<callgate::JournalLeadStore>(callgate::JournalStoreOptions{directory.string(), 256ull * 1024 * 1024, {}});
+    return std::make_unique<callgate::JournalLeadStore>(callgate::JournalStoreOptions{.directory = directory.string()});
   }
   std::unique_ptr<callgate::LeadStore> reopen() { return open(); }
 };
