@@ -74,6 +74,7 @@ ReloadPlan plan_reload(const Config& running, const Config& reloaded) {
   fixed("server.max_connections", a.server.max_connections != b.server.max_connections);
   fixed("store.backend", a.store.backend != b.store.backend);
   fixed("store.journal.path", a.store.journal_path != b.store.journal_path);
+  fixed("store.journal.max_syncs_per_second", a.store.journal_max_syncs_per_second != b.store.journal_max_syncs_per_second);
   fixed("store.redis.url", a.store.redis_url != b.store.redis_url);
   fixed("store.redis.key_prefix", a.store.redis_key_prefix != b.store.redis_key_prefix);
   fixed("store.redis.command_timeout", a.store.redis_command_timeout != b.store.redis_command_timeout);

@@ -53,6 +53,8 @@ struct StoreConfig {
   // at most this many, at most this long; older ones stay on disk only.
   std::uint64_t journal_orphans_in_memory = 100'000;
   Milliseconds journal_orphan_wait{3'600'000};
+  // Group commits a second at most (JournalWriterOptions); 0: no cap.
+  unsigned journal_max_syncs_per_second = 2'000;
   std::string redis_url = "redis://127.0.0.1:6379/0";
   std::string redis_key_prefix = "callgate:";
   Milliseconds redis_command_timeout{1'000};  // past it a command fails and the event goes to the spool

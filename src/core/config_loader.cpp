@@ -321,6 +321,7 @@ void read_file_sections(const YAML::Node& root, Config& config, Diagnostics& dia
                                 std::uint64_t{1} << 40);
   journal.number<std::uint64_t>("orphans_in_memory", config.store.journal_orphans_in_memory, 1, 100'000'000);
   journal.duration("orphan_wait", config.store.journal_orphan_wait, Milliseconds(1'000), Milliseconds(7 * 86'400'000));
+  journal.number<unsigned>("max_syncs_per_second", config.store.journal_max_syncs_per_second, 0, 1'000'000);
   journal.finish();
   auto redis = store.section("redis");
   redis.text("url", config.store.redis_url);

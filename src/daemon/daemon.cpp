@@ -45,7 +45,7 @@ std::unique_ptr<LeadStore> open_store(const StoreConfig& store, const std::vecto
           store.journal_path, store.journal_compact_bytes,
           OrphanLimits{static_cast<std::size_t>(store.journal_orphans_in_memory),
                        std::chrono::duration_cast<std::chrono::seconds>(store.journal_orphan_wait)},
-          journal_guest});
+          store.journal_max_syncs_per_second, journal_guest});
       LogLine(LogLevel::info, "journal_replayed")
           .trusted_text("path", journal->path())
           .number("records", static_cast<std::int64_t>(journal->replay().records))

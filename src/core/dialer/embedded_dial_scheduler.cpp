@@ -62,7 +62,7 @@ EmbeddedDialScheduler::EmbeddedDialScheduler(std::string directory, std::uint64_
   std::filesystem::create_directories(directory_, error);
   if (error) throw std::runtime_error("cannot create the dialer's directory " + directory_ + ": " + error.message());
   replay_file();
-  own_writer_ = std::make_unique<JournalWriter>(path(), "", kRoomBytes);
+  own_writer_ = std::make_unique<JournalWriter>(path(), JournalWriterOptions{.room_bytes = kRoomBytes});
   writer_ = own_writer_.get();
   bytes_since_snapshot_ = writer_->file_bytes();
 }

@@ -64,7 +64,8 @@ JournalLeadStore::JournalLeadStore(JournalStoreOptions options)
   std::filesystem::create_directories(options_.directory, error);
   if (error) throw std::runtime_error("cannot create the journal directory " + options_.directory + ": " + error.message());
   replay_file(path());
-  writer_ = std::make_unique<JournalWriter>(path(), archive_directory(), kJournalRoomBytes);
+  writer_ = std::make_unique<JournalWriter>(
+      path(), JournalWriterOptions{archive_directory(), kJournalRoomBytes, options_.max_syncs_per_second});
   bytes_at_start_ = writer_->file_bytes();
 }
 

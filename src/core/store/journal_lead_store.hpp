@@ -30,6 +30,7 @@ struct JournalStoreOptions {
   std::string directory;                                  // holds leads.journal and archive/
   std::uint64_t compact_bytes = 256ull * 1024 * 1024;     // snapshot once the file is larger
   OrphanLimits orphans{};
+  unsigned max_syncs_per_second = 0;  // JournalWriterOptions; 0: no cap
   JournalGuest* guest = nullptr;  // whose records share the file (journal_guest.hpp); outlives the store's start-up
 };
 

@@ -49,8 +49,14 @@ boost::system::error_code sync_directory_of(const std::string& path) {
 
 }  // namespace
 
-JournalWriter::JournalWriter(std::string path, std::string archive_directory, std::uint64_t room_bytes)
-    : path_(std::move(path)), archive_directory_(std::move(archive_directory)), room_bytes_(room_bytes) {
+JournalWriter::JournalWriter(std::string path, JournalWriterOptions options)
+    : path_(std::move(path)),
+      archive_directory_(std::move(options.archive_directory)),
+      room_bytes_(options.room_bytes),
+      sync_interval_(options.max_syncs_per_second == 0
+                         ? std::chrono::steady_clock::duration::zero()
+                         : std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::seconds(1)) /
+                               options.max_syncs_per_second) {
   fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
   if (fd_ < 0) throw std::system_error(errno, std::generic_category(), "cannot open the journal " + path_);
   struct stat status {};
@@ -342,11 +348,22 @@ boost::system::error_code JournalWriter::write_batch(std::vector<Pending>& batch
 void JournalWriter::run() {
   std::vector<Pending> batch;
   std::vector<Read> reads;
+  auto last_batch = std::chrono::steady_clock::time_point::min();
   for (;;) {
     {
       std::unique_lock lock(mutex_);
       wake_.wait(lock, [this] { return stopping_ || !queue_.empty() || !reads_.empty(); });
       if (queue_.empty() && reads_.empty() && stopping_) break;
+      // The sync cap: too soon after the last batch, let more records come
+      // (a plain sleep: appends need no wake-up meanwhile).
+      const auto earliest = last_batch == std::chrono::steady_clock::time_point::min() ? last_batch : last_batch + sync_interval_;
+      if (sync_interval_ > std::chrono::steady_clock::duration::zero() && !stopping_ &&
+          std::chrono::steady_clock::now() < earliest) {
+        lock.unlock();
+        std::this_thread::sleep_until(earliest);
+        lock.lock();
+      }
+      last_batch = std::chrono::steady_clock::now();
       batch.swap(queue_);
       reads.swap(reads_);
     }

@@ -16,18 +16,31 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <chrono>
 #include <thread>
 #include <vector>
 
 namespace callgate {
 
+struct JournalWriterOptions {
+  // Where a file being replaced is kept (hard linked under a time-stamped
+  // name) instead of dropped: what a snapshot leaves out stays on disk.
+  std::string archive_directory{};
+  // Zeros kept written ahead of the records (see the constructor).
+  std::uint64_t room_bytes = 0;
+  // At most this many group commits a second (0: each as soon as the last
+  // ends). Records that arrive meanwhile wait and join the next one. A sync
+  // costs CPU as well as time (on the virtual disks measured, about 30 µs of
+  // it, most of it telling the device), and with only a few records queued
+  // at each, a busy daemon spent a fifth of its CPU syncing; a cap trades a
+  // fraction of a millisecond of latency for that (bench/README.md).
+  unsigned max_syncs_per_second = 0;
+};
+
 class JournalWriter {
  public:
   // Appends to the file at path (created if absent), from its current end:
-  // a caller that replayed it cuts off what is not records first. With an
-  // archive directory, a file being replaced is kept there (hard linked
-  // under a time-stamped name) instead of dropped: what a snapshot leaves
-  // out stays on disk.
+  // a caller that replayed it cuts off what is not records first.
   //
   // With room_bytes, the writer keeps that much room of zeros written ahead
   // of the records and overwrites it in place: appending changes the file's
@@ -39,7 +52,7 @@ class JournalWriter {
   // crash can leave (kJournalSyncWindowBytes), so a file written with room
   // is read with that window. Throws std::system_error when the file cannot
   // be opened.
-  explicit JournalWriter(std::string path, std::string archive_directory = {}, std::uint64_t room_bytes = 0);
+  explicit JournalWriter(std::string path, JournalWriterOptions options = {});
   ~JournalWriter();  // writes and syncs what is queued, cuts off the room, then stops
   JournalWriter(const JournalWriter&) = delete;
   JournalWriter& operator=(const JournalWriter&) = delete;
@@ -140,6 +153,7 @@ class JournalWriter {
   std::string path_;
   std::string archive_directory_;
   std::uint64_t room_bytes_;
+  std::chrono::steady_clock::duration sync_interval_{};  // from max_syncs_per_second
   std::uint64_t laid_out_bytes_ = 0;  // the file's size: records and room (this thread only)
   int fd_ = -1;
   mutable std::mutex mutex_;

@@ -155,6 +155,18 @@ telephony:
   BOOST_TEST(has_error(result, "test.yaml:12: telephony.twilio.api_base"), describe(result));
 }
 
+BOOST_AUTO_TEST_CASE(the_journal_sync_cap_reads_and_is_bounded) {
+  BOOST_TEST(load("").config.store.journal_max_syncs_per_second == 2'000u);
+  const auto capped = load("store:\n  journal:\n    max_syncs_per_second: 500\n");
+  BOOST_TEST_REQUIRE(capped.errors.empty(), describe(capped));
+  BOOST_TEST(capped.config.store.journal_max_syncs_per_second == 500u);
+  BOOST_TEST(load("store:\n  journal:\n    max_syncs_per_second: 0\n").config.store.journal_max_syncs_per_second == 0u);
+  const auto too_many = load("store:\n  journal:\n    max_syncs_per_second: 2000000\n");
+  BOOST_TEST(has_error(too_many, "test.yaml:3: store.journal.max_syncs_per_second"), describe(too_many));
+  const auto negative = load("store:\n  journal:\n    max_syncs_per_second: -1\n");
+  BOOST_TEST(has_error(negative, "test.yaml:3: store.journal.max_syncs_per_second"), describe(negative));
+}
+
 BOOST_AUTO_TEST_CASE(a_chosen_provider_needs_its_credentials) {
   auto result = load("telephony:\n  provider: exotel\n");
   BOOST_TEST(has_error(result, "test.yaml:2: telephony.exotel.account_sid is required"), describe(result));

@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <thread>
 
 using namespace callgate;
 
@@ -58,7 +59,7 @@ BOOST_AUTO_TEST_CASE(room_is_laid_out_ahead_of_the_records_and_cut_off_at_the_en
   WriterFile file;
   std::string expected;
   {
-    JournalWriter writer(file.path(), "", kRoom);
+    JournalWriter writer(file.path(), JournalWriterOptions{.room_bytes = kRoom});
     std::uint64_t ticket = 0;
     for (int index = 0; index < 50; ++index) {
       const auto payload = "{\"n\":" + std::to_string(index) + "}";
@@ -86,11 +87,11 @@ BOOST_AUTO_TEST_CASE(room_is_laid_out_ahead_of_the_records_and_cut_off_at_the_en
 BOOST_AUTO_TEST_CASE(a_reopened_file_goes_on_after_its_records) {
   WriterFile file;
   {
-    JournalWriter writer(file.path(), "", kRoom);
+    JournalWriter writer(file.path(), JournalWriterOptions{.room_bytes = kRoom});
     BOOST_TEST_REQUIRE(!wait_durable(writer, writer.append("first")));
   }
   {
-    JournalWriter writer(file.path(), "", kRoom);
+    JournalWriter writer(file.path(), JournalWriterOptions{.room_bytes = kRoom});
     BOOST_TEST_REQUIRE(!wait_durable(writer, writer.append("second")));
   }
   BOOST_TEST(file.bytes() == record_of("first") + record_of("second"));
@@ -98,7 +99,7 @@ BOOST_AUTO_TEST_CASE(a_reopened_file_goes_on_after_its_records) {
 
 BOOST_AUTO_TEST_CASE(reads_stop_at_the_records) {
   WriterFile file;
-  JournalWriter writer(file.path(), "", kRoom);
+  JournalWriter writer(file.path(), JournalWriterOptions{.room_bytes = kRoom});
   BOOST_TEST_REQUIRE(!wait_durable(writer, writer.append("only")));
   boost::asio::io_context io;
   auto read = writer.async_read(0, 1024 * 1024, boost::asio::use_future);
@@ -108,7 +109,7 @@ BOOST_AUTO_TEST_CASE(reads_stop_at_the_records) {
 
 BOOST_AUTO_TEST_CASE(no_sync_covers_more_than_one_window_of_records) {
   WriterFile file;
-  JournalWriter writer(file.path(), "", kRoom);
+  JournalWriter writer(file.path(), JournalWriterOptions{.room_bytes = kRoom});
   const std::string large(kJournalSyncWindowBytes * 6 / 10, 'x');
   // Queued together, written in one batch: three syncs, as no two fit one window.
   writer.append_deferred(large);
@@ -127,6 +128,32 @@ BOOST_AUTO_TEST_CASE(no_sync_covers_more_than_one_window_of_records) {
   BOOST_TEST_REQUIRE(!wait_durable(plain, plain_last));
   BOOST_TEST(plain.syncs() <= 2u, plain.syncs());
   BOOST_TEST(std::filesystem::file_size(plain_file.path()) == 3 * record_of(large).size());
+}
+
+BOOST_AUTO_TEST_CASE(the_sync_cap_holds_while_records_keep_coming) {
+  WriterFile file;
+  constexpr unsigned kCap = 50;
+  JournalWriter writer(file.path(), JournalWriterOptions{.max_syncs_per_second = kCap});
+  // Records without pause for half a second; each one durable in the end.
+  const auto start = std::chrono::steady_clock::now();
+  std::uint64_t last = 0;
+  int records = 0;
+  while (std::chrono::steady_clock::now() - start < std::chrono::milliseconds(500)) {
+    last = writer.append("{\"n\":" + std::to_string(records++) + "}");
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+  BOOST_TEST_REQUIRE(!wait_durable(writer, last));
+  const auto elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  // A disk of any speed: no more than the cap allows (plus the first, which
+  // waits for nothing), and every record in the file.
+  BOOST_TEST(writer.syncs() <= static_cast<std::uint64_t>(elapsed * kCap) + 2, writer.syncs() << " syncs in " << elapsed << " s");
+  const auto written = file.bytes();
+  BOOST_TEST(writer.file_bytes() == written.size());
+  JournalReader reader(written);
+  std::string_view payload;
+  int read = 0;
+  while (reader.next(payload)) ++read;
+  BOOST_TEST(read == records);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
