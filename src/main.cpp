@@ -36,11 +36,13 @@ int main(int argc, char** argv) {
   // spool: the write fails with EFBIG and the store reports it (503s,
   // /readyz), as on a full disk, instead of the process being killed.
   std::signal(SIGXFSZ, SIG_IGN);
-#ifdef __GLIBC__
-  // Large buffers (a journal snapshot, a spool read) come from mmap and go
-  // back to the system when freed. glibc would otherwise raise this
-  // threshold after the first such free and keep later ones in its heap,
-  // so the resident size would stay at the high-water mark of a snapshot.
+#if defined(__GLIBC__) && !defined(CALLGATE_JEMALLOC)
+  // With glibc's allocator (a build without jemalloc): large buffers (a
+  // journal snapshot, a spool read) come from mmap and go back to the
+  // system when freed. glibc would otherwise raise this threshold after the
+  // first such free and keep later ones in its heap, so the resident size
+  // would stay at the high-water mark of a snapshot. (jemalloc returns
+  // freed pages to the system on its own, after a few seconds.)
   ::mallopt(M_MMAP_THRESHOLD, 1 << 20);
 #endif
 

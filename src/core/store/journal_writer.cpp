@@ -14,6 +14,11 @@
 #include <system_error>
 #include <unistd.h>
 
+// jemalloc's control interface, when the daemon is linked with it (a weak
+// reference: null in a binary on glibc's allocator).
+extern "C" int mallctl(const char* name, void* old_value, std::size_t* old_length, void* new_value,
+                       std::size_t new_length) __attribute__((weak));
+
 namespace callgate {
 
 namespace {
@@ -336,9 +341,12 @@ boost::system::error_code JournalWriter::write_batch(std::vector<Pending>& batch
       snapshot_bytes_ = snapshot.size();
     }
     std::string().swap(snapshot);
-#ifdef __GLIBC__
     // The snapshot was one large allocation on this thread's arena: hand
-    // the memory back so the resident size stays where the table keeps it.
+    // the memory back now, so the resident size stays where the table keeps
+    // it, under jemalloc (which would otherwise keep the pages for seconds)
+    // or glibc's allocator, whichever the binary runs on.
+    if (mallctl) mallctl("arena.4096.purge", nullptr, nullptr, nullptr, 0);  // 4096: MALLCTL_ARENAS_ALL
+#ifdef __GLIBC__
     ::malloc_trim(0);
 #endif
   }
