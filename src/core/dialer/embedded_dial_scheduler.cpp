@@ -23,7 +23,6 @@ using boost::asio::awaitable;
 namespace {
 
 constexpr const char* kFile = "dialer.journal";
-constexpr std::uint64_t kRoomBytes = 1024 * 1024;  // syncs that do not change the file's size (journal_writer.hpp)
 
 StoreError unavailable(const std::string& why) { return {StoreFailure::unavailable, why}; }
 
@@ -62,7 +61,7 @@ EmbeddedDialScheduler::EmbeddedDialScheduler(std::string directory, std::uint64_
   std::filesystem::create_directories(directory_, error);
   if (error) throw std::runtime_error("cannot create the dialer's directory " + directory_ + ": " + error.message());
   replay_file();
-  own_writer_ = std::make_unique<JournalWriter>(path(), JournalWriterOptions{.room_bytes = kRoomBytes});
+  own_writer_ = std::make_unique<JournalWriter>(path(), JournalWriterOptions{.room_bytes = kJournalRoomBytes});
   writer_ = own_writer_.get();
   bytes_since_snapshot_ = writer_->file_bytes();
 }
@@ -112,9 +111,7 @@ void EmbeddedDialScheduler::attach(JournalWriter& lead_journal) {
   earlier_file_replayed_ = false;
 }
 
-bool EmbeddedDialScheduler::owns_op(std::string_view op) const {
-  return op == "job" || op == "claim" || op == "done" || op == "calls";
-}
+bool EmbeddedDialScheduler::owns_op(std::string_view op) const { return is_embedded_dialer_op(op); }
 
 void EmbeddedDialScheduler::replay_record(std::string_view payload) {
   std::lock_guard lock(mutex_);

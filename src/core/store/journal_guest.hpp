@@ -16,6 +16,13 @@
 
 namespace callgate {
 
+// The kinds ("op") of the embedded dialer's records: its guest owns them,
+// and a store without it names them in its start-up error (jobs left in the
+// journal while dialer.path sends the dialer elsewhere).
+inline bool is_embedded_dialer_op(std::string_view op) {
+  return op == "job" || op == "claim" || op == "done" || op == "calls";
+}
+
 class JournalGuest {
  public:
   virtual ~JournalGuest() = default;

@@ -26,9 +26,6 @@ namespace {
 
 constexpr const char* kJournalFile = "leads.journal";
 constexpr const char* kArchiveDirectory = "archive";
-// Room kept ahead of the records (journal_writer.hpp): syncs that do not
-// change the file's size.
-constexpr std::uint64_t kJournalRoomBytes = 1024 * 1024;
 
 std::string lead_record(const Lead& lead, const std::string& idempotency_key) {
   json::object object;
@@ -162,7 +159,7 @@ void JournalLeadStore::apply_record(std::string_view payload) {
     auto input = call_flow_input_from_json(object->contains("input") ? object->at("input") : json::value());
     if (!input) fail();
     table_.record_call_flow_input(text("leadId"), *input);
-  } else if (kind == "job" || kind == "claim" || kind == "done" || kind == "calls") {
+  } else if (is_embedded_dialer_op(kind)) {
     throw std::runtime_error("the journal holds the embedded dialer's jobs ('" + std::string(kind) +
                              "' records), but the dialer keeps them elsewhere: leave dialer.path empty");
   } else {

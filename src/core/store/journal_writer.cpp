@@ -98,7 +98,7 @@ std::uint64_t JournalWriter::append_deferred(std::string_view payload) {
   append_journal_record(frames, payload);
   std::lock_guard lock(mutex_);
   const auto ticket = next_ticket_++;
-  appended_bytes_ += frames.size();
+  appended_bytes_.fetch_add(frames.size(), std::memory_order_relaxed);
   queue_.push_back({ticket, std::move(frames), Action::append, 0, {}});
   return ticket;
 }
@@ -157,10 +157,7 @@ std::uint64_t JournalWriter::file_bytes() const {
   return file_bytes_;
 }
 
-std::uint64_t JournalWriter::appended_bytes() const {
-  std::lock_guard lock(mutex_);
-  return appended_bytes_;
-}
+std::uint64_t JournalWriter::appended_bytes() const { return appended_bytes_.load(std::memory_order_relaxed); }
 
 std::uint64_t JournalWriter::snapshot_bytes() const {
   std::lock_guard lock(mutex_);

@@ -10,6 +10,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/system/error_code.hpp>
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -21,6 +22,10 @@
 #include <vector>
 
 namespace callgate {
+
+// The room the stores keep (JournalWriterOptions::room_bytes): laid out a
+// quarter at a time, so the file's size changes once per few hundred KiB.
+inline constexpr std::uint64_t kJournalRoomBytes = 1024 * 1024;
 
 struct JournalWriterOptions {
   // Where a file being replaced is kept (hard linked under a time-stamped
@@ -165,7 +170,7 @@ class JournalWriter {
   std::uint64_t durable_ticket_ = 0;
   boost::system::error_code failure_;  // once set, every wait completes with it
   std::uint64_t file_bytes_ = 0;
-  std::uint64_t appended_bytes_ = 0;
+  std::atomic<std::uint64_t> appended_bytes_{0};  // read on every record without the lock
   std::uint64_t snapshot_bytes_ = 0;
   std::uint64_t syncs_ = 0;
   bool stopping_ = false;

@@ -47,6 +47,15 @@ struct JournalDirectory {
   }
   std::filesystem::path file() const { return path / "leads.journal"; }
   void append_bytes(const std::string& bytes) const { std::ofstream(file(), std::ios::binary | std::ios::app) << bytes; }
+  // Leads 01A and 01B written and the store closed; the file's size then.
+  std::uintmax_t write_two_leads() {
+    {
+      auto store = open();
+      run(store->create({make_lead("01A"), "", std::nullopt}));
+      run(store->create({make_lead("01B", "+14155550124"), "", std::nullopt}));
+    }
+    return std::filesystem::file_size(file());
+  }
 };
 
 }  // namespace
@@ -55,12 +64,7 @@ BOOST_AUTO_TEST_SUITE(journal_lead_store)
 
 BOOST_AUTO_TEST_CASE(a_torn_last_record_is_cut_off_and_the_rest_kept) {
   JournalDirectory directory;
-  {
-    auto store = directory.open();
-    run(store->create({make_lead("01A"), "", std::nullopt}));
-    run(store->create({make_lead("01B", "+14155550124"), "", std::nullopt}));
-  }
-  const auto good_size = std::filesystem::file_size(directory.file());
+  const auto good_size = directory.write_two_leads();
   // A crash halfway through writing a third record.
   std::string frame;
   append_journal_record(frame, R"({"op":"lead","lead":{}})");
@@ -80,12 +84,7 @@ BOOST_AUTO_TEST_CASE(a_torn_last_record_is_cut_off_and_the_rest_kept) {
 
 BOOST_AUTO_TEST_CASE(room_a_crash_left_is_passed_over_and_cut_off) {
   JournalDirectory directory;
-  {
-    auto store = directory.open();
-    run(store->create({make_lead("01A"), "", std::nullopt}));
-    run(store->create({make_lead("01B", "+14155550124"), "", std::nullopt}));
-  }
-  const auto good_size = std::filesystem::file_size(directory.file());
+  const auto good_size = directory.write_two_leads();
   // A crash: the room after the records is still there.
   directory.append_bytes(std::string(300 * 1024, '\0'));
   {
@@ -114,11 +113,7 @@ BOOST_AUTO_TEST_CASE(room_a_crash_left_is_passed_over_and_cut_off) {
 
 BOOST_AUTO_TEST_CASE(damage_before_the_end_stops_start_up) {
   JournalDirectory directory;
-  {
-    auto store = directory.open();
-    run(store->create({make_lead("01A"), "", std::nullopt}));
-    run(store->create({make_lead("01B", "+14155550124"), "", std::nullopt}));
-  }
+  directory.write_two_leads();
   {
     std::fstream file(directory.file(), std::ios::binary | std::ios::in | std::ios::out);
     file.seekp(20);
