@@ -35,12 +35,15 @@ std::string lead_record(const Lead& lead, const std::string& idempotency_key) {
   return json::serialize(object);
 }
 
-std::string event_record(const char* op, const CallEvent& event, WallTime received) {
-  json::object object;
-  object["op"] = op;
-  object["event"] = to_json(event);
-  object["receivedAt"] = format_iso8601(received);
-  return json::serialize(object);
+// One per webhook, on the reactor: written straight onto the payload, the
+// same text json::serialize gives for {"op", "event", "receivedAt"}.
+std::string event_record(std::string_view op, const CallEvent& event, WallTime received) {
+  std::string payload;
+  payload.reserve(384);
+  payload.append(R"({"op":")").append(op).append(R"(","event":)");
+  append_json(payload, event);
+  payload.append(R"(,"receivedAt":")").append(format_iso8601(received)).append(R"("})");
+  return payload;
 }
 
 // Runs on the writer's thread: appends the table's records to frames.
