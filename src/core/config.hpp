@@ -71,6 +71,9 @@ struct HttpClientConfig {
   Milliseconds idle_timeout{30'000};      // a pooled connection unused this long is closed, not reused
   Milliseconds dns_cache_ttl{60'000};
   unsigned max_connections_per_host = 16;
+  // Per reactor and provider in use: opened at start and kept fresh, so a
+  // call does not wait for a handshake after a start or a quiet spell. 0: on demand.
+  unsigned warm_connections = 2;
   std::size_t max_response_bytes = 1024 * 1024;
   std::string ca_file;                    // PEM bundle; empty: the system's CA store
   std::string user_agent = "callgated";

@@ -350,6 +350,7 @@ void read_file_sections(const YAML::Node& root, Config& config, Diagnostics& dia
   client.duration("idle_timeout", c.idle_timeout, Milliseconds(0), Milliseconds(600'000));
   client.duration("dns_cache_ttl", c.dns_cache_ttl, Milliseconds(0), Milliseconds(3'600'000));
   client.number<unsigned>("max_connections_per_host", c.max_connections_per_host, 1, 1024);
+  client.number<unsigned>("warm_connections", c.warm_connections, 0, 1024);
   client.number<std::size_t>("max_response_bytes", c.max_response_bytes, 1024, 64 * 1024 * 1024);
   client.text("ca_file", c.ca_file);
   client.finish();
@@ -612,6 +613,9 @@ void validate(Config& config, Diagnostics& diagnostics) {
     std::ifstream ca(client.ca_file);
     check(static_cast<bool>(ca), "telephony.http_client.ca_file", "cannot read '" + client.ca_file + "'");
   }
+
+  check(client.warm_connections <= client.max_connections_per_host, "telephony.http_client.warm_connections",
+        "must not exceed max_connections_per_host (" + std::to_string(client.max_connections_per_host) + ")");
 
   for (std::size_t index = 0; index < config.telephony.routes.size(); ++index) {
     const auto& route = config.telephony.routes[index];

@@ -77,7 +77,40 @@ Dialer::Lane& Dialer::lane_for(const boost::asio::execution_context& io) {
   return *lanes_.front();
 }
 
-void Dialer::start() { boost::asio::co_spawn(home_, run(), boost::asio::detached); }
+void Dialer::start() {
+  boost::asio::co_spawn(home_, run(), boost::asio::detached);
+  for (auto& lane : lanes_) boost::asio::co_spawn(*lane->io, keep_connections_warm(lane.get()), boost::asio::detached);
+}
+
+awaitable<void> Dialer::keep_connections_warm(Lane* lane) {
+  const auto stopped = stopped_;  // this Dialer may be gone when a co_await resumes
+  std::map<std::string, std::string> failures;  // by API base: the failure logged last, once per outage
+  boost::asio::steady_timer timer(*lane->io);
+  while (!*stopped) {
+    const auto config = config_();
+    const auto& client = config->telephony.http_client;
+    // Without reuse (idle_timeout 0) a connection opened ahead is never used.
+    if (client.warm_connections == 0 || client.idle_timeout == Milliseconds::zero()) co_return;
+    for (const auto* provider : all_providers()) {
+      if (!provider_in_use(config->telephony, provider->name())) continue;
+      const auto base = provider->api_base(*config);
+      if (base.empty()) continue;
+      const auto warmed = co_await lane->client->keep_warm(base, client.warm_connections);
+      if (*stopped) co_return;
+      auto& logged = failures[base];
+      if (!warmed.failure.empty() && warmed.failure != logged)
+        LogLine(LogLevel::warn, "provider_connections_not_opened")
+            .trusted_text("provider", to_string(provider->name()))
+            .text("reason", warmed.failure)
+            .trusted_text("detail", "calls will open their own connections; tried again every half idle_timeout");
+      else if (warmed.failure.empty() && !logged.empty())
+        LogLine(LogLevel::info, "provider_connections_opened").trusted_text("provider", to_string(provider->name()));
+      logged = warmed.failure;
+    }
+    timer.expires_after(std::max<std::chrono::milliseconds>(client.idle_timeout / 2, 1s));
+    co_await timer.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+  }
+}
 
 void Dialer::poke() {
   boost::asio::post(home_, [this, stopped = stopped_] {

@@ -61,7 +61,9 @@ class Dialer {
   Dialer& operator=(const Dialer&) = delete;
   void attach(boost::asio::io_context& reactor, http::HttpClient& client, MetricsShard& metrics);
 
-  void start();  // the loop, on home
+  // The loop, on home; and on every reactor, its connections to the
+  // providers in use opened and kept fresh (http_client.warm_connections).
+  void start();
 
   // A new lead's first call, at the next calling time. Any thread.
   boost::asio::awaitable<StoreResult<bool>> enqueue_first_call(const Lead& lead);
@@ -82,6 +84,7 @@ class Dialer {
   Lane& lane_for(const boost::asio::execution_context& io);  // home's lane for a loop with none
 
   boost::asio::awaitable<void> run();
+  boost::asio::awaitable<void> keep_connections_warm(Lane* lane);
   boost::asio::awaitable<void> work(dialer::ClaimedJob claimed, Lane* lane);
   // Completes the claim; with next, the lead's next job takes its place.
   boost::asio::awaitable<void> finish(const dialer::ClaimedJob& claimed, const dialer::DialJob* next);

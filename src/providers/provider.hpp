@@ -104,6 +104,10 @@ class Provider {
   // The endpoints the provider fetches during a call (/twiml, /exotel/passthru).
   virtual void register_call_flow_endpoints(http::HttpRouter& router, CallFlowServices services) const = 0;
 
+  // Where its REST API lives (scheme, host, port), for connections opened
+  // ahead of the calls; empty when there are none worth opening.
+  virtual std::string api_base(const Config&) const { return {}; }
+
   // The provider whose wire format this one plays, if it plays another's
   // (the simulator fetches Twilio's call flow as Twilio would, signed with
   // its own token): that provider's call-flow endpoints take its requests too.

@@ -72,6 +72,21 @@ BOOST_AUTO_TEST_CASE(a_call_that_cannot_be_placed_is_retried_and_never_sooner_th
   for (const auto& request : twilio.requests()) BOOST_TEST(request.body == twilio.requests()[0].body);  // the same call each time
 }
 
+BOOST_AUTO_TEST_CASE(each_reactor_opens_its_provider_connections_before_the_first_call) {
+  FakeProviderServer twilio(&testing::test_certificates());
+  twilio.script({201, kPlaced});
+  // Two reactors, two warm connections each (the default).
+  DaemonProcess daemon(lead_config(twilio.port(), kMemoryStore, kFastDialer));
+  for (int tries = 0; tries < 250 && twilio.connections_accepted() < 4; ++tries) std::this_thread::sleep_for(20ms);
+  BOOST_TEST(twilio.connections_accepted() == 4u);
+  BOOST_TEST(twilio.requests().empty());
+  const auto id = lead_id_of(enquire(daemon.port(), R"({"phone":"+919876543210","consent":true})"));
+  BOOST_TEST_REQUIRE(wait_for_requests(twilio, 1).size() == 1u);
+  BOOST_TEST(twilio.connections_accepted() == 4u);  // the call went over one of them
+  const auto lead = wait_for_attempt(daemon.port(), id);
+  BOOST_TEST(lead.at("attempts").as_array()[0].at("callSid").as_string() == "CA00000000000000000000000000000001");
+}
+
 BOOST_AUTO_TEST_CASE(a_busy_customer_is_called_again_and_an_answered_call_ends_it) {
   FakeProviderServer twilio(&testing::test_certificates());
   twilio.script({201, kPlaced});

@@ -12,6 +12,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <ostream>
+#include <thread>
 
 namespace callgate {
 namespace {
@@ -171,6 +172,73 @@ BOOST_AUTO_TEST_CASE(names_are_looked_up_once_and_closed_connections_replaced) {
   BOOST_TEST(client->statistics().connections_opened == 2u);
   BOOST_TEST(client->statistics().connections_reused == 1u);
   BOOST_TEST(twilio_server.connections_accepted() == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(connections_opened_ahead_carry_the_first_calls_and_old_ones_are_renewed) {
+  config.telephony.http_client.idle_timeout = Milliseconds(400);
+  client = std::make_unique<http::HttpClient>(io, config.telephony.http_client);
+  auto warm = [&](unsigned count) {
+    std::optional<http::HttpClient::WarmUp> result;
+    asio::co_spawn(
+        io, [&]() -> asio::awaitable<void> { result = co_await client->keep_warm(config.telephony.twilio.api_base, count); },
+        asio::detached);
+    io.restart();
+    io.run();
+    BOOST_REQUIRE(result.has_value());
+    return *result;
+  };
+  const auto first = warm(3);
+  BOOST_TEST(first.opened == 3u);
+  BOOST_TEST(first.replaced == 0u);
+  BOOST_TEST(first.failure == "");
+  BOOST_TEST(client->idle_connections() == 3u);
+  BOOST_TEST(twilio_server.connections_accepted() == 3u);
+  BOOST_TEST(twilio_server.requests().empty());  // handshakes only
+
+  const auto again = warm(3);  // fresh: nothing to do
+  BOOST_TEST(again.opened == 0u);
+  BOOST_TEST(again.replaced == 0u);
+
+  twilio_server.script({201, R"({"sid":"CA77777777777777777777777777777777","status":"queued"})"});
+  BOOST_TEST(std::holds_alternative<Placed>(place(twilio)));
+  BOOST_TEST(client->statistics().connections_opened == 3u);
+  BOOST_TEST(client->statistics().connections_reused == 1u);
+  BOOST_TEST(twilio_server.connections_accepted() == 3u);  // the call rode one of them
+
+  // Idle past half the idle timeout: the next pass would find them too old
+  // to use, so this one replaces them.
+  std::this_thread::sleep_for(250ms);
+  const auto renewed = warm(3);
+  BOOST_TEST(renewed.replaced == 3u);
+  BOOST_TEST(renewed.opened == 3u);
+  BOOST_TEST(client->idle_connections() == 3u);
+  BOOST_TEST(twilio_server.connections_accepted() == 6u);
+
+  // Never past the pool's cap.
+  config.telephony.http_client.max_connections_per_host = 4;
+  client = std::make_unique<http::HttpClient>(io, config.telephony.http_client);
+  BOOST_TEST(warm(10).opened == 4u);
+  BOOST_TEST(client->idle_connections() == 4u);
+}
+
+BOOST_AUTO_TEST_CASE(a_provider_out_of_reach_gets_no_connections_ahead_and_says_why) {
+  unsigned short closed_port = 0;
+  {
+    FakeProviderServer gone(&testing::test_certificates());
+    closed_port = gone.port();
+  }
+  std::optional<http::HttpClient::WarmUp> result;
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        result = co_await client->keep_warm("https://localhost:" + std::to_string(closed_port), 2);
+      },
+      asio::detached);
+  io.run();
+  BOOST_TEST_REQUIRE(result.has_value());
+  BOOST_TEST(result->opened == 0u);
+  BOOST_TEST(result->failure.find("cannot connect") != std::string::npos, result->failure);
+  BOOST_TEST(client->idle_connections() == 0u);
 }
 
 BOOST_AUTO_TEST_CASE(a_request_that_may_have_arrived_is_ambiguous) {

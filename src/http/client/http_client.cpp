@@ -14,6 +14,8 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include <algorithm>
+#include <poll.h>
 #include <stdexcept>
 #include <sys/socket.h>
 
@@ -30,6 +32,7 @@ struct HttpClient::Connection {
   std::unique_ptr<beast::ssl_stream<beast::tcp_stream>> secure;
   beast::flat_buffer buffer;
   Clock::time_point last_used;
+  bool carried_request = false;  // false: opened ahead (keep_warm), only its handshake done
 
   beast::tcp_stream& tcp() { return secure ? beast::get_lowest_layer(*secure) : *plain; }
 
@@ -38,10 +41,14 @@ struct HttpClient::Connection {
   // write could succeed into the kernel buffer and the answer never come,
   // which would make a safe retry look ambiguous.
   bool looks_closed() {
-    char byte = 0;
-    const auto received = ::recv(tcp().socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-    if (received == 0 || received > 0) return true;
-    return errno != EAGAIN && errno != EWOULDBLOCK;
+    pollfd state{tcp().socket().native_handle(), POLLIN | POLLRDHUP, 0};
+    if (::poll(&state, 1, 0) < 0) return true;
+    if (state.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL)) return true;  // hung up, even with bytes left
+    // Bytes waiting on a TLS connection that has only had its handshake are
+    // a TLS 1.3 server's session tickets (read with the first answer); on
+    // one that has carried a request they are the server talking unasked.
+    if (state.revents & POLLIN) return !secure || carried_request;
+    return false;
   }
 };
 
@@ -217,17 +224,55 @@ awaitable<std::unique_ptr<HttpClient::Connection>> HttpClient::connect(const Ori
   co_return connection;
 }
 
-awaitable<ClientResponse> HttpClient::send(ClientRequest request) {
-  const Deadline deadline = Clock::now() + config_.total_timeout;
-
-  const auto url = boost::urls::parse_absolute_uri(request.url);
-  if (!url || (url->scheme() != "http" && url->scheme() != "https") || url->host().empty())
-    co_return failed(TransportFailure::before_sending, "not an absolute http(s) URL");
+std::optional<HttpClient::Origin> HttpClient::origin_of(const std::string& text) {
+  const auto url = boost::urls::parse_absolute_uri(text);
+  if (!url || (url->scheme() != "http" && url->scheme() != "https") || url->host().empty()) return std::nullopt;
   Origin origin;
   origin.tls = url->scheme() == "https";
   origin.host = url->host_address();
   if (url->host_type() == boost::urls::host_type::ipv6) origin.host = url->host_ipv6_address().to_string();
   origin.port = url->has_port() ? std::string(url->port()) : (origin.tls ? "443" : "80");
+  return origin;
+}
+
+awaitable<HttpClient::WarmUp> HttpClient::keep_warm(std::string url, unsigned count) {
+  WarmUp result;
+  const auto origin = origin_of(url);
+  if (!origin) {
+    result.failure = "not an absolute http(s) URL";
+    co_return result;
+  }
+  auto& pool = pools_[origin->key()];
+  const auto too_old = Clock::now() - config_.idle_timeout / 2;
+  std::erase_if(pool.idle, [&](const std::unique_ptr<Connection>& connection) {
+    if (connection->last_used >= too_old && !connection->looks_closed()) return false;
+    --pool.open;
+    ++result.replaced;
+    return true;
+  });
+  const unsigned wanted = std::min(count, config_.max_connections_per_host);
+  while (pool.open < wanted) {
+    ++pool.open;
+    ClientResponse failure;
+    auto connection = co_await connect(*origin, Clock::now() + config_.connect_timeout, failure);
+    if (!connection) {
+      forget(pool);
+      result.failure = failure.failure_reason;
+      co_return result;
+    }
+    ++result.opened;
+    give_back(pool, std::move(connection));
+  }
+  co_return result;
+}
+
+awaitable<ClientResponse> HttpClient::send(ClientRequest request) {
+  const Deadline deadline = Clock::now() + config_.total_timeout;
+
+  const auto url = boost::urls::parse_absolute_uri(request.url);
+  const auto parsed_origin = origin_of(request.url);
+  if (!url || !parsed_origin) co_return failed(TransportFailure::before_sending, "not an absolute http(s) URL");
+  const Origin& origin = *parsed_origin;
   std::string target = url->encoded_path().empty() ? "/" : std::string(url->encoded_path());
   if (url->has_query()) target += "?" + std::string(url->encoded_query());
 
@@ -244,6 +289,7 @@ awaitable<ClientResponse> HttpClient::send(ClientRequest request) {
   ClientResponse failure;
   auto connection = co_await take_connection(origin, pool, deadline, failure);
   if (!connection) co_return failure;
+  connection->carried_request = true;
 
   auto& tcp = connection->tcp();
   const auto exchange_limit = time_left(deadline, config_.request_timeout);

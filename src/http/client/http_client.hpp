@@ -31,6 +31,7 @@
 #include <cstddef>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -60,6 +61,20 @@ class HttpClient {
   // Closes every pooled connection (shutdown, or tests that want fresh ones).
   void close_idle_connections();
 
+  // Readies connections to url's origin ahead of the requests that will use
+  // them, so a call placed after a start or a quiet spell does not wait for
+  // a TCP and TLS handshake (tens to hundreds of milliseconds to a provider
+  // abroad). Pooled connections idle for over half the idle timeout are
+  // closed first (the next pass would find them too old to use); then
+  // connections are opened one at a time until count are open, idle or in
+  // use (never past max_connections_per_host). Never throws.
+  struct WarmUp {
+    unsigned opened = 0;
+    unsigned replaced = 0;  // closed as too old for the next pass
+    std::string failure;    // why the last connection could not be opened; empty when none failed
+  };
+  boost::asio::awaitable<WarmUp> keep_warm(std::string url, unsigned count);
+
   const HttpClientStatistics& statistics() const { return statistics_; }
   std::size_t idle_connections() const;
 
@@ -83,6 +98,7 @@ class HttpClient {
   };
   using Deadline = std::chrono::steady_clock::time_point;
 
+  static std::optional<Origin> origin_of(const std::string& url);
   boost::asio::awaitable<std::unique_ptr<Connection>> take_connection(const Origin& origin, Pool& pool,
                                                                        Deadline deadline, ClientResponse& failure);
   boost::asio::awaitable<std::unique_ptr<Connection>> connect(const Origin& origin, Deadline deadline,

@@ -8,6 +8,7 @@ namespace callgate::twilio {
 class TwilioProvider final : public providers::Provider {
  public:
   ProviderName name() const override { return ProviderName::twilio; }
+  std::string api_base(const Config& config) const override { return config.telephony.twilio.api_base; }
   http::ClientRequest build_place_call_request(const Config& config, const providers::CallOrder& order) const override;
   PlaceCallOutcome classify_place_call_response(const ProviderResponse& response) const override;
   http::ClientRequest build_find_calls_request(const Config& config, const CallLookup& lookup) const override;

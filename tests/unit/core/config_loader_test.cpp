@@ -167,6 +167,20 @@ BOOST_AUTO_TEST_CASE(the_journal_sync_cap_reads_and_is_bounded) {
   BOOST_TEST(has_error(negative, "test.yaml:3: store.journal.max_syncs_per_second"), describe(negative));
 }
 
+BOOST_AUTO_TEST_CASE(warm_provider_connections_read_and_stay_within_the_pool) {
+  BOOST_TEST(load("").config.telephony.http_client.warm_connections == 2u);
+  const auto none = load("telephony:\n  http_client:\n    warm_connections: 0\n");
+  BOOST_TEST_REQUIRE(none.errors.empty(), describe(none));
+  BOOST_TEST(none.config.telephony.http_client.warm_connections == 0u);
+  const auto eight = load("telephony:\n  http_client:\n    warm_connections: 8\n");
+  BOOST_TEST(eight.config.telephony.http_client.warm_connections == 8u);
+  const auto past_pool = load("telephony:\n  http_client:\n    max_connections_per_host: 4\n    warm_connections: 5\n");
+  BOOST_TEST(has_error(past_pool, "telephony.http_client.warm_connections: must not exceed max_connections_per_host (4)"),
+             describe(past_pool));
+  BOOST_TEST(has_error(load("telephony:\n  http_client:\n    warm_connections: -2\n"),
+                       "telephony.http_client.warm_connections"));
+}
+
 BOOST_AUTO_TEST_CASE(a_chosen_provider_needs_its_credentials) {
   auto result = load("telephony:\n  provider: exotel\n");
   BOOST_TEST(has_error(result, "test.yaml:2: telephony.exotel.account_sid is required"), describe(result));
