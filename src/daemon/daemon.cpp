@@ -168,6 +168,16 @@ void Daemon::build() {
     metrics_.declare_gauge_function("callgate_journal_syncs", "fdatasync calls on the journal since start (one per group commit).",
                                     [journal] { return static_cast<std::int64_t>(journal->writer().syncs()); });
     metrics_.declare_gauge_function(
+        "callgate_journal_sync_microseconds_total", "Time spent in the journal's fdatasync calls since start.",
+        [journal] { return static_cast<std::int64_t>(journal->writer().sync_times().total_microseconds); });
+    metrics_.declare_gauge_function(
+        "callgate_journal_longest_sync_microseconds", "The journal's slowest fdatasync since start.",
+        [journal] { return static_cast<std::int64_t>(journal->writer().sync_times().longest_microseconds); });
+    metrics_.declare_gauge_function(
+        "callgate_journal_slow_syncs",
+        "Journal fdatasync calls over 50 ms since start: the disk stalled, and every answer waiting on it with it.",
+        [journal] { return static_cast<std::int64_t>(journal->writer().sync_times().slow); });
+    metrics_.declare_gauge_function(
         "callgate_orphan_events_in_memory",
         "Status callbacks for calls not (yet) known, waiting in memory for their call sid.",
         [journal] { return static_cast<std::int64_t>(journal->orphans_in_memory()); });

@@ -217,6 +217,14 @@ BOOST_AUTO_TEST_CASE(a_journal_that_cannot_be_written_acknowledges_nothing_more_
     BOOST_TEST(acknowledged.size() > 20u);
     // Group commit and the file size, as /metrics shows them.
     BOOST_TEST(metric_value(daemon.port(), "callgate_journal_syncs") > 0);
+    // How long the syncs took: the slowest is part of the total, and none
+    // counts as slow that is not among the syncs.
+    const auto longest = metric_value(daemon.port(), "callgate_journal_longest_sync_microseconds");
+    BOOST_TEST(longest >= 0);
+    BOOST_TEST(metric_value(daemon.port(), "callgate_journal_sync_microseconds_total") >= longest);
+    const auto slow = metric_value(daemon.port(), "callgate_journal_slow_syncs");
+    BOOST_TEST(slow >= 0);
+    BOOST_TEST(slow <= metric_value(daemon.port(), "callgate_journal_syncs"));
     BOOST_TEST(metric_value(daemon.port(), "callgate_journal_bytes") > 40'000);
     BOOST_TEST(metric_value(daemon.port(), "callgate_orphan_events_in_memory") == 1);
     BOOST_TEST(daemon.wait_for_event("journal_write_failed").has_value());

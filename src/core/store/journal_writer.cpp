@@ -169,6 +169,11 @@ std::uint64_t JournalWriter::syncs() const {
   return syncs_;
 }
 
+JournalWriter::SyncTimes JournalWriter::sync_times() const {
+  std::lock_guard lock(mutex_);
+  return sync_times_;
+}
+
 boost::system::error_code JournalWriter::failure() const {
   std::lock_guard lock(mutex_);
   return failure_;
@@ -300,10 +305,16 @@ boost::system::error_code JournalWriter::write_and_sync(std::string_view records
       laid_out_bytes_ += piece;
     }
   }
+  const auto started = std::chrono::steady_clock::now();
   if (::fdatasync(fd_) < 0) return last_error();
+  const auto took = std::chrono::steady_clock::now() - started;
+  const auto microseconds = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(took).count());
   std::lock_guard lock(mutex_);
   file_bytes_ = end;
   ++syncs_;
+  sync_times_.total_microseconds += microseconds;
+  sync_times_.longest_microseconds = std::max(sync_times_.longest_microseconds, microseconds);
+  if (took > kSlowSyncThreshold) ++sync_times_.slow;
   return {};
 }
 

@@ -115,6 +115,15 @@ class JournalWriter {
   std::uint64_t appended_bytes() const;   // framed bytes appended since start, by anyone (for compaction)
   std::uint64_t snapshot_bytes() const;   // the size of the last snapshot that replaced the file
   std::uint64_t syncs() const;            // fdatasync calls so far (for tests and metrics)
+  // How long the group commits' fdatasync calls took: what every answer
+  // waiting on them waited on top. A disk that stalls shows here.
+  struct SyncTimes {
+    std::uint64_t total_microseconds = 0;
+    std::uint64_t longest_microseconds = 0;
+    std::uint64_t slow = 0;  // over kSlowSyncThreshold
+  };
+  static constexpr std::chrono::milliseconds kSlowSyncThreshold{50};
+  SyncTimes sync_times() const;
   boost::system::error_code failure() const;  // what stopped the writer, if anything
 
  private:
@@ -173,6 +182,7 @@ class JournalWriter {
   std::atomic<std::uint64_t> appended_bytes_{0};  // read on every record without the lock
   std::uint64_t snapshot_bytes_ = 0;
   std::uint64_t syncs_ = 0;
+  SyncTimes sync_times_;
   bool stopping_ = false;
   std::thread thread_;
 };

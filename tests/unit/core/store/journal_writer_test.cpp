@@ -130,6 +130,25 @@ BOOST_AUTO_TEST_CASE(no_sync_covers_more_than_one_window_of_records) {
   BOOST_TEST(std::filesystem::file_size(plain_file.path()) == 3 * record_of(large).size());
 }
 
+BOOST_AUTO_TEST_CASE(sync_times_add_up_within_the_time_the_syncs_had) {
+  WriterFile file;
+  JournalWriter writer(file.path(), JournalWriterOptions{.room_bytes = kRoom});
+  const auto started = std::chrono::steady_clock::now();
+  for (int index = 0; index < 20; ++index)
+    BOOST_TEST_REQUIRE(!wait_durable(writer, writer.append("record " + std::to_string(index))));
+  const auto elapsed = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started);
+  const auto times = writer.sync_times();
+  BOOST_TEST(writer.syncs() >= 20u);  // one durable wait after another: a sync each
+  BOOST_TEST(times.longest_microseconds <= times.total_microseconds);
+  BOOST_TEST(times.total_microseconds <= static_cast<std::uint64_t>(elapsed.count()),
+             times.total_microseconds << " µs of syncs in " << elapsed.count() << " µs");
+  BOOST_TEST(times.slow <= writer.syncs());
+  if (times.slow > 0)
+    BOOST_TEST(times.longest_microseconds >= 50'000u);  // a slow one is the longest's lower bound
+  else
+    BOOST_TEST(times.longest_microseconds <= 50'000u);
+}
+
 BOOST_AUTO_TEST_CASE(the_sync_cap_holds_while_records_keep_coming) {
   WriterFile file;
   constexpr unsigned kCap = 50;
