@@ -199,6 +199,22 @@ void Daemon::build() {
   readiness_checks_.push_back({"dialer", [this](http::RequestContext&) -> boost::asio::awaitable<std::optional<std::string>> {
                                  co_return scheduler_->problem();
                                }});
+  // The reactors' HTTPS clients, summed: connections opened (handshakes,
+  // warm ones included) against requests that found one ready.
+  auto sum_clients = [this](std::atomic<std::uint64_t> http::HttpClientStatistics::*statistic) {
+    return [this, statistic] {
+      std::uint64_t total = 0;
+      for (const auto& parts : reactors_)
+        if (parts.http_client) total += (parts.http_client->statistics().*statistic).load(std::memory_order_relaxed);
+      return static_cast<std::int64_t>(total);
+    };
+  };
+  metrics_.declare_counter_function("callgate_provider_connections_opened_total",
+                                    "Connections to providers opened (TCP and TLS handshakes), ahead or on demand.",
+                                    sum_clients(&http::HttpClientStatistics::connections_opened));
+  metrics_.declare_counter_function("callgate_provider_connections_reused_total",
+                                    "Provider requests sent over a connection that was already open.",
+                                    sum_clients(&http::HttpClientStatistics::connections_reused));
   metrics_.declare_gauge_function("callgate_dial_jobs_due", "Dial jobs due and not yet claimed.",
                                   [this] { return static_cast<std::int64_t>(scheduler_->counts(WallClock::now()).due); });
   metrics_.declare_gauge_function("callgate_dial_jobs_waiting", "Dial jobs due later (retries, redials, calling hours).",

@@ -83,6 +83,8 @@ BOOST_AUTO_TEST_CASE(each_reactor_opens_its_provider_connections_before_the_firs
   const auto id = lead_id_of(enquire(daemon.port(), R"({"phone":"+919876543210","consent":true})"));
   BOOST_TEST_REQUIRE(wait_for_requests(twilio, 1).size() == 1u);
   BOOST_TEST(twilio.connections_accepted() == 4u);  // the call went over one of them
+  BOOST_TEST(metric_value(daemon.port(), "callgate_provider_connections_opened_total") == 4);
+  BOOST_TEST(metric_value(daemon.port(), "callgate_provider_connections_reused_total") == 1);
   const auto lead = wait_for_attempt(daemon.port(), id);
   BOOST_TEST(lead.at("attempts").as_array()[0].at("callSid").as_string() == "CA00000000000000000000000000000001");
 }

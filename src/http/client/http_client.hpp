@@ -27,6 +27,7 @@
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <deque>
@@ -38,11 +39,11 @@
 
 namespace callgate::http {
 
-// Counts a client keeps, for /metrics and tests.
+// Counts a client keeps, for /metrics (read from another thread) and tests.
 struct HttpClientStatistics {
-  std::uint64_t connections_opened = 0;
-  std::uint64_t connections_reused = 0;
-  std::uint64_t dns_lookups = 0;
+  std::atomic<std::uint64_t> connections_opened{0};
+  std::atomic<std::uint64_t> connections_reused{0};
+  std::atomic<std::uint64_t> dns_lookups{0};
 };
 
 class HttpClient {
