@@ -224,20 +224,20 @@ awaitable<std::unique_ptr<HttpClient::Connection>> HttpClient::connect(const Ori
   co_return connection;
 }
 
-std::optional<HttpClient::Origin> HttpClient::origin_of(const std::string& text) {
-  const auto url = boost::urls::parse_absolute_uri(text);
-  if (!url || (url->scheme() != "http" && url->scheme() != "https") || url->host().empty()) return std::nullopt;
+std::optional<HttpClient::Origin> HttpClient::origin_of(const boost::urls::url_view& url) {
+  if ((url.scheme() != "http" && url.scheme() != "https") || url.host().empty()) return std::nullopt;
   Origin origin;
-  origin.tls = url->scheme() == "https";
-  origin.host = url->host_address();
-  if (url->host_type() == boost::urls::host_type::ipv6) origin.host = url->host_ipv6_address().to_string();
-  origin.port = url->has_port() ? std::string(url->port()) : (origin.tls ? "443" : "80");
+  origin.tls = url.scheme() == "https";
+  origin.host = url.host_address();
+  if (url.host_type() == boost::urls::host_type::ipv6) origin.host = url.host_ipv6_address().to_string();
+  origin.port = url.has_port() ? std::string(url.port()) : (origin.tls ? "443" : "80");
   return origin;
 }
 
 awaitable<HttpClient::WarmUp> HttpClient::keep_warm(std::string url, unsigned count) {
   WarmUp result;
-  const auto origin = origin_of(url);
+  const auto parsed = boost::urls::parse_absolute_uri(url);
+  const auto origin = parsed ? origin_of(*parsed) : std::nullopt;
   if (!origin) {
     result.failure = "not an absolute http(s) URL";
     co_return result;
@@ -270,8 +270,8 @@ awaitable<ClientResponse> HttpClient::send(ClientRequest request) {
   const Deadline deadline = Clock::now() + config_.total_timeout;
 
   const auto url = boost::urls::parse_absolute_uri(request.url);
-  const auto parsed_origin = origin_of(request.url);
-  if (!url || !parsed_origin) co_return failed(TransportFailure::before_sending, "not an absolute http(s) URL");
+  const auto parsed_origin = url ? origin_of(*url) : std::nullopt;
+  if (!parsed_origin) co_return failed(TransportFailure::before_sending, "not an absolute http(s) URL");
   const Origin& origin = *parsed_origin;
   std::string target = url->encoded_path().empty() ? "/" : std::string(url->encoded_path());
   if (url->has_query()) target += "?" + std::string(url->encoded_query());

@@ -26,6 +26,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/url/url_view.hpp>
 
 #include <atomic>
 #include <chrono>
@@ -99,7 +100,8 @@ class HttpClient {
   };
   using Deadline = std::chrono::steady_clock::time_point;
 
-  static std::optional<Origin> origin_of(const std::string& url);
+  // Nothing when url is not an absolute http(s) URL with a host.
+  static std::optional<Origin> origin_of(const boost::urls::url_view& url);
   boost::asio::awaitable<std::unique_ptr<Connection>> take_connection(const Origin& origin, Pool& pool,
                                                                        Deadline deadline, ClientResponse& failure);
   boost::asio::awaitable<std::unique_ptr<Connection>> connect(const Origin& origin, Deadline deadline,
