@@ -89,6 +89,20 @@ BOOST_AUTO_TEST_CASE(each_reactor_opens_its_provider_connections_before_the_firs
   BOOST_TEST(lead.at("attempts").as_array()[0].at("callSid").as_string() == "CA00000000000000000000000000000001");
 }
 
+BOOST_AUTO_TEST_CASE(a_provider_out_of_reach_at_start_is_logged_and_the_daemon_still_serves) {
+  unsigned short closed_port = 0;
+  {
+    FakeProviderServer gone(&testing::test_certificates());
+    closed_port = gone.port();
+  }
+  DaemonProcess daemon(lead_config(closed_port, kMemoryStore, kFastDialer));
+  const auto logged = daemon.wait_for_event("provider_connections_not_opened");
+  BOOST_TEST_REQUIRE(logged.has_value());
+  BOOST_TEST(logged->at("provider").as_string() == "twilio");
+  BOOST_TEST(std::string(logged->at("reason").as_string()).find("cannot connect") != std::string::npos);
+  BOOST_TEST(lead_id_of(enquire(daemon.port(), R"({"phone":"+919876543210","consent":true})")).size() == 26u);
+}
+
 BOOST_AUTO_TEST_CASE(a_busy_customer_is_called_again_and_an_answered_call_ends_it) {
   FakeProviderServer twilio(&testing::test_certificates());
   twilio.script({201, kPlaced});
