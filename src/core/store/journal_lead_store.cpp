@@ -35,25 +35,53 @@ std::string lead_record(const Lead& lead, const std::string& idempotency_key) {
   return json::serialize(object);
 }
 
-// One per webhook, on the reactor: written straight onto the payload, the
-// same text json::serialize gives for {"op", "event", "receivedAt"}.
-std::string event_record(std::string_view op, const CallEvent& event, WallTime received) {
+// {"op", "event", "receivedAt"}: the same text json::serialize gives for
+// that object, written straight onto the payload (one per webhook, on the
+// reactor). The event's own text (append_json) sits inside it, and that is
+// what the table keeps if the event is an orphan.
+struct EventRecord {
   std::string payload;
-  payload.reserve(384);
-  payload.append(R"({"op":")").append(op).append(R"(","event":)");
-  append_json(payload, event);
-  payload.append(R"(,"receivedAt":")").append(format_iso8601(received)).append(R"("})");
-  return payload;
+  std::size_t event_begin = 0;
+  std::size_t event_end = 0;
+  std::string_view event_json() const {
+    return std::string_view(payload).substr(event_begin, event_end - event_begin);
+  }
+};
+
+void open_event_record(EventRecord& record, std::string_view op) {
+  record.payload.append(R"({"op":")").append(op).append(R"(","event":)");
+  record.event_begin = record.payload.size();
+}
+
+void close_event_record(EventRecord& record, WallTime received) {
+  record.event_end = record.payload.size();
+  record.payload.append(R"(,"receivedAt":")").append(format_iso8601(received)).append(R"("})");
+}
+
+EventRecord event_record(std::string_view op, const CallEvent& event, WallTime received) {
+  EventRecord record;
+  record.payload.reserve(384);
+  open_event_record(record, op);
+  append_json(record.payload, event);
+  close_event_record(record, received);
+  return record;
+}
+
+EventRecord event_record(std::string_view op, std::string_view event_json, WallTime received) {
+  EventRecord record;
+  record.payload.reserve(event_json.size() + 80);
+  open_event_record(record, op);
+  record.payload.append(event_json);
+  close_event_record(record, received);
+  return record;
 }
 
 // Runs on the writer's thread: appends the table's records to frames.
 // Orphans oldest first, so a replay lets the same ones go first again.
-void append_snapshot_frames(std::string& frames, LeadTable::Picture& picture) {
+void append_snapshot_frames(std::string& frames, const LeadTable::Picture& picture) {
   for (const auto& entry : picture.leads) append_journal_record(frames, lead_record(*entry.lead, entry.idempotency_key));
-  std::stable_sort(picture.orphans.begin(), picture.orphans.end(),
-                   [](const auto& left, const auto& right) { return left->received < right->received; });
-  for (const auto& orphan : picture.orphans)
-    append_journal_record(frames, event_record("orphan", orphan->event, orphan->received));
+  for (const auto& orphan : picture.orphans.orphans)
+    append_journal_record(frames, event_record("orphan", orphan.event_json, orphan.received).payload);
 }
 
 }  // namespace
@@ -249,9 +277,9 @@ awaitable<StoreResult<ApplyResult>> JournalLeadStore::apply_event(CallEvent even
     // events too, and replay reaches the same outcome again. Encoded before
     // the table takes the event, recorded after it applied it (a snapshot
     // taken by record() must include it).
-    const auto payload = event_record("event", event, received);
-    result = table_.apply_event(std::move(event), received);
-    ticket = record(payload);
+    const auto encoded = event_record("event", event, received);
+    result = table_.apply_event(std::move(event), received, encoded.event_json());
+    ticket = record(encoded.payload);
   }
   if (auto error = co_await durable(ticket)) co_return *error;
   co_return result;

@@ -1,5 +1,6 @@
 #include "core/store/lead_table.hpp"
 
+#include "core/lead/lead_json.hpp"
 #include "core/lead/lead_state_machine.hpp"
 
 #include <algorithm>
@@ -55,36 +56,10 @@ StoreResult<Lead> LeadTable::get(const std::string& lead_id) const {
 }
 
 void LeadTable::adopt_orphans(Entry& entry, const std::string& call_sid) {
-  auto waiting = orphans_.find(call_sid);
-  if (waiting == orphans_.end()) return;
+  auto waiting = orphans_.take(call_sid);
+  if (waiting.empty()) return;
   auto& lead = writable(entry);
-  for (const auto& orphan : waiting->second) apply_call_event(lead, orphan->event, orphan->received);
-  orphans_by_sid_size_ -= waiting->second.size();
-  orphans_.erase(waiting);
-}
-
-void LeadTable::keep_orphan(std::shared_ptr<const Orphan> orphan) {
-  const auto newest = orphan->received;
-  orphans_[orphan->event.call_sid].push_back(orphan);
-  ++orphans_by_sid_size_;
-  orphan_arrivals_.push_back(std::move(orphan));
-  // Let the oldest go while there are too many or they waited too long.
-  while (!orphan_arrivals_.empty()) {
-    const auto& oldest = orphan_arrivals_.front();
-    const bool too_many = orphan_arrivals_.size() > limits_.max_in_memory;
-    const bool too_old = oldest->received + limits_.max_wait < newest;
-    if (!too_many && !too_old) break;
-    if (auto waiting = orphans_.find(oldest->event.call_sid); waiting != orphans_.end()) {
-      auto& list = waiting->second;
-      if (auto it = std::find(list.begin(), list.end(), oldest); it != list.end()) {
-        list.erase(it);
-        --orphans_by_sid_size_;
-        ++orphans_let_go_;
-        if (list.empty()) orphans_.erase(waiting);
-      }
-    }
-    orphan_arrivals_.pop_front();
-  }
+  for (const auto& orphan : waiting) apply_call_event(lead, orphan.event, orphan.received);
 }
 
 StoreResult<Lead> LeadTable::add_attempt(const std::string& lead_id, const Attempt& attempt, LeadStatus lead_status) {
@@ -103,6 +78,14 @@ StoreResult<Lead> LeadTable::add_attempt(const std::string& lead_id, const Attem
 }
 
 ApplyResult LeadTable::apply_event(CallEvent event, WallTime received) {
+  return apply_event_with(std::move(event), received, nullptr);
+}
+
+ApplyResult LeadTable::apply_event(CallEvent event, WallTime received, std::string_view event_json) {
+  return apply_event_with(std::move(event), received, &event_json);
+}
+
+ApplyResult LeadTable::apply_event_with(CallEvent event, WallTime received, const std::string_view* event_json) {
   auto owner = by_call_sid_.find(event.call_sid);
   if (owner == by_call_sid_.end() && !event.lead_id.empty()) {
     // A placement whose answer was lost: the provider's callback names the
@@ -116,7 +99,13 @@ ApplyResult LeadTable::apply_event(CallEvent event, WallTime received) {
     }
   }
   if (owner == by_call_sid_.end()) {
-    keep_orphan(std::make_shared<const Orphan>(Orphan{std::move(event), received}));
+    if (event_json) {
+      orphans_.keep(event, *event_json, received);
+    } else {
+      orphan_json_.clear();
+      append_json(orphan_json_, event);
+      orphans_.keep(event, orphan_json_, received);
+    }
     return {EventOutcome::unknown_call, {}};
   }
   auto& entry = leads_.at(owner->second);
@@ -161,15 +150,17 @@ void LeadTable::restore(Lead lead, const std::string& idempotency_key) {
   index(entry);
 }
 
-void LeadTable::restore_orphan(Orphan orphan) { keep_orphan(std::make_shared<const Orphan>(std::move(orphan))); }
+void LeadTable::restore_orphan(const Orphan& orphan) {
+  orphan_json_.clear();
+  append_json(orphan_json_, orphan.event);
+  orphans_.keep(orphan.event, orphan_json_, orphan.received);
+}
 
 LeadTable::Picture LeadTable::picture() const {
   Picture picture;
   picture.leads.reserve(leads_.size());
   for (const auto& [id, entry] : leads_) picture.leads.push_back({entry.lead, entry.idempotency_key});
-  picture.orphans.reserve(orphans_by_sid_size_);
-  for (const auto& [sid, waiting] : orphans_)
-    picture.orphans.insert(picture.orphans.end(), waiting.begin(), waiting.end());
+  picture.orphans = orphans_.picture();
   return picture;
 }
 

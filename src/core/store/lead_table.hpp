@@ -11,13 +11,14 @@
 //   changing.
 // - Events for calls the table does not know (orphans) wait in memory for
 //   their call sid to show up, but only so many and only for so long
-//   (OrphanLimits): a flood of foreign callbacks cannot grow memory without
-//   bound. The journal keeps evicted ones on disk.
+//   (OrphanLimits, orphan_events.hpp): a flood of foreign callbacks cannot
+//   grow memory without bound, nor slow the table down. The journal keeps
+//   evicted ones on disk.
 #pragma once
 
 #include "core/store/lead_store.hpp"
+#include "core/store/orphan_events.hpp"
 
-#include <deque>
 #include <map>
 #include <memory>
 #include <unordered_map>
@@ -25,30 +26,25 @@
 
 namespace callgate {
 
-struct OrphanLimits {
-  std::size_t max_in_memory = 100000;
-  std::chrono::seconds max_wait{3600};  // an orphan older than this (by receive time) is let go
-};
-
 class LeadTable {
  public:
-  explicit LeadTable(OrphanLimits limits = {}) : limits_(limits) {}
+  explicit LeadTable(OrphanLimits limits = {}) : orphans_(limits) {}
 
   CreateResult create(const CreateRequest& request);
   StoreResult<Lead> get(const std::string& lead_id) const;
   StoreResult<Lead> add_attempt(const std::string& lead_id, const Attempt& attempt, LeadStatus lead_status);
   ApplyResult apply_event(CallEvent event, WallTime received);
+  // The same, for a caller that has the event's append_json() text already
+  // (the journal, which writes it): an orphan is kept as that text.
+  ApplyResult apply_event(CallEvent event, WallTime received, std::string_view event_json);
   StoreResult<Lead> record_call_flow_input(const std::string& lead_id, const CallFlowInput& input);
   std::optional<std::string> find_lead_by_call_sid(const std::string& call_sid) const;
   LeadPage list(const LeadQuery& query) const;
 
   // Puts a whole lead back as it was (a snapshot being replayed).
   void restore(Lead lead, const std::string& idempotency_key);
-  struct Orphan {
-    CallEvent event;
-    WallTime received;
-  };
-  void restore_orphan(Orphan orphan);
+  using Orphan = OrphanEvent;
+  void restore_orphan(const Orphan& orphan);
 
   // Everything the table holds, shared: nothing in it changes afterwards.
   struct Picture {
@@ -57,12 +53,12 @@ class LeadTable {
       std::string idempotency_key;
     };
     std::vector<LeadEntry> leads;
-    std::vector<std::shared_ptr<const Orphan>> orphans;  // in no particular order
+    OrphanEvents::Picture orphans;  // oldest first
   };
   Picture picture() const;
 
-  std::size_t orphans_in_memory() const { return orphans_by_sid_size_; }
-  std::uint64_t orphans_let_go() const { return orphans_let_go_; }
+  std::size_t orphans_in_memory() const { return orphans_.size(); }
+  std::uint64_t orphans_let_go() const { return orphans_.let_go(); }
 
  private:
   struct Entry {
@@ -73,20 +69,14 @@ class LeadTable {
   // The entry's lead, copied first if a picture still shares it.
   static Lead& writable(Entry& entry);
   void adopt_orphans(Entry& entry, const std::string& call_sid);
-  void keep_orphan(std::shared_ptr<const Orphan> orphan);
+  ApplyResult apply_event_with(CallEvent event, WallTime received, const std::string_view* event_json);
 
-  OrphanLimits limits_;
   std::map<std::string, Entry> leads_;  // by id: ids sort by creation time
   std::unordered_map<std::string, std::string> by_idempotency_key_;
   std::unordered_map<std::string, std::string> by_call_sid_;
   std::unordered_map<std::string, std::string> latest_by_phone_;
-  // Orphans by call sid, and in arrival order for letting the oldest go.
-  // An adopted orphan leaves the first at once and the second when it
-  // reaches its front; the second is what max_in_memory bounds.
-  std::unordered_map<std::string, std::vector<std::shared_ptr<const Orphan>>> orphans_;
-  std::deque<std::shared_ptr<const Orphan>> orphan_arrivals_;
-  std::size_t orphans_by_sid_size_ = 0;
-  std::uint64_t orphans_let_go_ = 0;
+  OrphanEvents orphans_;
+  std::string orphan_json_;  // reused to encode orphans for callers without the text
 };
 
 }  // namespace callgate

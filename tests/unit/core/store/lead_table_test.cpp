@@ -3,6 +3,8 @@
 // it was while the table changes.
 #include "core/store/lead_table.hpp"
 
+#include "core/lead/lead_json.hpp"
+
 #include "lead_store_test_helpers.hpp"
 
 using namespace callgate;
@@ -11,8 +13,11 @@ using namespace callgate::conformance;
 namespace {
 
 bool has_orphan(const LeadTable::Picture& picture, const std::string& call_sid) {
-  for (const auto& orphan : picture.orphans)
-    if (orphan->event.call_sid == call_sid) return true;
+  for (const auto& orphan : picture.orphans.orphans) {
+    boost::system::error_code error;
+    const auto event = call_event_from_json(parse_stored_json(orphan.event_json, error));
+    if (!error && event && event->call_sid == call_sid) return true;
+  }
   return false;
 }
 
