@@ -111,6 +111,10 @@ void append_journal_record(std::string& out, std::string_view payload) {
   out.append(payload);
 }
 
+std::size_t journal_record_size(std::string_view frames) {
+  return kJournalHeaderBytes + get_u32(frames.substr(4, 4));
+}
+
 bool JournalReader::next(std::string_view& payload) {
   if (stop_ != Stop::none) return false;
   const std::string_view rest = data_.substr(offset_);

@@ -33,6 +33,9 @@ std::uint32_t crc32c(std::span<const std::uint8_t> bytes, std::uint32_t crc = 0)
 
 // Appends one framed record to out.
 void append_journal_record(std::string& out, std::string_view payload);
+// The framed size of the first record in frames, which holds whole records
+// this process framed (not for reading a file: JournalReader checks).
+std::size_t journal_record_size(std::string_view frames);
 
 // Walks a journal's bytes record by record.
 class JournalReader {

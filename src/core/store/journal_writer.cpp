@@ -89,39 +89,32 @@ JournalWriter::~JournalWriter() {
 
 std::uint64_t JournalWriter::append(std::string_view payload) {
   const auto ticket = append_deferred(payload);
-  wake();
+  wake_.notify_one();  // the record is queued under the lock; waking needs none
   return ticket;
 }
 
 std::uint64_t JournalWriter::append_deferred(std::string_view payload) {
-  std::string frames;
-  append_journal_record(frames, payload);
   std::lock_guard lock(mutex_);
-  const auto ticket = next_ticket_++;
-  appended_bytes_.fetch_add(frames.size(), std::memory_order_relaxed);
-  queue_.push_back({ticket, std::move(frames), Action::append, 0, {}});
-  return ticket;
+  const auto before = queue_.records.size();
+  append_journal_record(queue_.records, payload);
+  appended_bytes_.fetch_add(queue_.records.size() - before, std::memory_order_relaxed);
+  return next_ticket_++;
 }
 
-void JournalWriter::wake() {
-  std::lock_guard lock(mutex_);
-  wake_.notify_one();
-}
+void JournalWriter::wake() { wake_.notify_one(); }
 
 std::uint64_t JournalWriter::replace_with(std::function<std::string()> build_snapshot) {
   std::lock_guard lock(mutex_);
-  const auto ticket = next_ticket_++;
-  queue_.push_back({ticket, {}, Action::replace_file, 0, std::move(build_snapshot)});
+  queue_.actions.push_back({Action::replace_file, queue_.records.size(), 0, std::move(build_snapshot)});
   wake_.notify_one();
-  return ticket;
+  return next_ticket_++;
 }
 
 std::uint64_t JournalWriter::drop_prefix(std::uint64_t bytes) {
   std::lock_guard lock(mutex_);
-  const auto ticket = next_ticket_++;
-  queue_.push_back({ticket, {}, Action::drop_prefix, bytes, {}});
+  queue_.actions.push_back({Action::drop_prefix, queue_.records.size(), bytes, {}});
   wake_.notify_one();
-  return ticket;
+  return next_ticket_++;
 }
 
 boost::system::error_code JournalWriter::remove_prefix(std::uint64_t bytes) {
@@ -180,12 +173,12 @@ boost::system::error_code JournalWriter::failure() const {
 }
 
 void JournalWriter::add_waiter(std::uint64_t ticket, boost::asio::any_io_executor executor,
-                               std::function<void(boost::system::error_code)> resume) {
+                               std::unique_ptr<Resume> resume) {
   std::unique_lock lock(mutex_);
   if (failure_ || durable_ticket_ >= ticket) {
     const auto error = failure_;
     lock.unlock();
-    boost::asio::post(executor, [resume = std::move(resume), error] { resume(error); });
+    boost::asio::post(executor, [resume = std::move(resume), error] { (*resume)(error); });
     return;
   }
   waiters_.push_back({ticket, std::move(executor), std::move(resume)});
@@ -225,12 +218,15 @@ void JournalWriter::resume_all(std::vector<Waiter> waiters, boost::system::error
   std::vector<std::pair<boost::asio::any_io_executor, std::vector<Waiter>>> groups;
   for (auto& waiter : waiters) {
     auto group = std::find_if(groups.begin(), groups.end(), [&](const auto& entry) { return entry.first == waiter.executor; });
-    if (group == groups.end()) group = groups.insert(groups.end(), {waiter.executor, {}});
+    if (group == groups.end()) {
+      groups.emplace_back(waiter.executor, std::vector<Waiter>{});
+      group = std::prev(groups.end());
+    }
     group->second.push_back(std::move(waiter));
   }
   for (auto& [executor, members] : groups)
     boost::asio::post(executor, [members = std::move(members), error] {
-      for (const auto& member : members) member.resume(error);
+      for (const auto& member : members) (*member.resume)(error);
     });
 }
 
@@ -318,30 +314,37 @@ boost::system::error_code JournalWriter::write_and_sync(std::string_view records
   return {};
 }
 
-boost::system::error_code JournalWriter::write_batch(std::vector<Pending>& batch) {
-  // Appends up to a replacement go out in one write and one sync (in a
-  // file with room, one per kJournalSyncWindowBytes: see
-  // journal_record.hpp); a replacement then starts the new file.
-  std::string joined;
-  auto flush = [&]() -> boost::system::error_code {
-    if (joined.empty()) return {};
-    if (auto error = write_and_sync(joined)) return error;
-    joined.clear();
-    return {};
-  };
-  for (auto& pending : batch) {
-    if (pending.action == Action::append) {
-      if (room_bytes_ > 0 && joined.size() + pending.frames.size() > kJournalSyncWindowBytes)
-        if (auto error = flush()) return error;
-      joined += pending.frames;
-      continue;
+boost::system::error_code JournalWriter::write_records(std::string_view records) {
+  if (room_bytes_ == 0 || records.size() <= kJournalSyncWindowBytes)
+    return records.empty() ? boost::system::error_code{} : write_and_sync(records);
+  // Rare (over a MiB queued between two syncs): cut at record boundaries,
+  // a record larger than the window going alone.
+  while (!records.empty()) {
+    std::size_t piece = 0;
+    while (piece < records.size()) {
+      const auto length = journal_record_size(records.substr(piece));
+      if (piece > 0 && piece + length > kJournalSyncWindowBytes) break;
+      piece += length;
     }
-    if (auto error = flush()) return error;
+    if (auto error = write_and_sync(records.substr(0, piece))) return error;
+    records.remove_prefix(piece);
+  }
+  return {};
+}
+
+boost::system::error_code JournalWriter::write_batch(Queue& batch) {
+  // Appends up to a replacement go out in one write and one sync; a
+  // replacement then starts the new file.
+  const std::string_view records = batch.records;
+  std::size_t written = 0;
+  for (auto& pending : batch.actions) {
+    if (auto error = write_records(records.substr(written, pending.records_before - written))) return error;
+    written = pending.records_before;
     if (pending.action == Action::drop_prefix) {
       if (auto error = remove_prefix(pending.prefix_bytes)) return error;
       continue;
     }
-    auto snapshot = pending.build_snapshot ? pending.build_snapshot() : std::move(pending.frames);
+    auto snapshot = pending.build_snapshot ? pending.build_snapshot() : std::string();
     pending.build_snapshot = nullptr;  // let go of what it shared
     if (auto error = replace_file(snapshot)) return error;
     {
@@ -358,13 +361,14 @@ boost::system::error_code JournalWriter::write_batch(std::vector<Pending>& batch
     ::malloc_trim(0);
 #endif
   }
-  return flush();
+  return write_records(records.substr(written));
 }
 
 void JournalWriter::run() {
-  std::vector<Pending> batch;
+  Queue batch;
   std::vector<Read> reads;
   auto last_batch = std::chrono::steady_clock::time_point::min();
+  std::uint64_t last_ticket = 0;
   for (;;) {
     {
       std::unique_lock lock(mutex_);
@@ -380,16 +384,23 @@ void JournalWriter::run() {
         lock.lock();
       }
       last_batch = std::chrono::steady_clock::now();
-      batch.swap(queue_);
+      // Swapped, not moved: both buffers keep their capacity, so a busy
+      // writer and its reactors stop allocating for records at all.
+      batch.records.swap(queue_.records);
+      batch.actions.swap(queue_.actions);
+      last_ticket = next_ticket_ - 1;
       reads.swap(reads_);
     }
     // Reads ask only for what is already durable: served in any order.
     for (auto& read : reads) serve(read);
     reads.clear();
     if (batch.empty()) continue;
-    const auto last_ticket = batch.back().ticket;
     const auto error = failure_ ? failure_ : write_batch(batch);
-    batch.clear();
+    batch.records.clear();
+    batch.actions.clear();
+    // A burst (records queued behind a stalled disk) leaves a large buffer:
+    // not kept for good.
+    if (batch.records.capacity() > kJournalSyncWindowBytes) std::string().swap(batch.records);
 
     std::vector<Waiter> done;
     {

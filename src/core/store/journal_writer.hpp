@@ -86,8 +86,7 @@ class JournalWriter {
     return boost::asio::async_initiate<Token, void(boost::system::error_code)>(
         [this](auto handler, std::uint64_t wanted) {
           auto executor = boost::asio::get_associated_executor(handler);
-          auto shared = std::make_shared<decltype(handler)>(std::move(handler));
-          add_waiter(wanted, executor, [shared](boost::system::error_code error) { (*shared)(error); });
+          add_waiter(wanted, std::move(executor), std::make_unique<ResumeWith<decltype(handler)>>(std::move(handler)));
         },
         token, ticket);
   }
@@ -127,22 +126,40 @@ class JournalWriter {
   boost::system::error_code failure() const;  // what stopped the writer, if anything
 
  private:
-  enum class Action { append, replace_file, drop_prefix };
+  // Appends are framed straight into one buffer (Queue::records); only the
+  // other actions get an entry, placed by how many of those bytes come
+  // before them. A webhook's record then costs no allocation of its own.
+  enum class Action { replace_file, drop_prefix };
   struct Pending {
-    std::uint64_t ticket;
-    std::string frames;
-    Action action = Action::append;
+    Action action;
+    std::size_t records_before;  // bytes of Queue::records queued ahead of it
     std::uint64_t prefix_bytes = 0;
     std::function<std::string()> build_snapshot;
+  };
+  struct Queue {
+    std::string records;
+    std::vector<Pending> actions;
+    bool empty() const { return records.empty() && actions.empty(); }
+  };
+  // A waiting handler, type-erased in one allocation (a std::function would
+  // need a shared copy of the move-only handler as well).
+  struct Resume {
+    virtual ~Resume() = default;
+    virtual void operator()(boost::system::error_code error) = 0;
+  };
+  template <class Handler>
+  struct ResumeWith final : Resume {
+    explicit ResumeWith(Handler&& moved) : handler(std::move(moved)) {}
+    void operator()(boost::system::error_code error) override { std::move(handler)(error); }
+    Handler handler;
   };
   struct Waiter {
     std::uint64_t ticket;
     boost::asio::any_io_executor executor;  // where the waiter resumes
-    std::function<void(boost::system::error_code)> resume;
+    std::unique_ptr<Resume> resume;
   };
 
-  void add_waiter(std::uint64_t ticket, boost::asio::any_io_executor executor,
-                  std::function<void(boost::system::error_code)> resume);
+  void add_waiter(std::uint64_t ticket, boost::asio::any_io_executor executor, std::unique_ptr<Resume> resume);
   struct Read {
     std::uint64_t offset;
     std::size_t length;
@@ -156,7 +173,10 @@ class JournalWriter {
   // group commit of a hundred events wakes each reactor once.
   static void resume_all(std::vector<Waiter> waiters, boost::system::error_code error);
   void run();
-  boost::system::error_code write_batch(std::vector<Pending>& batch);
+  boost::system::error_code write_batch(Queue& batch);
+  // Writes and syncs framed records, in pieces of at most
+  // kJournalSyncWindowBytes in a file with room (see journal_record.hpp).
+  boost::system::error_code write_records(std::string_view records);
   boost::system::error_code replace_file(const std::string& snapshot);
   boost::system::error_code archive_current_file();
   boost::system::error_code remove_prefix(std::uint64_t bytes);
@@ -172,7 +192,7 @@ class JournalWriter {
   int fd_ = -1;
   mutable std::mutex mutex_;
   std::condition_variable wake_;
-  std::vector<Pending> queue_;
+  Queue queue_;
   std::vector<Waiter> waiters_;
   std::vector<Read> reads_;
   std::uint64_t next_ticket_ = 1;
