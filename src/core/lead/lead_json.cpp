@@ -110,19 +110,23 @@ class ObjectWriter {
   void quoted(std::string_view value) {
     static constexpr char hex[] = "0123456789abcdef";
     out_.push_back('"');
-    for (const char c : value) {
+    // Runs that need no escape (nearly everything) are appended whole.
+    std::size_t run = 0;
+    for (std::size_t at = 0; at < value.size(); ++at) {
+      const char c = value[at];
       const auto byte = static_cast<unsigned char>(c);
-      if (c == '"' || c == '\\') {
+      if (c != '"' && c != '\\' && byte >= 0x20) continue;
+      out_.append(value.data() + run, at - run);
+      run = at + 1;
+      if (byte >= 0x20) {
         out_.push_back('\\');
         out_.push_back(c);
-      } else if (byte < 0x20) {
-        out_.append("\\u00");
-        out_.push_back(hex[byte >> 4]);
-        out_.push_back(hex[byte & 0xf]);
       } else {
-        out_.push_back(c);
+        const char escaped[] = {'\\', 'u', '0', '0', hex[byte >> 4], hex[byte & 0xf]};
+        out_.append(escaped, sizeof escaped);
       }
     }
+    out_.append(value.data() + run, value.size() - run);
     out_.push_back('"');
   }
 

@@ -27,7 +27,11 @@ std::string compute_signature(std::string_view auth_token, std::string_view url,
   for (const auto& [name, value] : fields) sorted.emplace_back(name, value);
   std::sort(sorted.begin(), sorted.end());
   sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
-  std::string message(url);
+  std::size_t length = url.size();
+  for (const auto& [name, value] : sorted) length += name.size() + value.size();
+  std::string message;
+  message.reserve(length);
+  message += url;
   for (const auto& [name, value] : sorted) {
     message += name;
     message += value;
