@@ -40,9 +40,14 @@ PathPattern::PathPattern(std::string_view pattern) : text_(pattern) {
     return true;
   });
   if (!valid) throw std::logic_error("route pattern must start with '/': " + std::string(pattern));
+  literal_prefix_ = text_.substr(0, text_.find('{'));
 }
 
 bool PathPattern::match(std::string_view path, PathParameters& parameters) const {
+  // Literal segments match byte for byte, separators included, so a pattern
+  // without parameters matches exactly its own text.
+  if (parameter_count_ == 0) return path == text_;
+  if (!path.starts_with(literal_prefix_)) return false;
   std::size_t index = 0;
   const bool matched = for_each_segment(path, [&](std::string_view segment) {
     if (index >= segments_.size()) return false;

@@ -52,6 +52,9 @@ class PathPattern {
     bool is_parameter = false;
   };
   std::string text_;
+  // Every path this matches starts with it (all of text_ when there is no
+  // parameter): most routes are ruled out by one comparison.
+  std::string literal_prefix_;
   std::vector<Segment> segments_;
   std::size_t parameter_count_ = 0;
 };
@@ -97,11 +100,11 @@ class Router {
     const auto query = target.find('?');
     const std::string_view path = target.substr(0, query);
     Match best;
-    std::vector<Verb> allowed;
+    bool path_known = false;
     for (const auto& route : routes_) {
       PathParameters parameters;
       if (!route.pattern.match(path, parameters)) continue;
-      allowed.push_back(route.method);
+      path_known = true;
       const bool method_fits = route.method == method || (method == Verb::head && route.method == Verb::get &&
                                                           !has_route(Verb::head, route.pattern.text()));
       if (!method_fits) continue;
@@ -114,7 +117,13 @@ class Router {
       best.outcome = Outcome::found;
       return best;
     }
-    if (allowed.empty()) return best;
+    if (!path_known) return best;
+    // A 405: the methods that would have matched, in registration order.
+    std::vector<Verb> allowed;
+    for (const auto& route : routes_) {
+      PathParameters parameters;
+      if (route.pattern.match(path, parameters)) allowed.push_back(route.method);
+    }
     best.outcome = Outcome::method_not_allowed;
     bool has_get = false;
     bool has_head = false;
