@@ -99,13 +99,8 @@ ApplyResult LeadTable::apply_event_with(CallEvent event, WallTime received, cons
     }
   }
   if (owner == by_call_sid_.end()) {
-    if (event_json) {
-      orphans_.keep(event, *event_json, received);
-    } else {
-      orphan_json_.clear();
-      append_json(orphan_json_, event);
-      orphans_.keep(event, orphan_json_, received);
-    }
+    if (event_json) orphans_.keep(event, *event_json, received);
+    else keep_orphan(event, received);
     return {EventOutcome::unknown_call, {}};
   }
   auto& entry = leads_.at(owner->second);
@@ -150,10 +145,12 @@ void LeadTable::restore(Lead lead, const std::string& idempotency_key) {
   index(entry);
 }
 
-void LeadTable::restore_orphan(const Orphan& orphan) {
+void LeadTable::restore_orphan(const Orphan& orphan) { keep_orphan(orphan.event, orphan.received); }
+
+void LeadTable::keep_orphan(const CallEvent& event, WallTime received) {
   orphan_json_.clear();
-  append_json(orphan_json_, orphan.event);
-  orphans_.keep(orphan.event, orphan_json_, orphan.received);
+  append_json(orphan_json_, event);
+  orphans_.keep(event, orphan_json_, received);
 }
 
 LeadTable::Picture LeadTable::picture() const {
