@@ -67,8 +67,9 @@ class JournalWriter {
   // ticket order: call under the lock that ordered the change it records.
   std::uint64_t append(std::string_view payload);
   // The same without waking the writer thread: the caller calls wake()
-  // soon, once for many records (a reactor, at the end of its turn), so the
-  // writer finds a full batch instead of being woken for every record.
+  // soon, once for many records, so the writer finds them in one batch
+  // (the tests use it to queue a batch of a known size; the stores wake
+  // the writer with every record, which measured no worse: bench/README.md).
   std::uint64_t append_deferred(std::string_view payload);
   void wake();
 

@@ -99,7 +99,7 @@ ApplyResult LeadTable::apply_event_with(CallEvent event, WallTime received, cons
     }
   }
   if (owner == by_call_sid_.end()) {
-    if (event_json) orphans_.keep(event, *event_json, received);
+    if (event_json) orphans_.keep(event.call_sid, *event_json, received);
     else keep_orphan(event, received);
     return {EventOutcome::unknown_call, {}};
   }
@@ -150,7 +150,7 @@ void LeadTable::restore_orphan(const Orphan& orphan) { keep_orphan(orphan.event,
 void LeadTable::keep_orphan(const CallEvent& event, WallTime received) {
   orphan_json_.clear();
   append_json(orphan_json_, event);
-  orphans_.keep(event, orphan_json_, received);
+  orphans_.keep(event.call_sid, orphan_json_, received);
 }
 
 LeadTable::Picture LeadTable::picture() const {

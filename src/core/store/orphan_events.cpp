@@ -46,8 +46,8 @@ OrphanEvents::Slot* OrphanEvents::slot_at(std::uint64_t arrival) {
   return &slots_[static_cast<std::size_t>(arrival - first_arrival_)];
 }
 
-void OrphanEvents::keep(const CallEvent& event, std::string_view event_json, WallTime received) {
-  const auto hash = hash_(event.call_sid);
+void OrphanEvents::keep(std::string_view call_sid, std::string_view event_json, WallTime received) {
+  const auto hash = hash_(call_sid);
   const auto arrival = first_arrival_ + slots_.size();
   const char* text = store_text(event_json);
   const auto block = first_block_ + blocks_.size() - 1;

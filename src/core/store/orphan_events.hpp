@@ -52,11 +52,12 @@ class OrphanEvents {
   using SidHash = std::uint64_t (*)(std::string_view call_sid);
   explicit OrphanEvents(OrphanLimits limits, SidHash hash = nullptr);
 
-  // Keeps an event whose call is unknown; event_json is append_json(event).
+  // Keeps an event whose call is unknown; event_json is append_json(event)
+  // of an event for call_sid.
   // The oldest go while more than max_in_memory wait (taken ones counted
   // until they reach the front, as before they were taken) or while the
   // oldest is older than max_wait before this one.
-  void keep(const CallEvent& event, std::string_view event_json, WallTime received);
+  void keep(std::string_view call_sid, std::string_view event_json, WallTime received);
   // Every orphan waiting for call_sid, oldest first; they stop counting at once.
   std::vector<OrphanEvent> take(const std::string& call_sid);
 
