@@ -4,10 +4,11 @@
 
 work=$(mktemp -d)
 pids=()
+scratch=()  # more directories to remove at exit (a tmpfs journal, say)
 cleanup() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
-  rm -rf "$work"
+  rm -rf "$work" "${scratch[@]}"
 }
 trap cleanup EXIT
 

@@ -99,6 +99,14 @@ std::string RedisServer::command(const std::vector<std::string>& arguments) cons
   return reply;
 }
 
+void RedisServer::pause() {
+  if (pid_ > 0) ::kill(pid_, SIGSTOP);
+}
+
+void RedisServer::resume() {
+  if (pid_ > 0) ::kill(pid_, SIGCONT);
+}
+
 void RedisServer::stop() {
   if (pid_ <= 0) return;
   ::kill(pid_, SIGKILL);

@@ -25,6 +25,8 @@ class RedisServer {
   std::string url() const { return "redis://127.0.0.1:" + std::to_string(port_) + "/0"; }
   void stop();     // SIGKILL: as abrupt as a crash
   void start();    // again, on the same port
+  void pause();    // SIGSTOP: connections stay open and nothing is answered
+  void resume();   // SIGCONT
   // Sends one command on a connection of its own and returns the reply as
   // Redis wrote it ("+OK\r\n", ":1\r\n", "$3\r\nabc\r\n"): for setting
   // up states a test needs and reading what callgated wrote.

@@ -1,6 +1,7 @@
 #include "core/redis/redis_connection.hpp"
 
 #include "core/log.hpp"
+#include "core/redis/redis_command.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -15,12 +16,33 @@
 #include <hiredis/hiredis.h>
 
 #include <charconv>
+#include <deque>
 
 namespace callgate::redis {
 
 namespace asio = boost::asio;
 using asio::awaitable;
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+// What resumes a command's coroutine, whatever its handler's type.
+struct Completion {
+  virtual ~Completion() = default;
+  virtual void complete(std::variant<Reply, Failure> outcome) = 0;
+};
+
+template <class Handler>
+struct CompleteWith final : Completion {
+  explicit CompleteWith(Handler&& waiting) : handler(std::move(waiting)) {}
+  void complete(std::variant<Reply, Failure> outcome) override { std::move(handler)(std::move(outcome)); }
+  Handler handler;
+};
+
+// A command sent and not yet answered.
+struct InFlight {
+  std::chrono::steady_clock::time_point deadline;
+  std::unique_ptr<Completion> completion;
+  bool timed_out = false;  // its deadline passed: it fails saying so, not "lost"
+};
 
 struct Connection::Link : std::enable_shared_from_this<Link> {
   explicit Link(asio::io_context& context_io) : io(context_io) {}
@@ -33,6 +55,13 @@ struct Connection::Link : std::enable_shared_from_this<Link> {
   bool write_armed = false;
   bool ready = false;
   std::function<void()> on_lost;  // wakes the connect loop
+  // In the order sent, which is the order Redis answers in: hiredis calls
+  // back once per command, with its reply or (connection gone) with none.
+  std::deque<InFlight> in_flight;
+  // Answered from inside hiredis; resumed once it has returned.
+  std::vector<std::pair<std::unique_ptr<Completion>, std::variant<Reply, Failure>>> answered;
+  std::string timeout_message;
+  std::string wire;  // the command being written, reused
 };
 
 namespace {
@@ -58,6 +87,26 @@ Reply copy_reply(const redisReply* reply) {
 void arm_read(const std::shared_ptr<Link>& link);
 void arm_write(const std::shared_ptr<Link>& link);
 
+// Resumes the commands hiredis answered (or failed) during the call that
+// just returned. Their coroutines may send more commands: that is safe here,
+// outside hiredis, and not inside its callback.
+void resume_answered(Link& link) {
+  while (!link.answered.empty()) {
+    auto answered = std::move(link.answered);
+    link.answered.clear();
+    for (auto& [completion, outcome] : answered) completion->complete(std::move(outcome));
+  }
+}
+
+// The same, from a place where resuming a coroutine now is not safe (the
+// connection is being torn down): each is resumed later, from the loop.
+void post_answered(Link& link) {
+  for (auto& [completion, outcome] : link.answered)
+    asio::post(link.io, [completion = std::shared_ptr<Completion>(std::move(completion)),
+                         outcome = std::move(outcome)]() mutable { completion->complete(std::move(outcome)); });
+  link.answered.clear();
+}
+
 void arm_read(const std::shared_ptr<Link>& link) {
   if (link->read_armed || !link->socket || !link->reading) return;
   link->read_armed = true;
@@ -65,6 +114,7 @@ void arm_read(const std::shared_ptr<Link>& link) {
     link->read_armed = false;
     if (error || link->context == nullptr) return;
     redisAsyncHandleRead(link->context);
+    resume_answered(*link);
     arm_read(link);
   });
 }
@@ -76,6 +126,7 @@ void arm_write(const std::shared_ptr<Link>& link) {
     link->write_armed = false;
     if (error || link->context == nullptr) return;
     redisAsyncHandleWrite(link->context);
+    resume_answered(*link);
     arm_write(link);
   });
 }
@@ -115,21 +166,14 @@ void on_disconnect(const redisAsyncContext* context, int) {
   if (link->on_lost) asio::post(link->io, link->on_lost);
 }
 
-// One command in flight: completed by its reply, a lost connection, or its deadline.
-struct Pending {
-  bool done = false;
-  std::function<void(std::variant<Reply, Failure>)> complete;
-  std::unique_ptr<asio::steady_timer> deadline;
-};
-
 void on_reply(redisAsyncContext*, void* reply, void* privdata) {
-  std::unique_ptr<std::shared_ptr<Pending>> owner(static_cast<std::shared_ptr<Pending>*>(privdata));
-  auto& pending = **owner;
-  if (pending.done) return;
-  pending.done = true;
-  if (pending.deadline) pending.deadline->cancel();
-  if (reply == nullptr) pending.complete(Failure{"the Redis connection was lost"});
-  else pending.complete(copy_reply(static_cast<redisReply*>(reply)));
+  auto& link = *static_cast<Link*>(privdata);
+  if (link.in_flight.empty()) return;  // never: one callback per command sent
+  auto& oldest = link.in_flight.front();
+  std::variant<Reply, Failure> outcome = Failure{oldest.timed_out ? link.timeout_message : "the Redis connection was lost"};
+  if (reply != nullptr) outcome = copy_reply(static_cast<redisReply*>(reply));
+  link.answered.emplace_back(std::move(oldest.completion), std::move(outcome));
+  link.in_flight.pop_front();
 }
 
 }  // namespace
@@ -161,7 +205,8 @@ std::optional<ConnectionOptions> parse_redis_url(std::string_view text) {
 Connection::Connection(asio::io_context& io, ConnectionOptions options,
                        std::function<awaitable<bool>(Connection&)> on_connected)
     : io_(io), options_(std::move(options)), on_connected_(std::move(on_connected)), link_(std::make_shared<Link>(io)),
-      wake_(io) {
+      wake_(io), deadline_(io) {
+  link_->timeout_message = "Redis did not answer within " + std::to_string(options_.command_timeout.count()) + " ms";
   // Only a connection the loop is watching over wakes it; a failed attempt
   // (which hiredis also reports as a disconnect) must not cut its back-off short.
   link_->on_lost = [this] {
@@ -183,9 +228,11 @@ void Connection::stop() {
   if (link_->context != nullptr) {
     auto* context = link_->context;
     context->data = nullptr;
-    redisAsyncFree(context);  // fails what is pending, then cleanup()
+    redisAsyncFree(context);  // fails what is in flight, then cleanup()
+    post_answered(*link_);
   }
   wake_.cancel();
+  deadline_.cancel();
 }
 
 void Connection::connect_once() {
@@ -240,6 +287,7 @@ awaitable<void> Connection::connect_loop() {
         if (link_->context != nullptr) {
           auto* context = link_->context;
           redisAsyncFree(context);
+          resume_answered(*link_);
         }
         LogLine(LogLevel::warn, "redis_connect_failed")
             .trusted_text("host", options_.host)
@@ -268,50 +316,79 @@ awaitable<void> Connection::connect_loop() {
   }
 }
 
+namespace {
+
+std::vector<std::string_view> views_of(const std::vector<std::string>& arguments) {
+  return std::vector<std::string_view>(arguments.begin(), arguments.end());
+}
+
+}  // namespace
+
 awaitable<std::variant<Reply, Failure>> Connection::command(std::vector<std::string> arguments) {
+  const auto views = views_of(arguments);
+  co_return co_await command(std::span<const std::string_view>(views));
+}
+
+awaitable<std::variant<Reply, Failure>> Connection::command(std::span<const std::string_view> arguments) {
   if (!connected()) co_return Failure{"Redis is not connected"};
-  co_return co_await raw_command(std::move(arguments));
+  co_return co_await raw_command(arguments);
 }
 
 awaitable<std::variant<Reply, Failure>> Connection::raw_command(std::vector<std::string> arguments) {
+  const auto views = views_of(arguments);
+  co_return co_await raw_command(std::span<const std::string_view>(views));
+}
+
+awaitable<std::variant<Reply, Failure>> Connection::raw_command(std::span<const std::string_view> arguments) {
   if (link_->context == nullptr) co_return Failure{"Redis is not connected"};
-  auto pending = std::make_shared<Pending>();
-  std::vector<const char*> pointers;
-  std::vector<std::size_t> lengths;
-  for (const auto& argument : arguments) {
-    pointers.push_back(argument.data());
-    lengths.push_back(argument.size());
-  }
-  auto result = co_await asio::async_initiate<decltype(asio::use_awaitable), void(std::variant<Reply, Failure>)>(
-      [&](auto handler) {
-        auto shared_handler = std::make_shared<decltype(handler)>(std::move(handler));
-        pending->complete = [this, shared_handler](std::variant<Reply, Failure> outcome) {
-          // Resumed from the loop, never from inside hiredis's callback.
-          asio::post(io_, [shared_handler, outcome = std::move(outcome)]() mutable { (*shared_handler)(std::move(outcome)); });
-        };
-        auto* privdata = new std::shared_ptr<Pending>(pending);
-        if (redisAsyncCommandArgv(link_->context, on_reply, privdata, static_cast<int>(pointers.size()), pointers.data(),
-                                  lengths.data()) != REDIS_OK) {
-          delete privdata;
-          pending->done = true;
-          pending->complete(Failure{"Redis refused the command (connection closing)"});
+  auto& wire = link_->wire;
+  wire.clear();
+  append_command(wire, arguments);
+  co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(std::variant<Reply, Failure>)>(
+      [this, &wire](auto handler) {
+        if (redisAsyncFormattedCommand(link_->context, on_reply, link_.get(), wire.data(), wire.size()) != REDIS_OK) {
+          // Resumed from the loop: a coroutine is not resumed from inside its own co_await.
+          asio::post(io_, [handler = std::move(handler)]() mutable {
+            std::move(handler)(Failure{"Redis refused the command (connection closing)"});
+          });
           return;
         }
-        pending->deadline = std::make_unique<asio::steady_timer>(io_, options_.command_timeout);
-        pending->deadline->async_wait([this, pending, link = link_](boost::system::error_code error) {
-          if (error || pending->done) return;
-          pending->done = true;
-          pending->complete(Failure{"Redis did not answer within " + std::to_string(options_.command_timeout.count()) + " ms"});
-          // A late reply would be taken for the next command's: start afresh.
-          if (link->context != nullptr && !stopped_) {
-            auto* context = link->context;
-            redisAsyncFree(context);
-            wake_.cancel();
-          }
-        });
+        link_->in_flight.push_back(InFlight{std::chrono::steady_clock::now() + options_.command_timeout,
+                                            std::make_unique<CompleteWith<decltype(handler)>>(std::move(handler))});
+        watch_oldest_deadline();
       },
       asio::use_awaitable);
-  co_return result;
+}
+
+void Connection::watch_oldest_deadline() {
+  if (deadline_armed_ || link_->in_flight.empty()) return;
+  deadline_armed_ = true;
+  deadline_.expires_at(link_->in_flight.front().deadline);
+  deadline_.async_wait([this, alive = alive_](boost::system::error_code error) {
+    if (!*alive) return;
+    deadline_armed_ = false;
+    if (!error) oldest_deadline_reached();
+  });
+}
+
+void Connection::oldest_deadline_reached() {
+  auto& in_flight = link_->in_flight;
+  if (in_flight.empty()) return;
+  // The command the timer was set for was answered meanwhile: watch the
+  // oldest one now in flight.
+  if (in_flight.front().deadline > std::chrono::steady_clock::now()) return watch_oldest_deadline();
+  in_flight.front().timed_out = true;
+  // A late reply would be taken for the next command's: start afresh (which
+  // fails every command in flight).
+  if (link_->context != nullptr && !stopped_) {
+    auto* context = link_->context;
+    redisAsyncFree(context);
+    // Wake the connect loop before resuming anyone: a loop resumed here (its
+    // own AUTH or SELECT timed out) goes on to wait out its back-off, which
+    // this must not cut short.
+    wake_.cancel();
+    resume_answered(*link_);
+  }
 }
 
 }  // namespace callgate::redis

@@ -6,6 +6,12 @@
 // would otherwise be taken for the next command's). Disconnects are
 // survived: commands fail fast while the connection is down, and it is
 // re-established with a growing back-off.
+//
+// Redis answers a connection's commands in the order they were sent, so the
+// commands in flight are a queue: a reply completes the oldest, and the
+// oldest has the earliest deadline. One timer watches that deadline for the
+// whole connection (a timer per command cost more than the command), and the
+// commands a read completed are resumed once hiredis has returned.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
@@ -17,6 +23,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string_view>
 #include <variant>
 #include <string>
@@ -69,6 +76,9 @@ class Connection {
   // Sends one command (arguments as binary-safe strings). Commands are
   // pipelined: many may be in flight on the one connection.
   boost::asio::awaitable<std::variant<Reply, Failure>> command(std::vector<std::string> arguments);
+  // The same without copies: the arguments are written out before the
+  // first suspension, so they need only outlive the co_await's start.
+  boost::asio::awaitable<std::variant<Reply, Failure>> command(std::span<const std::string_view> arguments);
 
   // For on_connected (loading scripts): sends even before the connection
   // counts as ready.
@@ -84,14 +94,19 @@ class Connection {
  private:
   // Like command(), before the connection counts as ready (AUTH, SELECT, SCRIPT LOAD).
   boost::asio::awaitable<std::variant<Reply, Failure>> raw_command(std::vector<std::string> arguments);
+  boost::asio::awaitable<std::variant<Reply, Failure>> raw_command(std::span<const std::string_view> arguments);
   boost::asio::awaitable<void> connect_loop();
   void connect_once();
+  void watch_oldest_deadline();
+  void oldest_deadline_reached();
 
   boost::asio::io_context& io_;
   ConnectionOptions options_;
   std::function<boost::asio::awaitable<bool>(Connection&)> on_connected_;
   std::shared_ptr<Link> link_;
   boost::asio::steady_timer wake_;  // the connect loop sleeps on it
+  boost::asio::steady_timer deadline_;  // the oldest command's
+  bool deadline_armed_ = false;
   bool stopped_ = false;
   bool watching_ = false;  // the loop sleeps on a live connection
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // false once stopped: the loop must not touch this

@@ -7,6 +7,7 @@
 
 #include <span>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -25,5 +26,9 @@ boost::asio::awaitable<bool> load_scripts(Connection& connection, std::span<cons
 boost::asio::awaitable<std::variant<Reply, Failure>> run_script(Connection& connection, const Script& script,
                                                                std::vector<std::string> keys,
                                                                std::vector<std::string> arguments);
+// The same without copies (see Connection::command).
+boost::asio::awaitable<std::variant<Reply, Failure>> run_script(Connection& connection, const Script& script,
+                                                               std::span<const std::string_view> keys,
+                                                               std::span<const std::string_view> arguments);
 
 }  // namespace callgate::redis

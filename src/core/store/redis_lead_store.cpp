@@ -11,6 +11,8 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include <array>
+
 namespace callgate {
 
 namespace asio = boost::asio;
@@ -64,6 +66,24 @@ if ARGV[4] == '1' then redis.call('SET', KEYS[4], ARGV[3]) end
 return 1
 )lua";
 
+// An event's first step, in one round trip: who owns the call sid and, if a
+// lead does, that lead (so it need not be read in a second one); if none
+// does and ARGV[1] is not empty, the event is kept as an orphan, in the same
+// atomic step as the look-up. The lead's key is named here from the owner
+// found, as a Lua script on one Redis (not a Cluster) may.
+// KEYS: sid, orphans. ARGV: the orphan record ("" to keep nothing), the lead key's prefix.
+// Returns {owner, json, version}; 1 when kept; 0 when neither.
+constexpr const char* kResolveScript = R"lua(
+local owner = redis.call('GET', KEYS[1])
+if owner then
+  local lead = redis.call('HMGET', ARGV[2] .. owner, 'json', 'version')
+  return {owner, lead[1], lead[2]}
+end
+if ARGV[1] == '' then return 0 end
+redis.call('RPUSH', KEYS[2], ARGV[1])
+return 1
+)lua";
+
 // KEYS: sid, orphans. ARGV: the event record. Returns the owner when the
 // call sid found its lead meanwhile (apply instead), else nil once kept.
 constexpr const char* kOrphanScript = R"lua(
@@ -76,7 +96,8 @@ return false
 const redis::Script create_script{kCreateScript};
 const redis::Script write_script{kWriteScript};
 const redis::Script orphan_script{kOrphanScript};
-const redis::Script* const kScripts[] = {&create_script, &write_script, &orphan_script};
+const redis::Script resolve_script{kResolveScript};
+const redis::Script* const kScripts[] = {&create_script, &write_script, &orphan_script, &resolve_script};
 
 StoreError unavailable(std::string message) { return {StoreFailure::unavailable, std::move(message)}; }
 
@@ -84,11 +105,15 @@ std::int64_t milliseconds(WallTime time) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(time.time_since_epoch()).count();
 }
 
+// {"event":{...},"receivedAt":"..."}, written straight out (an orphan is
+// what every callback for a call not yet known becomes).
 std::string orphan_record(const CallEvent& event, WallTime received) {
-  json::object object;
-  object["event"] = to_json(event);
-  object["receivedAt"] = format_iso8601(received);
-  return json::serialize(object);
+  std::string record;
+  record.reserve(384);
+  record.append(R"({"event":)");
+  append_json(record, event);
+  record.append(R"(,"receivedAt":")").append(format_iso8601(received)).append(R"("})");
+  return record;
 }
 
 // Orphans as kept in their list; unreadable ones are skipped (and counted by
@@ -174,10 +199,29 @@ awaitable<std::variant<Reply, StoreError>> RedisLeadStore::run(redis::Connection
 awaitable<std::variant<Reply, StoreError>> RedisLeadStore::script(redis::Connection& redis, const redis::Script& which,
                                                                   std::vector<std::string> keys,
                                                                   std::vector<std::string> arguments) {
-  auto reply = co_await redis::run_script(redis, which, std::move(keys), std::move(arguments));
+  const std::vector<std::string_view> key_views(keys.begin(), keys.end());
+  const std::vector<std::string_view> argument_views(arguments.begin(), arguments.end());
+  co_return co_await script(redis, which, key_views, argument_views);
+}
+
+awaitable<std::variant<Reply, StoreError>> RedisLeadStore::script(redis::Connection& redis, const redis::Script& which,
+                                                                  std::span<const std::string_view> keys,
+                                                                  std::span<const std::string_view> arguments) {
+  auto reply = co_await redis::run_script(redis, which, keys, arguments);
   if (auto* failure = std::get_if<redis::Failure>(&reply)) co_return unavailable(failure->message);
   if (std::get<Reply>(reply).is_error()) co_return unavailable("Redis: " + std::get<Reply>(reply).text);
   co_return std::move(std::get<Reply>(reply));
+}
+
+StoreResult<RedisLeadStore::Stored> RedisLeadStore::stored_lead(const std::string& lead_id, const Reply& json_field,
+                                                                 const Reply& version_field) {
+  if (json_field.type != Reply::Type::string) return StoreError{StoreFailure::not_found, "no lead " + lead_id};
+  boost::system::error_code error;
+  auto lead = lead_from_json(parse_stored_json(json_field.text, error));
+  if (error || !lead) return unavailable("the stored lead " + lead_id + " does not parse");
+  std::int64_t version = 0;
+  if (version_field.type == Reply::Type::string) version = parse_decimal<std::int64_t>(version_field.text).value_or(0);
+  return Stored{std::move(*lead), version};
 }
 
 awaitable<StoreResult<RedisLeadStore::Stored>> RedisLeadStore::read(redis::Connection& redis, const std::string& lead_id) {
@@ -185,14 +229,8 @@ awaitable<StoreResult<RedisLeadStore::Stored>> RedisLeadStore::read(redis::Conne
   auto reply = co_await run(redis, std::move(command));
   if (auto* error = std::get_if<StoreError>(&reply)) co_return *error;
   const auto& fields = std::get<Reply>(reply).elements;
-  if (fields.size() != 2 || fields[0].type != Reply::Type::string)
-    co_return StoreError{StoreFailure::not_found, "no lead " + lead_id};
-  boost::system::error_code error;
-  auto lead = lead_from_json(parse_stored_json(fields[0].text, error));
-  if (error || !lead) co_return unavailable("the stored lead " + lead_id + " does not parse");
-  std::int64_t version = 0;
-  if (fields[1].type == Reply::Type::string) version = parse_decimal<std::int64_t>(fields[1].text).value_or(0);
-  co_return Stored{std::move(*lead), version};
+  if (fields.size() != 2) co_return StoreError{StoreFailure::not_found, "no lead " + lead_id};
+  co_return stored_lead(lead_id, fields[0], fields[1]);
 }
 
 awaitable<std::variant<std::int64_t, StoreError>> RedisLeadStore::write(redis::Connection& redis, const Stored& before,
@@ -272,38 +310,55 @@ awaitable<StoreResult<Lead>> RedisLeadStore::do_add_attempt(redis::Connection& r
 
 awaitable<StoreResult<ApplyResult>> RedisLeadStore::do_apply_event(redis::Connection& redis, CallEvent event,
                                                                    WallTime received) {
+  const std::string sid_key = key("sid", event.call_sid);
+  const std::string orphans_key = key("orphans", event.call_sid);
+  const std::string lead_key_prefix = options_.key_prefix + "lead:";
+  // An event that names its lead may be the one that tells a lost placement
+  // answer's call sid: it is not kept as an orphan before that is looked at.
+  const std::string record = event.lead_id.empty() ? orphan_record(event, received) : std::string();
   for (int round = 0; round < kMaxRetries; ++round) {
-    std::vector<std::string> lookup{std::string("GET"), key("sid", event.call_sid)};
-    auto owner = co_await run(redis, std::move(lookup));
-    if (auto* error = std::get_if<StoreError>(&owner)) co_return *error;
-    const auto& owner_reply = std::get<Reply>(owner);
-    std::string lead_id = owner_reply.type == Reply::Type::string ? owner_reply.text : std::string();
+    const std::array<std::string_view, 2> keys{sid_key, orphans_key};
+    const std::array<std::string_view, 2> arguments{record, lead_key_prefix};
+    auto resolved = co_await script(redis, resolve_script, keys, arguments);
+    if (auto* error = std::get_if<StoreError>(&resolved)) co_return *error;
+    const auto& answer = std::get<Reply>(resolved);
+    if (answer.type == Reply::Type::integer && answer.integer == 1) co_return ApplyResult{EventOutcome::unknown_call, {}};
+
+    std::string lead_id;
     std::string claim_sid;
     std::int64_t consumed = -1;
-
-    if (lead_id.empty() && !event.lead_id.empty()) {
-      // A lost placement answer: the named lead's latest attempt may be waiting for this sid.
+    std::optional<Stored> found;
+    if (answer.type == Reply::Type::array && answer.elements.size() == 3) {
+      lead_id = answer.elements[0].text;
+      auto stored = stored_lead(lead_id, answer.elements[1], answer.elements[2]);
+      if (auto* error = std::get_if<StoreError>(&stored)) co_return *error;
+      found = std::move(std::get<Stored>(stored));
+    } else if (answer.type != Reply::Type::integer) {
+      co_return unavailable("unexpected answer from the resolve script");
+    } else {
+      // Nobody owns the sid, and the event names a lead: its latest attempt
+      // may be waiting for this sid (the placement's answer was lost).
       auto named = co_await read(redis, event.lead_id);
-      if (const auto* found = std::get_if<Stored>(&named)) {
-        const auto& attempts = found->lead.attempts;
+      if (auto* stored = std::get_if<Stored>(&named)) {
+        const auto& attempts = stored->lead.attempts;
         if (!attempts.empty() && attempts.back().call_sid.empty() && attempts.back().provider == event.provider) {
           lead_id = event.lead_id;
           claim_sid = event.call_sid;
+          found = std::move(*stored);
         }
       }
-    }
-    if (lead_id.empty()) {
-      std::vector<std::string> keys{key("sid", event.call_sid), key("orphans", event.call_sid)};
-      std::vector<std::string> arguments{orphan_record(event, received)};
-      auto kept = co_await script(redis, orphan_script, std::move(keys), std::move(arguments));
-      if (auto* error = std::get_if<StoreError>(&kept)) co_return *error;
-      if (std::get<Reply>(kept).type == Reply::Type::string) continue;  // the sid found its lead meanwhile
-      co_return ApplyResult{EventOutcome::unknown_call, {}};
+      if (lead_id.empty()) {
+        const std::array<std::string_view, 2> orphan_keys{sid_key, orphans_key};
+        const std::string named_record = orphan_record(event, received);
+        const std::array<std::string_view, 1> orphan_arguments{named_record};
+        auto kept = co_await script(redis, orphan_script, orphan_keys, orphan_arguments);
+        if (auto* error = std::get_if<StoreError>(&kept)) co_return *error;
+        if (std::get<Reply>(kept).type == Reply::Type::string) continue;  // the sid found its lead meanwhile
+        co_return ApplyResult{EventOutcome::unknown_call, {}};
+      }
     }
 
-    auto stored = co_await read(redis, lead_id);
-    if (auto* error = std::get_if<StoreError>(&stored)) co_return *error;
-    const auto& before = std::get<Stored>(stored);
+    const auto& before = *found;
     Lead after = before.lead;
     if (!claim_sid.empty()) {
       after.attempts.back().call_sid = claim_sid;

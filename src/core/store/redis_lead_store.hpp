@@ -14,7 +14,11 @@
 // every other backend: the lead is read, the event applied, and the result
 // written by a compare-and-set script that only succeeds if the lead's
 // version is still the one read (else: read again and retry). One state
-// machine, in C++, and no interleaving of two webhooks for one lead.
+// machine, in C++, and no interleaving of two webhooks for one lead. An
+// event's first script finds the sid's owner and reads its lead in one
+// round trip, or keeps the event as an orphan: two round trips for an event
+// of a known call, one for an orphan. (That script names the lead's key
+// from the owner it finds: one Redis, not a Redis Cluster.)
 //
 // One connection per reactor (pipelined); a caller on any other loop is
 // served by the first reactor's connection.
@@ -25,6 +29,8 @@
 #include "core/store/lead_store.hpp"
 
 #include <memory>
+#include <span>
+#include <string_view>
 #include <vector>
 
 namespace callgate {
@@ -82,7 +88,13 @@ class RedisLeadStore final : public LeadStore {
   boost::asio::awaitable<std::variant<redis::Reply, StoreError>> script(redis::Connection& redis, const redis::Script& which,
                                                                         std::vector<std::string> keys,
                                                                         std::vector<std::string> arguments);
+  boost::asio::awaitable<std::variant<redis::Reply, StoreError>> script(redis::Connection& redis, const redis::Script& which,
+                                                                        std::span<const std::string_view> keys,
+                                                                        std::span<const std::string_view> arguments);
   boost::asio::awaitable<StoreResult<Stored>> read(redis::Connection& redis, const std::string& lead_id);
+  // A lead from its hash's json and version fields (as HMGET answers them).
+  static StoreResult<Stored> stored_lead(const std::string& lead_id, const redis::Reply& json_field,
+                                         const redis::Reply& version_field);
   // Applies the events waiting for call_sid to lead; returns how many the
   // list held, which the write then consumes (and checks none came since).
   boost::asio::awaitable<std::variant<std::int64_t, StoreError>> apply_orphans(redis::Connection& redis,

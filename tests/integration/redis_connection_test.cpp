@@ -1,0 +1,149 @@
+// redis::Connection against a real redis-server: many commands in flight
+// each get their own reply, a server that stops answering fails them at the
+// deadline, and the connection is made again once it answers.
+#include "core/redis/redis_connection.hpp"
+#include "redis_server.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/use_future.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include <chrono>
+#include <future>
+#include <thread>
+
+namespace {
+
+namespace asio = boost::asio;
+using callgate::redis::Connection;
+using callgate::redis::Failure;
+using callgate::redis::Reply;
+using Outcome = std::variant<Reply, Failure>;
+using Clock = std::chrono::steady_clock;
+
+// A connection on a loop of its own thread, as a reactor would have it.
+struct ConnectedLoop {
+  explicit ConnectedLoop(const callgate::testing::RedisServer& server, std::chrono::milliseconds timeout) {
+    auto options = *callgate::redis::parse_redis_url(server.url());
+    options.command_timeout = timeout;
+    options.reconnect_min = std::chrono::milliseconds(20);
+    options.reconnect_max = std::chrono::milliseconds(100);
+    connection = std::make_unique<Connection>(io, options);
+    asio::post(io, [this] { connection->start(); });
+    BOOST_REQUIRE_MESSAGE(wait_until_connected(), "no connection to redis-server");
+  }
+  ~ConnectedLoop() {
+    asio::post(io, [this] { connection.reset(); });
+    work.reset();
+    thread.join();
+  }
+  bool wait_until_connected() {
+    for (int tries = 0; tries < 300; ++tries) {
+      if (connection->connected()) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return false;
+  }
+  // Runs body on the loop and waits for what it returns.
+  template <class Body>
+  auto run(Body body) {
+    return asio::co_spawn(io, body(), asio::use_future).get();
+  }
+
+  asio::io_context io{1};
+  asio::executor_work_guard<asio::io_context::executor_type> work = asio::make_work_guard(io);
+  std::unique_ptr<Connection> connection;
+  std::thread thread{[this] { io.run(); }};
+};
+
+// One command, its arguments as views (the copy-free path the stores use).
+asio::awaitable<Outcome> send(Connection& connection, std::vector<std::string_view> arguments) {
+  co_return co_await connection.command(std::span<const std::string_view>(arguments));
+}
+
+std::vector<std::string_view> ping() { return {"PING"}; }
+
+std::string text_of(const Outcome& outcome) {
+  if (const auto* failure = std::get_if<Failure>(&outcome)) return "failure: " + failure->message;
+  return std::get<Reply>(outcome).text;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(redis_connection, *boost::unit_test::precondition(callgate::testing::RedisInstalled()))
+
+BOOST_AUTO_TEST_CASE(each_of_many_commands_in_flight_gets_its_own_reply) {
+  callgate::testing::RedisServer server;
+  ConnectedLoop loop(server, std::chrono::milliseconds(5000));
+  constexpr int kCommands = 400;
+  // Each coroutine writes its own key and reads it back while all the others
+  // are in flight on the one connection: a reply handed to the wrong command
+  // shows up as another key's value.
+  std::vector<std::string> read_back(kCommands);
+  auto& connection = *loop.connection;
+  std::vector<std::future<void>> done;
+  for (int index = 0; index < kCommands; ++index)
+    done.push_back(asio::co_spawn(
+        loop.io,
+        [&connection, &read_back, index]() -> asio::awaitable<void> {
+          const std::string key = "k" + std::to_string(index);
+          const std::string value = "value-" + std::to_string(index * 7919);
+          std::vector<std::string> set{"SET", key, value};
+          co_await connection.command(std::move(set));
+          std::vector<std::string_view> get{"GET", key};
+          read_back[static_cast<std::size_t>(index)] = text_of(co_await send(connection, std::move(get)));
+        },
+        asio::use_future));
+  for (auto& future : done) future.get();
+  for (int index = 0; index < kCommands; ++index)
+    BOOST_TEST(read_back[static_cast<std::size_t>(index)] == "value-" + std::to_string(index * 7919));
+}
+
+BOOST_AUTO_TEST_CASE(commands_answered_in_time_never_trip_the_deadline) {
+  callgate::testing::RedisServer server;
+  ConnectedLoop loop(server, std::chrono::milliseconds(150));
+  // Busy for four deadlines in a row, every command answered at once: the
+  // one timer must follow the oldest command in flight, not the first sent.
+  auto& connection = *loop.connection;
+  const auto failures = loop.run([&connection]() -> asio::awaitable<int> {
+    int failed = 0;
+    const auto until = Clock::now() + std::chrono::milliseconds(600);
+    while (Clock::now() < until) {
+      if (std::holds_alternative<Failure>(co_await send(connection, ping()))) ++failed;
+    }
+    co_return failed;
+  });
+  BOOST_TEST(failures == 0);
+  BOOST_TEST(connection.connected());
+}
+
+BOOST_AUTO_TEST_CASE(a_server_that_stops_answering_fails_commands_at_the_deadline_and_is_reconnected) {
+  callgate::testing::RedisServer server;
+  ConnectedLoop loop(server, std::chrono::milliseconds(200));
+  auto& connection = *loop.connection;
+  server.pause();
+  const auto started = Clock::now();
+  std::vector<std::future<Outcome>> pings;
+  for (int index = 0; index < 3; ++index)
+    pings.push_back(asio::co_spawn(
+        loop.io,
+        [&connection]() -> asio::awaitable<Outcome> { co_return co_await send(connection, ping()); },
+        asio::use_future));
+  std::vector<std::string> outcomes;
+  for (auto& ping : pings) outcomes.push_back(text_of(ping.get()));
+  const auto waited = Clock::now() - started;
+  // The oldest says why; the others fail with the connection it took down.
+  BOOST_TEST(outcomes[0] == "failure: Redis did not answer within 200 ms");
+  BOOST_TEST(outcomes[1] == "failure: the Redis connection was lost");
+  BOOST_TEST(outcomes[2] == "failure: the Redis connection was lost");
+  BOOST_TEST(waited >= std::chrono::milliseconds(190));
+  BOOST_TEST(waited < std::chrono::milliseconds(3000));
+
+  server.resume();
+  BOOST_TEST_REQUIRE(loop.wait_until_connected());
+  const auto pong = loop.run([&connection]() -> asio::awaitable<Outcome> { co_return co_await send(connection, ping()); });
+  BOOST_TEST(text_of(pong) == "PONG");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
