@@ -9,8 +9,10 @@
 #include <ostream>
 
 #include <boost/beast/http/verb.hpp>
+#include <boost/unordered/unordered_flat_map.hpp>
 
 #include <deque>
+#include <functional>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -75,6 +77,11 @@ class Router {
 
   enum class Outcome { found, not_found, method_not_allowed };
 
+  Router() = default;
+  // Its index points into its own routes.
+  Router(const Router&) = delete;
+  Router& operator=(const Router&) = delete;
+
   struct Match {
     Outcome outcome = Outcome::not_found;
     const Route* route = nullptr;
@@ -87,7 +94,9 @@ class Router {
       if (existing.method == method && existing.pattern.text() == pattern)
         throw std::logic_error("route registered twice: " + std::string(pattern));
     routes_.push_back(Route{method, PathPattern(pattern), std::move(target), routes_.size()});
-    return routes_.back();
+    const Route& added = routes_.back();
+    if (added.pattern.parameter_count() == 0) by_exact_path_[added.pattern.text()].push_back(&added);
+    return added;
   }
 
   std::size_t size() const { return routes_.size(); }
@@ -100,14 +109,21 @@ class Router {
     const auto query = target.find('?');
     const std::string_view path = target.substr(0, query);
     Match best;
+    // A pattern without parameters that fits has the fewest there can be:
+    // found by one look-up, most requests never try a pattern.
+    if (const auto exact = by_exact_path_.find(path); exact != by_exact_path_.end())
+      for (const Route* route : exact->second)
+        if (method_fits(*route, method)) {
+          best.route = route;
+          best.outcome = Outcome::found;
+          return best;
+        }
     bool path_known = false;
     for (const auto& route : routes_) {
       PathParameters parameters;
       if (!route.pattern.match(path, parameters)) continue;
       path_known = true;
-      const bool method_fits = route.method == method || (method == Verb::head && route.method == Verb::get &&
-                                                          !has_route(Verb::head, route.pattern.text()));
-      if (!method_fits) continue;
+      if (!method_fits(route, method)) continue;
       if (best.route == nullptr || route.pattern.parameter_count() < best.route->pattern.parameter_count()) {
         best.route = &route;
         best.parameters = std::move(parameters);
@@ -142,6 +158,10 @@ class Router {
   }
 
  private:
+  bool method_fits(const Route& route, Verb method) const {
+    return route.method == method ||
+           (method == Verb::head && route.method == Verb::get && !has_route(Verb::head, route.pattern.text()));
+  }
   bool has_route(Verb method, const std::string& pattern) const {
     for (const auto& route : routes_)
       if (route.method == method && route.pattern.text() == pattern) return true;
@@ -151,6 +171,16 @@ class Router {
   // A deque keeps Route addresses stable: a Match points into it, and
   // PathParameters names point into its patterns.
   std::deque<Route> routes_;
+  // The routes without parameters, by their path.
+  struct PathHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view path) const { return std::hash<std::string_view>{}(path); }
+  };
+  struct PathEqual {
+    using is_transparent = void;
+    bool operator()(std::string_view a, std::string_view b) const { return a == b; }
+  };
+  boost::unordered_flat_map<std::string, std::vector<const Route*>, PathHash, PathEqual> by_exact_path_;
 };
 
 }  // namespace callgate::http

@@ -6,6 +6,8 @@
 #include <boost/json/serialize.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
+
 using namespace callgate;
 
 BOOST_AUTO_TEST_SUITE(lead_json)
@@ -97,6 +99,36 @@ BOOST_AUTO_TEST_CASE(the_direct_event_writer_says_what_to_json_says) {
     BOOST_TEST(back->confidence.has_value() == event.confidence.has_value());
     BOOST_TEST(back->confidence.value_or(-1) == event.confidence.value_or(-1));
   }
+}
+
+BOOST_AUTO_TEST_CASE(every_character_json_must_escape_is_escaped_wherever_it_stands) {
+  // The writer skips eight bytes at a time that need no escape: a quote, a
+  // backslash or a control character at any place in or across those
+  // eights, among bytes that look alike to it (0x7f, 0x80 and up, '!', ']'),
+  // must come out escaped and read back the same.
+  const std::string filler = "a\x7f!]\xc3\xa9 \x80~\xff#";
+  std::vector<char> specials = {'"', '\\'};
+  for (int control = 0; control < 0x20; ++control) specials.push_back(static_cast<char>(control));
+  for (const char special : specials)
+    for (std::size_t length = 1; length <= 24; ++length)
+      for (std::size_t at = 0; at < length; ++at) {
+        std::string text;
+        for (std::size_t index = 0; index < length; ++index) text.push_back(filler[index % filler.size()]);
+        text[at] = special;
+        CallEvent event;
+        event.call_sid = "CA1";
+        event.speech_result = text;
+        std::string written;
+        append_json(written, event);
+        BOOST_TEST_REQUIRE(std::none_of(written.begin(), written.end(),
+                                        [](char c) { return static_cast<unsigned char>(c) < 0x20; }),
+                           "a raw control character in " << written);
+        boost::system::error_code error;
+        const auto back = call_event_from_json(parse_stored_json(written, error));
+        BOOST_TEST_REQUIRE(!error, written);
+        BOOST_TEST_REQUIRE(back.has_value(), written);
+        BOOST_TEST_REQUIRE(back->speech_result == text, written);
+      }
 }
 
 BOOST_AUTO_TEST_CASE(broken_records_are_refused_not_half_read) {

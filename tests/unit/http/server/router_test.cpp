@@ -77,6 +77,27 @@ BOOST_AUTO_TEST_CASE(head_is_served_by_get) {
   BOOST_TEST(match.route->target == "health");
 }
 
+BOOST_AUTO_TEST_CASE(a_head_route_of_its_own_beats_the_get_route) {
+  Table table;
+  table.add(Verb::get, "/healthz", "get");
+  table.add(Verb::head, "/healthz", "head");
+  BOOST_TEST(table.match(Verb::head, "/healthz").route->target == "head");
+  BOOST_TEST(table.match(Verb::get, "/healthz").route->target == "get");
+}
+
+BOOST_AUTO_TEST_CASE(a_literal_path_for_another_method_leaves_the_patterns_to_answer) {
+  Table table;
+  table.add(Verb::post, "/leads/export", "start export");
+  table.add(Verb::get, "/leads/{id}", "one lead");
+  const auto match = table.match(Verb::get, "/leads/export");
+  BOOST_TEST_REQUIRE((match.outcome == Table::Outcome::found));
+  BOOST_TEST(match.route->target == "one lead");
+  BOOST_TEST(*match.parameters.get("id") == "export");
+  const auto refused = table.match(Verb::put, "/leads/export");
+  BOOST_TEST_REQUIRE((refused.outcome == Table::Outcome::method_not_allowed));
+  BOOST_TEST(refused.allowed == "POST, GET, HEAD");
+}
+
 BOOST_AUTO_TEST_CASE(route_indices_are_stable_ids) {
   Table table;
   const auto& first = table.add(Verb::get, "/a", "a");
