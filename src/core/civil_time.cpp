@@ -57,13 +57,19 @@ unsigned weekday_from_days(std::int64_t days) {
 }
 
 std::string format_iso8601(WallTime time) {
+  std::string text;
+  append_iso8601(text, time);
+  return text;
+}
+
+void append_iso8601(std::string& out, WallTime time) {
   const auto milliseconds = std::chrono::duration_cast<std::chrono::milliseconds>(time.time_since_epoch()).count();
   std::int64_t days = milliseconds >= 0 ? milliseconds / 86'400'000 : (milliseconds - 86'399'999) / 86'400'000;
   std::int64_t rest = milliseconds - days * 86'400'000;
   const auto [year, month, day] = civil_from_days(days);
   if (year >= 0 && year <= 9999) {
     // Written digit by digit: this runs for every journal record.
-    std::string text = "0000-00-00T00:00:00.000Z";
+    char text[] = "0000-00-00T00:00:00.000Z";
     auto digits = [&](std::size_t end, std::int64_t value, int count) {
       for (int index = 0; index < count; ++index, value /= 10) text[end - static_cast<std::size_t>(index)] = static_cast<char>('0' + value % 10);
     };
@@ -74,13 +80,14 @@ std::string format_iso8601(WallTime time) {
     digits(15, rest / 60'000 % 60, 2);
     digits(18, rest / 1000 % 60, 2);
     digits(22, rest % 1000, 3);
-    return text;
+    out.append(text, sizeof text - 1);
+    return;
   }
   char buffer[64];
   std::snprintf(buffer, sizeof buffer, "%04lld-%02u-%02uT%02lld:%02lld:%02lld.%03lldZ", static_cast<long long>(year),
                 month, day, static_cast<long long>(rest / 3'600'000), static_cast<long long>(rest / 60'000 % 60),
                 static_cast<long long>(rest / 1000 % 60), static_cast<long long>(rest % 1000));
-  return buffer;
+  out.append(buffer);
 }
 
 std::optional<WallTime> parse_iso8601(std::string_view text) {

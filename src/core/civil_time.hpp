@@ -43,6 +43,8 @@ std::optional<WallTime> wall_time_from_civil(std::int64_t year, unsigned month, 
 // "2026-11-25T13:40:10.736Z": UTC, milliseconds, as the API and the
 // journal write times.
 std::string format_iso8601(WallTime time);
+// The same, appended to out (no string of its own: every event record has one).
+void append_iso8601(std::string& out, WallTime time);
 // Reads what format_iso8601 writes (fraction optional, "Z" or "+hh:mm").
 std::optional<WallTime> parse_iso8601(std::string_view text);
 

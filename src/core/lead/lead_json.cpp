@@ -86,7 +86,11 @@ class ObjectWriter {
     if (!value.empty()) text(key, value);
   }
   void time_if_any(std::string_view key, const std::optional<WallTime>& value) {
-    if (value) text(key, format_iso8601(*value));
+    if (!value) return;
+    this->key(key);
+    out_.push_back('"');
+    append_iso8601(out_, *value);  // digits, '-', ':', '.' and 'Z': nothing to escape
+    out_.push_back('"');
   }
   template <class Number>
   void number_if_any(std::string_view key, const std::optional<Number>& value) {

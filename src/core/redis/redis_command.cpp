@@ -1,29 +1,42 @@
 #include "core/redis/redis_command.hpp"
 
-#include <charconv>
+#include <cstring>
 
 namespace callgate::redis {
 namespace {
 
-void append_header(std::string& out, char kind, std::size_t number) {
-  char digits[24];
-  const auto end = std::to_chars(digits, digits + sizeof digits, number).ptr;
-  out.push_back(kind);
-  out.append(digits, static_cast<std::size_t>(end - digits));
-  out.append("\r\n", 2);
+std::size_t decimal_digits(std::size_t number) {
+  std::size_t digits = 1;
+  for (; number >= 10; number /= 10) ++digits;
+  return digits;
+}
+
+// Writes "<kind><number>\r\n" at at; returns the end.
+char* put_header(char* at, char kind, std::size_t number) {
+  *at++ = kind;
+  const auto digits = decimal_digits(number);
+  for (std::size_t index = digits; index > 0; --index, number /= 10) at[index - 1] = static_cast<char>('0' + number % 10);
+  at += digits;
+  *at++ = '\r';
+  *at++ = '\n';
+  return at;
 }
 
 }  // namespace
 
 void append_command(std::string& out, std::span<const std::string_view> arguments) {
-  std::size_t size = 16;
-  for (const auto argument : arguments) size += argument.size() + 16;
-  out.reserve(out.size() + size);
-  append_header(out, '*', arguments.size());
+  // Sized once, then written in place.
+  std::size_t size = 3 + decimal_digits(arguments.size());
+  for (const auto argument : arguments) size += 5 + decimal_digits(argument.size()) + argument.size();
+  const auto start = out.size();
+  out.resize(start + size);
+  char* at = put_header(out.data() + start, '*', arguments.size());
   for (const auto argument : arguments) {
-    append_header(out, '$', argument.size());
-    out.append(argument.data(), argument.size());
-    out.append("\r\n", 2);
+    at = put_header(at, '$', argument.size());
+    if (!argument.empty()) std::memcpy(at, argument.data(), argument.size());
+    at += argument.size();
+    *at++ = '\r';
+    *at++ = '\n';
   }
 }
 

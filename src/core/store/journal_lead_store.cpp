@@ -55,7 +55,9 @@ void open_event_record(EventRecord& record, std::string_view op) {
 
 void close_event_record(EventRecord& record, WallTime received) {
   record.event_end = record.payload.size();
-  record.payload.append(R"(,"receivedAt":")").append(format_iso8601(received)).append(R"("})");
+  record.payload.append(R"(,"receivedAt":")");
+  append_iso8601(record.payload, received);
+  record.payload.append(R"("})");
 }
 
 EventRecord event_record(std::string_view op, const CallEvent& event, WallTime received) {

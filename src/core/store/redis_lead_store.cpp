@@ -112,7 +112,9 @@ std::string orphan_record(const CallEvent& event, WallTime received) {
   record.reserve(384);
   record.append(R"({"event":)");
   append_json(record, event);
-  record.append(R"(,"receivedAt":")").append(format_iso8601(received)).append(R"("})");
+  record.append(R"(,"receivedAt":")");
+  append_iso8601(record, received);
+  record.append(R"("})");
   return record;
 }
 
