@@ -8,6 +8,7 @@
 #include <boost/mpl/list.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <future>
 #include <thread>
 
 namespace {
@@ -103,6 +104,44 @@ BOOST_AUTO_TEST_CASE(a_restarted_redis_is_reconnected_and_failures_in_between_ar
   BOOST_TEST(expect(run(store->create({make_lead("01B"), "", std::nullopt}))).created);
   // The scripts were loaded again on the new connection.
   BOOST_TEST((expect(run(store->add_attempt("01B", make_attempt("CA1"), LeadStatus::dialing))).status == LeadStatus::dialing));
+}
+
+BOOST_AUTO_TEST_CASE(events_taken_in_one_turn_are_resolved_together_and_each_gets_its_own_answer) {
+  using namespace callgate;
+  using namespace callgate::conformance;
+  RedisBackend backend;
+  auto store = backend.open_shared();
+  // Ten leads own a call each; 290 events are for calls nobody knows.
+  for (int lead = 0; lead < 10; ++lead) {
+    const auto id = "01L" + std::to_string(lead);
+    expect(run(store->create({make_lead(id, "+1415555" + std::to_string(1000 + lead)), "", std::nullopt})));
+    expect(run(store->add_attempt(id, make_attempt("CAK" + std::to_string(lead)), LeadStatus::dialing)));
+  }
+  constexpr int kEvents = 300;  // more than one script call takes (128): three calls
+  auto sid_of = [](int index) { return index % 30 == 0 ? "CAK" + std::to_string(index / 30) : "CAU" + std::to_string(index); };
+  std::vector<std::future<StoreResult<ApplyResult>>> outcomes(kEvents);
+  std::promise<void> spawned;
+  // All started in one turn of the store's loop, as a busy reactor would.
+  boost::asio::post(backend.io, [&] {
+    for (int index = 0; index < kEvents; ++index)
+      outcomes[static_cast<std::size_t>(index)] = boost::asio::co_spawn(
+          backend.io, store->apply_event(make_event(sid_of(index), CallStatus::ringing, 1), at(5)), boost::asio::use_future);
+    spawned.set_value();
+  });
+  spawned.get_future().get();
+  for (int index = 0; index < kEvents; ++index) {
+    const auto applied = expect(outcomes[static_cast<std::size_t>(index)].get());
+    if (index % 30 == 0) {
+      BOOST_TEST((applied.outcome == EventOutcome::applied), index);
+      BOOST_TEST(applied.lead_id == "01L" + std::to_string(index / 30));
+    } else {
+      BOOST_TEST((applied.outcome == EventOutcome::unknown_call), index);
+      // Kept once, under its own call sid.
+      BOOST_TEST(backend.server.command({"LLEN", "callgate:orphans:" + sid_of(index)}) == ":1\r\n", index);
+    }
+  }
+  for (int lead = 0; lead < 10; ++lead)
+    BOOST_TEST((expect(run(store->get("01L" + std::to_string(lead)))).status == LeadStatus::ringing));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

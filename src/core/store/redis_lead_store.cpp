@@ -6,6 +6,8 @@
 #include "core/redis/redis_script.hpp"
 
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json/parse.hpp>
@@ -66,22 +68,31 @@ if ARGV[4] == '1' then redis.call('SET', KEYS[4], ARGV[3]) end
 return 1
 )lua";
 
-// An event's first step, in one round trip: who owns the call sid and, if a
-// lead does, that lead (so it need not be read in a second one); if none
-// does and ARGV[1] is not empty, the event is kept as an orphan, in the same
-// atomic step as the look-up. The lead's key is named here from the owner
-// found, as a Lua script on one Redis (not a Cluster) may.
-// KEYS: sid, orphans. ARGV: the orphan record ("" to keep nothing), the lead key's prefix.
-// Returns {owner, json, version}; 1 when kept; 0 when neither.
+// An event's first step: who owns the call sid and, if a lead does, that
+// lead (so it need not be read in a second round trip); if none does and
+// the event came with an orphan record, the event is kept as an orphan, in
+// the same atomic step as the look-up. The events a reactor took in one
+// turn of its loop go in one call (a script's call costs Redis more than
+// its few commands). The lead's key is named here from the owner found, as
+// a script on one Redis (not a Cluster) may.
+// KEYS: sid and orphans of each event. ARGV[1]: the lead key's prefix;
+// ARGV[1 + i]: event i's orphan record ("" to keep nothing).
+// Returns, per event: {owner, json, version}; 1 when kept; 0 when neither.
 constexpr const char* kResolveScript = R"lua(
-local owner = redis.call('GET', KEYS[1])
-if owner then
-  local lead = redis.call('HMGET', ARGV[2] .. owner, 'json', 'version')
-  return {owner, lead[1], lead[2]}
+local results = {}
+for i = 1, #KEYS / 2 do
+  local owner = redis.call('GET', KEYS[2 * i - 1])
+  if owner then
+    local lead = redis.call('HMGET', ARGV[1] .. owner, 'json', 'version')
+    results[i] = {owner, lead[1], lead[2]}
+  elseif ARGV[i + 1] ~= '' then
+    redis.call('RPUSH', KEYS[2 * i], ARGV[i + 1])
+    results[i] = 1
+  else
+    results[i] = 0
+  end
 end
-if ARGV[1] == '' then return 0 end
-redis.call('RPUSH', KEYS[2], ARGV[1])
-return 1
+return results
 )lua";
 
 // KEYS: sid, orphans. ARGV: the event record. Returns the owner when the
@@ -136,7 +147,35 @@ std::vector<std::pair<CallEvent, WallTime>> read_orphans(const Reply& reply) {
   return orphans;
 }
 
+// At most this many events in one resolve call: Redis runs a script
+// alone, and a long one would hold up every other client.
+constexpr std::size_t kMaxResolveBatch = 128;
+
 }  // namespace
+
+// An event waiting for its resolve call; its views point into the waiting
+// coroutine's frame, which stays put until it is resumed.
+struct RedisLeadStore::PendingResolve {
+  struct Resume {
+    virtual ~Resume() = default;
+    virtual void with(std::variant<Reply, StoreError> outcome) = 0;
+  };
+  template <class Handler>
+  struct ResumeWith final : Resume {
+    explicit ResumeWith(Handler&& waiting) : handler(std::move(waiting)) {}
+    void with(std::variant<Reply, StoreError> outcome) override { std::move(handler)(std::move(outcome)); }
+    Handler handler;
+  };
+  std::string_view sid_key;
+  std::string_view orphans_key;
+  std::string_view record;
+  std::unique_ptr<Resume> resume;
+};
+
+struct RedisLeadStore::ResolveBatch {
+  std::vector<PendingResolve> waiting;
+  bool send_posted = false;
+};
 
 struct RedisLeadStore::Stored {
   Lead lead;
@@ -147,11 +186,12 @@ RedisLeadStore::RedisLeadStore(std::vector<asio::io_context*> homes, RedisStoreO
     : options_(std::move(options)) {
   for (auto* io : homes) {
     auto load_scripts = [](redis::Connection& connection) { return redis::load_scripts(connection, kScripts); };
-    homes_.push_back({io, std::make_unique<redis::Connection>(*io, options_.connection, load_scripts)});
+    homes_.push_back({io, std::make_unique<redis::Connection>(*io, options_.connection, load_scripts),
+                      std::make_unique<ResolveBatch>()});
   }
 }
 
-RedisLeadStore::~RedisLeadStore() = default;
+RedisLeadStore::~RedisLeadStore() { *alive_ = false; }
 
 void RedisLeadStore::start() {
   for (auto& home : homes_) asio::post(*home.io, [connection = home.connection.get()] { connection->start(); });
@@ -310,18 +350,74 @@ awaitable<StoreResult<Lead>> RedisLeadStore::do_add_attempt(redis::Connection& r
   co_return unavailable("too much contention on lead " + lead_id);
 }
 
+awaitable<std::variant<Reply, StoreError>> RedisLeadStore::resolve(redis::Connection& redis, std::string_view sid_key,
+                                                                   std::string_view orphans_key, std::string_view record) {
+  Home* home = nullptr;
+  for (auto& candidate : homes_)
+    if (candidate.connection.get() == &redis) home = &candidate;
+  if (home == nullptr) co_return unavailable("no home for this Redis connection");  // route() always gives one
+  co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(std::variant<Reply, StoreError>)>(
+      [&](auto handler) {
+        auto& batch = *home->batch;
+        batch.waiting.push_back({sid_key, orphans_key, record,
+                                 std::make_unique<PendingResolve::ResumeWith<decltype(handler)>>(std::move(handler))});
+        if (batch.send_posted) return;
+        batch.send_posted = true;
+        // Sent once the loop has run what is ready now: the other requests
+        // of this turn join the batch first.
+        asio::post(*home->io, [this, home, alive = alive_] {
+          if (!*alive) return;
+          home->batch->send_posted = false;
+          auto waiting = std::move(home->batch->waiting);
+          home->batch->waiting.clear();
+          for (std::size_t first = 0; first < waiting.size(); first += kMaxResolveBatch) {
+            const auto end = std::min(waiting.size(), first + kMaxResolveBatch);
+            std::vector<PendingResolve> part(std::make_move_iterator(waiting.begin() + static_cast<std::ptrdiff_t>(first)),
+                                             std::make_move_iterator(waiting.begin() + static_cast<std::ptrdiff_t>(end)));
+            asio::co_spawn(*home->io, send_resolve(*home->connection, std::move(part)), asio::detached);
+          }
+        });
+      },
+      asio::use_awaitable);
+}
+
+awaitable<void> RedisLeadStore::send_resolve(redis::Connection& redis, std::vector<PendingResolve> events) {
+  std::vector<std::string_view> keys;
+  std::vector<std::string_view> arguments;
+  keys.reserve(2 * events.size());
+  arguments.reserve(1 + events.size());
+  const std::string lead_key_prefix = options_.key_prefix + "lead:";
+  arguments.push_back(lead_key_prefix);
+  for (const auto& event : events) {
+    keys.push_back(event.sid_key);
+    keys.push_back(event.orphans_key);
+    arguments.push_back(event.record);
+  }
+  auto reply = co_await script(redis, resolve_script, keys, arguments);
+  // Nothing of this store is touched from here on: it may be gone (a
+  // failure posted by its connection's teardown).
+  if (auto* error = std::get_if<StoreError>(&reply)) {
+    for (auto& event : events) event.resume->with(*error);
+    co_return;
+  }
+  auto& answers = std::get<Reply>(reply);
+  if (answers.type != Reply::Type::array || answers.elements.size() != events.size()) {
+    for (auto& event : events) event.resume->with(unavailable("unexpected answer from the resolve script"));
+    co_return;
+  }
+  for (std::size_t index = 0; index < events.size(); ++index)
+    events[index].resume->with(std::move(answers.elements[index]));
+}
+
 awaitable<StoreResult<ApplyResult>> RedisLeadStore::do_apply_event(redis::Connection& redis, CallEvent event,
                                                                    WallTime received) {
   const std::string sid_key = key("sid", event.call_sid);
   const std::string orphans_key = key("orphans", event.call_sid);
-  const std::string lead_key_prefix = options_.key_prefix + "lead:";
   // An event that names its lead may be the one that tells a lost placement
   // answer's call sid: it is not kept as an orphan before that is looked at.
   const std::string record = event.lead_id.empty() ? orphan_record(event, received) : std::string();
   for (int round = 0; round < kMaxRetries; ++round) {
-    const std::array<std::string_view, 2> keys{sid_key, orphans_key};
-    const std::array<std::string_view, 2> arguments{record, lead_key_prefix};
-    auto resolved = co_await script(redis, resolve_script, keys, arguments);
+    auto resolved = co_await resolve(redis, sid_key, orphans_key, record);
     if (auto* error = std::get_if<StoreError>(&resolved)) co_return *error;
     const auto& answer = std::get<Reply>(resolved);
     if (answer.type == Reply::Type::integer && answer.integer == 1) co_return ApplyResult{EventOutcome::unknown_call, {}};

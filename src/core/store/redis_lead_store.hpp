@@ -60,9 +60,12 @@ class RedisLeadStore final : public LeadStore {
   std::optional<std::string> problem() const override;
 
  private:
+  struct PendingResolve;
+  struct ResolveBatch;  // the events of one turn of a home's loop, resolved by one script call
   struct Home {
     boost::asio::io_context* io;
     std::unique_ptr<redis::Connection> connection;
+    std::unique_ptr<ResolveBatch> batch;
   };
   struct Stored;  // a lead as read, with its version
 
@@ -92,6 +95,13 @@ class RedisLeadStore final : public LeadStore {
                                                                         std::span<const std::string_view> keys,
                                                                         std::span<const std::string_view> arguments);
   boost::asio::awaitable<StoreResult<Stored>> read(redis::Connection& redis, const std::string& lead_id);
+  // An event's first step (the resolve script), batched with the others of
+  // this turn of the loop; the views must outlive the co_await.
+  boost::asio::awaitable<std::variant<redis::Reply, StoreError>> resolve(redis::Connection& redis,
+                                                                         std::string_view sid_key,
+                                                                         std::string_view orphans_key,
+                                                                         std::string_view record);
+  boost::asio::awaitable<void> send_resolve(redis::Connection& redis, std::vector<PendingResolve> events);
   // A lead from its hash's json and version fields (as HMGET answers them).
   static StoreResult<Stored> stored_lead(const std::string& lead_id, const redis::Reply& json_field,
                                          const redis::Reply& version_field);
@@ -108,6 +118,7 @@ class RedisLeadStore final : public LeadStore {
 
   RedisStoreOptions options_;
   std::vector<Home> homes_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // false once destroyed: a posted send must not run
 };
 
 }  // namespace callgate
