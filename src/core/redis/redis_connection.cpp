@@ -2,6 +2,7 @@
 
 #include "core/log.hpp"
 #include "core/redis/redis_command.hpp"
+#include "core/resumable.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -24,18 +25,7 @@ namespace asio = boost::asio;
 using asio::awaitable;
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
-// What resumes a command's coroutine, whatever its handler's type.
-struct Completion {
-  virtual ~Completion() = default;
-  virtual void complete(std::variant<Reply, Failure> outcome) = 0;
-};
-
-template <class Handler>
-struct CompleteWith final : Completion {
-  explicit CompleteWith(Handler&& waiting) : handler(std::move(waiting)) {}
-  void complete(std::variant<Reply, Failure> outcome) override { std::move(handler)(std::move(outcome)); }
-  Handler handler;
-};
+using Completion = Resumable<std::variant<Reply, Failure>>;
 
 // A command sent and not yet answered.
 struct InFlight {
@@ -94,7 +84,7 @@ void resume_answered(Link& link) {
   while (!link.answered.empty()) {
     auto answered = std::move(link.answered);
     link.answered.clear();
-    for (auto& [completion, outcome] : answered) completion->complete(std::move(outcome));
+    for (auto& [completion, outcome] : answered) completion->resume(std::move(outcome));
   }
 }
 
@@ -103,7 +93,7 @@ void resume_answered(Link& link) {
 void post_answered(Link& link) {
   for (auto& [completion, outcome] : link.answered)
     asio::post(link.io, [completion = std::shared_ptr<Completion>(std::move(completion)),
-                         outcome = std::move(outcome)]() mutable { completion->complete(std::move(outcome)); });
+                         outcome = std::move(outcome)]() mutable { completion->resume(std::move(outcome)); });
   link.answered.clear();
 }
 
@@ -354,7 +344,7 @@ awaitable<std::variant<Reply, Failure>> Connection::raw_command(std::span<const 
           return;
         }
         link_->in_flight.push_back(InFlight{std::chrono::steady_clock::now() + options_.command_timeout,
-                                            std::make_unique<CompleteWith<decltype(handler)>>(std::move(handler))});
+                                            make_resumable<std::variant<Reply, Failure>>(std::move(handler))});
         watch_oldest_deadline();
       },
       asio::use_awaitable);

@@ -178,7 +178,7 @@ void JournalWriter::add_waiter(std::uint64_t ticket, boost::asio::any_io_executo
   if (failure_ || durable_ticket_ >= ticket) {
     const auto error = failure_;
     lock.unlock();
-    boost::asio::post(executor, [resume = std::move(resume), error] { (*resume)(error); });
+    boost::asio::post(executor, [resume = std::move(resume), error] { resume->resume(error); });
     return;
   }
   waiters_.push_back({ticket, std::move(executor), std::move(resume)});
@@ -226,7 +226,7 @@ void JournalWriter::resume_all(std::vector<Waiter> waiters, boost::system::error
   }
   for (auto& [executor, members] : groups)
     boost::asio::post(executor, [members = std::move(members), error] {
-      for (const auto& member : members) (*member.resume)(error);
+      for (const auto& member : members) member.resume->resume(error);
     });
 }
 

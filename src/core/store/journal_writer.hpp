@@ -5,6 +5,8 @@
 // handful of syncs, not one each.
 #pragma once
 
+#include "core/resumable.hpp"
+
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/post.hpp>
@@ -87,7 +89,7 @@ class JournalWriter {
     return boost::asio::async_initiate<Token, void(boost::system::error_code)>(
         [this](auto handler, std::uint64_t wanted) {
           auto executor = boost::asio::get_associated_executor(handler);
-          add_waiter(wanted, std::move(executor), std::make_unique<ResumeWith<decltype(handler)>>(std::move(handler)));
+          add_waiter(wanted, std::move(executor), make_resumable<boost::system::error_code>(std::move(handler)));
         },
         token, ticket);
   }
@@ -142,18 +144,7 @@ class JournalWriter {
     std::vector<Pending> actions;
     bool empty() const { return records.empty() && actions.empty(); }
   };
-  // A waiting handler, type-erased in one allocation (a std::function would
-  // need a shared copy of the move-only handler as well).
-  struct Resume {
-    virtual ~Resume() = default;
-    virtual void operator()(boost::system::error_code error) = 0;
-  };
-  template <class Handler>
-  struct ResumeWith final : Resume {
-    explicit ResumeWith(Handler&& moved) : handler(std::move(moved)) {}
-    void operator()(boost::system::error_code error) override { std::move(handler)(error); }
-    Handler handler;
-  };
+  using Resume = Resumable<boost::system::error_code>;
   struct Waiter {
     std::uint64_t ticket;
     boost::asio::any_io_executor executor;  // where the waiter resumes

@@ -4,6 +4,7 @@
 #include "core/lead/lead_json.hpp"
 #include "core/lead/lead_state_machine.hpp"
 #include "core/redis/redis_script.hpp"
+#include "core/resumable.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -156,16 +157,7 @@ constexpr std::size_t kMaxResolveBatch = 128;
 // An event waiting for its resolve call; its views point into the waiting
 // coroutine's frame, which stays put until it is resumed.
 struct RedisLeadStore::PendingResolve {
-  struct Resume {
-    virtual ~Resume() = default;
-    virtual void with(std::variant<Reply, StoreError> outcome) = 0;
-  };
-  template <class Handler>
-  struct ResumeWith final : Resume {
-    explicit ResumeWith(Handler&& waiting) : handler(std::move(waiting)) {}
-    void with(std::variant<Reply, StoreError> outcome) override { std::move(handler)(std::move(outcome)); }
-    Handler handler;
-  };
+  using Resume = Resumable<std::variant<Reply, StoreError>>;
   std::string_view sid_key;
   std::string_view orphans_key;
   std::string_view record;
@@ -360,7 +352,7 @@ awaitable<std::variant<Reply, StoreError>> RedisLeadStore::resolve(redis::Connec
       [&](auto handler) {
         auto& batch = *home->batch;
         batch.waiting.push_back({sid_key, orphans_key, record,
-                                 std::make_unique<PendingResolve::ResumeWith<decltype(handler)>>(std::move(handler))});
+                                 make_resumable<std::variant<Reply, StoreError>>(std::move(handler))});
         if (batch.send_posted) return;
         batch.send_posted = true;
         // Sent once the loop has run what is ready now: the other requests
@@ -397,16 +389,16 @@ awaitable<void> RedisLeadStore::send_resolve(redis::Connection& redis, std::vect
   // Nothing of this store is touched from here on: it may be gone (a
   // failure posted by its connection's teardown).
   if (auto* error = std::get_if<StoreError>(&reply)) {
-    for (auto& event : events) event.resume->with(*error);
+    for (auto& event : events) event.resume->resume(*error);
     co_return;
   }
   auto& answers = std::get<Reply>(reply);
   if (answers.type != Reply::Type::array || answers.elements.size() != events.size()) {
-    for (auto& event : events) event.resume->with(unavailable("unexpected answer from the resolve script"));
+    for (auto& event : events) event.resume->resume(unavailable("unexpected answer from the resolve script"));
     co_return;
   }
   for (std::size_t index = 0; index < events.size(); ++index)
-    events[index].resume->with(std::move(answers.elements[index]));
+    events[index].resume->resume(std::move(answers.elements[index]));
 }
 
 awaitable<StoreResult<ApplyResult>> RedisLeadStore::do_apply_event(redis::Connection& redis, CallEvent event,
