@@ -78,6 +78,7 @@ ReloadPlan plan_reload(const Config& running, const Config& reloaded) {
   fixed("store.redis.url", a.store.redis_url != b.store.redis_url);
   fixed("store.redis.key_prefix", a.store.redis_key_prefix != b.store.redis_key_prefix);
   fixed("store.redis.command_timeout", a.store.redis_command_timeout != b.store.redis_command_timeout);
+  fixed("store.redis.orphan_wait", a.store.redis_orphan_wait != b.store.redis_orphan_wait);
   fixed("store.spool.path", a.store.spool_path != b.store.spool_path);
   fixed("telephony.provider", a.telephony.provider != b.telephony.provider);
   fixed("telephony.twilio.api_base", a.telephony.twilio.api_base != b.telephony.twilio.api_base);

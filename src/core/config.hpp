@@ -58,6 +58,7 @@ struct StoreConfig {
   std::string redis_url = "redis://127.0.0.1:6379/0";
   std::string redis_key_prefix = "callgate:";
   Milliseconds redis_command_timeout{1'000};  // past it a command fails and the event goes to the spool
+  Milliseconds redis_orphan_wait{3'600'000};  // an orphan's list expires this long after its latest event
   std::string spool_path = "/var/lib/callgate/spool";  // webhook events waiting for the store
 };
 

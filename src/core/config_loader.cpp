@@ -327,6 +327,7 @@ void read_file_sections(const YAML::Node& root, Config& config, Diagnostics& dia
   redis.text("url", config.store.redis_url);
   redis.text("key_prefix", config.store.redis_key_prefix);
   redis.duration("command_timeout", config.store.redis_command_timeout, Milliseconds(10), Milliseconds(60'000));
+  redis.duration("orphan_wait", config.store.redis_orphan_wait, Milliseconds(1'000), Milliseconds(7 * 86'400'000));
   redis.finish();
   auto spool = store.section("spool");
   spool.text("path", config.store.spool_path);

@@ -57,6 +57,7 @@ std::unique_ptr<LeadStore> open_store(const StoreConfig& store, const std::vecto
       options.connection = *redis::parse_redis_url(store.redis_url);  // validated with the config
       options.connection.command_timeout = store.redis_command_timeout;
       options.key_prefix = store.redis_key_prefix;
+      options.orphan_wait = store.redis_orphan_wait;
       return std::make_unique<RedisLeadStore>(reactors, std::move(options));
     }
   }

@@ -30,9 +30,10 @@ struct RedisBackend {
     thread.join();
   }
 
-  std::shared_ptr<callgate::RedisLeadStore> open_shared() {
+  std::shared_ptr<callgate::RedisLeadStore> open_shared(std::chrono::milliseconds orphan_wait = std::chrono::hours(1)) {
     callgate::RedisStoreOptions options;
     options.connection = *callgate::redis::parse_redis_url(server.url());
+    options.orphan_wait = orphan_wait;
     auto store = std::make_shared<callgate::RedisLeadStore>(std::vector<boost::asio::io_context*>{&io}, options);
     store->start();
     for (int tries = 0; tries < 200 && !store->connected(); ++tries) std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -104,6 +105,34 @@ BOOST_AUTO_TEST_CASE(a_restarted_redis_is_reconnected_and_failures_in_between_ar
   BOOST_TEST(expect(run(store->create({make_lead("01B"), "", std::nullopt}))).created);
   // The scripts were loaded again on the new connection.
   BOOST_TEST((expect(run(store->add_attempt("01B", make_attempt("CA1"), LeadStatus::dialing))).status == LeadStatus::dialing));
+}
+
+BOOST_AUTO_TEST_CASE(orphans_nobody_claims_expire_after_the_orphan_wait) {
+  using namespace callgate;
+  using namespace callgate::conformance;
+  RedisBackend backend;
+  auto store = backend.open_shared(std::chrono::milliseconds(1500));
+  expect(run(store->create({make_lead("01A"), "", std::nullopt})));
+  expect(run(store->create({make_lead("01B", "+14155550124"), "", std::nullopt})));
+  BOOST_TEST((expect(run(store->apply_event(make_event("CA1", CallStatus::ringing, 1), at(5)))).outcome ==
+              EventOutcome::unknown_call));
+  // Kept, with its expiry set (PTTL answers the milliseconds left).
+  const auto left = backend.server.command({"PTTL", "callgate:orphans:CA1"});
+  BOOST_TEST_REQUIRE(left.front() == ':', left);
+  const auto left_ms = std::stol(left.substr(1));
+  BOOST_TEST((left_ms > 0 && left_ms <= 1500), left);
+  // A second event for the call starts the wait again.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+  expect(run(store->apply_event(make_event("CA1", CallStatus::in_progress, 2), at(6))));
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+  BOOST_TEST(backend.server.command({"LLEN", "callgate:orphans:CA1"}) == ":2\r\n");
+  // Claimed in time: both events are the lead's.
+  BOOST_TEST(expect(run(store->add_attempt("01A", make_attempt("CA1"), LeadStatus::dialing))).events.size() == 2u);
+  // Never claimed: gone once the wait is over, and a late claim finds nothing.
+  expect(run(store->apply_event(make_event("CA2", CallStatus::ringing, 1), at(7))));
+  std::this_thread::sleep_for(std::chrono::milliseconds(1700));
+  BOOST_TEST(backend.server.command({"EXISTS", "callgate:orphans:CA2"}) == ":0\r\n");
+  BOOST_TEST(expect(run(store->add_attempt("01B", make_attempt("CA2"), LeadStatus::dialing))).events.empty());
 }
 
 BOOST_AUTO_TEST_CASE(events_taken_in_one_turn_are_resolved_together_and_each_gets_its_own_answer) {

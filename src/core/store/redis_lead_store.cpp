@@ -77,7 +77,8 @@ return 1
 // its few commands). The lead's key is named here from the owner found, as
 // a script on one Redis (not a Cluster) may.
 // KEYS: sid and orphans of each event. ARGV[1]: the lead key's prefix;
-// ARGV[1 + i]: event i's orphan record ("" to keep nothing).
+// ARGV[2]: how long orphans wait (ms); ARGV[2 + i]: event i's orphan record
+// ("" to keep nothing).
 // Returns, per event: {owner, json, version}; 1 when kept; 0 when neither.
 constexpr const char* kResolveScript = R"lua(
 local results = {}
@@ -86,8 +87,9 @@ for i = 1, #KEYS / 2 do
   if owner then
     local lead = redis.call('HMGET', ARGV[1] .. owner, 'json', 'version')
     results[i] = {owner, lead[1], lead[2]}
-  elseif ARGV[i + 1] ~= '' then
-    redis.call('RPUSH', KEYS[2 * i], ARGV[i + 1])
+  elseif ARGV[i + 2] ~= '' then
+    redis.call('RPUSH', KEYS[2 * i], ARGV[i + 2])
+    redis.call('PEXPIRE', KEYS[2 * i], ARGV[2])
     results[i] = 1
   else
     results[i] = 0
@@ -96,12 +98,14 @@ end
 return results
 )lua";
 
-// KEYS: sid, orphans. ARGV: the event record. Returns the owner when the
-// call sid found its lead meanwhile (apply instead), else nil once kept.
+// KEYS: sid, orphans. ARGV: the event record, how long orphans wait (ms).
+// Returns the owner when the call sid found its lead meanwhile (apply
+// instead), else nil once kept.
 constexpr const char* kOrphanScript = R"lua(
 local owner = redis.call('GET', KEYS[1])
 if owner then return owner end
 redis.call('RPUSH', KEYS[2], ARGV[1])
+redis.call('PEXPIRE', KEYS[2], ARGV[2])
 return false
 )lua";
 
@@ -377,9 +381,11 @@ awaitable<void> RedisLeadStore::send_resolve(redis::Connection& redis, std::vect
   std::vector<std::string_view> keys;
   std::vector<std::string_view> arguments;
   keys.reserve(2 * events.size());
-  arguments.reserve(1 + events.size());
+  arguments.reserve(2 + events.size());
   const std::string lead_key_prefix = options_.key_prefix + "lead:";
+  const std::string orphan_wait = std::to_string(options_.orphan_wait.count());
   arguments.push_back(lead_key_prefix);
+  arguments.push_back(orphan_wait);
   for (const auto& event : events) {
     keys.push_back(event.sid_key);
     keys.push_back(event.orphans_key);
@@ -440,7 +446,8 @@ awaitable<StoreResult<ApplyResult>> RedisLeadStore::do_apply_event(redis::Connec
       if (lead_id.empty()) {
         const std::array<std::string_view, 2> orphan_keys{sid_key, orphans_key};
         const std::string named_record = orphan_record(event, received);
-        const std::array<std::string_view, 1> orphan_arguments{named_record};
+        const std::string orphan_wait = std::to_string(options_.orphan_wait.count());
+        const std::array<std::string_view, 2> orphan_arguments{named_record, orphan_wait};
         auto kept = co_await script(redis, orphan_script, orphan_keys, orphan_arguments);
         if (auto* error = std::get_if<StoreError>(&kept)) co_return *error;
         if (std::get<Reply>(kept).type == Reply::Type::string) continue;  // the sid found its lead meanwhile

@@ -5,7 +5,8 @@
 //   idem:{key}       string: the lead id an Idempotency-Key created
 //   phone:{e164}     hash: id and created (ms) of the number's latest lead, for the duplicate window
 //   sid:{call sid}   string: the lead id that owns a call
-//   orphans:{sid}    list: events for a call sid no lead owns yet, oldest first
+//   orphans:{sid}    list: events for a call sid no lead owns yet, oldest first;
+//                    expires store.redis.orphan_wait after its latest event
 //   leads            sorted set (all scores 0, so ordered by id = by creation time): every lead
 //   status:{status}  sorted set likewise: the leads in that status
 //
@@ -28,6 +29,7 @@
 #include "core/redis/redis_script.hpp"
 #include "core/store/lead_store.hpp"
 
+#include <chrono>
 #include <memory>
 #include <span>
 #include <string_view>
@@ -38,6 +40,8 @@ namespace callgate {
 struct RedisStoreOptions {
   redis::ConnectionOptions connection;
   std::string key_prefix = "callgate:";
+  // A call's orphans expire this long after the latest of them.
+  std::chrono::milliseconds orphan_wait{3'600'000};
 };
 
 class RedisLeadStore final : public LeadStore {

@@ -155,6 +155,17 @@ telephony:
   BOOST_TEST(has_error(result, "test.yaml:12: telephony.twilio.api_base"), describe(result));
 }
 
+BOOST_AUTO_TEST_CASE(the_redis_orphan_wait_reads_and_is_bounded) {
+  BOOST_TEST(load("").config.store.redis_orphan_wait.count() == 3'600'000);
+  const auto short_wait = load("store:\n  redis:\n    orphan_wait: 90s\n");
+  BOOST_TEST(short_wait.errors.empty(), describe(short_wait));
+  BOOST_TEST(short_wait.config.store.redis_orphan_wait.count() == 90'000);
+  const auto too_short = load("store:\n  redis:\n    orphan_wait: 10ms\n");
+  BOOST_TEST(has_error(too_short, "test.yaml:3: store.redis.orphan_wait"), describe(too_short));
+  const auto too_long = load("store:\n  redis:\n    orphan_wait: 721h\n");
+  BOOST_TEST(has_error(too_long, "test.yaml:3: store.redis.orphan_wait"), describe(too_long));
+}
+
 BOOST_AUTO_TEST_CASE(the_journal_sync_cap_reads_and_is_bounded) {
   BOOST_TEST(load("").config.store.journal_max_syncs_per_second == 2'000u);
   const auto capped = load("store:\n  journal:\n    max_syncs_per_second: 500\n");
