@@ -55,13 +55,35 @@ http {
 }
 CONF
     nginx -p "$work/nginx" -c "$work/nginx.conf" -g 'daemon off;' &
+    baseline_pid=$!
     pids+=($!)
   else
     baseline_name="bench_baseline_server (Beast, 204)"
     build/bench/bench_baseline_server "$baseline_port" "$threads" &
+    baseline_pid=$!
     pids+=($!)
   fi
   wait_for_port "$baseline_port"
+}
+
+# The processes that serve the baseline: nginx's workers (not its idle
+# master), or the Beast server itself.
+baseline_processes() {
+  local workers
+  workers=$(pgrep -P "$baseline_pid" 2>/dev/null | tr '\n' ' ')
+  echo "${workers:-$baseline_pid}"
+}
+
+# CPU time, user and system, of every thread of the given processes, in µs.
+cpu_us() {  # pids...
+  local ticks=0 pid stat
+  for pid in "$@"; do
+    for stat in /proc/"$pid"/task/*/stat; do
+      # utime and stime are fields 14 and 15; the name in brackets may hold spaces.
+      ticks=$((ticks + $(sed 's/.*) //' "$stat" 2>/dev/null | awk '{ print $12 + $13 }' || echo 0)))
+    done
+  done
+  echo $((ticks * 1000000 / $(getconf CLK_TCK)))
 }
 
 # The journal's syncs since the daemon started, from its /metrics: a disk

@@ -6,7 +6,9 @@
 // Usage: bench_load HOST PORT PATH CONNECTIONS SECONDS [RATE]
 //        [--twilio-webhook AUTH_TOKEN PUBLIC_BASE_URL ACKNOWLEDGED_FILE]
 //        [--enquiries ACKNOWLEDGED_FILE]
-// Prints one line: requests=N errors=N rps=R p50_us=.. p99_us=.. p999_us=.. max_us=..
+// Prints one line: requests=N errors=N rps=R p50_us=.. p99_us=.. p999_us=.. max_us=.. cpu_us=..
+// (cpu_us: the generator's own CPU time, user and system, over its run: it
+// shares the machine with the server, so its cost per request counts too).
 //
 // With --twilio-webhook every request is a Twilio status callback POSTed to
 // PATH, each with its own call sid, signed with AUTH_TOKEN for
@@ -22,6 +24,7 @@
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -262,9 +265,12 @@ int main(int argc, char** argv) {
   }
   auto& samples = totals.latencies_us;
   std::sort(samples.begin(), samples.end());
-  std::printf("requests=%zu errors=%llu rps=%.0f p50_us=%u p99_us=%u p999_us=%u max_us=%u\n", samples.size(),
+  rusage usage{};
+  ::getrusage(RUSAGE_SELF, &usage);
+  const auto micros = [](const timeval& time) { return static_cast<long long>(time.tv_sec) * 1'000'000 + time.tv_usec; };
+  std::printf("requests=%zu errors=%llu rps=%.0f p50_us=%u p99_us=%u p999_us=%u max_us=%u cpu_us=%lld\n", samples.size(),
               static_cast<unsigned long long>(totals.errors), static_cast<double>(samples.size()) / seconds,
               percentile(samples, 0.50), percentile(samples, 0.99), percentile(samples, 0.999),
-              samples.empty() ? 0 : samples.back());
+              samples.empty() ? 0 : samples.back(), micros(usage.ru_utime) + micros(usage.ru_stime));
   return 0;
 }
