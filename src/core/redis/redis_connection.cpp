@@ -160,9 +160,11 @@ void on_reply(redisAsyncContext*, void* reply, void* privdata) {
   auto& link = *static_cast<Link*>(privdata);
   if (link.in_flight.empty()) return;  // never: one callback per command sent
   auto& oldest = link.in_flight.front();
-  std::variant<Reply, Failure> outcome = Failure{oldest.timed_out ? link.timeout_message : "the Redis connection was lost"};
-  if (reply != nullptr) outcome = copy_reply(static_cast<redisReply*>(reply));
-  link.answered.emplace_back(std::move(oldest.completion), std::move(outcome));
+  if (reply != nullptr)
+    link.answered.emplace_back(std::move(oldest.completion), copy_reply(static_cast<redisReply*>(reply)));
+  else
+    link.answered.emplace_back(std::move(oldest.completion),
+                               Failure{oldest.timed_out ? link.timeout_message : "the Redis connection was lost"});
   link.in_flight.pop_front();
 }
 
