@@ -149,6 +149,21 @@ inline std::int64_t metric_value(unsigned short port, const std::string& series)
   return std::stoll(exposition.substr(at + series.size() + 2));
 }
 
+// A counter's value once it reaches `expected`, or its last value after
+// `timeout`. Counters trail what they count: a webhook is counted after its
+// answer is made, and a lead read through GET /leads can already show the
+// event; the simulator counts a callback once it has read the daemon's answer.
+inline std::int64_t metric_reaching(unsigned short port, const std::string& series, std::int64_t expected,
+                                    std::chrono::milliseconds timeout = 5s) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  auto value = metric_value(port, series);
+  while (value < expected && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(20ms);
+    value = metric_value(port, series);
+  }
+  return value;
+}
+
 
 // Short delays so the dialer's retries and redials happen within a test.
 inline const std::string kFastDialer =

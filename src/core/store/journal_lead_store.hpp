@@ -72,6 +72,10 @@ class JournalLeadStore final : public LeadStore {
   // a snapshot when the file is due one.
   std::uint64_t record(const std::string& payload);
   boost::asio::awaitable<std::optional<StoreError>> durable(std::uint64_t ticket);
+  template <class Read>
+  auto read_once_durable(Read read) -> boost::asio::awaitable<decltype(read())>;
+  template <class Result>
+  boost::asio::awaitable<StoreResult<Result>> once_durable(StoreResult<Result> result, std::uint64_t ticket);
   void wake_writer_after_this_turn(const boost::asio::any_io_executor& executor);
 
   JournalStoreOptions options_;

@@ -146,6 +146,41 @@ BOOST_AUTO_TEST_CASE(many_concurrent_writes_share_their_syncs) {
   BOOST_TEST(store->writer().syncs() < static_cast<std::uint64_t>(kEvents / 4), store->writer().syncs());
 }
 
+BOOST_AUTO_TEST_CASE(a_read_shows_only_what_is_on_disk) {
+  JournalDirectory directory;
+  // Two syncs a second at most: the event below waits about half a second for its own.
+  auto store = std::make_unique<JournalLeadStore>(
+      JournalStoreOptions{.directory = directory.path.string(), .max_syncs_per_second = 2});
+  run(store->create({make_lead("01A"), "", std::nullopt}));
+  run(store->add_attempt("01A", make_attempt("CA1"), LeadStatus::dialing));
+  const auto syncs_before = store->writer().syncs();
+  boost::asio::io_context io;
+  bool event_answered = false;
+  std::optional<std::uint64_t> syncs_when_read;
+  std::size_t events_read = 0;
+  boost::asio::co_spawn(
+      io,
+      [&]() -> boost::asio::awaitable<void> {
+        auto applied = co_await store->apply_event(make_event("CA1", CallStatus::ringing, 1), at(9));
+        event_answered = std::holds_alternative<ApplyResult>(applied);
+      },
+      boost::asio::detached);
+  // Read while the event is in the table but its record not yet synced.
+  boost::asio::co_spawn(
+      io,
+      [&]() -> boost::asio::awaitable<void> {
+        auto lead = co_await store->get("01A");
+        syncs_when_read = store->writer().syncs();
+        if (const auto* found = std::get_if<Lead>(&lead)) events_read = found->events.size();
+      },
+      boost::asio::detached);
+  io.run();
+  BOOST_TEST(event_answered);
+  BOOST_TEST_REQUIRE(syncs_when_read.has_value());
+  BOOST_TEST(*syncs_when_read > syncs_before);  // the read waited for the sync that made the event durable
+  BOOST_TEST(events_read == 1u);
+}
+
 BOOST_AUTO_TEST_CASE(a_grown_journal_is_compacted_into_a_snapshot) {
   JournalDirectory directory;
   {
