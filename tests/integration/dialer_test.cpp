@@ -83,8 +83,8 @@ BOOST_AUTO_TEST_CASE(each_reactor_opens_its_provider_connections_before_the_firs
   const auto id = lead_id_of(enquire(daemon.port(), R"({"phone":"+919876543210","consent":true})"));
   BOOST_TEST_REQUIRE(wait_for_requests(twilio, 1).size() == 1u);
   BOOST_TEST(twilio.connections_accepted() == 4u);  // the call went over one of them
-  BOOST_TEST(metric_value(daemon.port(), "callgate_provider_connections_opened_total") == 4);
-  BOOST_TEST(metric_value(daemon.port(), "callgate_provider_connections_reused_total") == 1);
+  BOOST_TEST(metric_reaching(daemon.port(), "callgate_provider_connections_opened_total", 4) == 4);
+  BOOST_TEST(metric_reaching(daemon.port(), "callgate_provider_connections_reused_total", 1) == 1);
   const auto lead = wait_for_attempt(daemon.port(), id);
   BOOST_TEST(lead.at("attempts").as_array()[0].at("callSid").as_string() == "CA00000000000000000000000000000001");
 }
@@ -272,7 +272,7 @@ BOOST_AUTO_TEST_CASE(a_call_the_provider_made_but_never_answered_for_is_found_no
   BOOST_TEST_REQUIRE(lead.at("attempts").as_array().size() == 1u);
   BOOST_TEST(lead.at("attempts").as_array()[0].at("callSid").as_string() == "CA00000000000000000000000000000001");
   BOOST_TEST(account.lookups() >= 1u);
-  BOOST_TEST(metric_value(daemon.port(), R"(callgate_ambiguous_placements_settled_total{by="found"})") == 1);
+  BOOST_TEST(metric_reaching(daemon.port(), R"(callgate_ambiguous_placements_settled_total{by="found"})", 1) == 1);
   std::this_thread::sleep_for(1500ms);  // past another grace: nothing more happens
   BOOST_TEST(account.calls_to("+919876543210") == 1u);
   BOOST_TEST(!get_lead(daemon.port(), id).contains("nextCall"));
@@ -301,7 +301,7 @@ BOOST_AUTO_TEST_CASE(a_call_the_provider_never_made_is_placed_again_once_its_lis
   BOOST_TEST(std::string(attempts[0].at("error").as_string()).starts_with("ambiguous"));
   BOOST_TEST(attempts[1].at("callSid").as_string() == "CA00000000000000000000000000000001");
   BOOST_TEST(account.lookups() == 1u);
-  BOOST_TEST(metric_value(daemon.port(), R"(callgate_ambiguous_placements_settled_total{by="missing"})") == 1);
+  BOOST_TEST(metric_reaching(daemon.port(), R"(callgate_ambiguous_placements_settled_total{by="missing"})", 1) == 1);
   // Both placements were the same request.
   const auto requests = twilio.requests();
   BOOST_TEST_REQUIRE(requests.size() == 3u);
@@ -338,7 +338,7 @@ BOOST_AUTO_TEST_CASE(a_provider_whose_list_cannot_be_read_is_never_dialed_again_
   BOOST_TEST(requests[0].method == "POST");
   BOOST_TEST(requests[1].method == "GET");
   BOOST_TEST(requests[2].method == "GET");
-  BOOST_TEST(metric_value(daemon.port(), R"(callgate_ambiguous_placements_settled_total{by="gave_up"})") == 1);
+  BOOST_TEST(metric_reaching(daemon.port(), R"(callgate_ambiguous_placements_settled_total{by="gave_up"})", 1) == 1);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
