@@ -106,6 +106,10 @@ void MetricsRegistry::declare_counter_function(std::string name, std::string hel
   declare({std::move(name), std::move(help), MetricType::counter, {}, std::move(read_value)});
 }
 
+void MetricsRegistry::declare_histogram_source(std::string name, std::string help, const Histogram& source) {
+  declare({std::move(name), std::move(help), MetricType::histogram, source.upper_bounds(), {}, &source});
+}
+
 MetricsShard& MetricsRegistry::add_shard() {
   shards_.push_back(std::make_unique<MetricsShard>(families_));
   return *shards_.back();
@@ -146,18 +150,20 @@ std::string MetricsRegistry::render() const {
 
     std::map<std::string, std::int64_t> scalar_totals;
     std::map<std::string, HistogramTotals> histogram_totals;
+    const auto add_histogram = [&](const std::string& labels, const Histogram& histogram) {
+      auto& totals = histogram_totals[labels];
+      totals.buckets.resize(family.upper_bounds.size() + 1, 0);
+      for (std::size_t b = 0; b <= family.upper_bounds.size(); ++b) totals.buckets[b] += histogram.bucket(b);
+      totals.sum += histogram.sum();
+    };
     if (family.read_value) scalar_totals[""] = family.read_value();
+    if (family.histogram_source) add_histogram("", *family.histogram_source);
     for (const auto& shard : shards_) {
       std::lock_guard guard(shard->series_lock_);
       for (const auto& [labels, series] : shard->series_[index]) {
         if (series.counter) scalar_totals[labels] += static_cast<std::int64_t>(series.counter->value());
         if (series.gauge) scalar_totals[labels] += series.gauge->value();
-        if (series.histogram) {
-          auto& totals = histogram_totals[labels];
-          totals.buckets.resize(family.upper_bounds.size() + 1, 0);
-          for (std::size_t b = 0; b <= family.upper_bounds.size(); ++b) totals.buckets[b] += series.histogram->bucket(b);
-          totals.sum += series.histogram->sum();
-        }
+        if (series.histogram) add_histogram(labels, *series.histogram);
       }
     }
     for (const auto& [labels, total] : scalar_totals)

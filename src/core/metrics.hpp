@@ -69,6 +69,9 @@ struct MetricFamily {
   // Process-wide values kept outside any shard (the logger's drop count,
   // say) are read through this at scrape time instead.
   std::function<std::int64_t()> read_value;
+  // Likewise a histogram with one writer outside the reactors (a store's
+  // own thread); it outlives every scrape.
+  const Histogram* histogram_source = nullptr;
 };
 
 class MetricsShard {
@@ -111,6 +114,9 @@ class MetricsRegistry {
   void declare_counter_function(std::string name, std::string help, std::function<std::int64_t()> read_value);
   // Likewise a gauge (a depth, an age) read at scrape time.
   void declare_gauge_function(std::string name, std::string help, std::function<std::int64_t()> read_value);
+  // A histogram kept and observed by one thread of its own outside the
+  // shards; source must outlive the registry's scrapes.
+  void declare_histogram_source(std::string name, std::string help, const Histogram& source);
 
   // One shard per reactor; no family may be declared after the first shard.
   MetricsShard& add_shard();

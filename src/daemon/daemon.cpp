@@ -178,6 +178,10 @@ void Daemon::build() {
         "callgate_journal_slow_syncs",
         "Journal fdatasync calls over 50 ms since start: the disk stalled, and every answer waiting on it with it.",
         [journal] { return static_cast<std::int64_t>(journal->writer().sync_times().slow); });
+    metrics_.declare_histogram_source(
+        "callgate_journal_sync_seconds",
+        "How long each of the journal's fdatasync calls took: every answer waiting on a sync waits this long on top.",
+        journal->writer().sync_seconds());
     metrics_.declare_gauge_function(
         "callgate_orphan_events_in_memory",
         "Status callbacks for calls not (yet) known, waiting in memory for their call sid.",

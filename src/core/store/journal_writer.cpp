@@ -311,6 +311,7 @@ boost::system::error_code JournalWriter::write_and_sync(std::string_view records
   sync_times_.total_microseconds += microseconds;
   sync_times_.longest_microseconds = std::max(sync_times_.longest_microseconds, microseconds);
   if (took > kSlowSyncThreshold) ++sync_times_.slow;
+  sync_seconds_.observe(std::chrono::duration<double>(took).count());
   return {};
 }
 

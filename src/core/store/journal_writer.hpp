@@ -5,6 +5,7 @@
 // handful of syncs, not one each.
 #pragma once
 
+#include "core/metrics.hpp"
 #include "core/resumable.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
@@ -126,6 +127,9 @@ class JournalWriter {
   };
   static constexpr std::chrono::milliseconds kSlowSyncThreshold{50};
   SyncTimes sync_times() const;
+  // Every sync's time in seconds (latency_buckets_seconds()), observed by
+  // the writer's thread only: for /metrics, where a disk's tail shows.
+  const Histogram& sync_seconds() const { return sync_seconds_; }
   boost::system::error_code failure() const;  // what stopped the writer, if anything
 
  private:
@@ -195,6 +199,7 @@ class JournalWriter {
   std::uint64_t snapshot_bytes_ = 0;
   std::uint64_t syncs_ = 0;
   SyncTimes sync_times_;
+  Histogram sync_seconds_{latency_buckets_seconds()};
   bool stopping_ = false;
   std::thread thread_;
 };

@@ -136,4 +136,28 @@ BOOST_AUTO_TEST_CASE(counter_functions_are_read_at_scrape_time) {
   BOOST_TEST(registry.render().find("\ntest_outside_total 7\n") != std::string::npos, registry.render());
 }
 
+BOOST_AUTO_TEST_CASE(a_histogram_kept_outside_the_shards_is_read_at_scrape_time) {
+  MetricsRegistry registry;
+  static const std::vector<double> bounds = {0.001, 0.01};
+  Histogram syncs(bounds);
+  registry.declare_histogram_source("test_sync_seconds", "Kept by another thread.", syncs);
+  registry.add_shard();
+  registry.add_shard();  // shards have no series of it: counted once
+  syncs.observe(0.0005);
+  syncs.observe(0.02);
+  auto text = registry.render();
+  BOOST_TEST(has_line(text, "# TYPE test_sync_seconds histogram"), text);
+  BOOST_TEST(has_line(text, "test_sync_seconds_bucket{le=\"0.001\"} 1"), text);
+  BOOST_TEST(has_line(text, "test_sync_seconds_bucket{le=\"0.01\"} 1"), text);
+  BOOST_TEST(has_line(text, "test_sync_seconds_bucket{le=\"+Inf\"} 2"), text);
+  BOOST_TEST(has_line(text, "test_sync_seconds_count 2"), text);
+  syncs.observe(0.005);
+  text = registry.render();
+  BOOST_TEST(has_line(text, "test_sync_seconds_bucket{le=\"0.01\"} 2"), text);
+  BOOST_TEST(has_line(text, "test_sync_seconds_count 3"), text);
+  const auto sum_at = text.find("\ntest_sync_seconds_sum ");
+  BOOST_TEST_REQUIRE(sum_at != std::string::npos, text);
+  BOOST_TEST(std::stod(text.substr(sum_at + 23)) == 0.0255, boost::test_tools::tolerance(1e-9));
+}
+
 BOOST_AUTO_TEST_SUITE_END()
