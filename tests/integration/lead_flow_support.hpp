@@ -150,9 +150,9 @@ inline std::int64_t metric_value(unsigned short port, const std::string& series)
 }
 
 // A counter's value once it reaches `expected`, or its last value after
-// `timeout`. Counters trail what they count: a webhook is counted after its
-// answer is made, and a lead read through GET /leads can already show the
-// event; the simulator counts a callback once it has read the daemon's answer.
+// `timeout`. Counters trail what they count: a webhook is counted once its
+// store write returns, and a GET /leads resumed by the same journal sync can
+// answer first; the simulator counts a callback once it has read the answer.
 inline std::int64_t metric_reaching(unsigned short port, const std::string& series, std::int64_t expected,
                                     std::chrono::milliseconds timeout = 5s) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
