@@ -107,11 +107,17 @@ awaitable<http::Response> handle_status_callback(const Provider& provider, http:
   }
   auto& event = std::get<CallEvent>(parsed);
   const auto call_sid = event.call_sid;
+  const auto status = event.status;
   const auto received = WallClock::now();
-  auto stored = co_await store.apply_event(event, received);
+  // The store takes the event whole (a copy is a dozen strings); a copy is
+  // kept only for the spool, where there is one. (Not a conditional
+  // expression in the co_await: GCC 12 destroyed its temporary twice.)
+  std::optional<CallEvent> for_spool;
+  if (spool) for_spool = event;
+  auto stored = co_await store.apply_event(std::move(event), received);
   if (auto* error = std::get_if<StoreError>(&stored); error && error->failure == StoreFailure::unavailable && spool) {
     // The store is down or slow: the spool keeps the event until it is back.
-    const auto spooled = co_await spool->append(event, received);
+    const auto spooled = co_await spool->append(*for_spool, received);
     if (!spooled) {
       event_counter(context, ids, provider_name, "spooled").increment();
       co_return http::Response{http::Status::no_content, 11};
@@ -133,7 +139,7 @@ awaitable<http::Response> handle_status_callback(const Provider& provider, http:
   const auto& applied = std::get<ApplyResult>(stored);
   event_counter(context, ids, provider_name, to_string(applied.outcome)).increment();
   // The call is over: the dialer decides on a redial, after this answer.
-  if (dialer && applied.outcome == EventOutcome::applied && ends_a_call(event.status) && !applied.lead_id.empty())
+  if (dialer && applied.outcome == EventOutcome::applied && ends_a_call(status) && !applied.lead_id.empty())
     boost::asio::co_spawn(context.shard.io(), dialer->call_ended(applied.lead_id, call_sid), boost::asio::detached);
   http::Response response{http::Status::no_content, 11};
   co_return response;

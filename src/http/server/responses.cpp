@@ -50,6 +50,21 @@ std::string_view over_capacity_response() {
   return text;
 }
 
+std::string_view header_value(const Request& request, boost::beast::http::field name) {
+  if (name == boost::beast::http::field::unknown) return {};  // every unnamed field would match
+  for (const auto& field : request)
+    if (field.name() == name) return field.value();
+  return {};
+}
+
+std::string_view header_value(const Request& request, std::string_view name) {
+  for (const auto& field : request) {
+    const auto field_name = field.name_string();
+    if (field_name.size() == name.size() && boost::beast::iequals(field_name, name)) return field.value();
+  }
+  return {};
+}
+
 std::optional<FormFields> query_fields(const Request& request) {
   const auto target = request.target();
   const auto question = target.find('?');

@@ -36,11 +36,14 @@ bool expects_continue(const Request& request) {
 // they cannot read, and "chunked" not last leaves the body's end unknown,
 // the stuff of request smuggling (RFC 9112, section 6.3).
 bool has_acceptable_transfer_encoding(const Request& request) {
-  auto coding = request[beast_http::field::transfer_encoding];
-  if (request.find(beast_http::field::transfer_encoding) == request.end()) return true;
+  std::string_view coding;
+  int codings = 0;
+  for (const auto& field : request)
+    if (field.name() == beast_http::field::transfer_encoding && codings++ == 0) coding = field.value();
+  if (codings == 0) return true;
   while (!coding.empty() && (coding.front() == ' ' || coding.front() == '\t')) coding.remove_prefix(1);
   while (!coding.empty() && (coding.back() == ' ' || coding.back() == '\t')) coding.remove_suffix(1);
-  return beast::iequals(coding, "chunked") && request.count(beast_http::field::transfer_encoding) == 1;
+  return beast::iequals(coding, "chunked") && codings == 1;
 }
 
 // A parse error means the client spoke something other than HTTP/1.1; the
@@ -171,13 +174,17 @@ asio::awaitable<bool> Session::serve_one() {
   }
 
   Request& request = parser.get();
-  const auto supplied_id = request["X-Request-Id"];
+  const auto supplied_id = header_value(request, "X-Request-Id");
   // Kept in the session, so its storage is reused from request to request.
   std::string& request_id = request_id_;
   if (is_acceptable_request_id(supplied_id)) request_id.assign(supplied_id.data(), supplied_id.size());
   else shard_.request_ids().next_into(request_id);
   const bool head = request.method() == beast_http::verb::head;
-  const bool keep_alive = request.keep_alive();
+  // Most requests carry no Connection header, and Beast's keep_alive()
+  // looks for it down its tree of names (see header_value).
+  const bool keep_alive = header_value(request, beast_http::field::connection).empty()
+                              ? request.version() >= 11
+                              : request.keep_alive();
 
   std::size_t route_key = shard_.unmatched_route_key();
   Response response = co_await dispatch(request, request_id, config, route_key);

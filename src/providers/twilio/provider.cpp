@@ -21,7 +21,7 @@ using providers::WebhookRejected;
 namespace {
 
 bool has_json_body(const http::Request& request) {
-  const auto type = request[boost::beast::http::field::content_type];
+  const auto type = http::header_value(request, boost::beast::http::field::content_type);
   return type.substr(0, type.find(';')) == "application/json";
 }
 
@@ -69,7 +69,7 @@ std::optional<WebhookRejected> TwilioProvider::authenticate_webhook(const Config
   const auto& twilio = config.telephony.twilio;
   if (!twilio.verify_signatures) return std::nullopt;
   if (twilio.auth_token.empty()) return WebhookRejected{"auth_token_not_configured"};
-  const auto signature = inbound.request["X-Twilio-Signature"];
+  const auto signature = http::header_value(inbound.request, "X-Twilio-Signature");
   if (signature.empty()) return WebhookRejected{"missing_signature"};
   bool valid = false;
   if (has_json_body(inbound.request)) {
@@ -94,7 +94,7 @@ std::variant<CallEvent, providers::WebhookMalformed> TwilioProvider::parse_statu
   const auto* fields = inbound.form_fields();
   if (!fields) return providers::WebhookMalformed{"the body is not valid application/x-www-form-urlencoded"};
   const auto lead_id = http::query_parameter(inbound.request, "leadId").value_or("");
-  auto parsed = twilio::parse_status_callback(*fields, lead_id, inbound.request["I-Twilio-Idempotency-Token"]);
+  auto parsed = twilio::parse_status_callback(*fields, lead_id, http::header_value(inbound.request, "I-Twilio-Idempotency-Token"));
   if (auto* error = std::get_if<WebhookError>(&parsed)) return providers::WebhookMalformed{error->message};
   return std::get<CallEvent>(std::move(parsed));
 }
