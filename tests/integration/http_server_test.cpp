@@ -105,6 +105,28 @@ BOOST_AUTO_TEST_CASE(keep_alive_serves_many_requests_on_one_connection) {
   BOOST_TEST(last.starts_with("HTTP/1.1 200"), last);
 }
 
+BOOST_AUTO_TEST_CASE(the_connection_header_decides_either_way_in_any_case) {
+  DaemonProcess daemon(test_config());
+  {
+    // HTTP/1.1 asking to close: answered with "Connection: close", then closed.
+    Connection connection(daemon.port());
+    connection.send("GET /healthz HTTP/1.1\r\nHost: t\r\nconnection: Close\r\n\r\n");
+    const auto last = connection.read_until_closed();
+    BOOST_TEST(last.starts_with("HTTP/1.1 200"), last);
+    BOOST_TEST(last.find("Connection: close\r\n") != std::string::npos, last);
+  }
+  {
+    // HTTP/1.0 asking to stay open: it does, for a second request.
+    Connection connection(daemon.port());
+    for (int i = 0; i < 2; ++i) {
+      connection.send("GET /healthz HTTP/1.0\r\nCONNECTION: keep-alive\r\n\r\n");
+      auto raw = connection.read_response();
+      BOOST_REQUIRE_MESSAGE(raw, "no response to request " << i << " on a kept-alive HTTP/1.0 connection");
+      BOOST_TEST(parse_response(*raw).status == 200);
+    }
+  }
+}
+
 BOOST_AUTO_TEST_CASE(pipelined_requests_are_answered_in_order) {
   DaemonProcess daemon(test_config());
   Connection connection(daemon.port());

@@ -85,7 +85,7 @@ ApplyResult LeadTable::apply_event(CallEvent event, WallTime received, std::stri
   return apply_event_with(std::move(event), received, &event_json);
 }
 
-ApplyResult LeadTable::apply_event_with(CallEvent event, WallTime received, const std::string_view* event_json) {
+ApplyResult LeadTable::apply_event_with(CallEvent&& event, WallTime received, const std::string_view* event_json) {
   auto owner = by_call_sid_.find(event.call_sid);
   if (owner == by_call_sid_.end() && !event.lead_id.empty()) {
     // A placement whose answer was lost: the provider's callback names the

@@ -69,7 +69,7 @@ class LeadTable {
   // The entry's lead, copied first if a picture still shares it.
   static Lead& writable(Entry& entry);
   void adopt_orphans(Entry& entry, const std::string& call_sid);
-  ApplyResult apply_event_with(CallEvent event, WallTime received, const std::string_view* event_json);
+  ApplyResult apply_event_with(CallEvent&& event, WallTime received, const std::string_view* event_json);
   void keep_orphan(const CallEvent& event, WallTime received);  // encodes it first
 
   std::map<std::string, Entry> leads_;  // by id: ids sort by creation time

@@ -24,8 +24,24 @@ BOOST_AUTO_TEST_CASE(keeps_repeated_names_in_order) {
   BOOST_TEST((*fields)[1].second == "ringing");
 }
 
+BOOST_AUTO_TEST_CASE(decodes_escapes_anywhere_in_a_name_or_value) {
+  // Escapes first, last, back to back and between plain runs, in names too.
+  auto fields = parse_form("%41=%42&a%2Bb=+x%20y+&c=%2b%2B%25&d=++&SpeechResult=yes+please%2C+call%21");
+  BOOST_TEST_REQUIRE(fields.has_value());
+  BOOST_TEST_REQUIRE(fields->size() == 5u);
+  BOOST_TEST((*fields)[0].first == "A");
+  BOOST_TEST((*fields)[0].second == "B");
+  BOOST_TEST((*fields)[1].first == "a+b");
+  BOOST_TEST((*fields)[1].second == " x y ");
+  BOOST_TEST((*fields)[2].second == "++%");
+  BOOST_TEST((*fields)[3].second == "  ");
+  BOOST_TEST((*fields)[4].second == "yes please, call!");
+  BOOST_TEST(*form_value(*fields, "c") == "++%");
+}
+
 BOOST_AUTO_TEST_CASE(rejects_malformed_escapes) {
-  for (const char* bad : {"a=%", "a=%4", "a=%zz", "%g0=1", "a=ok&b=%2"}) BOOST_TEST(!parse_form(bad).has_value(), bad);
+  for (const char* bad : {"a=%", "a=%4", "a=%zz", "%g0=1", "a=ok&b=%2", "a=x%", "a=%4%41", "a+%=1", "a=b+%g"})
+    BOOST_TEST(!parse_form(bad).has_value(), bad);
   BOOST_TEST(parse_form("")->empty());
 }
 
