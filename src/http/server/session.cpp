@@ -13,6 +13,7 @@
 #include <boost/beast/http/read.hpp>
 
 #include <algorithm>
+#include <charconv>
 
 namespace callgate::http {
 
@@ -83,8 +84,8 @@ void Session::close() {
   socket_.cancel(ignored);
 }
 
-void Session::arm_deadline(std::chrono::milliseconds duration) {
-  deadline_ = Clock::now() + duration;
+void Session::arm_deadline(std::chrono::milliseconds duration, Clock::time_point from) {
+  deadline_ = from + duration;
   deadline_passed_ = false;
 }
 
@@ -117,7 +118,7 @@ asio::awaitable<bool> Session::serve_one() {
   if (buffer_.size() == 0) {
     idle_ = true;
     if (shard_.draining()) co_return false;
-    arm_deadline(server.idle_timeout);
+    arm_deadline(server.idle_timeout, Clock::now());
     auto [error, bytes] = co_await socket_.async_read_some(buffer_.prepare(kReadChunk), use_tuple);
     idle_ = false;
     if (error) co_return false;  // closed, idle too long, or drained: nothing to answer
@@ -128,7 +129,7 @@ asio::awaitable<bool> Session::serve_one() {
 
   // The whole request, header and body, must arrive within read_timeout of
   // its first byte: a slow client cannot hold the connection open for long.
-  arm_deadline(server.read_timeout);
+  arm_deadline(server.read_timeout, started);
   RequestParser parser;
   parser.header_limit(static_cast<std::uint32_t>(server.max_header_bytes));
   parser.body_limit(server.max_body_bytes);
@@ -194,13 +195,14 @@ asio::awaitable<bool> Session::serve_one() {
 
   // Counted and logged before the write: a client that has its answer can
   // rely on finding it in /metrics, and the latency is the server's own.
-  const auto elapsed = Clock::now() - started;
+  const auto answered = Clock::now();
+  const auto elapsed = answered - started;
   const unsigned status = response.result_int();
   shard_.record_request(route_key, status, std::chrono::duration<double>(elapsed).count());
   if (config->log.access_log)
     log_access(request.method_string(), request.target(), status, route_key, request_id, elapsed);
 
-  arm_deadline(server.write_timeout);
+  arm_deadline(server.write_timeout, answered);
   serialize(response, request_id, keep_open, head);
   auto [write_error, written] = co_await asio::async_write(socket_, asio::buffer(wire_), use_tuple);
   co_return !write_error && keep_open;
@@ -243,12 +245,13 @@ asio::awaitable<void> Session::reject(RequestError error, Status status, std::st
   std::string& request_id = request_id_;
   shard_.request_ids().next_into(request_id);
   Response response = make_json_error(status, message, request_id);
-  const auto elapsed = Clock::now() - started;
+  const auto answered = Clock::now();
+  const auto elapsed = answered - started;
   shard_.record_request(shard_.invalid_request_key(), response.result_int(),
                         std::chrono::duration<double>(elapsed).count());
   if (shard_.config()->log.access_log)
     log_access("-", "-", response.result_int(), shard_.invalid_request_key(), request_id, elapsed);
-  arm_deadline(shard_.config()->server.write_timeout);
+  arm_deadline(shard_.config()->server.write_timeout, answered);
   serialize(response, request_id, false, false);
   co_await asio::async_write(socket_, asio::buffer(wire_), use_tuple);
 }
@@ -273,8 +276,13 @@ boost::system::error_code Session::parse_buffered(RequestParser& parser) {
 void Session::serialize(const Response& response, const std::string& request_id, bool keep_alive, bool head) {
   auto append = [this](std::string_view text) { wire_.append(text.data(), text.size()); };
   wire_.clear();
+  auto append_number = [this](std::size_t number) {
+    char digits[24];
+    const auto end = std::to_chars(digits, digits + sizeof digits, number).ptr;
+    wire_.append(digits, static_cast<std::size_t>(end - digits));
+  };
   append("HTTP/1.1 ");
-  append(std::to_string(response.result_int()));
+  append_number(response.result_int());
   append(" ");
   append(response.reason());
   append("\r\nServer: ");
@@ -284,7 +292,7 @@ void Session::serialize(const Response& response, const std::string& request_id,
   append("\r\nX-Request-Id: ");
   append(request_id);
   append("\r\nContent-Length: ");
-  append(std::to_string(response.body().size()));
+  append_number(response.body().size());
   append("\r\n");
   if (!keep_alive) append("Connection: close\r\n");
   bool has_cache_control = false;
