@@ -56,17 +56,22 @@ class KeyedHmac {
   KeyedHmac& operator=(const KeyedHmac&) = delete;
 
   std::string compute(std::string_view key, std::string_view message) {
+    std::array<unsigned char, Digest::digest_bytes> digest;
+    compute_into(key, message, digest);
+    return std::string(reinterpret_cast<const char*>(digest.data()), digest.size());
+  }
+
+  void compute_into(std::string_view key, std::string_view message,
+                    std::array<unsigned char, Digest::digest_bytes>& digest) {
     if (!keyed_ || key != key_) set_key(key);
     unsigned char inner_digest[Digest::digest_bytes];
-    unsigned char digest[Digest::digest_bytes];
     // The keyed states stand in for the key: the working copy is wiped too.
     typename Digest::State work = inner_;
     bool ok = Digest::update(&work, message.data(), message.size()) && Digest::final(inner_digest, &work);
     work = outer_;
-    ok = ok && Digest::update(&work, inner_digest, sizeof inner_digest) && Digest::final(digest, &work);
+    ok = ok && Digest::update(&work, inner_digest, sizeof inner_digest) && Digest::final(digest.data(), &work);
     OPENSSL_cleanse(&work, sizeof work);
     if (!ok) throw std::runtime_error("HMAC failed");
-    return std::string(reinterpret_cast<const char*>(digest), sizeof digest);
   }
 
  private:
@@ -139,9 +144,22 @@ std::string hex_encode(std::string_view data) {
   return hex;
 }
 
-std::string hmac_sha1(std::string_view key, std::string_view message) {
-  thread_local KeyedHmac<Sha1Functions> hmac;
-  return hmac.compute(key, message);
+thread_local KeyedHmac<Sha1Functions> keyed_sha1;
+
+std::string hmac_sha1(std::string_view key, std::string_view message) { return keyed_sha1.compute(key, message); }
+
+Sha1Digest hmac_sha1_digest(std::string_view key, std::string_view message) {
+  Sha1Digest digest;
+  keyed_sha1.compute_into(key, message, digest);
+  return digest;
+}
+
+std::array<char, 28> base64_encode(const Sha1Digest& digest) {
+  unsigned char text[29];  // EVP_EncodeBlock ends it with a NUL
+  EVP_EncodeBlock(text, digest.data(), static_cast<int>(digest.size()));
+  std::array<char, 28> encoded;
+  std::copy_n(text, encoded.size(), encoded.begin());
+  return encoded;
 }
 std::string hmac_sha256(std::string_view key, std::string_view message) {
   thread_local KeyedHmac<Sha256Functions> hmac;

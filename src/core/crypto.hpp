@@ -3,6 +3,7 @@
 // the same constant-time one.
 #pragma once
 
+#include <array>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -15,6 +16,12 @@ std::optional<std::string> base64_decode(std::string_view text);
 std::string hex_encode(std::string_view data);  // lowercase
 
 std::string hmac_sha1(std::string_view key, std::string_view message);    // raw digest
+// The same digest as a value: no allocation, for a signature checked on
+// every webhook.
+using Sha1Digest = std::array<unsigned char, 20>;
+Sha1Digest hmac_sha1_digest(std::string_view key, std::string_view message);
+// Standard base64 with padding of a SHA-1 digest (28 characters).
+std::array<char, 28> base64_encode(const Sha1Digest& digest);
 std::string hmac_sha256(std::string_view key, std::string_view message);  // raw digest
 std::string sha256(std::string_view data);                                // raw digest
 std::string sha1(std::string_view data);                                  // raw digest

@@ -60,13 +60,12 @@ void close_event_record(EventRecord& record, WallTime received) {
   record.payload.append(R"("})");
 }
 
-EventRecord event_record(std::string_view op, const CallEvent& event, WallTime received) {
-  EventRecord record;
-  record.payload.reserve(384);
+// Into a record kept by the caller: its buffer is reused, not reallocated.
+void write_event_record(EventRecord& record, std::string_view op, const CallEvent& event, WallTime received) {
+  record.payload.clear();
   open_event_record(record, op);
   append_json(record.payload, event);
   close_event_record(record, received);
-  return record;
 }
 
 EventRecord event_record(std::string_view op, std::string_view event_json, WallTime received) {
@@ -298,7 +297,10 @@ awaitable<StoreResult<ApplyResult>> JournalLeadStore::apply_event(CallEvent even
     // events too, and replay reaches the same outcome again. Encoded before
     // the table takes the event, recorded after it applied it (a snapshot
     // taken by record() must include it).
-    const auto encoded = event_record("event", event, received);
+    // One buffer per thread: the writer copies the record into its queue,
+    // and the table an orphan's text into its blocks, before this returns.
+    thread_local EventRecord encoded;
+    write_event_record(encoded, "event", event, received);
     result = table_.apply_event(std::move(event), received, encoded.event_json());
     ticket = record(encoded.payload);
   }

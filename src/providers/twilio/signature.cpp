@@ -11,32 +11,39 @@
 namespace callgate::twilio {
 namespace {
 
+// The signature as base64 text in a fixed buffer. The lists it builds are
+// kept per thread and only cleared: checking a webhook allocates nothing.
+std::array<char, 28> signature_of(std::string_view auth_token, std::string_view url, const http::FormFields& fields) {
+  // Names byte-wise, then a repeated name's values byte-wise, duplicates once.
+  thread_local std::vector<std::pair<std::string_view, std::string_view>> sorted;
+  thread_local std::string message;
+  sorted.clear();
+  for (const auto& [name, value] : fields) sorted.emplace_back(name, value);
+  std::sort(sorted.begin(), sorted.end());
+  sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
+  message.assign(url);
+  for (const auto& [name, value] : sorted) message.append(name).append(value);
+  return base64_encode(hmac_sha1_digest(auth_token, message));
+}
+
+bool signature_matches(std::string_view auth_token, std::string_view url, const http::FormFields& fields,
+                       std::string_view signature) {
+  const auto expected = signature_of(auth_token, url, fields);
+  return equal_in_constant_time(std::string_view(expected.data(), expected.size()), signature);
+}
+
 bool matches_url_or_its_port_variant(std::string_view auth_token, std::string_view url,
                                      const http::FormFields& fields, std::string_view signature) {
-  if (equal_in_constant_time(compute_signature(auth_token, url, fields), signature)) return true;
+  if (signature_matches(auth_token, url, fields, signature)) return true;
   const auto variant = url_with_default_port_toggled(url);
-  return variant && equal_in_constant_time(compute_signature(auth_token, *variant, fields), signature);
+  return variant && signature_matches(auth_token, *variant, fields, signature);
 }
 
 }  // namespace
 
 std::string compute_signature(std::string_view auth_token, std::string_view url, const http::FormFields& fields) {
-  // Names byte-wise, then a repeated name's values byte-wise, duplicates once.
-  std::vector<std::pair<std::string_view, std::string_view>> sorted;
-  sorted.reserve(fields.size());
-  for (const auto& [name, value] : fields) sorted.emplace_back(name, value);
-  std::sort(sorted.begin(), sorted.end());
-  sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
-  std::size_t length = url.size();
-  for (const auto& [name, value] : sorted) length += name.size() + value.size();
-  std::string message;
-  message.reserve(length);
-  message += url;
-  for (const auto& [name, value] : sorted) {
-    message += name;
-    message += value;
-  }
-  return base64_encode(hmac_sha1(auth_token, message));
+  const auto signature = signature_of(auth_token, url, fields);
+  return std::string(signature.data(), signature.size());
 }
 
 std::optional<std::string> url_with_default_port_toggled(std::string_view url) {
