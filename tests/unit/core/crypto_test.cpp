@@ -34,6 +34,15 @@ BOOST_AUTO_TEST_CASE(a_changed_key_is_not_served_from_the_previous_one) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(the_digest_as_a_value_and_its_base64_match_the_string_forms) {
+  const auto digest = hmac_sha1_digest("Jefe", "what do ya want for nothing?");
+  const std::string as_text(reinterpret_cast<const char*>(digest.data()), digest.size());
+  BOOST_TEST(hex_encode(as_text) == "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79");  // RFC 2202 case 2
+  const auto encoded = base64_encode(digest);
+  BOOST_TEST(std::string(encoded.data(), encoded.size()) == base64_encode(as_text));
+  BOOST_TEST(std::string(encoded.data(), encoded.size()) == "7/zfauXrL6LSdBbV8YTfnCWafHk=");
+}
+
 BOOST_AUTO_TEST_CASE(base64_round_trips_every_padding_length) {
   for (std::string text : {"", "f", "fo", "foo", "foob", "fooba", "foobar"}) {
     const auto encoded = base64_encode(text);
