@@ -183,6 +183,12 @@ void Daemon::build() {
         "How long each of the journal's fdatasync calls took: every answer waiting on a sync waits this long on top.",
         journal->writer().sync_seconds());
     metrics_.declare_gauge_function(
+        "callgate_journal_compactions", "Snapshots that replaced the journal file since start (written in the background).",
+        [journal] { return static_cast<std::int64_t>(journal->compactions()); });
+    metrics_.declare_gauge_function("callgate_journal_compacting",
+                                    "1 while a snapshot of the journal is being written, else 0.",
+                                    [journal] { return journal->compacting() ? 1 : 0; });
+    metrics_.declare_gauge_function(
         "callgate_orphan_events_in_memory",
         "Status callbacks for calls not (yet) known, waiting in memory for their call sid.",
         [journal] { return static_cast<std::int64_t>(journal->orphans_in_memory()); });

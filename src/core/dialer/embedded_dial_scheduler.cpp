@@ -254,7 +254,7 @@ std::uint64_t EmbeddedDialScheduler::record(std::string payload) {
   if (in_lead_journal_) return writer_->append(payload);
   bytes_since_snapshot_ += payload.size() + kJournalHeaderBytes;
   auto ticket = writer_->append(payload);
-  if (bytes_since_snapshot_ > compact_bytes_) {
+  if (bytes_since_snapshot_ > compact_bytes_ && !writer_->compacting()) {
     // Jobs are few (one per lead with a call to come): encoded here.
     std::string frames;
     for (const auto& snapshot_payload : snapshot_payloads()) append_journal_record(frames, snapshot_payload);

@@ -206,7 +206,10 @@ std::uint64_t JournalLeadStore::record(const std::string& payload) {
   // compact_bytes must not be rewritten after every record.
   const auto since_snapshot = bytes_at_start_ + writer_->appended_bytes() - appended_at_snapshot_;
   const auto snapshot_bytes = writer_->snapshot_bytes();
-  if (snapshot_bytes + since_snapshot > options_.compact_bytes && since_snapshot > snapshot_bytes) {
+  // Not while the last snapshot is still being written: a second one would
+  // hold the group commits until the first is in place.
+  if (snapshot_bytes + since_snapshot > options_.compact_bytes && since_snapshot > snapshot_bytes &&
+      !writer_->compacting()) {
     auto picture = std::make_shared<LeadTable::Picture>(table_.picture());
     auto queue_snapshot = [&](std::vector<std::string> guest_payloads) {
       bytes_at_start_ = 0;

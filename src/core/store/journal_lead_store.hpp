@@ -11,7 +11,9 @@
 // - When the file outgrows compact_bytes (and has at least doubled since the
 //   last snapshot) it is replaced by a snapshot of the table: one record per
 //   lead and per orphan event still in memory. The table's picture is taken
-//   under the lock in a moment; the writer thread encodes and writes it. The
+//   under the lock in a moment; a thread of the writer's encodes, writes and
+//   syncs it while events go on being acknowledged, and the writer puts it
+//   in place between two group commits (JournalWriter::replace_with). The
 //   replaced file is kept in archive/, so orphan events that left memory
 //   (OrphanLimits) and every lead's full history stay on disk; start-up
 //   reads only the current file. Pruning archive/ is the operator's call.
@@ -64,6 +66,9 @@ class JournalLeadStore final : public LeadStore {
   std::string path() const;
   std::string archive_directory() const;
   std::size_t orphans_in_memory() const;
+  // A snapshot is being written in the background (JournalWriter::replace_with).
+  bool compacting() const { return writer_->compacting(); }
+  std::uint64_t compactions() const { return writer_->compactions(); }
 
  private:
   void replay_file(const std::string& path);

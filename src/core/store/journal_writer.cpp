@@ -157,6 +157,13 @@ std::uint64_t JournalWriter::snapshot_bytes() const {
   return snapshot_bytes_;
 }
 
+std::uint64_t JournalWriter::compactions() const {
+  std::lock_guard lock(mutex_);
+  return compactions_;
+}
+
+bool JournalWriter::compacting() const { return compacting_.load(std::memory_order_acquire); }
+
 std::uint64_t JournalWriter::syncs() const {
   std::lock_guard lock(mutex_);
   return syncs_;
@@ -262,10 +269,18 @@ boost::system::error_code JournalWriter::replace_file(const std::string& snapsho
   auto error = write_all_at(fd, snapshot, 0);
   if (!error && ::fdatasync(fd) < 0) error = last_error();
   ::close(fd);
+  if (error) {
+    ::unlink(temporary.c_str());
+    return error;
+  }
+  return switch_to(temporary, snapshot.size());
+}
+
+boost::system::error_code JournalWriter::switch_to(const std::string& temporary, std::uint64_t records_bytes) {
   // The file being replaced keeps its records only (archived, it is read
   // like any file at rest).
-  if (!error && laid_out_bytes_ > file_bytes_ && ::ftruncate(fd_, static_cast<off_t>(file_bytes_)) < 0)
-    error = last_error();
+  boost::system::error_code error;
+  if (laid_out_bytes_ > file_bytes_ && ::ftruncate(fd_, static_cast<off_t>(file_bytes_)) < 0) error = last_error();
   if (!error) laid_out_bytes_ = file_bytes_;
   if (!error && !archive_directory_.empty()) error = archive_current_file();
   if (!error && ::rename(temporary.c_str(), path_.c_str()) < 0) error = last_error();
@@ -278,9 +293,118 @@ boost::system::error_code JournalWriter::replace_file(const std::string& snapsho
   if (replacement < 0) return last_error();
   ::close(fd_);
   fd_ = replacement;
-  laid_out_bytes_ = snapshot.size();
+  laid_out_bytes_ = records_bytes;
   std::lock_guard lock(mutex_);
-  file_bytes_ = snapshot.size();
+  file_bytes_ = records_bytes;
+  return {};
+}
+
+namespace {
+
+// A snapshot was one large allocation: hand the memory back at once, so the
+// resident size stays where the table keeps it, under jemalloc (which would
+// otherwise keep the pages for seconds) or glibc's allocator, whichever the
+// binary runs on.
+void release_free_memory() {
+  if (mallctl) mallctl("arena.4096.purge", nullptr, nullptr, nullptr, 0);  // 4096: MALLCTL_ARENAS_ALL
+#ifdef __GLIBC__
+  ::malloc_trim(0);
+#endif
+}
+
+}  // namespace
+
+void JournalWriter::start_compaction(std::function<std::string()> build_snapshot) {
+  {
+    std::lock_guard lock(mutex_);  // the wait's predicate reads it
+    compaction_ = std::make_unique<Compaction>();
+  }
+  compacting_.store(true, std::memory_order_release);
+  Compaction& job = *compaction_;
+  job.temporary = path_ + ".compacting";
+  job.started = std::chrono::steady_clock::now();
+  job.thread = std::thread([this, &job, build = std::move(build_snapshot)]() mutable {
+    boost::system::error_code error;
+    std::uint64_t bytes = 0;
+    try {
+      std::string snapshot = build ? build() : std::string();
+      build = nullptr;  // let go of what it shared
+      bytes = snapshot.size();
+      const int fd = ::open(job.temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+      if (fd < 0) {
+        error = last_error();
+      } else {
+        error = write_all_at(fd, snapshot, 0);
+        if (!error && ::fdatasync(fd) < 0) error = last_error();
+        ::close(fd);
+      }
+      std::string().swap(snapshot);
+      release_free_memory();
+    } catch (const std::exception& failure) {
+      LogLine(LogLevel::error, "journal_snapshot_not_built").trusted_text("path", path_).text("reason", failure.what());
+      error = boost::system::errc::make_error_code(boost::system::errc::io_error);
+    }
+    {
+      std::lock_guard lock(mutex_);
+      job.error = error;
+      job.snapshot_bytes = bytes;
+      job.finished = true;
+    }
+    wake_.notify_one();
+  });
+}
+
+bool JournalWriter::compaction_finished() const {
+  std::lock_guard lock(mutex_);
+  return compaction_ && compaction_->finished;
+}
+
+boost::system::error_code JournalWriter::finish_compaction() {
+  std::unique_ptr<Compaction> job;
+  {
+    std::lock_guard lock(mutex_);
+    job = std::move(compaction_);
+  }
+  job->thread.join();
+  // Cleared however it ends: after a failed switch nothing is in the making.
+  struct Cleared {
+    std::atomic<bool>& flag;
+    ~Cleared() { flag.store(false, std::memory_order_release); }
+  } cleared{compacting_};
+  // After the join: the job's results are this thread's to read.
+  auto error = job->error;
+  if (!error) {
+    // What was synced to the current file since the snapshot's place goes
+    // after the snapshot, and is synced there before the switch: the new
+    // file holds every record the old one did from the moment it is named.
+    const int fd = ::open(job->temporary.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0) {
+      error = last_error();
+    } else {
+      error = write_all_at(fd, job->tail, job->snapshot_bytes);
+      if (!error && !job->tail.empty() && ::fdatasync(fd) < 0) error = last_error();
+      ::close(fd);
+    }
+  }
+  if (error) {
+    // The current file still has every record: not a reason to stop
+    // writing. The store asks again once the file has grown further.
+    ::unlink(job->temporary.c_str());
+    LogLine(LogLevel::error, "journal_compaction_failed").trusted_text("path", path_).trusted_text("reason", error.message());
+    return {};
+  }
+  if (auto switched = switch_to(job->temporary, job->snapshot_bytes + job->tail.size())) return switched;
+  {
+    std::lock_guard lock(mutex_);
+    snapshot_bytes_ = job->snapshot_bytes;
+    ++compactions_;
+  }
+  const auto took = std::chrono::steady_clock::now() - job->started;
+  LogLine(LogLevel::info, "journal_compacted")
+      .trusted_text("path", path_)
+      .number("snapshot_bytes", static_cast<std::int64_t>(job->snapshot_bytes))
+      .number("records_meanwhile_bytes", static_cast<std::int64_t>(job->tail.size()))
+      .number("duration_ms", std::chrono::duration_cast<std::chrono::milliseconds>(took).count());
   return {};
 }
 
@@ -316,8 +440,15 @@ boost::system::error_code JournalWriter::write_and_sync(std::string_view records
 }
 
 boost::system::error_code JournalWriter::write_records(std::string_view records) {
-  if (room_bytes_ == 0 || records.size() <= kJournalSyncWindowBytes)
-    return records.empty() ? boost::system::error_code{} : write_and_sync(records);
+  if (records.empty()) return {};
+  if (auto error = write_and_sync_pieces(records)) return error;
+  // A snapshot being written: these records also go after it (finish_compaction).
+  if (compaction_) compaction_->tail.append(records);
+  return {};
+}
+
+boost::system::error_code JournalWriter::write_and_sync_pieces(std::string_view records) {
+  if (room_bytes_ == 0 || records.size() <= kJournalSyncWindowBytes) return write_and_sync(records);
   // Rare (over a MiB queued between two syncs): cut at record boundaries,
   // a record larger than the window going alone.
   while (!records.empty()) {
@@ -341,26 +472,16 @@ boost::system::error_code JournalWriter::write_batch(Queue& batch) {
   for (auto& pending : batch.actions) {
     if (auto error = write_records(records.substr(written, pending.records_before - written))) return error;
     written = pending.records_before;
+    // One replacement at a time: one that comes while a snapshot is still
+    // being written waits for it (rare: the stores ask for the next only
+    // after the file has grown as much again).
+    if (compaction_)
+      if (auto error = finish_compaction()) return error;
     if (pending.action == Action::drop_prefix) {
       if (auto error = remove_prefix(pending.prefix_bytes)) return error;
       continue;
     }
-    auto snapshot = pending.build_snapshot ? pending.build_snapshot() : std::string();
-    pending.build_snapshot = nullptr;  // let go of what it shared
-    if (auto error = replace_file(snapshot)) return error;
-    {
-      std::lock_guard lock(mutex_);
-      snapshot_bytes_ = snapshot.size();
-    }
-    std::string().swap(snapshot);
-    // The snapshot was one large allocation on this thread's arena: hand
-    // the memory back now, so the resident size stays where the table keeps
-    // it, under jemalloc (which would otherwise keep the pages for seconds)
-    // or glibc's allocator, whichever the binary runs on.
-    if (mallctl) mallctl("arena.4096.purge", nullptr, nullptr, nullptr, 0);  // 4096: MALLCTL_ARENAS_ALL
-#ifdef __GLIBC__
-    ::malloc_trim(0);
-#endif
+    start_compaction(std::move(pending.build_snapshot));
   }
   return write_records(records.substr(written));
 }
@@ -373,7 +494,9 @@ void JournalWriter::run() {
   for (;;) {
     {
       std::unique_lock lock(mutex_);
-      wake_.wait(lock, [this] { return stopping_ || !queue_.empty() || !reads_.empty(); });
+      wake_.wait(lock, [this] {
+        return stopping_ || !queue_.empty() || !reads_.empty() || (compaction_ && compaction_->finished);
+      });
       if (queue_.empty() && reads_.empty() && stopping_) break;
       // The sync cap: too soon after the last batch, let more records come
       // (a plain sleep: appends need no wake-up meanwhile).
@@ -395,8 +518,11 @@ void JournalWriter::run() {
     // Reads ask only for what is already durable: served in any order.
     for (auto& read : reads) serve(read);
     reads.clear();
-    if (batch.empty()) continue;
-    const auto error = failure_ ? failure_ : write_batch(batch);
+    auto error = failure_;
+    if (!error && !batch.empty()) error = write_batch(batch);
+    // A snapshot written meanwhile takes the file's place between batches.
+    if (!error && compaction_finished()) error = finish_compaction();
+    if (batch.empty() && !error) continue;
     batch.records.clear();
     batch.actions.clear();
     // A burst (records queued behind a stalled disk) leaves a large buffer:
@@ -419,6 +545,19 @@ void JournalWriter::run() {
     }
     resume_all(std::move(done), error ? error : failure_);
   }
+  // Every record is written: a snapshot still being written is waited for
+  // and put in place, so a stopped journal is as compact as it was asked to be.
+  // After a failure the file is left as it is, and the snapshot dropped.
+  if (compaction_ && failure_) {
+    compaction_->thread.join();
+    ::unlink(compaction_->temporary.c_str());
+    std::lock_guard lock(mutex_);
+    compaction_.reset();
+    compacting_.store(false, std::memory_order_release);
+  }
+  if (compaction_)
+    if (const auto error = finish_compaction())
+      LogLine(LogLevel::error, "journal_write_failed").trusted_text("path", path_).trusted_text("reason", error.message());
   // Stopping: whoever still waits hears that nothing more will be written.
   std::vector<Waiter> left;
   {

@@ -79,8 +79,18 @@ class JournalWriter {
   // Queues a replacement of the whole file by a snapshot (framed records),
   // taken at this point of the ticket order: the records before it are
   // written and synced to the old file first, those after go to the new one.
-  // build_snapshot runs on the writer's thread, so a large snapshot is
-  // encoded off the reactors; it must only read what nobody changes.
+  //
+  // The snapshot is built, written and synced by a thread of its own, off
+  // the reactors and off the group commits: records go on being appended
+  // and synced to the old file meanwhile (a large table's snapshot took
+  // tens of milliseconds to seconds, and every answer waited on it), and a
+  // copy of them is kept. Once the snapshot is on disk, the writer appends
+  // that copy to it, syncs it and renames it over the old file (archived
+  // first) between two group commits. Until that rename the old file holds
+  // every record; after it, the new one does. The replacement's own ticket
+  // is durable with the records before it. A snapshot that cannot be
+  // written is logged and dropped: the old file stays, complete.
+  // build_snapshot must only read what nobody changes.
   std::uint64_t replace_with(std::function<std::string()> build_snapshot);
 
   // Completes (on the caller's executor) once every record up to ticket is
@@ -117,6 +127,8 @@ class JournalWriter {
   std::uint64_t file_bytes() const;       // the current file's records, as written (room not counted)
   std::uint64_t appended_bytes() const;   // framed bytes appended since start, by anyone (for compaction)
   std::uint64_t snapshot_bytes() const;   // the size of the last snapshot that replaced the file
+  std::uint64_t compactions() const;      // snapshots that replaced the file so far
+  bool compacting() const;                // a snapshot is being written (or waits to be put in place)
   std::uint64_t syncs() const;            // fdatasync calls so far (for tests and metrics)
   // How long the group commits' fdatasync calls took: what every answer
   // waiting on them waited on top. A disk that stalls shows here.
@@ -173,7 +185,28 @@ class JournalWriter {
   // Writes and syncs framed records, in pieces of at most
   // kJournalSyncWindowBytes in a file with room (see journal_record.hpp).
   boost::system::error_code write_records(std::string_view records);
+  boost::system::error_code write_and_sync_pieces(std::string_view records);
   boost::system::error_code replace_file(const std::string& snapshot);
+  // Makes the synced file at temporary (records_bytes of records) the
+  // journal: the current file is cut to its records, archived, and replaced.
+  boost::system::error_code switch_to(const std::string& temporary, std::uint64_t records_bytes);
+
+  // A snapshot in the making (replace_with).
+  struct Compaction {
+    std::thread thread;
+    std::string temporary;
+    std::string tail;  // records synced to the old file since the snapshot's place (writer thread)
+    std::chrono::steady_clock::time_point started;
+    // Set by the compaction's thread under mutex_; read by the writer after it set finished.
+    bool finished = false;
+    boost::system::error_code error;
+    std::uint64_t snapshot_bytes = 0;
+  };
+  void start_compaction(std::function<std::string()> build_snapshot);
+  bool compaction_finished() const;
+  // Waits for the snapshot if need be and puts it in place (a snapshot that
+  // failed is dropped, not an error); an error is one from the switch itself.
+  boost::system::error_code finish_compaction();
   boost::system::error_code archive_current_file();
   boost::system::error_code remove_prefix(std::uint64_t bytes);
   // Writes records at the end of the file's records (laying out more room
@@ -198,6 +231,10 @@ class JournalWriter {
   std::atomic<std::uint64_t> appended_bytes_{0};  // read on every record without the lock
   std::uint64_t snapshot_bytes_ = 0;
   std::uint64_t syncs_ = 0;
+  std::uint64_t compactions_ = 0;
+  // The writer thread's; set and cleared under mutex_ (the wait reads it).
+  std::unique_ptr<Compaction> compaction_;
+  std::atomic<bool> compacting_{false};
   SyncTimes sync_times_;
   Histogram sync_seconds_{latency_buckets_seconds()};
   bool stopping_ = false;

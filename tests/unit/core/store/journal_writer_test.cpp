@@ -9,6 +9,9 @@
 #include <boost/test/unit_test.hpp>
 
 #include <algorithm>
+#include <chrono>
+#include <future>
+#include <stdexcept>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -184,6 +187,117 @@ BOOST_AUTO_TEST_CASE(the_sync_cap_holds_while_records_keep_coming) {
   int read = 0;
   while (reader.next(payload)) ++read;
   BOOST_TEST(read == records);
+}
+
+// Compaction: a snapshot is built and written off the group commits.
+
+namespace {
+
+// Holds a snapshot's building until the test lets it go.
+struct Gate {
+  std::promise<void> opened;
+  std::shared_future<void> open_future = opened.get_future().share();
+  void open() { opened.set_value(); }
+};
+
+bool settles(const JournalWriter& writer) {
+  for (int wait = 0; wait < 5000 && writer.compacting(); ++wait) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  return !writer.compacting();
+}
+
+std::size_t files_in(const std::filesystem::path& directory) {
+  if (!std::filesystem::exists(directory)) return 0;
+  return static_cast<std::size_t>(
+      std::distance(std::filesystem::directory_iterator(directory), std::filesystem::directory_iterator()));
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(records_are_synced_while_a_snapshot_is_written_and_follow_it_into_the_new_file) {
+  WriterFile file;
+  const auto archive = file.directory / "archive";
+  JournalWriter writer(file.path(), JournalWriterOptions{.archive_directory = archive.string()});
+  for (const char* payload : {"a", "b", "c"}) writer.append(payload);
+  BOOST_TEST_REQUIRE(!wait_durable(writer, writer.append("before")));
+
+  Gate gate;
+  // Let go after 10 s at most: a writer that waited for the snapshot would
+  // then find it done, and fail the checks below rather than hang.
+  const auto replaced = writer.replace_with([future = gate.open_future] {
+    future.wait_for(std::chrono::seconds(10));
+    return record_of("snapshot-1") + record_of("snapshot-2");
+  });
+  // The replacement's ticket, and records after it, are durable while the
+  // snapshot is still being built: nothing waits on it.
+  BOOST_TEST(!wait_durable(writer, replaced));
+  writer.append("during-1");
+  BOOST_TEST(!wait_durable(writer, writer.append("during-2")));
+  BOOST_TEST(writer.compacting());
+  BOOST_TEST(writer.compactions() == 0u);
+  // Until the switch the old file holds every record.
+  BOOST_TEST(file.bytes() == record_of("a") + record_of("b") + record_of("c") + record_of("before") +
+                                 record_of("during-1") + record_of("during-2"));
+
+  gate.open();
+  BOOST_TEST_REQUIRE(settles(writer));
+  BOOST_TEST(writer.compactions() == 1u);
+  BOOST_TEST(writer.snapshot_bytes() == (record_of("snapshot-1") + record_of("snapshot-2")).size());
+  BOOST_TEST(file.bytes() == record_of("snapshot-1") + record_of("snapshot-2") + record_of("during-1") +
+                                 record_of("during-2"));
+  BOOST_TEST(files_in(archive) == 1u);  // the old file, kept under a second name
+  BOOST_TEST(!std::filesystem::exists(file.path() + ".compacting"));
+
+  BOOST_TEST_REQUIRE(!wait_durable(writer, writer.append("after")));
+  BOOST_TEST(file.bytes() == record_of("snapshot-1") + record_of("snapshot-2") + record_of("during-1") +
+                                 record_of("during-2") + record_of("after"));
+  BOOST_TEST(writer.file_bytes() == file.bytes().size());
+}
+
+BOOST_AUTO_TEST_CASE(a_snapshot_that_cannot_be_built_leaves_the_file_whole_and_writing_goes_on) {
+  WriterFile file;
+  JournalWriter writer(file.path(), JournalWriterOptions{.archive_directory = (file.directory / "archive").string()});
+  writer.append("a");
+  const auto replaced = writer.replace_with([]() -> std::string { throw std::runtime_error("no memory for it"); });
+  BOOST_TEST(!wait_durable(writer, replaced));
+  BOOST_TEST_REQUIRE(settles(writer));
+  BOOST_TEST(!writer.failure());
+  BOOST_TEST(writer.compactions() == 0u);
+  BOOST_TEST_REQUIRE(!wait_durable(writer, writer.append("b")));
+  BOOST_TEST(file.bytes() == record_of("a") + record_of("b"));
+  BOOST_TEST(!std::filesystem::exists(file.path() + ".compacting"));
+}
+
+BOOST_AUTO_TEST_CASE(a_writer_stopped_mid_snapshot_puts_it_in_place_with_every_record) {
+  WriterFile file;
+  {
+    JournalWriter writer(file.path(), JournalWriterOptions{});
+    writer.append("a");
+    writer.replace_with([] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      return record_of("snapshot");
+    });
+    writer.append("b");
+    writer.append("c");
+  }  // stops while the snapshot is still being built
+  BOOST_TEST(file.bytes() == record_of("snapshot") + record_of("b") + record_of("c"));
+  BOOST_TEST(!std::filesystem::exists(file.path() + ".compacting"));
+}
+
+BOOST_AUTO_TEST_CASE(a_second_replacement_waits_for_the_first_and_both_land_in_order) {
+  WriterFile file;
+  JournalWriter writer(file.path(), JournalWriterOptions{});
+  writer.append("a");
+  writer.replace_with([] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    return record_of("first");
+  });
+  writer.append("b");
+  const auto second = writer.replace_with([] { return record_of("second"); });
+  writer.append("c");
+  BOOST_TEST_REQUIRE(!wait_durable(writer, second + 1));
+  BOOST_TEST_REQUIRE(settles(writer));
+  BOOST_TEST(writer.compactions() == 2u);
+  BOOST_TEST(file.bytes() == record_of("second") + record_of("c"));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
