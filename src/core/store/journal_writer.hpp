@@ -128,6 +128,9 @@ class JournalWriter {
   std::uint64_t appended_bytes() const;   // framed bytes appended since start, by anyone (for compaction)
   std::uint64_t snapshot_bytes() const;   // the size of the last snapshot that replaced the file
   std::uint64_t compactions() const;      // snapshots that replaced the file so far
+  // Records written meanwhile that the writer copies after a snapshot itself
+  // (the snapshot's thread copies the rest): for tests.
+  static constexpr std::size_t kTailLeftToWriterForTests = 64 * 1024;
   bool compacting() const;                // a snapshot is being written (or waits to be put in place)
   std::uint64_t syncs() const;            // fdatasync calls so far (for tests and metrics)
   // How long the group commits' fdatasync calls took: what every answer
@@ -195,13 +198,18 @@ class JournalWriter {
   struct Compaction {
     std::thread thread;
     std::string temporary;
-    std::string tail;  // records synced to the old file since the snapshot's place (writer thread)
+    // Records synced to the old file since the snapshot's place: appended
+    // by the writer, copied after the snapshot by both (under mutex_).
+    std::string tail;
+    std::size_t tail_copied = 0;  // how much of it the snapshot's thread wrote and synced
     std::chrono::steady_clock::time_point started;
     // Set by the compaction's thread under mutex_; read by the writer after it set finished.
     bool finished = false;
     boost::system::error_code error;
     std::uint64_t snapshot_bytes = 0;
   };
+  // What the snapshot's thread leaves of the tail for the writer to copy.
+  static constexpr std::size_t kTailLeftToWriter = kTailLeftToWriterForTests;
   void start_compaction(std::function<std::string()> build_snapshot);
   bool compaction_finished() const;
   // Waits for the snapshot if need be and puts it in place (a snapshot that

@@ -253,6 +253,36 @@ BOOST_AUTO_TEST_CASE(records_are_synced_while_a_snapshot_is_written_and_follow_i
   BOOST_TEST(writer.file_bytes() == file.bytes().size());
 }
 
+BOOST_AUTO_TEST_CASE(a_large_tail_of_records_follows_the_snapshot_whole_and_in_order) {
+  // More records meanwhile than the writer copies itself: the snapshot's
+  // thread copies most of them, the writer the rest.
+  WriterFile file;
+  JournalWriter writer(file.path(), JournalWriterOptions{.room_bytes = kRoom});
+  Gate gate;
+  writer.replace_with([future = gate.open_future] {
+    future.wait_for(std::chrono::seconds(10));
+    return record_of("snapshot");
+  });
+  std::string expected = record_of("snapshot");
+  std::uint64_t last = 0;
+  for (int index = 0; index < 3000; ++index) {
+    const std::string payload = "record-" + std::to_string(index) + "-" + std::string(80, 'x');
+    last = writer.append(payload);
+    expected += record_of(payload);
+    if (index == 1500) {
+      BOOST_TEST_REQUIRE(!wait_durable(writer, last));
+      gate.open();  // the snapshot's thread starts copying while more come
+    }
+  }
+  BOOST_TEST_REQUIRE(expected.size() - record_of("snapshot").size() > 4 * JournalWriter::kTailLeftToWriterForTests);
+  BOOST_TEST_REQUIRE(!wait_durable(writer, last));
+  BOOST_TEST_REQUIRE(settles(writer));
+  BOOST_TEST(writer.compactions() == 1u);
+  // The file has room laid out after the records: compare the records.
+  BOOST_TEST_REQUIRE(writer.file_bytes() == expected.size());
+  BOOST_TEST((file.bytes().substr(0, expected.size()) == expected));
+}
+
 BOOST_AUTO_TEST_CASE(a_snapshot_that_cannot_be_built_leaves_the_file_whole_and_writing_goes_on) {
   WriterFile file;
   JournalWriter writer(file.path(), JournalWriterOptions{.archive_directory = (file.directory / "archive").string()});
