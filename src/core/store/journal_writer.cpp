@@ -545,7 +545,9 @@ void JournalWriter::run() {
     {
       std::unique_lock lock(mutex_);
       wake_.wait(lock, [this] {
-        return stopping_ || !queue_.empty() || !reads_.empty() || (compaction_ && compaction_->finished);
+        // A finished snapshot is put in place, unless writing has failed
+        // (then it waits for the stop, which drops it).
+        return stopping_ || !queue_.empty() || !reads_.empty() || (compaction_ && compaction_->finished && !failure_);
       });
       if (queue_.empty() && reads_.empty() && stopping_) break;
       // The sync cap: too soon after the last batch, let more records come
