@@ -306,6 +306,7 @@ awaitable<StoreResult<ApplyResult>> JournalLeadStore::apply_event(CallEvent even
     write_event_record(encoded, "event", event, received);
     result = table_.apply_event(std::move(event), received, encoded.event_json());
     ticket = record(encoded.payload);
+    if (encoded.payload.capacity() > 64 * 1024) std::string().swap(encoded.payload);  // a rare large one is not kept
   }
   if (auto error = co_await durable(ticket)) co_return *error;
   co_return result;

@@ -23,7 +23,11 @@ std::array<char, 28> signature_of(std::string_view auth_token, std::string_view 
   sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
   message.assign(url);
   for (const auto& [name, value] : sorted) message.append(name).append(value);
-  return base64_encode(hmac_sha1_digest(auth_token, message));
+  const auto signature = base64_encode(hmac_sha1_digest(auth_token, message));
+  // A rare large form is not kept for good.
+  if (message.capacity() > 64 * 1024) std::string().swap(message);
+  if (sorted.capacity() > 1024) decltype(sorted)().swap(sorted);
+  return signature;
 }
 
 bool signature_matches(std::string_view auth_token, std::string_view url, const http::FormFields& fields,
