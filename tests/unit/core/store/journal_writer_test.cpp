@@ -4,6 +4,8 @@
 #include "core/store/journal_record.hpp"
 #include "core/store/journal_writer.hpp"
 
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
 #include <boost/test/unit_test.hpp>
@@ -15,8 +17,14 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <optional>
 #include <random>
 #include <thread>
+
+#include <csignal>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 using namespace callgate;
 
@@ -328,6 +336,61 @@ BOOST_AUTO_TEST_CASE(a_second_replacement_waits_for_the_first_and_both_land_in_o
   BOOST_TEST_REQUIRE(settles(writer));
   BOOST_TEST(writer.compactions() == 2u);
   BOOST_TEST(file.bytes() == record_of("second") + record_of("c"));
+}
+
+BOOST_AUTO_TEST_CASE(a_write_that_fails_mid_snapshot_stops_the_writer_quietly_and_drops_the_snapshot) {
+  // A full disk while a snapshot is being written: the writer stops
+  // acknowledging, neither puts the snapshot in place nor spins on it, and
+  // drops it at the stop. Run in a child process, whose file size limit
+  // (the way a test makes writes fail) cannot reach the other tests.
+  WriterFile file;
+  const pid_t child = ::fork();
+  BOOST_REQUIRE(child >= 0);
+  if (child == 0) {
+    int code = 0;
+    {
+      ::signal(SIGXFSZ, SIG_IGN);  // EFBIG instead of the signal
+      const rlimit limit{64 * 1024, 64 * 1024};
+      ::setrlimit(RLIMIT_FSIZE, &limit);
+      JournalWriter writer(file.path(), JournalWriterOptions{});
+      Gate gate;
+      writer.replace_with([future = gate.open_future] {
+        future.wait_for(std::chrono::seconds(10));
+        return record_of("snapshot");
+      });
+      std::uint64_t last = 0;
+      for (int index = 0; index < 2000; ++index) last = writer.append(std::string(100, 'x'));
+      // Completed on an io_context of this process: a forked child has none
+      // of the parent's threads, the ones behind use_future's executor among them.
+      boost::asio::io_context io;
+      auto guard = boost::asio::make_work_guard(io);
+      std::optional<boost::system::error_code> waited;
+      writer.async_wait_durable(last, boost::asio::bind_executor(io, [&](boost::system::error_code error) {
+                                  waited = error;
+                                  guard.reset();
+                                }));
+      io.run_for(std::chrono::seconds(5));
+      if (!waited || !*waited) code |= 1;  // past the limit: must fail, and say so
+      if (!writer.failure()) code |= 2;
+      gate.open();
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the snapshot finishes meanwhile
+      rusage before{}, after{};
+      ::getrusage(RUSAGE_SELF, &before);
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));
+      ::getrusage(RUSAGE_SELF, &after);
+      const auto micros = [](const timeval& time) { return time.tv_sec * 1'000'000L + time.tv_usec; };
+      const auto busy = micros(after.ru_utime) + micros(after.ru_stime) - micros(before.ru_utime) - micros(before.ru_stime);
+      if (busy > 100'000) code |= 4;  // a writer spinning on the finished snapshot burns the whole 300 ms
+      if (writer.compactions() != 0) code |= 8;
+    }
+    if (std::filesystem::exists(file.path() + ".compacting")) code |= 16;
+    std::_Exit(code);
+  }
+  int status = 0;
+  BOOST_REQUIRE(::waitpid(child, &status, 0) == child);
+  BOOST_REQUIRE(WIFEXITED(status));
+  // 1: acknowledged past the limit; 2: no failure; 4: spinning; 8: snapshot put in place; 16: left on disk
+  BOOST_TEST(WEXITSTATUS(status) == 0);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
