@@ -265,12 +265,7 @@ boost::system::error_code JournalWriter::archive_current_file() {
 
 boost::system::error_code JournalWriter::replace_file(const std::string& snapshot) {
   const std::string temporary = path_ + ".compacting";
-  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return last_error();
-  auto error = write_all_at(fd, snapshot, 0);
-  if (!error && ::fdatasync(fd) < 0) error = last_error();
-  ::close(fd);
-  if (error) {
+  if (const auto error = write_synced_file(temporary, snapshot)) {
     ::unlink(temporary.c_str());
     return error;
   }
@@ -344,6 +339,15 @@ void lower_this_threads_priority() { ::setpriority(PRIO_PROCESS, static_cast<id_
 
 }  // namespace
 
+boost::system::error_code JournalWriter::write_synced_file(const std::string& temporary, std::string_view bytes) {
+  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return last_error();
+  auto error = write_out_gradually(fd, bytes);
+  if (!error && ::fdatasync(fd) < 0) error = last_error();
+  ::close(fd);
+  return error;
+}
+
 void JournalWriter::start_compaction(std::function<std::string()> build_snapshot) {
   {
     std::lock_guard lock(mutex_);  // the wait's predicate reads it
@@ -361,14 +365,12 @@ void JournalWriter::start_compaction(std::function<std::string()> build_snapshot
       std::string snapshot = build ? build() : std::string();
       build = nullptr;  // let go of what it shared
       bytes = snapshot.size();
-      const int fd = ::open(job.temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-      if (fd < 0) {
-        error = last_error();
-      } else {
-        error = write_out_gradually(fd, snapshot);
-        if (!error && ::fdatasync(fd) < 0) error = last_error();
-        std::string().swap(snapshot);
-        release_free_memory();
+      error = write_synced_file(job.temporary, snapshot);
+      std::string().swap(snapshot);
+      release_free_memory();
+      const int fd = error ? -1 : ::open(job.temporary.c_str(), O_WRONLY | O_CLOEXEC);
+      if (!error && fd < 0) error = last_error();
+      if (fd >= 0) {
         // The records synced to the old file meanwhile, copied after the
         // snapshot here while there are many: the writer, which copies the
         // rest and syncs it between two group commits, then has little to do.

@@ -128,9 +128,9 @@ class JournalWriter {
   std::uint64_t appended_bytes() const;   // framed bytes appended since start, by anyone (for compaction)
   std::uint64_t snapshot_bytes() const;   // the size of the last snapshot that replaced the file
   std::uint64_t compactions() const;      // snapshots that replaced the file so far
-  // Records written meanwhile that the writer copies after a snapshot itself
-  // (the snapshot's thread copies the rest): for tests.
-  static constexpr std::size_t kTailLeftToWriterForTests = 64 * 1024;
+  // Of the records synced while a snapshot was written, the snapshot's
+  // thread copies after it all but this much, which the writer copies.
+  static constexpr std::size_t kTailLeftToWriter = 64 * 1024;
   bool compacting() const;                // a snapshot is being written (or waits to be put in place)
   std::uint64_t syncs() const;            // fdatasync calls so far (for tests and metrics)
   // How long the group commits' fdatasync calls took: what every answer
@@ -190,6 +190,8 @@ class JournalWriter {
   boost::system::error_code write_records(std::string_view records);
   boost::system::error_code write_and_sync_pieces(std::string_view records);
   boost::system::error_code replace_file(const std::string& snapshot);
+  // Writes bytes to a new file at temporary (a MiB at a time) and syncs it.
+  static boost::system::error_code write_synced_file(const std::string& temporary, std::string_view bytes);
   // Makes the synced file at temporary (records_bytes of records) the
   // journal: the current file is cut to its records, archived, and replaced.
   boost::system::error_code switch_to(const std::string& temporary, std::uint64_t records_bytes);
@@ -208,8 +210,6 @@ class JournalWriter {
     boost::system::error_code error;
     std::uint64_t snapshot_bytes = 0;
   };
-  // What the snapshot's thread leaves of the tail for the writer to copy.
-  static constexpr std::size_t kTailLeftToWriter = kTailLeftToWriterForTests;
   void start_compaction(std::function<std::string()> build_snapshot);
   bool compaction_finished() const;
   // Waits for the snapshot if need be and puts it in place (a snapshot that

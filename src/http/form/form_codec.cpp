@@ -1,6 +1,5 @@
 #include "http/form/form_codec.hpp"
 
-#include <algorithm>
 #include <cstring>
 
 namespace callgate::http {

@@ -282,7 +282,7 @@ BOOST_AUTO_TEST_CASE(a_large_tail_of_records_follows_the_snapshot_whole_and_in_o
       gate.open();  // the snapshot's thread starts copying while more come
     }
   }
-  BOOST_TEST_REQUIRE(expected.size() - record_of("snapshot").size() > 4 * JournalWriter::kTailLeftToWriterForTests);
+  BOOST_TEST_REQUIRE(expected.size() - record_of("snapshot").size() > 4 * JournalWriter::kTailLeftToWriter);
   BOOST_TEST_REQUIRE(!wait_durable(writer, last));
   BOOST_TEST_REQUIRE(settles(writer));
   BOOST_TEST(writer.compactions() == 1u);
