@@ -5,8 +5,9 @@
 //
 // Usage: bench_load HOST PORT PATH CONNECTIONS SECONDS [RATE]
 //        [--twilio-webhook AUTH_TOKEN PUBLIC_BASE_URL ACKNOWLEDGED_FILE]
-//        [--enquiries ACKNOWLEDGED_FILE] [--slow-timeline MICROSECONDS]
+//        [--enquiries ACKNOWLEDGED_FILE] [--slow-timeline MICROSECONDS] [--warmup SECONDS]
 // Prints one line: requests=N errors=N rps=R p50_us=.. p99_us=.. p999_us=.. max_us=.. cpu_us=..
+// (and warmup_requests=N warmup_p99_us=.. warmup_max_us=.. with --warmup).
 // (cpu_us: the generator's own CPU time, user and system, over its run: it
 // shares the machine with the server, so its cost per request counts too).
 //
@@ -25,6 +26,16 @@
 // when they were due, in 100 ms steps, and the steps that had any are
 // printed to stderr ("slow +2.3s 412 of 5400"): a tail from one stall
 // looks different from one spread over the whole run.
+//
+// With --warmup S the connections send for S seconds first, the same way,
+// and only then for SECONDS: requests, rate and percentiles are those of
+// the SECONDS after the warm-up, and the warm-up's own count, p99 and
+// maximum are printed beside them. Opening every connection at once and
+// going from nothing to the full rate within a millisecond leaves a tail of
+// its own (tens of milliseconds of slow answers, for nginx too), which is
+// not the steady rate the percentiles are meant to describe; it stays in
+// view in the warm-up's figures. Call sids answered during the warm-up are
+// acknowledged like any other.
 #include <boost/asio.hpp>
 
 #include <openssl/evp.h>
@@ -53,13 +64,16 @@ namespace {
 
 struct Totals {
   std::vector<std::uint32_t> latencies_us;
+  std::vector<std::uint32_t> warmup_latencies_us;  // answers to requests due before measured_from
+  Clock::time_point measured_from{};
   std::uint64_t errors = 0;
   std::vector<std::string> acknowledged;  // a line per request answered 2xx (webhook and enquiry modes)
   bool enquiries = false;
   // The wall clock at a steady-clock moment, for reporting when requests were due.
   Clock::time_point steady_origin = Clock::now();
   std::chrono::system_clock::time_point wall_origin = std::chrono::system_clock::now();
-  // --slow-timeline: by 100 ms step of due time, answers and slow answers.
+  // --slow-timeline: by 100 ms step of due time from measured_from, answers
+  // and slow answers (the warm-up's are not counted).
   std::uint32_t slow_threshold_us = 0;
   std::map<std::int64_t, std::pair<unsigned, unsigned>> timeline;
 };
@@ -168,9 +182,13 @@ class LoadConnection : public std::enable_shared_from_this<LoadConnection> {
       self->buffer_.append(self->chunk_, bytes);
       if (!self->take_response()) return self->read();
       const auto latency = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - self->due_);
-      self->totals_.latencies_us.push_back(static_cast<std::uint32_t>(latency.count()));
-      if (self->totals_.slow_threshold_us) {
-        auto& step = self->totals_.timeline[(self->due_ - self->totals_.steady_origin) / std::chrono::milliseconds(100)];
+      if (self->due_ < self->totals_.measured_from) {
+        self->totals_.warmup_latencies_us.push_back(static_cast<std::uint32_t>(latency.count()));
+      } else {
+        self->totals_.latencies_us.push_back(static_cast<std::uint32_t>(latency.count()));
+      }
+      if (self->totals_.slow_threshold_us && self->due_ >= self->totals_.measured_from) {
+        auto& step = self->totals_.timeline[(self->due_ - self->totals_.measured_from) / std::chrono::milliseconds(100)];
         ++step.first;
         if (latency.count() > self->totals_.slow_threshold_us) ++step.second;
       }
@@ -250,6 +268,8 @@ int main(int argc, char** argv) {
   std::string token, base_url, acknowledged_file;
   bool enquiry_mode = false;
   std::uint32_t slow_threshold_us = 0;
+  double warmup_seconds = 0.0;
+  bool warmup_given = false;  // the warm-up's fields are printed whenever asked for, 0 s included
   for (int index = 6; index < argc; ++index) {
     if (std::string(argv[index]) == "--twilio-webhook" && index + 3 < argc) {
       token = argv[index + 1];
@@ -262,6 +282,10 @@ int main(int argc, char** argv) {
       index += 1;
     } else if (std::string(argv[index]) == "--slow-timeline" && index + 1 < argc) {
       slow_threshold_us = static_cast<std::uint32_t>(std::stoul(argv[index + 1]));
+      index += 1;
+    } else if (std::string(argv[index]) == "--warmup" && index + 1 < argc) {
+      warmup_seconds = std::stod(argv[index + 1]);
+      warmup_given = true;
       index += 1;
     } else {
       rate = std::stod(argv[index]);
@@ -279,10 +303,13 @@ int main(int argc, char** argv) {
   // was counted against the server (spikes at 2.4 s and 4.9 s of a 54,000/s
   // run, for nginx as much as for callgated).
   const auto expected_answers = static_cast<std::size_t>(seconds * std::max(rate, 200'000.0) * 1.1);
+  const auto expected_warmup_answers = static_cast<std::size_t>(warmup_seconds * std::max(rate, 200'000.0) * 1.1);
   totals.latencies_us.reserve(expected_answers);
-  if (!acknowledged_file.empty()) totals.acknowledged.reserve(expected_answers);
+  totals.warmup_latencies_us.reserve(expected_warmup_answers);
+  if (!acknowledged_file.empty()) totals.acknowledged.reserve(expected_answers + expected_warmup_answers);
   const auto start = Clock::now() + std::chrono::milliseconds(100);  // time to connect
-  const auto end = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+  totals.measured_from = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(warmup_seconds));
+  const auto end = totals.measured_from + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
   // In rate mode each connection sends every connections/rate seconds,
   // staggered so the requests are spread evenly over time.
   const auto interval = rate > 0 ? std::chrono::duration_cast<Clock::duration>(
@@ -308,12 +335,18 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "slow +%.1fs %u of %u\n", static_cast<double>(step) / 10.0, counts.second, counts.first);
   auto& samples = totals.latencies_us;
   std::sort(samples.begin(), samples.end());
+  auto& warmup = totals.warmup_latencies_us;
+  std::sort(warmup.begin(), warmup.end());
   rusage usage{};
   ::getrusage(RUSAGE_SELF, &usage);
   const auto micros = [](const timeval& time) { return static_cast<long long>(time.tv_sec) * 1'000'000 + time.tv_usec; };
-  std::printf("requests=%zu errors=%llu rps=%.0f p50_us=%u p99_us=%u p999_us=%u max_us=%u cpu_us=%lld\n", samples.size(),
+  std::printf("requests=%zu errors=%llu rps=%.0f p50_us=%u p99_us=%u p999_us=%u max_us=%u cpu_us=%lld", samples.size(),
               static_cast<unsigned long long>(totals.errors), static_cast<double>(samples.size()) / seconds,
               percentile(samples, 0.50), percentile(samples, 0.99), percentile(samples, 0.999),
               samples.empty() ? 0 : samples.back(), micros(usage.ru_utime) + micros(usage.ru_stime));
+  if (warmup_given)
+    std::printf(" warmup_requests=%zu warmup_p99_us=%u warmup_max_us=%u", warmup.size(), percentile(warmup, 0.99),
+                warmup.empty() ? 0 : warmup.back());
+  std::printf("\n");
   return 0;
 }
