@@ -228,10 +228,12 @@ std::uint64_t JournalLeadStore::record(const std::string& payload) {
   return ticket;
 }
 
-awaitable<std::optional<StoreError>> JournalLeadStore::durable(std::uint64_t ticket) {
-  auto [error] = co_await writer_->async_wait_durable(ticket, boost::asio::as_tuple(boost::asio::use_awaitable));
-  if (error) co_return StoreError{StoreFailure::unavailable, "the journal could not be written: " + error.message()};
-  co_return std::nullopt;
+awaitable<std::tuple<boost::system::error_code>> JournalLeadStore::durable(std::uint64_t ticket) {
+  return writer_->async_wait_durable(ticket, boost::asio::as_tuple(boost::asio::use_awaitable));
+}
+
+StoreError JournalLeadStore::unwritten(const boost::system::error_code& error) {
+  return StoreError{StoreFailure::unavailable, "the journal could not be written: " + error.message()};
 }
 
 awaitable<StoreResult<CreateResult>> JournalLeadStore::create(CreateRequest request) {
@@ -244,8 +246,10 @@ awaitable<StoreResult<CreateResult>> JournalLeadStore::create(CreateRequest requ
     // waiting for its record to reach the disk: answer only once it has.
     ticket = result.created ? record(lead_record(result.lead, request.idempotency_key)) : last_ticket_;
   }
-  if (ticket != 0)
-    if (auto error = co_await durable(ticket)) co_return *error;
+  if (ticket != 0) {
+    const auto [error] = co_await durable(ticket);
+    if (error) co_return unwritten(error);
+  }
   co_return result;
 }
 
@@ -264,8 +268,10 @@ auto JournalLeadStore::read_once_durable(Read read) -> awaitable<decltype(read()
 
 template <class Result>
 awaitable<StoreResult<Result>> JournalLeadStore::once_durable(StoreResult<Result> result, std::uint64_t ticket) {
-  if (ticket != 0)
-    if (auto error = co_await durable(ticket)) co_return *error;
+  if (ticket != 0) {
+    const auto [error] = co_await durable(ticket);
+    if (error) co_return unwritten(error);
+  }
   co_return result;
 }
 
@@ -287,7 +293,8 @@ awaitable<StoreResult<Lead>> JournalLeadStore::add_attempt(std::string lead_id, 
     object["leadStatus"] = to_string(lead_status);
     ticket = record(json::serialize(object));
   }
-  if (auto error = co_await durable(ticket)) co_return *error;
+  const auto [error] = co_await durable(ticket);
+  if (error) co_return unwritten(error);
   co_return result;
 }
 
@@ -308,7 +315,8 @@ awaitable<StoreResult<ApplyResult>> JournalLeadStore::apply_event(CallEvent even
     ticket = record(encoded.payload);
     if (encoded.payload.capacity() > 64 * 1024) std::string().swap(encoded.payload);  // a rare large one is not kept
   }
-  if (auto error = co_await durable(ticket)) co_return *error;
+  const auto [error] = co_await durable(ticket);
+  if (error) co_return unwritten(error);
   co_return result;
 }
 
@@ -325,7 +333,8 @@ awaitable<StoreResult<Lead>> JournalLeadStore::record_call_flow_input(std::strin
     object["input"] = to_json(input);
     ticket = record(json::serialize(object));
   }
-  if (auto error = co_await durable(ticket)) co_return *error;
+  const auto [error] = co_await durable(ticket);
+  if (error) co_return unwritten(error);
   co_return result;
 }
 

@@ -25,6 +25,7 @@
 
 #include <memory>
 #include <mutex>
+#include <tuple>
 
 namespace callgate {
 
@@ -76,12 +77,15 @@ class JournalLeadStore final : public LeadStore {
   // Under mutex_, after the table applied the change: queues the record, and
   // a snapshot when the file is due one.
   std::uint64_t record(const std::string& payload);
-  boost::asio::awaitable<std::optional<StoreError>> durable(std::uint64_t ticket);
+  // Completes once every record up to ticket is durable. The operations
+  // await it themselves: a coroutine of its own around it was one more
+  // frame and one more resumption for every webhook.
+  boost::asio::awaitable<std::tuple<boost::system::error_code>> durable(std::uint64_t ticket);
+  static StoreError unwritten(const boost::system::error_code& error);
   template <class Read>
   auto read_once_durable(Read read) -> boost::asio::awaitable<decltype(read())>;
   template <class Result>
   boost::asio::awaitable<StoreResult<Result>> once_durable(StoreResult<Result> result, std::uint64_t ticket);
-  void wake_writer_after_this_turn(const boost::asio::any_io_executor& executor);
 
   JournalStoreOptions options_;
   JournalReplay replay_;

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <system_error>
 #include <unistd.h>
+#include <utility>
 
 // jemalloc's control interface, when the daemon is linked with it (a weak
 // reference: null in a binary on glibc's allocator).
@@ -89,13 +90,25 @@ JournalWriter::~JournalWriter() {
 }
 
 std::uint64_t JournalWriter::append(std::string_view payload) {
-  const auto ticket = append_deferred(payload);
-  wake_.notify_one();  // the record is queued under the lock; waking needs none
+  std::uint64_t ticket = 0;
+  bool asleep = false;
+  {
+    std::lock_guard lock(mutex_);
+    ticket = queue_record(payload);
+    // Only the first record to find the writer asleep wakes it: each wake
+    // of a thread still waking up was a futex call on the reactor's time.
+    asleep = std::exchange(writer_asleep_, false);
+  }
+  if (asleep) wake_.notify_one();  // the record is queued under the lock; waking needs none
   return ticket;
 }
 
 std::uint64_t JournalWriter::append_deferred(std::string_view payload) {
   std::lock_guard lock(mutex_);
+  return queue_record(payload);
+}
+
+std::uint64_t JournalWriter::queue_record(std::string_view payload) {
   const auto before = queue_.records.size();
   append_journal_record(queue_.records, payload);
   appended_bytes_.fetch_add(queue_.records.size() - before, std::memory_order_relaxed);
@@ -546,11 +559,13 @@ void JournalWriter::run() {
   for (;;) {
     {
       std::unique_lock lock(mutex_);
+      writer_asleep_ = true;
       wake_.wait(lock, [this] {
         // A finished snapshot is put in place, unless writing has failed
         // (then it waits for the stop, which drops it).
         return stopping_ || !queue_.empty() || !reads_.empty() || (compaction_ && compaction_->finished && !failure_);
       });
+      writer_asleep_ = false;
       if (queue_.empty() && reads_.empty() && stopping_) break;
       // The sync cap: too soon after the last batch, let more records come
       // (a plain sleep: appends need no wake-up meanwhile).

@@ -68,11 +68,12 @@ class JournalWriter {
   // Queues one record (its payload; the frame is added here) and returns its
   // ticket. Tickets count up in call order, and records reach the file in
   // ticket order: call under the lock that ordered the change it records.
+  // Wakes the writer thread if it waits for work (only the first record
+  // that finds it so: the rest join the batch it is about to take).
   std::uint64_t append(std::string_view payload);
   // The same without waking the writer thread: the caller calls wake()
   // soon, once for many records, so the writer finds them in one batch
-  // (the tests use it to queue a batch of a known size; the stores wake
-  // the writer with every record, which measured no worse: bench/README.md).
+  // (the tests use it to queue a batch of a known size).
   std::uint64_t append_deferred(std::string_view payload);
   void wake();
 
@@ -170,6 +171,7 @@ class JournalWriter {
     std::unique_ptr<Resume> resume;
   };
 
+  std::uint64_t queue_record(std::string_view payload);  // under mutex_: frames it into the queue, returns its ticket
   void add_waiter(std::uint64_t ticket, boost::asio::any_io_executor executor, std::unique_ptr<Resume> resume);
   struct Read {
     std::uint64_t offset;
@@ -246,6 +248,9 @@ class JournalWriter {
   SyncTimes sync_times_;
   Histogram sync_seconds_{latency_buckets_seconds()};
   bool stopping_ = false;
+  // Under mutex_: the writer waits on wake_ for work (append() wakes it
+  // only then; records that come while it writes or sleeps need no wake).
+  bool writer_asleep_ = false;
   std::thread thread_;
 };
 
