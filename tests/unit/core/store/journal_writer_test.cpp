@@ -7,6 +7,8 @@
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/system_executor.hpp>
 #include <boost/asio/use_future.hpp>
 #include <boost/test/unit_test.hpp>
 
@@ -19,6 +21,7 @@
 #include <iterator>
 #include <optional>
 #include <random>
+#include <set>
 #include <thread>
 
 #include <csignal>
@@ -259,6 +262,50 @@ BOOST_AUTO_TEST_CASE(records_are_synced_while_a_snapshot_is_written_and_follow_i
   BOOST_TEST(file.bytes() == record_of("snapshot-1") + record_of("snapshot-2") + record_of("during-1") +
                                  record_of("during-2") + record_of("after"));
   BOOST_TEST(writer.file_bytes() == file.bytes().size());
+}
+
+namespace {
+
+// The names of this process's threads, as top -H and ps -L show them.
+std::multiset<std::string> thread_names() {
+  std::multiset<std::string> names;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream in(task.path() / "comm");
+    std::string name;
+    std::getline(in, name);
+    names.insert(name);
+  }
+  return names;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(the_writer_and_the_snapshot_thread_go_by_names_of_their_own) {
+  // wait_durable's future resumes on Asio's system executor, whose threads
+  // start with the first post and take the name of the thread that posts:
+  // started here, from this thread, they are not counted as the writer's.
+  std::promise<void> pool_started;
+  boost::asio::post(boost::asio::system_executor(), [&] { pool_started.set_value(); });
+  pool_started.get_future().wait();
+  const auto before = thread_names();
+  WriterFile file;
+  JournalWriter writer(file.path());
+  BOOST_TEST_REQUIRE(!wait_durable(writer, writer.append("a")));
+  BOOST_TEST(thread_names().count("journal-write") == before.count("journal-write") + 1);
+
+  Gate gate;
+  writer.replace_with([future = gate.open_future] {
+    future.wait_for(std::chrono::seconds(10));
+    return record_of("snapshot");
+  });
+  // The thread names itself once it runs: looked for until then (2 s at most).
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  while (thread_names().count("journal-compact") == before.count("journal-compact") &&
+         std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  BOOST_TEST(thread_names().count("journal-compact") == before.count("journal-compact") + 1);
+  gate.open();
+  BOOST_TEST_REQUIRE(settles(writer));
 }
 
 BOOST_AUTO_TEST_CASE(a_large_tail_of_records_follows_the_snapshot_whole_and_in_order) {
