@@ -1,6 +1,8 @@
 // callgated: parse flags, load the config, run the daemon.
 #include "core/config_loader.hpp"
 #include "core/log.hpp"
+#include "core/state_files.hpp"
+#include "core/store/journal_repair.hpp"
 #include "daemon/daemon.hpp"
 #include "daemon/version.hpp"
 
@@ -8,6 +10,8 @@
 #include <malloc.h>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <string>
 
@@ -17,13 +21,58 @@ constexpr const char* kDefaultConfigPath = "/etc/callgate/callgate.yaml";
 
 void print_usage(std::ostream& out) {
   out << "usage: callgated [--config FILE] [--check-config] [--version] [--help]\n"
+         "       callgated --check-journal FILE | --repair-journal FILE\n"
          "\n"
-         "  --config FILE    YAML configuration (default " << kDefaultConfigPath << ")\n"
-         "  --check-config   validate FILE and the environment, print problems, exit 0 or 1\n"
-         "  --version        print the version and exit\n"
+         "  --config FILE          YAML configuration (default " << kDefaultConfigPath << ")\n"
+         "  --check-config         validate FILE and the environment, print problems, exit 0 or 1\n"
+         "  --check-journal FILE   report the intact records and damaged stretches of a journal,\n"
+         "                         spool or dialer journal; exit 0 when clean, 1 when damaged\n"
+         "  --repair-journal FILE  keep FILE's intact records, in order; the original and the damaged\n"
+         "                         bytes are kept beside it first (callgated must not be running)\n"
+         "  --version              print the version and exit\n"
          "\n"
          "Secrets may come from the environment (TWILIO_AUTH_TOKEN, EXOTEL_API_TOKEN, ...);\n"
          "the environment wins over the file. See conf/callgate.yaml for every key.\n";
+}
+
+// The lock a running callgated holds on the directory of this file, by the
+// file's name; a repair takes it so it never rewrites a file in use.
+std::string lock_name_for(const std::filesystem::path& file) {
+  const auto name = file.filename().string();
+  if (name == "leads.journal") return "journal.lock";
+  if (name == "webhooks.spool") return "spool.lock";
+  return "dialer.lock";
+}
+
+int check_or_repair_journal(const std::string& file, bool repair) {
+  try {
+    if (!std::filesystem::exists(file)) {
+      std::cerr << "callgated: " << file << " does not exist\n";
+      return 2;
+    }
+    if (!repair) {
+      std::ifstream in(file, std::ios::binary);
+      const std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      const auto inspection = callgate::inspect_journal(data);
+      std::cout << callgate::describe(inspection, file);
+      return inspection.clean() ? 0 : 1;
+    }
+    const auto directory = std::filesystem::path(file).parent_path();
+    callgate::DirectoryLock lock(directory.empty() ? "." : directory, lock_name_for(file), "the file to repair");
+    const auto result = callgate::repair_journal(file);
+    std::cout << callgate::describe(result.inspection, file);
+    if (result.inspection.clean()) {
+      std::cout << "Nothing to repair.\n";
+      return 0;
+    }
+    std::cout << "Repaired: " << file << " now holds the " << result.inspection.records << " intact records.\n"
+              << "The file as it was: " << result.original_kept_in.string() << "\n"
+              << "The damaged bytes: " << result.damaged_kept_in.string() << "\n";
+    return 0;
+  } catch (const std::exception& failure) {
+    std::cerr << "callgated: " << failure.what() << "\n";
+    return 1;
+  }
 }
 
 }  // namespace
@@ -54,6 +103,8 @@ int main(int argc, char** argv) {
       config_path = argv[++i];
     } else if (argument.starts_with("--config=")) {
       config_path = std::string(argument.substr(9));
+    } else if ((argument == "--check-journal" || argument == "--repair-journal") && i + 1 < argc) {
+      return check_or_repair_journal(argv[i + 1], argument == "--repair-journal");
     } else if (argument == "--check-config") {
       check_only = true;
     } else if (argument == "--version") {
@@ -81,7 +132,7 @@ int main(int argc, char** argv) {
     callgate::Daemon daemon(config_path, std::move(loaded.config), callgate::SystemdNotifier::from_environment());
     return daemon.run();
   } catch (const std::exception& failure) {
-    callgate::LogLine(callgate::LogLevel::error, "startup_failed").text("reason", failure.what());
+    callgate::LogLine(callgate::LogLevel::error, "startup_failed").trusted_text("reason", failure.what());
     std::cerr << "callgated: " << failure.what() << "\n";
     return 1;
   }

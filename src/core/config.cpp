@@ -72,6 +72,7 @@ ReloadPlan plan_reload(const Config& running, const Config& reloaded) {
   fixed("server.listen", a.server.listen.to_string() != b.server.listen.to_string());
   fixed("server.threads", a.server.threads != b.server.threads);
   fixed("server.max_connections", a.server.max_connections != b.server.max_connections);
+  fixed("server.reuse_port", a.server.reuse_port != b.server.reuse_port);
   fixed("store.backend", a.store.backend != b.store.backend);
   fixed("store.journal.path", a.store.journal_path != b.store.journal_path);
   fixed("store.journal.max_syncs_per_second", a.store.journal_max_syncs_per_second != b.store.journal_max_syncs_per_second);
@@ -88,6 +89,8 @@ ReloadPlan plan_reload(const Config& running, const Config& reloaded) {
 
   // Each new connection and request reads these from the reactor's snapshot.
   live("server.public_base_url", a.server.public_base_url != b.server.public_base_url);
+  live("server.max_connections_per_address",
+       a.server.max_connections_per_address != b.server.max_connections_per_address);
   live("server.max_header_bytes", a.server.max_header_bytes != b.server.max_header_bytes);
   live("server.max_body_bytes", a.server.max_body_bytes != b.server.max_body_bytes);
   live("server.read_timeout", a.server.read_timeout != b.server.read_timeout);
@@ -137,12 +140,17 @@ ReloadPlan plan_reload(const Config& running, const Config& reloaded) {
   plan.effective.server.listen = running.server.listen;
   plan.effective.server.threads = running.server.threads;
   plan.effective.server.max_connections = running.server.max_connections;
+  plan.effective.server.reuse_port = running.server.reuse_port;
   plan.effective.store = running.store;
   plan.effective.telephony.provider = running.telephony.provider;
   plan.effective.telephony.twilio.api_base = running.telephony.twilio.api_base;
   plan.effective.telephony.exotel.api_base = running.telephony.exotel.api_base;
   plan.effective.telephony.http_client = running.telephony.http_client;
   plan.effective.dialer.path = running.dialer.path;
+  // Made at start when the file leaves it empty: a reload must not change
+  // it under calls in flight.
+  if (b.telephony.simulator.auth_token.empty())
+    plan.effective.telephony.simulator.auth_token = a.telephony.simulator.auth_token;
   return plan;
 }
 

@@ -25,6 +25,10 @@ struct ServerConfig {
   std::size_t max_header_bytes = 16 * 1024;
   std::size_t max_body_bytes = 1024 * 1024;
   unsigned max_connections = 10'000;  // for the whole daemon, shared out among reactors
+  unsigned max_connections_per_address = 1'000;  // 0: no limit; trusted proxies are never limited
+  // Bind the listen port even when another process already serves it
+  // (SO_REUSEPORT both ways): only for a hand-over restart, on purpose.
+  bool reuse_port = false;
   Milliseconds read_timeout{10'000};   // from a request's first byte to its last
   Milliseconds idle_timeout{60'000};   // a keep-alive connection waiting for its next request
   Milliseconds write_timeout{10'000};
@@ -52,6 +56,7 @@ struct StoreConfig {
   // Callbacks for calls not (yet) known wait in memory for their call sid:
   // at most this many, at most this long; older ones stay on disk only.
   std::uint64_t journal_orphans_in_memory = 100'000;
+  std::uint64_t journal_orphan_memory_bytes = 64ull * 1024 * 1024;
   Milliseconds journal_orphan_wait{3'600'000};
   // Group commits a second at most (JournalWriterOptions); 0: no cap.
   unsigned journal_max_syncs_per_second = 2'000;
@@ -155,8 +160,9 @@ struct SimulatorConfig {
   SimulatorFormat format = SimulatorFormat::twilio;  // whose callbacks it sends
   // Signs what it sends (Twilio's X-Twilio-Signature, or the HMAC Exotel's
   // format carries) and is its account's password. It guards simulated calls
-  // only; set your own when the daemon is reachable by others.
-  std::string auth_token = "simulator-auth-token";
+  // only. Empty (the default): a random one is made at each start, which
+  // is all the simulator needs, since it is both ends of every call.
+  std::string auth_token;
   std::string phone_number = "+15005550006";  // the number simulated calls come from
   SimulatorOutcomeWeights outcomes;           // relative weights
   Milliseconds ring_min{2'000};
@@ -198,6 +204,10 @@ struct IntakeConfig {
   std::size_t max_metadata_bytes = 4096;
   unsigned rate_per_minute = 10;            // enquiries per client address, refilled continuously
   unsigned rate_burst = 5;                  // how many may come at once
+  // GET /enquire/{id} per client address: the enquiry page polls about once
+  // a second while a call is under way; far more is somebody guessing ids.
+  unsigned status_rate_per_minute = 120;
+  unsigned status_rate_burst = 30;
   std::vector<std::string> cors_allowed_origins;  // "https://www.example.com"; empty: no cross-origin posts
 
   bool operator==(const IntakeConfig&) const = default;

@@ -293,6 +293,8 @@ void read_file_sections(const YAML::Node& root, Config& config, Diagnostics& dia
   server.number<std::size_t>("max_header_bytes", s.max_header_bytes, 1024, 1024 * 1024);
   server.number<std::size_t>("max_body_bytes", s.max_body_bytes, 1024, 64 * 1024 * 1024);
   server.number<unsigned>("max_connections", s.max_connections, 1, 1'000'000);
+  server.number<unsigned>("max_connections_per_address", s.max_connections_per_address, 0, 1'000'000);
+  server.boolean("reuse_port", s.reuse_port);
   server.duration("read_timeout", s.read_timeout, Milliseconds(100), Milliseconds(600'000));
   server.duration("idle_timeout", s.idle_timeout, Milliseconds(100), Milliseconds(3'600'000));
   server.duration("write_timeout", s.write_timeout, Milliseconds(100), Milliseconds(600'000));
@@ -320,6 +322,8 @@ void read_file_sections(const YAML::Node& root, Config& config, Diagnostics& dia
   journal.number<std::uint64_t>("compact_bytes", config.store.journal_compact_bytes, 64 * 1024,
                                 std::uint64_t{1} << 40);
   journal.number<std::uint64_t>("orphans_in_memory", config.store.journal_orphans_in_memory, 1, 100'000'000);
+  journal.number<std::uint64_t>("orphan_memory_bytes", config.store.journal_orphan_memory_bytes, 1024 * 1024,
+                                64ull * 1024 * 1024 * 1024);
   journal.duration("orphan_wait", config.store.journal_orphan_wait, Milliseconds(1'000), Milliseconds(7 * 86'400'000));
   journal.number<unsigned>("max_syncs_per_second", config.store.journal_max_syncs_per_second, 0, 1'000'000);
   journal.finish();
@@ -459,6 +463,8 @@ void read_file_sections(const YAML::Node& root, Config& config, Diagnostics& dia
   intake.number<std::size_t>("max_metadata_bytes", i.max_metadata_bytes, 0, 1024 * 1024);
   intake.number<unsigned>("rate_burst", i.rate_burst, 1, 1'000'000);
   intake.number<unsigned>("rate_per_minute", i.rate_per_minute, 1, 1'000'000);
+  intake.number<unsigned>("status_rate_per_minute", i.status_rate_per_minute, 1, 1'000'000);
+  intake.number<unsigned>("status_rate_burst", i.status_rate_burst, 1, 1'000'000);
   intake.text_list("cors_allowed_origins", i.cors_allowed_origins);
   intake.finish();
 
@@ -669,8 +675,6 @@ void validate(Config& config, Diagnostics& diagnostics) {
     const auto& weights = simulator.outcomes;
     check(weights.answered + weights.busy + weights.no_answer + weights.failed > 0, "telephony.simulator.outcomes",
           "expected at least one outcome with a weight above 0");
-    check(!simulator.auth_token.empty(), "telephony.simulator.auth_token",
-          "is required when the simulator places calls (it signs every request it sends)");
   }
 
   if (in_use(ProviderName::twilio)) {

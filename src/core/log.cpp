@@ -1,6 +1,7 @@
 #include "core/log.hpp"
 
 #include "core/phone_mask.hpp"
+#include "core/utf8.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -85,7 +86,8 @@ void append_json_string(std::string& out, std::string_view value, bool mask_phon
     value = masked;
   }
   out.push_back('"');
-  for (const char c : value) {
+  for (std::size_t at = 0; at < value.size(); ++at) {
+    const char c = value[at];
     switch (c) {
       case '"': out += "\\\""; break;
       case '\\': out += "\\\\"; break;
@@ -97,10 +99,18 @@ void append_json_string(std::string& out, std::string_view value, bool mask_phon
           char escaped[8];
           std::snprintf(escaped, sizeof escaped, "\\u%04x", static_cast<unsigned char>(c));
           out += escaped;
-        } else {
-          // Bytes >= 0x80 pass through; a log collector reading invalid UTF-8
-          // replaces them, which beats dropping the line.
+        } else if (static_cast<unsigned char>(c) < 0x80) {
           out.push_back(c);
+        } else if (const auto length = utf8_sequence_length(value.substr(at)); length != 0) {
+          out.append(value.substr(at, length));
+          at += length - 1;
+        } else {
+          // A byte that is not part of well-formed UTF-8 (a hostile request
+          // target, a provider's odd encoding) is written as its own escape:
+          // the line stays valid JSON and the byte stays visible.
+          char escaped[8];
+          std::snprintf(escaped, sizeof escaped, "\\u%04x", static_cast<unsigned char>(c));
+          out += escaped;
         }
     }
   }
@@ -182,6 +192,86 @@ LogLine& LogLine::text(std::string_view name, std::string_view value) {
   if (!enabled_) return *this;
   key(name);
   append_json_string(line_, value, true);
+  return *this;
+}
+
+namespace {
+
+char lower_ascii(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+
+bool contains_ignoring_case(std::string_view text, std::string_view word) {
+  if (word.size() > text.size()) return false;
+  for (std::size_t at = 0; at + word.size() <= text.size(); ++at) {
+    std::size_t matched = 0;
+    while (matched < word.size() && lower_ascii(text[at + matched]) == word[matched]) ++matched;
+    if (matched == word.size()) return true;
+  }
+  return false;
+}
+
+// A query parameter whose name says it carries a credential. Generous on
+// purpose: a redacted harmless value costs nothing, a logged token costs a rotation.
+bool names_a_secret(std::string_view name) {
+  for (const std::string_view word : {"token", "secret", "password", "passwd", "pass", "signature", "sig", "key",
+                                      "auth", "credential", "session"})
+    if (contains_ignoring_case(name, word)) return true;
+  return false;
+}
+
+constexpr std::string_view kRedacted = "REDACTED";
+
+}  // namespace
+
+std::string redact_url_secrets(std::string_view value) {
+  std::string out;
+  out.reserve(value.size());
+  // user:password@ in an absolute URL.
+  const auto scheme_end = value.find("://");
+  const auto query_start = value.find('?');
+  if (scheme_end != std::string_view::npos && (query_start == std::string_view::npos || scheme_end < query_start)) {
+    const auto authority_start = scheme_end + 3;
+    const auto authority_end = std::min(value.find_first_of("/?#", authority_start), value.size());
+    const auto at = value.substr(0, authority_end).rfind('@');
+    if (at != std::string_view::npos && at >= authority_start) {
+      out.append(value.substr(0, authority_start)).append(kRedacted).push_back('@');
+      value.remove_prefix(at + 1);
+    }
+  }
+  const auto query = value.find('?');
+  if (query == std::string_view::npos) {
+    out.append(value);
+    return out;
+  }
+  out.append(value.substr(0, query + 1));
+  auto rest = value.substr(query + 1);
+  const auto fragment = rest.find('#');
+  const auto tail = fragment == std::string_view::npos ? std::string_view{} : rest.substr(fragment);
+  rest = rest.substr(0, fragment);
+  bool first = true;
+  while (true) {
+    const auto end = rest.find('&');
+    const auto pair = rest.substr(0, end);
+    if (!first) out.push_back('&');
+    first = false;
+    const auto equals = pair.find('=');
+    if (equals != std::string_view::npos && names_a_secret(pair.substr(0, equals)))
+      out.append(pair.substr(0, equals + 1)).append(kRedacted);
+    else out.append(pair);
+    if (end == std::string_view::npos) break;
+    rest.remove_prefix(end + 1);
+  }
+  out.append(tail);
+  return out;
+}
+
+LogLine& LogLine::url(std::string_view name, std::string_view value) {
+  if (!enabled_) return *this;
+  key(name);
+  // Nothing to redact without a query or an authority: the common request
+  // target ("/webhook/twilio") is written without a copy.
+  if (value.find('?') == std::string_view::npos && value.find('@') == std::string_view::npos)
+    append_json_string(line_, value, true);
+  else append_json_string(line_, redact_url_secrets(value), true);
   return *this;
 }
 

@@ -55,6 +55,10 @@ class LogLine {
   LogLine& operator=(const LogLine&) = delete;
 
   LogLine& text(std::string_view key, std::string_view value);  // phone-masked
+  // A URL or request target from outside: the values of query parameters
+  // that carry secrets (token, secret, password, signature, key, auth, ...)
+  // and any user:password@ are replaced by "REDACTED", then phone-masked.
+  LogLine& url(std::string_view key, std::string_view value);
   // For values the daemon itself produced (addresses, ids, durations as
   // text), which must not be garbled by masking. Never for request data.
   LogLine& trusted_text(std::string_view key, std::string_view value);
@@ -67,6 +71,9 @@ class LogLine {
   LogLevel level_;
   std::string line_;
 };
+
+// url's redaction on its own: value unchanged when nothing in it is secret.
+std::string redact_url_secrets(std::string_view value);
 
 // JSON string escaping (quotes included) with phone masking; shared by the
 // logger and the access log.

@@ -1,10 +1,13 @@
 #include "daemon/daemon.hpp"
 
+#include "core/spawn.hpp"
+
 #include "http/endpoints/enquiry_form_endpoints.hpp"
 
 #include <boost/url/parse.hpp>
 
 #include "core/config_loader.hpp"
+#include "core/crypto.hpp"
 #include "core/log.hpp"
 #include "core/dialer/embedded_dial_scheduler.hpp"
 #include "core/dialer/redis_dial_scheduler.hpp"
@@ -15,11 +18,12 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <csignal>
+#include <stdexcept>
+#include <sys/random.h>
 #include <thread>
 
 namespace callgate {
@@ -44,7 +48,8 @@ std::unique_ptr<LeadStore> open_store(const StoreConfig& store, const std::vecto
       auto journal = std::make_unique<JournalLeadStore>(JournalStoreOptions{
           store.journal_path, store.journal_compact_bytes,
           OrphanLimits{static_cast<std::size_t>(store.journal_orphans_in_memory),
-                       std::chrono::duration_cast<std::chrono::seconds>(store.journal_orphan_wait)},
+                       std::chrono::duration_cast<std::chrono::seconds>(store.journal_orphan_wait),
+                       static_cast<std::size_t>(store.journal_orphan_memory_bytes)},
           store.journal_max_syncs_per_second, journal_guest});
       LogLine(LogLevel::info, "journal_replayed")
           .trusted_text("path", journal->path())
@@ -117,12 +122,28 @@ Daemon::~Daemon() {
 }
 
 void Daemon::build() {
+  // Before the store is opened: a second daemon on this port must not touch
+  // anything on its way to failing.
+  if (!config_.server.reuse_port) http::ensure_no_other_listener(config_.server.listen);
+  http::check_descriptor_limit(config_.server.max_connections, reactor_count(config_.server));
+  // No secret has a default anyone could know: the simulator's, when the
+  // file leaves it empty, is made here (it is both ends of its calls).
+  if (config_.telephony.simulator.auth_token.empty()) {
+    std::string random(24, '\0');
+    if (::getrandom(random.data(), random.size(), 0) != static_cast<ssize_t>(random.size()))
+      throw std::runtime_error("cannot draw the simulator's random auth token (getrandom failed)");
+    config_.telephony.simulator.auth_token = hex_encode(random);
+  }
   http_metric_ids_ = http::declare_http_metrics(metrics_);
   const auto build_info = metrics_.declare_gauge("callgate_build_info", "Always 1; the labels name the build.");
   const auto reactors_gauge = metrics_.declare_gauge("callgate_reactors", "Reactor threads serving requests.");
   metrics_.declare_counter_function("callgate_log_lines_dropped_total",
                                     "Log lines dropped because the log reader (journald) fell behind.",
                                     &log_lines_dropped);
+  metrics_.declare_counter_function("callgate_task_failures_total",
+                                    "Background work (sessions, dialer, spool, Redis) that ended with an exception; "
+                                    "each is logged as task_failed, and loops are started again.",
+                                    &task_failures);
   http::register_builtin_endpoints(router_, metrics_, readiness_checks_);
   webhook_metric_ids_ = providers::declare_webhook_metrics(metrics_);
   lead_metric_ids_ = http::declare_lead_metrics(metrics_);
@@ -238,9 +259,11 @@ void Daemon::build() {
       providers::declare_dialer_metrics(metrics_, lead_metric_ids_.calls_placed));
 
   providers::register_webhook_endpoints(router_, *store_, webhook_metric_ids_, spool_.get(), dialer_.get());
-  rate_limiter_ = std::make_unique<http::SharedRateLimiter>(config_.intake);
-  lead_services_ = std::make_unique<http::LeadServices>(
-      http::LeadServices{*store_, *rate_limiter_, lead_metric_ids_, *dialer_, *scheduler_});
+  rate_limiter_ = std::make_unique<http::SharedRateLimiter>(config_.intake.rate_per_minute, config_.intake.rate_burst);
+  status_rate_limiter_ = std::make_unique<http::SharedRateLimiter>(config_.intake.status_rate_per_minute,
+                                                                   config_.intake.status_rate_burst);
+  lead_services_ = std::make_unique<http::LeadServices>(http::LeadServices{
+      *store_, *rate_limiter_, *status_rate_limiter_, lead_metric_ids_, *dialer_, *scheduler_});
   http::register_lead_endpoints(router_, *lead_services_);
   http::register_enquiry_form_endpoints(router_);
   if (provider_in_use(config_.telephony, ProviderName::simulator)) {
@@ -276,7 +299,8 @@ void Daemon::build() {
     // share the port the first one got, not each get their own.
     if (address.port == 0) address.port = acceptor.local_endpoint().port();
     parts.shard = std::make_unique<http::ServerShard>(parts.reactor->io(), std::make_shared<const Config>(config_),
-                                                      router_, shard_metrics, http_metric_ids_, per_reactor_limit);
+                                                      router_, shard_metrics, http_metric_ids_, per_reactor_limit,
+                                                      connections_by_address_);
     parts.listener = std::make_unique<http::Listener>(std::move(acceptor), *parts.shard);
     parts.http_client = std::make_unique<http::HttpClient>(parts.reactor->io(), config_.telephony.http_client);
     dialer_->attach(parts.reactor->io(), *parts.http_client, shard_metrics);
@@ -314,9 +338,11 @@ int Daemon::run() {
     EventSpool::AppliedEvent applied = [dialer, &io = reactors_.front().reactor->io()](const ApplyResult& result,
                                                                                        const CallEvent& event) {
       if (result.outcome == EventOutcome::applied && !result.lead_id.empty() && providers::ends_a_call(event.status))
-        asio::co_spawn(io, dialer->call_ended(result.lead_id, event.call_sid), asio::detached);
+        spawn_task(io, dialer->call_ended(result.lead_id, event.call_sid), "dialer deciding a redial");
     };
-    asio::co_spawn(reactors_.front().reactor->io(), drain_spool(*spool_, *store_, std::move(applied)), asio::detached);
+    spawn_loop(
+        reactors_.front().reactor->io(),
+        [this, applied = std::move(applied)] { return drain_spool(*spool_, *store_, applied); }, "spool replay");
   }
   dialer_->start();
 

@@ -79,6 +79,7 @@ class Daemon {
   std::unique_ptr<EventSpool> spool_;  // only with a networked store (redis)
   http::LeadMetricIds lead_metric_ids_;
   std::unique_ptr<http::SharedRateLimiter> rate_limiter_;
+  std::unique_ptr<http::SharedRateLimiter> status_rate_limiter_;
   std::unique_ptr<http::LeadServices> lead_services_;
   std::unique_ptr<dialer::EmbeddedDialScheduler> embedded_scheduler_;  // one of these two is built
   std::unique_ptr<dialer::RedisDialScheduler> redis_scheduler_;
@@ -90,6 +91,7 @@ class Daemon {
   std::atomic<std::shared_ptr<const Config>> shared_config_;
   http::HttpRouter router_;
   std::vector<http::ReadinessCheck> readiness_checks_;
+  http::ConnectionsByAddress connections_by_address_;  // shared by every reactor's shard
   std::vector<ReactorParts> reactors_;
 
   bool shutting_down_ = false;

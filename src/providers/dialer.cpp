@@ -1,5 +1,7 @@
 #include "providers/dialer.hpp"
 
+#include "core/spawn.hpp"
+
 #include "core/dialer/calling_hours.hpp"
 #include "core/dialer/dial_policy.hpp"
 #include "core/log.hpp"
@@ -9,7 +11,6 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -78,8 +79,9 @@ Dialer::Lane& Dialer::lane_for(const boost::asio::execution_context& io) {
 }
 
 void Dialer::start() {
-  boost::asio::co_spawn(home_, run(), boost::asio::detached);
-  for (auto& lane : lanes_) boost::asio::co_spawn(*lane->io, keep_connections_warm(lane.get()), boost::asio::detached);
+  spawn_loop(home_, [this] { return run(); }, "dialer claim loop");
+  for (auto& lane : lanes_)
+    spawn_loop(*lane->io, [this, lane = lane.get()] { return keep_connections_warm(lane); }, "dialer connection warm-up");
 }
 
 awaitable<void> Dialer::keep_connections_warm(Lane* lane) {
@@ -191,7 +193,7 @@ awaitable<StoreResult<bool>> Dialer::enqueue_first_call(const Lead& lead) {
     if (auto& mine = std::get<std::optional<dialer::ClaimedJob>>(claimed)) {
       auto executor = co_await boost::asio::this_coro::executor;
       auto& lane = lane_for(boost::asio::query(executor, boost::asio::execution::context));
-      boost::asio::co_spawn(*lane.io, work(std::move(*mine), &lane), boost::asio::detached);
+      spawn_task(*lane.io, work(std::move(*mine), &lane), "dialer placing a first call");
     }
     co_return true;
   }
@@ -255,7 +257,7 @@ awaitable<void> Dialer::run() {
     std::size_t count = 0;
     if (auto* jobs = std::get_if<std::vector<dialer::ClaimedJob>>(&claimed)) {
       count = jobs->size();
-      for (auto& job : *jobs) boost::asio::co_spawn(home_, work(std::move(job), lanes_.front().get()), boost::asio::detached);
+      for (auto& job : *jobs) spawn_task(home_, work(std::move(job), lanes_.front().get()), "dialer placing a call");
       if (!claim_failure.empty()) LogLine(LogLevel::info, "dial_jobs_claimed_again");
       claim_failure.clear();
     } else if (const auto& message = std::get<StoreError>(claimed).message; message != claim_failure) {

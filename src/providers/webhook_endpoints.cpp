@@ -1,5 +1,7 @@
 #include "providers/webhook_endpoints.hpp"
 
+#include "core/spawn.hpp"
+
 #include "core/log.hpp"
 #include "core/store/lead_store.hpp"
 #include "http/form/form_codec.hpp"
@@ -7,7 +9,6 @@
 #include "providers/public_url.hpp"
 
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 
 namespace callgate::providers {
 
@@ -96,9 +97,21 @@ Counter& event_counter(http::RequestContext& context, const WebhookMetricIds& id
 awaitable<http::Response> handle_status_callback(const Provider& provider, http::RequestContext& context,
                                                  LeadStore& store, const WebhookMetricIds& ids, EventSpool* spool,
                                                  Dialer* dialer) {
+  const auto provider_name = to_string(provider.name());
+  // A provider that places no call has no callbacks to send: its endpoint
+  // answers as if it did not exist (the simulator's, with its well-known
+  // development token, stored forged events into real leads that way).
+  // Decided per request, so a reload that adds a route adds its callbacks.
+  if (!provider_in_use(context.config.telephony, provider.name())) {
+    context.shard.metrics().counter(ids.rejections, {{"provider", provider_name}, {"reason", "provider_not_in_use"}}).increment();
+    co_return http::make_json_error(http::Status::not_found,
+                                    "no route for POST " + std::string(context.request.target().substr(
+                                                               0, context.request.target().find('?'))) +
+                                        ": " + std::string(provider_name) + " places no calls here",
+                                    context.request_id);
+  }
   const auto inbound = inbound_request(context);
   if (auto refusal = reject_unless_authentic(provider, inbound, context, ids)) co_return std::move(*refusal);
-  const auto provider_name = to_string(provider.name());
 
   auto parsed = provider.parse_status_callback(inbound);
   if (auto* malformed = std::get_if<WebhookMalformed>(&parsed)) {
@@ -140,7 +153,7 @@ awaitable<http::Response> handle_status_callback(const Provider& provider, http:
   event_counter(context, ids, provider_name, to_string(applied.outcome)).increment();
   // The call is over: the dialer decides on a redial, after this answer.
   if (dialer && applied.outcome == EventOutcome::applied && ends_a_call(status) && !applied.lead_id.empty())
-    boost::asio::co_spawn(context.shard.io(), dialer->call_ended(applied.lead_id, call_sid), boost::asio::detached);
+    spawn_task(context.shard.io(), dialer->call_ended(applied.lead_id, call_sid), "dialer deciding a redial");
   http::Response response{http::Status::no_content, 11};
   co_return response;
 }
@@ -160,14 +173,16 @@ void register_webhook_endpoints(http::HttpRouter& router, LeadStore& store, cons
   // The address the old system gave providers: which one is calling is
   // read from the request itself. Each provider is asked in table order;
   // the last one (Exotel, which carries no distinctive header) takes the rest.
+  // Only providers in use are candidates.
   router.add(http::Verb::post, "/webhook", [&store, &ids, spool, dialer](http::RequestContext& context) {
-    const auto providers = all_providers();
-    const Provider* chosen = providers.back();
-    for (const Provider* provider : providers)
-      if (provider->recognizes_webhook(context.request)) {
-        chosen = provider;
-        break;
-      }
+    const Provider* chosen = nullptr;
+    const Provider* last_in_use = nullptr;
+    for (const Provider* provider : all_providers()) {
+      if (!provider_in_use(context.config.telephony, provider->name())) continue;
+      last_in_use = provider;
+      if (!chosen && provider->recognizes_webhook(context.request)) chosen = provider;
+    }
+    if (!chosen) chosen = last_in_use ? last_in_use : all_providers().back();
     return handle_status_callback(*chosen, context, store, ids, spool, dialer);
   });
 }

@@ -23,14 +23,17 @@ namespace {
 // One reactor's worth of server, built the way the daemon builds it.
 class InProcessServer {
  public:
-  explicit InProcessServer(const std::function<void(HttpRouter&)>& add_routes) {
+  explicit InProcessServer(const std::function<void(HttpRouter&)>& add_routes,
+                           const std::function<void(Config&)>& adjust = {}) {
     add_routes(router_);
     ids_ = declare_http_metrics(registry_);
     auto& metrics = registry_.add_shard();
     Config config;
     config.server.read_timeout = std::chrono::milliseconds(2000);
     config.log.access_log = false;
-    shard_ = std::make_unique<ServerShard>(*io_, std::make_shared<const Config>(config), router_, metrics, ids_, 100);
+    if (adjust) adjust(config);
+    shard_ = std::make_unique<ServerShard>(*io_, std::make_shared<const Config>(config), router_, metrics, ids_, 100,
+                                           connections_by_address_);
     auto acceptor = open_listening_socket(*io_, ListenAddress{"127.0.0.1", 0, false});
     port_ = acceptor.local_endpoint().port();
     listener_ = std::make_unique<Listener>(std::move(acceptor), *shard_);
@@ -53,6 +56,7 @@ class InProcessServer {
   MetricsRegistry registry_;
   HttpMetricIds ids_;
   HttpRouter router_;
+  ConnectionsByAddress connections_by_address_;
   std::unique_ptr<ServerShard> shard_;
   std::unique_ptr<Listener> listener_;
   unsigned short port_ = 0;

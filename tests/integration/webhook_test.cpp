@@ -4,6 +4,7 @@
 // the same way and answer what the provider expects.
 #include "core/crypto.hpp"
 #include "daemon_process.hpp"
+#include "providers/exotel/webhook.hpp"
 #include "http/form/form_codec.hpp"
 #include "providers/twilio/signature.hpp"
 
@@ -152,10 +153,11 @@ BOOST_AUTO_TEST_CASE(exotel_callbacks_in_every_format_with_the_callback_token) {
              exposition);
 }
 
-BOOST_AUTO_TEST_CASE(exotel_body_hmac_from_the_environment_secret) {
+BOOST_AUTO_TEST_CASE(exotel_request_hmac_from_the_environment_secret) {
   DaemonProcess daemon(webhook_config(), {{"EXOTEL_WEBHOOK_SECRET", "exo-secret"}});
   const std::string body = R"({"CallSid":"exo4","Status":"failed"})";
-  const auto signature = hex_encode(hmac_sha256("exo-secret", body));
+  const auto signature = exotel::request_signature(
+      "exo-secret", "POST", std::string(kPublicBase) + "/webhook/exotel?token=exo-token", body);
   BOOST_TEST(send(daemon.port(), "POST", "/webhook/exotel?token=exo-token",
                   {{"Content-Type", "application/json"}, {"X-Exotel-Signature", signature}}, body).status == 204);
   // The token alone is no longer enough once a secret is set.
@@ -164,6 +166,9 @@ BOOST_AUTO_TEST_CASE(exotel_body_hmac_from_the_environment_secret) {
   const auto tampered = R"({"CallSid":"exo4","Status":"completed"})";
   BOOST_TEST(send(daemon.port(), "POST", "/webhook/exotel?token=exo-token",
                   {{"Content-Type", "application/json"}, {"X-Exotel-Signature", signature}}, tampered).status == 403);
+  // The same body and signature sent with another query: refused too.
+  BOOST_TEST(send(daemon.port(), "POST", "/webhook/exotel?token=exo-token&leadId=01M8ZZZZZZZZZZZZZZZZZZZZZZ",
+                  {{"Content-Type", "application/json"}, {"X-Exotel-Signature", signature}}, body).status == 403);
 }
 
 BOOST_AUTO_TEST_CASE(the_shared_webhook_address_tells_the_providers_apart) {

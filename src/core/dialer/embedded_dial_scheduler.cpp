@@ -1,5 +1,7 @@
 #include "core/dialer/embedded_dial_scheduler.hpp"
 
+#include "core/state_files.hpp"
+
 #include "core/civil_time.hpp"
 #include "core/dialer/dial_job_json.hpp"
 #include "core/lead/lead_json.hpp"
@@ -57,9 +59,8 @@ std::string calls_record(const std::string& number, CivilDate day, int count) {
 EmbeddedDialScheduler::EmbeddedDialScheduler(std::string directory, std::uint64_t compact_bytes)
     : directory_(std::move(directory)), compact_bytes_(compact_bytes) {
   if (directory_.empty()) return;  // in memory only (the memory store's companion)
-  std::error_code error;
-  std::filesystem::create_directories(directory_, error);
-  if (error) throw std::runtime_error("cannot create the dialer's directory " + directory_ + ": " + error.message());
+  create_private_directories(directory_);
+  lock_ = std::make_unique<DirectoryLock>(directory_, "dialer.lock", "the dialer's journal");
   replay_file();
   own_writer_ = std::make_unique<JournalWriter>(path(), JournalWriterOptions{.room_bytes = kJournalRoomBytes});
   writer_ = own_writer_.get();
@@ -72,6 +73,7 @@ EmbeddedDialScheduler::EmbeddedDialScheduler(InLeadJournal, std::string director
 }
 
 void EmbeddedDialScheduler::replay_file() {
+  refuse_symlink(path(), "the dialer's journal");
   std::ifstream file{path(), std::ios::binary};
   if (!file) return;
   const std::string data((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
@@ -79,10 +81,17 @@ void EmbeddedDialScheduler::replay_file() {
   std::string_view payload;
   while (reader.next(payload)) apply_record(payload);
   if (reader.stop() == JournalReader::Stop::corrupt)
-    throw std::runtime_error("the dialer's journal " + path() + " is damaged (" + reader.reason() + "); move it aside");
-  // A torn last record, or room left by a crash (journal_writer.hpp): the writer starts after the records.
-  if (reader.valid_bytes() < data.size() && ::truncate(path().c_str(), static_cast<off_t>(reader.valid_bytes())) != 0)
-    throw std::runtime_error("cannot cut the torn end off " + path());
+    throw std::runtime_error("the dialer's journal " + path() + " is damaged (" + reader.reason() +
+                             "); callgated --repair-journal " + path() + " keeps every intact record");
+  // A torn last record, or room left by a crash (journal_writer.hpp): the
+  // writer starts after the records. A torn record is kept beside the file
+  // first; room is only zeros.
+  if (reader.valid_bytes() < data.size()) {
+    if (reader.stop() == JournalReader::Stop::torn_tail)
+      set_aside(path(), "torn", without_trailing_room(std::string_view(data).substr(reader.valid_bytes())));
+    if (::truncate(path().c_str(), static_cast<off_t>(reader.valid_bytes())) != 0)
+      throw std::runtime_error("cannot cut the torn end off " + path());
+  }
   earlier_file_replayed_ = true;
 }
 

@@ -11,6 +11,7 @@
 
 #include "core/dialer/dial_scheduler.hpp"
 #include "core/dialer/pacer.hpp"
+#include "core/state_files.hpp"
 #include "core/store/journal_guest.hpp"
 #include "core/store/journal_writer.hpp"
 
@@ -93,6 +94,7 @@ class EmbeddedDialScheduler final : public DialScheduler, public JournalGuest {
   std::uint64_t bytes_since_snapshot_ = 0;
   bool in_lead_journal_ = false;
   bool earlier_file_replayed_ = false;  // a dialer.journal to move into the lead journal
+  std::unique_ptr<DirectoryLock> lock_;  // one process per directory; released after own_writer_ stops
   std::unique_ptr<JournalWriter> own_writer_;
   JournalWriter* writer_ = nullptr;      // own_writer_ or the lead journal's; none: in memory only
 };

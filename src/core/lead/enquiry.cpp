@@ -1,8 +1,12 @@
 #include "core/lead/enquiry.hpp"
 
+#include "core/utf8.hpp"
+
 #include <boost/json/serialize.hpp>
 
 #include <algorithm>
+#include <utility>
+#include <vector>
 
 namespace callgate {
 
@@ -12,6 +16,10 @@ namespace {
 
 constexpr std::size_t kMaxPhoneInput = 40;
 constexpr std::size_t kMaxEmailLength = 254;
+// Metadata is a business's own small object (a campaign, a page, a product),
+// not a document: eight levels is far more than any form sends, and keeps
+// every stored record well inside what the journal's reader accepts.
+constexpr std::size_t kMaxMetadataDepth = 8;
 
 enum class Consent { absent, given, refused, malformed };
 
@@ -32,6 +40,25 @@ bool is_plausible_email(std::string_view email) {
          std::none_of(email.begin(), email.end(), [](unsigned char c) { return c <= ' ' || c == 0x7f; });
 }
 
+// How deeply containers nest in a JSON value (a scalar is 0, {} is 1).
+// Iterative, so a hostile value cannot exhaust the stack here either.
+std::size_t nesting_depth(const json::value& root) {
+  std::size_t deepest = 0;
+  std::vector<std::pair<const json::value*, std::size_t>> pending{{&root, 0}};
+  while (!pending.empty()) {
+    const auto [value, depth] = pending.back();
+    pending.pop_back();
+    if (value->is_object()) {
+      deepest = std::max(deepest, depth + 1);
+      for (const auto& member : value->get_object()) pending.emplace_back(&member.value(), depth + 1);
+    } else if (value->is_array()) {
+      deepest = std::max(deepest, depth + 1);
+      for (const auto& element : value->get_array()) pending.emplace_back(&element, depth + 1);
+    }
+  }
+  return deepest;
+}
+
 bool has_control_characters(std::string_view text) {
   return std::any_of(text.begin(), text.end(), [](unsigned char c) { return (c < ' ' && c != '\t') || c == 0x7f; });
 }
@@ -43,6 +70,8 @@ std::variant<Enquiry, FieldErrors> validate(RawEnquiry raw, const IntakeConfig& 
     errors.try_emplace("phone", "is required");
   } else if (raw.phone->size() > kMaxPhoneInput) {
     errors.try_emplace("phone", "is too long");
+  } else if (!is_valid_utf8(*raw.phone)) {
+    errors.try_emplace("phone", "is not valid UTF-8");
   } else {
     auto normalized = normalize_phone_number(*raw.phone, intake.default_country_code);
     if (auto* error = std::get_if<PhoneNumberError>(&normalized)) errors.try_emplace("phone", error->message);
@@ -57,6 +86,7 @@ std::variant<Enquiry, FieldErrors> validate(RawEnquiry raw, const IntakeConfig& 
   auto bounded = [&](const char* name, const std::optional<std::string>& value, std::size_t limit, std::string& target) {
     if (!value) return;
     if (value->size() > limit) errors.try_emplace(name, "is longer than " + std::to_string(limit) + " characters");
+    else if (!is_valid_utf8(*value)) errors.try_emplace(name, "is not valid UTF-8");
     else if (has_control_characters(*value)) errors.try_emplace(name, "contains control characters");
     else target = *value;
   };
@@ -87,8 +117,11 @@ std::variant<Enquiry, FieldErrors> read_enquiry_json(const json::value& body, co
     if (name == "consent") {
       raw.consent = !value.is_bool() ? Consent::malformed : value.as_bool() ? Consent::given : Consent::refused;
     } else if (name == "metadata") {
-      if (value.is_object()) raw.metadata_json = json::serialize(value);
-      else if (!value.is_null()) raw.errors.try_emplace("metadata", "must be an object");
+      if (value.is_object()) {
+        if (nesting_depth(value) > kMaxMetadataDepth)
+          raw.errors.try_emplace("metadata", "nests deeper than " + std::to_string(kMaxMetadataDepth) + " levels");
+        else raw.metadata_json = json::serialize(value);
+      } else if (!value.is_null()) raw.errors.try_emplace("metadata", "must be an object");
     } else if (is_known_field(name)) {
       if (value.is_null()) continue;
       if (!value.is_string()) {
@@ -101,7 +134,7 @@ std::variant<Enquiry, FieldErrors> read_enquiry_json(const json::value& body, co
       else if (name == "email") raw.email = std::move(text);
       else raw.source = std::move(text);
     } else if (intake.unknown_fields == UnknownFields::reject) {
-      raw.errors.try_emplace(name.substr(0, 64), "is not a field callgate knows");
+      raw.errors.try_emplace(to_valid_utf8(name.substr(0, 64)), "is not a field callgate knows");
     }
   }
   return validate(std::move(raw), intake);
@@ -120,9 +153,11 @@ std::variant<Enquiry, FieldErrors> read_enquiry_form(const http::FormFields& fie
       const auto refused = value == "off" || value == "false" || value == "no" || value == "0";
       raw.consent = given ? Consent::given : refused ? Consent::refused : Consent::malformed;
     } else if (name.starts_with("metadata[") && name.ends_with("]") && name.size() > 10) {
-      metadata[name.substr(9, name.size() - 10)] = value;
+      // Served back as JSON later (GET /leads): only text that is UTF-8 gets in.
+      if (!is_valid_utf8(name) || !is_valid_utf8(value)) raw.errors.try_emplace("metadata", "is not valid UTF-8");
+      else metadata[name.substr(9, name.size() - 10)] = value;
     } else if (intake.unknown_fields == UnknownFields::reject) {
-      raw.errors.try_emplace(name.substr(0, 64), "is not a field callgate knows");
+      raw.errors.try_emplace(to_valid_utf8(name.substr(0, 64)), "is not a field callgate knows");
     }
   }
   if (!metadata.empty()) raw.metadata_json = json::serialize(metadata);

@@ -1,5 +1,11 @@
 #include "core/lead/lead_id.hpp"
 
+#include <algorithm>
+#include <cerrno>
+#include <system_error>
+
+#include <sys/random.h>
+
 namespace callgate {
 namespace {
 
@@ -10,32 +16,35 @@ int alphabet_index(char c) {
   return position == std::string_view::npos ? -1 : static_cast<int>(position);
 }
 
-}  // namespace
+void fill_from_kernel(std::uint8_t* bytes, std::size_t count) {
+  while (count > 0) {
+    const auto got = ::getrandom(bytes, count, 0);
+    if (got < 0) {
+      if (errno == EINTR) continue;
+      // Only on a kernel without getrandom (before 3.17) or a seccomp filter
+      // that forbids it: nothing safe is left to fall back on.
+      throw std::system_error(errno, std::generic_category(), "getrandom");
+    }
+    bytes += got;
+    count -= static_cast<std::size_t>(got);
+  }
+}
 
-LeadIdGenerator::LeadIdGenerator() : random_(std::random_device{}()) {}
+}  // namespace
 
 std::string LeadIdGenerator::next(WallTime now) {
   const auto millisecond =
       std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
-  if (millisecond > last_millisecond_) {
-    last_millisecond_ = millisecond;
-    for (std::size_t index = 0; index < last_random_.size(); index += 8) {
-      const auto bits = random_();
-      for (std::size_t byte = 0; byte < 8 && index + byte < last_random_.size(); ++byte)
-        last_random_[index + byte] = static_cast<std::uint8_t>(bits >> (8 * byte));
-    }
-  } else {
-    // The same millisecond (or a clock that stepped back): count up.
-    for (auto byte = last_random_.rbegin(); byte != last_random_.rend(); ++byte)
-      if (++*byte != 0) break;
-  }
+  last_millisecond_ = std::max(last_millisecond_, millisecond);
+  std::array<std::uint8_t, 10> random{};
+  fill_from_kernel(random.data(), random.size());
 
   // 128 bits: 48 of time, 80 random, written 5 bits at a time from the top
   // (the first character carries the top 3 bits of 130).
   std::array<std::uint8_t, 16> bytes{};
   const auto time = static_cast<std::uint64_t>(last_millisecond_);
   for (int index = 0; index < 6; ++index) bytes[static_cast<std::size_t>(index)] = static_cast<std::uint8_t>(time >> (8 * (5 - index)));
-  for (std::size_t index = 0; index < 10; ++index) bytes[6 + index] = last_random_[index];
+  for (std::size_t index = 0; index < 10; ++index) bytes[6 + index] = random[index];
   std::string id(26, '0');
   for (int character = 0; character < 26; ++character) {
     const int bit_offset = character * 5 - 2;  // from the top of 128 bits, with 2 padding bits in front

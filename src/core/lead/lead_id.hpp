@@ -8,24 +8,23 @@
 #include <array>
 #include <cstdint>
 #include <optional>
-#include <random>
 #include <string>
 #include <string_view>
 
 namespace callgate {
 
+// Each id's 80 random bits come straight from the kernel's CSPRNG
+// (getrandom), never from a seeded generator or a counter: an id is the only
+// thing that lets a visitor's page read its enquiry's status, so knowing one
+// id must say nothing about any other.
 class LeadIdGenerator {
  public:
-  LeadIdGenerator();  // seeded from the system's random device
-
-  // Within one millisecond the random part counts up, so ids from one
-  // generator never go backwards.
+  // Ids never go backwards in their time part, even if the clock steps
+  // back; within one millisecond they are in random order.
   std::string next(WallTime now);
 
  private:
-  std::mt19937_64 random_;
   std::int64_t last_millisecond_ = -1;
-  std::array<std::uint8_t, 10> last_random_{};
 };
 
 // Whether text has the shape of a lead id (26 base-32 characters).

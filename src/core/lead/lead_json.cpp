@@ -176,6 +176,10 @@ class ObjectWriter {
 json::value parse_stored_json(std::string_view text, boost::system::error_code& error) {
   json::parse_options options;
   options.allow_invalid_utf8 = true;
+  // Far above what any writer nests (intake bounds metadata at 8 levels and
+  // a record wraps it in a few more), so everything ever stored, including
+  // records written before that bound existed (up to 33 levels), reads back.
+  options.max_depth = 128;
   return json::parse(text, error, {}, options);
 }
 

@@ -1,12 +1,13 @@
 #include "core/redis/redis_connection.hpp"
 
+#include "core/spawn.hpp"
+
 #include "core/log.hpp"
 #include "core/redis/redis_command.hpp"
 #include "core/resumable.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/post.hpp>
@@ -210,7 +211,7 @@ Connection::~Connection() { stop(); }
 
 bool Connection::connected() const { return link_->context != nullptr && link_->ready; }
 
-void Connection::start() { asio::co_spawn(io_, connect_loop(), asio::detached); }
+void Connection::start() { spawn_loop(io_, [this] { return connect_loop(); }, "Redis connection"); }
 
 void Connection::stop() {
   if (stopped_) return;

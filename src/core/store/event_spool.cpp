@@ -1,5 +1,7 @@
 #include "core/store/event_spool.hpp"
 
+#include "core/state_files.hpp"
+
 #include "core/civil_time.hpp"
 #include "core/lead/lead_json.hpp"
 #include "core/log.hpp"
@@ -48,10 +50,10 @@ constexpr std::size_t kReplayChunkBytes = 1 << 20;
 }  // namespace
 
 EventSpool::EventSpool(std::string directory) {
-  std::error_code error;
-  std::filesystem::create_directories(directory, error);
-  if (error) throw std::runtime_error("cannot create the spool directory " + directory + ": " + error.message());
+  create_private_directories(directory);
+  lock_ = std::make_unique<DirectoryLock>(directory, "spool.lock", "the webhook spool");
   path_ = (std::filesystem::path(directory) / "webhooks.spool").string();
+  refuse_symlink(path_, "the webhook spool");
   if (std::filesystem::exists(path_)) {
     // At start-up, before any reactor runs: a plain read, piece by piece.
     std::ifstream file(path_, std::ios::binary);
@@ -69,10 +71,20 @@ EventSpool::EventSpool(std::string directory) {
       if (stream.damaged())
         throw std::runtime_error("the spool " + path_ + " is damaged (" + stream.reason() + "); move it aside");
     }
-    // What is left after the last whole record is a write a crash cut short.
-    if (stream.consumed() < std::filesystem::file_size(path_) &&
-        ::truncate(path_.c_str(), static_cast<off_t>(stream.consumed())) != 0)
-      throw std::runtime_error("cannot cut the torn end off " + path_);
+    // What is left after the last whole record is a write a crash cut
+    // short: kept beside the spool, then cut off.
+    if (const auto size = std::filesystem::file_size(path_); stream.consumed() < size) {
+      std::ifstream tail(path_, std::ios::binary);
+      tail.seekg(static_cast<std::streamoff>(stream.consumed()));
+      const std::string torn((std::istreambuf_iterator<char>(tail)), std::istreambuf_iterator<char>());
+      const auto kept = set_aside(path_, "torn", torn);
+      if (::truncate(path_.c_str(), static_cast<off_t>(stream.consumed())) != 0)
+        throw std::runtime_error("cannot cut the torn end off " + path_);
+      LogLine(LogLevel::warn, "spool_torn_tail_dropped")
+          .trusted_text("path", path_)
+          .number("bytes", static_cast<std::int64_t>(torn.size()))
+          .trusted_text("kept_in", kept.string());
+    }
     if (pending_ > 0)
       LogLine(LogLevel::warn, "spool_pending_at_start").trusted_text("path", path_).number("events", static_cast<std::int64_t>(pending_.load()));
   }

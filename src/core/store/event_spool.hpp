@@ -6,6 +6,7 @@
 #pragma once
 
 #include "core/lead/lead.hpp"
+#include "core/state_files.hpp"
 #include "core/store/journal_writer.hpp"
 #include "core/store/lead_store.hpp"
 
@@ -43,6 +44,7 @@ class EventSpool {
 
  private:
   std::string path_;
+  std::unique_ptr<DirectoryLock> lock_;  // one process per spool; released after the writer stops
   std::unique_ptr<JournalWriter> writer_;
   std::atomic<std::uint64_t> pending_{0};
   mutable std::mutex mutex_;  // guards oldest_

@@ -1,5 +1,7 @@
 #include "core/store/journal_lead_store.hpp"
 
+#include "core/state_files.hpp"
+
 #include "core/civil_time.hpp"
 #include "core/lead/lead_json.hpp"
 #include "core/log.hpp"
@@ -89,9 +91,11 @@ void append_snapshot_frames(std::string& frames, const LeadTable::Picture& pictu
 
 JournalLeadStore::JournalLeadStore(JournalStoreOptions options)
     : options_(std::move(options)), table_(options_.orphans) {
-  std::error_code error;
-  std::filesystem::create_directories(options_.directory, error);
-  if (error) throw std::runtime_error("cannot create the journal directory " + options_.directory + ": " + error.message());
+  create_private_directories(options_.directory);
+  // Before anything is read: a second callgated on this directory would
+  // interleave its appends with ours and lose acknowledged leads.
+  lock_ = std::make_unique<DirectoryLock>(options_.directory, "journal.lock", "the journal");
+  refuse_symlink(path(), "the journal");
   replay_file(path());
   writer_ = std::make_unique<JournalWriter>(
       path(), JournalWriterOptions{archive_directory(), kJournalRoomBytes, options_.max_syncs_per_second});
@@ -119,7 +123,7 @@ std::size_t JournalLeadStore::orphans_in_memory() const {
 }
 
 void JournalLeadStore::replay_file(const std::string& file_path) {
-  std::ifstream file(file_path, std::ios::binary);
+  std::ifstream file(file_path, std::ios::binary);  // not a symlink: checked by the caller
   if (!file) return;  // a first start
   std::stringstream buffer;
   buffer << file.rdbuf();
@@ -144,17 +148,22 @@ void JournalLeadStore::replay_file(const std::string& file_path) {
       // A crash mid-append: the record was never acknowledged. Cut it off so
       // the next append starts on a record boundary.
       replay_.torn_bytes_dropped = data.size() - reader.valid_bytes();
+      replay_.torn_bytes_kept_in =
+          set_aside(file_path, "torn", without_trailing_room(std::string_view(data).substr(reader.valid_bytes()))).string();
       if (::truncate(file_path.c_str(), static_cast<off_t>(reader.valid_bytes())) != 0)
         throw std::runtime_error("cannot cut the torn end off " + file_path);
       LogLine(LogLevel::warn, "journal_torn_tail_dropped")
           .trusted_text("path", file_path)
           .number("bytes", static_cast<std::int64_t>(replay_.torn_bytes_dropped))
+          .trusted_text("kept_in", replay_.torn_bytes_kept_in)
           .trusted_text("reason", reader.reason());
       break;
     case JournalReader::Stop::corrupt:
-      throw std::runtime_error("the journal " + file_path + " is damaged at byte " +
+      throw std::runtime_error("the journal " + file_path + " is damaged after byte offset " +
                                std::to_string(reader.valid_bytes()) + " (" + reader.reason() +
-                               "); it was left as it is: restore it or move it aside");
+                               "); it was left as it is. callgated --check-journal reports the damage; "
+                               "callgated --repair-journal keeps every intact record and sets the damaged bytes "
+                               "aside beside it (or restore it from a backup)");
   }
 }
 

@@ -19,6 +19,7 @@
 //   reads only the current file. Pruning archive/ is the operator's call.
 #pragma once
 
+#include "core/state_files.hpp"
 #include "core/store/journal_guest.hpp"
 #include "core/store/journal_writer.hpp"
 #include "core/store/lead_table.hpp"
@@ -41,6 +42,7 @@ struct JournalStoreOptions {
 struct JournalReplay {
   std::uint64_t records = 0;
   std::uint64_t torn_bytes_dropped = 0;
+  std::string torn_bytes_kept_in;  // the file beside the journal that holds them
 };
 
 class JournalLeadStore final : public LeadStore {
@@ -96,6 +98,7 @@ class JournalLeadStore final : public LeadStore {
   std::uint64_t bytes_at_start_ = 0;
   std::uint64_t appended_at_snapshot_ = 0;
   std::uint64_t last_ticket_ = 0;  // the newest record queued (0: none this run)
+  std::unique_ptr<DirectoryLock> lock_;  // held until after the writer has stopped
   std::unique_ptr<JournalWriter> writer_;
 };
 

@@ -80,13 +80,6 @@ std::size_t good_record_after(std::string_view rest, std::size_t from) {
   return std::string_view::npos;
 }
 
-// A run of zero bytes no record holds (payloads are JSON text; a header has
-// fewer than eight zeros in a row): a piece of room a write never reached.
-bool has_unwritten_piece(std::string_view bytes) {
-  constexpr std::string_view kRun("\0\0\0\0\0\0\0\0", 8);
-  return bytes.find(kRun) != std::string_view::npos;
-}
-
 bool all_zero(std::string_view bytes) {  // true for none
   return std::all_of(bytes.begin(), bytes.end(), [](char byte) { return byte == '\0'; });
 }
@@ -114,6 +107,8 @@ void append_journal_record(std::string& out, std::string_view payload) {
 std::size_t journal_record_size(std::string_view frames) {
   return kJournalHeaderBytes + get_u32(frames.substr(4, 4));
 }
+
+std::size_t find_good_record(std::string_view data, std::size_t from) { return good_record_after(data, from); }
 
 bool JournalReader::next(std::string_view& payload) {
   if (stop_ != Stop::none) return false;
@@ -143,16 +138,14 @@ bool JournalReader::next(std::string_view& payload) {
   if (unwritten_header || !fits ||
       record_checksum(rest.substr(4, 4), rest.substr(kJournalHeaderBytes, length)) != checksum) {
     // With no good record after it, a bad record is the write a crash cut
-    // short, whatever its length field now says. In a file with room, so is
-    // one followed by good records only within the sync window when room
-    // the write never reached lies between them: pages of one write reach
-    // the disk in any order. Anything else is real damage, which must be
-    // reported, never skipped.
-    const auto next_good = good_record_after(rest, 1);
-    const bool torn = next_good == std::string_view::npos ||
-                      (sync_window_ > 0 && has_unwritten_piece(rest.substr(0, next_good)) &&
-                       good_record_after(rest, sync_window_) == std::string_view::npos);
-    if (torn)
+    // short, whatever its length field now says. A good record after it
+    // means the damage is inside what was written and acknowledged (a run
+    // of zeros, a flipped bit): that is reported, never cut off as a tail,
+    // however close to the end it is. (A machine that loses power mid-sync
+    // can, rarely, leave a later page of its last write without an earlier
+    // one; that too stops here, and callgated --repair-journal keeps every
+    // good record and sets the rest aside.)
+    if (good_record_after(rest, 1) == std::string_view::npos)
       return stop_with(Stop::torn_tail, "incomplete last record at offset " + std::to_string(offset_));
     return stop_with(Stop::corrupt, "damaged record at offset " + std::to_string(offset_));
   }

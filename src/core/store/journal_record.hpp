@@ -37,6 +37,18 @@ void append_journal_record(std::string& out, std::string_view payload);
 // this process framed (not for reading a file: JournalReader checks).
 std::size_t journal_record_size(std::string_view frames);
 
+// Where the first complete record with a good checksum starts at or after
+// from (from >= 1 counts from the data's start; at least 1 is searched past
+// a damaged record's own header); npos when none does.
+std::size_t find_good_record(std::string_view data, std::size_t from);
+
+// bytes without the zeros at its end (room a writer laid out, never data):
+// what is worth keeping of a torn tail.
+inline std::string_view without_trailing_room(std::string_view bytes) {
+  while (!bytes.empty() && bytes.back() == '\0') bytes.remove_suffix(1);
+  return bytes;
+}
+
 // Walks a journal's bytes record by record.
 class JournalReader {
  public:

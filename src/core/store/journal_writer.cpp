@@ -1,6 +1,7 @@
 #include "core/store/journal_writer.hpp"
 
 #include "core/log.hpp"
+#include "core/state_files.hpp"
 #include "core/store/journal_record.hpp"
 
 #include <algorithm>
@@ -69,7 +70,7 @@ JournalWriter::JournalWriter(std::string path, JournalWriterOptions options)
                          ? std::chrono::steady_clock::duration::zero()
                          : std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::seconds(1)) /
                                options.max_syncs_per_second) {
-  fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+  fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd_ < 0) throw std::system_error(errno, std::generic_category(), "cannot open the journal " + path_);
   struct stat status {};
   if (::fstat(fd_, &status) == 0) file_bytes_ = laid_out_bytes_ = static_cast<std::uint64_t>(status.st_size);
@@ -141,7 +142,7 @@ std::uint64_t JournalWriter::drop_prefix(std::uint64_t bytes) {
 
 boost::system::error_code JournalWriter::remove_prefix(std::uint64_t bytes) {
   // Only this thread writes the file, so what follows the prefix now is all there is.
-  const int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+  const int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0) return last_error();
   std::string rest;
   char buffer[65536];
@@ -227,7 +228,7 @@ void JournalWriter::serve(Read& read) const {
   std::string bytes(static_cast<std::size_t>(length), '\0');
   std::size_t got = 0;
   boost::system::error_code error;
-  const int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+  const int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0) error = last_error();
   while (!error && got < bytes.size()) {
     const auto count = ::pread(fd, bytes.data() + got, bytes.size() - got, static_cast<off_t>(read.offset + got));
@@ -262,9 +263,11 @@ void JournalWriter::resume_all(std::vector<Waiter> waiters, boost::system::error
 boost::system::error_code JournalWriter::archive_current_file() {
   // A second name for the file about to be replaced: the rename that
   // follows can then never leave a moment with neither on disk.
-  std::error_code made;
-  std::filesystem::create_directories(archive_directory_, made);
-  if (made) return {made.value(), boost::system::system_category()};
+  try {
+    create_private_directories(archive_directory_);
+  } catch (const std::runtime_error&) {
+    return last_error();
+  }
   const auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
   std::tm utc{};
   ::gmtime_r(&now, &utc);
@@ -306,7 +309,7 @@ boost::system::error_code JournalWriter::switch_to(const std::string& temporary,
     ::unlink(temporary.c_str());
     return error;
   }
-  const int replacement = ::open(path_.c_str(), O_WRONLY | O_CLOEXEC);
+  const int replacement = ::open(path_.c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
   if (replacement < 0) return last_error();
   ::close(fd_);
   fd_ = replacement;
@@ -361,7 +364,7 @@ void lower_this_threads_priority() { ::setpriority(PRIO_PROCESS, static_cast<id_
 }  // namespace
 
 boost::system::error_code JournalWriter::write_synced_file(const std::string& temporary, std::string_view bytes) {
-  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0) return last_error();
   auto error = write_out_gradually(fd, bytes);
   if (!error && ::fdatasync(fd) < 0) error = last_error();
@@ -390,7 +393,7 @@ void JournalWriter::start_compaction(std::function<std::string()> build_snapshot
       error = write_synced_file(job.temporary, snapshot);
       std::string().swap(snapshot);
       release_free_memory();
-      const int fd = error ? -1 : ::open(job.temporary.c_str(), O_WRONLY | O_CLOEXEC);
+      const int fd = error ? -1 : ::open(job.temporary.c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
       if (!error && fd < 0) error = last_error();
       if (fd >= 0) {
         // The records synced to the old file meanwhile, copied after the
@@ -447,7 +450,7 @@ boost::system::error_code JournalWriter::finish_compaction() {
     // What was synced to the current file since the snapshot's place goes
     // after the snapshot, and is synced there before the switch: the new
     // file holds every record the old one did from the moment it is named.
-    const int fd = ::open(job->temporary.c_str(), O_WRONLY | O_CLOEXEC);
+    const int fd = ::open(job->temporary.c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0) {
       error = last_error();
     } else {

@@ -55,9 +55,10 @@ void OrphanEvents::keep(std::string_view call_sid, std::string_view event_json, 
   const std::uint64_t previous = inserted ? 0 : std::exchange(newest->second, arrival);
   slots_.push_back({hash, previous, block, received, text, static_cast<std::uint32_t>(event_json.size()), false});
   ++waiting_;
+  bytes_ += event_json.size();
   while (!slots_.empty()) {
     const auto& oldest = slots_.front();
-    const bool too_many = slots_.size() > limits_.max_in_memory;
+    const bool too_many = slots_.size() > limits_.max_in_memory || bytes_ > limits_.max_bytes;
     const bool too_old = oldest.received + limits_.max_wait < received;
     if (!too_many && !too_old) break;
     let_oldest_go();
@@ -74,6 +75,7 @@ void OrphanEvents::let_oldest_go() {
     --waiting_;
     ++let_go_;
   }
+  bytes_ -= oldest.length;
   slots_.pop_front();
   ++first_arrival_;
   // Blocks before the oldest one still in use are done with (the last

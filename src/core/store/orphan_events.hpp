@@ -39,6 +39,10 @@ namespace callgate {
 struct OrphanLimits {
   std::size_t max_in_memory = 100000;
   std::chrono::seconds max_wait{3600};  // an orphan older than this (by receive time) is let go
+  // Their text, in bytes: a few hundred forged callbacks of a megabyte
+  // each must not take the daemon's memory with them (a count alone let
+  // 300 of them grow the process from 51 to 490 MB).
+  std::size_t max_bytes = 64 * 1024 * 1024;
 };
 
 struct OrphanEvent {
@@ -54,9 +58,10 @@ class OrphanEvents {
 
   // Keeps an event whose call is unknown; event_json is append_json(event)
   // of an event for call_sid.
-  // The oldest go while more than max_in_memory wait (taken ones counted
-  // until they reach the front, as before they were taken) or while the
-  // oldest is older than max_wait before this one.
+  // The oldest go while more than max_in_memory wait or their text holds
+  // more than max_bytes (taken ones counted until they reach the front, as
+  // before they were taken), or while the oldest is older than max_wait
+  // before this one.
   void keep(std::string_view call_sid, std::string_view event_json, WallTime received);
   // Every orphan waiting for call_sid, oldest first; they stop counting at once.
   std::vector<OrphanEvent> take(const std::string& call_sid);
@@ -64,6 +69,7 @@ class OrphanEvents {
   std::size_t size() const { return waiting_; }  // kept and not taken
   std::uint64_t let_go() const { return let_go_; }
   std::size_t blocks() const { return blocks_.size(); }  // text blocks held (memory, for tests)
+  std::size_t bytes() const { return bytes_; }
 
   struct Block;
   // What waits, oldest first, as it is at this moment: the blocks are shared,
@@ -101,6 +107,7 @@ class OrphanEvents {
   std::uint64_t first_block_ = 0;
   std::size_t block_used_ = 0;        // bytes used in the last block
   std::size_t waiting_ = 0;
+  std::size_t bytes_ = 0;  // text of every slot still held, taken or not (their blocks are held too)
   std::uint64_t let_go_ = 0;
 };
 

@@ -1,5 +1,7 @@
 #include "core/store/redis_lead_store.hpp"
 
+#include "core/spawn.hpp"
+
 #include "core/civil_time.hpp"
 #include "core/lead/lead_json.hpp"
 #include "core/lead/lead_state_machine.hpp"
@@ -7,7 +9,6 @@
 #include "core/resumable.hpp"
 
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -370,7 +371,7 @@ awaitable<std::variant<Reply, StoreError>> RedisLeadStore::resolve(redis::Connec
             const auto end = std::min(waiting.size(), first + kMaxResolveBatch);
             std::vector<PendingResolve> part(std::make_move_iterator(waiting.begin() + static_cast<std::ptrdiff_t>(first)),
                                              std::make_move_iterator(waiting.begin() + static_cast<std::ptrdiff_t>(end)));
-            asio::co_spawn(*home->io, send_resolve(*home->connection, std::move(part)), asio::detached);
+            spawn_task(*home->io, send_resolve(*home->connection, std::move(part)), "Redis store sending a batch");
           }
         });
       },

@@ -8,10 +8,11 @@
 #include "core/lead/lead_id.hpp"
 #include "core/lead/lead_json.hpp"
 #include "core/log.hpp"
+#include "core/utf8.hpp"
 #include "http/form/form_codec.hpp"
 
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
@@ -72,7 +73,7 @@ awaitable<Response> enquire(RequestContext& context, LeadServices& services) {
   };
 
   const auto client = client_address(context);
-  if (auto wait = services.rate_limiter.take(client, intake)) {
+  if (auto wait = services.rate_limiter.take(client, intake.rate_per_minute, intake.rate_burst)) {
     count("rate_limited");
     auto response = make_json_error(Status::too_many_requests, "too many enquiries from this address; try later",
                                     context.request_id);
@@ -130,7 +131,8 @@ awaitable<Response> enquire(RequestContext& context, LeadServices& services) {
   create.lead.email = std::move(enquiry.email);
   create.lead.source = std::move(enquiry.source);
   create.lead.metadata_json = std::move(enquiry.metadata_json);
-  create.lead.consent = {now, client, std::string(context.request[beast_http::field::user_agent].substr(0, kMaxUserAgent)),
+  // Served back as JSON (GET /leads): kept as UTF-8 whatever the client sent.
+  create.lead.consent = {now, client, to_valid_utf8(context.request[beast_http::field::user_agent].substr(0, kMaxUserAgent)),
                          intake.consent_text_version};
   create.lead.created = now;
   create.lead.updated = now;
@@ -202,7 +204,17 @@ awaitable<Response> get_lead(RequestContext& context, LeadStore& store, dialer::
 
 // A lead's status alone, for the page that took the enquiry: no admin
 // token, so nothing else (the id, unguessable, is what it knows).
-awaitable<Response> enquiry_status(RequestContext& context, LeadStore& store) {
+awaitable<Response> enquiry_status(RequestContext& context, LeadServices& services) {
+  const auto& intake = context.config.intake;
+  if (auto wait = services.status_rate_limiter.take(client_address(context), intake.status_rate_per_minute,
+                                                    intake.status_rate_burst)) {
+    auto response = make_json_error(Status::too_many_requests, "too many status requests from this address; try later",
+                                    context.request_id);
+    response.set(beast_http::field::retry_after,
+                 std::to_string(std::max<std::int64_t>(1, (wait->count() + 999) / 1000)));
+    co_return with_cors(std::move(response), context);
+  }
+  auto& store = services.store;
   const auto id = context.parameters.get("id").value_or("");
   if (!is_lead_id(id)) co_return with_cors(make_json_error(Status::not_found, "no such enquiry", context.request_id), context);
   auto found = co_await store.get(std::string(id));
@@ -269,34 +281,62 @@ LeadMetricIds declare_lead_metrics(MetricsRegistry& registry) {
                                    "Requests to providers to place a call, by how the provider answered.")};
 }
 
-SharedRateLimiter::SharedRateLimiter(const IntakeConfig& intake)
-    : limiter_(static_cast<double>(intake.rate_per_minute) / 60.0, static_cast<double>(intake.rate_burst)) {}
+SharedRateLimiter::SharedRateLimiter(unsigned per_minute, unsigned burst)
+    : limiter_(static_cast<double>(per_minute) / 60.0, static_cast<double>(burst)) {}
 
-std::optional<std::chrono::milliseconds> SharedRateLimiter::take(const std::string& client, const IntakeConfig& intake) {
+std::optional<std::chrono::milliseconds> SharedRateLimiter::take(const std::string& client, unsigned per_minute,
+                                                                 unsigned burst) {
   std::lock_guard lock(mutex_);
-  limiter_.set_rate(static_cast<double>(intake.rate_per_minute) / 60.0, static_cast<double>(intake.rate_burst));  // follows reloads
+  limiter_.set_rate(static_cast<double>(per_minute) / 60.0, static_cast<double>(burst));  // follows reloads
   return limiter_.take(client, RateLimiter::Clock::now());
 }
 
+namespace {
+
+std::string printable(const boost::asio::ip::address& address) {
+  if (address.is_v6() && address.to_v6().is_v4_mapped())
+    return boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, address.to_v6()).to_string();
+  return address.to_string();
+}
+
+}  // namespace
+
 std::string client_address(const RequestContext& context) {
   const auto peer = context.peer.address();
-  if (any_contains(context.config.server.trusted_proxies, peer)) {
-    auto forwarded = context.request["X-Forwarded-For"];
-    const auto comma = forwarded.rfind(',');
-    if (comma != std::string_view::npos) forwarded = forwarded.substr(comma + 1);
-    while (!forwarded.empty() && forwarded.front() == ' ') forwarded.remove_prefix(1);
-    boost::system::error_code error;
-    const auto address = boost::asio::ip::make_address(std::string(forwarded), error);
-    if (!error) return address.to_string();
+  const auto& trusted = context.config.server.trusted_proxies;
+  if (!any_contains(trusted, peer)) return printable(peer);
+  // Each proxy appends the address it got the request from, to the last
+  // line or as a line of its own; a client can put anything before that.
+  // So every line counts, read right to left: the first address that is not
+  // one of our proxies is the client. Anything unreadable on the way means
+  // the chain cannot be followed further than the proxy that sent it.
+  std::vector<std::string_view> hops;
+  for (const auto& field : context.request) {
+    if (!boost::beast::iequals(field.name_string(), "X-Forwarded-For")) continue;
+    std::string_view line = field.value();
+    while (!line.empty()) {
+      const auto comma = line.find(',');
+      hops.push_back(line.substr(0, comma));
+      line = comma == std::string_view::npos ? std::string_view{} : line.substr(comma + 1);
+    }
   }
-  if (peer.is_v6() && peer.to_v6().is_v4_mapped())
-    return boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, peer.to_v6()).to_string();
-  return peer.to_string();
+  boost::asio::ip::address client = peer;
+  for (auto hop = hops.rbegin(); hop != hops.rend(); ++hop) {
+    auto text = *hop;
+    while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+    while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+    boost::system::error_code error;
+    const auto address = boost::asio::ip::make_address(std::string(text), error);
+    if (error) break;
+    client = address;
+    if (!any_contains(trusted, address)) break;
+  }
+  return printable(client);
 }
 
 void register_lead_endpoints(HttpRouter& router, LeadServices& services) {
   router.add(Verb::post, "/enquire", [&services](RequestContext& context) { return enquire_from_any_page(context, services); });
-  router.add(Verb::get, "/enquire/{id}", [&services](RequestContext& context) { return enquiry_status(context, services.store); });
+  router.add(Verb::get, "/enquire/{id}", [&services](RequestContext& context) { return enquiry_status(context, services); });
   router.add(Verb::options, "/enquire", [](RequestContext& context) { return preflight(context); });
   router.add(Verb::get, "/leads/{id}", [&services](RequestContext& context) { return get_lead(context, services.store, services.scheduler); });
   router.add(Verb::get, "/leads", [&services](RequestContext& context) { return list_leads(context, services.store); });

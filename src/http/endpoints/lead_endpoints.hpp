@@ -25,11 +25,12 @@ struct LeadMetricIds {
 LeadMetricIds declare_lead_metrics(MetricsRegistry& registry);
 
 // One rate limiter for all reactors: a client spreading its connections
-// over reactors must not get a bucket on each.
+// over reactors must not get a bucket on each. The rate is passed on every
+// take, so a reload changes it at once.
 class SharedRateLimiter {
  public:
-  explicit SharedRateLimiter(const IntakeConfig& intake);
-  std::optional<std::chrono::milliseconds> take(const std::string& client, const IntakeConfig& intake);
+  SharedRateLimiter(unsigned per_minute, unsigned burst);
+  std::optional<std::chrono::milliseconds> take(const std::string& client, unsigned per_minute, unsigned burst);
 
  private:
   std::mutex mutex_;
@@ -38,7 +39,8 @@ class SharedRateLimiter {
 
 struct LeadServices {
   LeadStore& store;
-  SharedRateLimiter& rate_limiter;
+  SharedRateLimiter& rate_limiter;         // POST /enquire
+  SharedRateLimiter& status_rate_limiter;  // GET /enquire/{id}: ids must not be worth guessing at speed
   const LeadMetricIds& ids;
   providers::Dialer& dialer;               // takes new leads' first calls
   dialer::DialScheduler& scheduler;        // what GET /leads/{id} shows as the next call

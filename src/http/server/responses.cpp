@@ -37,16 +37,23 @@ std::optional<Response> require_content_type(const Request& request, std::initia
   return make_json_error(Status::unsupported_media_type, "Content-Type must be " + names, request_id);
 }
 
-std::string_view over_capacity_response() {
-  static constexpr std::string_view text =
-      "HTTP/1.1 503 Service Unavailable\r\n"
-      "Content-Type: application/json\r\n"
-      "Retry-After: 1\r\n"
-      "Connection: close\r\n"
-      "Content-Length: 45\r\n"
-      "\r\n"
-      "{\"error\":\"too many connections, retry later\"}";
-  static_assert(std::string_view("{\"error\":\"too many connections, retry later\"}").size() == 45);
+std::string over_capacity_response(std::string_view message, std::string_view request_id, std::string_view date) {
+  std::string body = "{\"error\":";
+  append_json_string(body, message, false);
+  body += ",\"requestId\":";
+  append_json_string(body, request_id, false);
+  body += "}";
+  std::string text;
+  text.reserve(256 + body.size());
+  text.append("HTTP/1.1 503 Service Unavailable\r\nServer: callgated/" CALLGATE_VERSION "\r\nDate: ")
+      .append(date)
+      .append("\r\nX-Request-Id: ")
+      .append(request_id)
+      .append("\r\nContent-Type: application/json\r\nRetry-After: 1\r\nCache-Control: no-store\r\n"
+              "Connection: close\r\nContent-Length: ")
+      .append(std::to_string(body.size()))
+      .append("\r\n\r\n")
+      .append(body);
   return text;
 }
 

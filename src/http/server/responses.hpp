@@ -45,8 +45,9 @@ std::optional<std::string> query_parameter(const Request& request, std::string_v
 std::string_view header_value(const Request& request, boost::beast::http::field name);
 std::string_view header_value(const Request& request, std::string_view name);
 
-// A canned 503 sent, without parsing anything, to a connection over the
-// limit; written straight to the socket, so it is a complete HTTP message.
-std::string_view over_capacity_response();
+// The 503 sent, without reading anything, to a connection over a limit;
+// written straight to the socket, so it is a complete HTTP message with the
+// headers every answer carries.
+std::string over_capacity_response(std::string_view message, std::string_view request_id, std::string_view date);
 
 }  // namespace callgate::http

@@ -1,5 +1,7 @@
 #include "http/server/server_shard.hpp"
 
+#include "core/network_range.hpp"
+
 #include "http/server/session.hpp"
 
 #include <boost/asio/post.hpp>
@@ -18,6 +20,9 @@ HttpMetricIds declare_http_metrics(MetricsRegistry& registry) {
       registry.declare_counter("callgate_http_connections_accepted_total", "HTTP connections accepted.");
   ids.connections_refused = registry.declare_counter(
       "callgate_http_connections_refused_total", "HTTP connections refused with 503 because server.max_connections was reached.");
+  ids.connections_refused_per_address = registry.declare_counter(
+      "callgate_http_connections_refused_per_address_total",
+      "HTTP connections refused with 503 because their address had server.max_connections_per_address open.");
   ids.request_errors = registry.declare_counter(
       "callgate_http_request_errors_total", "Requests rejected before routing, by reason.");
   return ids;
@@ -25,13 +30,14 @@ HttpMetricIds declare_http_metrics(MetricsRegistry& registry) {
 
 ServerShard::ServerShard(boost::asio::io_context& io, std::shared_ptr<const Config> config,
                          const HttpRouter& router, MetricsShard& metrics, const HttpMetricIds& ids,
-                         unsigned connection_limit)
+                         unsigned connection_limit, ConnectionsByAddress& connections_by_address)
     : io_(io),
       config_(std::move(config)),
       router_(router),
       metrics_(metrics),
       ids_(ids),
       connection_limit_(connection_limit),
+      connections_by_address_(connections_by_address),
       request_ids_(RequestIdGenerator::seeded_from_os()),
       connections_open_(metrics.gauge(ids.connections_open)),
       connections_accepted_(metrics.counter(ids.connections_accepted)),
@@ -116,6 +122,16 @@ void ServerShard::record_error(RequestError error) {
 }
 
 void ServerShard::connection_refused() { connections_refused_.increment(); }
+
+bool ServerShard::admit_address(const boost::asio::ip::address& address) {
+  const auto& server = config_->server;
+  const unsigned limit = any_contains(server.trusted_proxies, address) ? 0 : server.max_connections_per_address;
+  if (connections_by_address_.try_add(address, limit)) return true;
+  metrics_.counter(ids_.connections_refused_per_address).increment();
+  return false;
+}
+
+void ServerShard::release_address(const boost::asio::ip::address& address) { connections_by_address_.remove(address); }
 
 void ServerShard::add(Session& session) {
   connections_.insert(&session);

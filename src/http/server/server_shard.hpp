@@ -5,6 +5,7 @@
 
 #include "core/config.hpp"
 #include "core/metrics.hpp"
+#include "http/server/connections_by_address.hpp"
 #include "http/server/http_date.hpp"
 #include "http/server/request_id.hpp"
 #include "http/server/responses.hpp"
@@ -44,6 +45,7 @@ struct HttpMetricIds {
   MetricId connections_open;
   MetricId connections_accepted;
   MetricId connections_refused;
+  MetricId connections_refused_per_address;
   MetricId request_errors;
 };
 HttpMetricIds declare_http_metrics(MetricsRegistry& registry);
@@ -54,7 +56,8 @@ enum class RequestError { malformed, header_too_large, body_too_large, read_time
 class ServerShard {
  public:
   ServerShard(boost::asio::io_context& io, std::shared_ptr<const Config> config, const HttpRouter& router,
-              MetricsShard& metrics, const HttpMetricIds& ids, unsigned connection_limit);
+              MetricsShard& metrics, const HttpMetricIds& ids, unsigned connection_limit,
+              ConnectionsByAddress& connections_by_address);
 
   boost::asio::io_context& io() { return io_; }
   const HttpRouter& router() const { return router_; }
@@ -76,6 +79,11 @@ class ServerShard {
   // Connections: the listener asks before accepting; drain closes idle ones.
   bool has_room_for_connection() const { return connections_.size() < connection_limit_; }
   void connection_refused();
+  // Per client address, across reactors (server.max_connections_per_address;
+  // trusted proxies are not limited): the listener asks before accepting,
+  // the session gives its place back when it ends.
+  bool admit_address(const boost::asio::ip::address& address);
+  void release_address(const boost::asio::ip::address& address);
   void add(Session& session);
   void remove(Session& session);
   std::size_t open_connections() const { return connections_.size(); }
@@ -104,6 +112,7 @@ class ServerShard {
   MetricsShard& metrics_;
   const HttpMetricIds& ids_;
   unsigned connection_limit_;
+  ConnectionsByAddress& connections_by_address_;
   RequestIdGenerator request_ids_;
   HttpDateCache date_;
 

@@ -1,10 +1,12 @@
 #include "http/server/session.hpp"
 
+#include "core/spawn.hpp"
+
 #include "core/log.hpp"
+#include "core/utf8.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/error.hpp>
@@ -47,6 +49,14 @@ bool has_acceptable_transfer_encoding(const Request& request) {
   return beast::iequals(coding, "chunked") && codings == 1;
 }
 
+// The header's size as sent: request line, each field with its ": " and
+// CRLF, and the blank line. (Beast keeps the fields as received.)
+std::size_t header_bytes(const Request& request) {
+  std::size_t bytes = request.method_string().size() + 1 + request.target().size() + 1 + 8 + 2 + 2;
+  for (const auto& field : request) bytes += field.name_string().size() + 2 + field.value().size() + 2;
+  return bytes;
+}
+
 // A parse error means the client spoke something other than HTTP/1.1; the
 // peer closing early (end_of_stream, partial_message) is not its fault to hear about.
 bool is_malformed_request(const boost::system::error_code& error) {
@@ -57,21 +67,34 @@ bool is_malformed_request(const boost::system::error_code& error) {
 
 }  // namespace
 
-void Session::start(asio::ip::tcp::socket socket, ServerShard& shard) {
-  auto session = std::make_shared<Session>(std::move(socket), shard);
-  asio::co_spawn(shard.io(), [session]() -> asio::awaitable<void> { co_await session->run(); }, asio::detached);
+void Session::start(asio::ip::tcp::socket socket, const asio::ip::tcp::endpoint& peer, ServerShard& shard) {
+  auto session = std::make_shared<Session>(std::move(socket), peer, shard);
+  spawn_task(shard.io(), serve(std::move(session)), "HTTP session");
 }
 
-Session::Session(asio::ip::tcp::socket socket, ServerShard& shard)
-    : socket_(std::move(socket)), shard_(shard) {
+// The frame holds the session (a parameter, unlike a lambda's capture), so
+// it lives as long as its connection does.
+asio::awaitable<void> Session::serve(std::shared_ptr<Session> session) {
+  co_await session->run();
+}
+
+Session::Session(asio::ip::tcp::socket socket, const asio::ip::tcp::endpoint& peer, ServerShard& shard)
+    : socket_(std::move(socket)), shard_(shard), peer_(peer) {
   boost::system::error_code ignored;
-  peer_ = socket_.remote_endpoint(ignored);
   peer_text_ = peer_.address().to_string();
   socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
   shard_.add(*this);
 }
 
-Session::~Session() { shard_.remove(*this); }
+Session::~Session() {
+  shard_.release_address(peer_.address());
+  shard_.remove(*this);
+}
+
+bool Session::has_unread_bytes() {
+  boost::system::error_code error;
+  return socket_.available(error) > 0 && !error;
+}
 
 void Session::drain() {
   boost::system::error_code ignored;
@@ -117,13 +140,26 @@ asio::awaitable<bool> Session::serve_one() {
   // buffered (a pipelined request) skip the wait.
   if (buffer_.size() == 0) {
     idle_ = true;
-    if (shard_.draining()) co_return false;
-    arm_deadline(server.idle_timeout, Clock::now());
+    // A request that had already arrived when the drain began is answered
+    // (and the connection closed after it): closing with it unread would
+    // reset the connection and lose the request.
+    if (shard_.draining() && !has_unread_bytes()) co_return false;
+    // A fresh connection has read_timeout to send its first byte: an idle
+    // keep-alive connection earned its longer wait with a request.
+    arm_deadline(served_any_ ? server.idle_timeout : server.read_timeout, Clock::now());
     auto [error, bytes] = co_await socket_.async_read_some(buffer_.prepare(kReadChunk), use_tuple);
     idle_ = false;
-    if (error) co_return false;  // closed, idle too long, or drained: nothing to answer
+    if (error && error == asio::error::operation_aborted && shard_.draining() && !deadline_passed_ &&
+        has_unread_bytes()) {
+      boost::system::error_code read_error;
+      bytes = socket_.read_some(buffer_.prepare(kReadChunk), read_error);
+      if (read_error) co_return false;
+    } else if (error) {
+      co_return false;  // closed, idle too long, or drained: nothing to answer
+    }
     buffer_.commit(bytes);
   }
+  served_any_ = true;
   idle_ = false;
   const auto started = Clock::now();
 
@@ -140,6 +176,14 @@ asio::awaitable<bool> Session::serve_one() {
   if (!error && !parser.is_header_done()) {
     auto [header_error, header_bytes] = co_await beast_http::async_read_header(socket_, buffer_, parser, use_tuple);
     error = header_error;
+  }
+  // Beast enforces header_limit only while the header is incomplete in its
+  // buffer; a header that arrived whole in one read could be any size up to
+  // the buffer's. Count it again now that it is parsed.
+  if (!error && parser.is_header_done() && header_bytes(parser.get()) > server.max_header_bytes) {
+    co_await reject(RequestError::header_too_large, Status::request_header_fields_too_large,
+                    "request header exceeds server.max_header_bytes", started);
+    co_return false;
   }
   if (!error && !has_acceptable_transfer_encoding(parser.get())) {
     // Closing after the answer matters as much as the answer: the body's
@@ -214,7 +258,7 @@ asio::awaitable<Response> Session::dispatch(Request& request, const std::string&
   if (match.outcome == HttpRouter::Outcome::not_found) {
     const auto path = request.target().substr(0, std::min<std::size_t>(request.target().find('?'), 200));
     co_return make_json_error(Status::not_found,
-                              "no route for " + std::string(request.method_string()) + " " + std::string(path),
+                              "no route for " + std::string(request.method_string()) + " " + to_valid_utf8(path),
                               request_id);
   }
   if (match.outcome == HttpRouter::Outcome::method_not_allowed) {
@@ -318,7 +362,7 @@ void Session::log_access(std::string_view method, std::string_view target, unsig
   if (!log_enabled(LogLevel::info)) return;
   LogLine(LogLevel::info, "http_request")
       .text("method", method)
-      .text("target", target)
+      .url("target", target)
       .trusted_text("route", shard_.route_name(route_key))
       .number("status", status)
       .number("duration_us", std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count())

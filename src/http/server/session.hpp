@@ -22,9 +22,11 @@ class Session : public std::enable_shared_from_this<Session> {
  public:
   // Starts serving the socket on the shard's reactor; the session keeps
   // itself alive until the connection ends.
-  static void start(boost::asio::ip::tcp::socket socket, ServerShard& shard);
+  // peer: counted by the shard's admit_address, given back when the session ends.
+  static void start(boost::asio::ip::tcp::socket socket, const boost::asio::ip::tcp::endpoint& peer,
+                    ServerShard& shard);
 
-  Session(boost::asio::ip::tcp::socket socket, ServerShard& shard);
+  Session(boost::asio::ip::tcp::socket socket, const boost::asio::ip::tcp::endpoint& peer, ServerShard& shard);
   ~Session();
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
@@ -38,6 +40,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void expire_if_due(std::chrono::steady_clock::time_point now);
 
  private:
+  static boost::asio::awaitable<void> serve(std::shared_ptr<Session> session);
   boost::asio::awaitable<void> run();
   // Serves one request; false when the connection must close afterwards.
   boost::asio::awaitable<bool> serve_one();
@@ -46,6 +49,8 @@ class Session : public std::enable_shared_from_this<Session> {
   boost::asio::awaitable<void> reject(RequestError error, Status status, std::string_view message,
                                       std::chrono::steady_clock::time_point started);
   using RequestParser = boost::beast::http::request_parser<boost::beast::http::string_body>;
+  // Bytes the kernel holds for this socket that nobody has read yet.
+  bool has_unread_bytes();
   // Feeds what is already buffered to the parser; need_more is not an error.
   boost::system::error_code parse_buffered(RequestParser& parser);
   // Writes the response, with the headers every response carries, into wire_.
@@ -70,6 +75,7 @@ class Session : public std::enable_shared_from_this<Session> {
   boost::asio::ip::tcp::endpoint peer_;
   std::string peer_text_;
   bool idle_ = true;
+  bool served_any_ = false;  // a connection that never sent a request gets read_timeout, not idle_timeout
 };
 
 }  // namespace callgate::http

@@ -46,7 +46,8 @@ std::chrono::seconds ExotelProvider::lookup_settles_after(const Config& config) 
 
 std::optional<providers::WebhookRejected> ExotelProvider::authenticate_webhook(
     const Config& config, const providers::InboundRequest& inbound) const {
-  WebhookCredentials credentials{inbound.request.body(), inbound.request["X-Exotel-Signature"],
+  WebhookCredentials credentials{inbound.request.method_string(), inbound.public_url, inbound.request.body(),
+                                 inbound.request["X-Exotel-Signature"],
                                  inbound.request[beast_http::field::authorization],
                                  http::query_parameter(inbound.request, "token"), inbound.peer};
   if (auto failure = authentication_failure(config.telephony.exotel, credentials))

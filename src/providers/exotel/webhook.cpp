@@ -133,9 +133,24 @@ std::variant<CallEvent, WebhookError> parse_status_callback(const http::FormFiel
   return event;
 }
 
-bool is_valid_body_signature(std::string_view secret, std::string_view body, std::string_view signature) {
+std::string signed_request_text(std::string_view method, std::string_view url, std::string_view body) {
+  std::string text;
+  text.reserve(method.size() + url.size() + body.size() + 2);
+  text.append(method).push_back('\n');
+  text.append(url).push_back('\n');
+  text.append(body);
+  return text;
+}
+
+std::string request_signature(std::string_view secret, std::string_view method, std::string_view url,
+                              std::string_view body) {
+  return hex_encode(hmac_sha256(secret, signed_request_text(method, url, body)));
+}
+
+bool is_valid_request_signature(std::string_view secret, std::string_view method, std::string_view url,
+                                std::string_view body, std::string_view signature) {
   if (secret.empty() || signature.empty()) return false;
-  const auto digest = hmac_sha256(secret, body);
+  const auto digest = hmac_sha256(secret, signed_request_text(method, url, body));
   const auto expected_hex = hex_encode(digest);
   if (signature.size() == expected_hex.size()) return equal_in_constant_time(expected_hex, lowercase(signature));
   return equal_in_constant_time(base64_encode(digest), signature);
@@ -147,7 +162,8 @@ std::optional<std::string> authentication_failure(const ExotelConfig& exotel, co
   if (!exotel.webhook_secret.empty()) {
     any_check = true;
     if (credentials.signature.empty()) return "missing_signature";
-    if (!is_valid_body_signature(exotel.webhook_secret, credentials.body, credentials.signature))
+    if (!is_valid_request_signature(exotel.webhook_secret, credentials.method, credentials.url, credentials.body,
+                                    credentials.signature))
       return "bad_signature";
   }
   if (!auth.callback_token.empty()) {

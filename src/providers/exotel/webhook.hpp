@@ -49,6 +49,8 @@ std::optional<std::string_view> field(const http::FormFields& fields, std::strin
 
 // What a request carries that may prove it is Exotel's.
 struct WebhookCredentials {
+  std::string_view method;          // as sent: "POST", "GET"
+  std::string_view url;             // the public URL the request was sent to, query included
   std::string_view body;
   std::string_view signature;       // X-Exotel-Signature
   std::string_view authorization;   // Authorization
@@ -61,7 +63,18 @@ struct WebhookCredentials {
 // request in.
 std::optional<std::string> authentication_failure(const ExotelConfig& exotel, const WebhookCredentials& credentials);
 
-// The body's HMAC-SHA256 with secret, sent as hex (either case) or base64.
-bool is_valid_body_signature(std::string_view secret, std::string_view body, std::string_view signature);
+// What X-Exotel-Signature signs: the method, the full public URL (query
+// included) and the body, each on its own line. The body alone left the
+// query (leadId, CallSid, digits) open to change, and made a GET's
+// signature a constant: a password that never changes.
+std::string signed_request_text(std::string_view method, std::string_view url, std::string_view body);
+
+// signed_request_text's HMAC-SHA256 with secret, as hex (lowercase).
+std::string request_signature(std::string_view secret, std::string_view method, std::string_view url,
+                              std::string_view body);
+
+// Whether signature (hex in either case, or base64) is that HMAC.
+bool is_valid_request_signature(std::string_view secret, std::string_view method, std::string_view url,
+                                std::string_view body, std::string_view signature);
 
 }  // namespace callgate::exotel

@@ -1,5 +1,7 @@
 #include "providers/simulator/account.hpp"
 
+#include "core/spawn.hpp"
+
 #include "core/crypto.hpp"
 #include "core/lead/phone_number.hpp"
 #include "core/log.hpp"
@@ -8,7 +10,6 @@
 #include "providers/simulator/client.hpp"
 
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -136,7 +137,7 @@ awaitable<http::Response> SimulatedAccount::create_call(http::RequestContext& co
                     {"to", call.to},         {"from", call.from},
                     {"account_sid", kAccountSid}, {"date_created", format_rfc2822(call.created)}};
   playing_->fetch_add(1);
-  asio::co_spawn(context.shard.io(), play(call, std::move(script), context.shard.config(), lane), asio::detached);
+  spawn_task(context.shard.io(), play(call, std::move(script), context.shard.config(), lane), "simulator playing a call");
   co_return http::make_json_response(http::Status::created, json::serialize(body));
 }
 
@@ -219,10 +220,10 @@ awaitable<void> SimulatedAccount::play(SimulatedCall call, CallScript script, st
       continue;
     }
     if (auto action = gather_action(answer.body); action && is_ours(*action, *config))
-      asio::co_spawn(*lane->io,
-                     press_keys(build_gather_request(config->telephony.simulator, call, *action),
-                                milliseconds(2'000) / config->telephony.simulator.speed, lane),
-                     asio::detached);
+      spawn_task(*lane->io,
+                 press_keys(build_gather_request(config->telephony.simulator, call, *action),
+                            milliseconds(2'000) / config->telephony.simulator.speed, lane),
+                 "simulator pressing keys");
   }
   set_listed_status(call.sid, std::string(to_string(final_status(script.outcome))));
 }

@@ -1,5 +1,7 @@
 #include "providers/simulator/call_script.hpp"
 
+#include "providers/exotel/webhook.hpp"
+
 #include "core/civil_time.hpp"
 #include "core/crypto.hpp"
 #include "http/form/form_codec.hpp"
@@ -88,7 +90,7 @@ http::ClientRequest exotel_callback(const SimulatorConfig& config, const Simulat
   request.url = call.status_callback;
   request.body = boost::json::serialize(body);
   request.headers = {{"Content-Type", "application/json"},
-                     {"X-Exotel-Signature", hex_encode(hmac_sha256(config.auth_token, request.body))}};
+                     {"X-Exotel-Signature", callgate::exotel::request_signature(config.auth_token, "POST", request.url, request.body)}};
   return request;
 }
 

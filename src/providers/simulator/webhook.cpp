@@ -15,7 +15,8 @@ std::optional<providers::WebhookRejected> authenticate_callback(const Config& co
   if (simulator.format == SimulatorFormat::exotel) {
     const auto signature = inbound.request["X-Exotel-Signature"];
     if (signature.empty()) return providers::WebhookRejected{"missing_signature"};
-    if (!exotel::is_valid_body_signature(simulator.auth_token, inbound.request.body(), signature))
+    if (!exotel::is_valid_request_signature(simulator.auth_token, inbound.request.method_string(), inbound.public_url,
+                                            inbound.request.body(), signature))
       return providers::WebhookRejected{"bad_signature"};
     return std::nullopt;
   }

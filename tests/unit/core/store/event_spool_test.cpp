@@ -6,6 +6,7 @@
 #include "lead_store_test_helpers.hpp"
 
 #include <filesystem>
+#include <memory>
 #include <functional>
 #include <random>
 
@@ -92,7 +93,8 @@ BOOST_AUTO_TEST_CASE(a_spool_larger_than_a_read_replays_whole_and_in_order) {
   // About 3.5 MiB: several of the replay's 1 MiB reads, records cut by
   // their boundaries.
   SpoolDirectory directory;
-  EventSpool spool(directory.path.string());
+  auto owned = std::make_unique<EventSpool>(directory.path.string());
+  auto& spool = *owned;
   std::vector<std::string> expected;
   for (int index = 0; index < 70; ++index) {
     auto event = make_event("CA" + std::to_string(index), CallStatus::completed, 2);
@@ -111,11 +113,26 @@ BOOST_AUTO_TEST_CASE(a_spool_larger_than_a_read_replays_whole_and_in_order) {
   run(spool.append(make_event("CA-a", CallStatus::busy, 1), at(100)));
   run(spool.append(make_event("CA-b", CallStatus::busy, 1), at(101)));
   const auto size = std::filesystem::file_size(spool.path());
-  std::filesystem::resize_file(spool.path(), size - 5);
+  const auto path = spool.path();
+  owned.reset();  // the process that wrote it is gone (it held the spool's lock)
+  std::filesystem::resize_file(path, size - 5);
   EventSpool reopened(directory.path.string());
   BOOST_TEST(reopened.pending() == 1u);
   BOOST_TEST(run(reopened.replay_into(store)) == 1u);
   BOOST_TEST(store.applied.back() == "CA-a");
+  // The cut bytes were kept beside the spool before they went.
+  bool kept = false;
+  for (const auto& entry : std::filesystem::directory_iterator(directory.path))
+    kept = kept || entry.path().filename().string().starts_with("webhooks.spool.torn-");
+  BOOST_TEST(kept);
+}
+
+BOOST_AUTO_TEST_CASE(a_second_spool_on_the_same_directory_is_refused) {
+  SpoolDirectory directory;
+  EventSpool first(directory.path.string());
+  BOOST_CHECK_EXCEPTION(EventSpool(directory.path.string()), std::runtime_error, [](const std::runtime_error& error) {
+    return std::string(error.what()).find("in use by another callgated") != std::string::npos;
+  });
 }
 
 BOOST_AUTO_TEST_CASE(each_replayed_event_is_told_with_what_the_store_made_of_it) {

@@ -133,21 +133,20 @@ BOOST_AUTO_TEST_CASE(zeros_after_the_last_record_are_room_not_damage) {
   }
 }
 
-BOOST_AUTO_TEST_CASE(in_a_file_with_room_a_write_whose_pages_landed_out_of_order_is_torn) {
-  const auto acknowledged = journal_of({"acknowledged"}).size();
-  for (const std::size_t gap : {std::size_t{8}, std::size_t{512}, std::size_t{4096}}) {
+// Zeros inside the last MiB of a journal used to be taken for a torn last
+// write and cut off in place, taking acknowledged records after them along
+// (issue 18, defect 15). A good record after damage now always stops the read.
+BOOST_AUTO_TEST_CASE(zeros_followed_by_a_good_record_are_damage_however_close_to_the_end) {
+  for (const std::size_t gap : {std::size_t{8}, std::size_t{64}, std::size_t{512}, std::size_t{4096}}) {
     const auto data = torn_write_with_a_later_page_on_disk(gap);
-    JournalReader reader(data, kJournalSyncWindowBytes);
-    std::string_view payload;
-    BOOST_TEST_REQUIRE(reader.next(payload));
-    BOOST_TEST(payload == "acknowledged");
-    BOOST_TEST(!reader.next(payload));
-    BOOST_TEST((reader.stop() == JournalReader::Stop::torn_tail), "gap " << gap);
-    BOOST_TEST(reader.valid_bytes() == acknowledged);
-    // A file only ever appended to cannot be torn that way: damage.
-    JournalReader appended(data);
-    while (appended.next(payload)) {}
-    BOOST_TEST((appended.stop() == JournalReader::Stop::corrupt), "gap " << gap);
+    for (const std::size_t window : {std::size_t{0}, kJournalSyncWindowBytes}) {
+      JournalReader reader(data, window);
+      std::string_view payload;
+      BOOST_TEST_REQUIRE(reader.next(payload));
+      BOOST_TEST(payload == "acknowledged");
+      BOOST_TEST(!reader.next(payload));
+      BOOST_TEST((reader.stop() == JournalReader::Stop::corrupt), "gap " << gap << " window " << window);
+    }
   }
 }
 

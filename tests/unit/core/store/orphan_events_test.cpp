@@ -143,4 +143,25 @@ BOOST_AUTO_TEST_CASE(with_no_room_nothing_waits) {
   BOOST_TEST(orphans.take("CA1").empty());
 }
 
+// 300 forged callbacks of 900 KB each, for calls nobody knows, grew the
+// daemon from 51 to 490 MB: the count limit alone let them all stay.
+BOOST_AUTO_TEST_CASE(orphans_are_let_go_by_bytes_as_well_as_by_count) {
+  constexpr std::size_t kLimit = 4 * 1024 * 1024;
+  OrphanEvents orphans(OrphanLimits{100'000, std::chrono::hours(1), kLimit});
+  for (int index = 0; index < 300; ++index) {
+    auto event = make_event("CA" + std::to_string(index), CallStatus::ringing, 1);
+    event.speech_result = std::string(900 * 1024, 'x');
+    keep(orphans, event, 1);
+    BOOST_TEST_REQUIRE(orphans.bytes() <= kLimit);
+  }
+  BOOST_TEST(orphans.size() <= kLimit / (900 * 1024));
+  BOOST_TEST(orphans.let_go() >= 300u - kLimit / (900 * 1024));
+  // The newest are the ones kept, and they still decode whole.
+  const auto newest = orphans.take("CA299");
+  BOOST_TEST_REQUIRE(newest.size() == 1u);
+  BOOST_TEST(newest[0].event.speech_result.size() == 900u * 1024);
+  // Held blocks follow: a block per orphan this size, and no more than fit.
+  BOOST_TEST(orphans.blocks() <= kLimit / (900 * 1024) + 1);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -153,14 +153,16 @@ ExotelConfig with_secret() {
   exotel.webhook_secret = "whsec";
   return exotel;
 }
+constexpr std::string_view kCallbackUrl = "https://gw.example.in/webhook/exotel?leadId=01M8";
+
 exotel::WebhookCredentials credentials(std::string_view body = "{}") {
-  return {body, "", "", std::nullopt, make_address("203.0.113.9")};
+  return {"POST", kCallbackUrl, body, "", "", std::nullopt, make_address("203.0.113.9")};
 }
 }  // namespace
 
-BOOST_AUTO_TEST_CASE(the_body_hmac_in_hex_or_base64) {
+BOOST_AUTO_TEST_CASE(the_request_hmac_in_hex_or_base64) {
   const std::string body = R"({"CallSid":"c1","Status":"completed"})";
-  const auto digest = hmac_sha256("whsec", body);
+  const auto digest = hmac_sha256("whsec", "POST\n" + std::string(kCallbackUrl) + "\n" + body);
   auto sent = credentials(body);
   const auto hex = hex_encode(digest);
   sent.signature = hex;
@@ -176,6 +178,32 @@ BOOST_AUTO_TEST_CASE(the_body_hmac_in_hex_or_base64) {
   BOOST_TEST(exotel::authentication_failure(with_secret(), sent).value_or("") == "bad_signature");
   sent.signature = "";
   BOOST_TEST(exotel::authentication_failure(with_secret(), sent).value_or("") == "missing_signature");
+}
+
+// The body alone was signed: the query (leadId, CallSid, digits) could be
+// changed under a good signature, and a GET with no body (the Passthru
+// applet) carried one constant signature, a password that never changed
+// (issue 18, defect 6).
+BOOST_AUTO_TEST_CASE(the_signature_covers_the_method_and_the_whole_url_too) {
+  const std::string body = R"({"CallSid":"c1","Status":"completed"})";
+  auto sent = credentials(body);
+  const auto signature = exotel::request_signature("whsec", "POST", kCallbackUrl, body);
+  sent.signature = signature;
+  BOOST_TEST(!exotel::authentication_failure(with_secret(), sent).has_value());
+  sent.url = "https://gw.example.in/webhook/exotel?leadId=01M9";  // another lead
+  BOOST_TEST(exotel::authentication_failure(with_secret(), sent).value_or("") == "bad_signature");
+  sent.url = kCallbackUrl;
+  sent.method = "GET";
+  BOOST_TEST(exotel::authentication_failure(with_secret(), sent).value_or("") == "bad_signature");
+  // Two passthru GETs with empty bodies and other digits: other signatures.
+  const auto first = exotel::request_signature("whsec", "GET", "https://gw.example.in/exotel/passthru?digits=1", "");
+  const auto second = exotel::request_signature("whsec", "GET", "https://gw.example.in/exotel/passthru?digits=2", "");
+  BOOST_TEST(first != second);
+  // And the body-only signature of old is refused.
+  sent.method = "POST";
+  const auto body_only = hex_encode(hmac_sha256("whsec", body));
+  sent.signature = body_only;
+  BOOST_TEST(exotel::authentication_failure(with_secret(), sent).value_or("") == "bad_signature");
 }
 
 BOOST_AUTO_TEST_CASE(the_callback_token) {
@@ -219,7 +247,7 @@ BOOST_AUTO_TEST_CASE(every_configured_check_must_pass) {
   exotel.webhook_auth.callback_token = "tok";
   exotel.webhook_auth.allowed_sources = {*NetworkRange::parse("203.0.113.0/24")};
   const std::string body = "{}";
-  const auto signature = hex_encode(hmac_sha256("whsec", body));
+  const auto signature = exotel::request_signature("whsec", "POST", kCallbackUrl, body);
   auto sent = credentials(body);
   sent.signature = signature;
   sent.token = "tok";

@@ -36,6 +36,7 @@ BOOST_AUTO_TEST_CASE(an_answer_that_is_not_twiml_is_named) {
 
 BOOST_AUTO_TEST_CASE(the_gather_answer_carries_the_configured_keys_and_is_signed) {
   SimulatorConfig config;
+  config.auth_token = "sim-test-token";
   config.gather_digits = "42#";
   SimulatedCall call;
   call.sid = "CA0123456789abcdef0123456789abcdef";

@@ -27,6 +27,7 @@ SimulatedCall a_call() { return testing::a_simulated_call(); }
 
 SimulatorConfig only(SimulatedOutcome outcome) {
   SimulatorConfig config;
+  config.auth_token = "sim-test-token";  // the daemon draws one at start; tests name theirs
   config.outcomes = {0, 0, 0, 0};
   switch (outcome) {
     case SimulatedOutcome::answered: config.outcomes.answered = 1; break;
@@ -223,8 +224,8 @@ BOOST_AUTO_TEST_CASE(exotel_format_sends_an_answered_and_a_terminal_callback_as_
   BOOST_TEST(statuses(script) == (std::vector<std::string>{"in-progress", "completed"}), boost::test_tools::per_element());
   for (const auto& step : script.steps) {
     BOOST_TEST(header(step.request, "Content-Type") == "application/json");
-    BOOST_TEST(exotel::is_valid_body_signature(config.auth_token, step.request.body,
-                                               header(step.request, "X-Exotel-Signature")));
+    BOOST_TEST(exotel::is_valid_request_signature(config.auth_token, "POST", step.request.url, step.request.body,
+                                                  header(step.request, "X-Exotel-Signature")));
     const auto fields = exotel::callback_fields("application/json", step.request.body);
     BOOST_TEST_REQUIRE(fields.has_value());
     auto parsed = exotel::parse_status_callback(*fields, "L1");
