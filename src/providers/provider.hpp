@@ -112,6 +112,13 @@ class Provider {
   // (the simulator fetches Twilio's call flow as Twilio would, signed with
   // its own token): that provider's call-flow endpoints take its requests too.
   virtual std::optional<ProviderName> imitates(const Config&) const { return std::nullopt; }
+
+  // True for a provider whose callbacks mean nothing unless it places the
+  // calls (the simulator: its account lives in this process). Its webhook
+  // endpoint then answers 404 whenever it is not in use. A real provider's
+  // callbacks are taken whatever the config says now: calls placed before a
+  // switch of provider still report how they ended.
+  virtual bool callbacks_only_while_in_use() const { return false; }
 };
 
 // The providers callgate knows, by name.

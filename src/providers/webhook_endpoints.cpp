@@ -98,11 +98,10 @@ awaitable<http::Response> handle_status_callback(const Provider& provider, http:
                                                  LeadStore& store, const WebhookMetricIds& ids, EventSpool* spool,
                                                  Dialer* dialer) {
   const auto provider_name = to_string(provider.name());
-  // A provider that places no call has no callbacks to send: its endpoint
-  // answers as if it did not exist (the simulator's, with its well-known
-  // development token, stored forged events into real leads that way).
-  // Decided per request, so a reload that adds a route adds its callbacks.
-  if (!provider_in_use(context.config.telephony, provider.name())) {
+  // The simulator's endpoint exists only while it places calls (with its
+  // once well-known development token it stored forged events into real
+  // leads). Decided per request, so a reload that adds a route adds it.
+  if (provider.callbacks_only_while_in_use() && !provider_in_use(context.config.telephony, provider.name())) {
     context.shard.metrics().counter(ids.rejections, {{"provider", provider_name}, {"reason", "provider_not_in_use"}}).increment();
     co_return http::make_json_error(http::Status::not_found,
                                     "no route for POST " + std::string(context.request.target().substr(
@@ -173,16 +172,19 @@ void register_webhook_endpoints(http::HttpRouter& router, LeadStore& store, cons
   // The address the old system gave providers: which one is calling is
   // read from the request itself. Each provider is asked in table order;
   // the last one (Exotel, which carries no distinctive header) takes the rest.
-  // Only providers in use are candidates.
+  // A provider whose callbacks count only while it is in use is skipped
+  // when it is not.
   router.add(http::Verb::post, "/webhook", [&store, &ids, spool, dialer](http::RequestContext& context) {
-    const Provider* chosen = nullptr;
-    const Provider* last_in_use = nullptr;
-    for (const Provider* provider : all_providers()) {
-      if (!provider_in_use(context.config.telephony, provider->name())) continue;
-      last_in_use = provider;
-      if (!chosen && provider->recognizes_webhook(context.request)) chosen = provider;
+    const auto providers = all_providers();
+    const Provider* chosen = providers.back();
+    for (const Provider* provider : providers) {
+      if (provider->callbacks_only_while_in_use() && !provider_in_use(context.config.telephony, provider->name()))
+        continue;
+      if (provider->recognizes_webhook(context.request)) {
+        chosen = provider;
+        break;
+      }
     }
-    if (!chosen) chosen = last_in_use ? last_in_use : all_providers().back();
     return handle_status_callback(*chosen, context, store, ids, spool, dialer);
   });
 }

@@ -92,7 +92,7 @@ BOOST_AUTO_TEST_CASE(one_key_or_one_number_in_the_window_makes_one_lead_and_one_
   const auto again = enquire(daemon.port(), R"({"phone":"+14155550123","consent":true})", "Idempotency-Key: form-42\r\n");
   BOOST_TEST(lead_id_of(again) == first);
   BOOST_TEST(again.body.find("\"existing\":true") != std::string::npos);
-  // The same number again without a key, inside the window.
+  // The same number again without a key, inside the window, from the same client.
   BOOST_TEST(lead_id_of(enquire(daemon.port(), R"({"phone":"+91 98765-43210","consent":true})")) == first);
   wait_for_attempt(daemon.port(), first);
   std::this_thread::sleep_for(200ms);

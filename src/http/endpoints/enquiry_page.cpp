@@ -86,6 +86,12 @@ Response render_enquiry_answer(const Config& config, const Response& json_answer
     return value && value->is_string() ? std::string(value->as_string()) : std::string();
   };
 
+  if (json_answer.result() == Status::accepted && text("status") == "duplicate") {
+    const std::string content =
+        "<h1>Thank you</h1>\n<p class=\"callgate-status\" role=\"status\" data-status=\"duplicate\">"
+        "We already have a request for this number: we will call you shortly.</p>\n";
+    return make_page_response(Status::accepted, page("We are calling you", content));
+  }
   if (json_answer.result() == Status::accepted) {
     const std::string content =
         "<h1>Thank you</h1>\n<p class=\"callgate-status\" role=\"status\" data-status=\"" + escape_markup(text("status")) +

@@ -55,6 +55,15 @@ Response validation_error(const FieldErrors& errors, std::string_view request_id
   return make_json_response(Status::unprocessable_entity, json::serialize(body));
 }
 
+// What the store keys an Idempotency-Key by: the client's address and the
+// key, hashed (so the store holds neither the key nor, beside it, the address).
+std::string scoped_idempotency_key(std::string_view client, std::string_view key) {
+  std::string scoped(client);
+  scoped.push_back('\n');
+  scoped.append(key);
+  return "k1:" + hex_encode(sha256(scoped)).substr(0, 40);
+}
+
 std::optional<Response> require_admin(const RequestContext& context) {
   const auto& token = context.config.admin.token;
   const auto header = context.request[beast_http::field::authorization];
@@ -136,7 +145,9 @@ awaitable<Response> enquire(RequestContext& context, LeadServices& services) {
                          intake.consent_text_version};
   create.lead.created = now;
   create.lead.updated = now;
-  create.idempotency_key = std::string(key);
+  // Scoped to the client: the same key from another address is another
+  // key, so a key seen (or guessed) elsewhere never leads to someone's lead.
+  if (!key.empty()) create.idempotency_key = scoped_idempotency_key(client, key);
   if (intake.duplicate_window.count() > 0) create.same_phone_since = now - intake.duplicate_window;
 
   auto stored = co_await services.store.create(std::move(create));
@@ -149,6 +160,15 @@ awaitable<Response> enquire(RequestContext& context, LeadServices& services) {
     co_return with_cors(std::move(response), context);
   }
   const auto& result = std::get<CreateResult>(stored);
+  // The same number within duplicate_window from another client: that
+  // client gets a handle of its own, never the first client's lead id
+  // (which /enquire/{id} would turn into a view of the first caller's
+  // call). The number is still called once, as the window promises.
+  if (!result.created && result.lead.consent.client_address != client) {
+    count("duplicate");
+    json::object duplicate{{"leadId", ids.next(now)}, {"status", "duplicate"}, {"existing", true}};
+    co_return with_cors(make_json_response(Status::accepted, json::serialize(duplicate)), context);
+  }
   json::object body{{"leadId", result.lead.id}, {"status", to_string(result.lead.status)}};
   if (!result.created) body["existing"] = true;
   count(result.created ? "created" : "existing");

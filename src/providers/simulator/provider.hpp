@@ -26,6 +26,7 @@ class SimulatorProvider final : public providers::Provider {
   // None of its own: it fetches Twilio's.
   void register_call_flow_endpoints(http::HttpRouter& router, providers::CallFlowServices services) const override;
   std::optional<ProviderName> imitates(const Config& config) const override;
+  bool callbacks_only_while_in_use() const override { return true; }
 };
 
 }  // namespace callgate::simulator

@@ -29,7 +29,10 @@
     'no-answer': ['We could not reach you. We will try again shortly.', true],
     scheduled: ['We will call you again shortly.', true],
     failed: ['We could not place the call. Please try again later.', true],
-    canceled: ['The call was cancelled.', true]
+    canceled: ['The call was cancelled.', true],
+    // This number asked within the last few minutes (from elsewhere): the
+    // call already on its way is the one it gets. Nothing to follow.
+    duplicate: ['We already have a request for this number: we will call you shortly.', true]
   };
 
   function element(tag, attributes, text) {
@@ -147,6 +150,10 @@
         return response.json().catch(function () { return {}; }).then(function (answer) {
           if (response.status === 202) {
             form.setAttribute('data-lead-id', answer.leadId);
+            if (answer.status === 'duplicate') {
+              showStatus(form, statusText.duplicate[0], answer.status);
+              return;
+            }
             showStatus(form, statusText.pending[0], answer.status);
             follow(form, answer.leadId);
             return;
