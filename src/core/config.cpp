@@ -113,6 +113,7 @@ ReloadPlan plan_reload(const Config& running, const Config& reloaded) {
   const auto& tb = b.telephony.twilio;
   live("telephony.twilio.account_sid", ta.account_sid != tb.account_sid);
   live("telephony.twilio.auth_token", ta.auth_token != tb.auth_token);
+  live("telephony.twilio.auth_token_secondary", ta.auth_token_secondary != tb.auth_token_secondary);
   live("telephony.twilio.phone_number", ta.phone_number != tb.phone_number);
   live("telephony.twilio.call_flow_url", ta.call_flow_url != tb.call_flow_url);
   live("telephony.twilio.record_calls", ta.record_calls != tb.record_calls);

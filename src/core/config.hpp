@@ -90,6 +90,10 @@ struct HttpClientConfig {
 struct TwilioConfig {
   std::string account_sid;
   std::string auth_token;
+  // During a rotation: the token Twilio calls secondary. Requests signed
+  // with either are taken, so a reload with the new primary loses none
+  // signed a moment before; empty once the rotation is done.
+  std::string auth_token_secondary;
   std::string phone_number;
   std::string call_flow_url;  // empty: {public_base_url}/twiml
   bool record_calls = false;

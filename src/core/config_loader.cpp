@@ -364,6 +364,7 @@ void read_file_sections(const YAML::Node& root, Config& config, Diagnostics& dia
   auto& t = config.telephony.twilio;
   twilio.text("account_sid", t.account_sid);
   twilio.text("auth_token", t.auth_token);
+  twilio.text("auth_token_secondary", t.auth_token_secondary);
   twilio.text("phone_number", t.phone_number);
   twilio.text("call_flow_url", t.call_flow_url);
   twilio.boolean("record_calls", t.record_calls);
@@ -528,6 +529,7 @@ void apply_environment(const EnvironmentLookup& environment, Config& config, Dia
   const std::pair<std::string_view, std::pair<const char*, std::string*>> text_bindings[] = {
       {"TWILIO_ACCOUNT_SID", {"telephony.twilio.account_sid", &t.account_sid}},
       {"TWILIO_AUTH_TOKEN", {"telephony.twilio.auth_token", &t.auth_token}},
+      {"TWILIO_AUTH_TOKEN_SECONDARY", {"telephony.twilio.auth_token_secondary", &t.auth_token_secondary}},
       {"TWILIO_PHONE_NUMBER", {"telephony.twilio.phone_number", &t.phone_number}},
       {"TWILIO_CALL_FLOW_URL", {"telephony.twilio.call_flow_url", &t.call_flow_url}},
       {"EXOTEL_ACCOUNT_SID", {"telephony.exotel.account_sid", &e.account_sid}},

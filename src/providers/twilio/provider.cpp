@@ -71,13 +71,16 @@ std::optional<WebhookRejected> TwilioProvider::authenticate_webhook(const Config
   if (twilio.auth_token.empty()) return WebhookRejected{"auth_token_not_configured"};
   const auto signature = http::header_value(inbound.request, "X-Twilio-Signature");
   if (signature.empty()) return WebhookRejected{"missing_signature"};
-  bool valid = false;
-  if (has_json_body(inbound.request)) {
-    valid = is_valid_json_signature(twilio.auth_token, inbound.public_url, inbound.request.body(), signature);
-  } else if (const auto* fields = inbound.form_fields()) {
-    valid = is_valid_signature(twilio.auth_token, inbound.public_url, *fields, signature);
-  }
-  if (!valid) return WebhookRejected{"bad_signature"};
+  auto signed_with = [&](std::string_view token) {
+    if (token.empty()) return false;
+    if (has_json_body(inbound.request))
+      return is_valid_json_signature(token, inbound.public_url, inbound.request.body(), signature);
+    const auto* fields = inbound.form_fields();
+    return fields && is_valid_signature(token, inbound.public_url, *fields, signature);
+  };
+  // The secondary token only during a rotation (empty otherwise).
+  if (!signed_with(twilio.auth_token) && !signed_with(twilio.auth_token_secondary))
+    return WebhookRejected{"bad_signature"};
   return std::nullopt;
 }
 

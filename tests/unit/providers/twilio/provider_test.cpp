@@ -78,6 +78,24 @@ BOOST_AUTO_TEST_CASE(wrong_missing_or_tampered_signatures_are_refused) {
   BOOST_TEST(provider.authenticate_webhook(config, inbound(moved, config))->reason == "bad_signature");
 }
 
+// A new auth token took effect on SIGHUP with no overlap: callbacks signed
+// a moment before with the old one were refused (issue 18, defect 19).
+BOOST_AUTO_TEST_CASE(during_a_rotation_the_secondary_token_signs_as_well) {
+  auto config = twilio_config();
+  twilio::TwilioProvider provider;
+  const auto old_token = signed_request("/webhook/twilio", kCallback, "old-token");
+  BOOST_TEST(provider.authenticate_webhook(config, inbound(old_token, config))->reason == "bad_signature");
+  config.telephony.twilio.auth_token_secondary = "old-token";
+  BOOST_TEST(!provider.authenticate_webhook(config, inbound(old_token, config)).has_value());
+  const auto new_token = signed_request("/webhook/twilio", kCallback, "12345");
+  BOOST_TEST(!provider.authenticate_webhook(config, inbound(new_token, config)).has_value());
+  const auto neither = signed_request("/webhook/twilio", kCallback, "guess");
+  BOOST_TEST(provider.authenticate_webhook(config, inbound(neither, config))->reason == "bad_signature");
+  // Rotation over: the old one is refused again.
+  config.telephony.twilio.auth_token_secondary.clear();
+  BOOST_TEST(provider.authenticate_webhook(config, inbound(old_token, config))->reason == "bad_signature");
+}
+
 BOOST_AUTO_TEST_CASE(json_bodies_are_checked_by_their_hash) {
   auto config = twilio_config();
   config.server.public_base_url = "https://mycompany.com";
