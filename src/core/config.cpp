@@ -52,7 +52,8 @@ bool same_dialer_policies(const DialerConfig& a, const DialerConfig& b) {
   for (std::size_t index = 0; same_hours && index < ha.by_prefix.size(); ++index)
     same_hours = ha.by_prefix[index].first == hb.by_prefix[index].first &&
                  same_window(ha.by_prefix[index].second, hb.by_prefix[index].second);
-  return same_hours && a.max_calls_per_number_per_day == b.max_calls_per_number_per_day && a.lease == b.lease && a.retry == b.retry && a.redial == b.redial && a.breaker == b.breaker && a.ambiguous == b.ambiguous;
+  return same_hours && a.max_calls_per_number_per_day == b.max_calls_per_number_per_day && a.lease == b.lease && a.retry == b.retry && a.redial == b.redial && a.breaker == b.breaker && a.ambiguous == b.ambiguous &&
+         a.unscheduled_lead_sweep == b.unscheduled_lead_sweep;
 }
 
 }  // namespace

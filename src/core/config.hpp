@@ -248,6 +248,9 @@ struct DialerConfig {
   dialer::AmbiguousPolicy ambiguous;  // placements that may have rung: settled before any new call
   dialer::CallingHours calling_hours; // default: all day, every day, UTC
   int max_calls_per_number_per_day = 0;  // across leads, by the number's calling-hours date; 0: no cap
+  // How often leads stored without their first call's job are looked for,
+  // and how old one must be to count (younger ones may be mid-enquiry).
+  Milliseconds unscheduled_lead_sweep{30'000};
 };
 
 struct Config {

@@ -473,6 +473,8 @@ void read_file_sections(const YAML::Node& root, Config& config, Diagnostics& dia
   auto& d = config.dialer;
   dialer_section.text("path", d.path);
   dialer_section.duration("lease", d.lease, Milliseconds(5'000), Milliseconds(3'600'000));
+  dialer_section.duration("unscheduled_lead_sweep", d.unscheduled_lead_sweep, Milliseconds(1'000),
+                          Milliseconds(3'600'000));
   dialer_section.number<int>("max_calls_per_number_per_day", d.max_calls_per_number_per_day, 0, 1'000);
   auto retry = dialer_section.section("retry");
   retry.duration("base", d.retry.base, Milliseconds(10), Milliseconds(3'600'000));

@@ -22,6 +22,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <csignal>
+#include <filesystem>
 #include <stdexcept>
 #include <sys/random.h>
 #include <thread>
@@ -63,6 +64,8 @@ std::unique_ptr<LeadStore> open_store(const StoreConfig& store, const std::vecto
       options.connection.command_timeout = store.redis_command_timeout;
       options.key_prefix = store.redis_key_prefix;
       options.orphan_wait = store.redis_orphan_wait;
+      // Beside the spool: this host's own directory (redis_epoch.hpp).
+      options.epoch_file = (std::filesystem::path(store.spool_path) / "redis.epoch").string();
       return std::make_unique<RedisLeadStore>(reactors, std::move(options));
     }
   }
@@ -169,6 +172,17 @@ void Daemon::build() {
   readiness_checks_.push_back({"store", [this](http::RequestContext&) -> boost::asio::awaitable<std::optional<std::string>> {
                                  co_return store_->problem();
                                }});
+  if (auto* redis = dynamic_cast<RedisLeadStore*>(store_.get())) {
+    readiness_checks_.push_back({"redis_data",
+                                 [redis](http::RequestContext&) -> boost::asio::awaitable<std::optional<std::string>> {
+                                   co_return redis->data_loss();
+                                 },
+                                 true});
+    metrics_.declare_counter_function("callgate_redis_data_loss_detected_total",
+                                      "Connects that found Redis emptied or replaced (its epoch gone or changed): "
+                                      "leads stored before are not in it.",
+                                      [redis] { return redis->data_losses_detected(); });
+  }
   // A networked store can be away for a while: webhooks wait in the spool.
   if (config_.store.backend == StoreBackend::redis) {
     spool_ = std::make_unique<EventSpool>(config_.store.spool_path);

@@ -80,6 +80,7 @@ Dialer::Lane& Dialer::lane_for(const boost::asio::execution_context& io) {
 
 void Dialer::start() {
   spawn_loop(home_, [this] { return run(); }, "dialer claim loop");
+  spawn_loop(home_, [this] { return schedule_leads_left_without_a_job(); }, "dialer sweep for unscheduled leads");
   for (auto& lane : lanes_)
     spawn_loop(*lane->io, [this, lane = lane.get()] { return keep_connections_warm(lane); }, "dialer connection warm-up");
 }
@@ -245,6 +246,50 @@ awaitable<void> Dialer::call_ended(std::string lead_id, std::string call_sid) {
       .trusted_text("due", format_iso8601(*due))
       .trusted_text("reason", decision.reason);
   poke();
+}
+
+awaitable<void> Dialer::schedule_leads_left_without_a_job() {
+  const auto stopped = stopped_;  // this Dialer may be gone when a co_await resumes
+  boost::asio::steady_timer timer(home_);
+  // Pending leads older than a day are left alone: an operator's business by then.
+  constexpr auto kLookBack = std::chrono::hours(24);
+  constexpr std::size_t kMaxPerSweep = 2'000;
+  while (!*stopped) {
+    const auto every = config_()->dialer.unscheduled_lead_sweep;
+    timer.expires_after(every);
+    auto [waited] = co_await timer.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+    if (waited || *stopped) co_return;
+    const auto now = WallClock::now();
+    LeadQuery query;
+    query.status = LeadStatus::pending;
+    query.created_since = now - kLookBack;
+    query.limit = 500;
+    for (std::size_t seen = 0; seen < kMaxPerSweep;) {
+      auto page = co_await store_.list(query);
+      if (*stopped) co_return;
+      if (std::holds_alternative<StoreError>(page)) break;  // the next sweep tries again
+      auto& leads = std::get<LeadPage>(page);
+      for (const auto& lead : leads.leads) {
+        if (!lead.attempts.empty() || lead.created > now - every) continue;
+        auto job = co_await scheduler_.job_for(lead.id);
+        if (*stopped) co_return;
+        if (const auto* found = std::get_if<std::optional<dialer::DialJob>>(&job); !found || found->has_value()) continue;
+        auto handed = co_await enqueue_first_call(lead);
+        if (*stopped) co_return;
+        if (const auto* error = std::get_if<StoreError>(&handed)) {
+          LogLine(LogLevel::warn, "unscheduled_lead_not_scheduled").trusted_text("lead_id", lead.id).text("reason", error->message);
+          continue;
+        }
+        LogLine(LogLevel::warn, "unscheduled_lead_scheduled")
+            .trusted_text("lead_id", lead.id)
+            .trusted_text("detail", "a pending lead had no call and no job (an enquiry answered 503 that was stored "
+                                    "after all, or a host lost between the two writes): its first call is scheduled");
+      }
+      seen += leads.leads.size();
+      if (leads.next_cursor.empty()) break;
+      query.after_id = leads.next_cursor;
+    }
+  }
 }
 
 awaitable<void> Dialer::run() {

@@ -85,6 +85,9 @@ class Dialer {
 
   boost::asio::awaitable<void> run();
   boost::asio::awaitable<void> keep_connections_warm(Lane* lane);
+  // Leads stored without their first call's job get one (see
+  // dialer.unscheduled_lead_sweep).
+  boost::asio::awaitable<void> schedule_leads_left_without_a_job();
   boost::asio::awaitable<void> work(dialer::ClaimedJob claimed, Lane* lane);
   // Completes the claim; with next, the lead's next job takes its place.
   boost::asio::awaitable<void> finish(const dialer::ClaimedJob& claimed, const dialer::DialJob* next);

@@ -88,7 +88,7 @@ EventSpool::EventSpool(std::string directory) {
     if (pending_ > 0)
       LogLine(LogLevel::warn, "spool_pending_at_start").trusted_text("path", path_).number("events", static_cast<std::int64_t>(pending_.load()));
   }
-  writer_ = std::make_unique<JournalWriter>(path_);
+  writer_ = std::make_unique<JournalWriter>(path_, JournalWriterOptions{.go_on_after_a_failed_write = true});
 }
 
 std::int64_t EventSpool::oldest_age_seconds(WallTime now) const {
@@ -119,9 +119,9 @@ awaitable<std::size_t> EventSpool::replay_into(LeadStore& store, AppliedEvent ap
   // time; later appends stay for the next round.
   const auto durable_bytes = writer_->file_bytes();
   JournalStream stream;
-  std::uint64_t read_bytes = 0;
+  std::uint64_t read_bytes = replayed_bytes_;
   std::size_t replayed = 0;
-  std::uint64_t consumed_bytes = 0;
+  std::uint64_t consumed_bytes = replayed_bytes_;
   std::optional<WallTime> next_oldest;
   bool stopped = false;
   while (!stopped && read_bytes < durable_bytes) {
@@ -149,24 +149,34 @@ awaitable<std::size_t> EventSpool::replay_into(LeadStore& store, AppliedEvent ap
       // An unreadable record cannot be replayed by anyone: logged and passed over.
       if (!spooled) LogLine(LogLevel::error, "spool_record_unreadable").trusted_text("path", path_);
       ++replayed;
-      consumed_bytes = stream.consumed();
+      consumed_bytes = replayed_bytes_ + stream.consumed();
     }
     if (stream.damaged()) {
       LogLine(LogLevel::error, "spool_damaged").trusted_text("path", path_).trusted_text("reason", stream.reason());
       break;
     }
   }
-  if (consumed_bytes > 0) {
-    const auto ticket = writer_->drop_prefix(consumed_bytes);
+  if (consumed_bytes > replayed_bytes_) {
+    // Applied to the store: counted out now, whether or not the trim below works.
+    replayed_bytes_ = consumed_bytes;
+    pending_ -= replayed;
+    std::lock_guard lock(mutex_);
+    // Unknown when the replay stopped for another reason than the store:
+    // then the old value stays (an age too high rather than none).
+    if (next_oldest || pending() == 0) oldest_ = next_oldest;
+  }
+  if (replayed_bytes_ > 0) {
+    const auto ticket = writer_->drop_prefix(replayed_bytes_);
     auto [error] = co_await writer_->async_wait_durable(ticket, boost::asio::as_tuple(boost::asio::use_awaitable));
     if (error) {
-      LogLine(LogLevel::error, "spool_trim_failed").trusted_text("path", path_).trusted_text("reason", error.message());
+      // Once per spell of failures: the replay goes on from the offset.
+      if (!trim_failing_)
+        LogLine(LogLevel::error, "spool_trim_failed").trusted_text("path", path_).trusted_text("reason", error.message());
+      trim_failing_ = true;
     } else {
-      pending_ -= replayed;
-      std::lock_guard lock(mutex_);
-      // Unknown when the replay stopped for another reason than the store:
-      // then the old value stays (an age too high rather than none).
-      if (next_oldest || pending() == 0) oldest_ = next_oldest;
+      if (trim_failing_) LogLine(LogLevel::info, "spool_trimmed_again").trusted_text("path", path_);
+      trim_failing_ = false;
+      replayed_bytes_ = 0;
     }
   }
   if (replayed > 0)

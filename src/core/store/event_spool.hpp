@@ -50,6 +50,12 @@ class EventSpool {
   mutable std::mutex mutex_;  // guards oldest_
   std::optional<WallTime> oldest_;
   std::atomic<bool> replaying_{false};
+  // Bytes at the front of the file already replayed but not yet trimmed
+  // (the trim failed: a full disk). The next replay starts after them, so
+  // nothing is applied twice and the backlog still shrinks; the trim is
+  // tried again each round. Only the replay touches it.
+  std::uint64_t replayed_bytes_ = 0;
+  bool trim_failing_ = false;
 };
 
 }  // namespace callgate

@@ -69,7 +69,8 @@ JournalWriter::JournalWriter(std::string path, JournalWriterOptions options)
       sync_interval_(options.max_syncs_per_second == 0
                          ? std::chrono::steady_clock::duration::zero()
                          : std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::seconds(1)) /
-                               options.max_syncs_per_second) {
+                               options.max_syncs_per_second),
+      go_on_after_a_failed_write_(options.go_on_after_a_failed_write) {
   fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd_ < 0) throw std::system_error(errno, std::generic_category(), "cannot open the journal " + path_);
   struct stat status {};
@@ -206,12 +207,18 @@ void JournalWriter::add_waiter(std::uint64_t ticket, boost::asio::any_io_executo
                                std::unique_ptr<Resume> resume) {
   std::unique_lock lock(mutex_);
   if (failure_ || durable_ticket_ >= ticket) {
-    const auto error = failure_;
+    const auto error = failure_ ? failure_ : failed_ticket_error(ticket);
     lock.unlock();
     boost::asio::post(executor, [resume = std::move(resume), error] { resume->resume(error); });
     return;
   }
   waiters_.push_back({ticket, std::move(executor), std::move(resume)});
+}
+
+boost::system::error_code JournalWriter::failed_ticket_error(std::uint64_t ticket) const {
+  for (const auto& [first, last] : failed_tickets_)
+    if (ticket >= first && ticket <= last) return boost::system::errc::make_error_code(boost::system::errc::io_error);
+  return {};
 }
 
 void JournalWriter::add_read(std::uint64_t offset, std::size_t length, boost::asio::any_io_executor executor,
@@ -568,6 +575,7 @@ void JournalWriter::run() {
   std::vector<Read> reads;
   auto last_batch = std::chrono::steady_clock::time_point::min();
   std::uint64_t last_ticket = 0;
+  std::uint64_t first_ticket = 1;
   for (;;) {
     {
       std::unique_lock lock(mutex_);
@@ -593,6 +601,7 @@ void JournalWriter::run() {
       // writer and its reactors stop allocating for records at all.
       batch.records.swap(queue_.records);
       batch.actions.swap(queue_.actions);
+      first_ticket = last_ticket + 1;
       last_ticket = next_ticket_ - 1;
       reads.swap(reads_);
     }
@@ -610,16 +619,34 @@ void JournalWriter::run() {
     // not kept for good.
     if (batch.records.capacity() > kJournalSyncWindowBytes) std::string().swap(batch.records);
 
+    // A spool goes on: what this batch wrote past the last sync is cut off
+    // (never acknowledged), its waiters hear the error, and the next batch
+    // is written as if this one had not been.
+    bool cut_off = false;
+    if (error && !failure_ && go_on_after_a_failed_write_ &&
+        ::ftruncate(fd_, static_cast<off_t>(file_bytes_)) == 0) {
+      laid_out_bytes_ = file_bytes_;
+      cut_off = true;
+      LogLine(LogLevel::error, "spool_write_failed")
+          .trusted_text("path", path_)
+          .trusted_text("reason", error.message())
+          .trusted_text("detail", "the events of this write were answered 503 (their senders retry); the spool "
+                                  "goes on writing and works again once there is space");
+    }
     std::vector<Waiter> done;
     {
       std::lock_guard lock(mutex_);
-      if (error && !failure_) {
+      if (cut_off) {
+        failed_tickets_.emplace_back(first_ticket, last_ticket);
+        if (failed_tickets_.size() > 64) failed_tickets_.erase(failed_tickets_.begin());
+      }
+      if (error && !failure_ && !cut_off) {
         failure_ = error;
         LogLine(LogLevel::error, "journal_write_failed").trusted_text("path", path_).trusted_text("reason", error.message());
       }
       if (!error) durable_ticket_ = last_ticket;
       auto still_waiting = std::partition(waiters_.begin(), waiters_.end(), [&](const Waiter& waiter) {
-        return !failure_ && waiter.ticket > durable_ticket_;
+        return !failure_ && waiter.ticket > (cut_off ? last_ticket : durable_ticket_);
       });
       done.assign(std::make_move_iterator(still_waiting), std::make_move_iterator(waiters_.end()));
       waiters_.erase(still_waiting, waiters_.end());

@@ -43,6 +43,12 @@ struct JournalWriterOptions {
   // at each, a busy daemon spent a fifth of its CPU syncing; a cap trades a
   // fraction of a millisecond of latency for that (bench/README.md).
   unsigned max_syncs_per_second = 0;
+  // A failed write (a full disk) stops a journal for good: it must not go
+  // on over a hole. A spool is a queue, not a history: after a failed write
+  // the records it did not sync are cut off (their waiters hear the error,
+  // nothing of theirs was acknowledged) and writing goes on, so the spool
+  // works again once there is space, without a restart.
+  bool go_on_after_a_failed_write = false;
 };
 
 class JournalWriter {
@@ -237,6 +243,11 @@ class JournalWriter {
   std::uint64_t next_ticket_ = 1;
   std::uint64_t durable_ticket_ = 0;
   boost::system::error_code failure_;  // once set, every wait completes with it
+  bool go_on_after_a_failed_write_ = false;
+  // Ticket ranges of batches that failed and were cut off (go_on_after_a_failed_write):
+  // a later batch's success must not make them look durable. The latest few.
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> failed_tickets_;
+  boost::system::error_code failed_ticket_error(std::uint64_t ticket) const;  // under mutex_
   std::uint64_t file_bytes_ = 0;
   std::atomic<std::uint64_t> appended_bytes_{0};  // read on every record without the lock
   std::uint64_t snapshot_bytes_ = 0;

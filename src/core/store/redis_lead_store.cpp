@@ -1,15 +1,19 @@
 #include "core/store/redis_lead_store.hpp"
+#include "core/store/redis_epoch.hpp"
 
 #include "core/spawn.hpp"
 
 #include "core/civil_time.hpp"
 #include "core/lead/lead_json.hpp"
+#include "core/log.hpp"
 #include "core/lead/lead_state_machine.hpp"
 #include "core/redis/redis_script.hpp"
 #include "core/resumable.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
+
+#include <utility>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json/parse.hpp>
@@ -181,11 +185,97 @@ struct RedisLeadStore::Stored {
 
 RedisLeadStore::RedisLeadStore(std::vector<asio::io_context*> homes, RedisStoreOptions options)
     : options_(std::move(options)) {
+  known_epoch_ = read_epoch_file(options_.epoch_file);
   for (auto* io : homes) {
-    auto load_scripts = [](redis::Connection& connection) { return redis::load_scripts(connection, kScripts); };
-    homes_.push_back({io, std::make_unique<redis::Connection>(*io, options_.connection, load_scripts),
+    auto on_connected = [this](redis::Connection& connection) { return check_redis(connection); };
+    homes_.push_back({io, std::make_unique<redis::Connection>(*io, options_.connection, on_connected),
                       std::make_unique<ResolveBatch>()});
   }
+}
+
+awaitable<bool> RedisLeadStore::check_redis(redis::Connection& connection) {
+  if (!co_await redis::load_scripts(connection, kScripts)) co_return false;
+  const auto alive = alive_;
+  // Once per process: without an append-only file a restarted Redis
+  // comes back empty. CONFIG may be refused (managed Redis): then nothing is said.
+  bool check_persistence = false;
+  {
+    std::lock_guard lock(epoch_mutex_);
+    check_persistence = !std::exchange(persistence_checked_, true);
+  }
+  if (check_persistence) {
+    // (Arguments built before the co_await: GCC 12 miscompiles a braced list inside one.)
+    std::vector<std::string> config_get{"CONFIG", "GET", "appendonly"};
+    auto reply = co_await connection.command_before_ready(std::move(config_get));
+    if (!*alive) co_return false;
+    if (const auto* value = std::get_if<redis::Reply>(&reply);
+        value && value->elements.size() == 2 && value->elements[1].text == "no")
+      LogLine(LogLevel::warn, "redis_not_persistent")
+          .trusted_text("detail", "redis-server runs without an append-only file (appendonly no): if it restarts, "
+                                  "every lead, call and job in it is gone. Set appendonly yes with appendfsync "
+                                  "everysec (at most a second of writes lost in a crash of the machine) or always "
+                                  "(none, at a cost in throughput); see the README");
+  }
+  const auto epoch_key = key("epoch", "");
+  std::vector<std::string> get{"GET", epoch_key};
+  auto got = co_await connection.command_before_ready(std::move(get));
+  if (!*alive) co_return false;
+  const auto* reply = std::get_if<redis::Reply>(&got);
+  if (!reply || reply->is_error()) co_return false;  // try the connect again
+  std::optional<std::string> in_redis;
+  if (reply->type == redis::Reply::Type::string) in_redis = reply->text;
+  std::string known;
+  {
+    std::lock_guard lock(epoch_mutex_);
+    known = known_epoch_;
+  }
+  const auto finding = judge_epoch(in_redis, known);
+  if (finding == EpochFinding::same) {
+    if (known.empty() && in_redis) {  // first sight from this host of an epoch another host set
+      std::lock_guard lock(epoch_mutex_);
+      known_epoch_ = *in_redis;
+      write_epoch_file(options_.epoch_file, *in_redis);
+    }
+    co_return true;
+  }
+  if (finding == EpochFinding::lost) {
+    data_losses_.fetch_add(1, std::memory_order_relaxed);
+    const std::string why = in_redis ? "Redis holds another epoch than this host knew: it was emptied (and used "
+                                       "again by another host) or is another Redis"
+                                     : "Redis has no epoch though this host knew one: it restarted empty or was flushed";
+    LogLine(LogLevel::error, "redis_data_lost")
+        .trusted_text("detail", why + ". Leads, call sids and dial jobs stored before are gone from it; callbacks "
+                                      "for those calls will be kept as orphans. Restore Redis from a backup, or "
+                                      "restart callgated to clear this once it is understood")
+        .trusted_text("epoch_known", known);
+    std::lock_guard lock(epoch_mutex_);
+    data_loss_ = why;
+  }
+  // First use, or after a loss: this Redis gets an epoch (another host's, if
+  // one got there first), and this host remembers it.
+  std::string epoch = in_redis.value_or(new_epoch());
+  if (!in_redis) {
+    std::vector<std::string> set_if_absent{"SET", epoch_key, epoch, "NX"};
+    co_await connection.command_before_ready(std::move(set_if_absent));
+    if (!*alive) co_return false;
+    std::vector<std::string> get_again{"GET", epoch_key};
+    auto read_back = co_await connection.command_before_ready(std::move(get_again));
+    if (!*alive) co_return false;
+    const auto* value = std::get_if<redis::Reply>(&read_back);
+    if (!value || value->type != redis::Reply::Type::string) co_return false;
+    epoch = value->text;
+  }
+  std::lock_guard lock(epoch_mutex_);
+  known_epoch_ = epoch;
+  if (!write_epoch_file(options_.epoch_file, epoch) && !options_.epoch_file.empty())
+    LogLine(LogLevel::warn, "redis_epoch_not_kept").trusted_text("path", options_.epoch_file);
+  co_return true;
+}
+
+std::optional<std::string> RedisLeadStore::data_loss() const {
+  std::lock_guard lock(epoch_mutex_);
+  if (data_loss_.empty()) return std::nullopt;
+  return data_loss_;
 }
 
 RedisLeadStore::~RedisLeadStore() { *alive_ = false; }

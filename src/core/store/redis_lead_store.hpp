@@ -30,6 +30,8 @@
 #include "core/store/lead_store.hpp"
 
 #include <chrono>
+#include <mutex>
+#include <atomic>
 #include <memory>
 #include <span>
 #include <string_view>
@@ -42,6 +44,9 @@ struct RedisStoreOptions {
   std::string key_prefix = "callgate:";
   // A call's orphans expire this long after the latest of them.
   std::chrono::milliseconds orphan_wait{3'600'000};
+  // Where this host keeps the Redis epoch it has seen (redis_epoch.hpp);
+  // empty: the check runs within this process's life only.
+  std::string epoch_file;
 };
 
 class RedisLeadStore final : public LeadStore {
@@ -63,6 +68,11 @@ class RedisLeadStore final : public LeadStore {
   boost::asio::awaitable<StoreResult<LeadPage>> list(LeadQuery query) override;
   std::optional<std::string> problem() const override;
 
+  // Redis was found to have lost its data (redis_epoch.hpp): why, for
+  // /readyz (degraded until a restart: someone must look), and how often.
+  std::optional<std::string> data_loss() const;
+  std::int64_t data_losses_detected() const { return data_losses_.load(std::memory_order_relaxed); }
+
  private:
   struct PendingResolve;
   struct ResolveBatch;  // the events of one turn of a home's loop, resolved by one script call
@@ -72,6 +82,10 @@ class RedisLeadStore final : public LeadStore {
     std::unique_ptr<ResolveBatch> batch;
   };
   struct Stored;  // a lead as read, with its version
+
+  // After each connect: the epoch compared (and set on first use); once per
+  // process, whether Redis persists what it is told.
+  boost::asio::awaitable<bool> check_redis(redis::Connection& connection);
 
   template <class Result, class... Parameters, class... Arguments>
   boost::asio::awaitable<Result> route(boost::asio::awaitable<Result> (RedisLeadStore::*operation)(redis::Connection&,
@@ -122,6 +136,11 @@ class RedisLeadStore final : public LeadStore {
 
   RedisStoreOptions options_;
   std::vector<Home> homes_;
+  mutable std::mutex epoch_mutex_;  // homes connect on their own reactors
+  std::string known_epoch_;         // the epoch file's, then what Redis said
+  std::string data_loss_;           // why /readyz is degraded; empty while nothing was lost
+  bool persistence_checked_ = false;
+  std::atomic<std::int64_t> data_losses_{0};
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // false once destroyed: a posted send must not run
 };
 
