@@ -144,7 +144,9 @@ DaemonProcess::DaemonProcess(const std::string& yaml, std::map<std::string, std:
   if (!listening) {
     signal(SIGKILL);
     wait_for_exit(2s);
-    throw std::runtime_error("callgated did not start listening; output:\n" + all_output());
+    const auto output = all_output();
+    close_output();  // the reader thread must end before the throw destroys it
+    throw std::runtime_error("callgated did not start listening; output:\n" + output);
   }
   port_ = static_cast<unsigned short>(listening->at("port").as_int64());
 }

@@ -59,22 +59,6 @@ namespace {
 
 using Link = Connection::Link;
 
-Reply copy_reply(const redisReply* reply) {
-  Reply out;
-  switch (reply->type) {
-    case REDIS_REPLY_STRING: out.type = Reply::Type::string; out.text.assign(reply->str, reply->len); break;
-    case REDIS_REPLY_STATUS: out.type = Reply::Type::status; out.text.assign(reply->str, reply->len); break;
-    case REDIS_REPLY_ERROR: out.type = Reply::Type::error; out.text.assign(reply->str, reply->len); break;
-    case REDIS_REPLY_INTEGER: out.type = Reply::Type::integer; out.integer = reply->integer; break;
-    case REDIS_REPLY_ARRAY:
-      out.type = Reply::Type::array;
-      for (std::size_t index = 0; index < reply->elements; ++index) out.elements.push_back(copy_reply(reply->element[index]));
-      break;
-    default: out.type = Reply::Type::nil;
-  }
-  return out;
-}
-
 void arm_read(const std::shared_ptr<Link>& link);
 void arm_write(const std::shared_ptr<Link>& link);
 
@@ -170,6 +154,7 @@ void on_reply(redisAsyncContext*, void* reply, void* privdata) {
 }
 
 }  // namespace
+
 
 std::optional<ConnectionOptions> parse_redis_url(std::string_view text) {
   auto url = boost::urls::parse_absolute_uri(text);

@@ -22,6 +22,8 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include "core/redis/redis_reply.hpp"
+
 #include <optional>
 #include <span>
 #include <string_view>
@@ -30,17 +32,6 @@
 #include <vector>
 
 namespace callgate::redis {
-
-// A reply, copied out of hiredis's memory.
-struct Reply {
-  enum class Type { nil, string, integer, array, status, error };
-  Type type = Type::nil;
-  std::string text;       // string, status or error
-  std::int64_t integer = 0;
-  std::vector<Reply> elements;
-
-  bool is_error() const { return type == Type::error; }
-};
 
 // Why a command has no reply: the connection is down, or the deadline passed.
 struct Failure {

@@ -133,7 +133,9 @@ std::string describe(const JournalInspection& inspection, const std::filesystem:
     out << "  bytes " << stretch.offset << " to " << stretch.offset + stretch.length << " (" << stretch.length
         << " bytes)\n";
   if (inspection.damaged_only_at_the_end)
-    out << "Only the end is damaged: a write a crash cut short. callgated cuts it off at start (keeping a copy).\n";
+    out << "Only the end is damaged. A write a crash cut short is cut off at start (and kept beside the file); "
+           "anything else there (bytes callgate did not write) stops the start, and callgated --repair-journal "
+        << path.string() << " sets it aside.\n";
   else
     out << "callgated will not start on this file. callgated --repair-journal " << path.string()
         << " keeps every intact record and sets the damaged bytes and the original aside beside it.\n";
