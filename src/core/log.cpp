@@ -1,5 +1,6 @@
 #include "core/log.hpp"
 
+#include "core/ascii.hpp"
 #include "core/phone_mask.hpp"
 #include "core/utf8.hpp"
 
@@ -197,13 +198,11 @@ LogLine& LogLine::text(std::string_view name, std::string_view value) {
 
 namespace {
 
-char lower_ascii(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
-
 bool contains_ignoring_case(std::string_view text, std::string_view word) {
   if (word.size() > text.size()) return false;
   for (std::size_t at = 0; at + word.size() <= text.size(); ++at) {
     std::size_t matched = 0;
-    while (matched < word.size() && lower_ascii(text[at + matched]) == word[matched]) ++matched;
+    while (matched < word.size() && to_lower_ascii(text[at + matched]) == word[matched]) ++matched;
     if (matched == word.size()) return true;
   }
   return false;

@@ -36,11 +36,6 @@ struct JournalLead {
   }
 };
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(faults_journal)

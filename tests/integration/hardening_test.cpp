@@ -45,11 +45,6 @@ std::string with_server_lines(std::string yaml, const std::string& lines) {
   return yaml.insert(at + 8, lines);
 }
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(hardening)

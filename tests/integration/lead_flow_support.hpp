@@ -13,6 +13,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <algorithm>
+#include <fstream>
 #include <chrono>
 #include <set>
 #include <string>
@@ -56,6 +57,13 @@ inline std::string lead_config(unsigned short twilio_port, const std::string& st
          "    api_base: \"https://localhost:" + std::to_string(twilio_port) + "\"\n"
          "intake:\n"
          "  default_country_code: \"91\"\n" + rate + intake;
+}
+
+// A file's bytes, whole.
+inline std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  BOOST_REQUIRE_MESSAGE(in, "cannot read " << path);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
 inline const std::string kMemoryStore = "store:\n  backend: memory\n";

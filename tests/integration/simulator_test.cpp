@@ -21,14 +21,6 @@ namespace {
 // left to pick one.
 unsigned short free_port() { return testing::free_loopback_port(); }
 
-std::string read_file(const std::string& path) {
-  std::ifstream file(path);
-  BOOST_REQUIRE_MESSAGE(file, "cannot read " << path);
-  std::stringstream text;
-  text << file.rdbuf();
-  return text.str();
-}
-
 std::string replaced(std::string text, const std::string& from, const std::string& to) {
   std::size_t count = 0;
   for (auto at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size()), ++count)

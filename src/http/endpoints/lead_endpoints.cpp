@@ -1,4 +1,5 @@
 #include "http/endpoints/lead_endpoints.hpp"
+#include "core/ascii.hpp"
 
 #include "http/endpoints/enquiry_page.hpp"
 
@@ -332,7 +333,7 @@ std::string client_address(const RequestContext& context) {
   // the chain cannot be followed further than the proxy that sent it.
   std::vector<std::string_view> hops;
   for (const auto& field : context.request) {
-    if (!boost::beast::iequals(field.name_string(), "X-Forwarded-For")) continue;
+    if (!equals_ignoring_case(field.name_string(), "X-Forwarded-For")) continue;
     std::string_view line = field.value();
     while (!line.empty()) {
       const auto comma = line.find(',');

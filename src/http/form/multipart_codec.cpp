@@ -1,4 +1,5 @@
 #include "http/form/multipart_codec.hpp"
+#include "core/ascii.hpp"
 
 #include <boost/beast/core/string.hpp>
 
@@ -23,7 +24,7 @@ std::optional<std::string> header_parameter(std::string_view header, std::string
     auto rest = trim(header.substr(position));
     const auto equals = rest.find('=');
     if (equals == std::string_view::npos) continue;
-    if (!boost::beast::iequals(trim(rest.substr(0, equals)), name)) continue;
+    if (!equals_ignoring_case(trim(rest.substr(0, equals)), name)) continue;
     auto value = rest.substr(equals + 1);
     if (value.starts_with('"')) {
       const auto close = value.find('"', 1);
@@ -39,7 +40,7 @@ std::optional<std::string> header_parameter(std::string_view header, std::string
 
 std::optional<std::string> multipart_boundary(std::string_view content_type) {
   const auto media_type = trim(content_type.substr(0, content_type.find(';')));
-  if (!boost::beast::iequals(media_type, "multipart/form-data")) return std::nullopt;
+  if (!equals_ignoring_case(media_type, "multipart/form-data")) return std::nullopt;
   auto boundary = header_parameter(content_type, "boundary");
   if (!boundary || boundary->empty() || boundary->size() > 70) return std::nullopt;
   return boundary;
@@ -66,7 +67,7 @@ std::optional<FormFields> parse_multipart_form(std::string_view body, std::strin
       const auto line = headers.substr(0, line_end);
       headers = line_end == std::string_view::npos ? std::string_view() : headers.substr(line_end + 2);
       const auto colon = line.find(':');
-      if (colon != std::string_view::npos && boost::beast::iequals(trim(line.substr(0, colon)), "Content-Disposition"))
+      if (colon != std::string_view::npos && equals_ignoring_case(trim(line.substr(0, colon)), "Content-Disposition"))
         name = header_parameter(line.substr(colon + 1), "name");
     }
     if (!name) return std::nullopt;

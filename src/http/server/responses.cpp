@@ -1,4 +1,5 @@
 #include "http/server/responses.hpp"
+#include "core/ascii.hpp"
 
 #include "core/log.hpp"
 
@@ -31,7 +32,7 @@ std::optional<Response> require_content_type(const Request& request, std::initia
   while (!media_type.empty() && (media_type.back() == ' ' || media_type.back() == '\t')) media_type.remove_suffix(1);
   std::string names;
   for (const auto candidate : accepted) {
-    if (boost::beast::iequals(media_type, candidate)) return std::nullopt;
+    if (equals_ignoring_case(media_type, candidate)) return std::nullopt;
     names += (names.empty() ? "" : ", ") + std::string(candidate);
   }
   return make_json_error(Status::unsupported_media_type, "Content-Type must be " + names, request_id);
@@ -67,7 +68,7 @@ std::string_view header_value(const Request& request, boost::beast::http::field 
 std::string_view header_value(const Request& request, std::string_view name) {
   for (const auto& field : request) {
     const auto field_name = field.name_string();
-    if (field_name.size() == name.size() && boost::beast::iequals(field_name, name)) return field.value();
+    if (field_name.size() == name.size() && equals_ignoring_case(field_name, name)) return field.value();
   }
   return {};
 }

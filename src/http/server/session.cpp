@@ -1,4 +1,5 @@
 #include "http/server/session.hpp"
+#include "core/ascii.hpp"
 
 #include "core/spawn.hpp"
 
@@ -32,7 +33,7 @@ constexpr std::string_view kServerName = "callgated/" CALLGATE_VERSION;
 
 bool expects_continue(const Request& request) {
   const auto expect = request[beast_http::field::expect];
-  return expect.size() == 12 && beast::iequals(expect, "100-continue");
+  return expect.size() == 12 && equals_ignoring_case(expect, "100-continue");
 }
 
 // Only "chunked" alone: another coding (gzip, ...) would hand handlers bytes
@@ -46,7 +47,7 @@ bool has_acceptable_transfer_encoding(const Request& request) {
   if (codings == 0) return true;
   while (!coding.empty() && (coding.front() == ' ' || coding.front() == '\t')) coding.remove_prefix(1);
   while (!coding.empty() && (coding.back() == ' ' || coding.back() == '\t')) coding.remove_suffix(1);
-  return beast::iequals(coding, "chunked") && codings == 1;
+  return equals_ignoring_case(coding, "chunked") && codings == 1;
 }
 
 // The header's size as sent: request line, each field with its ": " and

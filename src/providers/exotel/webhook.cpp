@@ -1,4 +1,5 @@
 #include "providers/exotel/webhook.hpp"
+#include "core/ascii.hpp"
 
 #include "core/civil_time.hpp"
 #include "core/crypto.hpp"
@@ -55,7 +56,7 @@ std::optional<CallStatus> status_from_exotel(std::string_view raw) {
 
 std::optional<std::string_view> field(const http::FormFields& fields, std::string_view name) {
   for (const auto& [key, value] : fields)
-    if (boost::beast::iequals(key, name)) return std::string_view(value);
+    if (equals_ignoring_case(key, name)) return std::string_view(value);
   return std::nullopt;
 }
 
@@ -108,7 +109,7 @@ std::variant<CallEvent, WebhookError> parse_status_callback(const http::FormFiel
   auto raw_status = field(fields, "Status").value_or("");
   if (raw_status.empty()) raw_status = field(fields, "Legs[0][Status]").value_or("");
   const auto event_type = field(fields, "EventType").value_or("");
-  if (raw_status.empty() && boost::beast::iequals(event_type, "answered")) raw_status = "in-progress";
+  if (raw_status.empty() && equals_ignoring_case(event_type, "answered")) raw_status = "in-progress";
   if (raw_status.empty()) return WebhookError{"Status is missing"};
   const auto status = status_from_exotel(raw_status);
   if (!status) return WebhookError{"unknown Status '" + std::string(raw_status.substr(0, 40)) + "'"};
@@ -129,7 +130,7 @@ std::variant<CallEvent, WebhookError> parse_status_callback(const http::FormFiel
   event.recording_url = std::string(field(fields, "RecordingUrl").value_or(""));
   auto answered_by = field(fields, "AnsweredBy");
   if (!answered_by || answered_by->empty()) answered_by = field(fields, "Legs[0][AnsweredBy]");
-  if (answered_by && !boost::beast::iequals(*answered_by, "NA")) event.answered_by = lowercase(*answered_by);
+  if (answered_by && !equals_ignoring_case(*answered_by, "NA")) event.answered_by = lowercase(*answered_by);
   return event;
 }
 
@@ -174,7 +175,7 @@ std::optional<std::string> authentication_failure(const ExotelConfig& exotel, co
   if (!auth.basic_username.empty()) {
     any_check = true;
     const auto authorization = credentials.authorization;
-    if (authorization.size() < 6 || !boost::beast::iequals(authorization.substr(0, 6), "Basic ")) return "missing_credentials";
+    if (authorization.size() < 6 || !equals_ignoring_case(authorization.substr(0, 6), "Basic ")) return "missing_credentials";
     const auto decoded = base64_decode(authorization.substr(6));
     if (!decoded || !equal_in_constant_time(*decoded, auth.basic_username + ":" + auth.basic_password))
       return "bad_credentials";

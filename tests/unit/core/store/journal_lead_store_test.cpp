@@ -67,6 +67,16 @@ struct JournalDirectory {
   }
 };
 
+// What opening the store says when it refuses (empty when it opens).
+std::string why_it_will_not_open(JournalDirectory& directory) {
+  try {
+    directory.open();
+  } catch (const std::exception& failure) {
+    return failure.what();
+  }
+  return {};
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(journal_lead_store)
@@ -369,12 +379,7 @@ BOOST_AUTO_TEST_CASE(records_nested_as_deep_as_the_old_intake_allowed_still_read
 BOOST_AUTO_TEST_CASE(a_second_store_on_the_same_directory_is_refused) {
   JournalDirectory directory;
   auto first = directory.open();
-  std::string refused;
-  try {
-    directory.open();
-  } catch (const std::exception& failure) {
-    refused = failure.what();
-  }
+  const auto refused = why_it_will_not_open(directory);
   BOOST_TEST(refused.find("in use by another callgated") != std::string::npos, refused);
 }
 
@@ -391,12 +396,7 @@ BOOST_AUTO_TEST_CASE(zeros_inside_the_last_mib_stop_the_start_and_nothing_is_cut
   BOOST_TEST_REQUIRE(second != std::string::npos);
   for (std::size_t at = 0; at < 64 && at < second; ++at) data[second - 64 + at] = '\0';
   std::ofstream(directory.file(), std::ios::binary | std::ios::trunc) << data;
-  std::string refused;
-  try {
-    directory.open();
-  } catch (const std::exception& failure) {
-    refused = failure.what();
-  }
+  const auto refused = why_it_will_not_open(directory);
   BOOST_TEST(refused.find("is damaged") != std::string::npos, refused);
   BOOST_TEST(refused.find("--repair-journal") != std::string::npos, refused);
   BOOST_TEST(std::filesystem::file_size(directory.file()) == size);
@@ -421,12 +421,7 @@ BOOST_AUTO_TEST_CASE(a_symlink_in_place_of_the_journal_is_refused_and_its_target
   std::filesystem::create_directories(directory.path);
   const auto target = directory.path / "elsewhere.journal";
   std::filesystem::create_symlink(target, directory.file());
-  std::string refused;
-  try {
-    directory.open();
-  } catch (const std::exception& failure) {
-    refused = failure.what();
-  }
+  const auto refused = why_it_will_not_open(directory);
   BOOST_TEST(refused.find("symbolic link") != std::string::npos, refused);
   BOOST_TEST(!std::filesystem::exists(target));
 }
