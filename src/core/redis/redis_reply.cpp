@@ -2,6 +2,8 @@
 
 #include <hiredis/hiredis.h>
 
+#include <charconv>
+
 namespace callgate::redis {
 
 Reply copy_reply(const redisReply* reply) {
@@ -20,7 +22,31 @@ Reply copy_reply(const redisReply* reply) {
   return out;
 }
 
+bool reply_sizes_are_bounded(std::string_view bytes) {
+  // Items follow one another whatever their nesting: each header is met in
+  // turn, so a flat walk sees every count and length.
+  std::size_t at = 0;
+  while (at < bytes.size()) {
+    const char type = bytes[at];
+    const auto line_end = bytes.find("\r\n", at);
+    if (line_end == std::string_view::npos) return true;  // cut short: nothing declared yet
+    const auto line = bytes.substr(at + 1, line_end - at - 1);
+    at = line_end + 2;
+    if (type != '*' && type != '$') continue;  // +, -, : and anything hiredis will refuse itself
+    long long declared = 0;
+    const auto parsed = std::from_chars(line.data(), line.data() + line.size(), declared);
+    if (parsed.ec != std::errc{} || parsed.ptr != line.data() + line.size()) return true;  // hiredis refuses it
+    if (type == '*' && declared > kMaxReplyElements) return false;
+    if (type == '$') {
+      if (declared > kMaxReplyBulkBytes) return false;
+      if (declared > 0) at += static_cast<std::size_t>(declared) + 2;
+    }
+  }
+  return true;
+}
+
 std::optional<std::vector<Reply>> read_replies(std::string_view bytes) {
+  if (!reply_sizes_are_bounded(bytes)) return std::nullopt;
   redisReader* reader = redisReaderCreate();
   if (!reader) return std::nullopt;
   std::vector<Reply> replies;

@@ -27,9 +27,20 @@ struct Reply {
 // The copy of one hiredis reply (and everything in it).
 Reply copy_reply(const redisReply* reply);
 
-// Replies read from bytes exactly as a connection reads what Redis sends
-// (hiredis's reader, then copied into Reply); nothing when the bytes are
-// not RESP. Whole replies only: a reply cut short at the end is left out.
+// Replies read from bytes as a connection reads what Redis sends (hiredis's
+// reader, then copied into Reply); nothing when the bytes are not RESP or
+// declare more than these limits. Whole replies only: a reply cut short at
+// the end is left out.
+//
+// hiredis 0.14 allocates an array's elements as soon as it reads the
+// count: "*777677777\r\n" alone asked for 6 GB (the redis_replies fuzzer).
+// callgate never asks for replies anywhere near these sizes.
+inline constexpr long long kMaxReplyElements = 1 << 20;
+inline constexpr long long kMaxReplyBulkBytes = 512ll * 1024 * 1024;
 std::optional<std::vector<Reply>> read_replies(std::string_view bytes);
+
+// Whether every array count and bulk length declared in bytes is within
+// the limits above (a scan of the headers alone; nothing is allocated).
+bool reply_sizes_are_bounded(std::string_view bytes);
 
 }  // namespace callgate::redis
