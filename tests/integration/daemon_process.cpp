@@ -1,6 +1,7 @@
 #include "daemon_process.hpp"
 
 // Boost.JSON and Beast use std::ostream without including it.
+#include <cstdlib>
 #include <ostream>
 
 #include <boost/json/parse.hpp>
@@ -116,6 +117,14 @@ ProcessResult run_command(const std::vector<std::string>& arguments, std::chrono
   }
   result.exit_code = decode_status(status);
   return result;
+}
+
+const std::string& callgated_binary() {
+  static const std::string binary = [] {
+    const char* chosen = std::getenv("CALLGATED");
+    return std::string(chosen && *chosen ? chosen : CALLGATED_BUILT_BINARY);
+  }();
+  return binary;
 }
 
 std::string test_config(const std::string& server_extra, const std::string& log_level, unsigned threads) {

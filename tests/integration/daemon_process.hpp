@@ -21,6 +21,12 @@ namespace callgate::testing {
 
 using namespace std::chrono_literals;
 
+// The callgated the tests run: this build's, or the one the environment
+// variable CALLGATED names (to run a suite against another build, e.g. an
+// older release, and see which tests it fails).
+const std::string& callgated_binary();
+#define CALLGATED_BINARY (::callgate::testing::callgated_binary())
+
 // A scratch directory removed when the test ends.
 class TemporaryDirectory {
  public:
