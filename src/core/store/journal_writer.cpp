@@ -206,8 +206,12 @@ boost::system::error_code JournalWriter::failure() const {
 void JournalWriter::add_waiter(std::uint64_t ticket, boost::asio::any_io_executor executor,
                                std::unique_ptr<Resume> resume) {
   std::unique_lock lock(mutex_);
-  if (failure_ || durable_ticket_ >= ticket) {
-    const auto error = failure_ ? failure_ : failed_ticket_error(ticket);
+  // A ticket of a batch that failed and was cut off (a spool) is answered
+  // with the error whenever it is waited for: before its batch was written
+  // or after, and whatever later batches did.
+  const auto cut_off = failed_ticket_error(ticket);
+  if (failure_ || cut_off || durable_ticket_ >= ticket) {
+    const auto error = failure_ ? failure_ : cut_off;
     lock.unlock();
     boost::asio::post(executor, [resume = std::move(resume), error] { resume->resume(error); });
     return;

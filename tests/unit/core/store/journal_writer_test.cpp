@@ -469,6 +469,9 @@ BOOST_AUTO_TEST_CASE(a_writer_told_to_go_on_after_a_failed_write_does_and_keeps_
       const auto small = wait(writer.append("small-1"));
       if (!small || *small) code |= 1;
       const auto too_large = writer.append(std::string(20 * 1024, 'x'));  // past the limit
+      // Waited for only after the writer has failed it (as a reactor may be
+      // slower than the writer thread): still answered, with the error.
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
       const auto failed = wait(too_large);
       if (!failed || !*failed) code |= 2;
       if (writer.failure()) code |= 4;  // not stopped for good
