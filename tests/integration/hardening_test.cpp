@@ -373,6 +373,13 @@ BOOST_AUTO_TEST_CASE(a_low_descriptor_limit_is_said_at_start_and_connections_pas
                        {"/usr/bin/prlimit", "--nofile=64:64"});
   // Said before "listening": in the lines the start already read.
   BOOST_TEST(daemon.all_output().find("\"event\":\"descriptor_limit_low\"") != std::string::npos, daemon.all_output());
+#ifdef CALLGATE_SANITIZED
+  // Out of descriptors, UBSan's check of an object's type cannot open the
+  // pipe it probes memory with, and reports an "invalid vptr" that is not
+  // there (the release build runs the rest of this test).
+  BOOST_TEST_MESSAGE("sanitizer build: descriptor exhaustion not exercised");
+  return;
+#endif
   std::vector<std::unique_ptr<Connection>> held;
   int refused = 0;
   for (int index = 0; index < 100; ++index) {
