@@ -7,6 +7,10 @@
 #include <openssl/sha.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <system_error>
+
+#include <sys/random.h>
 #include <stdexcept>
 
 namespace callgate {
@@ -180,6 +184,26 @@ std::string sha1(std::string_view data) {
 
 bool equal_in_constant_time(std::string_view a, std::string_view b) {
   return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+void fill_random(std::span<std::uint8_t> bytes) {
+  auto* at = bytes.data();
+  std::size_t left = bytes.size();
+  while (left > 0) {
+    const auto got = ::getrandom(at, left, 0);
+    if (got < 0) {
+      if (errno == EINTR) continue;
+      throw std::system_error(errno, std::generic_category(), "getrandom");
+    }
+    at += got;
+    left -= static_cast<std::size_t>(got);
+  }
+}
+
+std::string random_hex(std::size_t bytes) {
+  std::string raw(bytes, '\0');
+  fill_random({reinterpret_cast<std::uint8_t*>(raw.data()), raw.size()});
+  return hex_encode(raw);
 }
 
 }  // namespace callgate

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <array>
+#include <cstdint>
+#include <span>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -29,5 +31,13 @@ std::string sha1(std::string_view data);                                  // raw
 // Compares without leaking, through timing, where two secrets differ
 // (only whether their lengths do).
 bool equal_in_constant_time(std::string_view a, std::string_view b);
+
+// Bytes from the kernel's CSPRNG (getrandom), for everything callgate makes
+// that must not be guessed: lead ids, the simulator's token, Redis epochs.
+// Throws std::system_error when the kernel will not give them (no
+// getrandom, or a seccomp filter): nothing safe is left to fall back on.
+void fill_random(std::span<std::uint8_t> bytes);
+// That many random bytes, as lowercase hex.
+std::string random_hex(std::size_t bytes);
 
 }  // namespace callgate

@@ -211,8 +211,8 @@ bool contains_ignoring_case(std::string_view text, std::string_view word) {
 // A query parameter whose name says it carries a credential. Generous on
 // purpose: a redacted harmless value costs nothing, a logged token costs a rotation.
 bool names_a_secret(std::string_view name) {
-  for (const std::string_view word : {"token", "secret", "password", "passwd", "pass", "signature", "sig", "key",
-                                      "auth", "credential", "session"})
+  // ("pass" covers password and passwd, "sig" signature.)
+  for (const std::string_view word : {"token", "secret", "pass", "sig", "key", "auth", "credential", "session"})
     if (contains_ignoring_case(name, word)) return true;
   return false;
 }

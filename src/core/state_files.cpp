@@ -12,8 +12,6 @@
 
 namespace callgate {
 
-static_assert(kStateFileOpenFlags == (O_NOFOLLOW | O_CLOEXEC));
-
 namespace {
 
 std::string errno_text() { return std::strerror(errno); }

@@ -6,6 +6,8 @@
 #pragma once
 
 #include <filesystem>
+
+#include <fcntl.h>
 #include <string>
 #include <string_view>
 
@@ -17,7 +19,7 @@ void create_private_directories(const std::filesystem::path& path);
 
 // Open flags for every state file: a symlink planted at a state file's name
 // (or left dangling by a restore) is refused, never followed.
-inline constexpr int kStateFileOpenFlags = 0x20000 /* O_NOFOLLOW */ | 02000000 /* O_CLOEXEC */;
+inline constexpr int kStateFileOpenFlags = O_NOFOLLOW | O_CLOEXEC;
 
 // Throws std::runtime_error when path is a symlink (dangling or not): state
 // files are read and written only under their own names.

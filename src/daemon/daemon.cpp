@@ -1,7 +1,5 @@
 #include "daemon/daemon.hpp"
 
-#include "core/spawn.hpp"
-
 #include "http/endpoints/enquiry_form_endpoints.hpp"
 
 #include <boost/url/parse.hpp>
@@ -9,6 +7,7 @@
 #include "core/config_loader.hpp"
 #include "core/crypto.hpp"
 #include "core/log.hpp"
+#include "core/spawn.hpp"
 #include "core/dialer/embedded_dial_scheduler.hpp"
 #include "core/dialer/redis_dial_scheduler.hpp"
 #include "core/store/journal_lead_store.hpp"
@@ -24,7 +23,6 @@
 #include <csignal>
 #include <filesystem>
 #include <stdexcept>
-#include <sys/random.h>
 #include <thread>
 
 namespace callgate {
@@ -131,12 +129,7 @@ void Daemon::build() {
   http::check_descriptor_limit(config_.server.max_connections, reactor_count(config_.server));
   // No secret has a default anyone could know: the simulator's, when the
   // file leaves it empty, is made here (it is both ends of its calls).
-  if (config_.telephony.simulator.auth_token.empty()) {
-    std::string random(24, '\0');
-    if (::getrandom(random.data(), random.size(), 0) != static_cast<ssize_t>(random.size()))
-      throw std::runtime_error("cannot draw the simulator's random auth token (getrandom failed)");
-    config_.telephony.simulator.auth_token = hex_encode(random);
-  }
+  if (config_.telephony.simulator.auth_token.empty()) config_.telephony.simulator.auth_token = random_hex(24);
   http_metric_ids_ = http::declare_http_metrics(metrics_);
   const auto build_info = metrics_.declare_gauge("callgate_build_info", "Always 1; the labels name the build.");
   const auto reactors_gauge = metrics_.declare_gauge("callgate_reactors", "Reactor threads serving requests.");

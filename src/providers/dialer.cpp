@@ -1,10 +1,9 @@
 #include "providers/dialer.hpp"
 
-#include "core/spawn.hpp"
-
 #include "core/dialer/calling_hours.hpp"
 #include "core/dialer/dial_policy.hpp"
 #include "core/log.hpp"
+#include "core/spawn.hpp"
 #include "providers/provider.hpp"
 #include "providers/routing.hpp"
 #include "providers/webhook_endpoints.hpp"

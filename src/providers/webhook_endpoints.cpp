@@ -1,8 +1,7 @@
 #include "providers/webhook_endpoints.hpp"
 
-#include "core/spawn.hpp"
-
 #include "core/log.hpp"
+#include "core/spawn.hpp"
 #include "core/store/lead_store.hpp"
 #include "http/form/form_codec.hpp"
 #include "providers/dialer.hpp"

@@ -82,6 +82,8 @@ BOOST_AUTO_TEST_CASE(redis_restarted_without_its_data_is_noticed) {
   redis.start();  // empty
   BOOST_TEST_REQUIRE(daemon.wait_for_event("redis_data_lost", 10s).has_value(), daemon.all_output());
   BOOST_TEST(metric_reaching(daemon.port(), "callgate_redis_data_loss_detected_total", 1) >= 1);
+  // Every reactor's connection back (the first to notice may be alone yet).
+  BOOST_TEST(wait_until_ready(daemon.port()));
   const auto ready = testing::http_get(daemon.port(), "/readyz");
   BOOST_TEST(ready.status == 200, ready.body);
   BOOST_TEST(ready.body.find("\"status\":\"degraded\"") != std::string::npos, ready.body);

@@ -1,10 +1,8 @@
 #include "core/lead/lead_id.hpp"
 
-#include <algorithm>
-#include <cerrno>
-#include <system_error>
+#include "core/crypto.hpp"
 
-#include <sys/random.h>
+#include <algorithm>
 
 namespace callgate {
 namespace {
@@ -16,20 +14,6 @@ int alphabet_index(char c) {
   return position == std::string_view::npos ? -1 : static_cast<int>(position);
 }
 
-void fill_from_kernel(std::uint8_t* bytes, std::size_t count) {
-  while (count > 0) {
-    const auto got = ::getrandom(bytes, count, 0);
-    if (got < 0) {
-      if (errno == EINTR) continue;
-      // Only on a kernel without getrandom (before 3.17) or a seccomp filter
-      // that forbids it: nothing safe is left to fall back on.
-      throw std::system_error(errno, std::generic_category(), "getrandom");
-    }
-    bytes += got;
-    count -= static_cast<std::size_t>(got);
-  }
-}
-
 }  // namespace
 
 std::string LeadIdGenerator::next(WallTime now) {
@@ -37,7 +21,7 @@ std::string LeadIdGenerator::next(WallTime now) {
       std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
   last_millisecond_ = std::max(last_millisecond_, millisecond);
   std::array<std::uint8_t, 10> random{};
-  fill_from_kernel(random.data(), random.size());
+  fill_random(random);
 
   // 128 bits: 48 of time, 80 random, written 5 bits at a time from the top
   // (the first character carries the top 3 bits of 130).

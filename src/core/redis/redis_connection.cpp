@@ -1,10 +1,9 @@
 #include "core/redis/redis_connection.hpp"
 
-#include "core/spawn.hpp"
-
 #include "core/log.hpp"
 #include "core/redis/redis_command.hpp"
 #include "core/resumable.hpp"
+#include "core/spawn.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -154,7 +153,6 @@ void on_reply(redisAsyncContext*, void* reply, void* privdata) {
 }
 
 }  // namespace
-
 
 std::optional<ConnectionOptions> parse_redis_url(std::string_view text) {
   auto url = boost::urls::parse_absolute_uri(text);

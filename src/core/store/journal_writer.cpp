@@ -71,7 +71,7 @@ JournalWriter::JournalWriter(std::string path, JournalWriterOptions options)
                          : std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::seconds(1)) /
                                options.max_syncs_per_second),
       go_on_after_a_failed_write_(options.go_on_after_a_failed_write) {
-  fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | kStateFileOpenFlags, 0600);
   if (fd_ < 0) throw std::system_error(errno, std::generic_category(), "cannot open the journal " + path_);
   struct stat status {};
   if (::fstat(fd_, &status) == 0) file_bytes_ = laid_out_bytes_ = static_cast<std::uint64_t>(status.st_size);
@@ -143,7 +143,7 @@ std::uint64_t JournalWriter::drop_prefix(std::uint64_t bytes) {
 
 boost::system::error_code JournalWriter::remove_prefix(std::uint64_t bytes) {
   // Only this thread writes the file, so what follows the prefix now is all there is.
-  const int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  const int fd = ::open(path_.c_str(), O_RDONLY | kStateFileOpenFlags);
   if (fd < 0) return last_error();
   std::string rest;
   char buffer[65536];
@@ -239,7 +239,7 @@ void JournalWriter::serve(Read& read) const {
   std::string bytes(static_cast<std::size_t>(length), '\0');
   std::size_t got = 0;
   boost::system::error_code error;
-  const int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  const int fd = ::open(path_.c_str(), O_RDONLY | kStateFileOpenFlags);
   if (fd < 0) error = last_error();
   while (!error && got < bytes.size()) {
     const auto count = ::pread(fd, bytes.data() + got, bytes.size() - got, static_cast<off_t>(read.offset + got));
@@ -320,7 +320,7 @@ boost::system::error_code JournalWriter::switch_to(const std::string& temporary,
     ::unlink(temporary.c_str());
     return error;
   }
-  const int replacement = ::open(path_.c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+  const int replacement = ::open(path_.c_str(), O_WRONLY | kStateFileOpenFlags);
   if (replacement < 0) return last_error();
   ::close(fd_);
   fd_ = replacement;
@@ -375,7 +375,7 @@ void lower_this_threads_priority() { ::setpriority(PRIO_PROCESS, static_cast<id_
 }  // namespace
 
 boost::system::error_code JournalWriter::write_synced_file(const std::string& temporary, std::string_view bytes) {
-  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | kStateFileOpenFlags, 0600);
   if (fd < 0) return last_error();
   auto error = write_out_gradually(fd, bytes);
   if (!error && ::fdatasync(fd) < 0) error = last_error();
@@ -404,7 +404,7 @@ void JournalWriter::start_compaction(std::function<std::string()> build_snapshot
       error = write_synced_file(job.temporary, snapshot);
       std::string().swap(snapshot);
       release_free_memory();
-      const int fd = error ? -1 : ::open(job.temporary.c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+      const int fd = error ? -1 : ::open(job.temporary.c_str(), O_WRONLY | kStateFileOpenFlags);
       if (!error && fd < 0) error = last_error();
       if (fd >= 0) {
         // The records synced to the old file meanwhile, copied after the
@@ -461,7 +461,7 @@ boost::system::error_code JournalWriter::finish_compaction() {
     // What was synced to the current file since the snapshot's place goes
     // after the snapshot, and is synced there before the switch: the new
     // file holds every record the old one did from the moment it is named.
-    const int fd = ::open(job->temporary.c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+    const int fd = ::open(job->temporary.c_str(), O_WRONLY | kStateFileOpenFlags);
     if (fd < 0) {
       error = last_error();
     } else {

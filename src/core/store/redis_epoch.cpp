@@ -3,12 +3,7 @@
 #include "core/crypto.hpp"
 #include "core/state_files.hpp"
 
-#include <cerrno>
-#include <ctime>
-#include <fstream>
-
 #include <fcntl.h>
-#include <sys/random.h>
 #include <unistd.h>
 
 namespace callgate {
@@ -47,14 +42,6 @@ bool write_epoch_file(const std::string& path, std::string_view epoch) {
   return true;
 }
 
-std::string new_epoch() {
-  std::string random(16, '\0');
-  if (::getrandom(random.data(), random.size(), 0) != static_cast<ssize_t>(random.size())) {
-    // Uniqueness is what matters here, not secrecy: time and pid will do.
-    random = std::to_string(std::time(nullptr)) + "-" + std::to_string(::getpid());
-    return random;
-  }
-  return hex_encode(random);
-}
+std::string new_epoch() { return random_hex(16); }
 
 }  // namespace callgate

@@ -22,7 +22,9 @@ enum class EpochFinding {
 EpochFinding judge_epoch(const std::optional<std::string>& in_redis, std::string_view known_here);
 
 // The epoch file: read (empty when absent or unreadable) and written
-// (atomically, 0600, never through a symlink; false on failure).
+// (atomically, 0600, never through a symlink; false on failure). Plain
+// blocking calls of a few hundred bytes: made at construction and on a
+// connect that finds a new epoch, never on a request.
 std::string read_epoch_file(const std::string& path);
 bool write_epoch_file(const std::string& path, std::string_view epoch);
 

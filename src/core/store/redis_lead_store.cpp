@@ -1,14 +1,13 @@
 #include "core/store/redis_lead_store.hpp"
-#include "core/store/redis_epoch.hpp"
-
-#include "core/spawn.hpp"
 
 #include "core/civil_time.hpp"
 #include "core/lead/lead_json.hpp"
-#include "core/log.hpp"
 #include "core/lead/lead_state_machine.hpp"
+#include "core/log.hpp"
 #include "core/redis/redis_script.hpp"
 #include "core/resumable.hpp"
+#include "core/spawn.hpp"
+#include "core/store/redis_epoch.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
@@ -217,6 +216,13 @@ awaitable<bool> RedisLeadStore::check_redis(redis::Connection& connection) {
                                   "(none, at a cost in throughput); see the README");
   }
   const auto epoch_key = key("epoch", "");
+  // What this host knew before asking: another reactor's connection may set
+  // a first epoch meanwhile, and that must not read as a loss here.
+  std::string known;
+  {
+    std::lock_guard lock(epoch_mutex_);
+    known = known_epoch_;
+  }
   std::vector<std::string> get{"GET", epoch_key};
   auto got = co_await connection.command_before_ready(std::move(get));
   if (!*alive) co_return false;
@@ -224,10 +230,11 @@ awaitable<bool> RedisLeadStore::check_redis(redis::Connection& connection) {
   if (!reply || reply->is_error()) co_return false;  // try the connect again
   std::optional<std::string> in_redis;
   if (reply->type == redis::Reply::Type::string) in_redis = reply->text;
-  std::string known;
   {
+    // Already what another of this host's connections settled on (a first
+    // epoch, or the one set after a loss it reported): nothing new.
     std::lock_guard lock(epoch_mutex_);
-    known = known_epoch_;
+    if (in_redis && *in_redis == known_epoch_) co_return true;
   }
   const auto finding = judge_epoch(in_redis, known);
   if (finding == EpochFinding::same) {

@@ -1,8 +1,8 @@
 #include "http/endpoints/lead_endpoints.hpp"
-#include "core/ascii.hpp"
 
 #include "http/endpoints/enquiry_page.hpp"
 
+#include "core/ascii.hpp"
 #include "core/civil_time.hpp"
 #include "core/crypto.hpp"
 #include "core/lead/enquiry.hpp"
@@ -13,7 +13,6 @@
 #include "http/form/form_codec.hpp"
 
 #include <boost/asio/co_spawn.hpp>
-#include <boost/beast/core/string.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 

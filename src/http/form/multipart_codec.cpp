@@ -1,14 +1,12 @@
 #include "http/form/multipart_codec.hpp"
-#include "core/ascii.hpp"
 
-#include <boost/beast/core/string.hpp>
+#include "core/ascii.hpp"
 
 #include <algorithm>
 #include <cctype>
 
 namespace callgate::http {
 namespace {
-
 
 std::string_view trim(std::string_view text) {
   while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);

@@ -1,9 +1,7 @@
 #include "http/server/responses.hpp"
+
 #include "core/ascii.hpp"
-
 #include "core/log.hpp"
-
-#include <boost/beast/core/string.hpp>
 
 namespace callgate::http {
 

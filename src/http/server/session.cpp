@@ -1,9 +1,8 @@
 #include "http/server/session.hpp"
+
 #include "core/ascii.hpp"
-
-#include "core/spawn.hpp"
-
 #include "core/log.hpp"
+#include "core/spawn.hpp"
 #include "core/utf8.hpp"
 
 #include <boost/asio/as_tuple.hpp>

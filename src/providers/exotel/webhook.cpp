@@ -1,13 +1,11 @@
 #include "providers/exotel/webhook.hpp"
-#include "core/ascii.hpp"
 
+#include "core/ascii.hpp"
 #include "core/civil_time.hpp"
 #include "core/crypto.hpp"
 #include "http/form/multipart_codec.hpp"
 
 #include <boost/json/parse.hpp>
-
-#include <boost/beast/core/string.hpp>
 
 #include <algorithm>
 #include <cctype>
@@ -15,7 +13,6 @@
 
 namespace callgate::exotel {
 namespace {
-
 
 std::string lowercase(std::string_view text) {
   std::string out(text);
@@ -43,7 +40,6 @@ void flatten(const boost::json::value& value, const std::string& name, http::For
     case boost::json::kind::null: break;
   }
 }
-
 
 }  // namespace
 

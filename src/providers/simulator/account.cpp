@@ -1,10 +1,9 @@
 #include "providers/simulator/account.hpp"
 
-#include "core/spawn.hpp"
-
 #include "core/crypto.hpp"
 #include "core/lead/phone_number.hpp"
 #include "core/log.hpp"
+#include "core/spawn.hpp"
 #include "http/form/form_codec.hpp"
 #include "providers/simulator/call_flow.hpp"
 #include "providers/simulator/client.hpp"
@@ -17,7 +16,6 @@
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
-
 
 namespace callgate::simulator {
 
