@@ -31,7 +31,8 @@ using EnvironmentLookup = std::function<std::optional<std::string>(std::string_v
 EnvironmentLookup process_environment();
 EnvironmentLookup no_environment();
 
-// The names DESIGN.md promises, in the order they are applied.
+// The variables that seed the config (conf/callgate.yaml lists each and the key
+// it sets; README, Configuration), in the order they are applied.
 const std::vector<std::string_view>& seed_environment_variables();
 
 ConfigLoadResult load_config_text(std::string_view yaml_text, std::string_view file_name,
