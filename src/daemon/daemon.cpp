@@ -39,6 +39,9 @@ unsigned reactor_count(const ServerConfig& server) {
 
 std::unique_ptr<LeadStore> open_store(const StoreConfig& store, const std::vector<asio::io_context*>& reactors,
                                       JournalGuest* journal_guest) {
+  // Without the embedded dialer as its guest, the journal must not hold its records.
+  std::optional<AbsentGuest> absent_guest;
+  if (!journal_guest) absent_guest = dialer::EmbeddedDialScheduler::absent_from_lead_journal();
   switch (store.backend) {
     case StoreBackend::memory:
       LogLine(LogLevel::warn, "memory_store").trusted_text("detail", "store.backend is memory: leads last until exit");
@@ -49,7 +52,7 @@ std::unique_ptr<LeadStore> open_store(const StoreConfig& store, const std::vecto
           OrphanLimits{static_cast<std::size_t>(store.journal_orphans_in_memory),
                        std::chrono::duration_cast<std::chrono::seconds>(store.journal_orphan_wait),
                        static_cast<std::size_t>(store.journal_orphan_memory_bytes)},
-          store.journal_max_syncs_per_second, journal_guest});
+          store.journal_max_syncs_per_second, journal_guest, std::move(absent_guest)});
       LogLine(LogLevel::info, "journal_replayed")
           .trusted_text("path", journal->path())
           .number("records", static_cast<std::int64_t>(journal->replay().records))
@@ -261,9 +264,9 @@ void Daemon::build() {
   metrics_.declare_gauge_function("callgate_dial_jobs_in_flight", "Dial jobs claimed by a worker.",
                                   [this] { return static_cast<std::int64_t>(scheduler_->counts(WallClock::now()).in_flight); });
   shared_config_.store(std::make_shared<const Config>(config_));
-  dialer_ = std::make_unique<providers::Dialer>(
+  dialer_ = std::make_unique<dialer::Dialer>(
       reactors_.front().reactor->io(), *scheduler_, *store_, [this] { return shared_config_.load(); },
-      providers::declare_dialer_metrics(metrics_, lead_metric_ids_.calls_placed));
+      dialer::declare_dialer_metrics(metrics_, lead_metric_ids_.calls_placed));
 
   providers::register_webhook_endpoints(router_, *store_, webhook_metric_ids_, spool_.get(), dialer_.get());
   rate_limiter_ = std::make_unique<http::SharedRateLimiter>(config_.intake.rate_per_minute, config_.intake.rate_burst);

@@ -8,7 +8,7 @@
 
 #include "core/dialer/embedded_dial_scheduler.hpp"
 #include "core/dialer/redis_dial_scheduler.hpp"
-#include "providers/dialer.hpp"
+#include "dialer/dialer.hpp"
 
 #include "core/config.hpp"
 #include "core/metrics.hpp"
@@ -84,7 +84,7 @@ class Daemon {
   std::unique_ptr<dialer::EmbeddedDialScheduler> embedded_scheduler_;  // one of these two is built
   std::unique_ptr<dialer::RedisDialScheduler> redis_scheduler_;
   dialer::DialScheduler* scheduler_ = nullptr;
-  std::unique_ptr<providers::Dialer> dialer_;
+  std::unique_ptr<dialer::Dialer> dialer_;
   std::unique_ptr<simulator::SimulatedAccount> simulated_account_;  // only with the simulator in use
   // The running config for threads other than the reactors' own (the
   // dialer is called from every reactor); replaced whole on reload.

@@ -4,7 +4,6 @@
 #include "core/spawn.hpp"
 #include "core/store/lead_store.hpp"
 #include "http/form/form_codec.hpp"
-#include "providers/dialer.hpp"
 #include "providers/public_url.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -95,7 +94,7 @@ Counter& event_counter(http::RequestContext& context, const WebhookMetricIds& id
 
 awaitable<http::Response> handle_status_callback(const Provider& provider, http::RequestContext& context,
                                                  LeadStore& store, const WebhookMetricIds& ids, EventSpool* spool,
-                                                 Dialer* dialer) {
+                                                 dialer::CallEndings* dialer) {
   const auto provider_name = to_string(provider.name());
   // The simulator's endpoint exists only while it places calls (with its
   // once well-known development token it stored forged events into real
@@ -159,7 +158,7 @@ awaitable<http::Response> handle_status_callback(const Provider& provider, http:
 }  // namespace
 
 void register_webhook_endpoints(http::HttpRouter& router, LeadStore& store, const WebhookMetricIds& ids,
-                                EventSpool* spool, Dialer* dialer) {
+                                EventSpool* spool, dialer::CallEndings* dialer) {
   for (const Provider* provider : all_providers()) {
     const std::string path = "/webhook/" + std::string(to_string(provider->name()));
     router.add(http::Verb::post, path, [provider, &store, &ids, spool, dialer](http::RequestContext& context) {

@@ -5,6 +5,7 @@
 // out only once the store has it.
 #pragma once
 
+#include "core/dialer/dialer_hand_offs.hpp"
 #include "core/metrics.hpp"
 #include "http/server/server_shard.hpp"
 #include "core/store/event_spool.hpp"
@@ -12,7 +13,6 @@
 
 namespace callgate::providers {
 
-class Dialer;
 
 struct WebhookMetricIds {
   MetricId events;      // callgate_webhook_events_total{provider, outcome}
@@ -28,7 +28,7 @@ bool ends_a_call(CallStatus status);
 // A callback that brings a lead's call to its end is passed to dialer
 // (redial or not) after the 204; dialer may be null (tests of the endpoints alone).
 void register_webhook_endpoints(http::HttpRouter& router, LeadStore& store, const WebhookMetricIds& ids,
-                                EventSpool* spool, Dialer* dialer = nullptr);
+                                EventSpool* spool, dialer::CallEndings* dialer = nullptr);
 
 // For call-flow endpoints too: the inbound request as its provider sees it.
 InboundRequest inbound_request(const http::RequestContext& context);

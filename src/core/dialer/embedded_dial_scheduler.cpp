@@ -12,6 +12,7 @@
 #include <boost/asio/use_future.hpp>
 #include <boost/json/serialize.hpp>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
@@ -120,7 +121,18 @@ void EmbeddedDialScheduler::attach(JournalWriter& lead_journal) {
   earlier_file_replayed_ = false;
 }
 
-bool EmbeddedDialScheduler::owns_op(std::string_view op) const { return is_embedded_dialer_op(op); }
+namespace {
+const std::vector<std::string_view> kRecordKinds = {"job", "claim", "done", "calls"};
+}
+
+AbsentGuest EmbeddedDialScheduler::absent_from_lead_journal() {
+  return {kRecordKinds,
+          "the journal holds the embedded dialer's jobs, but the dialer keeps them elsewhere: leave dialer.path empty"};
+}
+
+bool EmbeddedDialScheduler::owns_op(std::string_view op) const {
+  return std::find(kRecordKinds.begin(), kRecordKinds.end(), op) != kRecordKinds.end();
+}
 
 void EmbeddedDialScheduler::replay_record(std::string_view payload) {
   std::lock_guard lock(mutex_);

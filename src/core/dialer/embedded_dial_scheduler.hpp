@@ -40,6 +40,9 @@ class EmbeddedDialScheduler final : public DialScheduler, public JournalGuest {
   void attach(JournalWriter& lead_journal);
 
   bool owns_op(std::string_view op) const override;
+  // For a lead journal this scheduler does not share (dialer.path is set):
+  // its record kinds, so that one found there is explained.
+  static AbsentGuest absent_from_lead_journal();
   void replay_record(std::string_view payload) override;
   void hold_for_snapshot(const std::function<void(std::vector<std::string> payloads)>& queue_snapshot) override;
 

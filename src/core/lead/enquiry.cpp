@@ -140,7 +140,7 @@ std::variant<Enquiry, FieldErrors> read_enquiry_json(const json::value& body, co
   return validate(std::move(raw), intake);
 }
 
-std::variant<Enquiry, FieldErrors> read_enquiry_form(const http::FormFields& fields, const IntakeConfig& intake) {
+std::variant<Enquiry, FieldErrors> read_enquiry_form(const FormFields& fields, const IntakeConfig& intake) {
   RawEnquiry raw;
   json::object metadata;
   for (const auto& [name, value] : fields) {

@@ -5,7 +5,7 @@
 
 #include "core/config.hpp"
 #include "core/lead/phone_number.hpp"
-#include "http/form/form_codec.hpp"
+#include "core/form_fields.hpp"
 
 #include <boost/json/value.hpp>
 
@@ -32,6 +32,6 @@ std::variant<Enquiry, FieldErrors> read_enquiry_json(const boost::json::value& b
 // From an HTML form: consent is a checkbox ("on", "true", "yes" or "1").
 // Form posts carry no metadata object; metadata[key]=value fields are
 // gathered into one.
-std::variant<Enquiry, FieldErrors> read_enquiry_form(const http::FormFields& fields, const IntakeConfig& intake);
+std::variant<Enquiry, FieldErrors> read_enquiry_form(const FormFields& fields, const IntakeConfig& intake);
 
 }  // namespace callgate

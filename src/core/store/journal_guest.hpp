@@ -16,12 +16,13 @@
 
 namespace callgate {
 
-// The kinds ("op") of the embedded dialer's records: its guest owns them,
-// and a store without it names them in its start-up error (jobs left in the
-// journal while dialer.path sends the dialer elsewhere).
-inline bool is_embedded_dialer_op(std::string_view op) {
-  return op == "job" || op == "claim" || op == "done" || op == "calls";
-}
+// A guest that keeps its records elsewhere this run names their kinds
+// ("op"), so that one of them found in the journal stops the start with
+// the guest's own explanation instead of "does not parse".
+struct AbsentGuest {
+  std::vector<std::string_view> kinds;
+  std::string explanation;
+};
 
 class JournalGuest {
  public:

@@ -200,9 +200,9 @@ void JournalLeadStore::apply_record(std::string_view payload) {
     auto input = call_flow_input_from_json(object->contains("input") ? object->at("input") : json::value());
     if (!input) fail();
     table_.record_call_flow_input(text("leadId"), *input);
-  } else if (is_embedded_dialer_op(kind)) {
-    throw std::runtime_error("the journal holds the embedded dialer's jobs ('" + std::string(kind) +
-                             "' records), but the dialer keeps them elsewhere: leave dialer.path empty");
+  } else if (const auto& absent = options_.absent_guest;
+             absent && std::find(absent->kinds.begin(), absent->kinds.end(), kind) != absent->kinds.end()) {
+    throw std::runtime_error("a '" + std::string(kind) + "' record: " + absent->explanation);
   } else {
     fail();
   }

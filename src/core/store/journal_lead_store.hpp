@@ -36,6 +36,7 @@ struct JournalStoreOptions {
   OrphanLimits orphans{};
   unsigned max_syncs_per_second = 0;  // JournalWriterOptions; 0: no cap
   JournalGuest* guest = nullptr;  // whose records share the file (journal_guest.hpp); outlives the store's start-up
+  std::optional<AbsentGuest> absent_guest{};  // a guest whose records go elsewhere this run
 };
 
 // What replaying the journal found, for the start-up log and tests.

@@ -5,7 +5,7 @@
 #pragma once
 
 #include "core/dialer/dial_scheduler.hpp"
-#include "providers/dialer.hpp"
+#include "core/dialer/dialer_hand_offs.hpp"
 
 #include "core/metrics.hpp"
 #include "core/rate_limiter.hpp"
@@ -42,7 +42,7 @@ struct LeadServices {
   SharedRateLimiter& rate_limiter;         // POST /enquire
   SharedRateLimiter& status_rate_limiter;  // GET /enquire/{id}: ids must not be worth guessing at speed
   const LeadMetricIds& ids;
-  providers::Dialer& dialer;               // takes new leads' first calls
+  dialer::FirstCallQueue& dialer;          // takes new leads' first calls
   dialer::DialScheduler& scheduler;        // what GET /leads/{id} shows as the next call
 };
 

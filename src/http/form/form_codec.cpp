@@ -122,10 +122,4 @@ std::string encode_form(const FormFields& fields) {
   return out;
 }
 
-std::optional<std::string_view> form_value(const FormFields& fields, std::string_view name) {
-  for (const auto& [key, value] : fields)
-    if (key == name) return std::string_view(value);
-  return std::nullopt;
-}
-
 }  // namespace callgate::http

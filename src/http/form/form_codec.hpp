@@ -1,6 +1,8 @@
 // application/x-www-form-urlencoded, as HTML forms and provider webhooks send it.
 #pragma once
 
+#include "core/form_fields.hpp"
+
 #include <optional>
 #include <string>
 #include <string_view>
@@ -9,9 +11,8 @@
 
 namespace callgate::http {
 
-// Name-value pairs in the order sent; a name may repeat
-// (StatusCallbackEvent=initiated&StatusCallbackEvent=ringing).
-using FormFields = std::vector<std::pair<std::string, std::string>>;
+using callgate::FormFields;  // core/form_fields.hpp
+using callgate::form_value;
 
 // Percent-decodes text; nothing on a malformed escape. In form data '+' is
 // a space; in a URL path it is itself.
@@ -28,8 +29,5 @@ std::optional<FormFields> parse_form(std::string_view body);
 // '+', everything else as %XX (upper-case hex).
 std::string encode_form_component(std::string_view text);
 std::string encode_form(const FormFields& fields);
-
-// The first value of name, or nothing.
-std::optional<std::string_view> form_value(const FormFields& fields, std::string_view name);
 
 }  // namespace callgate::http

@@ -1,4 +1,5 @@
 #include "core/lead/enquiry.hpp"
+#include "http/form/form_codec.hpp"  // the form a browser sends, as the endpoint reads it
 
 #include <boost/json/parse.hpp>
 #include <boost/test/unit_test.hpp>

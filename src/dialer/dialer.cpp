@@ -1,4 +1,4 @@
-#include "providers/dialer.hpp"
+#include "dialer/dialer.hpp"
 
 #include "core/dialer/calling_hours.hpp"
 #include "core/dialer/dial_policy.hpp"
@@ -14,7 +14,9 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-namespace callgate::providers {
+namespace callgate::dialer {
+
+using namespace providers;
 
 using boost::asio::awaitable;
 using namespace std::chrono_literals;
@@ -23,15 +25,15 @@ namespace {
 
 constexpr std::size_t kClaimBatch = 64;
 
-dialer::UnixSeconds unix_seconds(WallTime time) {
+UnixSeconds unix_seconds(WallTime time) {
   return std::chrono::duration_cast<std::chrono::seconds>(time.time_since_epoch()).count();
 }
-WallTime wall_time(dialer::UnixSeconds seconds) { return WallTime(std::chrono::seconds(seconds)); }
+WallTime wall_time(UnixSeconds seconds) { return WallTime(std::chrono::seconds(seconds)); }
 
 // The first moment at or after `at` the number may be called (to the second).
 std::optional<WallTime> calling_time(const Config& config, const std::string& phone, WallTime at) {
   const auto& window = config.dialer.calling_hours.for_number(phone);
-  const auto allowed = dialer::next_calling_time(window, unix_seconds(at));
+  const auto allowed = next_calling_time(window, unix_seconds(at));
   if (!allowed) return std::nullopt;
   return *allowed <= unix_seconds(at) ? at : wall_time(*allowed);
 }
@@ -57,7 +59,7 @@ DialerMetricIds declare_dialer_metrics(MetricsRegistry& registry, MetricId calls
                                    "list, proven missing (called again), or given up on.")};
 }
 
-Dialer::Dialer(boost::asio::io_context& home, dialer::DialScheduler& scheduler, LeadStore& store,
+Dialer::Dialer(boost::asio::io_context& home, DialScheduler& scheduler, LeadStore& store,
                std::function<std::shared_ptr<const Config>()> config, DialerMetricIds ids)
     : home_(home), scheduler_(scheduler), store_(store), config_(std::move(config)), ids_(ids), wake_(home) {}
 
@@ -122,7 +124,7 @@ void Dialer::poke() {
 
 void Dialer::show_breaker(ProviderName provider) {
   const auto state = breaker(provider).state();
-  const int value = state == dialer::CircuitBreaker::State::closed ? 0 : state == dialer::CircuitBreaker::State::half_open ? 1 : 2;
+  const int value = state == CircuitBreaker::State::closed ? 0 : state == CircuitBreaker::State::half_open ? 1 : 2;
   // One series, kept in home's shard (the shards are summed on a scrape).
   boost::asio::post(home_, [this, stopped = stopped_, provider, value] {
     if (*stopped) return;
@@ -130,10 +132,10 @@ void Dialer::show_breaker(ProviderName provider) {
   });
 }
 
-dialer::CircuitBreaker& Dialer::breaker(ProviderName provider) {
+CircuitBreaker& Dialer::breaker(ProviderName provider) {
   auto found = breakers_.find(provider);
   if (found == breakers_.end()) {
-    found = breakers_.emplace(provider, dialer::CircuitBreaker(config_()->dialer.breaker)).first;
+    found = breakers_.emplace(provider, CircuitBreaker(config_()->dialer.breaker)).first;
     show_breaker(provider);  // closed, from the first dial on
   }
   return found->second;
@@ -150,18 +152,18 @@ auto Dialer::use_breaker(ProviderName provider, Use use) {
 }
 
 bool Dialer::breaker_allows(ProviderName provider) {
-  return use_breaker(provider, [](dialer::CircuitBreaker& chosen) { return chosen.allows(std::chrono::steady_clock::now()); });
+  return use_breaker(provider, [](CircuitBreaker& chosen) { return chosen.allows(std::chrono::steady_clock::now()); });
 }
 
 void Dialer::breaker_failed(ProviderName provider) {
-  use_breaker(provider, [](dialer::CircuitBreaker& chosen) {
+  use_breaker(provider, [](CircuitBreaker& chosen) {
     chosen.record_retryable_failure(std::chrono::steady_clock::now());
     return true;
   });
 }
 
 void Dialer::breaker_succeeded(ProviderName provider) {
-  use_breaker(provider, [](dialer::CircuitBreaker& chosen) {
+  use_breaker(provider, [](CircuitBreaker& chosen) {
     chosen.record_success();
     return true;
   });
@@ -171,7 +173,7 @@ std::optional<WallTime> Dialer::retry_due(const Config& config, const std::strin
                                           std::optional<std::chrono::milliseconds> retry_after, WallTime now,
                                           Lane& lane) {
   std::uniform_real_distribution<double> unit(0.0, 1.0);
-  const auto delay = dialer::retry_delay(config.dialer.retry, failures, retry_after, unit(lane.random));
+  const auto delay = retry_delay(config.dialer.retry, failures, retry_after, unit(lane.random));
   if (!delay) return std::nullopt;
   return calling_time(config, phone, now + *delay);
 }
@@ -186,11 +188,11 @@ awaitable<StoreResult<bool>> Dialer::enqueue_first_call(const Lead& lead) {
     // in claimed by this host and is worked at once, without a round through
     // the loop. A lead whose first call is already in the dialer's hands
     // (a repeated enquiry) changes nothing.
-    auto job = dialer::dial_job(lead.id, 1, now, "enquiry");
+    auto job = dial_job(lead.id, 1, now, "enquiry");
     auto claimed = co_await scheduler_.schedule_claimed(std::move(job), now, config->dialer.lease);
     if (*stopped) co_return true;
     if (const auto* error = std::get_if<StoreError>(&claimed)) co_return *error;
-    if (auto& mine = std::get<std::optional<dialer::ClaimedJob>>(claimed)) {
+    if (auto& mine = std::get<std::optional<ClaimedJob>>(claimed)) {
       auto executor = co_await boost::asio::this_coro::executor;
       auto& lane = lane_for(boost::asio::query(executor, boost::asio::execution::context));
       spawn_task(*lane.io, work(std::move(*mine), &lane), "dialer placing a first call");
@@ -199,8 +201,8 @@ awaitable<StoreResult<bool>> Dialer::enqueue_first_call(const Lead& lead) {
   }
   auto existing = co_await scheduler_.job_for(lead.id);
   if (*stopped) co_return true;
-  if (const auto* job = std::get_if<std::optional<dialer::DialJob>>(&existing); job && job->has_value()) co_return true;
-  auto job = dialer::dial_job(lead.id, 1, *due, "enquiry (held for calling hours)");
+  if (const auto* job = std::get_if<std::optional<DialJob>>(&existing); job && job->has_value()) co_return true;
+  auto job = dial_job(lead.id, 1, *due, "enquiry (held for calling hours)");
   auto scheduled = co_await scheduler_.schedule(std::move(job));
   if (*stopped) co_return scheduled;
   if (const auto* error = std::get_if<StoreError>(&scheduled); error && error->failure == StoreFailure::conflict)
@@ -224,14 +226,14 @@ awaitable<void> Dialer::call_ended(std::string lead_id, std::string call_sid) {
   // Only the latest call's end decides; a late callback of an earlier one does not.
   if (last.call_sid != call_sid || !last.status || !ends_a_call(*last.status)) co_return;
   const int calls = static_cast<int>(lead.attempts.size());
-  const auto decision = dialer::decide_redial(config->dialer.redial, *last.status, last.answered_by, calls);
+  const auto decision = decide_redial(config->dialer.redial, *last.status, last.answered_by, calls);
   if (!decision.redial_after) {
     LogLine(LogLevel::info, "lead_done").trusted_text("lead_id", lead_id).trusted_text("reason", decision.reason);
     co_return;
   }
   const auto due = calling_time(*config, lead.phone, WallClock::now() + *decision.redial_after);
   if (!due) co_return;
-  auto redial = dialer::dial_job(lead_id, calls + 1, *due, "redial: " + decision.reason);
+  auto redial = dial_job(lead_id, calls + 1, *due, "redial: " + decision.reason);
   auto scheduled = co_await scheduler_.schedule(std::move(redial));
   if (*stopped) co_return;
   if (const auto* error = std::get_if<StoreError>(&scheduled)) {
@@ -272,7 +274,7 @@ awaitable<void> Dialer::schedule_leads_left_without_a_job() {
         if (!lead.attempts.empty() || lead.created > now - every) continue;
         auto job = co_await scheduler_.job_for(lead.id);
         if (*stopped) co_return;
-        if (const auto* found = std::get_if<std::optional<dialer::DialJob>>(&job); !found || found->has_value()) continue;
+        if (const auto* found = std::get_if<std::optional<DialJob>>(&job); !found || found->has_value()) continue;
         auto handed = co_await enqueue_first_call(lead);
         if (*stopped) co_return;
         if (const auto* error = std::get_if<StoreError>(&handed)) {
@@ -299,7 +301,7 @@ awaitable<void> Dialer::run() {
     auto claimed = co_await scheduler_.claim_due(WallClock::now(), kClaimBatch, config->dialer.lease);
     if (*stopped) co_return;
     std::size_t count = 0;
-    if (auto* jobs = std::get_if<std::vector<dialer::ClaimedJob>>(&claimed)) {
+    if (auto* jobs = std::get_if<std::vector<ClaimedJob>>(&claimed)) {
       count = jobs->size();
       for (auto& job : *jobs) spawn_task(home_, work(std::move(job), lanes_.front().get()), "dialer placing a call");
       if (!claim_failure.empty()) LogLine(LogLevel::info, "dial_jobs_claimed_again");
@@ -322,10 +324,10 @@ awaitable<void> Dialer::run() {
   }
 }
 
-awaitable<void> Dialer::finish(const dialer::ClaimedJob& claimed, const dialer::DialJob* next) {
+awaitable<void> Dialer::finish(const ClaimedJob& claimed, const DialJob* next) {
   const auto stopped = stopped_;  // this Dialer may be gone when a co_await resumes
   const bool has_next = next != nullptr;
-  std::optional<dialer::DialJob> following;
+  std::optional<DialJob> following;
   if (next) following = *next;
   auto done = co_await scheduler_.complete(claimed, std::move(following));
   if (*stopped) co_return;
@@ -343,7 +345,7 @@ awaitable<void> Dialer::record(const std::string& lead_id, Attempt attempt, Lead
     LogLine(LogLevel::error, "call_attempt_not_stored").trusted_text("lead_id", lead_id).text("reason", error->message);
 }
 
-awaitable<void> Dialer::work(dialer::ClaimedJob claimed, Lane* lane) {
+awaitable<void> Dialer::work(ClaimedJob claimed, Lane* lane) {
   const auto stopped = stopped_;  // this Dialer may be gone when a co_await resumes
   const auto config = config_();
   auto job = claimed.job;
@@ -430,7 +432,7 @@ awaitable<void> Dialer::work(dialer::ClaimedJob claimed, Lane* lane) {
     }
     if (!std::get<bool>(taken)) {
       const auto tomorrow = window.zone.to_utc((local_day + 1) * 86'400);
-      const auto opening = dialer::next_calling_time(window, tomorrow);
+      const auto opening = next_calling_time(window, tomorrow);
       job.due = wall_time(opening.value_or(tomorrow));
       job.reason = "daily cap: " + std::to_string(cap) + " calls to this number today";
       co_return co_await finish(claimed, &job);
@@ -513,16 +515,16 @@ awaitable<void> Dialer::work(dialer::ClaimedJob claimed, Lane* lane) {
   co_await finish(claimed, nullptr);
 }
 
-dialer::DialJob Dialer::check_job(const dialer::DialJob& placing, std::string provider, WallTime since,
+DialJob Dialer::check_job(const DialJob& placing, std::string provider, WallTime since,
                                   const Config& config) {
-  auto check = dialer::dial_job(placing.lead_id, placing.call, WallClock::now() + config.dialer.ambiguous.grace,
+  auto check = dial_job(placing.lead_id, placing.call, WallClock::now() + config.dialer.ambiguous.grace,
                                 "checking whether call " + std::to_string(placing.call) + " rang (ambiguous placement)");
   check.failures = placing.failures;  // a call found missing is retried within the same tries
-  check.check = dialer::AmbiguousCheck{std::move(provider), since, 0, 0};
+  check.check = AmbiguousCheck{std::move(provider), since, 0, 0};
   return check;
 }
 
-awaitable<void> Dialer::settle(dialer::ClaimedJob claimed, Lead lead, Lane* lane) {
+awaitable<void> Dialer::settle(ClaimedJob claimed, Lead lead, Lane* lane) {
   const auto stopped = stopped_;  // this Dialer may be gone when a co_await resumes
   const auto config = config_();
   auto job = claimed.job;
@@ -566,12 +568,12 @@ awaitable<void> Dialer::settle(dialer::ClaimedJob claimed, Lead lead, Lane* lane
   }
   check.lookups += 1;
   check.failed_lookups = answered ? 0 : check.failed_lookups + 1;
-  const auto decision = dialer::decide_after_lookup(
+  const auto decision = decide_after_lookup(
       config->dialer.ambiguous, answered, check.lookups, check.failed_lookups,
       std::chrono::duration_cast<std::chrono::milliseconds>(now - check.since),
       std::chrono::duration_cast<std::chrono::milliseconds>(settles));
   switch (decision.next) {
-    case dialer::CheckDecision::Next::dial_again: {
+    case CheckDecision::Next::dial_again: {
       LogLine(LogLevel::warn, "ambiguous_call_settled").trusted_text("lead_id", lead.id).number("call", job.call)
           .trusted_text("by", "lookup: the provider has no such call; calling again");
       lane->metrics->counter(ids_.ambiguous_settled, {{"by", "missing"}}).increment();
@@ -587,12 +589,12 @@ awaitable<void> Dialer::settle(dialer::ClaimedJob claimed, Lead lead, Lane* lane
         if (*stopped) co_return;
         co_return co_await finish(claimed, nullptr);
       }
-      auto next = dialer::dial_job(lead.id, job.call + 1, *due,
+      auto next = dial_job(lead.id, job.call + 1, *due,
                                    "call " + call + " never rang (the provider has no such call): calling again");
       next.failures = failures;
       co_return co_await finish(claimed, &next);
     }
-    case dialer::CheckDecision::Next::give_up: {
+    case CheckDecision::Next::give_up: {
       lane->metrics->counter(ids_.ambiguous_settled, {{"by", "gave_up"}}).increment();
       Attempt attempt;
       attempt.created = now;
@@ -602,7 +604,7 @@ awaitable<void> Dialer::settle(dialer::ClaimedJob claimed, Lead lead, Lane* lane
       if (*stopped) co_return;
       co_return co_await finish(claimed, nullptr);
     }
-    case dialer::CheckDecision::Next::look_again: break;
+    case CheckDecision::Next::look_again: break;
   }
   job.check = check;
   job.due = now + decision.after;
@@ -610,7 +612,7 @@ awaitable<void> Dialer::settle(dialer::ClaimedJob claimed, Lead lead, Lane* lane
   co_await finish(claimed, &job);
 }
 
-awaitable<void> Dialer::attach_found_call(const dialer::ClaimedJob& claimed, std::string lead_id, ProviderName provider,
+awaitable<void> Dialer::attach_found_call(const ClaimedJob& claimed, std::string lead_id, ProviderName provider,
                                           FoundCall found) {
   const auto stopped = stopped_;  // this Dialer may be gone when a co_await resumes
   // The provider's answer, applied as a callback naming the lead would be:
@@ -641,4 +643,4 @@ awaitable<void> Dialer::attach_found_call(const dialer::ClaimedJob& claimed, std
     co_await call_ended(lead_id, found.call_sid);
 }
 
-}  // namespace callgate::providers
+}  // namespace callgate::dialer

@@ -19,6 +19,7 @@
 
 #include "core/config.hpp"
 #include "core/dialer/dial_scheduler.hpp"
+#include "core/dialer/dialer_hand_offs.hpp"
 #include "core/dialer/circuit_breaker.hpp"
 #include "core/metrics.hpp"
 #include "core/store/lead_store.hpp"
@@ -36,7 +37,7 @@
 #include <random>
 #include <vector>
 
-namespace callgate::providers {
+namespace callgate::dialer {
 
 struct DialerMetricIds {
   MetricId calls_placed;   // callgate_calls_placed_total{provider, outcome}
@@ -46,13 +47,13 @@ struct DialerMetricIds {
 };
 DialerMetricIds declare_dialer_metrics(MetricsRegistry& registry, MetricId calls_placed);
 
-class Dialer {
+class Dialer final : public FirstCallQueue, public CallEndings {
  public:
   // Its loop runs on home (one reactor). attach() gives it each reactor's
   // HTTPS client and metrics shard (made later than the endpoints that call
   // it), home's first: a new enquiry's call is placed on the reactor that
   // took the enquiry, a job from the loop on home.
-  Dialer(boost::asio::io_context& home, dialer::DialScheduler& scheduler, LeadStore& store,
+  Dialer(boost::asio::io_context& home, DialScheduler& scheduler, LeadStore& store,
          std::function<std::shared_ptr<const Config>()> config, DialerMetricIds ids);
   // Its coroutines still parked in the loop see the flag this sets and end
   // without touching it.
@@ -66,10 +67,10 @@ class Dialer {
   void start();
 
   // A new lead's first call, at the next calling time. Any thread.
-  boost::asio::awaitable<StoreResult<bool>> enqueue_first_call(const Lead& lead);
+  boost::asio::awaitable<StoreResult<bool>> enqueue_first_call(const Lead& lead) override;
   // A status callback moved a lead's call to a final status: redial or not.
   // Any thread.
-  boost::asio::awaitable<void> call_ended(std::string lead_id, std::string call_sid);
+  boost::asio::awaitable<void> call_ended(std::string lead_id, std::string call_sid) override;
   // A job may be due now: wake the loop. Any thread.
   void poke();
 
@@ -88,9 +89,9 @@ class Dialer {
   // Leads stored without their first call's job get one (see
   // dialer.unscheduled_lead_sweep).
   boost::asio::awaitable<void> schedule_leads_left_without_a_job();
-  boost::asio::awaitable<void> work(dialer::ClaimedJob claimed, Lane* lane);
+  boost::asio::awaitable<void> work(ClaimedJob claimed, Lane* lane);
   // Completes the claim; with next, the lead's next job takes its place.
-  boost::asio::awaitable<void> finish(const dialer::ClaimedJob& claimed, const dialer::DialJob* next);
+  boost::asio::awaitable<void> finish(const ClaimedJob& claimed, const DialJob* next);
   boost::asio::awaitable<void> record(const std::string& lead_id, Attempt attempt, LeadStatus status);
   // When a call that failed `failures` times may be tried again (the retry
   // policy's backoff, then the calling hours); nothing when its tries are used up.
@@ -98,11 +99,11 @@ class Dialer {
                                            std::optional<std::chrono::milliseconds> retry_after, WallTime now,
                                            Lane& lane);
   // The job that settles an ambiguous placement of placing's call.
-  static dialer::DialJob check_job(const dialer::DialJob& placing, std::string provider, WallTime since,
+  static DialJob check_job(const DialJob& placing, std::string provider, WallTime since,
                                    const Config& config);
   // Works a check job: did the call ring? (dial_policy.hpp's AmbiguousPolicy)
-  boost::asio::awaitable<void> settle(dialer::ClaimedJob claimed, Lead lead, Lane* lane);
-  boost::asio::awaitable<void> attach_found_call(const dialer::ClaimedJob& claimed, std::string lead_id,
+  boost::asio::awaitable<void> settle(ClaimedJob claimed, Lead lead, Lane* lane);
+  boost::asio::awaitable<void> attach_found_call(const ClaimedJob& claimed, std::string lead_id,
                                                  ProviderName provider, FoundCall found);
   // The breakers are shared by the lanes (one account, one state).
   // use_breaker runs use(breaker) under the lock and shows a changed state.
@@ -111,19 +112,19 @@ class Dialer {
   bool breaker_allows(ProviderName provider);
   void breaker_failed(ProviderName provider);
   void breaker_succeeded(ProviderName provider);
-  dialer::CircuitBreaker& breaker(ProviderName provider);  // under breakers_mutex_
+  CircuitBreaker& breaker(ProviderName provider);  // under breakers_mutex_
   void show_breaker(ProviderName provider);  // under breakers_mutex_: its state into /metrics (on home)
 
   boost::asio::io_context& home_;
-  dialer::DialScheduler& scheduler_;
+  DialScheduler& scheduler_;
   LeadStore& store_;
   std::function<std::shared_ptr<const Config>()> config_;
   DialerMetricIds ids_;
   boost::asio::steady_timer wake_;
   std::vector<std::unique_ptr<Lane>> lanes_;  // attach order: home's first
   std::mutex breakers_mutex_;
-  std::map<ProviderName, dialer::CircuitBreaker> breakers_;
+  std::map<ProviderName, CircuitBreaker> breakers_;
   std::shared_ptr<bool> stopped_ = std::make_shared<bool>(false);
 };
 
-}  // namespace callgate::providers
+}  // namespace callgate::dialer

@@ -1,0 +1,30 @@
+// What the endpoints hand to the dialer: a new lead's first call (POST
+// /enquire) and a call's end (a status callback). The endpoints sit below
+// the dialer (src/dialer), so they see it through these two interfaces
+// only; the dialer implements both.
+#pragma once
+
+#include "core/store/lead_store.hpp"
+
+#include <boost/asio/awaitable.hpp>
+
+#include <string>
+
+namespace callgate::dialer {
+
+class FirstCallQueue {
+ public:
+  virtual ~FirstCallQueue() = default;
+  // A new lead's first call, at the next calling time; true once it is
+  // durably in the dialer's hands. Any thread.
+  virtual boost::asio::awaitable<StoreResult<bool>> enqueue_first_call(const Lead& lead) = 0;
+};
+
+class CallEndings {
+ public:
+  virtual ~CallEndings() = default;
+  // A status callback moved a lead's call to a final status: redial or not. Any thread.
+  virtual boost::asio::awaitable<void> call_ended(std::string lead_id, std::string call_sid) = 0;
+};
+
+}  // namespace callgate::dialer
