@@ -20,24 +20,24 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const auto newline = input.find('\n');
   const auto signature = input.substr(0, std::min<std::size_t>(newline, 128));
   const auto body = newline == std::string_view::npos ? input : input.substr(newline + 1);
-  if (const auto fields = callgate::exotel::callback_fields(content_type, body)) {
-    auto parsed = callgate::exotel::parse_status_callback(*fields, "");
+  if (const auto fields = callgate::providers::exotel::callback_fields(content_type, body)) {
+    auto parsed = callgate::providers::exotel::parse_status_callback(*fields, "");
     if (const auto* event = std::get_if<callgate::CallEvent>(&parsed)) {
       boost::system::error_code error;
       const auto stored = callgate::parse_stored_json(boost::json::serialize(callgate::to_json(*event)), error);
       if (error || !callgate::call_event_from_json(stored)) std::abort();
     }
-    if (const auto custom = callgate::exotel::field(*fields, "CustomField"))
-      (void)callgate::exotel::lead_id_from_custom_field(*custom);
+    if (const auto custom = callgate::providers::exotel::field(*fields, "CustomField"))
+      (void)callgate::providers::exotel::lead_id_from_custom_field(*custom);
   }
   callgate::ExotelConfig exotel;
   exotel.webhook_secret = "secret";
   exotel.webhook_auth.callback_token = "token";
   exotel.webhook_auth.basic_username = "user";
   exotel.webhook_auth.basic_password = "password";
-  const callgate::exotel::WebhookCredentials credentials{
+  const callgate::providers::exotel::WebhookCredentials credentials{
       "POST", "https://gw.example.in/webhook/exotel?token=token", body, signature, signature,
       std::string(signature), boost::asio::ip::make_address("203.0.113.9")};
-  if (!callgate::exotel::authentication_failure(exotel, credentials).has_value()) std::abort();  // no forged pass
+  if (!callgate::providers::exotel::authentication_failure(exotel, credentials).has_value()) std::abort();  // no forged pass
   return 0;
 }

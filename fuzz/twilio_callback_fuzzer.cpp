@@ -23,13 +23,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string url = "https://gw.example.com/webhook/twilio?leadId=01M8";
   // A signature that is none of the ones computed (the URL as given, or with
   // its default port, which Twilio may have signed) must never pass.
-  if (callgate::twilio::is_valid_signature("token", url, *fields, signature) &&
-      signature != callgate::twilio::compute_signature("token", url, *fields) &&
-      signature != callgate::twilio::compute_signature("token", "https://gw.example.com:443/webhook/twilio?leadId=01M8",
+  if (callgate::providers::twilio::is_valid_signature("token", url, *fields, signature) &&
+      signature != callgate::providers::twilio::compute_signature("token", url, *fields) &&
+      signature != callgate::providers::twilio::compute_signature("token", "https://gw.example.com:443/webhook/twilio?leadId=01M8",
                                                        *fields))
     std::abort();
-  (void)callgate::twilio::is_valid_json_signature("token", url, body, signature);
-  auto parsed = callgate::twilio::parse_status_callback(*fields, "01M8", "");
+  (void)callgate::providers::twilio::is_valid_json_signature("token", url, body, signature);
+  auto parsed = callgate::providers::twilio::parse_status_callback(*fields, "01M8", "");
   if (const auto* event = std::get_if<callgate::CallEvent>(&parsed)) {
     boost::system::error_code error;
     const auto stored = callgate::parse_stored_json(boost::json::serialize(callgate::to_json(*event)), error);

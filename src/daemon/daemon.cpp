@@ -117,6 +117,7 @@ Daemon::~Daemon() {
   // destroy each I/O object before the io_context it belongs to.
   for (auto& parts : reactors_) {
     parts.listener.reset();
+    parts.provider_calls.reset();
     parts.http_client.reset();
     // A start-up failure (a taken port) can leave later reactors half built.
     if (parts.shard) parts.shard->shut_down();
@@ -277,7 +278,7 @@ void Daemon::build() {
   http::register_lead_endpoints(router_, *lead_services_);
   http::register_enquiry_form_endpoints(router_);
   if (provider_in_use(config_.telephony, ProviderName::simulator)) {
-    simulated_account_ = std::make_unique<simulator::SimulatedAccount>(simulator::declare_account_metrics(metrics_),
+    simulated_account_ = std::make_unique<providers::simulator::SimulatedAccount>(providers::simulator::declare_account_metrics(metrics_),
                                                                        config_.telephony.simulator.seed);
     simulated_account_->register_endpoints(router_);
     LogLine(LogLevel::info, "simulator_in_use")
@@ -313,7 +314,8 @@ void Daemon::build() {
                                                       connections_by_address_);
     parts.listener = std::make_unique<http::Listener>(std::move(acceptor), *parts.shard);
     parts.http_client = std::make_unique<http::HttpClient>(parts.reactor->io(), config_.telephony.http_client);
-    dialer_->attach(parts.reactor->io(), *parts.http_client, shard_metrics);
+    parts.provider_calls = std::make_unique<providers::ProviderCallsOverHttp>(*parts.http_client);
+    dialer_->attach(parts.reactor->io(), *parts.provider_calls, shard_metrics);
     if (simulated_account_) simulated_account_->attach(parts.reactor->io(), *parts.http_client, shard_metrics);
   }
   bound_address_ = address;
@@ -347,7 +349,7 @@ int Daemon::run() {
     auto* dialer = dialer_.get();
     EventSpool::AppliedEvent applied = [dialer, &io = reactors_.front().reactor->io()](const ApplyResult& result,
                                                                                        const CallEvent& event) {
-      if (result.outcome == EventOutcome::applied && !result.lead_id.empty() && providers::ends_a_call(event.status))
+      if (result.outcome == EventOutcome::applied && !result.lead_id.empty() && is_terminal(event.status))
         spawn_task(io, dialer->call_ended(result.lead_id, event.call_sid), "dialer deciding a redial");
     };
     spawn_loop(
@@ -355,6 +357,13 @@ int Daemon::run() {
         [this, applied = std::move(applied)] { return drain_spool(*spool_, *store_, applied); }, "spool replay");
   }
   dialer_->start();
+  for (auto& parts : reactors_)
+    spawn_loop(
+        parts.reactor->io(),
+        [this, client = parts.http_client.get()] {
+          return http::keep_connections_warm(*client, [this] { return connections_to_keep_warm(); });
+        },
+        "provider connection warm-up");
 
   for (auto& parts : reactors_) {
     auto* listener = parts.listener.get();
@@ -435,10 +444,23 @@ void Daemon::reload() {
   notifier_.ready("listening on " + bound_address_.to_string());
 }
 
+http::WarmPlan Daemon::connections_to_keep_warm() const {
+  const auto config = shared_config_.load();
+  http::WarmPlan plan;
+  plan.connections = config->telephony.http_client.warm_connections;
+  plan.idle_timeout = config->telephony.http_client.idle_timeout;
+  for (const auto* provider : providers::all_providers())
+    if (provider_in_use(config->telephony, provider->name()))
+      plan.targets.push_back({std::string(to_string(provider->name())), provider->api_base(*config)});
+  return plan;
+}
+
 void Daemon::begin_shutdown() {
   shutting_down_ = true;
   notifier_.stopping();
   watchdog_timer_.cancel();
+  // No more jobs claimed while requests drain; placements under way go on.
+  dialer_->stop();
   for (auto& parts : reactors_) {
     auto* listener = parts.listener.get();
     auto* shard = parts.shard.get();

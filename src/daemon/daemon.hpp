@@ -16,11 +16,13 @@
 #include "core/store/event_spool.hpp"
 #include "core/store/lead_store.hpp"
 #include "daemon/systemd_notifier.hpp"
+#include "http/client/connection_warmer.hpp"
 #include "http/client/http_client.hpp"
 #include "http/endpoints/lead_endpoints.hpp"
 #include "http/server/builtin_endpoints.hpp"
 #include "http/server/listener.hpp"
 #include "http/server/server_shard.hpp"
+#include "providers/provider_calls.hpp"
 #include "providers/simulator/account.hpp"
 #include "providers/webhook_endpoints.hpp"
 
@@ -50,9 +52,13 @@ class Daemon {
     std::unique_ptr<http::ServerShard> shard;
     std::unique_ptr<http::Listener> listener;
     std::unique_ptr<http::HttpClient> http_client;  // provider calls from this reactor
+    std::unique_ptr<providers::ProviderCallsOverHttp> provider_calls;  // the dialer's, over http_client
   };
 
   void build();
+  // What each reactor's HTTPS client keeps open ahead of calls: the API
+  // hosts of the providers in use (http_client.warm_connections).
+  http::WarmPlan connections_to_keep_warm() const;
   void warn_if_simulator_calls_elsewhere() const;
   void wait_for_signals();
   void reload();
@@ -85,7 +91,7 @@ class Daemon {
   std::unique_ptr<dialer::RedisDialScheduler> redis_scheduler_;
   dialer::DialScheduler* scheduler_ = nullptr;
   std::unique_ptr<dialer::Dialer> dialer_;
-  std::unique_ptr<simulator::SimulatedAccount> simulated_account_;  // only with the simulator in use
+  std::unique_ptr<providers::simulator::SimulatedAccount> simulated_account_;  // only with the simulator in use
   // The running config for threads other than the reactors' own (the
   // dialer is called from every reactor); replaced whole on reload.
   std::atomic<std::shared_ptr<const Config>> shared_config_;

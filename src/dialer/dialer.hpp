@@ -1,30 +1,33 @@
 // The dialer at work: it takes due jobs from the scheduler (a new lead's
-// first call, a retry, a redial), checks the lead and its calling hours,
-// picks a provider whose breaker lets it through, places the call, records
-// the attempt on the lead, and puts the lead's next job in place: a retry
-// with backoff after a retryable failure, nothing after a placed, ambiguous
-// or rejected one. When a call ends unanswered, call_ended() schedules the
-// redial. The decisions are the pure policies of src/core/dialer; this class
-// carries them out.
+// first call, a retry, a redial), and for each asks decisions.hpp what to
+// do at every step (look at the lead and its calling hours, pick a provider
+// whose breaker lets it through, count the number's calls today, take the
+// account's pacing slot, place the call, settle an ambiguous one) and does
+// it: reads and writes the store and the scheduler, asks the provider. It
+// decides nothing itself.
 //
-// Never twice for one attempt: a job's worker first looks at the lead, and a
-// call the lead already has an attempt for is not placed again. A placement
-// that may have rung (the provider took the request and no answer came, or
-// a job whose lease ran out while claimed: its worker stopped mid-placement)
-// is recorded as ambiguous and settled before anything rings again: a
-// callback naming the lead fills it in, else the provider's call list is
-// asked after a grace period, and only a list complete without the call
-// lets the dialer call again.
+// Time comes from a Clock and the providers are reached through
+// ProviderCalls, so a test can run the loop with neither a real clock nor a
+// network (tests/unit/dialer/dialer_test.cpp).
+//
+// Stopping: stop() ends the claim loop and the sweep where they wait (Asio
+// cancellation, core/spawn.hpp's StopSignal); claims and placements already
+// under way go on to their end. The Dialer must outlive
+// every reactor loop it runs on: destroy it only once they no longer run
+// (the daemon joins the reactors first), since a coroutine of its own may
+// still be parked in them.
 #pragma once
 
+#include "core/clock.hpp"
 #include "core/config.hpp"
+#include "core/dialer/circuit_breaker.hpp"
 #include "core/dialer/dial_scheduler.hpp"
 #include "core/dialer/dialer_hand_offs.hpp"
-#include "core/dialer/circuit_breaker.hpp"
 #include "core/metrics.hpp"
+#include "core/spawn.hpp"
 #include "core/store/lead_store.hpp"
-#include "providers/place_call_outcome.hpp"
-#include "http/client/http_client.hpp"
+#include "dialer/decisions.hpp"
+#include "providers/provider_calls.hpp"
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
@@ -32,17 +35,17 @@
 
 #include <functional>
 #include <map>
-#include <mutex>
 #include <memory>
+#include <mutex>
 #include <random>
 #include <vector>
 
 namespace callgate::dialer {
 
 struct DialerMetricIds {
-  MetricId calls_placed;   // callgate_calls_placed_total{provider, outcome}
-  MetricId dial_lag;       // callgate_dial_lag_seconds: due time to the provider request
-  MetricId breaker_state;  // callgate_provider_breaker_state{provider}: 0 closed, 1 half open, 2 open
+  MetricId calls_placed;       // callgate_calls_placed_total{provider, outcome}
+  MetricId dial_lag;           // callgate_dial_lag_seconds: due time to the provider request
+  MetricId breaker_state;      // callgate_provider_breaker_state{provider}: 0 closed, 1 half open, 2 open
   MetricId ambiguous_settled;  // callgate_ambiguous_placements_settled_total{by}
 };
 DialerMetricIds declare_dialer_metrics(MetricsRegistry& registry, MetricId calls_placed);
@@ -50,26 +53,22 @@ DialerMetricIds declare_dialer_metrics(MetricsRegistry& registry, MetricId calls
 class Dialer final : public FirstCallQueue, public CallEndings {
  public:
   // Its loop runs on home (one reactor). attach() gives it each reactor's
-  // HTTPS client and metrics shard (made later than the endpoints that call
-  // it), home's first: a new enquiry's call is placed on the reactor that
-  // took the enquiry, a job from the loop on home.
+  // way to the providers and metrics shard (made later than the endpoints
+  // that call it), home's first: a new enquiry's call is placed on the
+  // reactor that took the enquiry, a job from the loop on home.
   Dialer(boost::asio::io_context& home, DialScheduler& scheduler, LeadStore& store,
-         std::function<std::shared_ptr<const Config>()> config, DialerMetricIds ids);
-  // Its coroutines still parked in the loop see the flag this sets and end
-  // without touching it.
-  ~Dialer();
+         std::function<std::shared_ptr<const Config>()> config, DialerMetricIds ids,
+         const Clock& clock = system_clock());
   Dialer(const Dialer&) = delete;
   Dialer& operator=(const Dialer&) = delete;
-  void attach(boost::asio::io_context& reactor, http::HttpClient& client, MetricsShard& metrics);
+  void attach(boost::asio::io_context& reactor, providers::ProviderCalls& calls, MetricsShard& metrics);
 
-  // The loop, on home; and on every reactor, its connections to the
-  // providers in use opened and kept fresh (http_client.warm_connections).
+  // The claim loop and the sweep for leads left without a job, on home.
   void start();
+  // Ends them; what is being placed goes on. Any thread.
+  void stop();
 
-  // A new lead's first call, at the next calling time. Any thread.
   boost::asio::awaitable<StoreResult<bool>> enqueue_first_call(const Lead& lead) override;
-  // A status callback moved a lead's call to a final status: redial or not.
-  // Any thread.
   boost::asio::awaitable<void> call_ended(std::string lead_id, std::string call_sid) override;
   // A job may be due now: wake the loop. Any thread.
   void poke();
@@ -78,53 +77,45 @@ class Dialer final : public FirstCallQueue, public CallEndings {
   // What placing calls on one reactor uses; touched on that reactor only.
   struct Lane {
     boost::asio::io_context* io = nullptr;
-    http::HttpClient* client = nullptr;
+    providers::ProviderCalls* calls = nullptr;
     MetricsShard* metrics = nullptr;
     std::mt19937_64 random{std::random_device{}()};
+    double unit_random() { return std::uniform_real_distribution<double>(0.0, 1.0)(random); }
   };
   Lane& lane_for(const boost::asio::execution_context& io);  // home's lane for a loop with none
 
-  boost::asio::awaitable<void> run();
-  boost::asio::awaitable<void> keep_connections_warm(Lane* lane);
-  // Leads stored without their first call's job get one (see
-  // dialer.unscheduled_lead_sweep).
+  boost::asio::awaitable<void> claim_loop();
+  // Leads stored without their first call's job get one (dialer.unscheduled_lead_sweep).
   boost::asio::awaitable<void> schedule_leads_left_without_a_job();
+
+  // Works a claimed job, step by step (decisions.hpp).
   boost::asio::awaitable<void> work(ClaimedJob claimed, Lane* lane);
-  // Completes the claim; with next, the lead's next job takes its place.
-  boost::asio::awaitable<void> finish(const ClaimedJob& claimed, const DialJob* next);
-  boost::asio::awaitable<void> record(const std::string& lead_id, Attempt attempt, LeadStatus status);
-  // When a call that failed `failures` times may be tried again (the retry
-  // policy's backoff, then the calling hours); nothing when its tries are used up.
-  static std::optional<WallTime> retry_due(const Config& config, const std::string& phone, int failures,
-                                           std::optional<std::chrono::milliseconds> retry_after, WallTime now,
-                                           Lane& lane);
-  // The job that settles an ambiguous placement of placing's call.
-  static DialJob check_job(const DialJob& placing, std::string provider, WallTime since,
-                                   const Config& config);
-  // Works a check job: did the call ring? (dial_policy.hpp's AmbiguousPolicy)
+  // Works a check job: did the ambiguous call ring?
   boost::asio::awaitable<void> settle(ClaimedJob claimed, Lead lead, Lane* lane);
-  boost::asio::awaitable<void> attach_found_call(const ClaimedJob& claimed, std::string lead_id,
-                                                 ProviderName provider, FoundCall found);
+  // Records the attempt it carries, gives back a counted call, completes the
+  // claim with the next job; logs what a failure of each leaves behind.
+  boost::asio::awaitable<void> carry_out(const ClaimedJob& claimed, Finish finish, const std::string& phone,
+                                         std::optional<CivilDate> counted_day);
+
   // The breakers are shared by the lanes (one account, one state).
   // use_breaker runs use(breaker) under the lock and shows a changed state.
   template <class Use>
   auto use_breaker(ProviderName provider, Use use);
-  bool breaker_allows(ProviderName provider);
-  void breaker_failed(ProviderName provider);
-  void breaker_succeeded(ProviderName provider);
   CircuitBreaker& breaker(ProviderName provider);  // under breakers_mutex_
-  void show_breaker(ProviderName provider);  // under breakers_mutex_: its state into /metrics (on home)
+  void show_breaker(ProviderName provider);        // under breakers_mutex_: its state into /metrics (on home)
 
   boost::asio::io_context& home_;
   DialScheduler& scheduler_;
   LeadStore& store_;
   std::function<std::shared_ptr<const Config>()> config_;
   DialerMetricIds ids_;
+  const Clock& clock_;
   boost::asio::steady_timer wake_;
+  StopSignal claim_loop_stop_;  // both loops run on home
+  StopSignal sweep_stop_;
   std::vector<std::unique_ptr<Lane>> lanes_;  // attach order: home's first
   std::mutex breakers_mutex_;
   std::map<ProviderName, CircuitBreaker> breakers_;
-  std::shared_ptr<bool> stopped_ = std::make_shared<bool>(false);
 };
 
 }  // namespace callgate::dialer

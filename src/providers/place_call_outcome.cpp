@@ -4,7 +4,7 @@
 
 #include <charconv>
 
-namespace callgate {
+namespace callgate::providers {
 
 std::optional<std::chrono::seconds> parse_retry_after_seconds(std::string_view value) {
   while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
@@ -43,4 +43,4 @@ LookupOutcome pick_sought_call(const std::vector<ListedCall>& calls, const CallL
   return FoundCall{sought->call_sid, sought->raw_status, sought->status};
 }
 
-}  // namespace callgate
+}  // namespace callgate::providers

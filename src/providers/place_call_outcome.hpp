@@ -11,7 +11,7 @@
 #include <variant>
 #include <vector>
 
-namespace callgate {
+namespace callgate::providers {
 
 // The provider took the request and gave the call an id.
 struct Placed {
@@ -95,4 +95,4 @@ std::optional<std::chrono::seconds> parse_retry_after_seconds(std::string_view v
 // arrived; nothing when an answer came (the provider reads it).
 std::optional<PlaceCallOutcome> outcome_of_transport_failure(const ProviderResponse& response);
 
-}  // namespace callgate
+}  // namespace callgate::providers

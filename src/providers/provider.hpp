@@ -108,6 +108,9 @@ class Provider {
   // ahead of the calls; empty when there are none worth opening.
   virtual std::string api_base(const Config&) const { return {}; }
 
+  // The account's pace for new calls (calls a minute); 0: unpaced.
+  virtual unsigned calls_per_minute(const Config&) const { return 0; }
+
   // The provider whose wire format this one plays, if it plays another's
   // (the simulator fetches Twilio's call flow as Twilio would, signed with
   // its own token): that provider's call-flow endpoints take its requests too.

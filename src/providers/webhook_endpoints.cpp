@@ -63,11 +63,6 @@ std::optional<http::Response> reject_unless_authentic_call_flow(const Provider& 
   return reject_unless_authentic(owner, inbound, context, ids);
 }
 
-bool ends_a_call(CallStatus status) {
-  return status == CallStatus::completed || status == CallStatus::busy || status == CallStatus::no_answer ||
-         status == CallStatus::failed || status == CallStatus::canceled;
-}
-
 namespace {
 
 // The events counter for a provider and outcome on this reactor's shard,
@@ -149,7 +144,7 @@ awaitable<http::Response> handle_status_callback(const Provider& provider, http:
   const auto& applied = std::get<ApplyResult>(stored);
   event_counter(context, ids, provider_name, to_string(applied.outcome)).increment();
   // The call is over: the dialer decides on a redial, after this answer.
-  if (dialer && applied.outcome == EventOutcome::applied && ends_a_call(status) && !applied.lead_id.empty())
+  if (dialer && applied.outcome == EventOutcome::applied && is_terminal(status) && !applied.lead_id.empty())
     spawn_task(context.shard.io(), dialer->call_ended(applied.lead_id, call_sid), "dialer deciding a redial");
   http::Response response{http::Status::no_content, 11};
   co_return response;

@@ -22,9 +22,6 @@ WebhookMetricIds declare_webhook_metrics(MetricsRegistry& registry);
 
 // ids, store and spool must outlive the router. Without a spool, an event
 // the store cannot take is answered 503 (the provider retries).
-// Whether a call status is a call's last (the dialer then decides on a redial).
-bool ends_a_call(CallStatus status);
-
 // A callback that brings a lead's call to its end is passed to dialer
 // (redial or not) after the 204; dialer may be null (tests of the endpoints alone).
 void register_webhook_endpoints(http::HttpRouter& router, LeadStore& store, const WebhookMetricIds& ids,

@@ -110,14 +110,14 @@ BOOST_AUTO_TEST_CASE(the_simulator_s_endpoints_do_not_exist_while_another_provid
   const auto body = http::encode_form(forged);
   const auto answer = send(daemon.port(), "POST", target,
                            "Content-Type: application/x-www-form-urlencoded\r\nX-Twilio-Signature: " +
-                               twilio::compute_signature("simulator-auth-token", std::string(kPublicBase) + target, forged) +
+                               providers::twilio::compute_signature("simulator-auth-token", std::string(kPublicBase) + target, forged) +
                                "\r\n",
                            body);
   BOOST_TEST(answer.status == 404, answer.body);
   // Nor through the shared address, as a Twilio-looking request signed with the old default.
   const auto shared = send(daemon.port(), "POST", "/webhook?leadId=" + id,
                            "Content-Type: application/x-www-form-urlencoded\r\nX-Twilio-Signature: " +
-                               twilio::compute_signature("simulator-auth-token",
+                               providers::twilio::compute_signature("simulator-auth-token",
                                                          std::string(kPublicBase) + "/webhook?leadId=" + id, forged) +
                                "\r\n",
                            body);

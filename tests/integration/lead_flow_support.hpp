@@ -120,7 +120,7 @@ inline int post_callback(testing::Connection& connection, const std::string& lea
   const std::string target = "/webhook/twilio?leadId=" + lead_id;
   const auto body = http::encode_form(fields);
   connection.send("POST " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
-                  "X-Twilio-Signature: " + twilio::compute_signature(kAuthToken, std::string(kPublicBase) + target, fields) +
+                  "X-Twilio-Signature: " + providers::twilio::compute_signature(kAuthToken, std::string(kPublicBase) + target, fields) +
                   "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body);
   auto raw = connection.read_response();
   return raw ? testing::parse_response(*raw).status : 0;

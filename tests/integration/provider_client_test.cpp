@@ -19,6 +19,7 @@ namespace {
 
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
+using namespace providers;  // the outcomes it classifies
 using testing::FakeProviderServer;
 using testing::ScriptedAnswer;
 
@@ -54,8 +55,8 @@ struct ClientFixture {
   FakeProviderServer exotel_server{&testing::test_certificates()};
   Config config = test_config(twilio_server.port(), exotel_server.port());
   std::unique_ptr<http::HttpClient> client = std::make_unique<http::HttpClient>(io, config.telephony.http_client);
-  twilio::TwilioProvider twilio;
-  exotel::ExotelProvider exotel;
+  providers::twilio::TwilioProvider twilio;
+  providers::exotel::ExotelProvider exotel;
 
   PlaceCallOutcome place(const providers::Provider& provider, std::string lead_id = "lead-1") {
     std::optional<PlaceCallOutcome> outcome;

@@ -260,7 +260,7 @@ BOOST_AUTO_TEST_CASE(the_simulated_account_refuses_what_a_provider_would) {
   const std::string target = "/webhook/simulator?leadId=x";
   auto refused = send(port, "POST", target,
                       form + "X-Twilio-Signature: " +
-                          twilio::compute_signature("not-the-token", base + target, forged) + "\r\n",
+                          providers::twilio::compute_signature("not-the-token", base + target, forged) + "\r\n",
                       http::encode_form(forged));
   BOOST_TEST(refused.status == 403);
   BOOST_TEST(metric_value(port, R"(callgate_webhook_rejections_total{provider="simulator",reason="bad_signature"})") == 1);
@@ -285,7 +285,7 @@ BOOST_AUTO_TEST_CASE(twilio_s_call_flow_takes_the_simulator_s_signature_only_whi
     const http::FormFields fields = {{"CallSid", "CA0123456789abcdef0123456789abcdef"}, {"CallStatus", "in-progress"}};
     return send(port, "POST", target,
                 "Content-Type: application/x-www-form-urlencoded\r\nX-Twilio-Signature: " +
-                    twilio::compute_signature(token, "http://127.0.0.1:" + std::to_string(port) + target, fields) + "\r\n",
+                    providers::twilio::compute_signature(token, "http://127.0.0.1:" + std::to_string(port) + target, fields) + "\r\n",
                 http::encode_form(fields))
         .status;
   };

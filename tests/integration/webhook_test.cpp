@@ -60,7 +60,7 @@ ParsedResponse post_twilio(unsigned short port, const std::string& target, const
                            const std::string& signing_url, const std::string& token = kAuthToken,
                            std::vector<std::pair<std::string, std::string>> extra_headers = {}) {
   extra_headers.emplace_back("Content-Type", "application/x-www-form-urlencoded");
-  extra_headers.emplace_back("X-Twilio-Signature", twilio::compute_signature(token, signing_url, fields));
+  extra_headers.emplace_back("X-Twilio-Signature", providers::twilio::compute_signature(token, signing_url, fields));
   return send(port, "POST", target, extra_headers, http::encode_form(fields));
 }
 
@@ -156,7 +156,7 @@ BOOST_AUTO_TEST_CASE(exotel_callbacks_in_every_format_with_the_callback_token) {
 BOOST_AUTO_TEST_CASE(exotel_request_hmac_from_the_environment_secret) {
   DaemonProcess daemon(webhook_config(), {{"EXOTEL_WEBHOOK_SECRET", "exo-secret"}});
   const std::string body = R"({"CallSid":"exo4","Status":"failed"})";
-  const auto signature = exotel::request_signature(
+  const auto signature = providers::exotel::request_signature(
       "exo-secret", "POST", std::string(kPublicBase) + "/webhook/exotel?token=exo-token", body);
   BOOST_TEST(send(daemon.port(), "POST", "/webhook/exotel?token=exo-token",
                   {{"Content-Type", "application/json"}, {"X-Exotel-Signature", signature}}, body).status == 204);
@@ -189,7 +189,7 @@ BOOST_AUTO_TEST_CASE(the_shared_webhook_address_tells_the_providers_apart) {
 BOOST_AUTO_TEST_CASE(twiml_is_served_only_to_twilio) {
   DaemonProcess daemon(webhook_config());
   const std::string target = "/twiml?leadId=L1";
-  const auto signature = twilio::compute_signature(kAuthToken, std::string(kPublicBase) + target, {});
+  const auto signature = providers::twilio::compute_signature(kAuthToken, std::string(kPublicBase) + target, {});
   const auto document = send(daemon.port(), "GET", target, {{"X-Twilio-Signature", signature}});
   BOOST_TEST(document.status == 200);
   BOOST_TEST(document.headers.at("content-type") == "text/xml; charset=utf-8");

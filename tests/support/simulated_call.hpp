@@ -8,8 +8,8 @@ namespace callgate::testing {
 
 inline constexpr const char* kSimulatedLead = "L1";
 
-inline simulator::SimulatedCall a_simulated_call() {
-  simulator::SimulatedCall call;
+inline providers::simulator::SimulatedCall a_simulated_call() {
+  providers::simulator::SimulatedCall call;
   call.sid = "CA0123456789abcdef0123456789abcdef";
   call.to = "+919876543210";
   call.from = "+15005550006";

@@ -27,7 +27,7 @@ struct RetryPolicy {
 // row (1 for the first): exponential backoff with full jitter (a uniform
 // pick below min(cap, base * 2^(failures-1)), unit_random in [0, 1)), never
 // sooner than the provider's Retry-After. Nothing when the tries are used up.
-std::optional<Milliseconds> retry_delay(const RetryPolicy& policy, int failures, std::optional<Milliseconds> retry_after,
+[[nodiscard]] std::optional<Milliseconds> retry_delay(const RetryPolicy& policy, int failures, std::optional<Milliseconds> retry_after,
                                         double unit_random);
 
 // Calls that went through but did not reach the customer.
@@ -44,7 +44,7 @@ struct RedialDecision {
 };
 
 // After call number calls_made (1 for the first) ended with final_status.
-RedialDecision decide_redial(const RedialPolicy& policy, CallStatus final_status, std::string_view answered_by,
+[[nodiscard]] RedialDecision decide_redial(const RedialPolicy& policy, CallStatus final_status, std::string_view answered_by,
                              int calls_made);
 
 // A placement that may or may not have rung (Ambiguous, or a worker that
@@ -71,10 +71,10 @@ struct CheckDecision {
 // how many of the latest in a row failed (this one included). A list
 // without the call proves nothing before settles_after has passed since the
 // placement (Exotel lists only ended calls).
-CheckDecision decide_after_lookup(const AmbiguousPolicy& policy, bool provider_answered, int lookups,
+[[nodiscard]] CheckDecision decide_after_lookup(const AmbiguousPolicy& policy, bool provider_answered, int lookups,
                                   int failed_lookups, Milliseconds since_placement, Milliseconds settles_after);
 
 // Whether Twilio's AnsweredBy (or an equivalent) says a machine or fax took the call.
-bool answered_by_machine(std::string_view answered_by);
+[[nodiscard]] bool answered_by_machine(std::string_view answered_by);
 
 }  // namespace callgate::dialer

@@ -25,7 +25,7 @@ std::optional<LeadStatus> parse_lead_status(std::string_view text);
 // A call only moves forward: queued < initiated < ringing < in-progress <
 // (any terminal status). Terminal statuses share the top rank.
 int rank(CallStatus status);
-bool is_terminal(CallStatus status);
+bool is_terminal(CallStatus status);  // the call's last status: it ended (the dialer then decides on a redial)
 
 LeadStatus lead_status_of(CallStatus status);
 

@@ -33,6 +33,9 @@ struct CallEvent {
   std::string digits;
   std::string speech_result;
   std::optional<double> confidence;
+
+  // Every field compared: a round trip through storage must keep them all.
+  friend bool operator==(const CallEvent&, const CallEvent&) = default;
 };
 
 // What the state machine did with an event.
@@ -49,6 +52,7 @@ struct RecordedEvent {
   CallEvent event;
   WallTime received;
   EventOutcome outcome = EventOutcome::applied;
+  friend bool operator==(const RecordedEvent&, const RecordedEvent&) = default;
 };
 
 struct Attempt {
@@ -63,6 +67,7 @@ struct Attempt {
   std::string answered_by;
   std::optional<int> sip_code;
   std::string error;                    // why placing the call failed, if it did
+  friend bool operator==(const Attempt&, const Attempt&) = default;
 };
 
 struct ConsentRecord {
@@ -70,6 +75,7 @@ struct ConsentRecord {
   std::string client_address;
   std::string user_agent;
   std::string text_version;
+  friend bool operator==(const ConsentRecord&, const ConsentRecord&) = default;
 };
 
 // What the caller said or keyed in the call flow (Twilio <Gather>, Exotel
@@ -82,6 +88,7 @@ struct CallFlowInput {
   std::optional<double> confidence;
   std::string detail;  // provider-specific context, e.g. Exotel's CallType
   WallTime received;
+  friend bool operator==(const CallFlowInput&, const CallFlowInput&) = default;
 };
 
 struct Lead {
@@ -98,6 +105,7 @@ struct Lead {
   std::vector<Attempt> attempts;
   std::vector<RecordedEvent> events;
   std::vector<CallFlowInput> call_flow_inputs;
+  friend bool operator==(const Lead&, const Lead&) = default;
 };
 
 }  // namespace callgate

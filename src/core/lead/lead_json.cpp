@@ -190,43 +190,91 @@ std::optional<EventOutcome> parse_event_outcome(std::string_view text) {
   return std::nullopt;
 }
 
+// A CallEvent's fields, each once, in the order they are written: its
+// writer to a json::object, the hot path's direct writer and its reader
+// all go through this, so a field added here is written, appended and read.
+namespace {
+
+enum class Presence { always, if_any };  // if_any: left out when empty or unset
+
+template <class Event, class Visit>
+void visit_call_event_fields(Event& event, Visit&& visit) {
+  visit("provider", event.provider, Presence::if_any);
+  visit("callSid", event.call_sid, Presence::always);
+  visit("leadId", event.lead_id, Presence::if_any);
+  visit("status", event.status, Presence::always);
+  visit("rawStatus", event.raw_status, Presence::if_any);
+  visit("sequenceNumber", event.sequence_number, Presence::if_any);
+  visit("idempotencyToken", event.idempotency_token, Presence::if_any);
+  visit("eventTime", event.event_time, Presence::if_any);
+  visit("durationSeconds", event.duration_seconds, Presence::if_any);
+  visit("recordingUrl", event.recording_url, Presence::if_any);
+  visit("answeredBy", event.answered_by, Presence::if_any);
+  visit("sipCode", event.sip_code, Presence::if_any);
+  visit("digits", event.digits, Presence::if_any);
+  visit("speechResult", event.speech_result, Presence::if_any);
+  visit("confidence", event.confidence, Presence::if_any);
+}
+
+// The fields into a json::object (the API's lead, a record's event).
+struct ObjectFieldWriter {
+  json::object& object;
+  void operator()(std::string_view key, const std::string& value, Presence presence) {
+    if (presence == Presence::always) object[key] = value;
+    else put(object, key, value);
+  }
+  void operator()(std::string_view key, CallStatus value, Presence) { object[key] = to_string(value); }
+  void operator()(std::string_view key, const std::optional<WallTime>& value, Presence) { put(object, key, value); }
+  template <class Number>
+  void operator()(std::string_view key, const std::optional<Number>& value, Presence) {
+    put(object, key, value);
+  }
+};
+
+// The fields written straight as text (the webhook's journal record).
+struct AppendFieldWriter {
+  ObjectWriter& object;
+  void operator()(std::string_view key, const std::string& value, Presence presence) {
+    if (presence == Presence::always) object.text(key, value);
+    else object.text_if_any(key, value);
+  }
+  void operator()(std::string_view key, CallStatus value, Presence) { object.text(key, to_string(value)); }
+  void operator()(std::string_view key, const std::optional<WallTime>& value, Presence) {
+    object.time_if_any(key, value);
+  }
+  template <class Number>
+  void operator()(std::string_view key, const std::optional<Number>& value, Presence) {
+    object.number_if_any(key, value);
+  }
+};
+
+// The fields read back; a missing or unknown status fails the whole event.
+struct FieldReader {
+  Reader read;
+  void operator()(std::string_view key, std::string& value, Presence) { value = read.text(key); }
+  void operator()(std::string_view key, CallStatus& value, Presence) {
+    const auto status = parse_call_status(read.text(key));
+    if (status) value = *status;
+    else read.ok = false;
+  }
+  void operator()(std::string_view key, std::optional<WallTime>& value, Presence) { value = read.time(key); }
+  template <class Number>
+  void operator()(std::string_view key, std::optional<Number>& value, Presence) {
+    value = read.template number<Number>(key);
+  }
+};
+
+}  // namespace
+
 json::object to_json(const CallEvent& event) {
   json::object object;
-  put(object, "provider", event.provider);
-  object["callSid"] = event.call_sid;
-  put(object, "leadId", event.lead_id);
-  object["status"] = to_string(event.status);
-  put(object, "rawStatus", event.raw_status);
-  put(object, "sequenceNumber", event.sequence_number);
-  put(object, "idempotencyToken", event.idempotency_token);
-  put(object, "eventTime", event.event_time);
-  put(object, "durationSeconds", event.duration_seconds);
-  put(object, "recordingUrl", event.recording_url);
-  put(object, "answeredBy", event.answered_by);
-  put(object, "sipCode", event.sip_code);
-  put(object, "digits", event.digits);
-  put(object, "speechResult", event.speech_result);
-  put(object, "confidence", event.confidence);
+  visit_call_event_fields(event, ObjectFieldWriter{object});
   return object;
 }
 
 void append_json(std::string& out, const CallEvent& event) {
   ObjectWriter object(out);
-  object.text_if_any("provider", event.provider);
-  object.text("callSid", event.call_sid);
-  object.text_if_any("leadId", event.lead_id);
-  object.text("status", to_string(event.status));
-  object.text_if_any("rawStatus", event.raw_status);
-  object.number_if_any("sequenceNumber", event.sequence_number);
-  object.text_if_any("idempotencyToken", event.idempotency_token);
-  object.time_if_any("eventTime", event.event_time);
-  object.number_if_any("durationSeconds", event.duration_seconds);
-  object.text_if_any("recordingUrl", event.recording_url);
-  object.text_if_any("answeredBy", event.answered_by);
-  object.number_if_any("sipCode", event.sip_code);
-  object.text_if_any("digits", event.digits);
-  object.text_if_any("speechResult", event.speech_result);
-  object.number_if_any("confidence", event.confidence);
+  visit_call_event_fields(event, AppendFieldWriter{object});
   object.close();
 }
 
@@ -299,26 +347,10 @@ json::object to_json(const Lead& lead) {
 std::optional<CallEvent> call_event_from_json(const json::value& value) {
   const auto* object = as_object(value);
   if (!object) return std::nullopt;
-  Reader read{*object};
   CallEvent event;
-  event.provider = read.text("provider");
-  event.call_sid = read.text("callSid");
-  event.lead_id = read.text("leadId");
-  auto status = parse_call_status(read.text("status"));
-  if (!status) return std::nullopt;
-  event.status = *status;
-  event.raw_status = read.text("rawStatus");
-  event.sequence_number = read.number<std::uint64_t>("sequenceNumber");
-  event.idempotency_token = read.text("idempotencyToken");
-  event.event_time = read.time("eventTime");
-  event.duration_seconds = read.number<std::int64_t>("durationSeconds");
-  event.recording_url = read.text("recordingUrl");
-  event.answered_by = read.text("answeredBy");
-  event.sip_code = read.number<int>("sipCode");
-  event.digits = read.text("digits");
-  event.speech_result = read.text("speechResult");
-  event.confidence = read.number<double>("confidence");
-  if (!read.ok) return std::nullopt;
+  FieldReader fields{Reader{*object}};
+  visit_call_event_fields(event, fields);
+  if (!fields.read.ok) return std::nullopt;
   return event;
 }
 

@@ -2,7 +2,7 @@
 
 #include "core/log.hpp"
 #include "core/redis/redis_command.hpp"
-#include "core/resumable.hpp"
+#include "core/any_completion.hpp"
 #include "core/spawn.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -23,14 +23,13 @@ namespace callgate::redis {
 
 namespace asio = boost::asio;
 using asio::awaitable;
-constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
-using Completion = Resumable<std::variant<Reply, Failure>>;
+using Completion = AnyCompletion<void(std::variant<Reply, Failure>)>;
 
 // A command sent and not yet answered.
 struct InFlight {
   std::chrono::steady_clock::time_point deadline;
-  std::unique_ptr<Completion> completion;
+  Completion completion;
   bool timed_out = false;  // its deadline passed: it fails saying so, not "lost"
 };
 
@@ -49,7 +48,7 @@ struct Connection::Link : std::enable_shared_from_this<Link> {
   // back once per command, with its reply or (connection gone) with none.
   std::deque<InFlight> in_flight;
   // Answered from inside hiredis; resumed once it has returned.
-  std::vector<std::pair<std::unique_ptr<Completion>, std::variant<Reply, Failure>>> answered;
+  std::vector<std::pair<Completion, std::variant<Reply, Failure>>> answered;
   std::string timeout_message;
   std::string wire;  // the command being written, reused
 };
@@ -68,7 +67,7 @@ void resume_answered(Link& link) {
   while (!link.answered.empty()) {
     auto answered = std::move(link.answered);
     link.answered.clear();
-    for (auto& [completion, outcome] : answered) completion->resume(std::move(outcome));
+    for (auto& [completion, outcome] : answered) std::move(completion)(std::move(outcome));
   }
 }
 
@@ -76,8 +75,9 @@ void resume_answered(Link& link) {
 // connection is being torn down): each is resumed later, from the loop.
 void post_answered(Link& link) {
   for (auto& [completion, outcome] : link.answered)
-    asio::post(link.io, [completion = std::shared_ptr<Completion>(std::move(completion)),
-                         outcome = std::move(outcome)]() mutable { completion->resume(std::move(outcome)); });
+    asio::post(link.io, [completion = std::move(completion), outcome = std::move(outcome)]() mutable {
+      std::move(completion)(std::move(outcome));
+    });
   link.answered.clear();
 }
 
@@ -181,7 +181,7 @@ std::optional<ConnectionOptions> parse_redis_url(std::string_view text) {
 Connection::Connection(asio::io_context& io, ConnectionOptions options,
                        std::function<awaitable<bool>(Connection&)> on_connected)
     : io_(io), options_(std::move(options)), on_connected_(std::move(on_connected)), link_(std::make_shared<Link>(io)),
-      wake_(io), deadline_(io) {
+      wake_(io), deadline_(io), stop_(io.get_executor()) {
   link_->timeout_message = "Redis did not answer within " + std::to_string(options_.command_timeout.count()) + " ms";
   // Only a connection the loop is watching over wakes it; a failed attempt
   // (which hiredis also reports as a disconnect) must not cut its back-off short.
@@ -197,9 +197,8 @@ bool Connection::connected() const { return link_->context != nullptr && link_->
 void Connection::start() { spawn_loop(io_, [this] { return connect_loop(); }, "Redis connection"); }
 
 void Connection::stop() {
-  if (stopped_) return;
-  stopped_ = true;
-  *alive_ = false;
+  if (stop_.stopped()) return;
+  stop_.stop();
   link_->on_lost = nullptr;
   if (link_->context != nullptr) {
     auto* context = link_->context;
@@ -233,10 +232,10 @@ void Connection::connect_once() {
 awaitable<void> Connection::connect_loop() {
   // The Connection may be destroyed while this loop is suspended (stop()
   // cancels the wait, the owner frees it, the loop then resumes): after
-  // every suspension, look at the flag before touching a member.
-  const auto alive = alive_;
+  // every suspension, ask the token before touching a member.
+  const auto stop = stop_.token();
   auto backoff = options_.reconnect_min;
-  while (!stopped_) {
+  while (!stop.stopped()) {
     if (link_->context == nullptr) {
       connect_once();
       bool ok = link_->context != nullptr;
@@ -244,17 +243,17 @@ awaitable<void> Connection::connect_loop() {
       if (ok && !options_.password.empty()) {
         std::vector<std::string> auth{std::string("AUTH"), options_.password};
         auto reply = co_await raw_command(std::move(auth));
-        if (!*alive) co_return;
+        if (stop.stopped()) co_return;
         ok = std::holds_alternative<Reply>(reply) && !std::get<Reply>(reply).is_error();
       }
       if (ok) {
         std::vector<std::string> select{std::string("SELECT"), std::to_string(options_.database)};
         auto reply = co_await raw_command(std::move(select));
-        if (!*alive) co_return;
+        if (stop.stopped()) co_return;
         ok = std::holds_alternative<Reply>(reply) && !std::get<Reply>(reply).is_error();
       }
       if (ok && on_connected_) ok = co_await on_connected_(*this);
-      if (!*alive || stopped_) co_return;
+      if (stop.stopped()) co_return;
       if (ok) {
         link_->ready = true;
         backoff = options_.reconnect_min;
@@ -270,8 +269,7 @@ awaitable<void> Connection::connect_loop() {
             .number("port", options_.port)
             .number("retry_in_ms", backoff.count());
         wake_.expires_after(backoff);
-        co_await wake_.async_wait(use_tuple);
-        if (!*alive) co_return;
+        if (!co_await stop.wait(wake_)) co_return;
         backoff = std::min(backoff * 2, options_.reconnect_max);
         continue;
       }
@@ -279,15 +277,12 @@ awaitable<void> Connection::connect_loop() {
     // Connected: sleep until the connection is lost (the timer is cancelled).
     wake_.expires_at(asio::steady_timer::time_point::max());
     watching_ = link_->context != nullptr;
-    if (watching_) co_await wake_.async_wait(use_tuple);
-    if (!*alive) co_return;
+    if (watching_ && !co_await stop.wait(wake_)) co_return;
     watching_ = false;
-    if (stopped_) co_return;
     if (link_->context == nullptr) {
       LogLine(LogLevel::warn, "redis_disconnected").trusted_text("host", options_.host).number("port", options_.port);
       wake_.expires_after(backoff);
-      co_await wake_.async_wait(use_tuple);
-      if (!*alive) co_return;
+      if (!co_await stop.wait(wake_)) co_return;
     }
   }
 }
@@ -330,7 +325,7 @@ awaitable<std::variant<Reply, Failure>> Connection::raw_command(std::span<const 
           return;
         }
         link_->in_flight.push_back(InFlight{std::chrono::steady_clock::now() + options_.command_timeout,
-                                            make_resumable<std::variant<Reply, Failure>>(std::move(handler))});
+                                            Completion(std::move(handler))});
         watch_oldest_deadline();
       },
       asio::use_awaitable);
@@ -340,8 +335,8 @@ void Connection::watch_oldest_deadline() {
   if (deadline_armed_ || link_->in_flight.empty()) return;
   deadline_armed_ = true;
   deadline_.expires_at(link_->in_flight.front().deadline);
-  deadline_.async_wait([this, alive = alive_](boost::system::error_code error) {
-    if (!*alive) return;
+  deadline_.async_wait([this, stop = stop_.token()](boost::system::error_code error) {
+    if (stop.stopped()) return;
     deadline_armed_ = false;
     if (!error) oldest_deadline_reached();
   });
@@ -356,7 +351,7 @@ void Connection::oldest_deadline_reached() {
   in_flight.front().timed_out = true;
   // A late reply would be taken for the next command's: start afresh (which
   // fails every command in flight).
-  if (link_->context != nullptr && !stopped_) {
+  if (link_->context != nullptr && !stop_.stopped()) {
     auto* context = link_->context;
     redisAsyncFree(context);
     // Wake the connect loop before resuming anyone: a loop resumed here (its

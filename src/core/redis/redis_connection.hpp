@@ -14,6 +14,8 @@
 // commands a read completed are resumed once hiredis has returned.
 #pragma once
 
+#include "core/spawn.hpp"
+
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -98,9 +100,10 @@ class Connection {
   boost::asio::steady_timer wake_;  // the connect loop sleeps on it
   boost::asio::steady_timer deadline_;  // the oldest command's
   bool deadline_armed_ = false;
-  bool stopped_ = false;
   bool watching_ = false;  // the loop sleeps on a live connection
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // false once stopped: the loop must not touch this
+  // Stops the connect loop; the loop and the deadline's handler hold its
+  // token, since this object may be freed while they are suspended.
+  StopSignal stop_;
 };
 
 }  // namespace callgate::redis

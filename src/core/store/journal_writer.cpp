@@ -204,7 +204,7 @@ boost::system::error_code JournalWriter::failure() const {
 }
 
 void JournalWriter::add_waiter(std::uint64_t ticket, boost::asio::any_io_executor executor,
-                               std::unique_ptr<Resume> resume) {
+                               Resume resume) {
   std::unique_lock lock(mutex_);
   // A ticket of a batch that failed and was cut off (a spool) is answered
   // with the error whenever it is waited for: before its batch was written
@@ -213,7 +213,7 @@ void JournalWriter::add_waiter(std::uint64_t ticket, boost::asio::any_io_executo
   if (failure_ || cut_off || durable_ticket_ >= ticket) {
     const auto error = failure_ ? failure_ : cut_off;
     lock.unlock();
-    boost::asio::post(executor, [resume = std::move(resume), error] { resume->resume(error); });
+    boost::asio::post(executor, [resume = std::move(resume), error]() mutable { std::move(resume)(error); });
     return;
   }
   waiters_.push_back({ticket, std::move(executor), std::move(resume)});
@@ -266,8 +266,8 @@ void JournalWriter::resume_all(std::vector<Waiter> waiters, boost::system::error
     group->second.push_back(std::move(waiter));
   }
   for (auto& [executor, members] : groups)
-    boost::asio::post(executor, [members = std::move(members), error] {
-      for (const auto& member : members) member.resume->resume(error);
+    boost::asio::post(executor, [members = std::move(members), error]() mutable {
+      for (auto& member : members) std::move(member.resume)(error);
     });
 }
 

@@ -5,8 +5,9 @@
 // handful of syncs, not one each.
 #pragma once
 
+#include "core/any_completion.hpp"
 #include "core/metrics.hpp"
-#include "core/resumable.hpp"
+
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/async_result.hpp>
@@ -107,7 +108,7 @@ class JournalWriter {
     return boost::asio::async_initiate<Token, void(boost::system::error_code)>(
         [this](auto handler, std::uint64_t wanted) {
           auto executor = boost::asio::get_associated_executor(handler);
-          add_waiter(wanted, std::move(executor), make_resumable<boost::system::error_code>(std::move(handler)));
+          add_waiter(wanted, std::move(executor), Resume(std::move(handler)));
         },
         token, ticket);
   }
@@ -170,15 +171,15 @@ class JournalWriter {
     std::vector<Pending> actions;
     bool empty() const { return records.empty() && actions.empty(); }
   };
-  using Resume = Resumable<boost::system::error_code>;
+  using Resume = AnyCompletion<void(boost::system::error_code)>;
   struct Waiter {
     std::uint64_t ticket;
     boost::asio::any_io_executor executor;  // where the waiter resumes
-    std::unique_ptr<Resume> resume;
+    Resume resume;
   };
 
   std::uint64_t queue_record(std::string_view payload);  // under mutex_: frames it into the queue, returns its ticket
-  void add_waiter(std::uint64_t ticket, boost::asio::any_io_executor executor, std::unique_ptr<Resume> resume);
+  void add_waiter(std::uint64_t ticket, boost::asio::any_io_executor executor, Resume resume);
   struct Read {
     std::uint64_t offset;
     std::size_t length;

@@ -72,14 +72,14 @@ class LeadStore {
   // Stores a new lead, unless the idempotency key or the same-phone window
   // finds an existing one, which is returned instead (created = false).
   // Atomic: two requests racing for one key or phone store one lead.
-  virtual boost::asio::awaitable<StoreResult<CreateResult>> create(CreateRequest request) = 0;
+  [[nodiscard]] virtual boost::asio::awaitable<StoreResult<CreateResult>> create(CreateRequest request) = 0;
 
-  virtual boost::asio::awaitable<StoreResult<Lead>> get(std::string lead_id) = 0;
+  [[nodiscard]] virtual boost::asio::awaitable<StoreResult<Lead>> get(std::string lead_id) = 0;
 
   // Adds a call attempt to a lead and sets the lead's status (dialing, or
   // failed when the provider refused). Orphan events already received for
   // its call sid are then applied to it, in the order they arrived.
-  virtual boost::asio::awaitable<StoreResult<Lead>> add_attempt(std::string lead_id, Attempt attempt,
+  [[nodiscard]] virtual boost::asio::awaitable<StoreResult<Lead>> add_attempt(std::string lead_id, Attempt attempt,
                                                                 LeadStatus lead_status) = 0;
 
   // Finds the lead by the event's call sid and applies the event through the
@@ -87,13 +87,13 @@ class LeadStore {
   // the lead the event names (event.lead_id) when that lead's latest attempt
   // has no call sid (the provider's answer was lost: an ambiguous
   // placement); otherwise the event is kept as an orphan (unknown_call).
-  virtual boost::asio::awaitable<StoreResult<ApplyResult>> apply_event(CallEvent event, WallTime received) = 0;
+  [[nodiscard]] virtual boost::asio::awaitable<StoreResult<ApplyResult>> apply_event(CallEvent event, WallTime received) = 0;
 
-  virtual boost::asio::awaitable<StoreResult<Lead>> record_call_flow_input(std::string lead_id,
+  [[nodiscard]] virtual boost::asio::awaitable<StoreResult<Lead>> record_call_flow_input(std::string lead_id,
                                                                              CallFlowInput input) = 0;
 
   // The id of the lead with an attempt for this call sid, if any.
-  virtual boost::asio::awaitable<StoreResult<std::optional<std::string>>> find_lead_by_call_sid(
+  [[nodiscard]] virtual boost::asio::awaitable<StoreResult<std::optional<std::string>>> find_lead_by_call_sid(
       std::string call_sid) = 0;
 
   // Called once the reactors exist, before they run: a networked backend
@@ -104,7 +104,7 @@ class LeadStore {
   virtual std::optional<std::string> problem() const { return std::nullopt; }
 
   // Leads by creation time, oldest first, filtered, a page at a time.
-  virtual boost::asio::awaitable<StoreResult<LeadPage>> list(LeadQuery query) = 0;
+  [[nodiscard]] virtual boost::asio::awaitable<StoreResult<LeadPage>> list(LeadQuery query) = 0;
 };
 
 }  // namespace callgate

@@ -5,7 +5,7 @@
 #include "core/lead/lead_state_machine.hpp"
 #include "core/log.hpp"
 #include "core/redis/redis_script.hpp"
-#include "core/resumable.hpp"
+#include "core/any_completion.hpp"
 #include "core/spawn.hpp"
 #include "core/store/redis_epoch.hpp"
 
@@ -165,11 +165,11 @@ constexpr std::size_t kMaxResolveBatch = 128;
 // An event waiting for its resolve call; its views point into the waiting
 // coroutine's frame, which stays put until it is resumed.
 struct RedisLeadStore::PendingResolve {
-  using Resume = Resumable<std::variant<Reply, StoreError>>;
+  using Resume = AnyCompletion<void(std::variant<Reply, StoreError>)>;
   std::string_view sid_key;
   std::string_view orphans_key;
   std::string_view record;
-  std::unique_ptr<Resume> resume;
+  Resume resume;
 };
 
 struct RedisLeadStore::ResolveBatch {
@@ -194,7 +194,7 @@ RedisLeadStore::RedisLeadStore(std::vector<asio::io_context*> homes, RedisStoreO
 
 awaitable<bool> RedisLeadStore::check_redis(redis::Connection& connection) {
   if (!co_await redis::load_scripts(connection, kScripts)) co_return false;
-  const auto alive = alive_;
+  const auto gone = gone_.token();
   // Once per process: without an append-only file a restarted Redis
   // comes back empty. CONFIG may be refused (managed Redis): then nothing is said.
   bool check_persistence = false;
@@ -206,7 +206,7 @@ awaitable<bool> RedisLeadStore::check_redis(redis::Connection& connection) {
     // (Arguments built before the co_await: GCC 12 miscompiles a braced list inside one.)
     std::vector<std::string> config_get{"CONFIG", "GET", "appendonly"};
     auto reply = co_await connection.command_before_ready(std::move(config_get));
-    if (!*alive) co_return false;
+    if (gone.stopped()) co_return false;
     if (const auto* value = std::get_if<redis::Reply>(&reply);
         value && value->elements.size() == 2 && value->elements[1].text == "no")
       LogLine(LogLevel::warn, "redis_not_persistent")
@@ -225,7 +225,7 @@ awaitable<bool> RedisLeadStore::check_redis(redis::Connection& connection) {
   }
   std::vector<std::string> get{"GET", epoch_key};
   auto got = co_await connection.command_before_ready(std::move(get));
-  if (!*alive) co_return false;
+  if (gone.stopped()) co_return false;
   const auto* reply = std::get_if<redis::Reply>(&got);
   if (!reply || reply->is_error()) co_return false;  // try the connect again
   std::optional<std::string> in_redis;
@@ -264,10 +264,10 @@ awaitable<bool> RedisLeadStore::check_redis(redis::Connection& connection) {
   if (!in_redis) {
     std::vector<std::string> set_if_absent{"SET", epoch_key, epoch, "NX"};
     co_await connection.command_before_ready(std::move(set_if_absent));
-    if (!*alive) co_return false;
+    if (gone.stopped()) co_return false;
     std::vector<std::string> get_again{"GET", epoch_key};
     auto read_back = co_await connection.command_before_ready(std::move(get_again));
-    if (!*alive) co_return false;
+    if (gone.stopped()) co_return false;
     const auto* value = std::get_if<redis::Reply>(&read_back);
     if (!value || value->type != redis::Reply::Type::string) co_return false;
     epoch = value->text;
@@ -285,7 +285,7 @@ std::optional<std::string> RedisLeadStore::data_loss() const {
   return data_loss_;
 }
 
-RedisLeadStore::~RedisLeadStore() { *alive_ = false; }
+RedisLeadStore::~RedisLeadStore() { gone_.stop(); }
 
 void RedisLeadStore::start() {
   for (auto& home : homes_) asio::post(*home.io, [connection = home.connection.get()] { connection->start(); });
@@ -454,13 +454,13 @@ awaitable<std::variant<Reply, StoreError>> RedisLeadStore::resolve(redis::Connec
       [&](auto handler) {
         auto& batch = *home->batch;
         batch.waiting.push_back({sid_key, orphans_key, record,
-                                 make_resumable<std::variant<Reply, StoreError>>(std::move(handler))});
+                                 PendingResolve::Resume(std::move(handler))});
         if (batch.send_posted) return;
         batch.send_posted = true;
         // Sent once the loop has run what is ready now: the other requests
         // of this turn join the batch first.
-        asio::post(*home->io, [this, home, alive = alive_] {
-          if (!*alive) return;
+        asio::post(*home->io, [this, home, gone = gone_.token()] {
+          if (gone.stopped()) return;
           home->batch->send_posted = false;
           auto waiting = std::move(home->batch->waiting);
           home->batch->waiting.clear();
@@ -493,16 +493,16 @@ awaitable<void> RedisLeadStore::send_resolve(redis::Connection& redis, std::vect
   // Nothing of this store is touched from here on: it may be gone (a
   // failure posted by its connection's teardown).
   if (auto* error = std::get_if<StoreError>(&reply)) {
-    for (auto& event : events) event.resume->resume(*error);
+    for (auto& event : events) std::move(event.resume)(*error);
     co_return;
   }
   auto& answers = std::get<Reply>(reply);
   if (answers.type != Reply::Type::array || answers.elements.size() != events.size()) {
-    for (auto& event : events) event.resume->resume(unavailable("unexpected answer from the resolve script"));
+    for (auto& event : events) std::move(event.resume)(unavailable("unexpected answer from the resolve script"));
     co_return;
   }
   for (std::size_t index = 0; index < events.size(); ++index)
-    events[index].resume->resume(std::move(answers.elements[index]));
+    std::move(events[index].resume)(std::move(answers.elements[index]));
 }
 
 awaitable<StoreResult<ApplyResult>> RedisLeadStore::do_apply_event(redis::Connection& redis, CallEvent event,

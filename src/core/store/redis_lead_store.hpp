@@ -25,6 +25,8 @@
 // served by the first reactor's connection.
 #pragma once
 
+#include "core/spawn.hpp"
+
 #include "core/redis/redis_connection.hpp"
 #include "core/redis/redis_script.hpp"
 #include "core/store/lead_store.hpp"
@@ -141,7 +143,9 @@ class RedisLeadStore final : public LeadStore {
   std::string data_loss_;           // why /readyz is degraded; empty while nothing was lost
   bool persistence_checked_ = false;
   std::atomic<std::int64_t> data_losses_{0};
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // false once destroyed: a posted send must not run
+  // Stopped when destroyed: a posted send, or a connection's check resumed
+  // later, must not run (they hold its token).
+  StopSignal gone_;
 };
 
 }  // namespace callgate

@@ -2,7 +2,7 @@
 
 #include "providers/exotel/webhook.hpp"
 
-namespace callgate::exotel {
+namespace callgate::providers::exotel {
 
 std::string strip_digit_quotes(std::string_view digits) {
   if (digits.size() >= 2 && digits.front() == '"' && digits.back() == '"') digits = digits.substr(1, digits.size() - 2);
@@ -26,4 +26,4 @@ std::variant<PassthruRequest, PassthruError> parse_passthru(const http::FormFiel
   return request;
 }
 
-}  // namespace callgate::exotel
+}  // namespace callgate::providers::exotel

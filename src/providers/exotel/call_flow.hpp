@@ -7,7 +7,7 @@
 #include <string>
 #include <variant>
 
-namespace callgate::exotel {
+namespace callgate::providers::exotel {
 
 struct PassthruRequest {
   std::string call_sid;
@@ -27,4 +27,4 @@ std::variant<PassthruRequest, PassthruError> parse_passthru(const http::FormFiel
 // "\"123\"" -> "123"; anything else as it is.
 std::string strip_digit_quotes(std::string_view digits);
 
-}  // namespace callgate::exotel
+}  // namespace callgate::providers::exotel

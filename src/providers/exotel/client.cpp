@@ -11,7 +11,7 @@
 
 #include <charconv>
 
-namespace callgate::exotel {
+namespace callgate::providers::exotel {
 namespace {
 
 // The text of the first <tag>...</tag> inside <parent>...</parent>, for
@@ -164,4 +164,4 @@ LookupOutcome classify_list_calls_response(const ProviderResponse& response, con
   return pick_sought_call(listed, lookup);
 }
 
-}  // namespace callgate::exotel
+}  // namespace callgate::providers::exotel

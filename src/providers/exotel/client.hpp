@@ -5,7 +5,7 @@
 #include "providers/place_call_outcome.hpp"
 #include "providers/provider.hpp"
 
-namespace callgate::exotel {
+namespace callgate::providers::exotel {
 
 // POST {api_base}/v1/Accounts/{sid}/Calls/connect.json, Basic auth (API key
 // : token), form fields From, CallerId, Url, CallType=trans, StatusCallback,
@@ -43,4 +43,4 @@ http::ClientRequest build_list_calls_request(const Config& config, const CallLoo
 // lookup_settles_after in provider.cpp).
 LookupOutcome classify_list_calls_response(const ProviderResponse& response, const CallLookup& lookup);
 
-}  // namespace callgate::exotel
+}  // namespace callgate::providers::exotel

@@ -9,7 +9,7 @@
 
 #include <boost/beast/http/field.hpp>
 
-namespace callgate::exotel {
+namespace callgate::providers::exotel {
 
 using boost::asio::awaitable;
 namespace beast_http = boost::beast::http;
@@ -119,4 +119,4 @@ void ExotelProvider::register_call_flow_endpoints(http::HttpRouter& router, prov
              });
 }
 
-}  // namespace callgate::exotel
+}  // namespace callgate::providers::exotel

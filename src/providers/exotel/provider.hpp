@@ -3,12 +3,13 @@
 
 #include "providers/provider.hpp"
 
-namespace callgate::exotel {
+namespace callgate::providers::exotel {
 
 class ExotelProvider final : public providers::Provider {
  public:
   ProviderName name() const override { return ProviderName::exotel; }
   std::string api_base(const Config& config) const override { return config.telephony.exotel.api_base; }
+  unsigned calls_per_minute(const Config& config) const override { return config.telephony.exotel.calls_per_minute; }
   http::ClientRequest build_place_call_request(const Config& config, const providers::CallOrder& order) const override;
   PlaceCallOutcome classify_place_call_response(const ProviderResponse& response) const override;
   http::ClientRequest build_find_calls_request(const Config& config, const CallLookup& lookup) const override;
@@ -23,4 +24,4 @@ class ExotelProvider final : public providers::Provider {
   void register_call_flow_endpoints(http::HttpRouter& router, providers::CallFlowServices services) const override;
 };
 
-}  // namespace callgate::exotel
+}  // namespace callgate::providers::exotel

@@ -11,7 +11,7 @@
 #include <cctype>
 #include <charconv>
 
-namespace callgate::exotel {
+namespace callgate::providers::exotel {
 namespace {
 
 std::string lowercase(std::string_view text) {
@@ -184,4 +184,4 @@ std::optional<std::string> authentication_failure(const ExotelConfig& exotel, co
   return std::nullopt;
 }
 
-}  // namespace callgate::exotel
+}  // namespace callgate::providers::exotel

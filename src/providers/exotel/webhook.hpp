@@ -14,7 +14,7 @@
 #include <string_view>
 #include <variant>
 
-namespace callgate::exotel {
+namespace callgate::providers::exotel {
 
 // The callback's fields whatever it was sent as: JSON (nested objects and
 // arrays flattened the way forms spell them, Legs[0][Status]),
@@ -77,4 +77,4 @@ std::string request_signature(std::string_view secret, std::string_view method, 
 bool is_valid_request_signature(std::string_view secret, std::string_view method, std::string_view url,
                                 std::string_view body, std::string_view signature);
 
-}  // namespace callgate::exotel
+}  // namespace callgate::providers::exotel

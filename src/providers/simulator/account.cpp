@@ -17,7 +17,7 @@
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 
-namespace callgate::simulator {
+namespace callgate::providers::simulator {
 
 namespace asio = boost::asio;
 namespace json = boost::json;
@@ -77,7 +77,7 @@ AccountMetricIds declare_account_metrics(MetricsRegistry& registry) {
 SimulatedAccount::SimulatedAccount(AccountMetricIds ids, std::uint64_t seed)
     : ids_(ids), random_(seed != 0 ? seed : std::random_device{}()), seed_(seed != 0 ? seed : random_()) {}
 
-SimulatedAccount::~SimulatedAccount() { stopped_->store(true); }
+SimulatedAccount::~SimulatedAccount() { stopped_.stop(); }
 
 void SimulatedAccount::attach(asio::io_context& reactor, http::HttpClient& client, MetricsShard& metrics) {
   lanes_.push_back(Lane{&reactor, &client, &metrics});
@@ -181,7 +181,7 @@ awaitable<http::ClientResponse> SimulatedAccount::send(const http::ClientRequest
 
 awaitable<void> SimulatedAccount::play(SimulatedCall call, CallScript script, std::shared_ptr<const Config> config,
                                        Lane* lane) {
-  const auto stopped = stopped_;
+  const auto stopped = stopped_.token();
   // Counted down however the call ends (a stop included).
   const std::shared_ptr<void> done(nullptr, [playing = playing_](void*) { playing->fetch_sub(1); });
   const auto started = std::chrono::steady_clock::now();
@@ -190,7 +190,7 @@ awaitable<void> SimulatedAccount::play(SimulatedCall call, CallScript script, st
     timer.expires_at(started + at);
     boost::system::error_code error;
     co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, error));
-    co_return !stopped->load();
+    co_return !stopped.stopped();
   };
 
   set_listed_status(call.sid, "initiated");
@@ -199,7 +199,7 @@ awaitable<void> SimulatedAccount::play(SimulatedCall call, CallScript script, st
     if (step.kind == StepKind::callback) {
       for (int attempt = 1; attempt <= kDeliveryTries; ++attempt) {
         const auto answer = co_await send(step.request, "callback", lane);
-        if (stopped->load()) co_return;
+        if (stopped.stopped()) co_return;
         // The daemon refused to keep it (503) or could not be reached: a
         // provider delivers again; anything else is the answer it gets.
         if (answer.failure == TransportFailure::none && answer.status < 500) break;
@@ -211,7 +211,7 @@ awaitable<void> SimulatedAccount::play(SimulatedCall call, CallScript script, st
     // <Gather> presses their keys a moment later, while the call's own
     // callbacks go on.
     const auto answer = co_await send(step.request, "call_flow", lane);
-    if (stopped->load()) co_return;
+    if (stopped.stopped()) co_return;
     if (const auto problem = twiml_problem(answer.status, answer.content_type, answer.body)) {
       if (answer.status == 200)
         LogLine(LogLevel::warn, "simulator_call_flow_not_twiml").trusted_text("problem", *problem);
@@ -227,11 +227,11 @@ awaitable<void> SimulatedAccount::play(SimulatedCall call, CallScript script, st
 }
 
 awaitable<void> SimulatedAccount::press_keys(http::ClientRequest request, milliseconds after, Lane* lane) {
-  const auto stopped = stopped_;
+  const auto stopped = stopped_.token();
   asio::steady_timer timer(*lane->io, after);
   boost::system::error_code error;
   co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, error));
-  if (!stopped->load()) co_await send(request, "gather", lane);
+  if (!stopped.stopped()) co_await send(request, "gather", lane);
 }
 
-}  // namespace callgate::simulator
+}  // namespace callgate::providers::simulator

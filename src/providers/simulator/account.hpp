@@ -11,6 +11,8 @@
 // simulator is not a way to make callgated request anything else.
 #pragma once
 
+#include "core/spawn.hpp"
+
 #include "core/config.hpp"
 #include "core/metrics.hpp"
 #include "http/client/http_client.hpp"
@@ -27,7 +29,7 @@
 #include <random>
 #include <vector>
 
-namespace callgate::simulator {
+namespace callgate::providers::simulator {
 
 struct AccountMetricIds {
   MetricId calls;     // callgate_simulator_calls_total{outcome}
@@ -87,7 +89,7 @@ class SimulatedAccount {
   std::uint64_t seed_;
   std::uint64_t calls_taken_ = 0;
   std::shared_ptr<std::atomic<unsigned>> playing_ = std::make_shared<std::atomic<unsigned>>(0);
-  std::shared_ptr<std::atomic<bool>> stopped_ = std::make_shared<std::atomic<bool>>(false);
+  StopSignal stopped_;  // when destroyed: its calls, on every lane, end at their next step
 };
 
-}  // namespace callgate::simulator
+}  // namespace callgate::providers::simulator

@@ -1,7 +1,7 @@
 #include "providers/simulator/call_flow.hpp"
 
 
-namespace callgate::simulator {
+namespace callgate::providers::simulator {
 namespace {
 
 std::string xml_unescape(std::string_view text) {
@@ -55,4 +55,4 @@ http::ClientRequest build_gather_request(const SimulatorConfig& config, const Si
   return signed_twilio_post(config, action_url, fields);
 }
 
-}  // namespace callgate::simulator
+}  // namespace callgate::providers::simulator

@@ -10,7 +10,7 @@
 #include <string>
 #include <string_view>
 
-namespace callgate::simulator {
+namespace callgate::providers::simulator {
 
 // Whether a call-flow answer is TwiML: 200, an XML content type, a
 // <Response> document. Nothing when it is; else what is wrong with it.
@@ -25,4 +25,4 @@ std::optional<std::string> gather_action(std::string_view twiml);
 http::ClientRequest build_gather_request(const SimulatorConfig& config, const SimulatedCall& call,
                                          const std::string& action_url);
 
-}  // namespace callgate::simulator
+}  // namespace callgate::providers::simulator

@@ -13,7 +13,7 @@
 
 #include <algorithm>
 
-namespace callgate::simulator {
+namespace callgate::providers::simulator {
 namespace {
 
 using std::chrono::milliseconds;
@@ -90,7 +90,7 @@ http::ClientRequest exotel_callback(const SimulatorConfig& config, const Simulat
   request.url = call.status_callback;
   request.body = boost::json::serialize(body);
   request.headers = {{"Content-Type", "application/json"},
-                     {"X-Exotel-Signature", callgate::exotel::request_signature(config.auth_token, "POST", request.url, request.body)}};
+                     {"X-Exotel-Signature", callgate::providers::exotel::request_signature(config.auth_token, "POST", request.url, request.body)}};
   return request;
 }
 
@@ -254,4 +254,4 @@ std::string format_exotel_time(WallTime time) {
   return text;
 }
 
-}  // namespace callgate::simulator
+}  // namespace callgate::providers::simulator

@@ -21,7 +21,7 @@
 #include <string_view>
 #include <vector>
 
-namespace callgate::simulator {
+namespace callgate::providers::simulator {
 
 // The account sid the simulator's Twilio-format requests carry.
 inline constexpr std::string_view kAccountSid = "AC00000000000000000000000000000000";
@@ -87,4 +87,4 @@ std::string format_rfc2822(WallTime time);
 // Exotel's "YYYY-MM-DD HH:MM:SS" in India Standard Time.
 std::string format_exotel_time(WallTime time);
 
-}  // namespace callgate::simulator
+}  // namespace callgate::providers::simulator

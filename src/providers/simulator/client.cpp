@@ -3,7 +3,7 @@
 #include "http/form/form_codec.hpp"
 #include "providers/public_url.hpp"
 
-namespace callgate::simulator {
+namespace callgate::providers::simulator {
 
 http::ClientRequest build_create_call_request(const Config& config, const providers::CallOrder& order) {
   const auto& base = config.server.public_base_url;
@@ -23,4 +23,4 @@ http::ClientRequest build_list_calls_request(const Config& config, const CallLoo
                         kAccountUser, config.telephony.simulator.auth_token);
 }
 
-}  // namespace callgate::simulator
+}  // namespace callgate::providers::simulator

@@ -7,7 +7,7 @@
 #include "providers/place_call_outcome.hpp"
 #include "providers/provider.hpp"
 
-namespace callgate::simulator {
+namespace callgate::providers::simulator {
 
 // The simulated account's user name in Basic auth; the password is
 // telephony.simulator.auth_token.
@@ -22,4 +22,4 @@ http::ClientRequest build_create_call_request(const Config& config, const provid
 // GET {public_base_url}/simulator/calls?To=...: the account's calls to a number.
 http::ClientRequest build_list_calls_request(const Config& config, const CallLookup& lookup);
 
-}  // namespace callgate::simulator
+}  // namespace callgate::providers::simulator

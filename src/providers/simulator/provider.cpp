@@ -4,7 +4,7 @@
 #include "providers/simulator/webhook.hpp"
 #include "providers/twilio/client.hpp"
 
-namespace callgate::simulator {
+namespace callgate::providers::simulator {
 
 http::ClientRequest SimulatorProvider::build_place_call_request(const Config& config,
                                                                 const providers::CallOrder& order) const {
@@ -47,4 +47,4 @@ std::optional<ProviderName> SimulatorProvider::imitates(const Config& config) co
   return std::nullopt;
 }
 
-}  // namespace callgate::simulator
+}  // namespace callgate::providers::simulator

@@ -6,7 +6,7 @@
 
 #include "providers/provider.hpp"
 
-namespace callgate::simulator {
+namespace callgate::providers::simulator {
 
 class SimulatorProvider final : public providers::Provider {
  public:
@@ -29,4 +29,4 @@ class SimulatorProvider final : public providers::Provider {
   bool callbacks_only_while_in_use() const override { return true; }
 };
 
-}  // namespace callgate::simulator
+}  // namespace callgate::providers::simulator

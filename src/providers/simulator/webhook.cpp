@@ -6,7 +6,7 @@
 
 #include <boost/beast/http/field.hpp>
 
-namespace callgate::simulator {
+namespace callgate::providers::simulator {
 
 std::optional<providers::WebhookRejected> authenticate_callback(const Config& config,
                                                                 const providers::InboundRequest& inbound) {
@@ -49,4 +49,4 @@ std::variant<CallEvent, providers::WebhookMalformed> parse_callback(const provid
   return labelled(std::get<CallEvent>(std::move(parsed)));
 }
 
-}  // namespace callgate::simulator
+}  // namespace callgate::providers::simulator

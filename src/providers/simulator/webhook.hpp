@@ -10,11 +10,11 @@
 
 #include "providers/provider.hpp"
 
-namespace callgate::simulator {
+namespace callgate::providers::simulator {
 
 std::optional<providers::WebhookRejected> authenticate_callback(const Config& config,
                                                                 const providers::InboundRequest& request);
 
 std::variant<CallEvent, providers::WebhookMalformed> parse_callback(const providers::InboundRequest& request);
 
-}  // namespace callgate::simulator
+}  // namespace callgate::providers::simulator

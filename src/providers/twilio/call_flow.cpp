@@ -3,7 +3,7 @@
 #include "core/markup_escape.hpp"
 #include "providers/public_url.hpp"
 
-namespace callgate::twilio {
+namespace callgate::providers::twilio {
 namespace {
 
 constexpr std::string_view kDocumentStart = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response>";
@@ -62,4 +62,4 @@ std::string render_gather_reply(const CallFlowConfig& flow) {
   return std::string(kDocumentStart) + say(flow, flow.gather_reply) + "<Hangup/>" + std::string(kDocumentEnd);
 }
 
-}  // namespace callgate::twilio
+}  // namespace callgate::providers::twilio

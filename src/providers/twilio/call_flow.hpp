@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-namespace callgate::twilio {
+namespace callgate::providers::twilio {
 
 // The first document (GET|POST /twiml): the greeting, then a <Gather> whose
 // action is {public_base_url}/twiml/gather?leadId=..., a <Connect><Stream>
@@ -17,4 +17,4 @@ std::string render_call_flow(const CallFlowConfig& flow, std::string_view public
 // The answer to the <Gather> action: the configured reply, then <Hangup/>.
 std::string render_gather_reply(const CallFlowConfig& flow);
 
-}  // namespace callgate::twilio
+}  // namespace callgate::providers::twilio

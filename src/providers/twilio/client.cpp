@@ -8,7 +8,7 @@
 
 #include <charconv>
 
-namespace callgate {
+namespace callgate::providers {
 
 namespace twilio {
 namespace {
@@ -104,4 +104,4 @@ LookupOutcome classify_list_calls_response(const ProviderResponse& response, con
 }
 
 }  // namespace twilio
-}  // namespace callgate
+}  // namespace callgate::providers

@@ -5,7 +5,7 @@
 #include "providers/place_call_outcome.hpp"
 #include "providers/provider.hpp"
 
-namespace callgate::twilio {
+namespace callgate::providers::twilio {
 
 // POST {api_base}/2010-04-01/Accounts/{sid}/Calls.json, Basic auth, the
 // form fields in a fixed order: To, From, Url, StatusCallback,
@@ -34,4 +34,4 @@ http::ClientRequest build_list_calls_request(const Config& config, const CallLoo
 // is LookupFailed.
 LookupOutcome classify_list_calls_response(const ProviderResponse& response, const CallLookup& lookup);
 
-}  // namespace callgate::twilio
+}  // namespace callgate::providers::twilio

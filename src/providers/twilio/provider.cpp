@@ -13,7 +13,7 @@
 
 #include <charconv>
 
-namespace callgate::twilio {
+namespace callgate::providers::twilio {
 
 using boost::asio::awaitable;
 using providers::WebhookRejected;
@@ -146,4 +146,4 @@ void TwilioProvider::register_call_flow_endpoints(http::HttpRouter& router, prov
              });
 }
 
-}  // namespace callgate::twilio
+}  // namespace callgate::providers::twilio

@@ -3,12 +3,13 @@
 
 #include "providers/provider.hpp"
 
-namespace callgate::twilio {
+namespace callgate::providers::twilio {
 
 class TwilioProvider final : public providers::Provider {
  public:
   ProviderName name() const override { return ProviderName::twilio; }
   std::string api_base(const Config& config) const override { return config.telephony.twilio.api_base; }
+  unsigned calls_per_minute(const Config& config) const override { return config.telephony.twilio.calls_per_minute; }
   http::ClientRequest build_place_call_request(const Config& config, const providers::CallOrder& order) const override;
   PlaceCallOutcome classify_place_call_response(const ProviderResponse& response) const override;
   http::ClientRequest build_find_calls_request(const Config& config, const CallLookup& lookup) const override;
@@ -23,4 +24,4 @@ class TwilioProvider final : public providers::Provider {
   void register_call_flow_endpoints(http::HttpRouter& router, providers::CallFlowServices services) const override;
 };
 
-}  // namespace callgate::twilio
+}  // namespace callgate::providers::twilio

@@ -8,7 +8,7 @@
 #include <algorithm>
 #include <vector>
 
-namespace callgate::twilio {
+namespace callgate::providers::twilio {
 namespace {
 
 // The signature as base64 text in a fixed buffer. The lists it builds are
@@ -81,4 +81,4 @@ bool is_valid_json_signature(std::string_view auth_token, std::string_view url, 
   return matches_url_or_its_port_variant(auth_token, url, {}, signature);
 }
 
-}  // namespace callgate::twilio
+}  // namespace callgate::providers::twilio

@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-namespace callgate::twilio {
+namespace callgate::providers::twilio {
 
 // Base64 of the HMAC-SHA1 Twilio would send for this URL and these fields.
 std::string compute_signature(std::string_view auth_token, std::string_view url, const http::FormFields& fields);
@@ -30,4 +30,4 @@ bool is_valid_json_signature(std::string_view auth_token, std::string_view url, 
 // present), or nothing when the port is not the scheme's default.
 std::optional<std::string> url_with_default_port_toggled(std::string_view url);
 
-}  // namespace callgate::twilio
+}  // namespace callgate::providers::twilio

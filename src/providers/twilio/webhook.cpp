@@ -6,7 +6,7 @@
 #include <charconv>
 #include <cstdlib>
 
-namespace callgate::twilio {
+namespace callgate::providers::twilio {
 namespace {
 
 }  // namespace
@@ -94,4 +94,4 @@ std::variant<CallEvent, WebhookError> parse_status_callback(const http::FormFiel
   return event;
 }
 
-}  // namespace callgate::twilio
+}  // namespace callgate::providers::twilio

@@ -10,7 +10,7 @@
 #include <string_view>
 #include <variant>
 
-namespace callgate::twilio {
+namespace callgate::providers::twilio {
 
 struct WebhookError {
   std::string message;  // for the 400 answer
@@ -24,4 +24,4 @@ std::variant<CallEvent, WebhookError> parse_status_callback(const http::FormFiel
 // RFC 2822 date-times as Twilio writes them: "Wed, 25 Nov 2026 11:06:12 +0000".
 std::optional<WallTime> parse_rfc2822_time(std::string_view text);
 
-}  // namespace callgate::twilio
+}  // namespace callgate::providers::twilio

@@ -5,8 +5,8 @@
 
 namespace callgate::testing {
 
-inline ProviderResponse provider_answer(unsigned status, std::string body, std::string retry_after = "") {
-  ProviderResponse response;
+inline providers::ProviderResponse provider_answer(unsigned status, std::string body, std::string retry_after = "") {
+  providers::ProviderResponse response;
   response.status = status;
   response.body = std::move(body);
   response.retry_after = std::move(retry_after);

@@ -5,6 +5,7 @@
 #include <ostream>
 
 using namespace callgate;
+using namespace callgate::providers;
 using boost::asio::ip::make_address;
 
 namespace {

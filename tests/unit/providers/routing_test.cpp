@@ -3,6 +3,7 @@
 #include <boost/test/unit_test.hpp>
 
 using namespace callgate;
+using namespace callgate::providers;
 using providers::providers_for_number;
 
 BOOST_AUTO_TEST_SUITE(provider_routing)

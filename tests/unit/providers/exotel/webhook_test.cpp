@@ -9,6 +9,7 @@
 #include <ostream>
 
 using namespace callgate;
+using namespace callgate::providers;
 using boost::asio::ip::make_address;
 
 namespace {
@@ -32,11 +33,11 @@ const char* kTerminalJson = R"({
             "Cause": "16", "Status": "completed", "AnsweredBy": "Human"}]
 })";
 
-std::variant<CallEvent, exotel::WebhookError> parse(std::string_view content_type, std::string_view body,
+std::variant<CallEvent, providers::exotel::WebhookError> parse(std::string_view content_type, std::string_view body,
                                                     std::string_view lead_id = "") {
-  const auto fields = exotel::callback_fields(content_type, body);
+  const auto fields = providers::exotel::callback_fields(content_type, body);
   BOOST_TEST_REQUIRE(fields.has_value());
-  return exotel::parse_status_callback(*fields, lead_id);
+  return providers::exotel::parse_status_callback(*fields, lead_id);
 }
 
 }  // namespace
@@ -108,39 +109,39 @@ BOOST_AUTO_TEST_CASE(every_exotel_status_maps) {
       {"cancelled", CallStatus::canceled},  {"Completed", CallStatus::completed}, {"NO-ANSWER", CallStatus::no_answer},
   };
   for (const auto& [raw, expected] : table) {
-    auto parsed = exotel::parse_status_callback({{"CallSid", "c"}, {"Status", raw}}, "");
+    auto parsed = providers::exotel::parse_status_callback({{"CallSid", "c"}, {"Status", raw}}, "");
     BOOST_TEST_REQUIRE(std::holds_alternative<CallEvent>(parsed), raw);
     BOOST_TEST((std::get<CallEvent>(parsed).status == expected), raw);
   }
 }
 
 BOOST_AUTO_TEST_CASE(malformed_callbacks_say_what_is_wrong) {
-  BOOST_TEST(!exotel::callback_fields("application/json", "{not json").has_value());
-  BOOST_TEST(!exotel::callback_fields("application/json", "[1,2]").has_value());
-  BOOST_TEST(!exotel::callback_fields("multipart/form-data", "--x--").has_value());
-  BOOST_TEST(!exotel::callback_fields("application/x-www-form-urlencoded", "a=%zz").has_value());
-  auto no_sid = exotel::parse_status_callback({{"Status", "completed"}}, "");
-  BOOST_TEST(std::get<exotel::WebhookError>(no_sid).message == "CallSid is missing");
-  auto odd_status = exotel::parse_status_callback({{"CallSid", "c"}, {"Status", "exploded"}}, "");
-  BOOST_TEST(std::get<exotel::WebhookError>(odd_status).message == "unknown Status 'exploded'");
-  auto bad_duration = exotel::parse_status_callback({{"CallSid", "c"}, {"Status", "completed"}, {"ConversationDuration", "-3"}}, "");
-  BOOST_TEST(std::holds_alternative<exotel::WebhookError>(bad_duration));
+  BOOST_TEST(!providers::exotel::callback_fields("application/json", "{not json").has_value());
+  BOOST_TEST(!providers::exotel::callback_fields("application/json", "[1,2]").has_value());
+  BOOST_TEST(!providers::exotel::callback_fields("multipart/form-data", "--x--").has_value());
+  BOOST_TEST(!providers::exotel::callback_fields("application/x-www-form-urlencoded", "a=%zz").has_value());
+  auto no_sid = providers::exotel::parse_status_callback({{"Status", "completed"}}, "");
+  BOOST_TEST(std::get<providers::exotel::WebhookError>(no_sid).message == "CallSid is missing");
+  auto odd_status = providers::exotel::parse_status_callback({{"CallSid", "c"}, {"Status", "exploded"}}, "");
+  BOOST_TEST(std::get<providers::exotel::WebhookError>(odd_status).message == "unknown Status 'exploded'");
+  auto bad_duration = providers::exotel::parse_status_callback({{"CallSid", "c"}, {"Status", "completed"}, {"ConversationDuration", "-3"}}, "");
+  BOOST_TEST(std::holds_alternative<providers::exotel::WebhookError>(bad_duration));
 }
 
 BOOST_AUTO_TEST_CASE(exotel_times_are_read_as_india_time) {
-  BOOST_TEST(!exotel::parse_exotel_time("2026-11-25T16:31:12").has_value());
-  BOOST_TEST(!exotel::parse_exotel_time("2026-13-25 16:31:12").has_value());
-  BOOST_TEST(!exotel::parse_exotel_time("").has_value());
-  const auto midnight = exotel::parse_exotel_time("1970-01-01 05:30:00");
+  BOOST_TEST(!providers::exotel::parse_exotel_time("2026-11-25T16:31:12").has_value());
+  BOOST_TEST(!providers::exotel::parse_exotel_time("2026-13-25 16:31:12").has_value());
+  BOOST_TEST(!providers::exotel::parse_exotel_time("").has_value());
+  const auto midnight = providers::exotel::parse_exotel_time("1970-01-01 05:30:00");
   BOOST_TEST_REQUIRE(midnight.has_value());
   BOOST_TEST(midnight->time_since_epoch().count() == 0);
 }
 
 BOOST_AUTO_TEST_CASE(lead_ids_in_custom_fields) {
-  BOOST_TEST(exotel::lead_id_from_custom_field(R"({"leadId":"L-1"})") == "L-1");
-  BOOST_TEST(exotel::lead_id_from_custom_field("L_2") == "L_2");
-  BOOST_TEST(exotel::lead_id_from_custom_field(R"({"other":"x"})") == "");
-  BOOST_TEST(exotel::lead_id_from_custom_field("has spaces and <tags>") == "");
+  BOOST_TEST(providers::exotel::lead_id_from_custom_field(R"({"leadId":"L-1"})") == "L-1");
+  BOOST_TEST(providers::exotel::lead_id_from_custom_field("L_2") == "L_2");
+  BOOST_TEST(providers::exotel::lead_id_from_custom_field(R"({"other":"x"})") == "");
+  BOOST_TEST(providers::exotel::lead_id_from_custom_field("has spaces and <tags>") == "");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
@@ -155,7 +156,7 @@ ExotelConfig with_secret() {
 }
 constexpr std::string_view kCallbackUrl = "https://gw.example.in/webhook/exotel?leadId=01M8";
 
-exotel::WebhookCredentials credentials(std::string_view body = "{}") {
+providers::exotel::WebhookCredentials credentials(std::string_view body = "{}") {
   return {"POST", kCallbackUrl, body, "", "", std::nullopt, make_address("203.0.113.9")};
 }
 }  // namespace
@@ -166,18 +167,18 @@ BOOST_AUTO_TEST_CASE(the_request_hmac_in_hex_or_base64) {
   auto sent = credentials(body);
   const auto hex = hex_encode(digest);
   sent.signature = hex;
-  BOOST_TEST(!exotel::authentication_failure(with_secret(), sent).has_value());
+  BOOST_TEST(!providers::exotel::authentication_failure(with_secret(), sent).has_value());
   std::string upper = hex;
   std::transform(upper.begin(), upper.end(), upper.begin(), ::toupper);
   sent.signature = upper;
-  BOOST_TEST(!exotel::authentication_failure(with_secret(), sent).has_value());
+  BOOST_TEST(!providers::exotel::authentication_failure(with_secret(), sent).has_value());
   const auto base64 = base64_encode(digest);
   sent.signature = base64;
-  BOOST_TEST(!exotel::authentication_failure(with_secret(), sent).has_value());
+  BOOST_TEST(!providers::exotel::authentication_failure(with_secret(), sent).has_value());
   sent.body = R"({"CallSid":"c1","Status":"failed"})";
-  BOOST_TEST(exotel::authentication_failure(with_secret(), sent).value_or("") == "bad_signature");
+  BOOST_TEST(providers::exotel::authentication_failure(with_secret(), sent).value_or("") == "bad_signature");
   sent.signature = "";
-  BOOST_TEST(exotel::authentication_failure(with_secret(), sent).value_or("") == "missing_signature");
+  BOOST_TEST(providers::exotel::authentication_failure(with_secret(), sent).value_or("") == "missing_signature");
 }
 
 // The body alone was signed: the query (leadId, CallSid, digits) could be
@@ -187,34 +188,34 @@ BOOST_AUTO_TEST_CASE(the_request_hmac_in_hex_or_base64) {
 BOOST_AUTO_TEST_CASE(the_signature_covers_the_method_and_the_whole_url_too) {
   const std::string body = R"({"CallSid":"c1","Status":"completed"})";
   auto sent = credentials(body);
-  const auto signature = exotel::request_signature("whsec", "POST", kCallbackUrl, body);
+  const auto signature = providers::exotel::request_signature("whsec", "POST", kCallbackUrl, body);
   sent.signature = signature;
-  BOOST_TEST(!exotel::authentication_failure(with_secret(), sent).has_value());
+  BOOST_TEST(!providers::exotel::authentication_failure(with_secret(), sent).has_value());
   sent.url = "https://gw.example.in/webhook/exotel?leadId=01M9";  // another lead
-  BOOST_TEST(exotel::authentication_failure(with_secret(), sent).value_or("") == "bad_signature");
+  BOOST_TEST(providers::exotel::authentication_failure(with_secret(), sent).value_or("") == "bad_signature");
   sent.url = kCallbackUrl;
   sent.method = "GET";
-  BOOST_TEST(exotel::authentication_failure(with_secret(), sent).value_or("") == "bad_signature");
+  BOOST_TEST(providers::exotel::authentication_failure(with_secret(), sent).value_or("") == "bad_signature");
   // Two passthru GETs with empty bodies and other digits: other signatures.
-  const auto first = exotel::request_signature("whsec", "GET", "https://gw.example.in/exotel/passthru?digits=1", "");
-  const auto second = exotel::request_signature("whsec", "GET", "https://gw.example.in/exotel/passthru?digits=2", "");
+  const auto first = providers::exotel::request_signature("whsec", "GET", "https://gw.example.in/exotel/passthru?digits=1", "");
+  const auto second = providers::exotel::request_signature("whsec", "GET", "https://gw.example.in/exotel/passthru?digits=2", "");
   BOOST_TEST(first != second);
   // And the body-only signature of old is refused.
   sent.method = "POST";
   const auto body_only = hex_encode(hmac_sha256("whsec", body));
   sent.signature = body_only;
-  BOOST_TEST(exotel::authentication_failure(with_secret(), sent).value_or("") == "bad_signature");
+  BOOST_TEST(providers::exotel::authentication_failure(with_secret(), sent).value_or("") == "bad_signature");
 }
 
 BOOST_AUTO_TEST_CASE(the_callback_token) {
   ExotelConfig exotel;
   exotel.webhook_auth.callback_token = "tok-123";
   auto sent = credentials();
-  BOOST_TEST(exotel::authentication_failure(exotel, sent).value_or("") == "missing_token");
+  BOOST_TEST(providers::exotel::authentication_failure(exotel, sent).value_or("") == "missing_token");
   sent.token = "tok-124";
-  BOOST_TEST(exotel::authentication_failure(exotel, sent).value_or("") == "bad_token");
+  BOOST_TEST(providers::exotel::authentication_failure(exotel, sent).value_or("") == "bad_token");
   sent.token = "tok-123";
-  BOOST_TEST(!exotel::authentication_failure(exotel, sent).has_value());
+  BOOST_TEST(!providers::exotel::authentication_failure(exotel, sent).has_value());
 }
 
 BOOST_AUTO_TEST_CASE(basic_credentials) {
@@ -222,24 +223,24 @@ BOOST_AUTO_TEST_CASE(basic_credentials) {
   exotel.webhook_auth.basic_username = "exotel";
   exotel.webhook_auth.basic_password = "s3cret";
   auto sent = credentials();
-  BOOST_TEST(exotel::authentication_failure(exotel, sent).value_or("") == "missing_credentials");
+  BOOST_TEST(providers::exotel::authentication_failure(exotel, sent).value_or("") == "missing_credentials");
   const auto good = "Basic " + base64_encode("exotel:s3cret");
   sent.authorization = good;
-  BOOST_TEST(!exotel::authentication_failure(exotel, sent).has_value());
+  BOOST_TEST(!providers::exotel::authentication_failure(exotel, sent).has_value());
   const auto bad = "Basic " + base64_encode("exotel:guess");
   sent.authorization = bad;
-  BOOST_TEST(exotel::authentication_failure(exotel, sent).value_or("") == "bad_credentials");
+  BOOST_TEST(providers::exotel::authentication_failure(exotel, sent).value_or("") == "bad_credentials");
   sent.authorization = "Basic !!!!";
-  BOOST_TEST(exotel::authentication_failure(exotel, sent).value_or("") == "bad_credentials");
+  BOOST_TEST(providers::exotel::authentication_failure(exotel, sent).value_or("") == "bad_credentials");
 }
 
 BOOST_AUTO_TEST_CASE(source_addresses) {
   ExotelConfig exotel;
   exotel.webhook_auth.allowed_sources = {*NetworkRange::parse("203.0.113.0/24")};
   auto sent = credentials();
-  BOOST_TEST(!exotel::authentication_failure(exotel, sent).has_value());
+  BOOST_TEST(!providers::exotel::authentication_failure(exotel, sent).has_value());
   sent.peer = make_address("198.51.100.1");
-  BOOST_TEST(exotel::authentication_failure(exotel, sent).value_or("") == "source_not_allowed");
+  BOOST_TEST(providers::exotel::authentication_failure(exotel, sent).value_or("") == "source_not_allowed");
 }
 
 BOOST_AUTO_TEST_CASE(every_configured_check_must_pass) {
@@ -247,23 +248,23 @@ BOOST_AUTO_TEST_CASE(every_configured_check_must_pass) {
   exotel.webhook_auth.callback_token = "tok";
   exotel.webhook_auth.allowed_sources = {*NetworkRange::parse("203.0.113.0/24")};
   const std::string body = "{}";
-  const auto signature = exotel::request_signature("whsec", "POST", kCallbackUrl, body);
+  const auto signature = providers::exotel::request_signature("whsec", "POST", kCallbackUrl, body);
   auto sent = credentials(body);
   sent.signature = signature;
   sent.token = "tok";
-  BOOST_TEST(!exotel::authentication_failure(exotel, sent).has_value());
+  BOOST_TEST(!providers::exotel::authentication_failure(exotel, sent).has_value());
   sent.token = "nope";
-  BOOST_TEST(exotel::authentication_failure(exotel, sent).value_or("") == "bad_token");
+  BOOST_TEST(providers::exotel::authentication_failure(exotel, sent).value_or("") == "bad_token");
   sent.token = "tok";
   sent.peer = make_address("198.51.100.1");
-  BOOST_TEST(exotel::authentication_failure(exotel, sent).value_or("") == "source_not_allowed");
+  BOOST_TEST(providers::exotel::authentication_failure(exotel, sent).value_or("") == "source_not_allowed");
 }
 
 BOOST_AUTO_TEST_CASE(no_check_at_all_lets_nothing_in_unless_development_says_so) {
   ExotelConfig exotel;
-  BOOST_TEST(exotel::authentication_failure(exotel, credentials()).value_or("") == "no_check_configured");
+  BOOST_TEST(providers::exotel::authentication_failure(exotel, credentials()).value_or("") == "no_check_configured");
   exotel.webhook_auth.allow_unauthenticated = true;
-  BOOST_TEST(!exotel::authentication_failure(exotel, credentials()).has_value());
+  BOOST_TEST(!providers::exotel::authentication_failure(exotel, credentials()).has_value());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -10,19 +10,20 @@
 #include <ostream>
 
 using namespace callgate;
-using namespace callgate::simulator;
+using namespace callgate::providers;
+using namespace callgate::providers::simulator;
 
 BOOST_AUTO_TEST_SUITE(simulator_call_flow)
 
 BOOST_AUTO_TEST_CASE(the_gather_action_of_callgate_s_own_twiml_is_found_with_its_entities_decoded) {
   CallFlowConfig flow;
   flow.next = CallFlowStep::gather;
-  const auto document = twilio::render_call_flow(flow, "http://127.0.0.1:8080", "01J&X");
+  const auto document = providers::twilio::render_call_flow(flow, "http://127.0.0.1:8080", "01J&X");
   BOOST_TEST(!twiml_problem(200, "text/xml; charset=utf-8", document).has_value());
   BOOST_TEST(gather_action(document).value_or("") == "http://127.0.0.1:8080/twiml/gather?leadId=01J%26X");
 
   flow.next = CallFlowStep::hangup;
-  BOOST_TEST(!gather_action(twilio::render_call_flow(flow, "http://127.0.0.1:8080", "L")).has_value());
+  BOOST_TEST(!gather_action(providers::twilio::render_call_flow(flow, "http://127.0.0.1:8080", "L")).has_value());
   BOOST_TEST(!gather_action("<Response><Gather input=\"dtmf\"></Gather></Response>").has_value());
 }
 
@@ -51,7 +52,7 @@ BOOST_AUTO_TEST_CASE(the_gather_answer_carries_the_configured_keys_and_is_signed
   std::string signature;
   for (const auto& [name, value] : request.headers)
     if (name == "X-Twilio-Signature") signature = value;
-  BOOST_TEST(twilio::is_valid_signature(config.auth_token, action, fields, signature));
+  BOOST_TEST(providers::twilio::is_valid_signature(config.auth_token, action, fields, signature));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -18,7 +18,8 @@
 #include <ostream>
 
 using namespace callgate;
-using namespace callgate::simulator;
+using namespace callgate::providers;
+using namespace callgate::providers::simulator;
 using std::chrono::milliseconds;
 
 namespace {
@@ -124,7 +125,7 @@ BOOST_AUTO_TEST_CASE(an_answered_call_rings_fetches_its_flow_talks_and_completes
   BOOST_TEST(field(completed, "To") == call.to);
   BOOST_TEST(field(completed, "AccountSid") == std::string(kAccountSid));
   BOOST_TEST(field(completed, "CallbackSource") == "call-progress-events");
-  BOOST_TEST((twilio::parse_rfc2822_time(field(completed, "Timestamp")).value() ==
+  BOOST_TEST((providers::twilio::parse_rfc2822_time(field(completed, "Timestamp")).value() ==
               std::chrono::time_point_cast<std::chrono::seconds>(call.created + completed.at)));
 
   // Every request is signed with the auth token over the URL it goes to.
@@ -132,13 +133,13 @@ BOOST_AUTO_TEST_CASE(an_answered_call_rings_fetches_its_flow_talks_and_completes
     const auto& url = step.kind == StepKind::call_flow ? call.call_flow_url : call.status_callback;
     BOOST_TEST(step.request.url == url);
     BOOST_TEST(header(step.request, "Content-Type") == "application/x-www-form-urlencoded");
-    BOOST_TEST(twilio::is_valid_signature(config.auth_token, url, fields_of(step), header(step.request, "X-Twilio-Signature")));
-    BOOST_TEST(!twilio::is_valid_signature("another-token", url, fields_of(step), header(step.request, "X-Twilio-Signature")));
+    BOOST_TEST(providers::twilio::is_valid_signature(config.auth_token, url, fields_of(step), header(step.request, "X-Twilio-Signature")));
+    BOOST_TEST(!providers::twilio::is_valid_signature("another-token", url, fields_of(step), header(step.request, "X-Twilio-Signature")));
   }
   // And Twilio's own parser reads each callback.
   for (const auto& step : script.steps) {
     if (step.kind != StepKind::callback) continue;
-    auto parsed = twilio::parse_status_callback(fields_of(step), "L1", "");
+    auto parsed = providers::twilio::parse_status_callback(fields_of(step), "L1", "");
     BOOST_TEST_REQUIRE(std::holds_alternative<CallEvent>(parsed));
     BOOST_TEST((std::get<CallEvent>(parsed).status == step.status));
   }
@@ -224,18 +225,18 @@ BOOST_AUTO_TEST_CASE(exotel_format_sends_an_answered_and_a_terminal_callback_as_
   BOOST_TEST(statuses(script) == (std::vector<std::string>{"in-progress", "completed"}), boost::test_tools::per_element());
   for (const auto& step : script.steps) {
     BOOST_TEST(header(step.request, "Content-Type") == "application/json");
-    BOOST_TEST(exotel::is_valid_request_signature(config.auth_token, "POST", step.request.url, step.request.body,
+    BOOST_TEST(providers::exotel::is_valid_request_signature(config.auth_token, "POST", step.request.url, step.request.body,
                                                   header(step.request, "X-Exotel-Signature")));
-    const auto fields = exotel::callback_fields("application/json", step.request.body);
+    const auto fields = providers::exotel::callback_fields("application/json", step.request.body);
     BOOST_TEST_REQUIRE(fields.has_value());
-    auto parsed = exotel::parse_status_callback(*fields, "L1");
+    auto parsed = providers::exotel::parse_status_callback(*fields, "L1");
     BOOST_TEST_REQUIRE(std::holds_alternative<CallEvent>(parsed));
     const auto& event = std::get<CallEvent>(parsed);
     BOOST_TEST((event.status == step.status));
     BOOST_TEST(event.call_sid == a_call().sid);
   }
-  const auto terminal = exotel::callback_fields("application/json", script.steps.back().request.body).value();
-  BOOST_TEST(exotel::field(terminal, "ConversationDuration").value_or("") ==
+  const auto terminal = providers::exotel::callback_fields("application/json", script.steps.back().request.body).value();
+  BOOST_TEST(providers::exotel::field(terminal, "ConversationDuration").value_or("") ==
              std::to_string((script.talk.count() + 500) / 1000));
 
   config = only(SimulatedOutcome::no_answer);
@@ -247,9 +248,9 @@ BOOST_AUTO_TEST_CASE(exotel_format_sends_an_answered_and_a_terminal_callback_as_
 BOOST_AUTO_TEST_CASE(times_are_written_as_each_provider_writes_them) {
   const WallTime moment{std::chrono::seconds(1'796'160'982)};  // 2026-12-01 21:36:22 UTC
   BOOST_TEST(format_rfc2822(moment) == "Tue, 01 Dec 2026 21:36:22 +0000");
-  BOOST_TEST((twilio::parse_rfc2822_time(format_rfc2822(moment)).value() == moment));
+  BOOST_TEST((providers::twilio::parse_rfc2822_time(format_rfc2822(moment)).value() == moment));
   BOOST_TEST(format_exotel_time(moment) == "2026-12-02 03:06:22");  // India, 5:30 ahead
-  BOOST_TEST((exotel::parse_exotel_time(format_exotel_time(moment)).value() == moment));
+  BOOST_TEST((providers::exotel::parse_exotel_time(format_exotel_time(moment)).value() == moment));
 }
 
 BOOST_AUTO_TEST_CASE(call_sids_look_like_twilio_s) {

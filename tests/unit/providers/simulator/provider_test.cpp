@@ -13,7 +13,8 @@
 #include <ostream>
 
 using namespace callgate;
-using namespace callgate::simulator;
+using namespace callgate::providers;
+using namespace callgate::providers::simulator;
 
 namespace {
 

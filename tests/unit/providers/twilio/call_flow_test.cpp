@@ -9,6 +9,7 @@
 #include <sstream>
 
 using namespace callgate;
+using namespace callgate::providers;
 using boost::property_tree::ptree;
 
 namespace {
@@ -38,7 +39,7 @@ BOOST_AUTO_TEST_SUITE(twilio_call_flow)
 BOOST_AUTO_TEST_CASE(a_greeting_then_hangup) {
   auto flow = hostile_words();
   flow.next = CallFlowStep::hangup;
-  const auto document = twilio::render_call_flow(flow, "https://gw.example.com", "lead-1");
+  const auto document = providers::twilio::render_call_flow(flow, "https://gw.example.com", "lead-1");
   BOOST_TEST(document.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response>"));
   const auto tree = parse_xml(document);
   BOOST_TEST(tree.get<std::string>("Response.Say") == "Hi <there> & \"welcome\" to Tom's shop");
@@ -52,7 +53,7 @@ BOOST_AUTO_TEST_CASE(a_gather_that_posts_back_with_the_lead_id) {
   flow.next = CallFlowStep::gather;
   flow.gather_num_digits = 1;
   flow.gather_hints = "sales, support";
-  const auto document = twilio::render_call_flow(flow, "https://gw.example.com", "lead&1");
+  const auto document = providers::twilio::render_call_flow(flow, "https://gw.example.com", "lead&1");
   const auto tree = parse_xml(document);
   const auto& gather = tree.get_child("Response.Gather");
   BOOST_TEST(gather.get<std::string>("<xmlattr>.input") == "speech dtmf");
@@ -72,7 +73,7 @@ BOOST_AUTO_TEST_CASE(a_stream_to_the_voice_agent_carries_the_lead_as_a_parameter
   flow.next = CallFlowStep::stream;
   flow.stream_url = "wss://agent.example.com/media";
   flow.greeting_play = "https://cdn.example.com/hello.mp3?v=1&x=2";
-  const auto tree = parse_xml(twilio::render_call_flow(flow, "https://gw.example.com", "01JD3Z"));
+  const auto tree = parse_xml(providers::twilio::render_call_flow(flow, "https://gw.example.com", "01JD3Z"));
   BOOST_TEST(tree.get<std::string>("Response.Play") == "https://cdn.example.com/hello.mp3?v=1&x=2");
   BOOST_TEST(tree.get_child("Response").count("Say") == 0u);
   const auto& stream = tree.get_child("Response.Connect.Stream");
@@ -82,7 +83,7 @@ BOOST_AUTO_TEST_CASE(a_stream_to_the_voice_agent_carries_the_lead_as_a_parameter
 }
 
 BOOST_AUTO_TEST_CASE(the_gather_reply_says_goodbye) {
-  const auto tree = parse_xml(twilio::render_gather_reply(hostile_words()));
+  const auto tree = parse_xml(providers::twilio::render_gather_reply(hostile_words()));
   BOOST_TEST(tree.get<std::string>("Response.Say") == "Thanks & bye");
   BOOST_TEST(tree.get_child("Response").count("Hangup") == 1u);
 }

@@ -21,6 +21,7 @@
 #include <sstream>
 
 using namespace callgate;
+using namespace callgate::providers;
 namespace json = boost::json;
 
 namespace {
@@ -88,7 +89,7 @@ BOOST_AUTO_TEST_CASE(every_field_sent_is_declared_and_fits_its_type) {
   BOOST_TEST(schema.at("title").as_string() == "CreateCallRequest");
   const auto& properties = schema.at("properties").as_object();
 
-  const auto request = twilio::build_create_call_request(fully_configured(), {"lead-1", "+14155550123"});
+  const auto request = providers::twilio::build_create_call_request(fully_configured(), {"lead-1", "+14155550123"});
   const auto fields = http::parse_form(request.body);
   BOOST_TEST_REQUIRE(fields.has_value());
 

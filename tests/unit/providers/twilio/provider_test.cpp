@@ -10,6 +10,7 @@
 #include <ostream>
 
 using namespace callgate;
+using namespace callgate::providers;
 
 namespace {
 
@@ -30,7 +31,7 @@ http::Request signed_request(const std::string& target, const http::FormFields& 
   http::Request request{boost::beast::http::verb::post, target, 11};
   request.set(boost::beast::http::field::content_type, "application/x-www-form-urlencoded");
   request.body() = http::encode_form(fields);
-  request.set("X-Twilio-Signature", twilio::compute_signature(token, "https://gw.example.com" + target, fields));
+  request.set("X-Twilio-Signature", providers::twilio::compute_signature(token, "https://gw.example.com" + target, fields));
   return request;
 }
 
@@ -46,7 +47,7 @@ BOOST_AUTO_TEST_SUITE(twilio_provider)
 BOOST_AUTO_TEST_CASE(a_correctly_signed_callback_is_accepted_and_parsed) {
   const auto config = twilio_config();
   const auto request = signed_request("/webhook/twilio?leadId=lead-9", kCallback, "12345");
-  twilio::TwilioProvider provider;
+  providers::twilio::TwilioProvider provider;
   BOOST_TEST(!provider.authenticate_webhook(config, inbound(request, config)).has_value());
   BOOST_TEST(provider.recognizes_webhook(request));
   auto parsed = provider.parse_status_callback(inbound(request, config));
@@ -60,7 +61,7 @@ BOOST_AUTO_TEST_CASE(a_correctly_signed_callback_is_accepted_and_parsed) {
 
 BOOST_AUTO_TEST_CASE(wrong_missing_or_tampered_signatures_are_refused) {
   const auto config = twilio_config();
-  twilio::TwilioProvider provider;
+  providers::twilio::TwilioProvider provider;
   const auto wrong_key = signed_request("/webhook/twilio", kCallback, "other-token");
   BOOST_TEST(provider.authenticate_webhook(config, inbound(wrong_key, config))->reason == "bad_signature");
 
@@ -82,7 +83,7 @@ BOOST_AUTO_TEST_CASE(wrong_missing_or_tampered_signatures_are_refused) {
 // a moment before with the old one were refused (issue 18, defect 19).
 BOOST_AUTO_TEST_CASE(during_a_rotation_the_secondary_token_signs_as_well) {
   auto config = twilio_config();
-  twilio::TwilioProvider provider;
+  providers::twilio::TwilioProvider provider;
   const auto old_token = signed_request("/webhook/twilio", kCallback, "old-token");
   BOOST_TEST(provider.authenticate_webhook(config, inbound(old_token, config))->reason == "bad_signature");
   config.telephony.twilio.auth_token_secondary = "old-token";
@@ -99,7 +100,7 @@ BOOST_AUTO_TEST_CASE(during_a_rotation_the_secondary_token_signs_as_well) {
 BOOST_AUTO_TEST_CASE(json_bodies_are_checked_by_their_hash) {
   auto config = twilio_config();
   config.server.public_base_url = "https://mycompany.com";
-  twilio::TwilioProvider provider;
+  providers::twilio::TwilioProvider provider;
   // The official vector: this body, this URL, this signature.
   http::Request request{boost::beast::http::verb::post,
                         "/myapp.php?foo=1&bar=2&bodySHA256=0a1ff7634d9ab3b95db5c9a2dfe9416e41502b283a80c7cf19632632f96e6620",
@@ -114,7 +115,7 @@ BOOST_AUTO_TEST_CASE(json_bodies_are_checked_by_their_hash) {
 
 BOOST_AUTO_TEST_CASE(verification_can_be_switched_off_only_by_config) {
   auto config = twilio_config();
-  twilio::TwilioProvider provider;
+  providers::twilio::TwilioProvider provider;
   auto unsigned_request = signed_request("/webhook/twilio", kCallback, "12345");
   unsigned_request.erase("X-Twilio-Signature");
   BOOST_TEST(provider.authenticate_webhook(config, inbound(unsigned_request, config)).has_value());
@@ -129,7 +130,7 @@ BOOST_AUTO_TEST_CASE(verification_can_be_switched_off_only_by_config) {
 
 BOOST_AUTO_TEST_CASE(a_malformed_body_is_a_parse_error_not_a_crash) {
   const auto config = twilio_config();
-  twilio::TwilioProvider provider;
+  providers::twilio::TwilioProvider provider;
   http::Request request{boost::beast::http::verb::post, "/webhook/twilio", 11};
   request.body() = "CallSid=%zz";
   BOOST_TEST(std::holds_alternative<providers::WebhookMalformed>(provider.parse_status_callback(inbound(request, config))));

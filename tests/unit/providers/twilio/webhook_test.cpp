@@ -3,6 +3,7 @@
 #include <boost/test/unit_test.hpp>
 
 using namespace callgate;
+using namespace callgate::providers;
 
 namespace {
 
@@ -24,8 +25,8 @@ http::FormFields callback(std::initializer_list<std::pair<std::string, std::stri
   return fields;
 }
 
-std::string error_of(const std::variant<CallEvent, twilio::WebhookError>& result) {
-  const auto* error = std::get_if<twilio::WebhookError>(&result);
+std::string error_of(const std::variant<CallEvent, providers::twilio::WebhookError>& result) {
+  const auto* error = std::get_if<providers::twilio::WebhookError>(&result);
   return error ? error->message : "(no error)";
 }
 
@@ -34,7 +35,7 @@ std::string error_of(const std::variant<CallEvent, twilio::WebhookError>& result
 BOOST_AUTO_TEST_SUITE(twilio_webhook)
 
 BOOST_AUTO_TEST_CASE(a_terminal_callback_fills_every_field) {
-  auto result = twilio::parse_status_callback(
+  auto result = providers::twilio::parse_status_callback(
       callback({{"SequenceNumber", "3"}, {"Timestamp", "Wed, 25 Nov 2026 11:06:12 +0000"}, {"CallDuration", "42"},
                 {"Duration", "1"}, {"SipResponseCode", "200"}, {"AnsweredBy", "human"},
                 {"RecordingUrl", "https://api.twilio.com/2010-04-01/Accounts/AC/Recordings/RE1"}}),
@@ -57,7 +58,7 @@ BOOST_AUTO_TEST_CASE(a_terminal_callback_fills_every_field) {
 }
 
 BOOST_AUTO_TEST_CASE(gather_results_are_kept) {
-  auto result = twilio::parse_status_callback(
+  auto result = providers::twilio::parse_status_callback(
       callback({{"CallStatus", "in-progress"}, {"SpeechResult", "call me tomorrow"}, {"Confidence", "0.92"},
                 {"Digits", "1"}}),
       "", "");
@@ -73,31 +74,31 @@ BOOST_AUTO_TEST_CASE(gather_results_are_kept) {
 BOOST_AUTO_TEST_CASE(malformed_callbacks_say_what_is_wrong) {
   http::FormFields no_sid = callback({});
   no_sid.erase(no_sid.begin() + 2);
-  BOOST_TEST(error_of(twilio::parse_status_callback(no_sid, "", "")) == "CallSid is missing");
-  BOOST_TEST(error_of(twilio::parse_status_callback(callback({{"CallStatus", "answered"}}), "", "")) ==
+  BOOST_TEST(error_of(providers::twilio::parse_status_callback(no_sid, "", "")) == "CallSid is missing");
+  BOOST_TEST(error_of(providers::twilio::parse_status_callback(callback({{"CallStatus", "answered"}}), "", "")) ==
              "CallStatus 'answered' is not a Twilio call status");
-  BOOST_TEST(error_of(twilio::parse_status_callback(callback({{"SequenceNumber", "-1"}}), "", "")) ==
+  BOOST_TEST(error_of(providers::twilio::parse_status_callback(callback({{"SequenceNumber", "-1"}}), "", "")) ==
              "SequenceNumber is not a whole number");
-  BOOST_TEST(error_of(twilio::parse_status_callback(callback({{"Timestamp", "yesterday"}}), "", "")) ==
+  BOOST_TEST(error_of(providers::twilio::parse_status_callback(callback({{"Timestamp", "yesterday"}}), "", "")) ==
              "Timestamp is not an RFC 2822 date-time");
-  BOOST_TEST(error_of(twilio::parse_status_callback(callback({{"CallDuration", "4x"}}), "", "")) ==
+  BOOST_TEST(error_of(providers::twilio::parse_status_callback(callback({{"CallDuration", "4x"}}), "", "")) ==
              "CallDuration is not a number of seconds");
-  BOOST_TEST(error_of(twilio::parse_status_callback(callback({{"Confidence", "1.5"}}), "", "")) ==
+  BOOST_TEST(error_of(providers::twilio::parse_status_callback(callback({{"Confidence", "1.5"}}), "", "")) ==
              "Confidence is not a number from 0 to 1");
 }
 
 BOOST_AUTO_TEST_CASE(rfc2822_times_with_zones) {
-  const auto utc = twilio::parse_rfc2822_time("Wed, 25 Nov 2026 11:06:12 +0000");
+  const auto utc = providers::twilio::parse_rfc2822_time("Wed, 25 Nov 2026 11:06:12 +0000");
   BOOST_TEST_REQUIRE(utc.has_value());
-  BOOST_TEST((*twilio::parse_rfc2822_time("Wed, 25 Nov 2026 16:36:12 +0530") == *utc));
-  BOOST_TEST((*twilio::parse_rfc2822_time("25 Nov 2026 11:06:12 GMT") == *utc));
-  BOOST_TEST((*twilio::parse_rfc2822_time("Wed, 25 Nov 2026 06:06:12 -0500") == *utc));
-  BOOST_TEST((*twilio::parse_rfc2822_time("Thu, 01 Jan 1970 00:00:00 +0000") == WallTime()));
-  BOOST_TEST((*twilio::parse_rfc2822_time("Tue, 29 Feb 2028 00:00:00 +0000") ==
+  BOOST_TEST((*providers::twilio::parse_rfc2822_time("Wed, 25 Nov 2026 16:36:12 +0530") == *utc));
+  BOOST_TEST((*providers::twilio::parse_rfc2822_time("25 Nov 2026 11:06:12 GMT") == *utc));
+  BOOST_TEST((*providers::twilio::parse_rfc2822_time("Wed, 25 Nov 2026 06:06:12 -0500") == *utc));
+  BOOST_TEST((*providers::twilio::parse_rfc2822_time("Thu, 01 Jan 1970 00:00:00 +0000") == WallTime()));
+  BOOST_TEST((*providers::twilio::parse_rfc2822_time("Tue, 29 Feb 2028 00:00:00 +0000") ==
               WallTime(std::chrono::seconds(1'835'395'200))));
   for (const char* bad : {"", "Wed, 25 Nov 2026", "Wed, 25 Foo 2026 11:06:12 +0000", "Wed, 25 Nov 2026 25:06:12 +0000",
                           "Wed, 25 Nov 2026 11:06:12 EST", "Wed, 25 Nov 2026 11:06:12 +0000 extra"})
-    BOOST_TEST(!twilio::parse_rfc2822_time(bad).has_value(), bad);
+    BOOST_TEST(!providers::twilio::parse_rfc2822_time(bad).has_value(), bad);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
