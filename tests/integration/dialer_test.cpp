@@ -3,6 +3,7 @@
 // failover, pacing, daily caps; ambiguous placements settled against the
 // provider's call list; and several hosts on one Redis, one of them killed
 // mid-run, ringing every number exactly once.
+#include "eventually.hpp"
 #include "fake_twilio_account.hpp"
 #include "lead_flow_support.hpp"
 
@@ -243,7 +244,8 @@ BOOST_AUTO_TEST_CASE(an_enquiry_outside_calling_hours_waits_for_the_next_opening
                 opens, (opens + 1) % 24);
   DaemonProcess daemon(lead_config(twilio.port(), kMemoryStore, window));
   const auto id = lead_id_of(enquire(daemon.port(), R"({"phone":"+919876543210","consent":true})"));
-  std::this_thread::sleep_for(500ms);
+  // Held: its job waits for the opening, and nothing was placed meanwhile.
+  BOOST_REQUIRE(testing::eventually([&] { return get_lead(daemon.port(), id).contains("nextCall"); }));
   BOOST_TEST(twilio.requests().empty());
   const auto lead = get_lead(daemon.port(), id);
   BOOST_TEST_REQUIRE(lead.contains("nextCall"));

@@ -2,6 +2,7 @@
 // first call is placed with a fake Twilio over real TLS, signed status
 // callbacks (shuffled, duplicated) move it to its final status, and the
 // journal keeps everything acknowledged across restarts and kill -9.
+#include "eventually.hpp"
 #include "lead_flow_support.hpp"
 
 #include <boost/json/parse.hpp>
@@ -320,6 +321,7 @@ BOOST_AUTO_TEST_CASE(nothing_acknowledged_is_lost_while_redis_is_down) {
   std::mutex lock;
   std::set<std::pair<std::size_t, int>> acknowledged;  // lead index, sequence number
   std::atomic<int> refused{0};
+  std::atomic<int> sent{0};  // acknowledged so far
   std::atomic<bool> stop{false};
   std::vector<std::thread> senders;
   for (int sender = 0; sender < 4; ++sender)
@@ -332,6 +334,7 @@ BOOST_AUTO_TEST_CASE(nothing_acknowledged_is_lost_while_redis_is_down) {
         if (status == 204) {
           std::lock_guard guard(lock);
           acknowledged.emplace(which, sequence);
+          ++sent;
         } else {
           ++refused;
           if (status == 0) return;
@@ -339,13 +342,16 @@ BOOST_AUTO_TEST_CASE(nothing_acknowledged_is_lost_while_redis_is_down) {
         std::this_thread::sleep_for(2ms);
       }
     });
-  std::this_thread::sleep_for(400ms);
-  redis.stop();  // as abrupt as a crash
-  std::this_thread::sleep_for(800ms);
+  // Callbacks flowing, then Redis gone (as abruptly as a crash) until the
+  // spool holds some, then back until the flow is stored again.
+  BOOST_REQUIRE(testing::eventually([&] { return sent.load() > 50; }));
+  redis.stop();
+  testing::eventually([&] { return metric_value(daemon.port(), "callgate_spool_events") >= 20; });
   const auto spooled = metric_value(daemon.port(), "callgate_spool_events");
   const auto ready_while_down = testing::http_get(daemon.port(), "/readyz");
   redis.start();
-  std::this_thread::sleep_for(600ms);
+  const auto sent_when_back = sent.load();
+  testing::eventually([&] { return sent.load() > sent_when_back + 50; });
   stop = true;
   for (auto& sender : senders) sender.join();
 
