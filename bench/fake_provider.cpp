@@ -33,7 +33,8 @@ std::vector<Arrival> arrivals;
 std::uint64_t next_sid = 1;
 
 std::int64_t wall_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 // The lead id in the form's Url field: "...%3FleadId%3D<26-character ULID>".
@@ -44,7 +45,8 @@ std::string lead_id_in(const std::string& body) {
 }
 
 asio::awaitable<void> serve(asio::ssl::stream<tcp::socket> stream) {
-  auto [handshake_error] = co_await stream.async_handshake(asio::ssl::stream_base::server, asio::as_tuple(asio::use_awaitable));
+  auto [handshake_error] =
+      co_await stream.async_handshake(asio::ssl::stream_base::server, asio::as_tuple(asio::use_awaitable));
   if (handshake_error) co_return;
   beast::flat_buffer buffer;
   for (;;) {
@@ -77,7 +79,8 @@ asio::awaitable<void> accept(tcp::acceptor& acceptor, asio::ssl::context& tls) {
     auto [error, socket] = co_await acceptor.async_accept(asio::as_tuple(asio::use_awaitable));
     if (error) co_return;
     socket.set_option(tcp::no_delay(true));
-    asio::co_spawn(acceptor.get_executor(), serve(asio::ssl::stream<tcp::socket>(std::move(socket), tls)), asio::detached);
+    asio::co_spawn(acceptor.get_executor(), serve(asio::ssl::stream<tcp::socket>(std::move(socket), tls)),
+                   asio::detached);
   }
 }
 
@@ -92,7 +95,8 @@ int main(int argc, char** argv) {
   asio::ssl::context tls(asio::ssl::context::tls_server);
   tls.use_certificate_chain_file(argv[2]);
   tls.use_private_key_file(argv[3], asio::ssl::context::pem);
-  tcp::acceptor acceptor(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(std::stoi(argv[1]))));
+  tcp::acceptor acceptor(
+      io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(std::stoi(argv[1]))));
   arrivals.reserve(1'000'000);
   asio::co_spawn(io, accept(acceptor, tls), asio::detached);
   asio::signal_set signals(io, SIGTERM, SIGINT);

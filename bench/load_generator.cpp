@@ -83,7 +83,8 @@ using RequestMaker = std::function<std::pair<std::string, std::string>()>;
 
 std::string base64(const unsigned char* data, unsigned size) {
   std::string out(4 * ((size + 2) / 3), '\0');
-  out.resize(static_cast<std::size_t>(EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data, static_cast<int>(size))));
+  out.resize(static_cast<std::size_t>(
+      EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data, static_cast<int>(size))));
   return out;
 }
 
@@ -98,14 +99,17 @@ RequestMaker twilio_callbacks(std::string path, std::string token, std::string u
     const std::string account = "AC0123456789abcdef0123456789abcdef";
     // Form fields in name order, as the signature covers them.
     const std::string body = "AccountSid=" + account + "&CallSid=" + sid + "&CallStatus=completed&SequenceNumber=3";
-    const std::string signed_text = url + "AccountSid" + account + "CallSid" + sid + "CallStatuscompletedSequenceNumber3";
+    const std::string signed_text =
+        url + "AccountSid" + account + "CallSid" + sid + "CallStatuscompletedSequenceNumber3";
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int length = 0;
     HMAC(EVP_sha1(), token.data(), static_cast<int>(token.size()),
          reinterpret_cast<const unsigned char*>(signed_text.data()), signed_text.size(), digest, &length);
-    std::string request = "POST " + path + " HTTP/1.1\r\nHost: bench\r\nContent-Type: application/x-www-form-urlencoded\r\n"
-                          "X-Twilio-Signature: " + base64(digest, length) +
-                          "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+    std::string request = "POST " + path +
+                          " HTTP/1.1\r\nHost: bench\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                          "X-Twilio-Signature: " +
+                          base64(digest, length) + "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" +
+                          body;
     return std::make_pair(std::move(request), std::string(sid));
   };
 }
@@ -115,10 +119,13 @@ RequestMaker enquiries(std::string path, int connection) {
   auto counter = std::make_shared<std::uint64_t>(0);
   return [=]() {
     char phone[32];
-    std::snprintf(phone, sizeof phone, "+9198%03d%05llu", connection % 1000, static_cast<unsigned long long>((*counter)++ % 100'000));
+    std::snprintf(phone, sizeof phone, "+9198%03d%05llu", connection % 1000,
+                  static_cast<unsigned long long>((*counter)++ % 100'000));
     const std::string body = std::string(R"({"phone":")") + phone + R"(","consent":true,"source":"bench"})";
-    std::string request = "POST " + path + " HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\nContent-Length: " +
-                          std::to_string(body.size()) + "\r\n\r\n" + body;
+    std::string request =
+        "POST " + path +
+        " HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+        "\r\n\r\n" + body;
     return std::make_pair(std::move(request), std::string());
   };
 }
@@ -127,8 +134,14 @@ class LoadConnection : public std::enable_shared_from_this<LoadConnection> {
  public:
   LoadConnection(asio::io_context& io, tcp::endpoint endpoint, RequestMaker make_request, Clock::time_point end,
                  Clock::duration interval, Clock::time_point first_due, Totals& totals)
-      : socket_(io), timer_(io), endpoint_(endpoint), make_request_(std::move(make_request)), end_(end),
-        interval_(interval), due_(first_due), totals_(totals) {}
+      : socket_(io),
+        timer_(io),
+        endpoint_(endpoint),
+        make_request_(std::move(make_request)),
+        end_(end),
+        interval_(interval),
+        due_(first_due),
+        totals_(totals) {}
 
   void start() {
     socket_.async_connect(endpoint_, [self = shared_from_this()](boost::system::error_code error) {
@@ -176,25 +189,26 @@ class LoadConnection : public std::enable_shared_from_this<LoadConnection> {
   }
 
   void read() {
-    socket_.async_read_some(asio::buffer(chunk_), [self = shared_from_this()](boost::system::error_code error,
-                                                                              std::size_t bytes) {
-      if (error) return self->fail();
-      self->buffer_.append(self->chunk_, bytes);
-      if (!self->take_response()) return self->read();
-      const auto latency = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - self->due_);
-      if (self->due_ < self->totals_.measured_from) {
-        self->totals_.warmup_latencies_us.push_back(static_cast<std::uint32_t>(latency.count()));
-      } else {
-        self->totals_.latencies_us.push_back(static_cast<std::uint32_t>(latency.count()));
-      }
-      if (self->totals_.slow_threshold_us && self->due_ >= self->totals_.measured_from) {
-        auto& step = self->totals_.timeline[(self->due_ - self->totals_.measured_from) / std::chrono::milliseconds(100)];
-        ++step.first;
-        if (latency.count() > self->totals_.slow_threshold_us) ++step.second;
-      }
-      self->due_ += self->interval_;
-      self->schedule();
-    });
+    socket_.async_read_some(
+        asio::buffer(chunk_), [self = shared_from_this()](boost::system::error_code error, std::size_t bytes) {
+          if (error) return self->fail();
+          self->buffer_.append(self->chunk_, bytes);
+          if (!self->take_response()) return self->read();
+          const auto latency = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - self->due_);
+          if (self->due_ < self->totals_.measured_from) {
+            self->totals_.warmup_latencies_us.push_back(static_cast<std::uint32_t>(latency.count()));
+          } else {
+            self->totals_.latencies_us.push_back(static_cast<std::uint32_t>(latency.count()));
+          }
+          if (self->totals_.slow_threshold_us && self->due_ >= self->totals_.measured_from) {
+            auto& step =
+                self->totals_.timeline[(self->due_ - self->totals_.measured_from) / std::chrono::milliseconds(100)];
+            ++step.first;
+            if (latency.count() > self->totals_.slow_threshold_us) ++step.second;
+          }
+          self->due_ += self->interval_;
+          self->schedule();
+        });
   }
 
   // Consumes one complete response from the buffer; false if more bytes are needed.
@@ -209,9 +223,12 @@ class LoadConnection : public std::enable_shared_from_this<LoadConnection> {
       at = line_end + 2;
     }
     if (buffer_.size() < header_end + 4 + length) return false;
-    if (buffer_.compare(0, 10, "HTTP/1.1 2") != 0) ++totals_.errors;
-    else if (!sid_.empty()) totals_.acknowledged.push_back(sid_);
-    else if (totals_.enquiries) record_enquiry(std::string_view(buffer_).substr(header_end + 4, length));
+    if (buffer_.compare(0, 10, "HTTP/1.1 2") != 0)
+      ++totals_.errors;
+    else if (!sid_.empty())
+      totals_.acknowledged.push_back(sid_);
+    else if (totals_.enquiries)
+      record_enquiry(std::string_view(buffer_).substr(header_end + 4, length));
     buffer_.erase(0, header_end + 4 + length);
     return true;
   }
@@ -222,11 +239,11 @@ class LoadConnection : public std::enable_shared_from_this<LoadConnection> {
     const auto at = body.find(marker);
     if (at == std::string_view::npos) return;
     const auto end = body.find('"', at + marker.size());
-    const auto due_wall = totals_.wall_origin + std::chrono::duration_cast<std::chrono::system_clock::duration>(
-                                                   due_ - totals_.steady_origin);
-    totals_.acknowledged.push_back(std::string(body.substr(at + marker.size(), end - at - marker.size())) + " " +
-                                   std::to_string(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                                      due_wall.time_since_epoch()).count()));
+    const auto due_wall = totals_.wall_origin +
+                          std::chrono::duration_cast<std::chrono::system_clock::duration>(due_ - totals_.steady_origin);
+    totals_.acknowledged.push_back(
+        std::string(body.substr(at + marker.size(), end - at - marker.size())) + " " +
+        std::to_string(std::chrono::duration_cast<std::chrono::nanoseconds>(due_wall.time_since_epoch()).count()));
   }
 
   void fail() {
@@ -308,18 +325,21 @@ int main(int argc, char** argv) {
   totals.warmup_latencies_us.reserve(expected_warmup_answers);
   if (!acknowledged_file.empty()) totals.acknowledged.reserve(expected_answers + expected_warmup_answers);
   const auto start = Clock::now() + std::chrono::milliseconds(100);  // time to connect
-  totals.measured_from = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(warmup_seconds));
-  const auto end = totals.measured_from + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+  totals.measured_from =
+      start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(warmup_seconds));
+  const auto end =
+      totals.measured_from + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
   // In rate mode each connection sends every connections/rate seconds,
   // staggered so the requests are spread evenly over time.
-  const auto interval = rate > 0 ? std::chrono::duration_cast<Clock::duration>(
-                                       std::chrono::duration<double>(connections / rate))
-                                 : Clock::duration::zero();
+  const auto interval =
+      rate > 0 ? std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(connections / rate))
+               : Clock::duration::zero();
   for (int i = 0; i < connections; ++i) {
     const auto first_due = start + (rate > 0 ? interval * i / connections : Clock::duration::zero());
-    RequestMaker maker = enquiry_mode    ? enquiries(path, i)
-                         : token.empty() ? RequestMaker([&get_request] { return std::make_pair(get_request, std::string()); })
-                                         : twilio_callbacks(path, token, base_url + path, i);
+    RequestMaker maker = enquiry_mode ? enquiries(path, i)
+                         : token.empty()
+                             ? RequestMaker([&get_request] { return std::make_pair(get_request, std::string()); })
+                             : twilio_callbacks(path, token, base_url + path, i);
     std::make_shared<LoadConnection>(io, endpoint, std::move(maker), end, interval, first_due, totals)->start();
   }
   asio::steady_timer stop(io, end + std::chrono::seconds(2));  // let the last answers land, then give up
@@ -339,7 +359,9 @@ int main(int argc, char** argv) {
   std::sort(warmup.begin(), warmup.end());
   rusage usage{};
   ::getrusage(RUSAGE_SELF, &usage);
-  const auto micros = [](const timeval& time) { return static_cast<long long>(time.tv_sec) * 1'000'000 + time.tv_usec; };
+  const auto micros = [](const timeval& time) {
+    return static_cast<long long>(time.tv_sec) * 1'000'000 + time.tv_usec;
+  };
   std::printf("requests=%zu errors=%llu rps=%.0f p50_us=%u p99_us=%u p999_us=%u max_us=%u cpu_us=%lld", samples.size(),
               static_cast<unsigned long long>(totals.errors), static_cast<double>(samples.size()) / seconds,
               percentile(samples, 0.50), percentile(samples, 0.99), percentile(samples, 0.999),

@@ -36,6 +36,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   boost::system::error_code error;
   const auto body = boost::json::parse(input, error);
   if (!error) check_storable(callgate::read_enquiry_json(body, intake));
-  if (const auto fields = callgate::http::parse_form(input)) check_storable(callgate::read_enquiry_form(*fields, intake));
+  if (const auto fields = callgate::http::parse_form(input))
+    check_storable(callgate::read_enquiry_form(*fields, intake));
   return 0;
 }

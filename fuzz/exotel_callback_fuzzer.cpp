@@ -35,9 +35,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   exotel.webhook_auth.callback_token = "token";
   exotel.webhook_auth.basic_username = "user";
   exotel.webhook_auth.basic_password = "password";
-  const callgate::providers::exotel::WebhookCredentials credentials{
-      "POST", "https://gw.example.in/webhook/exotel?token=token", body, signature, signature,
-      std::string(signature), boost::asio::ip::make_address("203.0.113.9")};
-  if (!callgate::providers::exotel::authentication_failure(exotel, credentials).has_value()) std::abort();  // no forged pass
+  const callgate::providers::exotel::WebhookCredentials credentials{"POST",
+                                                                    "https://gw.example.in/webhook/exotel?token=token",
+                                                                    body,
+                                                                    signature,
+                                                                    signature,
+                                                                    std::string(signature),
+                                                                    boost::asio::ip::make_address("203.0.113.9")};
+  if (!callgate::providers::exotel::authentication_failure(exotel, credentials).has_value())
+    std::abort();  // no forged pass
   return 0;
 }

@@ -41,7 +41,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     (void)callgate::http::header_value(request, "X-Twilio-Signature");
     (void)callgate::http::query_fields(request);
     (void)callgate::http::query_parameter(request, "leadId");
-    (void)callgate::http::require_content_type(request, {"application/json", "application/x-www-form-urlencoded"}, "id");
+    (void)callgate::http::require_content_type(request, {"application/json", "application/x-www-form-urlencoded"},
+                                               "id");
   }
   return 0;
 }

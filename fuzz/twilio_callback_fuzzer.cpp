@@ -25,8 +25,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // its default port, which Twilio may have signed) must never pass.
   if (callgate::providers::twilio::is_valid_signature("token", url, *fields, signature) &&
       signature != callgate::providers::twilio::compute_signature("token", url, *fields) &&
-      signature != callgate::providers::twilio::compute_signature("token", "https://gw.example.com:443/webhook/twilio?leadId=01M8",
-                                                       *fields))
+      signature != callgate::providers::twilio::compute_signature(
+                       "token", "https://gw.example.com:443/webhook/twilio?leadId=01M8", *fields))
     std::abort();
   (void)callgate::providers::twilio::is_valid_json_signature("token", url, body, signature);
   auto parsed = callgate::providers::twilio::parse_status_callback(*fields, "01M8", "");

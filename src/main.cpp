@@ -6,8 +6,8 @@
 #include "daemon/daemon.hpp"
 #include "daemon/version.hpp"
 
-#include <csignal>
 #include <malloc.h>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -23,7 +23,9 @@ void print_usage(std::ostream& out) {
   out << "usage: callgated [--config FILE] [--check-config] [--version] [--help]\n"
          "       callgated --check-journal FILE | --repair-journal FILE\n"
          "\n"
-         "  --config FILE          YAML configuration (default " << kDefaultConfigPath << ")\n"
+         "  --config FILE          YAML configuration (default "
+      << kDefaultConfigPath
+      << ")\n"
          "  --check-config         validate FILE and the environment, print problems, exit 0 or 1\n"
          "  --check-journal FILE   report the intact records and damaged stretches of a journal,\n"
          "                         spool or dialer journal; exit 0 when clean, 1 when damaged\n"

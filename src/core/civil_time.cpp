@@ -52,9 +52,7 @@ std::string format_civil_date(CivilDate date) {
   return text;
 }
 
-unsigned weekday_from_days(std::int64_t days) {
-  return static_cast<unsigned>((days % 7 + 7 + 4) % 7);
-}
+unsigned weekday_from_days(std::int64_t days) { return static_cast<unsigned>((days % 7 + 7 + 4) % 7); }
 
 std::string format_iso8601(WallTime time) {
   std::string text;
@@ -71,7 +69,8 @@ void append_iso8601(std::string& out, WallTime time) {
     // Written digit by digit: this runs for every journal record.
     char text[] = "0000-00-00T00:00:00.000Z";
     auto digits = [&](std::size_t end, std::int64_t value, int count) {
-      for (int index = 0; index < count; ++index, value /= 10) text[end - static_cast<std::size_t>(index)] = static_cast<char>('0' + value % 10);
+      for (int index = 0; index < count; ++index, value /= 10)
+        text[end - static_cast<std::size_t>(index)] = static_cast<char>('0' + value % 10);
     };
     digits(3, year, 4);
     digits(6, month, 2);

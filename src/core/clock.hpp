@@ -11,7 +11,7 @@ namespace callgate {
 class Clock {
  public:
   virtual ~Clock() = default;
-  virtual WallTime now() const = 0;                                     // calendar time: due times, records
+  virtual WallTime now() const = 0;                                      // calendar time: due times, records
   virtual std::chrono::steady_clock::time_point steady_now() const = 0;  // intervals: circuit breakers
 };
 

@@ -6,18 +6,24 @@ namespace callgate {
 
 std::string_view to_string(StoreBackend backend) {
   switch (backend) {
-    case StoreBackend::journal: return "journal";
-    case StoreBackend::redis: return "redis";
-    case StoreBackend::memory: return "memory";
+    case StoreBackend::journal:
+      return "journal";
+    case StoreBackend::redis:
+      return "redis";
+    case StoreBackend::memory:
+      return "memory";
   }
   return "?";
 }
 
 std::string_view to_string(ProviderName provider) {
   switch (provider) {
-    case ProviderName::twilio: return "twilio";
-    case ProviderName::exotel: return "exotel";
-    case ProviderName::simulator: return "simulator";
+    case ProviderName::twilio:
+      return "twilio";
+    case ProviderName::exotel:
+      return "exotel";
+    case ProviderName::simulator:
+      return "simulator";
   }
   return "?";
 }
@@ -31,9 +37,12 @@ bool provider_in_use(const TelephonyConfig& telephony, ProviderName provider) {
 
 std::string_view to_string(CallFlowStep step) {
   switch (step) {
-    case CallFlowStep::gather: return "gather";
-    case CallFlowStep::stream: return "stream";
-    case CallFlowStep::hangup: return "hangup";
+    case CallFlowStep::gather:
+      return "gather";
+    case CallFlowStep::stream:
+      return "stream";
+    case CallFlowStep::hangup:
+      return "hangup";
   }
   return "?";
 }
@@ -52,7 +61,8 @@ bool same_dialer_policies(const DialerConfig& a, const DialerConfig& b) {
   for (std::size_t index = 0; same_hours && index < ha.by_prefix.size(); ++index)
     same_hours = ha.by_prefix[index].first == hb.by_prefix[index].first &&
                  same_window(ha.by_prefix[index].second, hb.by_prefix[index].second);
-  return same_hours && a.max_calls_per_number_per_day == b.max_calls_per_number_per_day && a.lease == b.lease && a.retry == b.retry && a.redial == b.redial && a.breaker == b.breaker && a.ambiguous == b.ambiguous &&
+  return same_hours && a.max_calls_per_number_per_day == b.max_calls_per_number_per_day && a.lease == b.lease &&
+         a.retry == b.retry && a.redial == b.redial && a.breaker == b.breaker && a.ambiguous == b.ambiguous &&
          a.unscheduled_lead_sweep == b.unscheduled_lead_sweep;
 }
 
@@ -76,7 +86,8 @@ ReloadPlan plan_reload(const Config& running, const Config& reloaded) {
   fixed("server.reuse_port", a.server.reuse_port != b.server.reuse_port);
   fixed("store.backend", a.store.backend != b.store.backend);
   fixed("store.journal.path", a.store.journal_path != b.store.journal_path);
-  fixed("store.journal.max_syncs_per_second", a.store.journal_max_syncs_per_second != b.store.journal_max_syncs_per_second);
+  fixed("store.journal.max_syncs_per_second",
+        a.store.journal_max_syncs_per_second != b.store.journal_max_syncs_per_second);
   fixed("store.redis.url", a.store.redis_url != b.store.redis_url);
   fixed("store.redis.key_prefix", a.store.redis_key_prefix != b.store.redis_key_prefix);
   fixed("store.redis.command_timeout", a.store.redis_command_timeout != b.store.redis_command_timeout);

@@ -3,8 +3,8 @@
 #include "core/civil_time.hpp"
 #include "core/redis/redis_connection.hpp"
 
-#include <boost/url/parse.hpp>
 #include <yaml-cpp/yaml.h>
+#include <boost/url/parse.hpp>
 
 #include <algorithm>
 #include <cctype>
@@ -27,9 +27,7 @@ class Diagnostics {
   std::string at(const YAML::Mark& mark) const {
     return file_ + ":" + std::to_string(mark.is_null() ? 1 : mark.line + 1);
   }
-  void error(std::string where, std::string message) {
-    errors_.push_back({std::move(where), std::move(message)});
-  }
+  void error(std::string where, std::string message) { errors_.push_back({std::move(where), std::move(message)}); }
   void remember(const std::string& key, std::string where) { origins_[key] = std::move(where); }
   // Where a key was set; a key left at its default points at the top of the file.
   std::string origin_of(const std::string& key) const {
@@ -58,8 +56,8 @@ class SectionReader {
   SectionReader(YAML::Node node, std::string prefix, Diagnostics& diagnostics)
       : node_(std::move(node)), prefix_(std::move(prefix)), diagnostics_(diagnostics) {
     if (node_.IsDefined() && !node_.IsNull() && !node_.IsMap()) {
-      diagnostics_.error(diagnostics_.at(node_.Mark()),
-                         (prefix_.empty() ? std::string("the file") : prefix_) + " must be a mapping of keys to values");
+      diagnostics_.error(diagnostics_.at(node_.Mark()), (prefix_.empty() ? std::string("the file") : prefix_) +
+                                                            " must be a mapping of keys to values");
       node_ = YAML::Node(YAML::NodeType::Undefined);
     }
   }
@@ -74,9 +72,12 @@ class SectionReader {
   void boolean(const std::string& key, bool& target) {
     auto value = scalar(key, "true or false");
     if (!value) return;
-    if (*value == "true") target = true;
-    else if (*value == "false") target = false;
-    else fail(key, "expected true or false, got '" + *value + "'");
+    if (*value == "true")
+      target = true;
+    else if (*value == "false")
+      target = false;
+    else
+      fail(key, "expected true or false, got '" + *value + "'");
   }
 
   template <class Number>
@@ -124,8 +125,10 @@ class SectionReader {
     auto value = scalar(key, "host:port");
     if (!value) return;
     std::string why;
-    if (auto parsed = parse_listen_address(*value, &why)) target = *parsed;
-    else fail(key, why);
+    if (auto parsed = parse_listen_address(*value, &why))
+      target = *parsed;
+    else
+      fail(key, why);
   }
 
   // A list of strings; each item reported by its own line when wrong.
@@ -136,7 +139,8 @@ class SectionReader {
     for (std::size_t index = 0; index < value->size(); ++index) {
       const auto item = (*value)[index];
       if (!item.IsScalar()) {
-        diagnostics_.error(diagnostics_.at(item.Mark()), path(key) + "[" + std::to_string(index) + "]: expected a string");
+        diagnostics_.error(diagnostics_.at(item.Mark()),
+                           path(key) + "[" + std::to_string(index) + "]: expected a string");
         continue;
       }
       target.push_back(item.Scalar());
@@ -149,8 +153,10 @@ class SectionReader {
     if (texts.empty()) return;
     target.clear();
     for (const auto& text : texts) {
-      if (auto range = NetworkRange::parse(text)) target.push_back(*range);
-      else fail(key, "expected addresses or CIDR ranges such as 10.0.0.0/8 or 2001:db8::/32, got '" + text + "'");
+      if (auto range = NetworkRange::parse(text))
+        target.push_back(*range);
+      else
+        fail(key, "expected addresses or CIDR ranges such as 10.0.0.0/8 or 2001:db8::/32, got '" + text + "'");
     }
   }
 
@@ -160,9 +166,12 @@ class SectionReader {
     text_list(key, texts);
     target.clear();
     for (const auto& text : texts) {
-      auto chosen = std::find_if(choices.begin(), choices.end(), [&](const auto& option) { return option.first == text; });
-      if (chosen != choices.end()) target.push_back(chosen->second);
-      else fail(key, "unknown value '" + text + "'");
+      auto chosen =
+          std::find_if(choices.begin(), choices.end(), [&](const auto& option) { return option.first == text; });
+      if (chosen != choices.end())
+        target.push_back(chosen->second);
+      else
+        fail(key, "unknown value '" + text + "'");
     }
   }
 
@@ -170,8 +179,10 @@ class SectionReader {
   void time_of_day(const std::string& key, std::int32_t& target) {
     auto value = scalar(key, "a time of day");
     if (!value) return;
-    if (auto parsed = dialer::parse_time_of_day(*value)) target = *parsed;
-    else fail(key, "expected a time of day as HH:MM (00:00 to 24:00), got '" + *value + "'");
+    if (auto parsed = dialer::parse_time_of_day(*value))
+      target = *parsed;
+    else
+      fail(key, "expected a time of day as HH:MM (00:00 to 24:00), got '" + *value + "'");
   }
 
   // An IANA zone name, read from the system's tz database now (at start-up
@@ -180,19 +191,25 @@ class SectionReader {
     auto value = scalar(key, "a time zone name");
     if (!value) return;
     auto loaded = dialer::load_time_zone(*value);
-    if (loaded.zone) target = std::move(*loaded.zone);
-    else fail(key, loaded.problem);
+    if (loaded.zone)
+      target = std::move(*loaded.zone);
+    else
+      fail(key, loaded.problem);
   }
 
-  void durations(const std::string& key, std::vector<Milliseconds>& target, Milliseconds minimum, Milliseconds maximum) {
+  void durations(const std::string& key, std::vector<Milliseconds>& target, Milliseconds minimum,
+                 Milliseconds maximum) {
     std::vector<std::string> texts;
     text_list(key, texts);
     if (texts.empty()) return;
     target.clear();
     for (const auto& text : texts) {
       auto parsed = parse_duration(text);
-      if (parsed && *parsed >= minimum && *parsed <= maximum) target.push_back(*parsed);
-      else fail(key, "expected durations from " + format_duration(minimum) + " to " + format_duration(maximum) + ", got '" + text + "'");
+      if (parsed && *parsed >= minimum && *parsed <= maximum)
+        target.push_back(*parsed);
+      else
+        fail(key, "expected durations from " + format_duration(minimum) + " to " + format_duration(maximum) +
+                      ", got '" + text + "'");
     }
   }
 
@@ -202,8 +219,10 @@ class SectionReader {
     text_list(key, texts);
     target.clear();
     for (const auto& text : texts) {
-      if (const auto date = parse_civil_date(text)) target.push_back(*date);
-      else fail(key, "expected dates as YYYY-MM-DD, got '" + text + "'");
+      if (const auto date = parse_civil_date(text))
+        target.push_back(*date);
+      else
+        fail(key, "expected dates as YYYY-MM-DD, got '" + text + "'");
     }
   }
 
@@ -303,9 +322,9 @@ void read_file_sections(const YAML::Node& root, Config& config, Diagnostics& dia
   server.finish();
 
   auto log = top.section("log");
-  log.choice<LogLevel>("level", config.log.level,
-                       {{"debug", LogLevel::debug}, {"info", LogLevel::info},
-                        {"warn", LogLevel::warn}, {"error", LogLevel::error}});
+  log.choice<LogLevel>(
+      "level", config.log.level,
+      {{"debug", LogLevel::debug}, {"info", LogLevel::info}, {"warn", LogLevel::warn}, {"error", LogLevel::error}});
   log.boolean("access_log", config.log.access_log);
   log.finish();
 
@@ -314,13 +333,12 @@ void read_file_sections(const YAML::Node& root, Config& config, Diagnostics& dia
   admin.finish();
 
   auto store = top.section("store");
-  store.choice<StoreBackend>("backend", config.store.backend,
-                             {{"journal", StoreBackend::journal}, {"redis", StoreBackend::redis},
-                              {"memory", StoreBackend::memory}});
+  store.choice<StoreBackend>(
+      "backend", config.store.backend,
+      {{"journal", StoreBackend::journal}, {"redis", StoreBackend::redis}, {"memory", StoreBackend::memory}});
   auto journal = store.section("journal");
   journal.text("path", config.store.journal_path);
-  journal.number<std::uint64_t>("compact_bytes", config.store.journal_compact_bytes, 64 * 1024,
-                                std::uint64_t{1} << 40);
+  journal.number<std::uint64_t>("compact_bytes", config.store.journal_compact_bytes, 64 * 1024, std::uint64_t{1} << 40);
   journal.number<std::uint64_t>("orphans_in_memory", config.store.journal_orphans_in_memory, 1, 100'000'000);
   journal.number<std::uint64_t>("orphan_memory_bytes", config.store.journal_orphan_memory_bytes, 1024 * 1024,
                                 64ull * 1024 * 1024 * 1024);
@@ -436,9 +454,9 @@ void read_file_sections(const YAML::Node& root, Config& config, Diagnostics& dia
   greeting.text("voice", f.voice);
   greeting.text("language", f.language);
   greeting.finish();
-  flow.choice<CallFlowStep>("next", f.next,
-                            {{"gather", CallFlowStep::gather}, {"stream", CallFlowStep::stream},
-                             {"hangup", CallFlowStep::hangup}});
+  flow.choice<CallFlowStep>(
+      "next", f.next,
+      {{"gather", CallFlowStep::gather}, {"stream", CallFlowStep::stream}, {"hangup", CallFlowStep::hangup}});
   auto gather = flow.section("gather");
   gather.text("prompt", f.gather_prompt);
   gather.number<unsigned>("timeout", f.gather_timeout_seconds, 1, 60);
@@ -496,7 +514,8 @@ void read_file_sections(const YAML::Node& root, Config& config, Diagnostics& dia
   ambiguous.number<int>("max_failed_lookups", d.ambiguous.max_failed_lookups, 1, 1'000);
   ambiguous.finish();
   auto hours = dialer_section.section("calling_hours");
-  const Choices<unsigned> weekdays = {{"sun", 0}, {"mon", 1}, {"tue", 2}, {"wed", 3}, {"thu", 4}, {"fri", 5}, {"sat", 6}};
+  const Choices<unsigned> weekdays = {{"sun", 0}, {"mon", 1}, {"tue", 2}, {"wed", 3},
+                                      {"thu", 4}, {"fri", 5}, {"sat", 6}};
   auto read_window = [&](SectionReader& reader, dialer::CallingWindow& window) {
     reader.time_zone("time_zone", window.zone);
     reader.time_of_day("opens", window.opens);
@@ -553,14 +572,20 @@ void apply_environment(const EnvironmentLookup& environment, Config& config, Dia
     diagnostics.remember("telephony.provider", "environment TELEPHONY_PROVIDER");
     const auto chosen = std::find_if(kProviderChoices.begin(), kProviderChoices.end(),
                                      [&](const auto& choice) { return choice.first == *value; });
-    if (chosen != kProviderChoices.end()) config.telephony.provider = chosen->second;
-    else diagnostics.error("environment TELEPHONY_PROVIDER", "expected one of twilio, exotel, simulator, got '" + *value + "'");
+    if (chosen != kProviderChoices.end())
+      config.telephony.provider = chosen->second;
+    else
+      diagnostics.error("environment TELEPHONY_PROVIDER",
+                        "expected one of twilio, exotel, simulator, got '" + *value + "'");
   }
   if (auto value = environment("TWILIO_RECORD_CALLS")) {
     diagnostics.remember("telephony.twilio.record_calls", "environment TWILIO_RECORD_CALLS");
-    if (*value == "true" || *value == "1") t.record_calls = true;
-    else if (*value == "false" || *value == "0") t.record_calls = false;
-    else diagnostics.error("environment TWILIO_RECORD_CALLS", "expected true or false, got '" + *value + "'");
+    if (*value == "true" || *value == "1")
+      t.record_calls = true;
+    else if (*value == "false" || *value == "0")
+      t.record_calls = false;
+    else
+      diagnostics.error("environment TWILIO_RECORD_CALLS", "expected true or false, got '" + *value + "'");
   }
 }
 
@@ -631,14 +656,16 @@ void validate(Config& config, Diagnostics& diagnostics) {
   for (std::size_t index = 0; index < config.telephony.routes.size(); ++index) {
     const auto& route = config.telephony.routes[index];
     const auto key = "telephony.routes[" + std::to_string(index) + "]";
-    check(route.prefix.starts_with('+') && route.prefix.size() <= 16 &&
-              std::all_of(route.prefix.begin() + 1, route.prefix.end(), [](unsigned char c) { return std::isdigit(c); }),
-          key + ".prefix", "expected '+' and up to 15 digits, got '" + route.prefix + "'");
+    check(
+        route.prefix.starts_with('+') && route.prefix.size() <= 16 &&
+            std::all_of(route.prefix.begin() + 1, route.prefix.end(), [](unsigned char c) { return std::isdigit(c); }),
+        key + ".prefix", "expected '+' and up to 15 digits, got '" + route.prefix + "'");
     check(!route.providers.empty(), key + ".providers", "needs at least one provider");
   }
 
   const auto& intake = config.intake;
-  check(config.dialer.retry.base <= config.dialer.retry.cap, "dialer.retry.base", "must not be longer than dialer.retry.cap");
+  check(config.dialer.retry.base <= config.dialer.retry.cap, "dialer.retry.base",
+        "must not be longer than dialer.retry.cap");
   check(!intake.default_country_code.empty() && intake.default_country_code.size() <= 3 &&
             std::all_of(intake.default_country_code.begin(), intake.default_country_code.end(),
                         [](unsigned char c) { return std::isdigit(c); }) &&
@@ -671,8 +698,10 @@ void validate(Config& config, Diagnostics& diagnostics) {
   }
 
   const auto& simulator = config.telephony.simulator;
-  check(simulator.ring_min <= simulator.ring_max, "telephony.simulator.ring_time.max", "expected at least ring_time.min");
-  check(simulator.talk_min <= simulator.talk_max, "telephony.simulator.talk_time.max", "expected at least talk_time.min");
+  check(simulator.ring_min <= simulator.ring_max, "telephony.simulator.ring_time.max",
+        "expected at least ring_time.min");
+  check(simulator.talk_min <= simulator.talk_max, "telephony.simulator.talk_time.max",
+        "expected at least talk_time.min");
   check(simulator.gather_digits.find_first_not_of("0123456789*#") == std::string::npos,
         "telephony.simulator.gather_digits", "expected keys a phone has (0-9, * and #)");
   if (in_use(ProviderName::simulator)) {
@@ -704,9 +733,9 @@ void validate(Config& config, Diagnostics& diagnostics) {
 
 const std::vector<std::string_view>& seed_environment_variables() {
   static const std::vector<std::string_view> names = {
-      "TELEPHONY_PROVIDER",  "TWILIO_ACCOUNT_SID",   "TWILIO_AUTH_TOKEN",     "TWILIO_PHONE_NUMBER",
-      "TWILIO_CALL_FLOW_URL", "TWILIO_RECORD_CALLS", "EXOTEL_ACCOUNT_SID",    "EXOTEL_API_KEY",
-      "EXOTEL_API_TOKEN",    "EXOTEL_EXOPHONE_NUMBER", "EXOTEL_CALL_FLOW_URL", "EXOTEL_FLOW_ID",
+      "TELEPHONY_PROVIDER",   "TWILIO_ACCOUNT_SID",     "TWILIO_AUTH_TOKEN",    "TWILIO_PHONE_NUMBER",
+      "TWILIO_CALL_FLOW_URL", "TWILIO_RECORD_CALLS",    "EXOTEL_ACCOUNT_SID",   "EXOTEL_API_KEY",
+      "EXOTEL_API_TOKEN",     "EXOTEL_EXOPHONE_NUMBER", "EXOTEL_CALL_FLOW_URL", "EXOTEL_FLOW_ID",
       "EXOTEL_WEBHOOK_SECRET"};
   return names;
 }

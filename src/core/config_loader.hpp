@@ -14,7 +14,7 @@
 namespace callgate {
 
 struct ConfigError {
-  std::string where;    // "conf/callgate.yaml:12" or "environment TWILIO_AUTH_TOKEN"
+  std::string where;  // "conf/callgate.yaml:12" or "environment TWILIO_AUTH_TOKEN"
   std::string message;
   std::string to_string() const { return where + ": " + message; }
 };

@@ -81,8 +81,10 @@ class KeyedHmac {
  private:
   void set_key(std::string_view key) {
     unsigned char padded[Digest::block_bytes] = {};
-    if (key.size() > sizeof padded) Digest::digest(bytes(key), key.size(), padded);  // a long key is hashed first
-    else std::copy(key.begin(), key.end(), padded);
+    if (key.size() > sizeof padded)
+      Digest::digest(bytes(key), key.size(), padded);  // a long key is hashed first
+    else
+      std::copy(key.begin(), key.end(), padded);
     unsigned char inner_pad[Digest::block_bytes];
     unsigned char outer_pad[Digest::block_bytes];
     for (std::size_t index = 0; index < sizeof padded; ++index) {
@@ -120,19 +122,22 @@ std::optional<std::string> base64_decode(std::string_view text) {
   if (text.size() % 4 != 0) return std::nullopt;
   for (std::size_t index = 0; index < text.size(); ++index) {
     const char c = text[index];
-    const bool in_alphabet = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/';
+    const bool in_alphabet =
+        (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/';
     // '=' only as the last one or two characters.
     const bool padding = c == '=' && index + 2 >= text.size() && (index + 1 == text.size() || text.back() == '=');
     if (!in_alphabet && !padding) return std::nullopt;
   }
   std::string out(text.size() / 4 * 3, '\0');
-  const int written = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()), bytes(text),
-                                      static_cast<int>(text.size()));
+  const int written =
+      EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()), bytes(text), static_cast<int>(text.size()));
   if (written < 0) return std::nullopt;
   // EVP_DecodeBlock counts padding as zero bytes; take them off.
   std::size_t size = static_cast<std::size_t>(written);
-  if (text.ends_with("==")) size -= 2;
-  else if (text.ends_with("=")) size -= 1;
+  if (text.ends_with("=="))
+    size -= 2;
+  else if (text.ends_with("="))
+    size -= 1;
   out.resize(size);
   return out;
 }

@@ -5,8 +5,8 @@
 
 #include <array>
 #include <cstdint>
-#include <span>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -17,7 +17,7 @@ std::string base64_encode(std::string_view data);
 std::optional<std::string> base64_decode(std::string_view text);
 std::string hex_encode(std::string_view data);  // lowercase
 
-std::string hmac_sha1(std::string_view key, std::string_view message);    // raw digest
+std::string hmac_sha1(std::string_view key, std::string_view message);  // raw digest
 // The same digest as a value: no allocation, for a signature checked on
 // every webhook.
 using Sha1Digest = std::array<unsigned char, 20>;

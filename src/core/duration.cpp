@@ -14,11 +14,16 @@ std::optional<Milliseconds> parse_duration(std::string_view text) {
 
   const std::string_view unit(after_number, static_cast<std::size_t>(end - after_number));
   std::uint64_t unit_ms = 0;
-  if (unit == "ms") unit_ms = 1;
-  else if (unit == "s") unit_ms = 1000;
-  else if (unit == "m") unit_ms = 60'000;
-  else if (unit == "h") unit_ms = 3'600'000;
-  else return std::nullopt;
+  if (unit == "ms")
+    unit_ms = 1;
+  else if (unit == "s")
+    unit_ms = 1000;
+  else if (unit == "m")
+    unit_ms = 60'000;
+  else if (unit == "h")
+    unit_ms = 3'600'000;
+  else
+    return std::nullopt;
 
   // Ten years is far beyond any timeout; refusing more keeps arithmetic on
   // deadlines (now + value) clear of overflow.

@@ -35,8 +35,7 @@ std::optional<ListenAddress> parse_listen_address(std::string_view text, std::st
 
   unsigned port = 0;
   auto [end, error] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-  if (port_text.empty() || error != std::errc{} || end != port_text.data() + port_text.size() ||
-      port > 65535)
+  if (port_text.empty() || error != std::errc{} || end != port_text.data() + port_text.size() || port > 65535)
     return fail("port must be a number from 0 to 65535");
 
   ListenAddress result;

@@ -9,7 +9,7 @@
 namespace callgate {
 
 struct ListenAddress {
-  std::string host;  // an IP literal, without brackets
+  std::string host;        // an IP literal, without brackets
   std::uint16_t port = 0;  // 0 asks the kernel for a free port
   bool is_ipv6 = false;
 

@@ -4,15 +4,15 @@
 #include "core/phone_mask.hpp"
 #include "core/utf8.hpp"
 
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <ctime>
-#include <poll.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 namespace callgate {
 namespace {
@@ -25,7 +25,7 @@ void write_to_stdout(std::string_view lines) {
   // journald hands services a stream socket; a pipe or a terminal when run
   // by hand, where blocking is what the person at the other end expects.
   static const bool stdout_is_socket = [] {
-    struct stat status{};
+    struct stat status {};
     return ::fstat(STDOUT_FILENO, &status) == 0 && S_ISSOCK(status.st_mode);
   }();
   lines_dropped.fetch_add(write_log_lines(STDOUT_FILENO, lines, stdout_is_socket), std::memory_order_relaxed);
@@ -67,10 +67,14 @@ void append_timestamp(std::string& out) {
 
 std::string_view to_string(LogLevel level) {
   switch (level) {
-    case LogLevel::debug: return "debug";
-    case LogLevel::info: return "info";
-    case LogLevel::warn: return "warn";
-    case LogLevel::error: return "error";
+    case LogLevel::debug:
+      return "debug";
+    case LogLevel::info:
+      return "info";
+    case LogLevel::warn:
+      return "warn";
+    case LogLevel::error:
+      return "error";
   }
   return "info";
 }
@@ -90,11 +94,21 @@ void append_json_string(std::string& out, std::string_view value, bool mask_phon
   for (std::size_t at = 0; at < value.size(); ++at) {
     const char c = value[at];
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
           char escaped[8];
@@ -118,8 +132,7 @@ void append_json_string(std::string& out, std::string_view value, bool mask_phon
   out.push_back('"');
 }
 
-LogLine::LogLine(LogLevel level, std::string_view event)
-    : enabled_(log_enabled(level)), level_(level) {
+LogLine::LogLine(LogLevel level, std::string_view event) : enabled_(log_enabled(level)), level_(level) {
   if (!enabled_) return;
   line_.reserve(256);
   line_ += "{\"ts\":\"";
@@ -179,8 +192,10 @@ LogLine::~LogLine() {
   }
   const bool first_in_batch = batch.pending.empty();
   batch.pending += line_;
-  if (level_ >= LogLevel::warn || batch.pending.size() >= kMaxBatchBytes) flush_log_batch();
-  else if (first_in_batch) batch.schedule_flush(batch.context);
+  if (level_ >= LogLevel::warn || batch.pending.size() >= kMaxBatchBytes)
+    flush_log_batch();
+  else if (first_in_batch)
+    batch.schedule_flush(batch.context);
 }
 
 void LogLine::key(std::string_view name) {
@@ -255,7 +270,8 @@ std::string redact_url_secrets(std::string_view value) {
     const auto equals = pair.find('=');
     if (equals != std::string_view::npos && names_a_secret(pair.substr(0, equals)))
       out.append(pair.substr(0, equals + 1)).append(kRedacted);
-    else out.append(pair);
+    else
+      out.append(pair);
     if (end == std::string_view::npos) break;
     rest.remove_prefix(end + 1);
   }
@@ -270,7 +286,8 @@ LogLine& LogLine::url(std::string_view name, std::string_view value) {
   // target ("/webhook/twilio") is written without a copy.
   if (value.find('?') == std::string_view::npos && value.find('@') == std::string_view::npos)
     append_json_string(line_, value, true);
-  else append_json_string(line_, redact_url_secrets(value), true);
+  else
+    append_json_string(line_, redact_url_secrets(value), true);
   return *this;
 }
 

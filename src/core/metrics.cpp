@@ -27,10 +27,14 @@ std::string render_metric_labels(const MetricLabels& labels) {
     out.append(key);
     out += "=\"";
     for (const char c : value) {
-      if (c == '\\') out += "\\\\";
-      else if (c == '"') out += "\\\"";
-      else if (c == '\n') out += "\\n";
-      else out.push_back(c);
+      if (c == '\\')
+        out += "\\\\";
+      else if (c == '"')
+        out += "\\\"";
+      else if (c == '\n')
+        out += "\\n";
+      else
+        out.push_back(c);
     }
     out.push_back('"');
   }
@@ -38,14 +42,12 @@ std::string render_metric_labels(const MetricLabels& labels) {
 }
 
 const std::vector<double>& latency_buckets_seconds() {
-  static const std::vector<double> buckets = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
-                                              0.025,  0.05,    0.1,    0.25,  0.5,    1.0,   2.5,
-                                              5.0,    10.0};
+  static const std::vector<double> buckets = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                              0.05,   0.1,     0.25,   0.5,   1.0,    2.5,   5.0,  10.0};
   return buckets;
 }
 
-MetricsShard::MetricsShard(const std::vector<MetricFamily>& families)
-    : families_(families), series_(families.size()) {
+MetricsShard::MetricsShard(const std::vector<MetricFamily>& families) : families_(families), series_(families.size()) {
   static std::atomic<std::uint64_t> shards_made{0};
   serial_ = ++shards_made;
 }
@@ -57,8 +59,12 @@ MetricsShard::Series& MetricsShard::series(MetricId family, const MetricLabels& 
   auto [entry, inserted] = series_[family.index].try_emplace(render_metric_labels(labels));
   if (inserted) {
     switch (expected) {
-      case MetricType::counter: entry->second.counter = std::make_unique<Counter>(); break;
-      case MetricType::gauge: entry->second.gauge = std::make_unique<Gauge>(); break;
+      case MetricType::counter:
+        entry->second.counter = std::make_unique<Counter>();
+        break;
+      case MetricType::gauge:
+        entry->second.gauge = std::make_unique<Gauge>();
+        break;
       case MetricType::histogram:
         entry->second.histogram = std::make_unique<Histogram>(families_[family.index].upper_bounds);
         break;
@@ -146,7 +152,9 @@ std::string MetricsRegistry::render() const {
     const auto& family = families_[index];
     out += "# HELP " + family.name + " " + family.help + "\n";
     out += "# TYPE " + family.name + " ";
-    out += family.type == MetricType::counter ? "counter\n" : family.type == MetricType::gauge ? "gauge\n" : "histogram\n";
+    out += family.type == MetricType::counter ? "counter\n"
+           : family.type == MetricType::gauge ? "gauge\n"
+                                              : "histogram\n";
 
     std::map<std::string, std::int64_t> scalar_totals;
     std::map<std::string, HistogramTotals> histogram_totals;

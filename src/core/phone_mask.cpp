@@ -68,8 +68,8 @@ void append_masked_phone_numbers(std::string& out, std::string_view text) {
         break;
       }
     }
-    const bool stands_alone = last_digit_end == text.size() || !is_alnum(text[last_digit_end]) ||
-                              text[last_digit_end] == '%';
+    const bool stands_alone =
+        last_digit_end == text.size() || !is_alnum(text[last_digit_end]) || text[last_digit_end] == '%';
     if (digits < kMinDigits || digits > kMaxDigits || !stands_alone) {
       out.append(text.substr(pos, last_digit_end - pos));
       pos = last_digit_end;

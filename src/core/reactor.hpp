@@ -28,7 +28,7 @@ class Reactor {
   // Runs the loop on a new thread; on_failure hears of an exception that
   // escaped a handler (a bug), after which this loop has ended.
   void start(std::function<void(std::string reason)> on_failure);
-  void stop();   // ends the loop, abandoning pending work
+  void stop();  // ends the loop, abandoning pending work
   void join();
 
   // The watchdog's evidence that this loop still turns: a timer on the loop

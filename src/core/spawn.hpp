@@ -10,22 +10,22 @@
 // the signal says whether it should go on.
 #pragma once
 
-#include <boost/asio/awaitable.hpp>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/awaitable.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/post.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <exception>
-#include <atomic>
 #include <memory>
 #include <utility>
 
@@ -68,8 +68,8 @@ class StopSignal {
       // Checked and begun in one step on the loop's thread, where the
       // stop's cancellation runs too: it cannot fall between the two.
       if (state->stopped.load()) co_return false;
-      co_await timer.async_wait(boost::asio::bind_cancellation_slot(
-          state->signal.slot(), boost::asio::as_tuple(boost::asio::use_awaitable)));
+      co_await timer.async_wait(
+          boost::asio::bind_cancellation_slot(state->signal.slot(), boost::asio::as_tuple(boost::asio::use_awaitable)));
       co_return !state->stopped.load();
     }
 

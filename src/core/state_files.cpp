@@ -75,9 +75,9 @@ DirectoryLock::DirectoryLock(const std::filesystem::path& directory, std::string
     std::string pid = got > 0 ? std::string(holder, static_cast<std::size_t>(got)) : std::string("unknown");
     while (!pid.empty() && (pid.back() == '\n' || pid.back() == ' ')) pid.pop_back();
     if (error == EWOULDBLOCK)
-      throw std::runtime_error(std::string(what) + " in " + directory.string() +
-                               " is in use by another callgated (pid " + pid +
-                               "); two processes must never share it: stop that one, or give this one a path of its own");
+      throw std::runtime_error(
+          std::string(what) + " in " + directory.string() + " is in use by another callgated (pid " + pid +
+          "); two processes must never share it: stop that one, or give this one a path of its own");
     throw std::runtime_error("cannot lock " + path.string() + ": " + std::strerror(error));
   }
   // Only for the message a second process prints: the lock itself is the flock.
@@ -102,8 +102,9 @@ std::filesystem::path set_aside(const std::filesystem::path& file, std::string_v
     const std::filesystem::path target = attempt == 0 ? base : base + "." + std::to_string(attempt);
     const int fd = ::open(target.c_str(), O_WRONLY | O_CREAT | O_EXCL | kStateFileOpenFlags, 0600);
     if (fd < 0 && errno == EEXIST) continue;
-    if (fd < 0) throw std::runtime_error("cannot keep the bytes cut from " + file.string() + " in " + target.string() +
-                                         ": " + errno_text());
+    if (fd < 0)
+      throw std::runtime_error("cannot keep the bytes cut from " + file.string() + " in " + target.string() + ": " +
+                               errno_text());
     const bool written = write_all(fd, bytes) && ::fsync(fd) == 0;
     const auto error = errno_text();
     ::close(fd);

@@ -6,13 +6,13 @@
 
 #include "core/config_loader.hpp"
 #include "core/crypto.hpp"
-#include "core/log.hpp"
-#include "core/spawn.hpp"
 #include "core/dialer/embedded_dial_scheduler.hpp"
 #include "core/dialer/redis_dial_scheduler.hpp"
+#include "core/log.hpp"
+#include "core/spawn.hpp"
 #include "core/store/journal_lead_store.hpp"
-#include "core/store/redis_lead_store.hpp"
 #include "core/store/memory_lead_store.hpp"
+#include "core/store/redis_lead_store.hpp"
 #include "daemon/version.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -47,12 +47,12 @@ std::unique_ptr<LeadStore> open_store(const StoreConfig& store, const std::vecto
       LogLine(LogLevel::warn, "memory_store").trusted_text("detail", "store.backend is memory: leads last until exit");
       return std::make_unique<MemoryLeadStore>();
     case StoreBackend::journal: {
-      auto journal = std::make_unique<JournalLeadStore>(JournalStoreOptions{
-          store.journal_path, store.journal_compact_bytes,
-          OrphanLimits{static_cast<std::size_t>(store.journal_orphans_in_memory),
-                       std::chrono::duration_cast<std::chrono::seconds>(store.journal_orphan_wait),
-                       static_cast<std::size_t>(store.journal_orphan_memory_bytes)},
-          store.journal_max_syncs_per_second, journal_guest, std::move(absent_guest)});
+      auto journal = std::make_unique<JournalLeadStore>(
+          JournalStoreOptions{store.journal_path, store.journal_compact_bytes,
+                              OrphanLimits{static_cast<std::size_t>(store.journal_orphans_in_memory),
+                                           std::chrono::duration_cast<std::chrono::seconds>(store.journal_orphan_wait),
+                                           static_cast<std::size_t>(store.journal_orphan_memory_bytes)},
+                              store.journal_max_syncs_per_second, journal_guest, std::move(absent_guest)});
       LogLine(LogLevel::info, "journal_replayed")
           .trusted_text("path", journal->path())
           .number("records", static_cast<std::int64_t>(journal->replay().records))
@@ -161,14 +161,14 @@ void Daemon::build() {
   // dialer.path sends them elsewhere: built first, replayed by the store.
   const bool jobs_in_lead_journal = config_.store.backend == StoreBackend::journal && config_.dialer.path.empty();
   if (jobs_in_lead_journal)
-    embedded_scheduler_ = std::make_unique<dialer::EmbeddedDialScheduler>(dialer::EmbeddedDialScheduler::InLeadJournal{},
-                                                                          config_.store.journal_path);
+    embedded_scheduler_ = std::make_unique<dialer::EmbeddedDialScheduler>(
+        dialer::EmbeddedDialScheduler::InLeadJournal{}, config_.store.journal_path);
   store_ = open_store(config_.store, reactor_loops, embedded_scheduler_.get());
-  if (jobs_in_lead_journal)
-    embedded_scheduler_->attach(dynamic_cast<JournalLeadStore&>(*store_).writer_for_guest());
-  readiness_checks_.push_back({"store", [this](http::RequestContext&) -> boost::asio::awaitable<std::optional<std::string>> {
-                                 co_return store_->problem();
-                               }});
+  if (jobs_in_lead_journal) embedded_scheduler_->attach(dynamic_cast<JournalLeadStore&>(*store_).writer_for_guest());
+  readiness_checks_.push_back(
+      {"store", [this](http::RequestContext&) -> boost::asio::awaitable<std::optional<std::string>> {
+         co_return store_->problem();
+       }});
   if (auto* redis = dynamic_cast<RedisLeadStore*>(store_.get())) {
     readiness_checks_.push_back({"redis_data",
                                  [redis](http::RequestContext&) -> boost::asio::awaitable<std::optional<std::string>> {
@@ -183,13 +183,12 @@ void Daemon::build() {
   // A networked store can be away for a while: webhooks wait in the spool.
   if (config_.store.backend == StoreBackend::redis) {
     spool_ = std::make_unique<EventSpool>(config_.store.spool_path);
-    readiness_checks_.push_back(
-        {"spool",
-         [this](http::RequestContext&) -> boost::asio::awaitable<std::optional<std::string>> {
-           if (spool_->pending() == 0) co_return std::nullopt;
-           co_return std::to_string(spool_->pending()) + " webhook events wait for the store";
-         },
-         true});
+    readiness_checks_.push_back({"spool",
+                                 [this](http::RequestContext&) -> boost::asio::awaitable<std::optional<std::string>> {
+                                   if (spool_->pending() == 0) co_return std::nullopt;
+                                   co_return std::to_string(spool_->pending()) + " webhook events wait for the store";
+                                 },
+                                 true});
   }
   metrics_.declare_gauge_function("callgate_spool_events", "Webhook events in the spool, waiting for the store.",
                                   [this] { return spool_ ? static_cast<std::int64_t>(spool_->pending()) : 0; });
@@ -198,7 +197,8 @@ void Daemon::build() {
   if (const auto* journal = dynamic_cast<const JournalLeadStore*>(store_.get())) {
     metrics_.declare_gauge_function("callgate_journal_bytes", "Size of the journal file (leads.journal), in bytes.",
                                     [journal] { return static_cast<std::int64_t>(journal->writer().file_bytes()); });
-    metrics_.declare_gauge_function("callgate_journal_syncs", "fdatasync calls on the journal since start (one per group commit).",
+    metrics_.declare_gauge_function("callgate_journal_syncs",
+                                    "fdatasync calls on the journal since start (one per group commit).",
                                     [journal] { return static_cast<std::int64_t>(journal->writer().syncs()); });
     metrics_.declare_gauge_function(
         "callgate_journal_sync_microseconds_total", "Time spent in the journal's fdatasync calls since start.",
@@ -214,16 +214,15 @@ void Daemon::build() {
         "callgate_journal_sync_seconds",
         "How long each of the journal's fdatasync calls took: every answer waiting on a sync waits this long on top.",
         journal->writer().sync_seconds());
-    metrics_.declare_gauge_function(
-        "callgate_journal_compactions", "Snapshots that replaced the journal file since start (written in the background).",
-        [journal] { return static_cast<std::int64_t>(journal->compactions()); });
+    metrics_.declare_gauge_function("callgate_journal_compactions",
+                                    "Snapshots that replaced the journal file since start (written in the background).",
+                                    [journal] { return static_cast<std::int64_t>(journal->compactions()); });
     metrics_.declare_gauge_function("callgate_journal_compacting",
                                     "1 while a snapshot of the journal is being written, else 0.",
                                     [journal] { return journal->compacting() ? 1 : 0; });
-    metrics_.declare_gauge_function(
-        "callgate_orphan_events_in_memory",
-        "Status callbacks for calls not (yet) known, waiting in memory for their call sid.",
-        [journal] { return static_cast<std::int64_t>(journal->orphans_in_memory()); });
+    metrics_.declare_gauge_function("callgate_orphan_events_in_memory",
+                                    "Status callbacks for calls not (yet) known, waiting in memory for their call sid.",
+                                    [journal] { return static_cast<std::int64_t>(journal->orphans_in_memory()); });
   }
   // The dialer's jobs: in Redis with the Redis store (shared by every host
   // on it), else beside the journal's files (the memory store: in memory).
@@ -232,16 +231,19 @@ void Daemon::build() {
     options.connection = *redis::parse_redis_url(config_.store.redis_url);  // validated with the config
     options.connection.command_timeout = config_.store.redis_command_timeout;
     options.key_prefix = config_.store.redis_key_prefix;
-    redis_scheduler_ = std::make_unique<dialer::RedisDialScheduler>(reactors_.front().reactor->io(), std::move(options));
+    redis_scheduler_ =
+        std::make_unique<dialer::RedisDialScheduler>(reactors_.front().reactor->io(), std::move(options));
     scheduler_ = redis_scheduler_.get();
   } else {
     // dialer.path (empty with the memory store: in memory only).
-    if (!embedded_scheduler_) embedded_scheduler_ = std::make_unique<dialer::EmbeddedDialScheduler>(config_.dialer.path);
+    if (!embedded_scheduler_)
+      embedded_scheduler_ = std::make_unique<dialer::EmbeddedDialScheduler>(config_.dialer.path);
     scheduler_ = embedded_scheduler_.get();
   }
-  readiness_checks_.push_back({"dialer", [this](http::RequestContext&) -> boost::asio::awaitable<std::optional<std::string>> {
-                                 co_return scheduler_->problem();
-                               }});
+  readiness_checks_.push_back(
+      {"dialer", [this](http::RequestContext&) -> boost::asio::awaitable<std::optional<std::string>> {
+         co_return scheduler_->problem();
+       }});
   // The reactors' HTTPS clients, summed: connections opened (handshakes,
   // warm ones included) against requests that found one ready.
   auto sum_clients = [this](std::atomic<std::uint64_t> http::HttpClientStatistics::*statistic) {
@@ -258,12 +260,15 @@ void Daemon::build() {
   metrics_.declare_counter_function("callgate_provider_connections_reused_total",
                                     "Provider requests sent over a connection that was already open.",
                                     sum_clients(&http::HttpClientStatistics::connections_reused));
-  metrics_.declare_gauge_function("callgate_dial_jobs_due", "Dial jobs due and not yet claimed.",
-                                  [this] { return static_cast<std::int64_t>(scheduler_->counts(WallClock::now()).due); });
-  metrics_.declare_gauge_function("callgate_dial_jobs_waiting", "Dial jobs due later (retries, redials, calling hours).",
-                                  [this] { return static_cast<std::int64_t>(scheduler_->counts(WallClock::now()).waiting); });
-  metrics_.declare_gauge_function("callgate_dial_jobs_in_flight", "Dial jobs claimed by a worker.",
-                                  [this] { return static_cast<std::int64_t>(scheduler_->counts(WallClock::now()).in_flight); });
+  metrics_.declare_gauge_function("callgate_dial_jobs_due", "Dial jobs due and not yet claimed.", [this] {
+    return static_cast<std::int64_t>(scheduler_->counts(WallClock::now()).due);
+  });
+  metrics_.declare_gauge_function(
+      "callgate_dial_jobs_waiting", "Dial jobs due later (retries, redials, calling hours).",
+      [this] { return static_cast<std::int64_t>(scheduler_->counts(WallClock::now()).waiting); });
+  metrics_.declare_gauge_function("callgate_dial_jobs_in_flight", "Dial jobs claimed by a worker.", [this] {
+    return static_cast<std::int64_t>(scheduler_->counts(WallClock::now()).in_flight);
+  });
   shared_config_.store(std::make_shared<const Config>(config_));
   dialer_ = std::make_unique<dialer::Dialer>(
       reactors_.front().reactor->io(), *scheduler_, *store_, [this] { return shared_config_.load(); },
@@ -273,13 +278,13 @@ void Daemon::build() {
   rate_limiter_ = std::make_unique<http::SharedRateLimiter>(config_.intake.rate_per_minute, config_.intake.rate_burst);
   status_rate_limiter_ = std::make_unique<http::SharedRateLimiter>(config_.intake.status_rate_per_minute,
                                                                    config_.intake.status_rate_burst);
-  lead_services_ = std::make_unique<http::LeadServices>(http::LeadServices{
-      *store_, *rate_limiter_, *status_rate_limiter_, lead_metric_ids_, *dialer_, *scheduler_});
+  lead_services_ = std::make_unique<http::LeadServices>(
+      http::LeadServices{*store_, *rate_limiter_, *status_rate_limiter_, lead_metric_ids_, *dialer_, *scheduler_});
   http::register_lead_endpoints(router_, *lead_services_);
   http::register_enquiry_form_endpoints(router_);
   if (provider_in_use(config_.telephony, ProviderName::simulator)) {
-    simulated_account_ = std::make_unique<providers::simulator::SimulatedAccount>(providers::simulator::declare_account_metrics(metrics_),
-                                                                       config_.telephony.simulator.seed);
+    simulated_account_ = std::make_unique<providers::simulator::SimulatedAccount>(
+        providers::simulator::declare_account_metrics(metrics_), config_.telephony.simulator.seed);
     simulated_account_->register_endpoints(router_);
     LogLine(LogLevel::info, "simulator_in_use")
         .trusted_text("detail", "calls go to the simulated account at " + config_.server.public_base_url +
@@ -287,8 +292,9 @@ void Daemon::build() {
   }
   if (!config_.telephony.twilio.verify_signatures)
     LogLine(LogLevel::warn, "twilio_signatures_not_verified")
-        .trusted_text("detail", "telephony.twilio.verify_signatures is false: anyone can post Twilio webhooks. "
-                                "For local experiments only.");
+        .trusted_text("detail",
+                      "telephony.twilio.verify_signatures is false: anyone can post Twilio webhooks. "
+                      "For local experiments only.");
   if (config_.telephony.exotel.webhook_auth.allow_unauthenticated)
     LogLine(LogLevel::warn, "exotel_webhooks_not_authenticated")
         .trusted_text("detail", "telephony.exotel.webhook_auth.allow_unauthenticated is true. For development only.");
@@ -335,8 +341,9 @@ void Daemon::warn_if_simulator_calls_elsewhere() const {
   LogLine(LogLevel::warn, "simulator_calls_elsewhere")
       .trusted_text("public_base_url", config_.server.public_base_url)
       .trusted_text("listening_on", bound_address_.to_string())
-      .trusted_text("detail", "the simulator places its calls at server.public_base_url, which is not this daemon: "
-                              "set it to this daemon's address");
+      .trusted_text("detail",
+                    "the simulator places its calls at server.public_base_url, which is not this daemon: "
+                    "set it to this daemon's address");
 }
 
 int Daemon::run() {
@@ -520,7 +527,8 @@ void Daemon::watchdog_tick(std::chrono::milliseconds interval) {
     for (auto& parts : reactors_) {
       if (parts.reactor->since_last_heartbeat() > interval) {
         all_alive = false;
-        LogLine(LogLevel::error, "reactor_stalled").number("reactor", static_cast<std::int64_t>(parts.reactor->index()));
+        LogLine(LogLevel::error, "reactor_stalled")
+            .number("reactor", static_cast<std::int64_t>(parts.reactor->index()));
       }
     }
     if (all_alive) notifier_.watchdog();

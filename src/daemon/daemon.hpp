@@ -51,7 +51,7 @@ class Daemon {
     std::unique_ptr<Reactor> reactor;
     std::unique_ptr<http::ServerShard> shard;
     std::unique_ptr<http::Listener> listener;
-    std::unique_ptr<http::HttpClient> http_client;  // provider calls from this reactor
+    std::unique_ptr<http::HttpClient> http_client;                     // provider calls from this reactor
     std::unique_ptr<providers::ProviderCallsOverHttp> provider_calls;  // the dialer's, over http_client
   };
 

@@ -1,11 +1,11 @@
 #include "daemon/systemd_notifier.hpp"
 
-#include <charconv>
-#include <cstdlib>
-#include <cstring>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
+#include <charconv>
+#include <cstdlib>
+#include <cstring>
 
 namespace callgate {
 
@@ -22,7 +22,8 @@ SystemdNotifier SystemdNotifier::from_environment() {
     bool for_us = true;
     // WATCHDOG_PID names the process the watchdog is meant for; a child that
     // merely inherited the variable must not ping on its parent's behalf.
-    if (const char* pid_text = std::getenv("WATCHDOG_PID")) for_us = std::atoll(pid_text) == static_cast<long long>(::getpid());
+    if (const char* pid_text = std::getenv("WATCHDOG_PID"))
+      for_us = std::atoll(pid_text) == static_cast<long long>(::getpid());
     if (error == std::errc{} && end == text.data() + text.size() && usec > 0 && for_us)
       watchdog = std::chrono::microseconds(usec);
   }
@@ -41,13 +42,15 @@ bool SystemdNotifier::send(std::string_view state) const {
   if (socket_path_.size() >= sizeof address.sun_path) return false;
   std::memcpy(address.sun_path, socket_path_.data(), socket_path_.size());
   socklen_t length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + socket_path_.size());
-  if (address.sun_path[0] == '@') address.sun_path[0] = '\0';  // abstract namespace
-  else length += 1;                                              // include the terminating NUL
+  if (address.sun_path[0] == '@')
+    address.sun_path[0] = '\0';  // abstract namespace
+  else
+    length += 1;  // include the terminating NUL
 
   const int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return false;
-  const ssize_t sent = ::sendto(fd, state.data(), state.size(), MSG_NOSIGNAL,
-                                reinterpret_cast<const sockaddr*>(&address), length);
+  const ssize_t sent =
+      ::sendto(fd, state.data(), state.size(), MSG_NOSIGNAL, reinterpret_cast<const sockaddr*>(&address), length);
   ::close(fd);
   return sent == static_cast<ssize_t>(state.size());
 }

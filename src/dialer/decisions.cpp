@@ -37,29 +37,52 @@ DialJob moved(DialJob job, WallTime due, std::string reason) {
 
 std::string_view to_string(Why why) {
   switch (why) {
-    case Why::lead_gone: return "lead_gone";
-    case Why::store_unavailable: return "store_unavailable";
-    case Why::already_placed: return "already_placed";
-    case Why::worker_stopped: return "worker_stopped";
-    case Why::never_callable: return "never_callable";
-    case Why::held_for_calling_hours: return "held_for_calling_hours";
-    case Why::breakers_open: return "breakers_open";
-    case Why::cap_unavailable: return "cap_unavailable";
-    case Why::daily_cap: return "daily_cap";
-    case Why::paced: return "paced";
-    case Why::pacing_unavailable: return "pacing_unavailable";
-    case Why::retry: return "retry";
-    case Why::out_of_tries: return "out_of_tries";
-    case Why::placed: return "placed";
-    case Why::ambiguous: return "ambiguous";
-    case Why::rejected: return "rejected";
-    case Why::settled_by_callback: return "settled_by_callback";
-    case Why::found_by_lookup: return "found_by_lookup";
-    case Why::attach_failed: return "attach_failed";
-    case Why::missing_called_again: return "missing_called_again";
-    case Why::missing_out_of_tries: return "missing_out_of_tries";
-    case Why::unsettled_gave_up: return "unsettled_gave_up";
-    case Why::look_again: return "look_again";
+    case Why::lead_gone:
+      return "lead_gone";
+    case Why::store_unavailable:
+      return "store_unavailable";
+    case Why::already_placed:
+      return "already_placed";
+    case Why::worker_stopped:
+      return "worker_stopped";
+    case Why::never_callable:
+      return "never_callable";
+    case Why::held_for_calling_hours:
+      return "held_for_calling_hours";
+    case Why::breakers_open:
+      return "breakers_open";
+    case Why::cap_unavailable:
+      return "cap_unavailable";
+    case Why::daily_cap:
+      return "daily_cap";
+    case Why::paced:
+      return "paced";
+    case Why::pacing_unavailable:
+      return "pacing_unavailable";
+    case Why::retry:
+      return "retry";
+    case Why::out_of_tries:
+      return "out_of_tries";
+    case Why::placed:
+      return "placed";
+    case Why::ambiguous:
+      return "ambiguous";
+    case Why::rejected:
+      return "rejected";
+    case Why::settled_by_callback:
+      return "settled_by_callback";
+    case Why::found_by_lookup:
+      return "found_by_lookup";
+    case Why::attach_failed:
+      return "attach_failed";
+    case Why::missing_called_again:
+      return "missing_called_again";
+    case Why::missing_out_of_tries:
+      return "missing_out_of_tries";
+    case Why::unsettled_gave_up:
+      return "unsettled_gave_up";
+    case Why::look_again:
+      return "look_again";
   }
   return "unknown";
 }
@@ -118,19 +141,21 @@ ClaimedJobDecision decide_claimed_job(const ClaimedJob& claimed, const StoreResu
   job.slot_reserved = false;
   if (const auto* error = std::get_if<StoreError>(&got)) {
     if (error->failure == StoreFailure::not_found) return Finish{Why::lead_gone, std::nullopt, std::nullopt};
-    return Finish{Why::store_unavailable, std::nullopt, moved(job, now + kShortlyAgain, "the lead store was unavailable")};
+    return Finish{Why::store_unavailable, std::nullopt,
+                  moved(job, now + kShortlyAgain, "the lead store was unavailable")};
   }
   const auto& lead = std::get<Lead>(got);
   if (job.check) return Settle{};
-  if (static_cast<int>(lead.attempts.size()) >= job.call) return Finish{Why::already_placed, std::nullopt, std::nullopt};
+  if (static_cast<int>(lead.attempts.size()) >= job.call)
+    return Finish{Why::already_placed, std::nullopt, std::nullopt};
   if (claimed.reclaimed) {
     // Its worker stopped while this call may have been placing: not again
     // blindly. Recorded as ambiguous and settled like any ambiguous
     // placement (by a callback, else by asking the route's providers).
-    return Finish{Why::worker_stopped,
-                  AttemptToRecord{attempt_at(now, "ambiguous: the dialer stopped while placing this call"),
-                                  LeadStatus::dialing},
-                  check_job(job, "", job.due, now, config)};
+    return Finish{
+        Why::worker_stopped,
+        AttemptToRecord{attempt_at(now, "ambiguous: the dialer stopped while placing this call"), LeadStatus::dialing},
+        check_job(job, "", job.due, now, config)};
   }
   const auto allowed = calling_time(config, lead.phone, now);
   if (!allowed)
@@ -138,7 +163,8 @@ ClaimedJobDecision decide_claimed_job(const ClaimedJob& claimed, const StoreResu
                   AttemptToRecord{attempt_at(now, "not placed: the calling hours for this number never open"),
                                   LeadStatus::failed},
                   std::nullopt};
-  if (*allowed > now) return Finish{Why::held_for_calling_hours, std::nullopt, moved(job, *allowed, "held for calling hours")};
+  if (*allowed > now)
+    return Finish{Why::held_for_calling_hours, std::nullopt, moved(job, *allowed, "held for calling hours")};
   return Place{std::move(job), has_slot};
 }
 
@@ -155,15 +181,18 @@ std::optional<CivilDate> daily_cap_day(const DialerConfig& config, const std::st
 
 std::optional<Finish> decide_after_daily_cap(const DialJob& job, const std::string& phone, WallTime now,
                                              std::optional<bool> taken, const DialerConfig& config) {
-  if (!taken) return Finish{Why::cap_unavailable, std::nullopt, moved(job, now + kShortlyAgain, "the dialer's journal was unavailable")};
+  if (!taken)
+    return Finish{Why::cap_unavailable, std::nullopt,
+                  moved(job, now + kShortlyAgain, "the dialer's journal was unavailable")};
   if (*taken) return std::nullopt;
   const auto& window = config.calling_hours.for_number(phone);
   const auto local_day = floor_div(window.zone.to_local(unix_seconds(now)), 86'400);
   const auto tomorrow = window.zone.to_utc((local_day + 1) * 86'400);
   const auto opening = next_calling_time(window, tomorrow);
-  return Finish{Why::daily_cap, std::nullopt,
-                moved(job, wall_time(opening.value_or(tomorrow)),
-                      "daily cap: " + std::to_string(config.max_calls_per_number_per_day) + " calls to this number today")};
+  return Finish{
+      Why::daily_cap, std::nullopt,
+      moved(job, wall_time(opening.value_or(tomorrow)),
+            "daily cap: " + std::to_string(config.max_calls_per_number_per_day) + " calls to this number today")};
 }
 
 std::optional<Finish> decide_after_pacing(const DialJob& job, std::string_view provider, unsigned calls_per_minute,
@@ -171,9 +200,9 @@ std::optional<Finish> decide_after_pacing(const DialJob& job, std::string_view p
                                           bool counted_today) {
   if (const auto* slot_time = std::get_if<WallTime>(&slot)) {
     if (*slot_time <= now) return std::nullopt;
-    auto later = moved(job, *slot_time,
-                       "paced: " + std::string(provider) + " takes " + std::to_string(calls_per_minute) +
-                           " calls a minute");
+    auto later =
+        moved(job, *slot_time,
+              "paced: " + std::string(provider) + " takes " + std::to_string(calls_per_minute) + " calls a minute");
     later.slot_reserved = true;  // due in its own slot: placed then without reserving another
     return Finish{Why::paced, std::nullopt, std::move(later), counted_today};
   }
@@ -183,25 +212,24 @@ std::optional<Finish> decide_after_pacing(const DialJob& job, std::string_view p
 }
 
 PlacementDecision decide_after_placement(const DialJob& placing, const Lead& lead, std::string_view provider,
-                                         const providers::PlaceCallOutcome& outcome, WallTime now,
-                                         bool counted_today, const DialerConfig& config, double unit_random) {
+                                         const providers::PlaceCallOutcome& outcome, WallTime now, bool counted_today,
+                                         const DialerConfig& config, double unit_random) {
   Attempt attempt;
   attempt.provider = std::string(provider);
   attempt.created = now;
   if (const auto* retryable = std::get_if<providers::Retryable>(&outcome)) {
     auto job = placing;
     job.failures += 1;
-    const auto retry_after = retryable->retry_after
-                                 ? std::optional<std::chrono::milliseconds>(*retryable->retry_after)
-                                 : std::nullopt;
+    const auto retry_after =
+        retryable->retry_after ? std::optional<std::chrono::milliseconds>(*retryable->retry_after) : std::nullopt;
     if (const auto due = retry_due(config, lead.phone, job.failures, retry_after, now, unit_random)) {
       auto again = moved(job, *due, "retry " + std::to_string(job.failures) + ": " + retryable->reason);
       return {Finish{Why::retry, std::nullopt, std::move(again), counted_today}, true};
     }
     attempt.error = "not placed after " + std::to_string(job.failures) + " tries: " + retryable->reason;
-    return {Finish{Why::out_of_tries, AttemptToRecord{std::move(attempt), LeadStatus::failed}, std::nullopt,
-                   counted_today},
-            true};
+    return {
+        Finish{Why::out_of_tries, AttemptToRecord{std::move(attempt), LeadStatus::failed}, std::nullopt, counted_today},
+        true};
   }
   if (const auto* placed = std::get_if<providers::Placed>(&outcome)) {
     attempt.call_sid = placed->call_sid;
@@ -259,10 +287,10 @@ Finish decide_after_lookups(const DialJob& job, const Lead& lead, const LookupsA
   const auto call = std::to_string(job.call);
   check.lookups += 1;
   check.failed_lookups = answer.answered ? 0 : check.failed_lookups + 1;
-  const auto decision = decide_after_lookup(
-      config.ambiguous, answer.answered, check.lookups, check.failed_lookups,
-      std::chrono::duration_cast<std::chrono::milliseconds>(now - check.since),
-      std::chrono::duration_cast<std::chrono::milliseconds>(answer.settles_after));
+  const auto decision =
+      decide_after_lookup(config.ambiguous, answer.answered, check.lookups, check.failed_lookups,
+                          std::chrono::duration_cast<std::chrono::milliseconds>(now - check.since),
+                          std::chrono::duration_cast<std::chrono::milliseconds>(answer.settles_after));
   switch (decision.next) {
     case CheckDecision::Next::dial_again: {
       // A placement that never happened counts as a failed try of the
@@ -282,19 +310,19 @@ Finish decide_after_lookups(const DialJob& job, const Lead& lead, const LookupsA
     }
     case CheckDecision::Next::give_up:
       return {Why::unsettled_gave_up,
-              AttemptToRecord{attempt_at(now, "not called again: whether call " + call +
-                                                  " rang could not be settled after " +
-                                                  std::to_string(check.lookups) + " lookups (last: " +
-                                                  answer.failure + ")"),
-                              LeadStatus::failed},
+              AttemptToRecord{
+                  attempt_at(now, "not called again: whether call " + call + " rang could not be settled after " +
+                                      std::to_string(check.lookups) + " lookups (last: " + answer.failure + ")"),
+                  LeadStatus::failed},
               std::nullopt};
-    case CheckDecision::Next::look_again: break;
+    case CheckDecision::Next::look_again:
+      break;
   }
   auto again = job;
   again.check = check;
   again.due = now + decision.after;
-  again.reason = "checking whether call " + call + " rang: " +
-                 (answer.answered ? "not listed yet" : "lookup failed: " + answer.failure);
+  again.reason = "checking whether call " + call +
+                 " rang: " + (answer.answered ? "not listed yet" : "lookup failed: " + answer.failure);
   return {Why::look_again, std::nullopt, std::move(again)};
 }
 

@@ -77,13 +77,13 @@ struct Finish {
 // policy's backoff (unit_random in [0, 1) draws its jitter), then the calling
 // hours; nothing when its tries are used up.
 [[nodiscard]] std::optional<WallTime> retry_due(const DialerConfig& config, const std::string& phone, int failures,
-                                  std::optional<std::chrono::milliseconds> retry_after, WallTime now,
-                                  double unit_random);
+                                                std::optional<std::chrono::milliseconds> retry_after, WallTime now,
+                                                double unit_random);
 
 // The job that settles an ambiguous placement of placing's call, first due
 // after the grace period. provider: who took the request ("" when unknown).
 [[nodiscard]] DialJob check_job(const DialJob& placing, std::string provider, WallTime since, WallTime now,
-                  const DialerConfig& config);
+                                const DialerConfig& config);
 
 // ---- A new lead, and a call's end ----
 
@@ -106,7 +106,7 @@ struct CallEndedDecision {
   std::string reason;
 };
 [[nodiscard]] CallEndedDecision decide_after_call_ended(const Lead& lead, const std::string& call_sid, WallTime now,
-                                          const DialerConfig& config);
+                                                        const DialerConfig& config);
 
 // ---- Working a claimed job, step by step ----
 
@@ -117,26 +117,28 @@ struct Place {
 };
 using ClaimedJobDecision = std::variant<Finish, Settle, Place>;
 // lead: the store's answer for the job's lead.
-[[nodiscard]] ClaimedJobDecision decide_claimed_job(const ClaimedJob& claimed, const StoreResult<Lead>& lead, WallTime now,
-                                      const DialerConfig& config);
+[[nodiscard]] ClaimedJobDecision decide_claimed_job(const ClaimedJob& claimed, const StoreResult<Lead>& lead,
+                                                    WallTime now, const DialerConfig& config);
 
 // No provider of the route lets a call through (breakers open, none built).
 [[nodiscard]] Finish decide_no_provider(const DialJob& job, WallTime now, const DialerConfig& config);
 
 // The local date whose calls count against the number's daily cap; nothing
 // when there is no cap.
-[[nodiscard]] std::optional<CivilDate> daily_cap_day(const DialerConfig& config, const std::string& phone, WallTime now);
+[[nodiscard]] std::optional<CivilDate> daily_cap_day(const DialerConfig& config, const std::string& phone,
+                                                     WallTime now);
 // After asking for one of that day's calls: taken (go on), refused, or not
 // known (the scheduler was unavailable).
 [[nodiscard]] std::optional<Finish> decide_after_daily_cap(const DialJob& job, const std::string& phone, WallTime now,
-                                             std::optional<bool> taken, const DialerConfig& config);
+                                                           std::optional<bool> taken, const DialerConfig& config);
 
 // After asking the account's pacing for a slot (calls_per_minute > 0 and no
 // slot reserved yet): the slot's time, or why none could be reserved.
 // Nothing: the slot is now, go on. counted_today: a daily-cap call was taken.
-[[nodiscard]] std::optional<Finish> decide_after_pacing(const DialJob& job, std::string_view provider, unsigned calls_per_minute,
-                                          WallTime now, const std::variant<WallTime, std::string>& slot,
-                                          bool counted_today);
+[[nodiscard]] std::optional<Finish> decide_after_pacing(const DialJob& job, std::string_view provider,
+                                                        unsigned calls_per_minute, WallTime now,
+                                                        const std::variant<WallTime, std::string>& slot,
+                                                        bool counted_today);
 
 // After the provider answered a placement (or did not).
 struct PlacementDecision {
@@ -144,28 +146,30 @@ struct PlacementDecision {
   bool provider_failed = false;  // a retryable failure, for the provider's circuit breaker; else it answered
 };
 [[nodiscard]] PlacementDecision decide_after_placement(const DialJob& job, const Lead& lead, std::string_view provider,
-                                         const providers::PlaceCallOutcome& outcome, WallTime now,
-                                         bool counted_today, const DialerConfig& config, double unit_random);
+                                                       const providers::PlaceCallOutcome& outcome, WallTime now,
+                                                       bool counted_today, const DialerConfig& config,
+                                                       double unit_random);
 
 // ---- Settling an ambiguous placement ----
 
 // A callback naming the lead filled the call in meanwhile, or a later call exists.
 [[nodiscard]] bool settled_by_callback(const DialJob& check, const Lead& lead);
 // Whom to ask: the provider that took the request, else each of the route's.
-[[nodiscard]] std::vector<ProviderName> providers_to_ask(const AmbiguousCheck& check, const std::vector<ProviderName>& route);
+[[nodiscard]] std::vector<ProviderName> providers_to_ask(const AmbiguousCheck& check,
+                                                         const std::vector<ProviderName>& route);
 // The question: calls to the lead's number since the placement, other than those it knows.
 [[nodiscard]] providers::CallLookup lookup_for(const Lead& lead, const AmbiguousCheck& check);
 // The call a provider listed, applied as a callback naming the lead would be.
 [[nodiscard]] CallEvent event_for_found_call(const std::string& lead_id, std::string_view provider,
-                               const providers::FoundCall& found);
+                                             const providers::FoundCall& found);
 
 // What the providers asked said, when none had the call.
 struct LookupsAnswer {
-  bool answered = false;              // every provider asked answered (a list without the call)
-  std::string failure;                // else the latest failure, "<provider>: <reason>"
+  bool answered = false;                  // every provider asked answered (a list without the call)
+  std::string failure;                    // else the latest failure, "<provider>: <reason>"
   std::chrono::seconds settles_after{0};  // the longest time a list needs to prove anything
 };
-[[nodiscard]] Finish decide_after_lookups(const DialJob& check_job, const Lead& lead, const LookupsAnswer& answer, WallTime now,
-                            const DialerConfig& config, double unit_random);
+[[nodiscard]] Finish decide_after_lookups(const DialJob& check_job, const Lead& lead, const LookupsAnswer& answer,
+                                          WallTime now, const DialerConfig& config, double unit_random);
 
 }  // namespace callgate::dialer

@@ -26,27 +26,32 @@ std::string_view outcome_name(const providers::PlaceCallOutcome& outcome) {
 // The label of callgate_ambiguous_placements_settled_total{by} a check's end counts under, if any.
 std::optional<std::string_view> settled_by_label(Why why) {
   switch (why) {
-    case Why::settled_by_callback: return "callback";
-    case Why::found_by_lookup: return "found";
+    case Why::settled_by_callback:
+      return "callback";
+    case Why::found_by_lookup:
+      return "found";
     case Why::missing_called_again:
-    case Why::missing_out_of_tries: return "missing";
-    case Why::unsettled_gave_up: return "gave_up";
-    default: return std::nullopt;
+    case Why::missing_out_of_tries:
+      return "missing";
+    case Why::unsettled_gave_up:
+      return "gave_up";
+    default:
+      return std::nullopt;
   }
 }
 
 }  // namespace
 
 DialerMetricIds declare_dialer_metrics(MetricsRegistry& registry, MetricId calls_placed) {
-  return {calls_placed,
-          registry.declare_histogram("callgate_dial_lag_seconds",
-                                     "From a dial's due time to its request to the provider.",
-                                     {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30}),
-          registry.declare_gauge("callgate_provider_breaker_state",
-                                 "Each provider's circuit breaker: 0 closed, 1 half open (probing), 2 open."),
-          registry.declare_counter("callgate_ambiguous_placements_settled_total",
-                                   "Placements that may have rung, settled: by a callback, found in the provider's "
-                                   "list, proven missing (called again), or given up on.")};
+  return {
+      calls_placed,
+      registry.declare_histogram("callgate_dial_lag_seconds", "From a dial's due time to its request to the provider.",
+                                 {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30}),
+      registry.declare_gauge("callgate_provider_breaker_state",
+                             "Each provider's circuit breaker: 0 closed, 1 half open (probing), 2 open."),
+      registry.declare_counter("callgate_ambiguous_placements_settled_total",
+                               "Placements that may have rung, settled: by a callback, found in the provider's "
+                               "list, proven missing (called again), or given up on.")};
 }
 
 Dialer::Dialer(boost::asio::io_context& home, DialScheduler& scheduler, LeadStore& store,
@@ -76,8 +81,10 @@ Dialer::Lane& Dialer::lane_for(const boost::asio::execution_context& io) {
 }
 
 void Dialer::start() {
-  spawn_loop(home_, [this] { return claim_loop(); }, "dialer claim loop");
-  spawn_loop(home_, [this] { return schedule_leads_left_without_a_job(); }, "dialer sweep for unscheduled leads");
+  spawn_loop(
+      home_, [this] { return claim_loop(); }, "dialer claim loop");
+  spawn_loop(
+      home_, [this] { return schedule_leads_left_without_a_job(); }, "dialer sweep for unscheduled leads");
 }
 
 void Dialer::stop() {
@@ -202,8 +209,9 @@ awaitable<void> Dialer::schedule_leads_left_without_a_job() {
         }
         LogLine(LogLevel::warn, "unscheduled_lead_scheduled")
             .trusted_text("lead_id", lead.id)
-            .trusted_text("detail", "a pending lead had no call and no job (an enquiry answered 503 that was stored "
-                                    "after all, or a host lost between the two writes): its first call is scheduled");
+            .trusted_text("detail",
+                          "a pending lead had no call and no job (an enquiry answered 503 that was stored "
+                          "after all, or a host lost between the two writes): its first call is scheduled");
       }
       seen += leads.leads.size();
       if (leads.next_cursor.empty()) break;
@@ -234,7 +242,8 @@ awaitable<void> Dialer::claim_loop() {
     if (count == kClaimBatch && !stop.stopped()) continue;  // more may be due already
     // Sleep until the next job is due (or a lease ends), or a poke.
     auto delay = scheduler_.longest_sleep();
-    if (count == 0 && std::holds_alternative<StoreError>(claimed)) delay = 1s;
+    if (count == 0 && std::holds_alternative<StoreError>(claimed))
+      delay = 1s;
     else if (const auto next = scheduler_.next_wake())
       delay = std::clamp(std::chrono::duration_cast<std::chrono::milliseconds>(*next - clock_.now()),
                          std::chrono::milliseconds(0), delay);
@@ -258,7 +267,9 @@ awaitable<void> Dialer::carry_out(const ClaimedJob& claimed, Finish finish, cons
   if (finish.record) {
     auto stored = co_await store_.add_attempt(lead_id, std::move(finish.record->attempt), finish.record->status);
     if (const auto* error = std::get_if<StoreError>(&stored))
-      LogLine(LogLevel::error, "call_attempt_not_stored").trusted_text("lead_id", lead_id).text("reason", error->message);
+      LogLine(LogLevel::error, "call_attempt_not_stored")
+          .trusted_text("lead_id", lead_id)
+          .text("reason", error->message);
   }
   const bool has_next = finish.next.has_value();
   auto done = co_await scheduler_.complete(claimed, std::move(finish.next));
@@ -296,7 +307,8 @@ awaitable<void> Dialer::work(ClaimedJob claimed, Lane* lane) {
       break;
     }
   }
-  if (!provider) co_return co_await carry_out(claimed, decide_no_provider(job, now, config->dialer), phone, std::nullopt);
+  if (!provider)
+    co_return co_await carry_out(claimed, decide_no_provider(job, now, config->dialer), phone, std::nullopt);
   const auto provider_name = provider->name();
   const std::string provider_label(to_string(provider_name));
 
@@ -316,8 +328,10 @@ awaitable<void> Dialer::work(ClaimedJob claimed, Lane* lane) {
   if (const unsigned pace = provider->calls_per_minute(*config); pace > 0 && !has_slot) {
     auto reserved = co_await scheduler_.reserve_slot(provider_label, now, pace);
     std::variant<WallTime, std::string> slot;
-    if (const auto* at = std::get_if<WallTime>(&reserved)) slot = *at;
-    else slot = std::get<StoreError>(reserved).message;
+    if (const auto* at = std::get_if<WallTime>(&reserved))
+      slot = *at;
+    else
+      slot = std::get<StoreError>(reserved).message;
     if (auto paced = decide_after_pacing(job, provider_label, pace, now, slot, counted_day.has_value()))
       co_return co_await carry_out(claimed, std::move(*paced), lead.phone, counted_day);
   }
@@ -333,12 +347,14 @@ awaitable<void> Dialer::work(ClaimedJob claimed, Lane* lane) {
       .trusted_text("provider", provider_label)
       .number("call", job.call)
       .trusted_text("outcome", outcome_name(outcome));
-  auto placed = decide_after_placement(job, lead, provider_label, outcome, now, counted_day.has_value(),
-                                       config->dialer, lane->unit_random());
+  auto placed = decide_after_placement(job, lead, provider_label, outcome, now, counted_day.has_value(), config->dialer,
+                                       lane->unit_random());
   // It answered, whatever it said; or it failed in a way worth trying again.
   use_breaker(provider_name, [this, failed = placed.provider_failed](CircuitBreaker& chosen) {
-    if (failed) chosen.record_retryable_failure(clock_.steady_now());
-    else chosen.record_success();
+    if (failed)
+      chosen.record_retryable_failure(clock_.steady_now());
+    else
+      chosen.record_success();
     return true;
   });
   co_await carry_out(claimed, std::move(placed.finish), lead.phone, counted_day);

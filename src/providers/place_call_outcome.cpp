@@ -19,10 +19,12 @@ std::optional<std::chrono::seconds> parse_retry_after_seconds(std::string_view v
 
 std::optional<PlaceCallOutcome> outcome_of_transport_failure(const ProviderResponse& response) {
   switch (response.failure) {
-    case TransportFailure::before_sending: return Retryable{"request not sent: " + response.failure_reason, {}};
+    case TransportFailure::before_sending:
+      return Retryable{"request not sent: " + response.failure_reason, {}};
     case TransportFailure::after_sending:
       return Ambiguous{"no complete answer after the request was sent: " + response.failure_reason};
-    case TransportFailure::none: break;
+    case TransportFailure::none:
+      break;
   }
   return std::nullopt;
 }

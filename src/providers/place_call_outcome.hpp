@@ -46,16 +46,16 @@ using PlaceCallOutcome = std::variant<Placed, Retryable, Ambiguous, Rejected>;
 // Settling an Ambiguous placement: does the provider have a call to this
 // number, started since the placement, that is not one the lead knows?
 struct CallLookup {
-  std::string to;                             // E.164
-  WallTime since{};                           // when the placement began
-  std::vector<std::string> known_call_sids;   // the lead's own calls: not the one sought
+  std::string to;                            // E.164
+  WallTime since{};                          // when the placement began
+  std::vector<std::string> known_call_sids;  // the lead's own calls: not the one sought
 };
 
 // The provider has such a call (the earliest, when several).
 struct FoundCall {
   std::string call_sid;
-  std::string raw_status;              // as the provider wrote it
-  std::optional<CallStatus> status;    // none for a word callgate does not know
+  std::string raw_status;            // as the provider wrote it
+  std::optional<CallStatus> status;  // none for a word callgate does not know
 };
 
 // The provider answered, and lists no such call.

@@ -9,8 +9,8 @@ boost::asio::awaitable<PlaceCallOutcome> ProviderCallsOverHttp::place_call(const
   return providers::place_call(provider, config, client_, std::move(order));
 }
 
-boost::asio::awaitable<LookupOutcome> ProviderCallsOverHttp::find_calls(const Provider& provider,
-                                                                        const Config& config, CallLookup lookup) {
+boost::asio::awaitable<LookupOutcome> ProviderCallsOverHttp::find_calls(const Provider& provider, const Config& config,
+                                                                        CallLookup lookup) {
   return providers::find_calls(provider, config, client_, std::move(lookup));
 }
 

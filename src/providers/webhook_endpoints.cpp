@@ -47,16 +47,14 @@ std::optional<http::Response> reject_unless_authentic(const Provider& provider, 
 
 std::optional<http::Response> reject_unless_authentic_call_flow(const Provider& owner, const InboundRequest& inbound,
                                                                 http::RequestContext& context,
-                                                                const WebhookMetricIds& ids,
-                                                                const Provider** signer) {
+                                                                const WebhookMetricIds& ids, const Provider** signer) {
   auto signed_by = [signer](const Provider& provider) {
     if (signer) *signer = &provider;
     return std::nullopt;
   };
   if (!owner.authenticate_webhook(context.config, inbound)) return signed_by(owner);
   for (const Provider* other : all_providers())
-    if (other->imitates(context.config) == owner.name() &&
-        provider_in_use(context.config.telephony, other->name()) &&
+    if (other->imitates(context.config) == owner.name() && provider_in_use(context.config.telephony, other->name()) &&
         !other->authenticate_webhook(context.config, inbound))
       return signed_by(*other);
   // Counted and answered as the owner's refusal: that is whose endpoint it is.
@@ -95,12 +93,14 @@ awaitable<http::Response> handle_status_callback(const Provider& provider, http:
   // once well-known development token it stored forged events into real
   // leads). Decided per request, so a reload that adds a route adds it.
   if (provider.callbacks_only_while_in_use() && !provider_in_use(context.config.telephony, provider.name())) {
-    context.shard.metrics().counter(ids.rejections, {{"provider", provider_name}, {"reason", "provider_not_in_use"}}).increment();
-    co_return http::make_json_error(http::Status::not_found,
-                                    "no route for POST " + std::string(context.request.target().substr(
-                                                               0, context.request.target().find('?'))) +
-                                        ": " + std::string(provider_name) + " places no calls here",
-                                    context.request_id);
+    context.shard.metrics()
+        .counter(ids.rejections, {{"provider", provider_name}, {"reason", "provider_not_in_use"}})
+        .increment();
+    co_return http::make_json_error(
+        http::Status::not_found,
+        "no route for POST " + std::string(context.request.target().substr(0, context.request.target().find('?'))) +
+            ": " + std::string(provider_name) + " places no calls here",
+        context.request_id);
   }
   const auto inbound = inbound_request(context);
   if (auto refusal = reject_unless_authentic(provider, inbound, context, ids)) co_return std::move(*refusal);

@@ -7,12 +7,11 @@
 
 #include "core/dialer/dialer_hand_offs.hpp"
 #include "core/metrics.hpp"
-#include "http/server/server_shard.hpp"
 #include "core/store/event_spool.hpp"
+#include "http/server/server_shard.hpp"
 #include "providers/provider.hpp"
 
 namespace callgate::providers {
-
 
 struct WebhookMetricIds {
   MetricId events;      // callgate_webhook_events_total{provider, outcome}
@@ -42,6 +41,5 @@ std::optional<http::Response> reject_unless_authentic_call_flow(const Provider& 
                                                                 http::RequestContext& context,
                                                                 const WebhookMetricIds& ids,
                                                                 const Provider** signer = nullptr);
-
 
 }  // namespace callgate::providers

@@ -54,7 +54,8 @@ class CallbackFlood {
   bool wait_for_more(std::size_t count, std::chrono::milliseconds timeout = 10s) const {
     const auto target = acknowledged().size() + count;
     const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (acknowledged().size() < target && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(10ms);
+    while (acknowledged().size() < target && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(10ms);
     return acknowledged().size() >= target;
   }
 
@@ -124,10 +125,11 @@ inline void tally(const std::string& fault, const std::set<int>& acknowledged, c
 class SmallFilesystem {
  public:
   explicit SmallFilesystem(const std::string& size) {
-    const auto result = testing::run_command({"/bin/mount", "-t", "tmpfs", "-o", "size=" + size + ",mode=0700", "tmpfs",
-                                              directory_.path()});
+    const auto result = testing::run_command(
+        {"/bin/mount", "-t", "tmpfs", "-o", "size=" + size + ",mode=0700", "tmpfs", directory_.path()});
     mounted_ = result.exit_code == 0;
-    if (!mounted_) BOOST_TEST_MESSAGE("no tmpfs (" << result.output << "): a file-size limit stands in for a full disk");
+    if (!mounted_)
+      BOOST_TEST_MESSAGE("no tmpfs (" << result.output << "): a file-size limit stands in for a full disk");
   }
   ~SmallFilesystem() {
     if (mounted_) testing::run_command({"/bin/umount", "-l", directory_.path()});

@@ -19,8 +19,8 @@ BOOST_AUTO_TEST_CASE(the_provider_answering_429_500_hanging_and_closing) {
   // Per number: the first try refused (429 then 500 are scripted below for
   // the first two requests), then for some numbers the call is created and
   // the connection closed before the answer, for others closed without one.
-  twilio.script(testing::ScriptedAnswer{429, R"({"code":20429,"message":"Too Many Requests"})", "application/json",
-                                        {{"Retry-After", "1"}}});
+  twilio.script(testing::ScriptedAnswer{
+      429, R"({"code":20429,"message":"Too Many Requests"})", "application/json", {{"Retry-After", "1"}}});
   twilio.script({500, R"({"code":20500,"message":"Internal Server Error"})"});
   auto asked = std::make_shared<std::map<std::string, int>>();  // create requests per number, on the server's thread
   account.decide([asked](const std::string& to, std::size_t calls_so_far) {

@@ -121,7 +121,8 @@ BOOST_AUTO_TEST_CASE(an_enquiry_redis_stored_after_its_503_is_called_exactly_onc
   DaemonProcess daemon(setup.config(redis, "dialer:\n  unscheduled_lead_sweep: 1s\n", "300ms"));
   BOOST_TEST_REQUIRE(wait_until_ready(daemon.port()));
   redis.pause();
-  const auto answered = enquire(daemon.port(), R"({"phone":"+919876543219","consent":true})", "Idempotency-Key: k-16\r\n");
+  const auto answered =
+      enquire(daemon.port(), R"({"phone":"+919876543219","consent":true})", "Idempotency-Key: k-16\r\n");
   BOOST_TEST(answered.status == 503, answered.body);
   redis.resume();  // Redis now runs the create it was sent
   const auto calls = wait_for_requests(setup.twilio, 1, 15s);
@@ -165,8 +166,8 @@ BOOST_AUTO_TEST_CASE(the_spool_s_disk_full_then_room_again) {
   }
   RedisServer redis;
   RedisLead setup;
-  const auto config = on_port(lead_config(setup.twilio.port(), redis_store_at(redis, disk.path("spool"), "300ms")),
-                              setup.port);
+  const auto config =
+      on_port(lead_config(setup.twilio.port(), redis_store_at(redis, disk.path("spool"), "300ms")), setup.port);
   DaemonProcess daemon(config);
   setup.create_lead(daemon);
   // Most of the disk taken by something else.

@@ -8,20 +8,20 @@
 #include <boost/test/unit_test.hpp>
 
 #include <arpa/inet.h>
-#include <cerrno>
-#include <csignal>
-#include <cstring>
 #include <fcntl.h>
-#include <filesystem>
-#include <fstream>
 #include <netinet/in.h>
 #include <poll.h>
 #include <spawn.h>
-#include <stdexcept>
 #include <sys/socket.h>
 #include <sys/wait.h>
-#include <thread>
 #include <unistd.h>
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+#include <thread>
 
 extern char** environ;
 
@@ -66,8 +66,8 @@ SpawnedChild spawn(const std::vector<std::string>& arguments, const std::map<std
     const auto name = text.substr(0, text.find('='));
     // The daemon must see only what this test gives it, not the CI's or the
     // developer's own systemd or provider settings.
-    if (name == "NOTIFY_SOCKET" || name == "WATCHDOG_USEC" || name == "WATCHDOG_PID" ||
-        name.starts_with("TWILIO_") || name.starts_with("EXOTEL_") || name == "TELEPHONY_PROVIDER")
+    if (name == "NOTIFY_SOCKET" || name == "WATCHDOG_USEC" || name == "WATCHDOG_PID" || name.starts_with("TWILIO_") ||
+        name.starts_with("EXOTEL_") || name == "TELEPHONY_PROVIDER")
       continue;
     environment.push_back(text);
   }
@@ -130,9 +130,12 @@ const std::string& callgated_binary() {
 std::string test_config(const std::string& server_extra, const std::string& log_level, unsigned threads) {
   return "server:\n"
          "  listen: \"127.0.0.1:0\"\n"
-         "  threads: " + std::to_string(threads) + "\n" + server_extra +
+         "  threads: " +
+         std::to_string(threads) + "\n" + server_extra +
          "log:\n"
-         "  level: " + log_level + "\n"
+         "  level: " +
+         log_level +
+         "\n"
          "store:\n"
          "  backend: memory\n";
 }

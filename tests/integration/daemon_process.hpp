@@ -132,7 +132,7 @@ struct ParsedResponse {
 ParsedResponse parse_response(const std::string& raw);
 
 // One request and its response on a fresh connection.
-ParsedResponse http_get(unsigned short port, const std::string& target,
-                        const std::string& extra_headers = "", const std::string& method = "GET");
+ParsedResponse http_get(unsigned short port, const std::string& target, const std::string& extra_headers = "",
+                        const std::string& method = "GET");
 
 }  // namespace callgate::testing

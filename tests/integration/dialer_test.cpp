@@ -52,8 +52,8 @@ BOOST_AUTO_TEST_SUITE(dialer)
 BOOST_AUTO_TEST_CASE(a_call_that_cannot_be_placed_is_retried_and_never_sooner_than_retry_after) {
   FakeProviderServer twilio(&testing::test_certificates());
   twilio.script({503, R"({"code":20500,"message":"Service unavailable"})"});
-  twilio.script(testing::ScriptedAnswer{429, R"({"code":20429,"message":"Too Many Requests"})", "application/json",
-                                        {{"Retry-After", "2"}}});
+  twilio.script(testing::ScriptedAnswer{
+      429, R"({"code":20429,"message":"Too Many Requests"})", "application/json", {{"Retry-After", "2"}}});
   twilio.script({201, kPlaced});
   DaemonProcess daemon(lead_config(twilio.port(), kMemoryStore, kFastDialer));
   const auto id = lead_id_of(enquire(daemon.port(), R"({"phone":"+919876543210","consent":true})"));
@@ -70,7 +70,8 @@ BOOST_AUTO_TEST_CASE(a_call_that_cannot_be_placed_is_retried_and_never_sooner_th
   BOOST_TEST_REQUIRE(lead.at("attempts").as_array().size() == 1u);  // one call, not three
   BOOST_TEST(lead.at("attempts").as_array()[0].at("callSid").as_string() == "CA00000000000000000000000000000001");
   BOOST_TEST(!lead.contains("nextCall"));
-  for (const auto& request : twilio.requests()) BOOST_TEST(request.body == twilio.requests()[0].body);  // the same call each time
+  for (const auto& request : twilio.requests())
+    BOOST_TEST(request.body == twilio.requests()[0].body);  // the same call each time
 }
 
 BOOST_AUTO_TEST_CASE(each_reactor_opens_its_provider_connections_before_the_first_call) {
@@ -167,7 +168,9 @@ BOOST_AUTO_TEST_CASE(a_provider_failing_again_and_again_trips_its_breaker_and_ca
       "  routes:\n    - prefix: \"+91\"\n      providers: [twilio, exotel]\n"
       "  exotel:\n    account_sid: \"callgate1\"\n    api_key: \"exotel-key\"\n    api_token: \"exotel-token\"\n"
       "    exophone_number: \"08047112233\"\n    flow_id: \"556677\"\n"
-      "    api_base: \"https://localhost:" + std::to_string(exotel.port()) + "\"\n"
+      "    api_base: \"https://localhost:" +
+      std::to_string(exotel.port()) +
+      "\"\n"
       "    webhook_auth:\n      callback_token: \"exo-token\"\n";
   config.replace(config.find("  twilio:\n"), 0, routes);
   DaemonProcess daemon(config);
@@ -178,13 +181,16 @@ BOOST_AUTO_TEST_CASE(a_provider_failing_again_and_again_trips_its_breaker_and_ca
   BOOST_TEST(twilio.requests().size() == 2u);  // two 503s opened the breaker
   // While it is open, a new lead goes straight to Exotel: Twilio hears nothing more.
   const auto second = lead_id_of(enquire(daemon.port(), R"({"phone":"+919876543211","consent":true})"));
-  BOOST_TEST(wait_for_attempts(daemon.port(), second, 1).at("attempts").as_array()[0].at("provider").as_string() == "exotel");
+  BOOST_TEST(wait_for_attempts(daemon.port(), second, 1).at("attempts").as_array()[0].at("provider").as_string() ==
+             "exotel");
   BOOST_TEST(twilio.requests().size() == 2u);
   BOOST_TEST(exotel.requests().size() == 2u);
   const auto exposition = testing::http_get(daemon.port(), "/metrics").body;
-  BOOST_TEST(exposition.find("callgate_provider_breaker_state{provider=\"twilio\"} 2") != std::string::npos, exposition);
+  BOOST_TEST(exposition.find("callgate_provider_breaker_state{provider=\"twilio\"} 2") != std::string::npos,
+             exposition);
   BOOST_TEST(exposition.find("callgate_provider_breaker_state{provider=\"exotel\"} 0") != std::string::npos);
-  BOOST_TEST(exposition.find("callgate_calls_placed_total{provider=\"twilio\",outcome=\"retryable\"} 2") != std::string::npos);
+  BOOST_TEST(exposition.find("callgate_calls_placed_total{provider=\"twilio\",outcome=\"retryable\"} 2") !=
+             std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(a_burst_of_enquiries_is_paced_to_the_accounts_calls_per_minute) {
@@ -216,13 +222,14 @@ BOOST_AUTO_TEST_CASE(a_number_called_its_daily_cap_waits_for_tomorrow_whatever_t
   FakeProviderServer twilio(&testing::test_certificates());
   twilio.script({201, kPlaced});
   twilio.script({201, kSecondPlaced});
-  DaemonProcess daemon(lead_config(twilio.port(), kMemoryStore,
-                                   "  duplicate_window: 0s\ndialer:\n  max_calls_per_number_per_day: 1\n"));
+  DaemonProcess daemon(
+      lead_config(twilio.port(), kMemoryStore, "  duplicate_window: 0s\ndialer:\n  max_calls_per_number_per_day: 1\n"));
   const auto first = lead_id_of(enquire(daemon.port(), R"({"phone":"+919876543210","consent":true})"));
   wait_for_attempts(daemon.port(), first, 1);
   const auto second = lead_id_of(enquire(daemon.port(), R"({"phone":"+919876543210","consent":true})"));
   BOOST_TEST(second != first);
-  BOOST_TEST(wait_for_next_call(daemon.port(), second, "daily cap: 1 calls to this number today") == "daily cap: 1 calls to this number today");
+  BOOST_TEST(wait_for_next_call(daemon.port(), second, "daily cap: 1 calls to this number today") ==
+             "daily cap: 1 calls to this number today");
   BOOST_TEST(twilio.requests().size() == 1u);
   const auto lead = get_lead(daemon.port(), second);
   BOOST_TEST(lead.at("attempts").as_array().empty());
@@ -257,7 +264,6 @@ BOOST_AUTO_TEST_CASE(an_enquiry_outside_calling_hours_waits_for_the_next_opening
   BOOST_TEST(lead.at("status").as_string() == "pending");
 }
 
-
 BOOST_AUTO_TEST_CASE(a_call_the_provider_made_but_never_answered_for_is_found_not_placed_twice) {
   FakeProviderServer twilio(&testing::test_certificates());
   FakeTwilioAccount account(twilio, kAccountSid, kAuthToken);
@@ -282,7 +288,8 @@ BOOST_AUTO_TEST_CASE(a_call_the_provider_made_but_never_answered_for_is_found_no
   const auto requests = twilio.requests();
   BOOST_TEST_REQUIRE(requests.size() == 2u);
   BOOST_TEST(requests[1].method == "GET");
-  BOOST_TEST(requests[1].target == std::string("/2010-04-01/Accounts/") + kAccountSid + "/Calls.json?To=%2B919876543210&PageSize=50");
+  BOOST_TEST(requests[1].target ==
+             std::string("/2010-04-01/Accounts/") + kAccountSid + "/Calls.json?To=%2B919876543210&PageSize=50");
   BOOST_TEST(requests[1].body.empty());
   BOOST_TEST(account.wrong_requests().empty());
 }
@@ -333,7 +340,8 @@ BOOST_AUTO_TEST_CASE(a_provider_whose_list_cannot_be_read_is_never_dialed_again_
   }
   BOOST_TEST(lead.at("status").as_string() == "failed");
   BOOST_TEST_REQUIRE(lead.at("attempts").as_array().size() == 2u);
-  BOOST_TEST(std::string(lead.at("attempts").as_array()[1].at("error").as_string()).starts_with("not called again: whether call 1 rang"));
+  BOOST_TEST(std::string(lead.at("attempts").as_array()[1].at("error").as_string())
+                 .starts_with("not called again: whether call 1 rang"));
   BOOST_TEST(!lead.contains("nextCall"));
   const auto requests = twilio.requests();
   BOOST_TEST_REQUIRE(requests.size() == 3u);
@@ -349,7 +357,8 @@ namespace {
 
 // A host of several on one Redis: generous intake limits, unpaced, a short
 // lease so a dead host's claims come back within the test.
-std::string host_config(unsigned short twilio_port, const testing::RedisServer& redis, const TemporaryDirectory& directory) {
+std::string host_config(unsigned short twilio_port, const testing::RedisServer& redis,
+                        const TemporaryDirectory& directory) {
   return lead_config(twilio_port, redis_store(redis, directory),
                      "  duplicate_window: 10m\n" + kFastDialer + "  lease: 5s\n  ambiguous:\n    grace: 1s\n",
                      "  rate_per_minute: 1000000\n  rate_burst: 1000000\n");
@@ -370,8 +379,10 @@ void enquire_numbers(const std::vector<unsigned short>& ports, const std::atomic
       const auto host = (static_cast<std::size_t>(first) + offset) % ports.size();
       if (!alive[host]) continue;
       testing::Connection connection(ports[host]);
-      connection.send("POST /enquire HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Type: application/json\r\n"
-                      "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body);
+      connection.send(
+          "POST /enquire HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Type: application/json\r\n"
+          "Content-Length: " +
+          std::to_string(body.size()) + "\r\n\r\n" + body);
       const auto raw = connection.read_response();
       if (raw && testing::parse_response(*raw).status == 202) {
         ++acknowledged;
@@ -384,7 +395,8 @@ void enquire_numbers(const std::vector<unsigned short>& ports, const std::atomic
 // Until every one of `count` numbers has a call (or 60 s passed); then a
 // little longer, for any second call to show.
 std::map<std::string, std::size_t> wait_for_every_number(const FakeTwilioAccount& account, std::size_t count) {
-  for (int tries = 0; tries < 600 && account.calls_by_number().size() < count; ++tries) std::this_thread::sleep_for(100ms);
+  for (int tries = 0; tries < 600 && account.calls_by_number().size() < count; ++tries)
+    std::this_thread::sleep_for(100ms);
   std::this_thread::sleep_for(2s);
   return account.calls_by_number();
 }

@@ -30,7 +30,8 @@ std::string journal_config(const TemporaryDirectory& directory, const std::strin
   return "server:\n  listen: \"127.0.0.1:0\"\n  threads: 1\n" + server_extra +
          "log:\n  level: info\nadmin:\n  token: admin-secret\n" + journal_store(directory) +
          "telephony:\n  provider: simulator\n  simulator:\n    speed: 50\n"
-         "intake:\n  rate_per_minute: 1000\n  rate_burst: 1000\n" + intake;
+         "intake:\n  rate_per_minute: 1000\n  rate_burst: 1000\n" +
+         intake;
 }
 
 std::string nested_metadata(int levels) {
@@ -56,12 +57,12 @@ BOOST_AUTO_TEST_CASE(deep_metadata_is_refused_at_intake_and_the_daemon_restarts)
   std::string kept_id;
   {
     DaemonProcess daemon(journal_config(directory));
-    const auto deep = enquire(daemon.port(), R"({"phone":"+919876543210","consent":true,"metadata":{"m":)" +
-                                                 nested_metadata(30) + "}}");
+    const auto deep = enquire(
+        daemon.port(), R"({"phone":"+919876543210","consent":true,"metadata":{"m":)" + nested_metadata(30) + "}}");
     BOOST_TEST(deep.status == 422, deep.body);
     BOOST_TEST(deep.body.find("nests deeper than") != std::string::npos, deep.body);
-    kept_id = lead_id_of(enquire(daemon.port(), R"({"phone":"+919876543211","consent":true,"metadata":{"m":)" +
-                                                    nested_metadata(6) + "}}"));
+    kept_id = lead_id_of(enquire(
+        daemon.port(), R"({"phone":"+919876543211","consent":true,"metadata":{"m":)" + nested_metadata(6) + "}}"));
   }
   DaemonProcess restarted(journal_config(directory));
   const auto lead = get_lead(restarted.port(), kept_id);
@@ -76,9 +77,9 @@ BOOST_AUTO_TEST_CASE(a_second_daemon_on_the_same_journal_exits_at_once_naming_th
   other.write("second.yaml", journal_config(directory));
   const auto second = run_command({CALLGATED_BINARY, "--config", other.file("second.yaml")}, 10s);
   BOOST_TEST(second.exit_code == 1);
-  BOOST_TEST(second.output.find("in use by another callgated (pid " + std::to_string(first.pid()) + ")") !=
-                 std::string::npos,
-             second.output);
+  BOOST_TEST(
+      second.output.find("in use by another callgated (pid " + std::to_string(first.pid()) + ")") != std::string::npos,
+      second.output);
   BOOST_TEST(second.output.find(directory.file("journal")) != std::string::npos, second.output);
   // The first goes on serving, its journal untouched by the second.
   BOOST_TEST(lead_id_of(enquire(first.port(), R"({"phone":"+919876543210","consent":true})")).size() == 26u);
@@ -109,17 +110,18 @@ BOOST_AUTO_TEST_CASE(the_simulator_s_endpoints_do_not_exist_while_another_provid
   const http::FormFields forged{{"CallSid", "CA00000000000000000000000000000001"}, {"CallStatus", "no-answer"}};
   const std::string target = "/webhook/simulator?leadId=" + id;
   const auto body = http::encode_form(forged);
-  const auto answer = send(daemon.port(), "POST", target,
-                           "Content-Type: application/x-www-form-urlencoded\r\nX-Twilio-Signature: " +
-                               providers::twilio::compute_signature("simulator-auth-token", std::string(kPublicBase) + target, forged) +
-                               "\r\n",
-                           body);
+  const auto answer =
+      send(daemon.port(), "POST", target,
+           "Content-Type: application/x-www-form-urlencoded\r\nX-Twilio-Signature: " +
+               providers::twilio::compute_signature("simulator-auth-token", std::string(kPublicBase) + target, forged) +
+               "\r\n",
+           body);
   BOOST_TEST(answer.status == 404, answer.body);
   // Nor through the shared address, as a Twilio-looking request signed with the old default.
   const auto shared = send(daemon.port(), "POST", "/webhook?leadId=" + id,
                            "Content-Type: application/x-www-form-urlencoded\r\nX-Twilio-Signature: " +
-                               providers::twilio::compute_signature("simulator-auth-token",
-                                                         std::string(kPublicBase) + "/webhook?leadId=" + id, forged) +
+                               providers::twilio::compute_signature(
+                                   "simulator-auth-token", std::string(kPublicBase) + "/webhook?leadId=" + id, forged) +
                                "\r\n",
                            body);
   BOOST_TEST(shared.status == 403, shared.body);
@@ -137,8 +139,8 @@ BOOST_AUTO_TEST_CASE(a_duplicate_from_another_client_gets_a_handle_of_its_own) {
                                          "  trusted_proxies: [\"127.0.0.1/32\"]\n"));
   const std::string victim = "X-Forwarded-For: 198.51.100.10\r\n";
   const std::string stranger = "X-Forwarded-For: 203.0.113.66\r\n";
-  const auto first = lead_id_of(enquire(daemon.port(), R"({"phone":"+919876543210","consent":true})",
-                                        victim + "Idempotency-Key: form-1\r\n"));
+  const auto first = lead_id_of(
+      enquire(daemon.port(), R"({"phone":"+919876543210","consent":true})", victim + "Idempotency-Key: form-1\r\n"));
   // The same client again: its own lead, as before.
   BOOST_TEST(lead_id_of(enquire(daemon.port(), R"({"phone":"+919876543210","consent":true})", victim)) == first);
   // Another client, the same number: a handle that shows nothing of the first call.
@@ -148,8 +150,8 @@ BOOST_AUTO_TEST_CASE(a_duplicate_from_another_client_gets_a_handle_of_its_own) {
   BOOST_TEST(duplicate.body.find("\"status\":\"duplicate\"") != std::string::npos, duplicate.body);
   BOOST_TEST(send(daemon.port(), "GET", "/enquire/" + handle, "").status == 404);
   // Another client, the victim's Idempotency-Key, another number: a lead of its own.
-  const auto same_key = lead_id_of(enquire(daemon.port(), R"({"phone":"+14155550123","consent":true})",
-                                           stranger + "Idempotency-Key: form-1\r\n"));
+  const auto same_key = lead_id_of(
+      enquire(daemon.port(), R"({"phone":"+14155550123","consent":true})", stranger + "Idempotency-Key: form-1\r\n"));
   BOOST_TEST(same_key != first);
   wait_for_attempt(daemon.port(), same_key);
   BOOST_TEST(twilio.requests().size() == 2u);  // the first number rung once, the second once
@@ -194,7 +196,8 @@ BOOST_AUTO_TEST_CASE(secrets_in_request_targets_never_reach_the_log) {
 
 // Defect 10: a connection that never sent a byte held a slot for 60 s; one address could take them all.
 BOOST_AUTO_TEST_CASE(silent_connections_go_after_read_timeout_and_one_address_cannot_take_every_slot) {
-  DaemonProcess daemon(testing::test_config("  read_timeout: 500ms\n  idle_timeout: 60s\n  max_connections_per_address: 4\n"));
+  DaemonProcess daemon(
+      testing::test_config("  read_timeout: 500ms\n  idle_timeout: 60s\n  max_connections_per_address: 4\n"));
   std::vector<std::unique_ptr<Connection>> held;
   for (int index = 0; index < 4; ++index) held.push_back(std::make_unique<Connection>(daemon.port()));
   Connection over(daemon.port());
@@ -220,7 +223,8 @@ BOOST_AUTO_TEST_CASE(silent_connections_go_after_read_timeout_and_one_address_ca
 }
 
 BOOST_AUTO_TEST_CASE(a_trusted_proxy_is_not_held_to_the_per_address_cap) {
-  DaemonProcess daemon(testing::test_config("  max_connections_per_address: 2\n  trusted_proxies: [\"127.0.0.1/32\"]\n"));
+  DaemonProcess daemon(
+      testing::test_config("  max_connections_per_address: 2\n  trusted_proxies: [\"127.0.0.1/32\"]\n"));
   std::vector<std::unique_ptr<Connection>> held;
   for (int index = 0; index < 6; ++index) held.push_back(std::make_unique<Connection>(daemon.port()));
   for (auto& connection : held) {
@@ -255,10 +259,8 @@ BOOST_AUTO_TEST_CASE(many_small_headers_count_toward_the_header_limit) {
 BOOST_AUTO_TEST_CASE(state_files_are_not_followed_through_symlinks_and_directories_are_private) {
   TemporaryDirectory directory;
   const auto journal = directory.file("journal");
-  {
-    DaemonProcess daemon(journal_config(directory));
-  }
-  struct stat status{};
+  { DaemonProcess daemon(journal_config(directory)); }
+  struct stat status {};
   BOOST_REQUIRE(::stat(journal.c_str(), &status) == 0);
   BOOST_TEST((status.st_mode & 0777) == 0700u);
   std::filesystem::remove(journal + "/leads.journal");
@@ -301,8 +303,8 @@ BOOST_AUTO_TEST_CASE(damage_near_the_end_stops_the_start_and_the_repair_keeps_ev
   {
     DaemonProcess daemon(journal_config(directory));
     for (int index = 0; index < 40; ++index)
-      ids.push_back(lead_id_of(enquire(daemon.port(), R"({"phone":"+91987654)" + std::to_string(3000 + index) +
-                                                          R"(","consent":true})")));
+      ids.push_back(lead_id_of(
+          enquire(daemon.port(), R"({"phone":"+91987654)" + std::to_string(3000 + index) + R"(","consent":true})")));
   }
   const auto file = directory.file("journal") + "/leads.journal";
   auto data = read_file(file);
@@ -314,7 +316,8 @@ BOOST_AUTO_TEST_CASE(damage_near_the_end_stops_the_start_and_the_repair_keeps_ev
   while (reader.next(payload)) ++records_before;
   BOOST_REQUIRE(reader.valid_bytes() > 1000);
   const auto middle = reader.valid_bytes() / 2;
-  std::fill(data.begin() + static_cast<std::ptrdiff_t>(middle), data.begin() + static_cast<std::ptrdiff_t>(middle + 64), '\0');
+  std::fill(data.begin() + static_cast<std::ptrdiff_t>(middle), data.begin() + static_cast<std::ptrdiff_t>(middle + 64),
+            '\0');
   std::ofstream(file, std::ios::binary | std::ios::trunc) << data;
 
   directory.write("c.yaml", journal_config(directory));
@@ -369,8 +372,9 @@ BOOST_AUTO_TEST_CASE(requests_already_sent_when_sigterm_comes_are_answered) {
 }
 
 BOOST_AUTO_TEST_CASE(a_low_descriptor_limit_is_said_at_start_and_connections_past_it_get_a_503) {
-  DaemonProcess daemon(testing::test_config("  max_connections: 2000\n  max_connections_per_address: 0\n  read_timeout: 1s\n"), {},
-                       {"/usr/bin/prlimit", "--nofile=64:64"});
+  DaemonProcess daemon(
+      testing::test_config("  max_connections: 2000\n  max_connections_per_address: 0\n  read_timeout: 1s\n"), {},
+      {"/usr/bin/prlimit", "--nofile=64:64"});
   // Said before "listening": in the lines the start already read.
   BOOST_TEST(daemon.all_output().find("\"event\":\"descriptor_limit_low\"") != std::string::npos, daemon.all_output());
 #ifdef CALLGATE_SANITIZED
@@ -386,7 +390,8 @@ BOOST_AUTO_TEST_CASE(a_low_descriptor_limit_is_said_at_start_and_connections_pas
     held.push_back(std::make_unique<Connection>(daemon.port()));
   }
   for (auto& connection : held)
-    if (auto answer = connection->read_response(200ms); answer && testing::parse_response(*answer).status == 503) ++refused;
+    if (auto answer = connection->read_response(200ms); answer && testing::parse_response(*answer).status == 503)
+      ++refused;
   BOOST_TEST(refused > 0);
   held.clear();
   // Served again once they are gone.

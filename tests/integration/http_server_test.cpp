@@ -8,9 +8,9 @@
 #include <boost/test/unit_test.hpp>
 
 #include <netinet/in.h>
-#include <regex>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <regex>
 #include <sstream>
 #include <thread>
 
@@ -194,9 +194,9 @@ BOOST_AUTO_TEST_CASE(oversize_body_gets_413_before_it_is_read) {
 
 BOOST_AUTO_TEST_CASE(malformed_requests_get_400) {
   DaemonProcess daemon(test_config());
-  for (const std::string bad : {"GARBAGE\r\n\r\n", "GET /healthz HTTP/9.9\r\n\r\n", "GET  HTTP/1.1\r\n\r\n",
-                                "GET /healthz HTTP/1.1\r\nBad Header\r\n\r\n",
-                                "GET /healthz HTTP/1.1\r\nContent-Length: nope\r\n\r\n"}) {
+  for (const std::string bad :
+       {"GARBAGE\r\n\r\n", "GET /healthz HTTP/9.9\r\n\r\n", "GET  HTTP/1.1\r\n\r\n",
+        "GET /healthz HTTP/1.1\r\nBad Header\r\n\r\n", "GET /healthz HTTP/1.1\r\nContent-Length: nope\r\n\r\n"}) {
     Connection connection(daemon.port());
     connection.send(bad);
     const auto raw = connection.read_until_closed();
@@ -305,12 +305,14 @@ BOOST_AUTO_TEST_CASE(metrics_are_valid_prometheus_text_and_count_requests) {
   BOOST_TEST(metrics.headers.at("content-type") == "text/plain; version=0.0.4; charset=utf-8");
 
   // Every line is a comment (HELP/TYPE) or a sample: name{labels} number.
-  const std::regex sample(R"([a-zA-Z_:][a-zA-Z0-9_:]*(\{([a-zA-Z_][a-zA-Z0-9_]*="([^"\\]|\\.)*",?)*\})? -?[0-9.eE+-]+|.* \+Inf)");
+  const std::regex sample(
+      R"([a-zA-Z_:][a-zA-Z0-9_:]*(\{([a-zA-Z_][a-zA-Z0-9_]*="([^"\\]|\\.)*",?)*\})? -?[0-9.eE+-]+|.* \+Inf)");
   const std::regex comment(R"(# (HELP|TYPE) [a-zA-Z_:][a-zA-Z0-9_:]* .+)");
   std::istringstream lines(metrics.body);
   int samples = 0;
   for (std::string line; std::getline(lines, line);) {
-    if (line.starts_with("#")) BOOST_TEST(std::regex_match(line, comment), line);
+    if (line.starts_with("#"))
+      BOOST_TEST(std::regex_match(line, comment), line);
     else {
       BOOST_TEST(std::regex_match(line, sample), line);
       ++samples;
@@ -319,11 +321,14 @@ BOOST_AUTO_TEST_CASE(metrics_are_valid_prometheus_text_and_count_requests) {
   BOOST_TEST(samples > 10);
   const auto& text = metrics.body;
   BOOST_TEST(text.find("callgate_http_requests_total{route=\"/healthz\",method=\"GET\",status=\"200\"} 3\n") !=
-             std::string::npos, text);
+                 std::string::npos,
+             text);
   BOOST_TEST(text.find("callgate_http_requests_total{route=\"(unmatched)\",method=\"-\",status=\"404\"} 1\n") !=
-             std::string::npos, text);
+                 std::string::npos,
+             text);
   BOOST_TEST(text.find("callgate_http_request_duration_seconds_count{route=\"/healthz\",method=\"GET\"} 3\n") !=
-             std::string::npos, text);
+                 std::string::npos,
+             text);
   // The earlier connections close on the server's side a moment after the
   // client has its answers; the scrape's own connection stays open.
   bool only_the_scrape_open = text.find("callgate_http_connections_open 1\n") != std::string::npos;

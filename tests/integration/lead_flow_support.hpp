@@ -13,8 +13,8 @@
 #include <boost/test/unit_test.hpp>
 
 #include <algorithm>
-#include <fstream>
 #include <chrono>
+#include <fstream>
 #include <set>
 #include <string>
 #include <thread>
@@ -35,11 +35,13 @@ constexpr const char* kAdmin = "Authorization: Bearer admin-secret\r\n";
 constexpr const char* kGenerousRate = "  rate_per_minute: 1000\n  rate_burst: 1000\n";
 
 inline std::string lead_config(unsigned short twilio_port, const std::string& store, const std::string& intake = "",
-                        const std::string& rate = kGenerousRate) {
+                               const std::string& rate = kGenerousRate) {
   return "server:\n"
          "  listen: \"127.0.0.1:0\"\n"
          "  threads: 2\n"
-         "  public_base_url: \"" + std::string(kPublicBase) + "\"\n"
+         "  public_base_url: \"" +
+         std::string(kPublicBase) +
+         "\"\n"
          "log:\n"
          "  level: info\n"
          "  access_log: false\n"
@@ -49,14 +51,21 @@ inline std::string lead_config(unsigned short twilio_port, const std::string& st
          "telephony:\n"
          "  provider: twilio\n"
          "  http_client:\n"
-         "    ca_file: \"" + testing::test_certificates().ca_file + "\"\n"
+         "    ca_file: \"" +
+         testing::test_certificates().ca_file +
+         "\"\n"
          "  twilio:\n"
          "    account_sid: \"AC0123456789abcdef0123456789abcdef\"\n"
-         "    auth_token: \"" + kAuthToken + "\"\n"
+         "    auth_token: \"" +
+         kAuthToken +
+         "\"\n"
          "    phone_number: \"+14155550100\"\n"
-         "    api_base: \"https://localhost:" + std::to_string(twilio_port) + "\"\n"
+         "    api_base: \"https://localhost:" +
+         std::to_string(twilio_port) +
+         "\"\n"
          "intake:\n"
-         "  default_country_code: \"91\"\n" + rate + intake;
+         "  default_country_code: \"91\"\n" +
+         rate + intake;
 }
 
 // A file's bytes, whole.
@@ -73,7 +82,7 @@ inline std::string journal_store(const TemporaryDirectory& directory) {
 }
 
 inline ParsedResponse send(unsigned short port, const std::string& method, const std::string& target,
-                    const std::string& headers, const std::string& body = "") {
+                           const std::string& headers, const std::string& body = "") {
   testing::Connection connection(port);
   connection.send(method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n" + headers +
                   "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body);
@@ -112,15 +121,20 @@ inline boost::json::object wait_for_attempt(unsigned short port, const std::stri
 }
 
 inline http::FormFields callback(const std::string& call_sid, const std::string& status, int sequence) {
-  return {{"AccountSid", "AC0123456789abcdef0123456789abcdef"}, {"CallSid", call_sid}, {"CallStatus", status},
-          {"SequenceNumber", std::to_string(sequence)}, {"To", "+919876543210"}};
+  return {{"AccountSid", "AC0123456789abcdef0123456789abcdef"},
+          {"CallSid", call_sid},
+          {"CallStatus", status},
+          {"SequenceNumber", std::to_string(sequence)},
+          {"To", "+919876543210"}};
 }
 
 inline int post_callback(testing::Connection& connection, const std::string& lead_id, const http::FormFields& fields) {
   const std::string target = "/webhook/twilio?leadId=" + lead_id;
   const auto body = http::encode_form(fields);
-  connection.send("POST " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
-                  "X-Twilio-Signature: " + providers::twilio::compute_signature(kAuthToken, std::string(kPublicBase) + target, fields) +
+  connection.send("POST " + target +
+                  " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                  "X-Twilio-Signature: " +
+                  providers::twilio::compute_signature(kAuthToken, std::string(kPublicBase) + target, fields) +
                   "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body);
   auto raw = connection.read_response();
   return raw ? testing::parse_response(*raw).status : 0;
@@ -136,7 +150,8 @@ inline std::set<int> sequence_numbers_of(const boost::json::object& lead) {
 }
 inline std::vector<int> missing_from(const std::set<int>& acknowledged, const std::set<int>& stored) {
   std::vector<int> missing;
-  std::set_difference(acknowledged.begin(), acknowledged.end(), stored.begin(), stored.end(), std::back_inserter(missing));
+  std::set_difference(acknowledged.begin(), acknowledged.end(), stored.begin(), stored.end(),
+                      std::back_inserter(missing));
   return missing;
 }
 
@@ -172,7 +187,6 @@ inline std::int64_t metric_reaching(unsigned short port, const std::string& seri
   return value;
 }
 
-
 // Short delays so the dialer's retries and redials happen within a test.
 inline const std::string kFastDialer =
     "dialer:\n"
@@ -182,8 +196,9 @@ inline const std::string kFastDialer =
 inline const std::string kSecondPlaced = R"({"sid":"CA00000000000000000000000000000002","status":"queued"})";
 
 // Waits until the fake has seen `count` requests; the moments each arrived (to ~10 ms).
-inline std::vector<std::chrono::steady_clock::time_point> wait_for_requests(const FakeProviderServer& provider, std::size_t count,
-                                                                     std::chrono::milliseconds timeout = 10s) {
+inline std::vector<std::chrono::steady_clock::time_point> wait_for_requests(const FakeProviderServer& provider,
+                                                                            std::size_t count,
+                                                                            std::chrono::milliseconds timeout = 10s) {
   std::vector<std::chrono::steady_clock::time_point> seen;
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (seen.size() < count && std::chrono::steady_clock::now() < deadline) {
@@ -222,7 +237,6 @@ inline boost::json::object wait_for_attempts(unsigned short port, const std::str
   }
   return lead;
 }
-
 
 // The tests stop Redis with SIGKILL, which fails what is in flight at once:
 // the command timeout only has to outlast a test Redis that syncs every

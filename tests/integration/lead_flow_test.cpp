@@ -10,10 +10,10 @@
 #include <boost/test/unit_test.hpp>
 
 #include <algorithm>
-#include <filesystem>
-#include <functional>
 #include <atomic>
 #include <csignal>
+#include <filesystem>
+#include <functional>
 #include <random>
 #include <set>
 #include <thread>
@@ -28,8 +28,9 @@ BOOST_AUTO_TEST_CASE(an_enquiry_is_called_and_its_callbacks_bring_it_to_its_fina
   FakeProviderServer twilio(&testing::test_certificates());
   twilio.script({201, kPlaced});
   DaemonProcess daemon(lead_config(twilio.port(), kMemoryStore));
-  const auto id = lead_id_of(enquire(daemon.port(), R"({"phone":"098765 43210","consent":true,"name":"Asha",)"
-                                                     R"("source":"pricing-page","metadata":{"utm":"diwali"}})",
+  const auto id = lead_id_of(enquire(daemon.port(),
+                                     R"({"phone":"098765 43210","consent":true,"name":"Asha",)"
+                                     R"("source":"pricing-page","metadata":{"utm":"diwali"}})",
                                      "User-Agent: test-browser/1.0\r\n"));
   auto lead = wait_for_attempt(daemon.port(), id);
   BOOST_TEST(lead.at("phone").as_string() == "+919876543210");
@@ -43,7 +44,8 @@ BOOST_AUTO_TEST_CASE(an_enquiry_is_called_and_its_callbacks_bring_it_to_its_fina
   // What the fake Twilio was asked, byte for byte where it matters.
   const auto requests = twilio.requests();
   BOOST_TEST_REQUIRE(requests.size() == 1u);
-  BOOST_TEST(requests[0].body.starts_with("To=%2B919876543210&From=%2B14155550100&Url=https%3A%2F%2Fgw.example.test%2Ftwiml%3FleadId%3D" + id));
+  BOOST_TEST(requests[0].body.starts_with(
+      "To=%2B919876543210&From=%2B14155550100&Url=https%3A%2F%2Fgw.example.test%2Ftwiml%3FleadId%3D" + id));
 
   // Real callbacks, shuffled and with Twilio's retries (duplicates) mixed in.
   std::vector<http::FormFields> callbacks = {callback("CA00000000000000000000000000000001", "initiated", 0),
@@ -89,8 +91,10 @@ BOOST_AUTO_TEST_CASE(one_key_or_one_number_in_the_window_makes_one_lead_and_one_
   twilio.script({201, kPlaced});
   twilio.script({201, R"({"sid":"CA00000000000000000000000000000002","status":"queued"})"});
   DaemonProcess daemon(lead_config(twilio.port(), kMemoryStore, "  duplicate_window: 10m\n"));
-  const auto first = lead_id_of(enquire(daemon.port(), R"({"phone":"+919876543210","consent":true})", "Idempotency-Key: form-42\r\n"));
-  const auto again = enquire(daemon.port(), R"({"phone":"+14155550123","consent":true})", "Idempotency-Key: form-42\r\n");
+  const auto first =
+      lead_id_of(enquire(daemon.port(), R"({"phone":"+919876543210","consent":true})", "Idempotency-Key: form-42\r\n"));
+  const auto again =
+      enquire(daemon.port(), R"({"phone":"+14155550123","consent":true})", "Idempotency-Key: form-42\r\n");
   BOOST_TEST(lead_id_of(again) == first);
   BOOST_TEST(again.body.find("\"existing\":true") != std::string::npos);
   // The same number again without a key, inside the window, from the same client.
@@ -102,11 +106,11 @@ BOOST_AUTO_TEST_CASE(one_key_or_one_number_in_the_window_makes_one_lead_and_one_
 
 BOOST_AUTO_TEST_CASE(abuse_is_limited_and_browsers_are_told_who_may_post) {
   FakeProviderServer twilio(&testing::test_certificates());
-  DaemonProcess daemon(lead_config(twilio.port(), kMemoryStore, "  cors_allowed_origins: [\"https://www.example.com\"]\n",
+  DaemonProcess daemon(lead_config(twilio.port(), kMemoryStore,
+                                   "  cors_allowed_origins: [\"https://www.example.com\"]\n",
                                    "  rate_per_minute: 1\n  rate_burst: 2\n"));
   const std::string origin = "Origin: https://www.example.com\r\n";
-  const auto preflight = send(daemon.port(), "OPTIONS", "/enquire",
-                              origin + "Access-Control-Request-Method: POST\r\n");
+  const auto preflight = send(daemon.port(), "OPTIONS", "/enquire", origin + "Access-Control-Request-Method: POST\r\n");
   BOOST_TEST(preflight.status == 204);
   BOOST_TEST(preflight.headers.at("access-control-allow-origin") == "https://www.example.com");
   BOOST_TEST(preflight.headers.at("access-control-allow-methods") == "POST");
@@ -157,8 +161,7 @@ namespace {
 // so each is an event of its own) until the daemon is killed with SIGKILL
 // once ready_to_kill says so; then a restart on the same journal must hold
 // every callback that got a 204.
-void check_kill_minus_nine(const std::string& store_yaml,
-                           const std::function<bool(DaemonProcess&)>& ready_to_kill) {
+void check_kill_minus_nine(const std::string& store_yaml, const std::function<bool(DaemonProcess&)>& ready_to_kill) {
   FakeProviderServer twilio(&testing::test_certificates());
   twilio.script({201, kPlaced});
   std::string id;
@@ -175,7 +178,8 @@ void check_kill_minus_nine(const std::string& store_yaml,
         try {
           testing::Connection connection(daemon.port());
           for (int index = sender; !stop; index += 4) {
-            const int status = post_callback(connection, id, callback("CA00000000000000000000000000000001", "ringing", 10 + index));
+            const int status =
+                post_callback(connection, id, callback("CA00000000000000000000000000000001", "ringing", 10 + index));
             if (status != 204) return;
             std::lock_guard guard(lock);
             acknowledged.insert(10 + index);
@@ -313,7 +317,8 @@ BOOST_AUTO_TEST_CASE(nothing_acknowledged_is_lost_while_redis_is_down) {
   BOOST_TEST(wait_until_ready(daemon.port()));
   std::vector<std::pair<std::string, std::string>> leads;  // id, call sid
   for (int lead = 0; lead < kLeads; ++lead) {
-    const auto id = lead_id_of(enquire(daemon.port(), R"({"phone":"+9198765432)" + std::to_string(10 + lead) + R"(","consent":true})"));
+    const auto id = lead_id_of(
+        enquire(daemon.port(), R"({"phone":"+9198765432)" + std::to_string(10 + lead) + R"(","consent":true})"));
     const auto placed = wait_for_attempt(daemon.port(), id);
     leads.emplace_back(id, std::string(placed.at("attempts").as_array().at(0).at("callSid").as_string()));
   }
@@ -330,7 +335,8 @@ BOOST_AUTO_TEST_CASE(nothing_acknowledged_is_lost_while_redis_is_down) {
       for (int index = sender; !stop; index += 4) {
         const auto which = static_cast<std::size_t>(index) % leads.size();
         const int sequence = 10 + index;
-        const int status = post_callback(connection, leads[which].first, callback(leads[which].second, "ringing", sequence));
+        const int status =
+            post_callback(connection, leads[which].first, callback(leads[which].second, "ringing", sequence));
         if (status == 204) {
           std::lock_guard guard(lock);
           acknowledged.emplace(which, sequence);
@@ -373,7 +379,8 @@ BOOST_AUTO_TEST_CASE(nothing_acknowledged_is_lost_while_redis_is_down) {
         stored.emplace(which, static_cast<int>(sequence->to_number<std::int64_t>()));
   }
   std::vector<std::pair<std::size_t, int>> missing;
-  std::set_difference(acknowledged.begin(), acknowledged.end(), stored.begin(), stored.end(), std::back_inserter(missing));
+  std::set_difference(acknowledged.begin(), acknowledged.end(), stored.begin(), stored.end(),
+                      std::back_inserter(missing));
   BOOST_TEST(missing.empty(), missing.size() << " acknowledged callbacks are missing of " << acknowledged.size());
   BOOST_TEST_MESSAGE("acknowledged: " << acknowledged.size() << ", spooled while Redis was down: " << spooled);
 }

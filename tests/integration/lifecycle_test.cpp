@@ -7,14 +7,14 @@
 #include <boost/test/unit_test.hpp>
 
 #include <arpa/inet.h>
-#include <csignal>
-#include <cstring>
 #include <netinet/in.h>
 #include <poll.h>
-#include <thread>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
+#include <csignal>
+#include <cstring>
+#include <thread>
 
 using namespace callgate::testing;
 
@@ -114,7 +114,8 @@ BOOST_AUTO_TEST_CASE(a_taken_address_is_a_clear_start_up_error) {
   const auto port = ntohs(address.sin_port);
 
   TemporaryDirectory directory;
-  directory.write("c.yaml", "server:\n  listen: \"127.0.0.1:" + std::to_string(port) + "\"\nstore:\n  backend: memory\n");
+  directory.write("c.yaml",
+                  "server:\n  listen: \"127.0.0.1:" + std::to_string(port) + "\"\nstore:\n  backend: memory\n");
   auto result = run_command({CALLGATED_BINARY, "--config", directory.file("c.yaml")});
   ::close(blocker);
   BOOST_TEST(result.exit_code == 1);
@@ -214,8 +215,7 @@ BOOST_AUTO_TEST_CASE(sighup_changes_the_log_level_and_keeps_the_old_config_on_er
 
 BOOST_AUTO_TEST_CASE(systemd_hears_ready_watchdog_and_stopping) {
   NotifySocket systemd;
-  DaemonProcess daemon(test_config("", "info", 2),
-                       {{"NOTIFY_SOCKET", systemd.path()}, {"WATCHDOG_USEC", "200000"}});
+  DaemonProcess daemon(test_config("", "info", 2), {{"NOTIFY_SOCKET", systemd.path()}, {"WATCHDOG_USEC", "200000"}});
   auto ready = systemd.wait_for("READY=1", 5s);
   BOOST_REQUIRE_MESSAGE(ready, systemd.received());
   BOOST_TEST(ready->find("MAINPID=" + std::to_string(daemon.pid())) != std::string::npos, *ready);

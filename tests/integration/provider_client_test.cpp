@@ -78,10 +78,14 @@ std::string describe(const PlaceCallOutcome& outcome) {
   return std::visit(
       [](const auto& value) -> std::string {
         using T = std::decay_t<decltype(value)>;
-        if constexpr (std::is_same_v<T, Placed>) return "placed " + value.call_sid;
-        else if constexpr (std::is_same_v<T, Retryable>) return "retryable: " + value.reason;
-        else if constexpr (std::is_same_v<T, Ambiguous>) return "ambiguous: " + value.reason;
-        else return "rejected " + std::to_string(value.code) + ": " + value.message;
+        if constexpr (std::is_same_v<T, Placed>)
+          return "placed " + value.call_sid;
+        else if constexpr (std::is_same_v<T, Retryable>)
+          return "retryable: " + value.reason;
+        else if constexpr (std::is_same_v<T, Ambiguous>)
+          return "ambiguous: " + value.reason;
+        else
+          return "rejected " + std::to_string(value.code) + ": " + value.message;
       },
       outcome);
 }
@@ -127,14 +131,23 @@ BOOST_AUTO_TEST_CASE(twilio_optional_fields_follow_the_config) {
   twilio_server.script({201, R"({"sid":"CA22222222222222222222222222222222","status":"queued"})"});
   BOOST_TEST(std::holds_alternative<Placed>(place(twilio)));
   const auto body = twilio_server.requests().at(0).body;
-  BOOST_TEST(body.find("&Url=https%3A%2F%2Fflows.example.com%2Fvoice%3Fflow%3D7%26leadId%3Dlead-1&") != std::string::npos, body);
+  BOOST_TEST(
+      body.find("&Url=https%3A%2F%2Fflows.example.com%2Fvoice%3Fflow%3D7%26leadId%3Dlead-1&") != std::string::npos,
+      body);
   BOOST_TEST(body.ends_with("&Record=true&Timeout=25&TimeLimit=600&MachineDetection=Enable"), body);
 }
 
 BOOST_AUTO_TEST_CASE(twilio_errors_are_classified_by_what_they_mean) {
-  twilio_server.script({400, R"({"code":21211,"message":"The 'To' number is not a valid phone number.","more_info":"https://www.twilio.com/docs/errors/21211","status":400})"});
-  twilio_server.script({401, R"({"code":20003,"message":"Authenticate","more_info":"https://www.twilio.com/docs/errors/20003","status":401})"});
-  twilio_server.script({429, R"({"code":20429,"message":"Too Many Requests","status":429})", "application/json", {{"Retry-After", "7"}}});
+  twilio_server.script(
+      {400,
+       R"({"code":21211,"message":"The 'To' number is not a valid phone number.","more_info":"https://www.twilio.com/docs/errors/21211","status":400})"});
+  twilio_server.script(
+      {401,
+       R"({"code":20003,"message":"Authenticate","more_info":"https://www.twilio.com/docs/errors/20003","status":401})"});
+  twilio_server.script({429,
+                        R"({"code":20429,"message":"Too Many Requests","status":429})",
+                        "application/json",
+                        {{"Retry-After", "7"}}});
   twilio_server.script({503, "upstream unavailable", "text/plain"});
 
   const auto invalid_number = place(twilio);
@@ -163,7 +176,8 @@ BOOST_AUTO_TEST_CASE(twilio_errors_are_classified_by_what_they_mean) {
 
 BOOST_AUTO_TEST_CASE(names_are_looked_up_once_and_closed_connections_replaced) {
   for (int index = 0; index < 3; ++index)
-    twilio_server.script({201, R"({"sid":"CA8888888888888888888888888888888)" + std::to_string(index) + R"(","status":"queued"})"});
+    twilio_server.script(
+        {201, R"({"sid":"CA8888888888888888888888888888888)" + std::to_string(index) + R"(","status":"queued"})"});
   BOOST_TEST(std::holds_alternative<Placed>(place(twilio)));
   client->close_idle_connections();
   BOOST_TEST(client->idle_connections() == 0u);
@@ -181,7 +195,10 @@ BOOST_AUTO_TEST_CASE(connections_opened_ahead_carry_the_first_calls_and_old_ones
   auto warm = [&](unsigned count) {
     std::optional<http::HttpClient::WarmUp> result;
     asio::co_spawn(
-        io, [&]() -> asio::awaitable<void> { result = co_await client->keep_warm(config.telephony.twilio.api_base, count); },
+        io,
+        [&]() -> asio::awaitable<void> {
+          result = co_await client->keep_warm(config.telephony.twilio.api_base, count);
+        },
         asio::detached);
     io.restart();
     io.run();
@@ -305,7 +322,8 @@ BOOST_AUTO_TEST_CASE(requests_beyond_the_pool_cap_wait_for_a_connection) {
   config.telephony.http_client.max_connections_per_host = 1;
   client = std::make_unique<http::HttpClient>(io, config.telephony.http_client);
   for (int index = 0; index < 3; ++index) {
-    ScriptedAnswer answer{201, R"({"sid":"CA6666666666666666666666666666666)" + std::to_string(index) + R"(","status":"queued"})"};
+    ScriptedAnswer answer{
+        201, R"({"sid":"CA6666666666666666666666666666666)" + std::to_string(index) + R"(","status":"queued"})"};
     answer.delay = 50ms;
     twilio_server.script(answer);
   }
@@ -327,7 +345,8 @@ BOOST_AUTO_TEST_CASE(requests_beyond_the_pool_cap_wait_for_a_connection) {
 }
 
 BOOST_AUTO_TEST_CASE(exotel_places_a_call_with_exactly_the_documented_request) {
-  exotel_server.script({200, R"({"Call":{"Sid":"b6cfaf2ba6f8e7ef1a8d5fbe1c2d3e4f","Status":"in-progress","To":null}})"});
+  exotel_server.script(
+      {200, R"({"Call":{"Sid":"b6cfaf2ba6f8e7ef1a8d5fbe1c2d3e4f","Status":"in-progress","To":null}})"});
   const auto outcome = place(exotel, "lead-2");
   const auto* placed = std::get_if<Placed>(&outcome);
   BOOST_TEST_REQUIRE(placed != nullptr, describe(outcome));
@@ -341,15 +360,16 @@ BOOST_AUTO_TEST_CASE(exotel_places_a_call_with_exactly_the_documented_request) {
   BOOST_TEST(request.target == "/v1/Accounts/callgate1/Calls/connect.json");
   BOOST_TEST(request.header("Authorization") == "Basic " + base64_encode("exotel-key:exotel-token"));
   BOOST_TEST(request.header("Content-Type") == "application/x-www-form-urlencoded");
-  BOOST_TEST(request.body ==
-             "From=%2B14155550123&CallerId=08047112233"
-             "&Url=http%3A%2F%2Fmy.exotel.com%2Fcallgate1%2Fexoml%2Fstart_voice%2F556677"
-             "&CallType=trans"
-             "&StatusCallback=https%3A%2F%2Fcallgate.example.com%2Fwebhook%2Fexotel%3FleadId%3Dlead-2%26token%3Dcb-token"
-             "&StatusCallbackEvents%5B0%5D=terminal&StatusCallbackEvents%5B1%5D=answered"
-             "&StatusCallbackContentType=application%2Fjson"
-             "&CustomField=%7B%22leadId%22%3A%22lead-2%22%7D"
-             "&Record=false");
+  BOOST_TEST(
+      request.body ==
+      "From=%2B14155550123&CallerId=08047112233"
+      "&Url=http%3A%2F%2Fmy.exotel.com%2Fcallgate1%2Fexoml%2Fstart_voice%2F556677"
+      "&CallType=trans"
+      "&StatusCallback=https%3A%2F%2Fcallgate.example.com%2Fwebhook%2Fexotel%3FleadId%3Dlead-2%26token%3Dcb-token"
+      "&StatusCallbackEvents%5B0%5D=terminal&StatusCallbackEvents%5B1%5D=answered"
+      "&StatusCallbackContentType=application%2Fjson"
+      "&CustomField=%7B%22leadId%22%3A%22lead-2%22%7D"
+      "&Record=false");
 }
 
 BOOST_AUTO_TEST_CASE(exotel_answers_in_xml_and_errors_are_read_too) {
@@ -358,8 +378,9 @@ BOOST_AUTO_TEST_CASE(exotel_answers_in_xml_and_errors_are_read_too) {
                         "<Status>in-progress</Status></Call></TwilioResponse>",
                         "application/xml"});
   exotel_server.script({402, R"({"RestException":{"Status":402,"Message":"Plan limits exceeded","Code":402}})"});
-  exotel_server.script({400, "<TwilioResponse><RestException><Status>400</Status><Message>Invalid From</Message>"
-                             "<Code>34001</Code></RestException></TwilioResponse>",
+  exotel_server.script({400,
+                        "<TwilioResponse><RestException><Status>400</Status><Message>Invalid From</Message>"
+                        "<Code>34001</Code></RestException></TwilioResponse>",
                         "application/xml"});
   exotel_server.script({429, R"({"RestException":{"Status":429,"Message":"Too many calls"}})"});
 

@@ -127,8 +127,7 @@ BOOST_AUTO_TEST_CASE(a_server_that_stops_answering_fails_commands_at_the_deadlin
   std::vector<std::future<Outcome>> pings;
   for (int index = 0; index < 3; ++index)
     pings.push_back(asio::co_spawn(
-        loop.io,
-        [&connection]() -> asio::awaitable<Outcome> { co_return co_await send(connection, ping()); },
+        loop.io, [&connection]() -> asio::awaitable<Outcome> { co_return co_await send(connection, ping()); },
         asio::use_future));
   std::vector<std::string> outcomes;
   for (auto& ping : pings) outcomes.push_back(text_of(ping.get()));
@@ -142,7 +141,8 @@ BOOST_AUTO_TEST_CASE(a_server_that_stops_answering_fails_commands_at_the_deadlin
 
   server.resume();
   BOOST_TEST_REQUIRE(loop.wait_until_connected());
-  const auto pong = loop.run([&connection]() -> asio::awaitable<Outcome> { co_return co_await send(connection, ping()); });
+  const auto pong =
+      loop.run([&connection]() -> asio::awaitable<Outcome> { co_return co_await send(connection, ping()); });
   BOOST_TEST(text_of(pong) == "PONG");
 }
 

@@ -60,7 +60,8 @@ using DialSchedulerBackends = boost::mpl::list<RedisBackend>;
 
 }  // namespace
 
-BOOST_AUTO_TEST_SUITE(redis_dial_scheduler_conformance, *boost::unit_test::precondition(callgate::testing::RedisInstalled()))
+BOOST_AUTO_TEST_SUITE(redis_dial_scheduler_conformance,
+                      *boost::unit_test::precondition(callgate::testing::RedisInstalled()))
 #include "dial_scheduler_conformance.hpp"
 BOOST_AUTO_TEST_SUITE_END()
 
@@ -77,7 +78,8 @@ BOOST_AUTO_TEST_CASE(with_redis_away_calls_fail_fast_and_the_problem_is_named) {
   const auto claimed = run(scheduler->claim_due(at(10), 10, std::chrono::milliseconds(1'000)));
   BOOST_TEST(std::holds_alternative<StoreError>(claimed));
   BOOST_TEST((std::chrono::steady_clock::now() - started < std::chrono::seconds(3)));
-  for (int tries = 0; tries < 100 && !scheduler->problem(); ++tries) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  for (int tries = 0; tries < 100 && !scheduler->problem(); ++tries)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
   BOOST_TEST(scheduler->problem().value_or("") == "Redis (the dial scheduler's connection) is not connected");
 }
 
@@ -86,7 +88,8 @@ BOOST_AUTO_TEST_CASE(a_job_hash_that_does_not_parse_is_skipped_and_the_others_ar
   using namespace callgate::conformance;
   RedisBackend backend;
   auto scheduler = backend.open();
-  BOOST_TEST(backend.server.command({"HSET", "callgate:dial:job:01BAD", "job", "{not json", "claim", "0", "lease", "0"}) == ":3\r\n");
+  BOOST_TEST(backend.server.command(
+                 {"HSET", "callgate:dial:job:01BAD", "job", "{not json", "claim", "0", "lease", "0"}) == ":3\r\n");
   BOOST_TEST(backend.server.command({"ZADD", "callgate:dial:due", "0", "01BAD"}) == ":1\r\n");
   expect(run(scheduler->schedule(dialer::dial_job("01GOOD", 1, at(5), "enquiry"))));
   const auto claimed = expect(run(scheduler->claim_due(at(10), 10, std::chrono::milliseconds(1'000))));

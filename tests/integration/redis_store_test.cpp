@@ -1,7 +1,7 @@
 // The Redis backend against a real redis-server: the shared conformance
 // suite, then what only a networked store has to survive.
-#include "eventually.hpp"
 #include "core/store/redis_lead_store.hpp"
+#include "eventually.hpp"
 #include "lead_store_test_helpers.hpp"
 #include "redis_server.hpp"
 
@@ -37,7 +37,8 @@ struct RedisBackend {
     options.orphan_wait = orphan_wait;
     auto store = std::make_shared<callgate::RedisLeadStore>(std::vector<boost::asio::io_context*>{&io}, options);
     store->start();
-    for (int tries = 0; tries < 200 && !store->connected(); ++tries) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    for (int tries = 0; tries < 200 && !store->connected(); ++tries)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
     BOOST_REQUIRE_MESSAGE(store->connected(), "the store did not connect to redis-server");
     stores.push_back(store);
     return store;
@@ -50,23 +51,27 @@ struct RedisBackend {
 class ForwardingStore final : public callgate::LeadStore {
  public:
   explicit ForwardingStore(std::shared_ptr<callgate::LeadStore> target) : target_(std::move(target)) {}
-  boost::asio::awaitable<callgate::StoreResult<callgate::CreateResult>> create(callgate::CreateRequest request) override {
+  boost::asio::awaitable<callgate::StoreResult<callgate::CreateResult>> create(
+      callgate::CreateRequest request) override {
     return target_->create(std::move(request));
   }
-  boost::asio::awaitable<callgate::StoreResult<callgate::Lead>> get(std::string id) override { return target_->get(std::move(id)); }
+  boost::asio::awaitable<callgate::StoreResult<callgate::Lead>> get(std::string id) override {
+    return target_->get(std::move(id));
+  }
   boost::asio::awaitable<callgate::StoreResult<callgate::Lead>> add_attempt(std::string id, callgate::Attempt attempt,
-                                                                          callgate::LeadStatus status) override {
+                                                                            callgate::LeadStatus status) override {
     return target_->add_attempt(std::move(id), std::move(attempt), status);
   }
-  boost::asio::awaitable<callgate::StoreResult<callgate::ApplyResult>> apply_event(callgate::CallEvent event,
-                                                                                 callgate::WallTime received) override {
+  boost::asio::awaitable<callgate::StoreResult<callgate::ApplyResult>> apply_event(
+      callgate::CallEvent event, callgate::WallTime received) override {
     return target_->apply_event(std::move(event), received);
   }
-  boost::asio::awaitable<callgate::StoreResult<callgate::Lead>> record_call_flow_input(std::string id,
-                                                                                     callgate::CallFlowInput input) override {
+  boost::asio::awaitable<callgate::StoreResult<callgate::Lead>> record_call_flow_input(
+      std::string id, callgate::CallFlowInput input) override {
     return target_->record_call_flow_input(std::move(id), std::move(input));
   }
-  boost::asio::awaitable<callgate::StoreResult<std::optional<std::string>>> find_lead_by_call_sid(std::string sid) override {
+  boost::asio::awaitable<callgate::StoreResult<std::optional<std::string>>> find_lead_by_call_sid(
+      std::string sid) override {
     return target_->find_lead_by_call_sid(std::move(sid));
   }
   boost::asio::awaitable<callgate::StoreResult<callgate::LeadPage>> list(callgate::LeadQuery query) override {
@@ -101,11 +106,13 @@ BOOST_AUTO_TEST_CASE(a_restarted_redis_is_reconnected_and_failures_in_between_ar
   BOOST_TEST((std::get<StoreError>(down).failure == StoreFailure::unavailable));
   BOOST_TEST(store->problem().has_value());
   backend.server.start();  // empty: this test server keeps nothing
-  for (int tries = 0; tries < 300 && !store->connected(); ++tries) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  for (int tries = 0; tries < 300 && !store->connected(); ++tries)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
   BOOST_TEST_REQUIRE(store->connected());
   BOOST_TEST(expect(run(store->create({make_lead("01B"), "", std::nullopt}))).created);
   // The scripts were loaded again on the new connection.
-  BOOST_TEST((expect(run(store->add_attempt("01B", make_attempt("CA1"), LeadStatus::dialing))).status == LeadStatus::dialing));
+  BOOST_TEST(
+      (expect(run(store->add_attempt("01B", make_attempt("CA1"), LeadStatus::dialing))).status == LeadStatus::dialing));
 }
 
 BOOST_AUTO_TEST_CASE(orphans_nobody_claims_expire_after_the_orphan_wait) {
@@ -137,8 +144,9 @@ BOOST_AUTO_TEST_CASE(orphans_nobody_claims_expire_after_the_orphan_wait) {
   BOOST_TEST(expect(run(store->add_attempt("01A", make_attempt("CA1"), LeadStatus::dialing))).events.size() == 2u);
   // Never claimed: gone once the wait is over, and a late claim finds nothing.
   expect(run(store->apply_event(make_event("CA2", CallStatus::ringing, 1), at(7))));
-  BOOST_TEST(testing::eventually(
-      [&] { return backend.server.command({"EXISTS", "callgate:orphans:CA2"}) == ":0\r\n"; }));
+  BOOST_TEST(testing::eventually([&] {
+    return backend.server.command({"EXISTS", "callgate:orphans:CA2"}) == ":0\r\n";
+  }));
   BOOST_TEST(expect(run(store->add_attempt("01B", make_attempt("CA2"), LeadStatus::dialing))).events.empty());
 }
 
@@ -154,14 +162,17 @@ BOOST_AUTO_TEST_CASE(events_taken_in_one_turn_are_resolved_together_and_each_get
     expect(run(store->add_attempt(id, make_attempt("CAK" + std::to_string(lead)), LeadStatus::dialing)));
   }
   constexpr int kEvents = 300;  // more than one script call takes (128): three calls
-  auto sid_of = [](int index) { return index % 30 == 0 ? "CAK" + std::to_string(index / 30) : "CAU" + std::to_string(index); };
+  auto sid_of = [](int index) {
+    return index % 30 == 0 ? "CAK" + std::to_string(index / 30) : "CAU" + std::to_string(index);
+  };
   std::vector<std::future<StoreResult<ApplyResult>>> outcomes(kEvents);
   std::promise<void> spawned;
   // All started in one turn of the store's loop, as a busy reactor would.
   boost::asio::post(backend.io, [&] {
     for (int index = 0; index < kEvents; ++index)
       outcomes[static_cast<std::size_t>(index)] = boost::asio::co_spawn(
-          backend.io, store->apply_event(make_event(sid_of(index), CallStatus::ringing, 1), at(5)), boost::asio::use_future);
+          backend.io, store->apply_event(make_event(sid_of(index), CallStatus::ringing, 1), at(5)),
+          boost::asio::use_future);
     spawned.set_value();
   });
   spawned.get_future().get();

@@ -30,9 +30,15 @@ BOOST_AUTO_TEST_CASE(random_and_mangled_requests_never_take_the_daemon_down) {
         for (int edits = 1 + random() % 6; edits > 0; --edits) {
           const std::size_t at = random() % bytes.size();
           switch (random() % 3) {
-            case 0: bytes[at] = static_cast<char>(random()); break;
-            case 1: bytes.erase(at, 1 + random() % 8); break;
-            default: bytes.insert(at, std::string(1 + random() % 64, bytes[at])); break;
+            case 0:
+              bytes[at] = static_cast<char>(random());
+              break;
+            case 1:
+              bytes.erase(at, 1 + random() % 8);
+              break;
+            default:
+              bytes.insert(at, std::string(1 + random() % 64, bytes[at]));
+              break;
           }
           if (bytes.empty()) bytes = valid;
         }

@@ -73,9 +73,8 @@ BOOST_AUTO_TEST_CASE(a_handler_that_throws_gets_a_500_and_the_server_goes_on) {
       throw std::runtime_error("handler bug");
       co_return make_json_response(Status::ok, "{}");
     });
-    router.add(Verb::get, "/fine", [](RequestContext&) -> awaitable<Response> {
-      co_return make_json_response(Status::ok, "{}");
-    });
+    router.add(Verb::get, "/fine",
+               [](RequestContext&) -> awaitable<Response> { co_return make_json_response(Status::ok, "{}"); });
   });
   auto failed = http_get(server.port(), "/boom", "X-Request-Id: boom-1\r\n");
   BOOST_TEST(failed.status == 500);
@@ -94,12 +93,14 @@ BOOST_AUTO_TEST_CASE(a_handler_that_waits_keeps_pipelined_answers_in_order) {
       co_return make_json_response(Status::ok, R"({"which":"slow"})");
     });
     router.add(Verb::get, "/fast/{n}", [](RequestContext& context) -> awaitable<Response> {
-      co_return make_json_response(Status::ok, R"({"which":"fast )" + std::string(*context.parameters.get("n")) + "\"}");
+      co_return make_json_response(Status::ok,
+                                   R"({"which":"fast )" + std::string(*context.parameters.get("n")) + "\"}");
     });
   });
   Connection connection(server.port());
-  connection.send("GET /slow HTTP/1.1\r\nHost: t\r\n\r\nGET /fast/1 HTTP/1.1\r\nHost: t\r\n\r\n"
-                  "GET /fast/2 HTTP/1.1\r\nHost: t\r\n\r\n");
+  connection.send(
+      "GET /slow HTTP/1.1\r\nHost: t\r\n\r\nGET /fast/1 HTTP/1.1\r\nHost: t\r\n\r\n"
+      "GET /fast/2 HTTP/1.1\r\nHost: t\r\n\r\n");
   for (const char* expected : {"slow", "fast 1", "fast 2"}) {
     auto raw = connection.read_response();
     BOOST_REQUIRE(raw);

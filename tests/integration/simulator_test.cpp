@@ -11,7 +11,6 @@
 #include <map>
 #include <sstream>
 
-
 using namespace callgate;
 using namespace callgate::lead_flow;
 
@@ -34,17 +33,18 @@ std::string simulator_config(unsigned short port, const std::string& simulator, 
   const auto base = "http://127.0.0.1:" + std::to_string(port);
   return "server:\n  listen: \"127.0.0.1:" + std::to_string(port) + "\"\n  threads: 2\n  public_base_url: \"" + base +
          "\"\nlog:\n  level: info\n  access_log: false\nadmin:\n  token: admin-secret\n" + kMemoryStore +
-         "telephony:\n  provider: simulator\n  simulator:\n" + simulator +
-         "intake:\n" + std::string(kGenerousRate) + extra;
+         "telephony:\n  provider: simulator\n  simulator:\n" + simulator + "intake:\n" + std::string(kGenerousRate) +
+         extra;
 }
 
 bool is_final(std::string_view status) {
-  return status == "completed" || status == "busy" || status == "no-answer" || status == "failed" || status == "canceled";
+  return status == "completed" || status == "busy" || status == "no-answer" || status == "failed" ||
+         status == "canceled";
 }
 
 // Polls until the lead's first call has ended (its attempt's status is final).
 boost::json::object wait_for_first_call_to_end(unsigned short port, const std::string& id,
-                                              std::chrono::seconds timeout = 40s) {
+                                               std::chrono::seconds timeout = 40s) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   boost::json::object lead;
   while (std::chrono::steady_clock::now() < deadline) {
@@ -128,8 +128,8 @@ BOOST_AUTO_TEST_CASE(the_dev_setup_takes_each_enquiry_through_a_whole_call) {
   }
   for (const auto& [ended, count] : endings) BOOST_TEST_MESSAGE(count << " first call(s) ended " << ended);
   BOOST_TEST(metric_value(port, R"(callgate_calls_placed_total{provider="simulator",outcome="placed"})") == kEnquiries);
-  BOOST_TEST(metric_reaching(port, R"(callgate_webhook_events_total{provider="simulator",outcome="applied"})", callbacks) ==
-             callbacks);
+  BOOST_TEST(metric_reaching(port, R"(callgate_webhook_events_total{provider="simulator",outcome="applied"})",
+                             callbacks) == callbacks);
   BOOST_TEST(metric_reaching(port, R"(callgate_simulator_requests_total{kind="callback",result="ok"})", callbacks) ==
              callbacks);
   const auto exposition = testing::http_get(port, "/metrics").body;
@@ -140,10 +140,11 @@ BOOST_AUTO_TEST_CASE(the_dev_setup_takes_each_enquiry_through_a_whole_call) {
 
 BOOST_AUTO_TEST_CASE(shuffled_and_repeated_callbacks_still_leave_every_lead_exact) {
   const auto port = free_port();
-  DaemonProcess daemon(simulator_config(port,
-                                        "    outcomes: {answered: 1, busy: 0, no_answer: 0, failed: 0}\n"
-                                        "    ring_time: {min: 1s, max: 3s}\n    talk_time: {min: 5s, max: 20s}\n"
-                                        "    speed: 20\n    shuffle_callbacks: true\n    duplicate_callbacks_percent: 100\n"));
+  DaemonProcess daemon(
+      simulator_config(port,
+                       "    outcomes: {answered: 1, busy: 0, no_answer: 0, failed: 0}\n"
+                       "    ring_time: {min: 1s, max: 3s}\n    talk_time: {min: 5s, max: 20s}\n"
+                       "    speed: 20\n    shuffle_callbacks: true\n    duplicate_callbacks_percent: 100\n"));
   constexpr int kEnquiries = 12;
   std::vector<std::string> ids;
   for (int index = 0; index < kEnquiries; ++index)
@@ -168,8 +169,8 @@ BOOST_AUTO_TEST_CASE(shuffled_and_repeated_callbacks_still_leave_every_lead_exac
   // The repeats were delivered and answered 204, and kept out of the history.
   BOOST_TEST(metric_reaching(port, R"(callgate_webhook_events_total{provider="simulator",outcome="duplicate"})",
                              4 * kEnquiries) == 4 * kEnquiries);
-  BOOST_TEST(metric_reaching(port, R"(callgate_simulator_requests_total{kind="callback",result="ok"})", 8 * kEnquiries) ==
-             8 * kEnquiries);
+  BOOST_TEST(metric_reaching(port, R"(callgate_simulator_requests_total{kind="callback",result="ok"})",
+                             8 * kEnquiries) == 8 * kEnquiries);
   BOOST_TEST_MESSAGE(out_of_order << " callbacks came after a later one");
   BOOST_TEST(out_of_order > 0);  // 12 shuffled calls: some order was broken
 }
@@ -187,7 +188,8 @@ BOOST_AUTO_TEST_CASE(a_seed_makes_a_run_repeatable) {
       wait_for_attempt(port, ids.back());  // the next call is the account's next
     }
     for (const auto& id : ids)
-      endings.push_back(std::string(wait_for_first_call_to_end(port, id).at("attempts").as_array()[0].at("status").as_string()));
+      endings.push_back(
+          std::string(wait_for_first_call_to_end(port, id).at("attempts").as_array()[0].at("status").as_string()));
     return endings;
   };
   const auto first = run("7");
@@ -197,9 +199,10 @@ BOOST_AUTO_TEST_CASE(a_seed_makes_a_run_repeatable) {
 
 BOOST_AUTO_TEST_CASE(exotel_format_callbacks_go_through_exotel_s_parser_to_the_end_of_each_call) {
   const auto port = free_port();
-  DaemonProcess daemon(simulator_config(port,
-                                        "    format: exotel\n    outcomes: {answered: 1, busy: 1, no_answer: 0, failed: 0}\n"
-                                        "    ring_time: {min: 1s, max: 2s}\n    talk_time: {min: 2s, max: 4s}\n    speed: 20\n"));
+  DaemonProcess daemon(
+      simulator_config(port,
+                       "    format: exotel\n    outcomes: {answered: 1, busy: 1, no_answer: 0, failed: 0}\n"
+                       "    ring_time: {min: 1s, max: 2s}\n    talk_time: {min: 2s, max: 4s}\n    speed: 20\n"));
   std::vector<std::string> ids;
   for (int index = 0; index < 6; ++index)
     ids.push_back(lead_id_of(enquire(port, R"({"phone":")" + phone(index) + R"(","consent":true})")));
@@ -207,13 +210,13 @@ BOOST_AUTO_TEST_CASE(exotel_format_callbacks_go_through_exotel_s_parser_to_the_e
     const auto lead = wait_for_first_call_to_end(port, id);
     const std::string ended(lead.at("attempts").as_array()[0].at("status").as_string());
     // Exotel reports no ringing: an answer and an end, or the end alone.
-    const auto expected = ended == "completed" ? std::vector<std::string>{"in-progress", "completed"}
-                                               : std::vector<std::string>{"busy"};
+    const auto expected =
+        ended == "completed" ? std::vector<std::string>{"in-progress", "completed"} : std::vector<std::string>{"busy"};
     BOOST_TEST(applied_statuses(lead) == expected, boost::test_tools::per_element());
-    for (const auto& event : lead.at("events").as_array())
-      BOOST_TEST(event.at("provider").as_string() == "simulator");
+    for (const auto& event : lead.at("events").as_array()) BOOST_TEST(event.at("provider").as_string() == "simulator");
   }
-  BOOST_TEST(metric_value(port, R"(callgate_webhook_rejections_total{provider="simulator",reason="bad_signature"})") == -1);
+  BOOST_TEST(metric_value(port, R"(callgate_webhook_rejections_total{provider="simulator",reason="bad_signature"})") ==
+             -1);
 }
 
 BOOST_AUTO_TEST_CASE(the_simulated_account_refuses_what_a_provider_would) {
@@ -223,7 +226,9 @@ BOOST_AUTO_TEST_CASE(the_simulated_account_refuses_what_a_provider_would) {
   const std::string form = "Content-Type: application/x-www-form-urlencoded\r\n";
   const auto base = "http://127.0.0.1:" + std::to_string(port);
   const auto call = [&](const std::string& url, const std::string& to) {
-    return http::encode_form({{"To", to}, {"From", "+15005550006"}, {"Url", url + "/twiml?leadId=x"},
+    return http::encode_form({{"To", to},
+                              {"From", "+15005550006"},
+                              {"Url", url + "/twiml?leadId=x"},
                               {"StatusCallback", url + "/webhook/simulator?leadId=x"}});
   };
 
@@ -234,7 +239,8 @@ BOOST_AUTO_TEST_CASE(the_simulated_account_refuses_what_a_provider_would) {
                           call(base, "+919876543210"));
   BOOST_TEST(wrong_token.status == 401);
   // It calls back into this daemon only.
-  auto elsewhere = send(port, "POST", "/simulator/calls", form + basic, call("http://169.254.169.254", "+919876543210"));
+  auto elsewhere =
+      send(port, "POST", "/simulator/calls", form + basic, call("http://169.254.169.254", "+919876543210"));
   BOOST_TEST(elsewhere.status == 400);
   BOOST_TEST(elsewhere.body.find("21205") != std::string::npos);
   auto lookalike = send(port, "POST", "/simulator/calls", form + basic, call(base + "0", "+919876543210"));
@@ -263,16 +269,18 @@ BOOST_AUTO_TEST_CASE(the_simulated_account_refuses_what_a_provider_would) {
                           providers::twilio::compute_signature("not-the-token", base + target, forged) + "\r\n",
                       http::encode_form(forged));
   BOOST_TEST(refused.status == 403);
-  BOOST_TEST(metric_value(port, R"(callgate_webhook_rejections_total{provider="simulator",reason="bad_signature"})") == 1);
+  BOOST_TEST(metric_value(port, R"(callgate_webhook_rejections_total{provider="simulator",reason="bad_signature"})") ==
+             1);
 }
 
 BOOST_AUTO_TEST_CASE(a_public_url_that_is_not_this_daemon_is_warned_about) {
   // Listening elsewhere than the default public_base_url (127.0.0.1:8080).
   // Both are logged before "listening", which the daemon's start waited for.
   DaemonProcess elsewhere(testing::test_config());
-  BOOST_TEST(elsewhere.all_output().find(R"("event":"simulator_calls_elsewhere","public_base_url":"http://127.0.0.1:8080")") !=
-                 std::string::npos,
-             elsewhere.all_output());
+  BOOST_TEST(
+      elsewhere.all_output().find(R"("event":"simulator_calls_elsewhere","public_base_url":"http://127.0.0.1:8080")") !=
+          std::string::npos,
+      elsewhere.all_output());
   const auto port = free_port();
   DaemonProcess here(simulator_config(port, "    speed: 50\n"));
   BOOST_TEST(here.all_output().find(R"("event":"simulator_in_use")") != std::string::npos, here.all_output());
@@ -285,12 +293,15 @@ BOOST_AUTO_TEST_CASE(twilio_s_call_flow_takes_the_simulator_s_signature_only_whi
     const http::FormFields fields = {{"CallSid", "CA0123456789abcdef0123456789abcdef"}, {"CallStatus", "in-progress"}};
     return send(port, "POST", target,
                 "Content-Type: application/x-www-form-urlencoded\r\nX-Twilio-Signature: " +
-                    providers::twilio::compute_signature(token, "http://127.0.0.1:" + std::to_string(port) + target, fields) + "\r\n",
+                    providers::twilio::compute_signature(token, "http://127.0.0.1:" + std::to_string(port) + target,
+                                                         fields) +
+                    "\r\n",
                 http::encode_form(fields))
         .status;
   };
   const std::string twilio_section =
-      "  twilio: {account_sid: AC0123456789abcdef0123456789abcdef, auth_token: twilio-token, phone_number: \"+14155550100\"}\n";
+      "  twilio: {account_sid: AC0123456789abcdef0123456789abcdef, auth_token: twilio-token, phone_number: "
+      "\"+14155550100\"}\n";
   {
     const auto port = free_port();
     DaemonProcess daemon(replaced(simulator_config(port, "    auth_token: sim-token\n"), "telephony:\n",
@@ -300,7 +311,8 @@ BOOST_AUTO_TEST_CASE(twilio_s_call_flow_takes_the_simulator_s_signature_only_whi
     BOOST_TEST(twiml(port, "other-token") == 403);
   }
   const auto port = free_port();
-  auto twilio_only = replaced(simulator_config(port, "    auth_token: sim-token\n"), "provider: simulator", "provider: twilio");
+  auto twilio_only =
+      replaced(simulator_config(port, "    auth_token: sim-token\n"), "provider: simulator", "provider: twilio");
   DaemonProcess daemon(replaced(twilio_only, "telephony:\n", "telephony:\n" + twilio_section));
   BOOST_TEST(twiml(port, "twilio-token") == 200);
   BOOST_TEST(twiml(port, "sim-token") == 403);  // a simulator not in use signs nothing
@@ -336,7 +348,8 @@ BOOST_AUTO_TEST_CASE(the_page_shows_the_configured_consent_text_under_a_strict_p
   BOOST_TEST(script.status == 200);
   BOOST_TEST(script.headers.at("content-type") == "text/javascript; charset=utf-8");
   BOOST_TEST(script.body.find(R"(({"consentText":"Call me about <b>Acme</b> & \"offers\"","countryCode":"44"});)") !=
-             std::string::npos, script.body.substr(script.body.size() - 200));
+                 std::string::npos,
+             script.body.substr(script.body.size() - 200));
   const auto stylesheet = testing::http_get(port, "/embed.css");
   BOOST_TEST(stylesheet.status == 200);
   BOOST_TEST(stylesheet.headers.at("content-type") == "text/css; charset=utf-8");
@@ -346,7 +359,8 @@ BOOST_AUTO_TEST_CASE(the_page_shows_the_configured_consent_text_under_a_strict_p
 BOOST_AUTO_TEST_CASE(a_plain_form_post_from_a_browser_gets_a_page_back) {
   const auto port = free_port();
   DaemonProcess daemon(simulator_config(port, "    speed: 50\n"));
-  const std::string browser = "Content-Type: application/x-www-form-urlencoded\r\nAccept: text/html,application/xhtml+xml\r\n";
+  const std::string browser =
+      "Content-Type: application/x-www-form-urlencoded\r\nAccept: text/html,application/xhtml+xml\r\n";
   auto refused = send(port, "POST", "/enquire", browser, "phone=12&name=%3Cscript%3E&consent=true");
   BOOST_TEST(refused.status == 422);
   BOOST_TEST(refused.headers.at("content-type") == "text/html; charset=utf-8");
@@ -371,8 +385,8 @@ BOOST_AUTO_TEST_CASE(a_plain_form_post_from_a_browser_gets_a_page_back) {
 
 BOOST_AUTO_TEST_CASE(an_enquiry_s_status_is_public_and_nothing_else_is) {
   const auto port = free_port();
-  DaemonProcess daemon(simulator_config(port, "    speed: 50\n",
-                                        "  cors_allowed_origins: [\"https://shop.example.com\"]\n"));
+  DaemonProcess daemon(
+      simulator_config(port, "    speed: 50\n", "  cors_allowed_origins: [\"https://shop.example.com\"]\n"));
   const auto id = lead_id_of(enquire(port, R"({"phone":"+919876543210","consent":true,"name":"Asha"})"));
   auto status = send(port, "GET", "/enquire/" + id, "Origin: https://shop.example.com\r\n");
   BOOST_TEST_REQUIRE(status.status == 200);

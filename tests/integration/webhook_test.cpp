@@ -2,9 +2,9 @@
 // stored (204), wrongly signed or unsigned ones refused (403) and counted,
 // malformed ones answered 400; the call-flow endpoints are authenticated
 // the same way and answer what the provider expects.
+#include "providers/exotel/webhook.hpp"
 #include "core/crypto.hpp"
 #include "daemon_process.hpp"
-#include "providers/exotel/webhook.hpp"
 #include "http/form/form_codec.hpp"
 #include "providers/twilio/signature.hpp"
 
@@ -25,7 +25,9 @@ std::string webhook_config(const std::string& extra_server = "", const std::stri
          "  provider: twilio\n"
          "  twilio:\n"
          "    account_sid: \"AC0123456789abcdef0123456789abcdef\"\n"
-         "    auth_token: \"" + kAuthToken + "\"\n"
+         "    auth_token: \"" +
+         kAuthToken +
+         "\"\n"
          "    phone_number: \"+14155550100\"\n" +
          extra_twilio +
          "  exotel:\n"
@@ -85,12 +87,14 @@ BOOST_AUTO_TEST_CASE(a_signed_twilio_callback_is_stored_and_a_forged_one_refused
   BOOST_TEST(wrong_key.status == 403);
   BOOST_TEST(wrong_key.body.find("\"error\":\"request not authenticated: bad_signature\"") != std::string::npos,
              wrong_key.body);
-  const auto other_url = post_twilio(daemon.port(), target, kRinging, std::string(kPublicBase) + "/webhook/twilio?leadId=L2");
+  const auto other_url =
+      post_twilio(daemon.port(), target, kRinging, std::string(kPublicBase) + "/webhook/twilio?leadId=L2");
   BOOST_TEST(other_url.status == 403);
   const auto host_header_url = post_twilio(daemon.port(), target, kRinging, "http://127.0.0.1" + target);
   BOOST_TEST(host_header_url.status == 403);
-  const auto unsigned_request = send(daemon.port(), "POST", target, {{"Content-Type", "application/x-www-form-urlencoded"}},
-                                     http::encode_form(kRinging));
+  const auto unsigned_request =
+      send(daemon.port(), "POST", target, {{"Content-Type", "application/x-www-form-urlencoded"}},
+           http::encode_form(kRinging));
   BOOST_TEST(unsigned_request.status == 403);
   BOOST_TEST(unsigned_request.body.find("missing_signature") != std::string::npos, unsigned_request.body);
 
@@ -100,8 +104,9 @@ BOOST_AUTO_TEST_CASE(a_signed_twilio_callback_is_stored_and_a_forged_one_refused
              exposition);
   BOOST_TEST(has_metric(exposition, R"(callgate_webhook_rejections_total{provider="twilio",reason="bad_signature"} 3)"),
              exposition);
-  BOOST_TEST(has_metric(exposition, R"(callgate_webhook_rejections_total{provider="twilio",reason="missing_signature"} 1)"),
-             exposition);
+  BOOST_TEST(
+      has_metric(exposition, R"(callgate_webhook_rejections_total{provider="twilio",reason="missing_signature"} 1)"),
+      exposition);
   // The full number in the callback never reaches the log.
   BOOST_TEST(daemon.all_output().find("4155550123") == std::string::npos);
 }
@@ -123,21 +128,25 @@ BOOST_AUTO_TEST_CASE(the_same_event_twice_is_stored_once_and_a_malformed_one_is_
 
 BOOST_AUTO_TEST_CASE(exotel_callbacks_in_every_format_with_the_callback_token) {
   DaemonProcess daemon(webhook_config());
-  const std::string json = R"({"CallSid":"exo1","EventType":"terminal","Status":"completed","ConversationDuration":42,)"
-                           R"("CustomField":"{\"leadId\":\"L1\"}","Legs":[{"Status":"completed","AnsweredBy":"Human"}]})";
+  const std::string json =
+      R"({"CallSid":"exo1","EventType":"terminal","Status":"completed","ConversationDuration":42,)"
+      R"("CustomField":"{\"leadId\":\"L1\"}","Legs":[{"Status":"completed","AnsweredBy":"Human"}]})";
   BOOST_TEST(send(daemon.port(), "POST", "/webhook/exotel?leadId=L1&token=exo-token",
-                  {{"Content-Type", "application/json"}}, json).status == 204);
+                  {{"Content-Type", "application/json"}}, json)
+                 .status == 204);
   const std::string multipart =
       "--b0undary\r\nContent-Disposition: form-data; name=\"CallSid\"\r\n\r\nexo2\r\n"
       "--b0undary\r\nContent-Disposition: form-data; name=\"Status\"\r\n\r\nbusy\r\n--b0undary--\r\n";
   BOOST_TEST(send(daemon.port(), "POST", "/webhook/exotel?token=exo-token",
-                  {{"Content-Type", "multipart/form-data; boundary=b0undary"}}, multipart).status == 204);
+                  {{"Content-Type", "multipart/form-data; boundary=b0undary"}}, multipart)
+                 .status == 204);
   BOOST_TEST(send(daemon.port(), "POST", "/webhook/exotel?token=exo-token",
                   {{"Content-Type", "application/x-www-form-urlencoded"}},
-                  "CallSid=exo3&Status=no-answer&Legs%5B0%5D%5BStatus%5D=no-answer").status == 204);
+                  "CallSid=exo3&Status=no-answer&Legs%5B0%5D%5BStatus%5D=no-answer")
+                 .status == 204);
 
-  const auto bad_token = send(daemon.port(), "POST", "/webhook/exotel?token=exo-tokeN",
-                              {{"Content-Type", "application/json"}}, json);
+  const auto bad_token =
+      send(daemon.port(), "POST", "/webhook/exotel?token=exo-tokeN", {{"Content-Type", "application/json"}}, json);
   BOOST_TEST(bad_token.status == 403);
   const auto no_token = send(daemon.port(), "POST", "/webhook/exotel", {{"Content-Type", "application/json"}}, json);
   BOOST_TEST(no_token.status == 403);
@@ -159,16 +168,20 @@ BOOST_AUTO_TEST_CASE(exotel_request_hmac_from_the_environment_secret) {
   const auto signature = providers::exotel::request_signature(
       "exo-secret", "POST", std::string(kPublicBase) + "/webhook/exotel?token=exo-token", body);
   BOOST_TEST(send(daemon.port(), "POST", "/webhook/exotel?token=exo-token",
-                  {{"Content-Type", "application/json"}, {"X-Exotel-Signature", signature}}, body).status == 204);
+                  {{"Content-Type", "application/json"}, {"X-Exotel-Signature", signature}}, body)
+                 .status == 204);
   // The token alone is no longer enough once a secret is set.
-  BOOST_TEST(send(daemon.port(), "POST", "/webhook/exotel?token=exo-token", {{"Content-Type", "application/json"}}, body)
-                 .status == 403);
+  BOOST_TEST(
+      send(daemon.port(), "POST", "/webhook/exotel?token=exo-token", {{"Content-Type", "application/json"}}, body)
+          .status == 403);
   const auto tampered = R"({"CallSid":"exo4","Status":"completed"})";
   BOOST_TEST(send(daemon.port(), "POST", "/webhook/exotel?token=exo-token",
-                  {{"Content-Type", "application/json"}, {"X-Exotel-Signature", signature}}, tampered).status == 403);
+                  {{"Content-Type", "application/json"}, {"X-Exotel-Signature", signature}}, tampered)
+                 .status == 403);
   // The same body and signature sent with another query: refused too.
   BOOST_TEST(send(daemon.port(), "POST", "/webhook/exotel?token=exo-token&leadId=01M8ZZZZZZZZZZZZZZZZZZZZZZ",
-                  {{"Content-Type", "application/json"}, {"X-Exotel-Signature", signature}}, body).status == 403);
+                  {{"Content-Type", "application/json"}, {"X-Exotel-Signature", signature}}, body)
+                 .status == 403);
 }
 
 BOOST_AUTO_TEST_CASE(the_shared_webhook_address_tells_the_providers_apart) {
@@ -193,8 +206,9 @@ BOOST_AUTO_TEST_CASE(twiml_is_served_only_to_twilio) {
   const auto document = send(daemon.port(), "GET", target, {{"X-Twilio-Signature", signature}});
   BOOST_TEST(document.status == 200);
   BOOST_TEST(document.headers.at("content-type") == "text/xml; charset=utf-8");
-  BOOST_TEST(document.body.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Say>Hello &amp; welcome</Say>"),
-             document.body);
+  BOOST_TEST(
+      document.body.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Say>Hello &amp; welcome</Say>"),
+      document.body);
   BOOST_TEST(document.body.find("action=\"https://gw.example.test/twiml/gather?leadId=L1\"") != std::string::npos,
              document.body);
   BOOST_TEST(send(daemon.port(), "GET", target, {}).status == 403);
@@ -234,17 +248,20 @@ BOOST_AUTO_TEST_CASE(forwarded_urls_count_only_from_trusted_proxies) {
   BOOST_TEST(post_twilio(trusting.port(), target, kRinging, "https://edge.example.test" + target, kAuthToken, forwarded)
                  .status == 204);
   DaemonProcess wary(webhook_config());
-  BOOST_TEST(post_twilio(wary.port(), target, kRinging, "https://edge.example.test" + target, kAuthToken, forwarded)
-                 .status == 403);
+  BOOST_TEST(
+      post_twilio(wary.port(), target, kRinging, "https://edge.example.test" + target, kAuthToken, forwarded).status ==
+      403);
 }
 
 BOOST_AUTO_TEST_CASE(switching_verification_off_is_loud) {
   DaemonProcess daemon(webhook_config("", "    verify_signatures: false\n"));
   // Logged at start-up, before "listening".
-  BOOST_TEST(daemon.all_output().find(R"("level":"warn","event":"twilio_signatures_not_verified")") != std::string::npos,
-             daemon.all_output());
-  const auto unsigned_request = send(daemon.port(), "POST", "/webhook/twilio",
-                                     {{"Content-Type", "application/x-www-form-urlencoded"}}, http::encode_form(kRinging));
+  BOOST_TEST(
+      daemon.all_output().find(R"("level":"warn","event":"twilio_signatures_not_verified")") != std::string::npos,
+      daemon.all_output());
+  const auto unsigned_request =
+      send(daemon.port(), "POST", "/webhook/twilio", {{"Content-Type", "application/x-www-form-urlencoded"}},
+           http::encode_form(kRinging));
   BOOST_TEST(unsigned_request.status == 204);
 }
 

@@ -32,7 +32,8 @@ inline callgate::dialer::DialJob job(const std::string& lead, int due_second, in
 }  // namespace dial_conformance
 using dial_conformance::job;
 
-BOOST_AUTO_TEST_CASE_TEMPLATE(a_job_is_claimed_once_when_due_and_again_only_after_its_lease, Backend, DialSchedulerBackends) {
+BOOST_AUTO_TEST_CASE_TEMPLATE(a_job_is_claimed_once_when_due_and_again_only_after_its_lease, Backend,
+                              DialSchedulerBackends) {
   Backend backend;
   auto scheduler = backend.open();
   BOOST_TEST(expect(run(scheduler->schedule(job("01A", 10)))));
@@ -94,7 +95,8 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(a_new_job_can_go_in_claimed_by_its_caller_and_only
   auto other = backend.peer();
   BOOST_TEST(expect(run(other->claim_due(at(12), 10, milliseconds(5'000)))).empty());
   BOOST_TEST(other->counts(at(12)).in_flight == 1u);
-  BOOST_TEST(!expect(run(other->schedule_claimed(job("01A", 12, 1, "again"), at(12), milliseconds(5'000)))).has_value());
+  BOOST_TEST(
+      !expect(run(other->schedule_claimed(job("01A", 12, 1, "again"), at(12), milliseconds(5'000)))).has_value());
   // Its caller died: after the lease another host reclaims it.
   const auto reclaimed = expect(run(other->claim_due(at(15), 10, milliseconds(5'000))));
   BOOST_TEST_REQUIRE(reclaimed.size() == 1u);
@@ -106,7 +108,8 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(a_new_job_can_go_in_claimed_by_its_caller_and_only
   BOOST_TEST(expect(run(scheduler->schedule_claimed(job("01A", 20), at(20), milliseconds(5'000)))).has_value());
 }
 
-BOOST_AUTO_TEST_CASE_TEMPLATE(earliest_first_up_to_the_limit_and_a_waiting_job_is_replaced, Backend, DialSchedulerBackends) {
+BOOST_AUTO_TEST_CASE_TEMPLATE(earliest_first_up_to_the_limit_and_a_waiting_job_is_replaced, Backend,
+                              DialSchedulerBackends) {
   Backend backend;
   auto scheduler = backend.open();
   expect(run(scheduler->schedule(job("01C", 30))));
@@ -131,7 +134,8 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(hosts_claiming_at_once_take_each_job_exactly_once,
   Backend backend;
   auto scheduler = backend.open();
   constexpr int kJobs = 300;
-  for (int index = 0; index < kJobs; ++index) expect(run(scheduler->schedule(job("01J" + std::to_string(1000 + index), index % 7))));
+  for (int index = 0; index < kJobs; ++index)
+    expect(run(scheduler->schedule(job("01J" + std::to_string(1000 + index), index % 7))));
   std::vector<std::shared_ptr<dialer::DialScheduler>> hosts{scheduler, backend.peer(), backend.peer()};
   std::mutex mutex;
   std::map<std::string, int> times_claimed;
@@ -139,7 +143,8 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(hosts_claiming_at_once_take_each_job_exactly_once,
   for (auto& host : hosts)
     threads.emplace_back([&, host] {
       for (;;) {
-        const auto batch = std::get<std::vector<dialer::ClaimedJob>>(run(host->claim_due(at(10), 7, milliseconds(60'000))));
+        const auto batch =
+            std::get<std::vector<dialer::ClaimedJob>>(run(host->claim_due(at(10), 7, milliseconds(60'000))));
         if (batch.empty()) return;
         for (const auto& claimed : batch) {
           run(host->complete(claimed, std::nullopt));
@@ -160,9 +165,9 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(a_numbers_calls_a_day_are_capped_for_every_host, B
   const CivilDate today{2026, 11, 25}, tomorrow{2026, 11, 26};
   BOOST_TEST(expect(run(scheduler->take_call("+919876543210", today, 2))));
   BOOST_TEST(expect(run(other->take_call("+919876543210", today, 2))));
-  BOOST_TEST(!expect(run(scheduler->take_call("+919876543210", today, 2))));  // the cap, whoever took them
-  BOOST_TEST(expect(run(other->take_call("+919876543211", today, 2))));       // another number
-  BOOST_TEST(expect(run(other->take_call("+919876543210", tomorrow, 2))));    // another day
+  BOOST_TEST(!expect(run(scheduler->take_call("+919876543210", today, 2))));   // the cap, whoever took them
+  BOOST_TEST(expect(run(other->take_call("+919876543211", today, 2))));        // another number
+  BOOST_TEST(expect(run(other->take_call("+919876543210", tomorrow, 2))));     // another day
   BOOST_TEST(expect(run(scheduler->give_back_call("+919876543210", today))));  // a placement that failed
   BOOST_TEST(expect(run(other->take_call("+919876543210", today, 2))));        // the one given back
   BOOST_TEST(!expect(run(other->take_call("+919876543210", today, 2))));

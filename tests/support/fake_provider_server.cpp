@@ -35,8 +35,9 @@ struct FakeProviderServer::State {
 
 std::string RecordedRequest::header(std::string_view name) const {
   for (const auto& [key, value] : headers)
-    if (std::equal(key.begin(), key.end(), name.begin(), name.end(),
-                   [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b)); }))
+    if (std::equal(key.begin(), key.end(), name.begin(), name.end(), [](char a, char b) {
+          return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+        }))
       return value;
   return {};
 }
@@ -53,7 +54,8 @@ awaitable<void> serve(FakeProviderServer::State* state, Stream& stream) {
     RecordedRequest recorded;
     recorded.method = std::string(request.method_string());
     recorded.target = std::string(request.target());
-    for (const auto& field : request) recorded.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+    for (const auto& field : request)
+      recorded.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
     recorded.body = request.body();
     ScriptedAnswer answer;
     std::function<ScriptedAnswer(const RecordedRequest&)> responder;

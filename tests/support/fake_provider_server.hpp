@@ -31,7 +31,10 @@ struct ScriptedAnswer {
   ScriptedAnswer() = default;
   ScriptedAnswer(unsigned status_code, std::string body_text, std::string type = "application/json",
                  std::vector<std::pair<std::string, std::string>> extra_headers = {})
-      : status(status_code), body(std::move(body_text)), content_type(std::move(type)), headers(std::move(extra_headers)) {}
+      : status(status_code),
+        body(std::move(body_text)),
+        content_type(std::move(type)),
+        headers(std::move(extra_headers)) {}
 
   unsigned status = 200;
   std::string body;

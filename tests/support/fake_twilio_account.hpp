@@ -36,7 +36,7 @@ class FakeTwilioAccount {
 
   std::size_t calls_to(const std::string& number) const;
   std::map<std::string, std::size_t> calls_by_number() const;
-  std::size_t lookups() const;            // GET list requests served
+  std::size_t lookups() const;  // GET list requests served
   // When each call was asked for (create requests made into calls), in order.
   std::vector<std::chrono::steady_clock::time_point> call_times() const;
   std::vector<std::string> wrong_requests() const;  // what was wrong with each refused one

@@ -82,18 +82,19 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(events_move_the_lead_through_the_state_machine, Ba
   Backend backend;
   auto store = backend.open();
   run(store->create({make_lead("01A"), "", std::nullopt}));
-  BOOST_TEST((expect(run(store->add_attempt("01A", make_attempt("CA1"), LeadStatus::dialing))).status ==
-              LeadStatus::dialing));
+  BOOST_TEST(
+      (expect(run(store->add_attempt("01A", make_attempt("CA1"), LeadStatus::dialing))).status == LeadStatus::dialing));
   const std::pair<CallStatus, EventOutcome> sequence[] = {
-      {CallStatus::initiated, EventOutcome::applied},   {CallStatus::in_progress, EventOutcome::applied},
+      {CallStatus::initiated, EventOutcome::applied},    {CallStatus::in_progress, EventOutcome::applied},
       {CallStatus::ringing, EventOutcome::out_of_order}, {CallStatus::in_progress, EventOutcome::duplicate},
-      {CallStatus::completed, EventOutcome::applied},   {CallStatus::busy, EventOutcome::anomaly},
+      {CallStatus::completed, EventOutcome::applied},    {CallStatus::busy, EventOutcome::anomaly},
   };
   std::uint64_t number = 0;
   for (const auto& [status, expected] : sequence) {
     // The duplicate repeats the earlier in-progress exactly.
     const auto sequence_number = expected == EventOutcome::duplicate ? 1 : number;
-    const auto applied = expect(run(store->apply_event(make_event("CA1", status, sequence_number), at(10 + int(number)))));
+    const auto applied =
+        expect(run(store->apply_event(make_event("CA1", status, sequence_number), at(10 + int(number)))));
     BOOST_TEST((applied.outcome == expected), to_string(status));
     BOOST_TEST(applied.lead_id == "01A");
     ++number;
@@ -174,7 +175,8 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(call_flow_input_is_kept_with_the_lead, Backend, Le
   run(store->create({make_lead("01A"), "", std::nullopt}));
   CallFlowInput input{"twilio", "CA1", "1", "call me tomorrow", 0.93, "", at(20)};
   BOOST_TEST(expect(run(store->record_call_flow_input("01A", input))).call_flow_inputs.size() == 1u);
-  BOOST_TEST((std::get<StoreError>(run(store->record_call_flow_input("nope", input))).failure == StoreFailure::not_found));
+  BOOST_TEST(
+      (std::get<StoreError>(run(store->record_call_flow_input("nope", input))).failure == StoreFailure::not_found));
   BOOST_TEST((std::get<StoreError>(run(store->add_attempt("nope", make_attempt("CA2"), LeadStatus::dialing))).failure ==
               StoreFailure::not_found));
 }

@@ -3,16 +3,16 @@
 #include "loopback_port.hpp"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <chrono>
 #include <csignal>
 #include <cstring>
-#include <fcntl.h>
-#include <netinet/in.h>
 #include <stdexcept>
-#include <sys/socket.h>
-#include <sys/wait.h>
 #include <thread>
-#include <unistd.h>
 
 namespace callgate::testing {
 namespace {
@@ -92,7 +92,8 @@ std::string RedisServer::command(const std::vector<std::string>& arguments) cons
     char buffer[4096];
     for (ssize_t got; (got = ::read(fd, buffer, sizeof buffer)) > 0;) {
       reply.append(buffer, static_cast<std::size_t>(got));
-      if (reply.ends_with("\r\n") && (reply[0] != '$' || reply.find("\r\n") + 2 < reply.size() || reply == "$-1\r\n")) break;
+      if (reply.ends_with("\r\n") && (reply[0] != '$' || reply.find("\r\n") + 2 < reply.size() || reply == "$-1\r\n"))
+        break;
     }
   }
   ::close(fd);

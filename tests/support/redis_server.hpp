@@ -5,9 +5,9 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <sys/types.h>
 #include <string>
 #include <vector>
-#include <sys/types.h>
 
 namespace callgate::testing {
 
@@ -23,10 +23,10 @@ class RedisServer {
 
   unsigned short port() const { return port_; }
   std::string url() const { return "redis://127.0.0.1:" + std::to_string(port_) + "/0"; }
-  void stop();     // SIGKILL: as abrupt as a crash
-  void start();    // again, on the same port
-  void pause();    // SIGSTOP: connections stay open and nothing is answered
-  void resume();   // SIGCONT
+  void stop();    // SIGKILL: as abrupt as a crash
+  void start();   // again, on the same port
+  void pause();   // SIGSTOP: connections stay open and nothing is answered
+  void resume();  // SIGCONT
   // Sends one command on a connection of its own and returns the reply as
   // Redis wrote it ("+OK\r\n", ":1\r\n", "$3\r\nabc\r\n"): for setting
   // up states a test needs and reading what callgated wrote.
@@ -45,7 +45,8 @@ bool redis_server_available();
 struct RedisInstalled {
   boost::test_tools::assertion_result operator()(boost::unit_test::test_unit_id) const {
     boost::test_tools::assertion_result installed = redis_server_available();
-    if (!installed) installed.message() << "SKIPPED: /usr/bin/redis-server is not installed (scripts/setup installs it)";
+    if (!installed)
+      installed.message() << "SKIPPED: /usr/bin/redis-server is not installed (scripts/setup installs it)";
     return installed;
   }
 };

@@ -9,10 +9,10 @@
 namespace callgate::testing {
 
 struct TestCertificates {
-  std::string ca_pem;            // the CA certificate: what the client trusts
-  std::string server_cert_pem;   // for "localhost" and 127.0.0.1, signed by the CA
+  std::string ca_pem;           // the CA certificate: what the client trusts
+  std::string server_cert_pem;  // for "localhost" and 127.0.0.1, signed by the CA
   std::string server_key_pem;
-  std::string ca_file;           // ca_pem written to a temporary file
+  std::string ca_file;  // ca_pem written to a temporary file
 };
 
 // Made once per process and kept (generation costs a few milliseconds).

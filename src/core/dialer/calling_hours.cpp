@@ -22,8 +22,8 @@ std::optional<UnixSeconds> next_calling_time(const CallingWindow& window, UnixSe
   for (auto day = today - 1; day <= today + 400; ++day) {
     if (!opens_on(window, day)) continue;
     const LocalSeconds open = day * kDay + window.opens;
-    const LocalSeconds close = window.closes > window.opens ? day * kDay + window.closes
-                                                            : (day + 1) * kDay + window.closes;
+    const LocalSeconds close =
+        window.closes > window.opens ? day * kDay + window.closes : (day + 1) * kDay + window.closes;
     const auto open_at = window.zone.to_utc(open);
     const auto close_at = window.zone.to_utc(close);
     if (at < close_at) return std::max(at, open_at);

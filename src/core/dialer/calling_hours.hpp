@@ -20,7 +20,7 @@ struct CallingWindow {
   std::int32_t opens = 0;   // local seconds into the day
   std::int32_t closes = 0;  // earlier than opens: the window runs past midnight; equal: all day
   std::array<bool, 7> days{true, true, true, true, true, true, true};  // Sunday first, by the day it opens
-  std::vector<CivilDate> holidays;  // local dates on which it does not open
+  std::vector<CivilDate> holidays;                                     // local dates on which it does not open
 };
 
 // The earliest instant at or after `at` inside the window; nothing if it

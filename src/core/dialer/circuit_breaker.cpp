@@ -4,7 +4,8 @@ namespace callgate::dialer {
 
 bool CircuitBreaker::allows(TimePoint now) {
   switch (state_) {
-    case State::closed: return true;
+    case State::closed:
+      return true;
     case State::open:
       if (now - opened_at_ < policy_.open_for) return false;
       state_ = State::half_open;
@@ -38,9 +39,12 @@ void CircuitBreaker::record_retryable_failure(TimePoint now) {
 
 std::string_view to_string(CircuitBreaker::State state) {
   switch (state) {
-    case CircuitBreaker::State::closed: return "closed";
-    case CircuitBreaker::State::open: return "open";
-    case CircuitBreaker::State::half_open: return "half_open";
+    case CircuitBreaker::State::closed:
+      return "closed";
+    case CircuitBreaker::State::open:
+      return "open";
+    case CircuitBreaker::State::half_open:
+      return "half_open";
   }
   return "?";
 }

@@ -12,8 +12,8 @@
 namespace callgate::dialer {
 
 struct BreakerPolicy {
-  int failures_to_open = 5;                       // retryable failures in a row
-  std::chrono::milliseconds open_for{30'000};     // before a probe is allowed
+  int failures_to_open = 5;                    // retryable failures in a row
+  std::chrono::milliseconds open_for{30'000};  // before a probe is allowed
   friend bool operator==(const BreakerPolicy&, const BreakerPolicy&) = default;
 };
 

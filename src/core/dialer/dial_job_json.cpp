@@ -40,7 +40,8 @@ std::optional<DialJob> job_from_json(const json::value* value) {
   job.call = static_cast<int>(call->as_int64());
   job.failures = static_cast<int>(failures->as_int64());
   job.due = *due_time;
-  if (const auto* reason = object.if_contains("reason"); reason && reason->is_string()) job.reason = reason->as_string();
+  if (const auto* reason = object.if_contains("reason"); reason && reason->is_string())
+    job.reason = reason->as_string();
   if (const auto* reserved = object.if_contains("slotReserved"); reserved && reserved->is_bool())
     job.slot_reserved = reserved->as_bool();
   if (const auto* check_value = object.if_contains("check")) {

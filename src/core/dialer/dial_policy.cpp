@@ -5,8 +5,8 @@
 
 namespace callgate::dialer {
 
-std::optional<Milliseconds> retry_delay(const RetryPolicy& policy, int failures, std::optional<Milliseconds> retry_after,
-                                        double unit_random) {
+std::optional<Milliseconds> retry_delay(const RetryPolicy& policy, int failures,
+                                        std::optional<Milliseconds> retry_after, double unit_random) {
   if (failures < 1 || failures >= policy.max_tries) return std::nullopt;
   // base * 2^(failures-1), without overflowing for many failures.
   auto ceiling = policy.base;
@@ -28,11 +28,14 @@ RedialDecision decide_redial(const RedialPolicy& policy, CallStatus final_status
     case CallStatus::completed:
       if (!(policy.redial_machines && answered_by_machine(answered_by))) return {std::nullopt, "answered"};
       break;  // a machine: as if nobody answered
-    case CallStatus::canceled: return {std::nullopt, "canceled"};
+    case CallStatus::canceled:
+      return {std::nullopt, "canceled"};
     case CallStatus::busy:
     case CallStatus::no_answer:
-    case CallStatus::failed: break;
-    default: return {std::nullopt, "not a final call status"};
+    case CallStatus::failed:
+      break;
+    default:
+      return {std::nullopt, "not a final call status"};
   }
   const std::string why = final_status == CallStatus::completed ? "machine" : std::string(to_string(final_status));
   if (calls_made >= policy.max_calls || policy.delays.empty())
@@ -44,7 +47,8 @@ RedialDecision decide_redial(const RedialPolicy& policy, CallStatus final_status
 CheckDecision decide_after_lookup(const AmbiguousPolicy& policy, bool provider_answered, int lookups,
                                   int failed_lookups, Milliseconds since_placement, Milliseconds settles_after) {
   if (provider_answered && since_placement >= settles_after) return {CheckDecision::Next::dial_again, Milliseconds(0)};
-  if (!provider_answered && failed_lookups >= policy.max_failed_lookups) return {CheckDecision::Next::give_up, Milliseconds(0)};
+  if (!provider_answered && failed_lookups >= policy.max_failed_lookups)
+    return {CheckDecision::Next::give_up, Milliseconds(0)};
   // grace * 2^(lookups-1), capped; never past the moment the list settles.
   auto wait = policy.grace;
   for (int doubling = 1; doubling < lookups && wait < policy.recheck_cap; ++doubling) wait *= 2;

@@ -27,13 +27,14 @@ struct RetryPolicy {
 // row (1 for the first): exponential backoff with full jitter (a uniform
 // pick below min(cap, base * 2^(failures-1)), unit_random in [0, 1)), never
 // sooner than the provider's Retry-After. Nothing when the tries are used up.
-[[nodiscard]] std::optional<Milliseconds> retry_delay(const RetryPolicy& policy, int failures, std::optional<Milliseconds> retry_after,
-                                        double unit_random);
+[[nodiscard]] std::optional<Milliseconds> retry_delay(const RetryPolicy& policy, int failures,
+                                                      std::optional<Milliseconds> retry_after, double unit_random);
 
 // Calls that went through but did not reach the customer.
 struct RedialPolicy {
-  std::vector<Milliseconds> delays{Milliseconds(600'000), Milliseconds(3'600'000)};  // after call 1, 2, ... (the last repeats)
-  int max_calls = 3;            // calls per lead, the first included
+  std::vector<Milliseconds> delays{Milliseconds(600'000),
+                                   Milliseconds(3'600'000)};  // after call 1, 2, ... (the last repeats)
+  int max_calls = 3;                                          // calls per lead, the first included
   bool redial_machines = true;  // a machine answering (with machine detection on) counts as no answer
   friend bool operator==(const RedialPolicy&, const RedialPolicy&) = default;
 };
@@ -44,8 +45,8 @@ struct RedialDecision {
 };
 
 // After call number calls_made (1 for the first) ended with final_status.
-[[nodiscard]] RedialDecision decide_redial(const RedialPolicy& policy, CallStatus final_status, std::string_view answered_by,
-                             int calls_made);
+[[nodiscard]] RedialDecision decide_redial(const RedialPolicy& policy, CallStatus final_status,
+                                           std::string_view answered_by, int calls_made);
 
 // A placement that may or may not have rung (Ambiguous, or a worker that
 // died mid-placement) is settled before anything rings again: a callback
@@ -53,9 +54,9 @@ struct RedialDecision {
 // call list is asked, again and again, until it has the call or its list is
 // complete enough to prove there is none.
 struct AmbiguousPolicy {
-  Milliseconds grace{30'000};       // the first look at the provider, after the placement
-  Milliseconds recheck_cap{600'000}; // looks back off from grace up to this
-  int max_failed_lookups = 20;      // lookups in a row with no usable answer before giving up
+  Milliseconds grace{30'000};         // the first look at the provider, after the placement
+  Milliseconds recheck_cap{600'000};  // looks back off from grace up to this
+  int max_failed_lookups = 20;        // lookups in a row with no usable answer before giving up
   friend bool operator==(const AmbiguousPolicy&, const AmbiguousPolicy&) = default;
 };
 
@@ -72,7 +73,8 @@ struct CheckDecision {
 // without the call proves nothing before settles_after has passed since the
 // placement (Exotel lists only ended calls).
 [[nodiscard]] CheckDecision decide_after_lookup(const AmbiguousPolicy& policy, bool provider_answered, int lookups,
-                                  int failed_lookups, Milliseconds since_placement, Milliseconds settles_after);
+                                                int failed_lookups, Milliseconds since_placement,
+                                                Milliseconds settles_after);
 
 // Whether Twilio's AnsweredBy (or an equivalent) says a machine or fax took the call.
 [[nodiscard]] bool answered_by_machine(std::string_view answered_by);

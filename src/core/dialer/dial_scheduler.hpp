@@ -26,20 +26,20 @@ namespace callgate::dialer {
 // A job that checks, instead of dials: did call `call` of the lead, whose
 // placement was ambiguous, ring? (dial_policy.hpp's AmbiguousPolicy)
 struct AmbiguousCheck {
-  std::string provider;     // whom to ask; empty: every provider of the number's route (the placer is unknown)
-  WallTime since{};         // when the placement began
-  int lookups = 0;          // made so far
-  int failed_lookups = 0;   // of those, the latest in a row that got no usable answer
+  std::string provider;    // whom to ask; empty: every provider of the number's route (the placer is unknown)
+  WallTime since{};        // when the placement began
+  int lookups = 0;         // made so far
+  int failed_lookups = 0;  // of those, the latest in a row that got no usable answer
   friend bool operator==(const AmbiguousCheck&, const AmbiguousCheck&) = default;
 };
 
 struct DialJob {
   std::string lead_id;
-  int call = 1;              // which call of the lead this is (1: the first)
-  int failures = 0;          // retryable placement failures of this call so far
+  int call = 1;      // which call of the lead this is (1: the first)
+  int failures = 0;  // retryable placement failures of this call so far
   WallTime due{};
-  std::string reason;        // "enquiry", "retry: provider answered 503", "redial: busy"
-  bool slot_reserved = false;  // due is a pacing slot reserved for it: place it then without another
+  std::string reason;                   // "enquiry", "retry: provider answered 503", "redial: busy"
+  bool slot_reserved = false;           // due is a pacing slot reserved for it: place it then without another
   std::optional<AmbiguousCheck> check;  // set: a check of call `call`, not a placement
   friend bool operator==(const DialJob&, const DialJob&) = default;
 };
@@ -56,9 +56,9 @@ inline DialJob dial_job(std::string lead_id, int call, WallTime due, std::string
 
 struct ClaimedJob {
   DialJob job;
-  std::uint64_t claim = 0;   // names this claim; a completion with a stale one is refused
+  std::uint64_t claim = 0;  // names this claim; a completion with a stale one is refused
   WallTime lease_until{};
-  bool reclaimed = false;    // an earlier claim's lease ran out: its worker may have dialed
+  bool reclaimed = false;  // an earlier claim's lease ran out: its worker may have dialed
 };
 
 struct SchedulerCounts {
@@ -82,17 +82,19 @@ class DialScheduler {
       DialJob job, WallTime now, std::chrono::milliseconds lease) = 0;
   // Up to limit due jobs (due <= now, earliest first), each claimed until
   // now + lease; jobs whose lease has run out count as due again.
-  [[nodiscard]] virtual boost::asio::awaitable<StoreResult<std::vector<ClaimedJob>>> claim_due(WallTime now, std::size_t limit,
-                                                                                 std::chrono::milliseconds lease) = 0;
+  [[nodiscard]] virtual boost::asio::awaitable<StoreResult<std::vector<ClaimedJob>>> claim_due(
+      WallTime now, std::size_t limit, std::chrono::milliseconds lease) = 0;
   // The claimed job is finished; with next, the lead's next job takes its
   // place in the same step. False (and nothing changes) when the claim is
   // no longer the lead's (its lease ran out and another worker took it).
-  [[nodiscard]] virtual boost::asio::awaitable<StoreResult<bool>> complete(ClaimedJob claimed, std::optional<DialJob> next) = 0;
+  [[nodiscard]] virtual boost::asio::awaitable<StoreResult<bool>> complete(ClaimedJob claimed,
+                                                                           std::optional<DialJob> next) = 0;
   // The per-number daily cap: takes one of the day's calls to number (its
   // calling-hours date) if fewer than cap were taken; false when the cap is
   // reached. Check and count are one step. give_back_call returns one (the
   // placement failed before anything rang).
-  [[nodiscard]] virtual boost::asio::awaitable<StoreResult<bool>> take_call(std::string number, CivilDate day, int cap) = 0;
+  [[nodiscard]] virtual boost::asio::awaitable<StoreResult<bool>> take_call(std::string number, CivilDate day,
+                                                                            int cap) = 0;
   [[nodiscard]] virtual boost::asio::awaitable<StoreResult<bool>> give_back_call(std::string number, CivilDate day) = 0;
   // Pacing: reserves the provider account's first free call slot at or
   // after now (slots are 60 s / calls_per_minute apart, shared by every
@@ -100,7 +102,7 @@ class DialScheduler {
   // at once. A burst is thus spread over the slots in one pass, each job
   // moved to its own slot, rather than retried again and again.
   [[nodiscard]] virtual boost::asio::awaitable<StoreResult<WallTime>> reserve_slot(std::string account, WallTime now,
-                                                                     unsigned calls_per_minute) = 0;
+                                                                                   unsigned calls_per_minute) = 0;
   // The lead's job, waiting or claimed (for GET /leads/{id}).
   [[nodiscard]] virtual boost::asio::awaitable<StoreResult<std::optional<DialJob>>> job_for(std::string lead_id) = 0;
   // When the earliest job is due (a claimed one: when its lease ends), for

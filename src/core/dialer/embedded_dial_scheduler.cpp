@@ -12,11 +12,11 @@
 #include <boost/asio/use_future.hpp>
 #include <boost/json/serialize.hpp>
 
+#include <unistd.h>
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
-#include <unistd.h>
 
 namespace callgate::dialer {
 
@@ -112,7 +112,8 @@ void EmbeddedDialScheduler::attach(JournalWriter& lead_journal) {
     try {
       durable.get();
     } catch (const boost::system::system_error& error) {
-      throw std::runtime_error("cannot move the dialer's jobs from " + path() + " into the lead journal: " + error.what());
+      throw std::runtime_error("cannot move the dialer's jobs from " + path() +
+                               " into the lead journal: " + error.what());
     }
   }
   std::error_code removed;
@@ -139,7 +140,8 @@ void EmbeddedDialScheduler::replay_record(std::string_view payload) {
   apply_record(payload);
 }
 
-void EmbeddedDialScheduler::hold_for_snapshot(const std::function<void(std::vector<std::string> payloads)>& queue_snapshot) {
+void EmbeddedDialScheduler::hold_for_snapshot(
+    const std::function<void(std::vector<std::string> payloads)>& queue_snapshot) {
   std::lock_guard lock(mutex_);
   queue_snapshot(snapshot_payloads());
 }
@@ -325,7 +327,7 @@ awaitable<StoreResult<std::optional<ClaimedJob>>> EmbeddedDialScheduler::schedul
 }
 
 awaitable<StoreResult<std::vector<ClaimedJob>>> EmbeddedDialScheduler::claim_due(WallTime now, std::size_t limit,
-                                                                                  std::chrono::milliseconds lease) {
+                                                                                 std::chrono::milliseconds lease) {
   std::vector<ClaimedJob> claimed;
   std::uint64_t ticket = 0;
   {
@@ -369,7 +371,7 @@ awaitable<StoreResult<bool>> EmbeddedDialScheduler::complete(ClaimedJob claimed,
 }
 
 awaitable<StoreResult<WallTime>> EmbeddedDialScheduler::reserve_slot(std::string account, WallTime now,
-                                                                    unsigned calls_per_minute) {
+                                                                     unsigned calls_per_minute) {
   std::lock_guard lock(mutex_);
   co_return pacers_[account].reserve(now, calls_per_minute);
 }
@@ -391,9 +393,12 @@ SchedulerCounts EmbeddedDialScheduler::counts(WallTime now) const {
   std::lock_guard lock(mutex_);
   SchedulerCounts counts;
   for (const auto& [lead_id, entry] : jobs_) {
-    if (entry.claim && entry.lease_until > now) ++counts.in_flight;
-    else if ((entry.claim ? entry.lease_until : entry.job.due) <= now) ++counts.due;
-    else ++counts.waiting;
+    if (entry.claim && entry.lease_until > now)
+      ++counts.in_flight;
+    else if ((entry.claim ? entry.lease_until : entry.job.due) <= now)
+      ++counts.due;
+    else
+      ++counts.waiting;
   }
   return counts;
 }

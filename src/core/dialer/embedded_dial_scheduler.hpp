@@ -59,7 +59,9 @@ class EmbeddedDialScheduler final : public DialScheduler, public JournalGuest {
                                                              unsigned calls_per_minute) override;
   boost::asio::awaitable<StoreResult<std::optional<DialJob>>> job_for(std::string lead_id) override;
   std::optional<WallTime> next_wake() const override;
-  std::chrono::milliseconds longest_sleep() const override { return std::chrono::seconds(60); }  // nobody else writes its jobs
+  std::chrono::milliseconds longest_sleep() const override {
+    return std::chrono::seconds(60);
+  }  // nobody else writes its jobs
   SchedulerCounts counts(WallTime now) const override;
   std::optional<std::string> problem() const override;
 
@@ -68,7 +70,7 @@ class EmbeddedDialScheduler final : public DialScheduler, public JournalGuest {
  private:
   struct Entry {
     DialJob job;
-    std::uint64_t claim = 0;     // 0: waiting
+    std::uint64_t claim = 0;  // 0: waiting
     WallTime lease_until{};
   };
   // Under mutex_: the in-memory change and its record (replay calls the
@@ -88,18 +90,18 @@ class EmbeddedDialScheduler final : public DialScheduler, public JournalGuest {
   std::string directory_;
   std::uint64_t compact_bytes_;
   mutable std::mutex mutex_;
-  std::map<std::string, Entry> jobs_;                           // by lead
-  std::set<std::pair<WallTime, std::string>> by_wake_;          // waiting: due; claimed: lease end
-  std::map<std::pair<std::string, CivilDate>, int> calls_;      // by number and its local date
-  std::map<std::string, Pacer> pacers_;                         // by provider account
+  std::map<std::string, Entry> jobs_;                       // by lead
+  std::set<std::pair<WallTime, std::string>> by_wake_;      // waiting: due; claimed: lease end
+  std::map<std::pair<std::string, CivilDate>, int> calls_;  // by number and its local date
+  std::map<std::string, Pacer> pacers_;                     // by provider account
   CivilDate newest_day_{0, 1, 1};
   std::uint64_t next_claim_ = 1;
   std::uint64_t bytes_since_snapshot_ = 0;
   bool in_lead_journal_ = false;
-  bool earlier_file_replayed_ = false;  // a dialer.journal to move into the lead journal
+  bool earlier_file_replayed_ = false;   // a dialer.journal to move into the lead journal
   std::unique_ptr<DirectoryLock> lock_;  // one process per directory; released after own_writer_ stops
   std::unique_ptr<JournalWriter> own_writer_;
-  JournalWriter* writer_ = nullptr;      // own_writer_ or the lead journal's; none: in memory only
+  JournalWriter* writer_ = nullptr;  // own_writer_ or the lead journal's; none: in memory only
 };
 
 }  // namespace callgate::dialer

@@ -134,11 +134,17 @@ const redis::Script read_script{R"lua(
 return redis.call('HGET', KEYS[1], 'job')
 )lua"};
 
-const redis::Script* const kScripts[] = {&schedule_script,     &claim_script,     &complete_script,
-                                         &take_call_script,    &give_back_script, &reserve_slot_script,
-                                         &read_script,         &schedule_claimed_script};
+const redis::Script* const kScripts[] = {&schedule_script,  &claim_script,           &complete_script,
+                                         &take_call_script, &give_back_script,       &reserve_slot_script,
+                                         &read_script,      &schedule_claimed_script};
 enum ScriptIndex {
-  schedule_index, claim_index, complete_index, take_call_index, give_back_index, reserve_index, read_index,
+  schedule_index,
+  claim_index,
+  complete_index,
+  take_call_index,
+  give_back_index,
+  reserve_index,
+  read_index,
   schedule_claimed_index
 };
 
@@ -251,8 +257,7 @@ awaitable<StoreResult<std::vector<ClaimedJob>>> RedisDialScheduler::claim_due(Wa
   auto reply = co_await script(claim_index, std::move(keys), std::move(arguments));
   if (auto* error = std::get_if<StoreError>(&reply)) co_return *error;
   const auto& answer = std::get<Reply>(reply);
-  if (answer.type != Reply::Type::array || answer.elements.size() != 7 ||
-      answer.elements[0].type != Reply::Type::array)
+  if (answer.type != Reply::Type::array || answer.elements.size() != 7 || answer.elements[0].type != Reply::Type::array)
     co_return malformed("claim");
   std::vector<ClaimedJob> claimed;
   for (const auto& entry : answer.elements[0].elements) {
@@ -326,12 +331,13 @@ awaitable<StoreResult<WallTime>> RedisDialScheduler::reserve_slot(std::string ac
                                                                   unsigned calls_per_minute) {
   if (calls_per_minute == 0) co_return now;
   std::vector<std::string> keys{key("dial:pace:" + account)};
-  std::vector<std::string> arguments{std::to_string(to_us(now)), std::to_string(pacing_interval(calls_per_minute).count())};
+  std::vector<std::string> arguments{std::to_string(to_us(now)),
+                                     std::to_string(pacing_interval(calls_per_minute).count())};
   auto reply = co_await script(reserve_index, std::move(keys), std::move(arguments));
   if (auto* error = std::get_if<StoreError>(&reply)) co_return *error;
   if (std::get<Reply>(reply).type != Reply::Type::integer) co_return malformed("pacing slot");
-  const auto slot = WallTime(std::chrono::duration_cast<WallTime::duration>(
-      std::chrono::microseconds(std::get<Reply>(reply).integer)));
+  const auto slot = WallTime(
+      std::chrono::duration_cast<WallTime::duration>(std::chrono::microseconds(std::get<Reply>(reply).integer)));
   co_return std::max(slot, now);
 }
 

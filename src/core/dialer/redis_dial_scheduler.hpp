@@ -53,7 +53,9 @@ class RedisDialScheduler final : public DialScheduler {
                                                              unsigned calls_per_minute) override;
   boost::asio::awaitable<StoreResult<std::optional<DialJob>>> job_for(std::string lead_id) override;
   std::optional<WallTime> next_wake() const override;
-  std::chrono::milliseconds longest_sleep() const override { return std::chrono::seconds(1); }  // other hosts write jobs too
+  std::chrono::milliseconds longest_sleep() const override {
+    return std::chrono::seconds(1);
+  }  // other hosts write jobs too
   SchedulerCounts counts(WallTime now) const override;
   std::optional<std::string> problem() const override;
 

@@ -47,8 +47,10 @@ struct Text {
   // [+-]hh[:mm[:ss]] as seconds, hours up to most_hours.
   std::optional<std::int32_t> duration(unsigned most_hours) {
     int sign = 1;
-    if (take('-')) sign = -1;
-    else take('+');
+    if (take('-'))
+      sign = -1;
+    else
+      take('+');
     const auto hours = number(3);
     if (!hours || *hours > most_hours) return std::nullopt;
     std::int32_t seconds = static_cast<std::int32_t>(*hours) * 3600;
@@ -65,7 +67,8 @@ struct Text {
     return sign * seconds;
   }
   bool starts_offset() const {
-    return !rest.empty() && (std::isdigit(static_cast<unsigned char>(rest.front())) || rest.front() == '+' || rest.front() == '-');
+    return !rest.empty() &&
+           (std::isdigit(static_cast<unsigned char>(rest.front())) || rest.front() == '+' || rest.front() == '-');
   }
 };
 
@@ -128,7 +131,8 @@ std::optional<PosixRule> PosixRule::parse(std::string_view source) {
 
 UnixSeconds PosixRule::change_instant(const Change& change, std::int64_t year, std::int32_t offset_before) const {
   const auto first = days_from_civil(year, change.month, 1);
-  const auto next_month = change.month == 12 ? days_from_civil(year + 1, 1, 1) : days_from_civil(year, change.month + 1, 1);
+  const auto next_month =
+      change.month == 12 ? days_from_civil(year + 1, 1, 1) : days_from_civil(year, change.month + 1, 1);
   auto day = first + (static_cast<std::int64_t>(change.weekday) + 7 - weekday_from_days(first)) % 7 +
              7 * (static_cast<std::int64_t>(change.week) - 1);
   while (day >= next_month) day -= 7;  // week 5: the last such weekday
@@ -171,7 +175,8 @@ std::optional<TimeZone> TimeZone::from_tzif(std::string_view bytes, std::string 
     time_bytes = 8;
   }
   const auto data = at + kHeader;
-  if (counts.type == 0 || counts.type > 256 || counts.time > 100'000 || data + block_size(counts, time_bytes) > bytes.size())
+  if (counts.type == 0 || counts.type > 256 || counts.time > 100'000 ||
+      data + block_size(counts, time_bytes) > bytes.size())
     return std::nullopt;
 
   TimeZone zone;

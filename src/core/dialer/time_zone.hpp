@@ -56,7 +56,7 @@ class TimeZone {
   std::string name_;
   std::int32_t initial_offset_ = 0;
   std::vector<std::pair<UnixSeconds, std::int32_t>> transitions_;  // from this instant on, this offset
-  std::optional<PosixRule> rule_;  // after the last transition
+  std::optional<PosixRule> rule_;                                  // after the last transition
 };
 
 // Reads <directory>/<name> (e.g. "Asia/Kolkata"); a description of the

@@ -40,15 +40,24 @@ std::optional<CallStatus> parse_call_status(std::string_view text) {
 
 LeadStatus lead_status_of(CallStatus status) {
   switch (status) {
-    case CallStatus::queued: return LeadStatus::queued;
-    case CallStatus::initiated: return LeadStatus::initiated;
-    case CallStatus::ringing: return LeadStatus::ringing;
-    case CallStatus::in_progress: return LeadStatus::in_progress;
-    case CallStatus::completed: return LeadStatus::completed;
-    case CallStatus::busy: return LeadStatus::busy;
-    case CallStatus::no_answer: return LeadStatus::no_answer;
-    case CallStatus::failed: return LeadStatus::failed;
-    case CallStatus::canceled: return LeadStatus::canceled;
+    case CallStatus::queued:
+      return LeadStatus::queued;
+    case CallStatus::initiated:
+      return LeadStatus::initiated;
+    case CallStatus::ringing:
+      return LeadStatus::ringing;
+    case CallStatus::in_progress:
+      return LeadStatus::in_progress;
+    case CallStatus::completed:
+      return LeadStatus::completed;
+    case CallStatus::busy:
+      return LeadStatus::busy;
+    case CallStatus::no_answer:
+      return LeadStatus::no_answer;
+    case CallStatus::failed:
+      return LeadStatus::failed;
+    case CallStatus::canceled:
+      return LeadStatus::canceled;
   }
   return LeadStatus::failed;
 }
@@ -70,11 +79,16 @@ std::optional<LeadStatus> parse_lead_status(std::string_view text) {
 
 int rank(CallStatus status) {
   switch (status) {
-    case CallStatus::queued: return 1;
-    case CallStatus::initiated: return 2;
-    case CallStatus::ringing: return 3;
-    case CallStatus::in_progress: return 4;
-    default: return 5;
+    case CallStatus::queued:
+      return 1;
+    case CallStatus::initiated:
+      return 2;
+    case CallStatus::ringing:
+      return 3;
+    case CallStatus::in_progress:
+      return 4;
+    default:
+      return 5;
   }
 }
 

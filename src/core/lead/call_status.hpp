@@ -13,8 +13,18 @@ enum class CallStatus { queued, initiated, ringing, in_progress, completed, busy
 // A lead moves pending -> dialing -> the status of its current attempt;
 // between attempts it is scheduled.
 enum class LeadStatus {
-  pending, dialing, scheduled,
-  queued, initiated, ringing, in_progress, completed, busy, no_answer, failed, canceled
+  pending,
+  dialing,
+  scheduled,
+  queued,
+  initiated,
+  ringing,
+  in_progress,
+  completed,
+  busy,
+  no_answer,
+  failed,
+  canceled
 };
 
 std::string_view to_string(CallStatus status);

@@ -74,29 +74,45 @@ std::variant<Enquiry, FieldErrors> validate(RawEnquiry raw, const IntakeConfig& 
     errors.try_emplace("phone", "is not valid UTF-8");
   } else {
     auto normalized = normalize_phone_number(*raw.phone, intake.default_country_code);
-    if (auto* error = std::get_if<PhoneNumberError>(&normalized)) errors.try_emplace("phone", error->message);
-    else enquiry.phone = std::get<PhoneNumber>(normalized);
+    if (auto* error = std::get_if<PhoneNumberError>(&normalized))
+      errors.try_emplace("phone", error->message);
+    else
+      enquiry.phone = std::get<PhoneNumber>(normalized);
   }
   switch (raw.consent) {
-    case Consent::given: break;
-    case Consent::absent: errors.try_emplace("consent", "is required: the visitor must agree to be called"); break;
-    case Consent::refused: errors.try_emplace("consent", "must be true: the visitor must agree to be called"); break;
-    case Consent::malformed: errors.try_emplace("consent", "must be true or false"); break;
+    case Consent::given:
+      break;
+    case Consent::absent:
+      errors.try_emplace("consent", "is required: the visitor must agree to be called");
+      break;
+    case Consent::refused:
+      errors.try_emplace("consent", "must be true: the visitor must agree to be called");
+      break;
+    case Consent::malformed:
+      errors.try_emplace("consent", "must be true or false");
+      break;
   }
-  auto bounded = [&](const char* name, const std::optional<std::string>& value, std::size_t limit, std::string& target) {
+  auto bounded = [&](const char* name, const std::optional<std::string>& value, std::size_t limit,
+                     std::string& target) {
     if (!value) return;
-    if (value->size() > limit) errors.try_emplace(name, "is longer than " + std::to_string(limit) + " characters");
-    else if (!is_valid_utf8(*value)) errors.try_emplace(name, "is not valid UTF-8");
-    else if (has_control_characters(*value)) errors.try_emplace(name, "contains control characters");
-    else target = *value;
+    if (value->size() > limit)
+      errors.try_emplace(name, "is longer than " + std::to_string(limit) + " characters");
+    else if (!is_valid_utf8(*value))
+      errors.try_emplace(name, "is not valid UTF-8");
+    else if (has_control_characters(*value))
+      errors.try_emplace(name, "contains control characters");
+    else
+      target = *value;
   };
   bounded("name", raw.name, intake.max_name_length, enquiry.name);
   bounded("source", raw.source, intake.max_source_length, enquiry.source);
   bounded("email", raw.email, kMaxEmailLength, enquiry.email);
-  if (!enquiry.email.empty() && !is_plausible_email(enquiry.email)) errors.try_emplace("email", "is not an email address");
+  if (!enquiry.email.empty() && !is_plausible_email(enquiry.email))
+    errors.try_emplace("email", "is not an email address");
   if (raw.metadata_json.size() > intake.max_metadata_bytes)
     errors.try_emplace("metadata", "is larger than " + std::to_string(intake.max_metadata_bytes) + " bytes");
-  else enquiry.metadata_json = std::move(raw.metadata_json);
+  else
+    enquiry.metadata_json = std::move(raw.metadata_json);
   if (!errors.empty()) return errors;
   return enquiry;
 }
@@ -120,8 +136,10 @@ std::variant<Enquiry, FieldErrors> read_enquiry_json(const json::value& body, co
       if (value.is_object()) {
         if (nesting_depth(value) > kMaxMetadataDepth)
           raw.errors.try_emplace("metadata", "nests deeper than " + std::to_string(kMaxMetadataDepth) + " levels");
-        else raw.metadata_json = json::serialize(value);
-      } else if (!value.is_null()) raw.errors.try_emplace("metadata", "must be an object");
+        else
+          raw.metadata_json = json::serialize(value);
+      } else if (!value.is_null())
+        raw.errors.try_emplace("metadata", "must be an object");
     } else if (is_known_field(name)) {
       if (value.is_null()) continue;
       if (!value.is_string()) {
@@ -129,10 +147,14 @@ std::variant<Enquiry, FieldErrors> read_enquiry_json(const json::value& body, co
         continue;
       }
       std::string text(value.as_string());
-      if (name == "phone") raw.phone = std::move(text);
-      else if (name == "name") raw.name = std::move(text);
-      else if (name == "email") raw.email = std::move(text);
-      else raw.source = std::move(text);
+      if (name == "phone")
+        raw.phone = std::move(text);
+      else if (name == "name")
+        raw.name = std::move(text);
+      else if (name == "email")
+        raw.email = std::move(text);
+      else
+        raw.source = std::move(text);
     } else if (intake.unknown_fields == UnknownFields::reject) {
       raw.errors.try_emplace(to_valid_utf8(name.substr(0, 64)), "is not a field callgate knows");
     }
@@ -144,18 +166,24 @@ std::variant<Enquiry, FieldErrors> read_enquiry_form(const FormFields& fields, c
   RawEnquiry raw;
   json::object metadata;
   for (const auto& [name, value] : fields) {
-    if (name == "phone") raw.phone = value;
-    else if (name == "name") raw.name = value;
-    else if (name == "email") raw.email = value;
-    else if (name == "source") raw.source = value;
+    if (name == "phone")
+      raw.phone = value;
+    else if (name == "name")
+      raw.name = value;
+    else if (name == "email")
+      raw.email = value;
+    else if (name == "source")
+      raw.source = value;
     else if (name == "consent") {
       const auto given = value == "on" || value == "true" || value == "yes" || value == "1";
       const auto refused = value == "off" || value == "false" || value == "no" || value == "0";
       raw.consent = given ? Consent::given : refused ? Consent::refused : Consent::malformed;
     } else if (name.starts_with("metadata[") && name.ends_with("]") && name.size() > 10) {
       // Served back as JSON later (GET /leads): only text that is UTF-8 gets in.
-      if (!is_valid_utf8(name) || !is_valid_utf8(value)) raw.errors.try_emplace("metadata", "is not valid UTF-8");
-      else metadata[name.substr(9, name.size() - 10)] = value;
+      if (!is_valid_utf8(name) || !is_valid_utf8(value))
+        raw.errors.try_emplace("metadata", "is not valid UTF-8");
+      else
+        metadata[name.substr(9, name.size() - 10)] = value;
     } else if (intake.unknown_fields == UnknownFields::reject) {
       raw.errors.try_emplace(to_valid_utf8(name.substr(0, 64)), "is not a field callgate knows");
     }

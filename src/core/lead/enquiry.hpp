@@ -4,8 +4,8 @@
 #pragma once
 
 #include "core/config.hpp"
-#include "core/lead/phone_number.hpp"
 #include "core/form_fields.hpp"
+#include "core/lead/phone_number.hpp"
 
 #include <boost/json/value.hpp>
 

@@ -18,17 +18,17 @@ using WallTime = WallClock::time_point;
 
 // One provider webhook, normalized. Provider adapters fill what they know.
 struct CallEvent {
-  std::string provider;                 // "twilio", "exotel", "simulator"
+  std::string provider;  // "twilio", "exotel", "simulator"
   std::string call_sid;
-  std::string lead_id;                  // from the callback URL, when present
+  std::string lead_id;  // from the callback URL, when present
   CallStatus status = CallStatus::queued;
-  std::string raw_status;               // the provider's own word, e.g. "answered"
+  std::string raw_status;                        // the provider's own word, e.g. "answered"
   std::optional<std::uint64_t> sequence_number;  // Twilio's SequenceNumber
-  std::string idempotency_token;        // Twilio's I-Twilio-Idempotency-Token on retries
-  std::optional<WallTime> event_time;   // the provider's timestamp, if it sent one
+  std::string idempotency_token;                 // Twilio's I-Twilio-Idempotency-Token on retries
+  std::optional<WallTime> event_time;            // the provider's timestamp, if it sent one
   std::optional<std::int64_t> duration_seconds;
   std::string recording_url;
-  std::string answered_by;              // human, machine_start, ... as sent
+  std::string answered_by;  // human, machine_start, ... as sent
   std::optional<int> sip_code;
   std::string digits;
   std::string speech_result;
@@ -57,8 +57,8 @@ struct RecordedEvent {
 
 struct Attempt {
   std::string provider;
-  std::string call_sid;                 // empty until the provider accepted the call
-  std::optional<CallStatus> status;     // none until the first event
+  std::string call_sid;              // empty until the provider accepted the call
+  std::optional<CallStatus> status;  // none until the first event
   WallTime created;
   std::optional<WallTime> answered;
   std::optional<WallTime> ended;
@@ -66,7 +66,7 @@ struct Attempt {
   std::string recording_url;
   std::string answered_by;
   std::optional<int> sip_code;
-  std::string error;                    // why placing the call failed, if it did
+  std::string error;  // why placing the call failed, if it did
   friend bool operator==(const Attempt&, const Attempt&) = default;
 };
 
@@ -93,11 +93,11 @@ struct CallFlowInput {
 
 struct Lead {
   std::string id;
-  std::string phone;                    // E.164
+  std::string phone;  // E.164
   std::string name;
   std::string email;
   std::string source;
-  std::string metadata_json;            // the enquiry's metadata object, as sent
+  std::string metadata_json;  // the enquiry's metadata object, as sent
   ConsentRecord consent;
   WallTime created;
   WallTime updated;

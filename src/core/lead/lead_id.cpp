@@ -17,8 +17,7 @@ int alphabet_index(char c) {
 }  // namespace
 
 std::string LeadIdGenerator::next(WallTime now) {
-  const auto millisecond =
-      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+  const auto millisecond = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
   last_millisecond_ = std::max(last_millisecond_, millisecond);
   std::array<std::uint8_t, 10> random{};
   fill_random(random);
@@ -27,7 +26,8 @@ std::string LeadIdGenerator::next(WallTime now) {
   // (the first character carries the top 3 bits of 130).
   std::array<std::uint8_t, 16> bytes{};
   const auto time = static_cast<std::uint64_t>(last_millisecond_);
-  for (int index = 0; index < 6; ++index) bytes[static_cast<std::size_t>(index)] = static_cast<std::uint8_t>(time >> (8 * (5 - index)));
+  for (int index = 0; index < 6; ++index)
+    bytes[static_cast<std::size_t>(index)] = static_cast<std::uint8_t>(time >> (8 * (5 - index)));
   for (std::size_t index = 0; index < 10; ++index) bytes[6 + index] = random[index];
   std::string id(26, '0');
   for (int character = 0; character < 26; ++character) {

@@ -153,8 +153,8 @@ class ObjectWriter {
       std::memcpy(&word, value.data() + at, sizeof word);
       const std::uint64_t quote = word ^ (ones * '"');
       const std::uint64_t backslash = word ^ (ones * '\\');
-      const std::uint64_t flagged = ((quote - ones) & ~quote) | ((backslash - ones) & ~backslash) |
-                                    ((word - ones * 0x20) & ~word);
+      const std::uint64_t flagged =
+          ((quote - ones) & ~quote) | ((backslash - ones) & ~backslash) | ((word - ones * 0x20) & ~word);
       if ((flagged & highs) == 0) {
         at += 8;
         continue;
@@ -220,8 +220,10 @@ void visit_call_event_fields(Event& event, Visit&& visit) {
 struct ObjectFieldWriter {
   json::object& object;
   void operator()(std::string_view key, const std::string& value, Presence presence) {
-    if (presence == Presence::always) object[key] = value;
-    else put(object, key, value);
+    if (presence == Presence::always)
+      object[key] = value;
+    else
+      put(object, key, value);
   }
   void operator()(std::string_view key, CallStatus value, Presence) { object[key] = to_string(value); }
   void operator()(std::string_view key, const std::optional<WallTime>& value, Presence) { put(object, key, value); }
@@ -235,8 +237,10 @@ struct ObjectFieldWriter {
 struct AppendFieldWriter {
   ObjectWriter& object;
   void operator()(std::string_view key, const std::string& value, Presence presence) {
-    if (presence == Presence::always) object.text(key, value);
-    else object.text_if_any(key, value);
+    if (presence == Presence::always)
+      object.text(key, value);
+    else
+      object.text_if_any(key, value);
   }
   void operator()(std::string_view key, CallStatus value, Presence) { object.text(key, to_string(value)); }
   void operator()(std::string_view key, const std::optional<WallTime>& value, Presence) {
@@ -254,8 +258,10 @@ struct FieldReader {
   void operator()(std::string_view key, std::string& value, Presence) { value = read.text(key); }
   void operator()(std::string_view key, CallStatus& value, Presence) {
     const auto status = parse_call_status(read.text(key));
-    if (status) value = *status;
-    else read.ok = false;
+    if (status)
+      value = *status;
+    else
+      read.ok = false;
   }
   void operator()(std::string_view key, std::optional<WallTime>& value, Presence) { value = read.time(key); }
   template <class Number>
@@ -426,29 +432,28 @@ std::optional<Lead> lead_from_json(const json::value& value) {
       if (!take(item)) return false;
     return true;
   };
-  const bool lists_ok =
-      each("attempts",
-           [&](const json::value& item) {
-             auto attempt = attempt_from_json(item);
-             if (attempt) lead.attempts.push_back(std::move(*attempt));
-             return attempt.has_value();
-           }) &&
-      each("events",
-           [&](const json::value& item) {
-             auto event = call_event_from_json(item);
-             if (!event || !item.is_object()) return false;
-             Reader event_reader{item.as_object()};
-             const auto received = event_reader.required_time("receivedAt");
-             const auto outcome = parse_event_outcome(event_reader.text("outcome"));
-             if (!outcome || !event_reader.ok) return false;
-             lead.events.push_back({std::move(*event), received, *outcome});
-             return true;
-           }) &&
-      each("callFlowInputs", [&](const json::value& item) {
-        auto input = call_flow_input_from_json(item);
-        if (input) lead.call_flow_inputs.push_back(std::move(*input));
-        return input.has_value();
-      });
+  const bool lists_ok = each("attempts",
+                             [&](const json::value& item) {
+                               auto attempt = attempt_from_json(item);
+                               if (attempt) lead.attempts.push_back(std::move(*attempt));
+                               return attempt.has_value();
+                             }) &&
+                        each("events",
+                             [&](const json::value& item) {
+                               auto event = call_event_from_json(item);
+                               if (!event || !item.is_object()) return false;
+                               Reader event_reader{item.as_object()};
+                               const auto received = event_reader.required_time("receivedAt");
+                               const auto outcome = parse_event_outcome(event_reader.text("outcome"));
+                               if (!outcome || !event_reader.ok) return false;
+                               lead.events.push_back({std::move(*event), received, *outcome});
+                               return true;
+                             }) &&
+                        each("callFlowInputs", [&](const json::value& item) {
+                          auto input = call_flow_input_from_json(item);
+                          if (input) lead.call_flow_inputs.push_back(std::move(*input));
+                          return input.has_value();
+                        });
   if (!lists_ok || !read.ok) return std::nullopt;
   return lead;
 }

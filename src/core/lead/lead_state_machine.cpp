@@ -4,11 +4,16 @@ namespace callgate {
 
 std::string_view to_string(EventOutcome outcome) {
   switch (outcome) {
-    case EventOutcome::applied: return "applied";
-    case EventOutcome::out_of_order: return "out_of_order";
-    case EventOutcome::duplicate: return "duplicate";
-    case EventOutcome::anomaly: return "anomaly";
-    case EventOutcome::unknown_call: return "unknown_call";
+    case EventOutcome::applied:
+      return "applied";
+    case EventOutcome::out_of_order:
+      return "out_of_order";
+    case EventOutcome::duplicate:
+      return "duplicate";
+    case EventOutcome::anomaly:
+      return "anomaly";
+    case EventOutcome::unknown_call:
+      return "unknown_call";
   }
   return "unknown";
 }
@@ -56,7 +61,7 @@ EventOutcome apply_call_event(Lead& lead, const CallEvent& event, WallTime recei
     // The same terminal status again agrees with what is known; another one
     // contradicts it (completed after busy) and is flagged.
     outcome = is_terminal(event.status) && event.status != *attempt->status ? EventOutcome::anomaly
-                                                                           : EventOutcome::out_of_order;
+                                                                            : EventOutcome::out_of_order;
     // A late in-progress still tells when the call was answered.
     if (event.status == CallStatus::in_progress && !attempt->answered) attempt->answered = when;
   } else if (attempt->status && rank(event.status) <= rank(*attempt->status)) {

@@ -14,12 +14,12 @@ struct CountryRule {
 };
 
 constexpr std::array<CountryRule, 6> kCountryRules = {{
-    {"1", 10, 10, "23456789"},      // NANP: area codes never start with 0 or 1
-    {"91", 10, 10, "123456789"},    // India: mobiles 6-9, landlines with STD code 1-5 and 8
-    {"44", 9, 10, "123789"},        // UK
-    {"61", 9, 9, "23478"},          // Australia
-    {"65", 8, 8, "3689"},           // Singapore
-    {"971", 8, 9, "2345679"},       // UAE: mobiles start with 5
+    {"1", 10, 10, "23456789"},    // NANP: area codes never start with 0 or 1
+    {"91", 10, 10, "123456789"},  // India: mobiles 6-9, landlines with STD code 1-5 and 8
+    {"44", 9, 10, "123789"},      // UK
+    {"61", 9, 9, "23478"},        // Australia
+    {"65", 8, 8, "3689"},         // Singapore
+    {"971", 8, 9, "2345679"},     // UAE: mobiles start with 5
 }};
 
 const CountryRule* rule_for(std::string_view digits) {
@@ -63,8 +63,10 @@ std::variant<PhoneNumber, PhoneNumberError> normalize_phone_number(std::string_v
         digits.size() >= code_length + home->min_digits && digits.size() <= code_length + home->max_digits) {
       // The country code typed without "+": "919876543210".
     } else {
-      if (digits.front() == '0') digits.erase(0, 1);  // trunk prefix
-      else if (default_country_code == "1" && digits.size() == 11 && digits.front() == '1') digits.erase(0, 1);
+      if (digits.front() == '0')
+        digits.erase(0, 1);  // trunk prefix
+      else if (default_country_code == "1" && digits.size() == 11 && digits.front() == '1')
+        digits.erase(0, 1);
       digits.insert(0, default_country_code);
     }
   }

@@ -15,7 +15,8 @@ std::size_t decimal_digits(std::size_t number) {
 char* put_header(char* at, char kind, std::size_t number) {
   *at++ = kind;
   const auto digits = decimal_digits(number);
-  for (std::size_t index = digits; index > 0; --index, number /= 10) at[index - 1] = static_cast<char>('0' + number % 10);
+  for (std::size_t index = digits; index > 0; --index, number /= 10)
+    at[index - 1] = static_cast<char>('0' + number % 10);
   at += digits;
   *at++ = '\r';
   *at++ = '\n';

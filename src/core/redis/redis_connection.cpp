@@ -1,8 +1,8 @@
 #include "core/redis/redis_connection.hpp"
 
+#include "core/any_completion.hpp"
 #include "core/log.hpp"
 #include "core/redis/redis_command.hpp"
-#include "core/any_completion.hpp"
 #include "core/spawn.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -180,8 +180,13 @@ std::optional<ConnectionOptions> parse_redis_url(std::string_view text) {
 
 Connection::Connection(asio::io_context& io, ConnectionOptions options,
                        std::function<awaitable<bool>(Connection&)> on_connected)
-    : io_(io), options_(std::move(options)), on_connected_(std::move(on_connected)), link_(std::make_shared<Link>(io)),
-      wake_(io), deadline_(io), stop_(io.get_executor()) {
+    : io_(io),
+      options_(std::move(options)),
+      on_connected_(std::move(on_connected)),
+      link_(std::make_shared<Link>(io)),
+      wake_(io),
+      deadline_(io),
+      stop_(io.get_executor()) {
   link_->timeout_message = "Redis did not answer within " + std::to_string(options_.command_timeout.count()) + " ms";
   // Only a connection the loop is watching over wakes it; a failed attempt
   // (which hiredis also reports as a disconnect) must not cut its back-off short.
@@ -194,7 +199,10 @@ Connection::~Connection() { stop(); }
 
 bool Connection::connected() const { return link_->context != nullptr && link_->ready; }
 
-void Connection::start() { spawn_loop(io_, [this] { return connect_loop(); }, "Redis connection"); }
+void Connection::start() {
+  spawn_loop(
+      io_, [this] { return connect_loop(); }, "Redis connection");
+}
 
 void Connection::stop() {
   if (stop_.stopped()) return;
@@ -324,8 +332,8 @@ awaitable<std::variant<Reply, Failure>> Connection::raw_command(std::span<const 
           });
           return;
         }
-        link_->in_flight.push_back(InFlight{std::chrono::steady_clock::now() + options_.command_timeout,
-                                            Completion(std::move(handler))});
+        link_->in_flight.push_back(
+            InFlight{std::chrono::steady_clock::now() + options_.command_timeout, Completion(std::move(handler))});
         watch_oldest_deadline();
       },
       asio::use_awaitable);

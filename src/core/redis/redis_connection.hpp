@@ -28,9 +28,9 @@
 
 #include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 #include <variant>
-#include <string>
 #include <vector>
 
 namespace callgate::redis {
@@ -97,7 +97,7 @@ class Connection {
   ConnectionOptions options_;
   std::function<boost::asio::awaitable<bool>(Connection&)> on_connected_;
   std::shared_ptr<Link> link_;
-  boost::asio::steady_timer wake_;  // the connect loop sleeps on it
+  boost::asio::steady_timer wake_;      // the connect loop sleeps on it
   boost::asio::steady_timer deadline_;  // the oldest command's
   bool deadline_armed_ = false;
   bool watching_ = false;  // the loop sleeps on a live connection

@@ -17,7 +17,7 @@ namespace callgate::redis {
 struct Reply {
   enum class Type { nil, string, integer, array, status, error };
   Type type = Type::nil;
-  std::string text;       // string, status or error
+  std::string text;  // string, status or error
   std::int64_t integer = 0;
   std::vector<Reply> elements;
 

@@ -18,8 +18,8 @@ boost::asio::awaitable<bool> load_scripts(Connection& connection, std::span<cons
 }
 
 boost::asio::awaitable<std::variant<Reply, Failure>> run_script(Connection& connection, const Script& script,
-                                                               std::span<const std::string_view> keys,
-                                                               std::span<const std::string_view> arguments) {
+                                                                std::span<const std::string_view> keys,
+                                                                std::span<const std::string_view> arguments) {
   char count[24];
   const auto count_end = std::to_chars(count, count + sizeof count, keys.size()).ptr;
   std::vector<std::string_view> command;
@@ -30,7 +30,8 @@ boost::asio::awaitable<std::variant<Reply, Failure>> run_script(Connection& conn
   command.insert(command.end(), keys.begin(), keys.end());
   command.insert(command.end(), arguments.begin(), arguments.end());
   auto reply = co_await connection.command(std::span<const std::string_view>(command));
-  if (const auto* value = std::get_if<Reply>(&reply); value && value->is_error() && value->text.starts_with("NOSCRIPT")) {
+  if (const auto* value = std::get_if<Reply>(&reply);
+      value && value->is_error() && value->text.starts_with("NOSCRIPT")) {
     command[0] = "EVAL";
     command[1] = script.text;
     reply = co_await connection.command(std::span<const std::string_view>(command));
@@ -39,8 +40,8 @@ boost::asio::awaitable<std::variant<Reply, Failure>> run_script(Connection& conn
 }
 
 boost::asio::awaitable<std::variant<Reply, Failure>> run_script(Connection& connection, const Script& script,
-                                                               std::vector<std::string> keys,
-                                                               std::vector<std::string> arguments) {
+                                                                std::vector<std::string> keys,
+                                                                std::vector<std::string> arguments) {
   const std::vector<std::string_view> key_views(keys.begin(), keys.end());
   const std::vector<std::string_view> argument_views(arguments.begin(), arguments.end());
   co_return co_await run_script(connection, script, std::span<const std::string_view>(key_views),

@@ -24,11 +24,11 @@ boost::asio::awaitable<bool> load_scripts(Connection& connection, std::span<cons
 
 // Runs the script; a Redis error comes back as a Reply of type error.
 boost::asio::awaitable<std::variant<Reply, Failure>> run_script(Connection& connection, const Script& script,
-                                                               std::vector<std::string> keys,
-                                                               std::vector<std::string> arguments);
+                                                                std::vector<std::string> keys,
+                                                                std::vector<std::string> arguments);
 // The same without copies (see Connection::command).
 boost::asio::awaitable<std::variant<Reply, Failure>> run_script(Connection& connection, const Script& script,
-                                                               std::span<const std::string_view> keys,
-                                                               std::span<const std::string_view> arguments);
+                                                                std::span<const std::string_view> keys,
+                                                                std::span<const std::string_view> arguments);
 
 }  // namespace callgate::redis

@@ -12,10 +12,10 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include <unistd.h>
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
-#include <unistd.h>
 
 namespace callgate {
 
@@ -86,7 +86,9 @@ EventSpool::EventSpool(std::string directory) {
           .trusted_text("kept_in", kept.string());
     }
     if (pending_ > 0)
-      LogLine(LogLevel::warn, "spool_pending_at_start").trusted_text("path", path_).number("events", static_cast<std::int64_t>(pending_.load()));
+      LogLine(LogLevel::warn, "spool_pending_at_start")
+          .trusted_text("path", path_)
+          .number("events", static_cast<std::int64_t>(pending_.load()));
   }
   writer_ = std::make_unique<JournalWriter>(path_, JournalWriterOptions{.go_on_after_a_failed_write = true});
 }
@@ -125,11 +127,14 @@ awaitable<std::size_t> EventSpool::replay_into(LeadStore& store, AppliedEvent ap
   std::optional<WallTime> next_oldest;
   bool stopped = false;
   while (!stopped && read_bytes < durable_bytes) {
-    const auto wanted = static_cast<std::size_t>(std::min<std::uint64_t>(kReplayChunkBytes, durable_bytes - read_bytes));
+    const auto wanted =
+        static_cast<std::size_t>(std::min<std::uint64_t>(kReplayChunkBytes, durable_bytes - read_bytes));
     auto [error, piece] =
         co_await writer_->async_read(read_bytes, wanted, boost::asio::as_tuple(boost::asio::use_awaitable));
     if (error || piece.empty()) {
-      LogLine(LogLevel::error, "spool_read_failed").trusted_text("path", path_).trusted_text("reason", error ? error.message() : "the spool is shorter than written");
+      LogLine(LogLevel::error, "spool_read_failed")
+          .trusted_text("path", path_)
+          .trusted_text("reason", error ? error.message() : "the spool is shorter than written");
       break;
     }
     read_bytes += piece.size();
@@ -171,7 +176,9 @@ awaitable<std::size_t> EventSpool::replay_into(LeadStore& store, AppliedEvent ap
     if (error) {
       // Once per spell of failures: the replay goes on from the offset.
       if (!trim_failing_)
-        LogLine(LogLevel::error, "spool_trim_failed").trusted_text("path", path_).trusted_text("reason", error.message());
+        LogLine(LogLevel::error, "spool_trim_failed")
+            .trusted_text("path", path_)
+            .trusted_text("reason", error.message());
       trim_failing_ = true;
     } else {
       if (trim_failing_) LogLine(LogLevel::info, "spool_trimmed_again").trusted_text("path", path_);

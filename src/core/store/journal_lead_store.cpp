@@ -7,17 +7,17 @@
 #include "core/log.hpp"
 #include "core/store/journal_record.hpp"
 
-#include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include <unistd.h>
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
-#include <unistd.h>
 
 namespace callgate {
 
@@ -45,9 +45,7 @@ struct EventRecord {
   std::string payload;
   std::size_t event_begin = 0;
   std::size_t event_end = 0;
-  std::string_view event_json() const {
-    return std::string_view(payload).substr(event_begin, event_end - event_begin);
-  }
+  std::string_view event_json() const { return std::string_view(payload).substr(event_begin, event_end - event_begin); }
 };
 
 void open_event_record(EventRecord& record, std::string_view op) {
@@ -82,7 +80,8 @@ EventRecord event_record(std::string_view op, std::string_view event_json, WallT
 // Runs on the writer's thread: appends the table's records to frames.
 // Orphans oldest first, so a replay lets the same ones go first again.
 void append_snapshot_frames(std::string& frames, const LeadTable::Picture& picture) {
-  for (const auto& entry : picture.leads) append_journal_record(frames, lead_record(*entry.lead, entry.idempotency_key));
+  for (const auto& entry : picture.leads)
+    append_journal_record(frames, lead_record(*entry.lead, entry.idempotency_key));
   for (const auto& orphan : picture.orphans.orphans)
     append_journal_record(frames, event_record("orphan", orphan.event_json, orphan.received).payload);
 }
@@ -124,7 +123,7 @@ std::size_t JournalLeadStore::orphans_in_memory() const {
 
 void JournalLeadStore::replay_file(const std::string& file_path) {
   std::ifstream file(file_path, std::ios::binary);  // not a symlink: checked by the caller
-  if (!file) return;  // a first start
+  if (!file) return;                                // a first start
   std::stringstream buffer;
   buffer << file.rdbuf();
   const std::string data = buffer.str();
@@ -137,11 +136,13 @@ void JournalLeadStore::replay_file(const std::string& file_path) {
     ++replay_.records;
   }
   switch (reader.stop()) {
-    case JournalReader::Stop::none: break;
+    case JournalReader::Stop::none:
+      break;
     case JournalReader::Stop::clean_end:
       // Room a crash left after the records: cut off, so the writer starts
       // at the end of the records.
-      if (reader.valid_bytes() < data.size() && ::truncate(file_path.c_str(), static_cast<off_t>(reader.valid_bytes())) != 0)
+      if (reader.valid_bytes() < data.size() &&
+          ::truncate(file_path.c_str(), static_cast<off_t>(reader.valid_bytes())) != 0)
         throw std::runtime_error("cannot cut the room off " + file_path);
       break;
     case JournalReader::Stop::torn_tail:
@@ -149,7 +150,8 @@ void JournalLeadStore::replay_file(const std::string& file_path) {
       // the next append starts on a record boundary.
       replay_.torn_bytes_dropped = data.size() - reader.valid_bytes();
       replay_.torn_bytes_kept_in =
-          set_aside(file_path, "torn", without_trailing_room(std::string_view(data).substr(reader.valid_bytes()))).string();
+          set_aside(file_path, "torn", without_trailing_room(std::string_view(data).substr(reader.valid_bytes())))
+              .string();
       if (::truncate(file_path.c_str(), static_cast<off_t>(reader.valid_bytes())) != 0)
         throw std::runtime_error("cannot cut the torn end off " + file_path);
       LogLine(LogLevel::warn, "journal_torn_tail_dropped")
@@ -194,8 +196,10 @@ void JournalLeadStore::apply_record(std::string_view payload) {
     auto event = call_event_from_json(object->contains("event") ? object->at("event") : json::value());
     auto received = parse_iso8601(text("receivedAt"));
     if (!event || !received) fail();
-    if (kind == "event") table_.apply_event(std::move(*event), *received);
-    else table_.restore_orphan({std::move(*event), *received});
+    if (kind == "event")
+      table_.apply_event(std::move(*event), *received);
+    else
+      table_.restore_orphan({std::move(*event), *received});
   } else if (kind == "input") {
     auto input = call_flow_input_from_json(object->contains("input") ? object->at("input") : json::value());
     if (!input) fail();
@@ -230,8 +234,10 @@ std::uint64_t JournalLeadStore::record(const std::string& payload) {
         return frames;
       });
     };
-    if (options_.guest) options_.guest->hold_for_snapshot(queue_snapshot);
-    else queue_snapshot({});
+    if (options_.guest)
+      options_.guest->hold_for_snapshot(queue_snapshot);
+    else
+      queue_snapshot({});
   }
   last_ticket_ = ticket;
   return ticket;
@@ -288,7 +294,8 @@ awaitable<StoreResult<Lead>> JournalLeadStore::get(std::string lead_id) {
   return read_once_durable([&]() -> StoreResult<Lead> { return table_.get(lead_id); });
 }
 
-awaitable<StoreResult<Lead>> JournalLeadStore::add_attempt(std::string lead_id, Attempt attempt, LeadStatus lead_status) {
+awaitable<StoreResult<Lead>> JournalLeadStore::add_attempt(std::string lead_id, Attempt attempt,
+                                                           LeadStatus lead_status) {
   std::uint64_t ticket = 0;
   StoreResult<Lead> result;
   {

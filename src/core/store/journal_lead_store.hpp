@@ -31,11 +31,11 @@
 namespace callgate {
 
 struct JournalStoreOptions {
-  std::string directory;                                  // holds leads.journal and archive/
-  std::uint64_t compact_bytes = 256ull * 1024 * 1024;     // snapshot once the file is larger
+  std::string directory;                               // holds leads.journal and archive/
+  std::uint64_t compact_bytes = 256ull * 1024 * 1024;  // snapshot once the file is larger
   OrphanLimits orphans{};
   unsigned max_syncs_per_second = 0;  // JournalWriterOptions; 0: no cap
-  JournalGuest* guest = nullptr;  // whose records share the file (journal_guest.hpp); outlives the store's start-up
+  JournalGuest* guest = nullptr;      // whose records share the file (journal_guest.hpp); outlives the store's start-up
   std::optional<AbsentGuest> absent_guest{};  // a guest whose records go elsewhere this run
 };
 
@@ -98,7 +98,7 @@ class JournalLeadStore final : public LeadStore {
   // then everything appended (the guest's records too) past a mark.
   std::uint64_t bytes_at_start_ = 0;
   std::uint64_t appended_at_snapshot_ = 0;
-  std::uint64_t last_ticket_ = 0;  // the newest record queued (0: none this run)
+  std::uint64_t last_ticket_ = 0;        // the newest record queued (0: none this run)
   std::unique_ptr<DirectoryLock> lock_;  // held until after the writer has stopped
   std::unique_ptr<JournalWriter> writer_;
 };

@@ -67,8 +67,7 @@ std::uint32_t record_checksum(std::string_view length_bytes, std::string_view pa
 // (at least 1); npos if none does.
 std::size_t good_record_after(std::string_view rest, std::size_t from) {
   for (std::size_t at = rest.find(std::string_view(kMagic, sizeof kMagic), std::max<std::size_t>(from, 1));
-       at != std::string_view::npos;
-       at = rest.find(std::string_view(kMagic, sizeof kMagic), at + 1)) {
+       at != std::string_view::npos; at = rest.find(std::string_view(kMagic, sizeof kMagic), at + 1)) {
     const std::string_view candidate = rest.substr(at);
     if (candidate.size() < kJournalHeaderBytes) return std::string_view::npos;
     const std::uint32_t length = get_u32(candidate.substr(4, 4));
@@ -104,9 +103,7 @@ void append_journal_record(std::string& out, std::string_view payload) {
   out.append(payload);
 }
 
-std::size_t journal_record_size(std::string_view frames) {
-  return kJournalHeaderBytes + get_u32(frames.substr(4, 4));
-}
+std::size_t journal_record_size(std::string_view frames) { return kJournalHeaderBytes + get_u32(frames.substr(4, 4)); }
 
 std::size_t find_good_record(std::string_view data, std::size_t from) { return good_record_after(data, from); }
 

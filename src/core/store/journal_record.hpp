@@ -53,18 +53,17 @@ inline std::string_view without_trailing_room(std::string_view bytes) {
 class JournalReader {
  public:
   enum class Stop {
-    none,        // not stopped: next() may return more records
-    clean_end,   // the data ended after a record, or only zeros (room) follow it
-    torn_tail,   // the last record is incomplete or fails its checksum at the very end: a crash
-                 // mid-write. Truncate to valid_bytes() and carry on.
-    corrupt,     // a bad record with more data after it: not a torn write; stop and tell the operator
+    none,       // not stopped: next() may return more records
+    clean_end,  // the data ended after a record, or only zeros (room) follow it
+    torn_tail,  // the last record is incomplete or fails its checksum at the very end: a crash
+                // mid-write. Truncate to valid_bytes() and carry on.
+    corrupt,    // a bad record with more data after it: not a torn write; stop and tell the operator
   };
 
   // sync_window: 0 for a file only ever appended to (a good record anywhere
   // after a damaged one is damage); kJournalSyncWindowBytes for a file its
   // writer keeps room in (see above).
-  explicit JournalReader(std::string_view data, std::size_t sync_window = 0)
-      : data_(data), sync_window_(sync_window) {}
+  explicit JournalReader(std::string_view data, std::size_t sync_window = 0) : data_(data), sync_window_(sync_window) {}
 
   // The next record's payload; false when the walk stopped (see stop()).
   bool next(std::string_view& payload);

@@ -82,7 +82,9 @@ JournalInspection inspect_journal(std::string_view data) {
         inspection.record_bytes += framed.size();
         last_record_end = offset + framed.size();
       },
-      [&](std::size_t offset, std::size_t length) { inspection.damaged.push_back({offset, length}); });
+      [&](std::size_t offset, std::size_t length) {
+        inspection.damaged.push_back({offset, length});
+      });
   inspection.damaged_only_at_the_end =
       inspection.damaged.size() == 1 && inspection.damaged.front().offset >= last_record_end;
   return inspection;
@@ -128,7 +130,8 @@ std::string describe(const JournalInspection& inspection, const std::filesystem:
     out << ", no damage\n";
     return out.str();
   }
-  out << ", " << inspection.damaged.size() << " damaged stretch" << (inspection.damaged.size() == 1 ? "" : "es") << ":\n";
+  out << ", " << inspection.damaged.size() << " damaged stretch" << (inspection.damaged.size() == 1 ? "" : "es")
+      << ":\n";
   for (const auto& stretch : inspection.damaged)
     out << "  bytes " << stretch.offset << " to " << stretch.offset + stretch.length << " (" << stretch.length
         << " bytes)\n";

@@ -4,18 +4,18 @@
 #include "core/state_files.hpp"
 #include "core/store/journal_record.hpp"
 
-#include <algorithm>
-#include <chrono>
-#include <ctime>
-#include <cerrno>
 #include <fcntl.h>
 #include <malloc.h>
 #include <pthread.h>
-#include <filesystem>
 #include <sys/resource.h>
 #include <sys/stat.h>
-#include <system_error>
 #include <unistd.h>
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <ctime>
+#include <filesystem>
+#include <system_error>
 #include <utility>
 
 // jemalloc's control interface, when the daemon is linked with it (a weak
@@ -94,7 +94,9 @@ JournalWriter::~JournalWriter() {
   // readers pass over). Not synced: room found after a crash is harmless.
   if (fd_ >= 0 && laid_out_bytes_ > file_bytes_ && !failure_) {
     if (::ftruncate(fd_, static_cast<off_t>(file_bytes_)) != 0)
-      LogLine(LogLevel::warn, "journal_room_not_cut").trusted_text("path", path_).trusted_text("reason", last_error().message());
+      LogLine(LogLevel::warn, "journal_room_not_cut")
+          .trusted_text("path", path_)
+          .trusted_text("reason", last_error().message());
   }
   if (fd_ >= 0) ::close(fd_);
 }
@@ -203,8 +205,7 @@ boost::system::error_code JournalWriter::failure() const {
   return failure_;
 }
 
-void JournalWriter::add_waiter(std::uint64_t ticket, boost::asio::any_io_executor executor,
-                               Resume resume) {
+void JournalWriter::add_waiter(std::uint64_t ticket, boost::asio::any_io_executor executor, Resume resume) {
   std::unique_lock lock(mutex_);
   // A ticket of a batch that failed and was cut off (a spool) is answered
   // with the error whenever it is waited for: before its batch was written
@@ -258,7 +259,8 @@ void JournalWriter::serve(Read& read) const {
 void JournalWriter::resume_all(std::vector<Waiter> waiters, boost::system::error_code error) {
   std::vector<std::pair<boost::asio::any_io_executor, std::vector<Waiter>>> groups;
   for (auto& waiter : waiters) {
-    auto group = std::find_if(groups.begin(), groups.end(), [&](const auto& entry) { return entry.first == waiter.executor; });
+    auto group =
+        std::find_if(groups.begin(), groups.end(), [&](const auto& entry) { return entry.first == waiter.executor; });
     if (group == groups.end()) {
       groups.emplace_back(waiter.executor, std::vector<Waiter>{});
       group = std::prev(groups.end());
@@ -475,7 +477,9 @@ boost::system::error_code JournalWriter::finish_compaction() {
     // The current file still has every record: not a reason to stop
     // writing. The store asks again once the file has grown further.
     ::unlink(job->temporary.c_str());
-    LogLine(LogLevel::error, "journal_compaction_failed").trusted_text("path", path_).trusted_text("reason", error.message());
+    LogLine(LogLevel::error, "journal_compaction_failed")
+        .trusted_text("path", path_)
+        .trusted_text("reason", error.message());
     return {};
   }
   if (auto switched = switch_to(job->temporary, job->snapshot_bytes + job->tail.size())) return switched;
@@ -513,7 +517,8 @@ boost::system::error_code JournalWriter::write_and_sync(std::string_view records
   const auto started = std::chrono::steady_clock::now();
   if (::fdatasync(fd_) < 0) return last_error();
   const auto took = std::chrono::steady_clock::now() - started;
-  const auto microseconds = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(took).count());
+  const auto microseconds =
+      static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(took).count());
   std::lock_guard lock(mutex_);
   file_bytes_ = end;
   ++syncs_;
@@ -593,7 +598,8 @@ void JournalWriter::run() {
       if (queue_.empty() && reads_.empty() && stopping_) break;
       // The sync cap: too soon after the last batch, let more records come
       // (a plain sleep: appends need no wake-up meanwhile).
-      const auto earliest = last_batch == std::chrono::steady_clock::time_point::min() ? last_batch : last_batch + sync_interval_;
+      const auto earliest =
+          last_batch == std::chrono::steady_clock::time_point::min() ? last_batch : last_batch + sync_interval_;
       if (sync_interval_ > std::chrono::steady_clock::duration::zero() && !stopping_ &&
           std::chrono::steady_clock::now() < earliest) {
         lock.unlock();
@@ -627,15 +633,15 @@ void JournalWriter::run() {
     // (never acknowledged), its waiters hear the error, and the next batch
     // is written as if this one had not been.
     bool cut_off = false;
-    if (error && !failure_ && go_on_after_a_failed_write_ &&
-        ::ftruncate(fd_, static_cast<off_t>(file_bytes_)) == 0) {
+    if (error && !failure_ && go_on_after_a_failed_write_ && ::ftruncate(fd_, static_cast<off_t>(file_bytes_)) == 0) {
       laid_out_bytes_ = file_bytes_;
       cut_off = true;
       LogLine(LogLevel::error, "spool_write_failed")
           .trusted_text("path", path_)
           .trusted_text("reason", error.message())
-          .trusted_text("detail", "the events of this write were answered 503 (their senders retry); the spool "
-                                  "goes on writing and works again once there is space");
+          .trusted_text("detail",
+                        "the events of this write were answered 503 (their senders retry); the spool "
+                        "goes on writing and works again once there is space");
     }
     std::vector<Waiter> done;
     {
@@ -646,7 +652,9 @@ void JournalWriter::run() {
       }
       if (error && !failure_ && !cut_off) {
         failure_ = error;
-        LogLine(LogLevel::error, "journal_write_failed").trusted_text("path", path_).trusted_text("reason", error.message());
+        LogLine(LogLevel::error, "journal_write_failed")
+            .trusted_text("path", path_)
+            .trusted_text("reason", error.message());
       }
       if (!error) durable_ticket_ = last_ticket;
       auto still_waiting = std::partition(waiters_.begin(), waiters_.end(), [&](const Waiter& waiter) {
@@ -669,7 +677,9 @@ void JournalWriter::run() {
   }
   if (compaction_)
     if (const auto error = finish_compaction())
-      LogLine(LogLevel::error, "journal_write_failed").trusted_text("path", path_).trusted_text("reason", error.message());
+      LogLine(LogLevel::error, "journal_write_failed")
+          .trusted_text("path", path_)
+          .trusted_text("reason", error.message());
   // Stopping: whoever still waits hears that nothing more will be written.
   std::vector<Waiter> left;
   {
@@ -678,9 +688,8 @@ void JournalWriter::run() {
     reads.swap(reads_);
   }
   for (auto& read : reads)
-    boost::asio::post(read.executor, [complete = std::move(read.complete)] {
-      complete(boost::asio::error::operation_aborted, {});
-    });
+    boost::asio::post(read.executor,
+                      [complete = std::move(read.complete)] { complete(boost::asio::error::operation_aborted, {}); });
   resume_all(std::move(left), boost::asio::error::operation_aborted);
 }
 

@@ -8,20 +8,19 @@
 #include "core/any_completion.hpp"
 #include "core/metrics.hpp"
 
-
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/system/error_code.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
-#include <chrono>
 #include <thread>
 #include <vector>
 
@@ -122,8 +121,9 @@ class JournalWriter {
         [this](auto handler, std::uint64_t from, std::size_t size) {
           auto executor = boost::asio::get_associated_executor(handler);
           auto shared = std::make_shared<decltype(handler)>(std::move(handler));
-          add_read(from, size, executor,
-                   [shared](boost::system::error_code error, std::string bytes) { (*shared)(error, std::move(bytes)); });
+          add_read(from, size, executor, [shared](boost::system::error_code error, std::string bytes) {
+            (*shared)(error, std::move(bytes));
+          });
         },
         token, offset, length);
   }
@@ -132,15 +132,15 @@ class JournalWriter {
   // with elsewhere: a replayed spool), keeping whatever follows them.
   std::uint64_t drop_prefix(std::uint64_t bytes);
 
-  std::uint64_t file_bytes() const;       // the current file's records, as written (room not counted)
-  std::uint64_t appended_bytes() const;   // framed bytes appended since start, by anyone (for compaction)
-  std::uint64_t snapshot_bytes() const;   // the size of the last snapshot that replaced the file
-  std::uint64_t compactions() const;      // snapshots that replaced the file so far
+  std::uint64_t file_bytes() const;      // the current file's records, as written (room not counted)
+  std::uint64_t appended_bytes() const;  // framed bytes appended since start, by anyone (for compaction)
+  std::uint64_t snapshot_bytes() const;  // the size of the last snapshot that replaced the file
+  std::uint64_t compactions() const;     // snapshots that replaced the file so far
   // Of the records synced while a snapshot was written, the snapshot's
   // thread copies after it all but this much, which the writer copies.
   static constexpr std::size_t kTailLeftToWriter = 64 * 1024;
-  bool compacting() const;                // a snapshot is being written (or waits to be put in place)
-  std::uint64_t syncs() const;            // fdatasync calls so far (for tests and metrics)
+  bool compacting() const;      // a snapshot is being written (or waits to be put in place)
+  std::uint64_t syncs() const;  // fdatasync calls so far (for tests and metrics)
   // How long the group commits' fdatasync calls took: what every answer
   // waiting on them waited on top. A disk that stalls shows here.
   struct SyncTimes {
@@ -234,7 +234,7 @@ class JournalWriter {
   std::string archive_directory_;
   std::uint64_t room_bytes_;
   std::chrono::steady_clock::duration sync_interval_{};  // from max_syncs_per_second
-  std::uint64_t laid_out_bytes_ = 0;  // the file's size: records and room (this thread only)
+  std::uint64_t laid_out_bytes_ = 0;                     // the file's size: records and room (this thread only)
   int fd_ = -1;
   mutable std::mutex mutex_;
   std::condition_variable wake_;

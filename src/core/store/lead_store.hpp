@@ -80,17 +80,18 @@ class LeadStore {
   // failed when the provider refused). Orphan events already received for
   // its call sid are then applied to it, in the order they arrived.
   [[nodiscard]] virtual boost::asio::awaitable<StoreResult<Lead>> add_attempt(std::string lead_id, Attempt attempt,
-                                                                LeadStatus lead_status) = 0;
+                                                                              LeadStatus lead_status) = 0;
 
   // Finds the lead by the event's call sid and applies the event through the
   // state machine, atomically. A call sid no attempt has yet is adopted by
   // the lead the event names (event.lead_id) when that lead's latest attempt
   // has no call sid (the provider's answer was lost: an ambiguous
   // placement); otherwise the event is kept as an orphan (unknown_call).
-  [[nodiscard]] virtual boost::asio::awaitable<StoreResult<ApplyResult>> apply_event(CallEvent event, WallTime received) = 0;
+  [[nodiscard]] virtual boost::asio::awaitable<StoreResult<ApplyResult>> apply_event(CallEvent event,
+                                                                                     WallTime received) = 0;
 
   [[nodiscard]] virtual boost::asio::awaitable<StoreResult<Lead>> record_call_flow_input(std::string lead_id,
-                                                                             CallFlowInput input) = 0;
+                                                                                         CallFlowInput input) = 0;
 
   // The id of the lead with an attempt for this call sid, if any.
   [[nodiscard]] virtual boost::asio::awaitable<StoreResult<std::optional<std::string>>> find_lead_by_call_sid(

@@ -99,8 +99,10 @@ ApplyResult LeadTable::apply_event_with(CallEvent&& event, WallTime received, co
     }
   }
   if (owner == by_call_sid_.end()) {
-    if (event_json) orphans_.keep(event.call_sid, *event_json, received);
-    else keep_orphan(event, received);
+    if (event_json)
+      orphans_.keep(event.call_sid, *event_json, received);
+    else
+      keep_orphan(event, received);
     return {EventOutcome::unknown_call, {}};
   }
   auto& entry = leads_.at(owner->second);

@@ -6,9 +6,12 @@ using boost::asio::awaitable;
 
 std::string_view to_string(StoreFailure failure) {
   switch (failure) {
-    case StoreFailure::unavailable: return "unavailable";
-    case StoreFailure::not_found: return "not_found";
-    case StoreFailure::conflict: return "conflict";
+    case StoreFailure::unavailable:
+      return "unavailable";
+    case StoreFailure::not_found:
+      return "not_found";
+    case StoreFailure::conflict:
+      return "conflict";
   }
   return "?";
 }
@@ -23,7 +26,8 @@ awaitable<StoreResult<Lead>> MemoryLeadStore::get(std::string lead_id) {
   co_return table_.get(lead_id);
 }
 
-awaitable<StoreResult<Lead>> MemoryLeadStore::add_attempt(std::string lead_id, Attempt attempt, LeadStatus lead_status) {
+awaitable<StoreResult<Lead>> MemoryLeadStore::add_attempt(std::string lead_id, Attempt attempt,
+                                                          LeadStatus lead_status) {
   std::lock_guard lock(mutex_);
   co_return table_.add_attempt(lead_id, attempt, lead_status);
 }

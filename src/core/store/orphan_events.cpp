@@ -69,7 +69,8 @@ void OrphanEvents::let_oldest_go() {
   const auto& oldest = slots_.front();
   // The index names the newest with this hash: once that one goes, every
   // older one with the same hash has gone before it.
-  if (auto newest = newest_by_hash_.find(oldest.sid_hash); newest != newest_by_hash_.end() && newest->second == first_arrival_)
+  if (auto newest = newest_by_hash_.find(oldest.sid_hash);
+      newest != newest_by_hash_.end() && newest->second == first_arrival_)
     newest_by_hash_.erase(newest);
   if (!oldest.taken) {
     --waiting_;

@@ -100,12 +100,12 @@ class OrphanEvents {
 
   OrphanLimits limits_;
   SidHash hash_;
-  std::deque<Slot> slots_;            // arrival order; slots_[0] arrived as number first_arrival_
-  std::uint64_t first_arrival_ = 1;   // 0 means "none" in Slot::previous
+  std::deque<Slot> slots_;           // arrival order; slots_[0] arrived as number first_arrival_
+  std::uint64_t first_arrival_ = 1;  // 0 means "none" in Slot::previous
   boost::unordered_flat_map<std::uint64_t, std::uint64_t> newest_by_hash_;
   std::deque<std::shared_ptr<Block>> blocks_;  // blocks_[0] is number first_block_
   std::uint64_t first_block_ = 0;
-  std::size_t block_used_ = 0;        // bytes used in the last block
+  std::size_t block_used_ = 0;  // bytes used in the last block
   std::size_t waiting_ = 0;
   std::size_t bytes_ = 0;  // text of every slot still held, taken or not (their blocks are held too)
   std::uint64_t let_go_ = 0;

@@ -1,22 +1,22 @@
 #include "core/store/redis_lead_store.hpp"
 
+#include "core/any_completion.hpp"
 #include "core/civil_time.hpp"
 #include "core/lead/lead_json.hpp"
 #include "core/lead/lead_state_machine.hpp"
 #include "core/log.hpp"
 #include "core/redis/redis_script.hpp"
-#include "core/any_completion.hpp"
 #include "core/spawn.hpp"
 #include "core/store/redis_epoch.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
 
-#include <utility>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <utility>
 
 #include <array>
 
@@ -210,10 +210,11 @@ awaitable<bool> RedisLeadStore::check_redis(redis::Connection& connection) {
     if (const auto* value = std::get_if<redis::Reply>(&reply);
         value && value->elements.size() == 2 && value->elements[1].text == "no")
       LogLine(LogLevel::warn, "redis_not_persistent")
-          .trusted_text("detail", "redis-server runs without an append-only file (appendonly no): if it restarts, "
-                                  "every lead, call and job in it is gone. Set appendonly yes with appendfsync "
-                                  "everysec (at most a second of writes lost in a crash of the machine) or always "
-                                  "(none, at a cost in throughput); see the README");
+          .trusted_text("detail",
+                        "redis-server runs without an append-only file (appendonly no): if it restarts, "
+                        "every lead, call and job in it is gone. Set appendonly yes with appendfsync "
+                        "everysec (at most a second of writes lost in a crash of the machine) or always "
+                        "(none, at a cost in throughput); see the README");
   }
   const auto epoch_key = key("epoch", "");
   // What this host knew before asking: another reactor's connection may set
@@ -247,13 +248,15 @@ awaitable<bool> RedisLeadStore::check_redis(redis::Connection& connection) {
   }
   if (finding == EpochFinding::lost) {
     data_losses_.fetch_add(1, std::memory_order_relaxed);
-    const std::string why = in_redis ? "Redis holds another epoch than this host knew: it was emptied (and used "
-                                       "again by another host) or is another Redis"
-                                     : "Redis has no epoch though this host knew one: it restarted empty or was flushed";
+    const std::string why = in_redis
+                                ? "Redis holds another epoch than this host knew: it was emptied (and used "
+                                  "again by another host) or is another Redis"
+                                : "Redis has no epoch though this host knew one: it restarted empty or was flushed";
     LogLine(LogLevel::error, "redis_data_lost")
-        .trusted_text("detail", why + ". Leads, call sids and dial jobs stored before are gone from it; callbacks "
-                                      "for those calls will be kept as orphans. Restore Redis from a backup, or "
-                                      "restart callgated to clear this once it is understood")
+        .trusted_text("detail", why +
+                                    ". Leads, call sids and dial jobs stored before are gone from it; callbacks "
+                                    "for those calls will be kept as orphans. Restore Redis from a backup, or "
+                                    "restart callgated to clear this once it is understood")
         .trusted_text("epoch_known", known);
     std::lock_guard lock(epoch_mutex_);
     data_loss_ = why;
@@ -312,19 +315,22 @@ std::string RedisLeadStore::key(std::string_view kind, std::string_view name) co
 }
 
 template <class Result, class... Parameters, class... Arguments>
-awaitable<Result> RedisLeadStore::route(awaitable<Result> (RedisLeadStore::*operation)(redis::Connection&, Parameters...),
+awaitable<Result> RedisLeadStore::route(awaitable<Result> (RedisLeadStore::*operation)(redis::Connection&,
+                                                                                       Parameters...),
                                         Arguments&&... arguments) {
   auto executor = co_await asio::this_coro::executor;
   auto& context = asio::query(executor, asio::execution::context);
   for (auto& home : homes_)
-    if (home.io == &context) co_return co_await (this->*operation)(*home.connection, std::forward<Arguments>(arguments)...);
+    if (home.io == &context)
+      co_return co_await (this->*operation)(*home.connection, std::forward<Arguments>(arguments)...);
   // A caller on a loop of its own (tests, tools): the first home serves it.
   auto& home = homes_.front();
-  co_return co_await asio::co_spawn(*home.io, (this->*operation)(*home.connection, std::forward<Arguments>(arguments)...),
-                                    asio::use_awaitable);
+  co_return co_await asio::co_spawn(
+      *home.io, (this->*operation)(*home.connection, std::forward<Arguments>(arguments)...), asio::use_awaitable);
 }
 
-awaitable<std::variant<Reply, StoreError>> RedisLeadStore::run(redis::Connection& redis, std::vector<std::string> arguments) {
+awaitable<std::variant<Reply, StoreError>> RedisLeadStore::run(redis::Connection& redis,
+                                                               std::vector<std::string> arguments) {
   auto reply = co_await redis.command(std::move(arguments));
   if (auto* failure = std::get_if<redis::Failure>(&reply)) co_return unavailable(failure->message);
   auto& value = std::get<Reply>(reply);
@@ -350,7 +356,7 @@ awaitable<std::variant<Reply, StoreError>> RedisLeadStore::script(redis::Connect
 }
 
 StoreResult<RedisLeadStore::Stored> RedisLeadStore::stored_lead(const std::string& lead_id, const Reply& json_field,
-                                                                 const Reply& version_field) {
+                                                                const Reply& version_field) {
   if (json_field.type != Reply::Type::string) return StoreError{StoreFailure::not_found, "no lead " + lead_id};
   boost::system::error_code error;
   auto lead = lead_from_json(parse_stored_json(json_field.text, error));
@@ -360,8 +366,10 @@ StoreResult<RedisLeadStore::Stored> RedisLeadStore::stored_lead(const std::strin
   return Stored{std::move(*lead), version};
 }
 
-awaitable<StoreResult<RedisLeadStore::Stored>> RedisLeadStore::read(redis::Connection& redis, const std::string& lead_id) {
-  std::vector<std::string> command{std::string("HMGET"), key("lead", lead_id), std::string("json"), std::string("version")};
+awaitable<StoreResult<RedisLeadStore::Stored>> RedisLeadStore::read(redis::Connection& redis,
+                                                                    const std::string& lead_id) {
+  std::vector<std::string> command{std::string("HMGET"), key("lead", lead_id), std::string("json"),
+                                   std::string("version")};
   auto reply = co_await run(redis, std::move(command));
   if (auto* error = std::get_if<StoreError>(&reply)) co_return *error;
   const auto& fields = std::get<Reply>(reply).elements;
@@ -385,7 +393,8 @@ awaitable<std::variant<std::int64_t, StoreError>> RedisLeadStore::write(redis::C
 }
 
 awaitable<std::variant<std::int64_t, StoreError>> RedisLeadStore::apply_orphans(redis::Connection& redis,
-                                                                               const std::string& call_sid, Lead& lead) {
+                                                                                const std::string& call_sid,
+                                                                                Lead& lead) {
   std::vector<std::string> range{std::string("LRANGE"), key("orphans", call_sid), std::string("0"), std::string("-1")};
   auto orphans = co_await run(redis, std::move(range));
   if (auto* error = std::get_if<StoreError>(&orphans)) co_return *error;
@@ -400,9 +409,12 @@ awaitable<StoreResult<CreateResult>> RedisLeadStore::do_create(redis::Connection
                                 key("idem", request.idempotency_key.empty() ? "-" : request.idempotency_key),
                                 key("phone", lead.phone), key("leads", ""), key("status", to_string(lead.status))};
   std::vector<std::string> arguments{
-      lead.id, json::serialize(to_json(lead)), request.idempotency_key.empty() ? std::string("0") : std::string("1"),
+      lead.id,
+      json::serialize(to_json(lead)),
+      request.idempotency_key.empty() ? std::string("0") : std::string("1"),
       request.same_phone_since ? std::to_string(milliseconds(*request.same_phone_since)) : std::string(),
-      std::to_string(milliseconds(lead.created)), request.idempotency_key};
+      std::to_string(milliseconds(lead.created)),
+      request.idempotency_key};
   auto reply = co_await script(redis, create_script, std::move(keys), std::move(arguments));
   if (auto* error = std::get_if<StoreError>(&reply)) co_return *error;
   const auto& result = std::get<Reply>(reply).elements;
@@ -439,13 +451,15 @@ awaitable<StoreResult<Lead>> RedisLeadStore::do_add_attempt(redis::Connection& r
     if (auto* error = std::get_if<StoreError>(&written)) co_return *error;
     const auto result = std::get<std::int64_t>(written);
     if (result == 1) co_return after;
-    if (result == -1) co_return StoreError{StoreFailure::conflict, "call sid " + attempt.call_sid + " belongs to another lead"};
+    if (result == -1)
+      co_return StoreError{StoreFailure::conflict, "call sid " + attempt.call_sid + " belongs to another lead"};
   }
   co_return unavailable("too much contention on lead " + lead_id);
 }
 
 awaitable<std::variant<Reply, StoreError>> RedisLeadStore::resolve(redis::Connection& redis, std::string_view sid_key,
-                                                                   std::string_view orphans_key, std::string_view record) {
+                                                                   std::string_view orphans_key,
+                                                                   std::string_view record) {
   Home* home = nullptr;
   for (auto& candidate : homes_)
     if (candidate.connection.get() == &redis) home = &candidate;
@@ -453,8 +467,7 @@ awaitable<std::variant<Reply, StoreError>> RedisLeadStore::resolve(redis::Connec
   co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(std::variant<Reply, StoreError>)>(
       [&](auto handler) {
         auto& batch = *home->batch;
-        batch.waiting.push_back({sid_key, orphans_key, record,
-                                 PendingResolve::Resume(std::move(handler))});
+        batch.waiting.push_back({sid_key, orphans_key, record, PendingResolve::Resume(std::move(handler))});
         if (batch.send_posted) return;
         batch.send_posted = true;
         // Sent once the loop has run what is ready now: the other requests
@@ -466,8 +479,9 @@ awaitable<std::variant<Reply, StoreError>> RedisLeadStore::resolve(redis::Connec
           home->batch->waiting.clear();
           for (std::size_t first = 0; first < waiting.size(); first += kMaxResolveBatch) {
             const auto end = std::min(waiting.size(), first + kMaxResolveBatch);
-            std::vector<PendingResolve> part(std::make_move_iterator(waiting.begin() + static_cast<std::ptrdiff_t>(first)),
-                                             std::make_move_iterator(waiting.begin() + static_cast<std::ptrdiff_t>(end)));
+            std::vector<PendingResolve> part(
+                std::make_move_iterator(waiting.begin() + static_cast<std::ptrdiff_t>(first)),
+                std::make_move_iterator(waiting.begin() + static_cast<std::ptrdiff_t>(end)));
             spawn_task(*home->io, send_resolve(*home->connection, std::move(part)), "Redis store sending a batch");
           }
         });
@@ -516,7 +530,8 @@ awaitable<StoreResult<ApplyResult>> RedisLeadStore::do_apply_event(redis::Connec
     auto resolved = co_await resolve(redis, sid_key, orphans_key, record);
     if (auto* error = std::get_if<StoreError>(&resolved)) co_return *error;
     const auto& answer = std::get<Reply>(resolved);
-    if (answer.type == Reply::Type::integer && answer.integer == 1) co_return ApplyResult{EventOutcome::unknown_call, {}};
+    if (answer.type == Reply::Type::integer && answer.integer == 1)
+      co_return ApplyResult{EventOutcome::unknown_call, {}};
 
     std::string lead_id;
     std::string claim_sid;
@@ -587,7 +602,8 @@ awaitable<StoreResult<Lead>> RedisLeadStore::do_record_input(redis::Connection& 
   co_return unavailable("too much contention on lead " + lead_id);
 }
 
-awaitable<StoreResult<std::optional<std::string>>> RedisLeadStore::do_find(redis::Connection& redis, std::string call_sid) {
+awaitable<StoreResult<std::optional<std::string>>> RedisLeadStore::do_find(redis::Connection& redis,
+                                                                           std::string call_sid) {
   std::vector<std::string> lookup{std::string("GET"), key("sid", call_sid)};
   auto owner = co_await run(redis, std::move(lookup));
   if (auto* error = std::get_if<StoreError>(&owner)) co_return *error;
@@ -602,8 +618,9 @@ awaitable<StoreResult<LeadPage>> RedisLeadStore::do_list(redis::Connection& redi
   std::string from = query.after_id.empty() ? std::string("-") : "(" + query.after_id;
   const std::size_t batch = std::max<std::size_t>(query.limit + 1, 64);
   for (;;) {
-    std::vector<std::string> range{std::string("ZRANGEBYLEX"), index, from, std::string("+"), std::string("LIMIT"),
-                                   std::string("0"), std::to_string(batch)};
+    std::vector<std::string> range{
+        std::string("ZRANGEBYLEX"), index, from, std::string("+"), std::string("LIMIT"), std::string("0"),
+        std::to_string(batch)};
     auto ids = co_await run(redis, std::move(range));
     if (auto* error = std::get_if<StoreError>(&ids)) co_return *error;
     const auto& elements = std::get<Reply>(ids).elements;

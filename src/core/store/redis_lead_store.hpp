@@ -31,10 +31,10 @@
 #include "core/redis/redis_script.hpp"
 #include "core/store/lead_store.hpp"
 
-#include <chrono>
-#include <mutex>
 #include <atomic>
+#include <chrono>
 #include <memory>
+#include <mutex>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -91,7 +91,7 @@ class RedisLeadStore final : public LeadStore {
 
   template <class Result, class... Parameters, class... Arguments>
   boost::asio::awaitable<Result> route(boost::asio::awaitable<Result> (RedisLeadStore::*operation)(redis::Connection&,
-                                                                                                  Parameters...),
+                                                                                                   Parameters...),
                                        Arguments&&... arguments);
 
   boost::asio::awaitable<StoreResult<CreateResult>> do_create(redis::Connection& redis, CreateRequest request);
@@ -108,10 +108,12 @@ class RedisLeadStore final : public LeadStore {
 
   boost::asio::awaitable<std::variant<redis::Reply, StoreError>> run(redis::Connection& redis,
                                                                      std::vector<std::string> arguments);
-  boost::asio::awaitable<std::variant<redis::Reply, StoreError>> script(redis::Connection& redis, const redis::Script& which,
+  boost::asio::awaitable<std::variant<redis::Reply, StoreError>> script(redis::Connection& redis,
+                                                                        const redis::Script& which,
                                                                         std::vector<std::string> keys,
                                                                         std::vector<std::string> arguments);
-  boost::asio::awaitable<std::variant<redis::Reply, StoreError>> script(redis::Connection& redis, const redis::Script& which,
+  boost::asio::awaitable<std::variant<redis::Reply, StoreError>> script(redis::Connection& redis,
+                                                                        const redis::Script& which,
                                                                         std::span<const std::string_view> keys,
                                                                         std::span<const std::string_view> arguments);
   boost::asio::awaitable<StoreResult<Stored>> read(redis::Connection& redis, const std::string& lead_id);
@@ -128,7 +130,7 @@ class RedisLeadStore final : public LeadStore {
   // Applies the events waiting for call_sid to lead; returns how many the
   // list held, which the write then consumes (and checks none came since).
   boost::asio::awaitable<std::variant<std::int64_t, StoreError>> apply_orphans(redis::Connection& redis,
-                                                                             const std::string& call_sid, Lead& lead);
+                                                                               const std::string& call_sid, Lead& lead);
   // The compare-and-set write: 1 written, 0 lost the race, -1 the call sid belongs to another lead.
   boost::asio::awaitable<std::variant<std::int64_t, StoreError>> write(redis::Connection& redis, const Stored& before,
                                                                        const Lead& after, const std::string& claim_sid,

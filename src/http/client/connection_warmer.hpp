@@ -21,7 +21,7 @@ struct WarmTarget {
 };
 
 struct WarmPlan {
-  unsigned connections = 0;    // per target; 0 ends the warming
+  unsigned connections = 0;      // per target; 0 ends the warming
   Milliseconds idle_timeout{0};  // connections are looked at every half of it; 0 (no reuse) ends it
   std::vector<WarmTarget> targets;
 };

@@ -17,7 +17,7 @@ namespace callgate::http {
 
 struct ClientRequest {
   boost::beast::http::verb method = boost::beast::http::verb::post;
-  std::string url;  // absolute: https://host[:port]/path?query
+  std::string url;                                           // absolute: https://host[:port]/path?query
   std::vector<std::pair<std::string, std::string>> headers;  // beyond Host, Content-Length, User-Agent
   std::string body;
 };

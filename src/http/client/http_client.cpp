@@ -14,10 +14,10 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
-#include <algorithm>
 #include <poll.h>
-#include <stdexcept>
 #include <sys/socket.h>
+#include <algorithm>
+#include <stdexcept>
 
 namespace callgate::http {
 
@@ -83,8 +83,10 @@ HttpClient::HttpClient(asio::io_context& io, HttpClientConfig config)
   SSL_CTX_set_min_proto_version(tls_.native_handle(), TLS1_2_VERSION);
   tls_.set_verify_mode(asio::ssl::verify_peer);
   boost::system::error_code error;
-  if (config_.ca_file.empty()) tls_.set_default_verify_paths(error);
-  else tls_.load_verify_file(config_.ca_file, error);
+  if (config_.ca_file.empty())
+    tls_.set_default_verify_paths(error);
+  else
+    tls_.load_verify_file(config_.ca_file, error);
   if (error)
     throw std::runtime_error("cannot load the CA certificates" +
                              (config_.ca_file.empty() ? std::string() : " from " + config_.ca_file) + ": " +
@@ -176,8 +178,8 @@ awaitable<std::unique_ptr<HttpClient::Connection>> HttpClient::connect(const Ori
     auto [error, results] = co_await resolver.async_resolve(origin.host, origin.port, use_tuple);
     timer.cancel();
     if (error || results.empty()) {
-      failure = failed(TransportFailure::before_sending, "cannot resolve " + origin.host + ": " +
-                                                             (error ? error.message() : "no addresses"));
+      failure = failed(TransportFailure::before_sending,
+                       "cannot resolve " + origin.host + ": " + (error ? error.message() : "no addresses"));
       co_return nullptr;
     }
     addresses = results;
@@ -185,8 +187,10 @@ awaitable<std::unique_ptr<HttpClient::Connection>> HttpClient::connect(const Ori
   }
 
   auto connection = std::make_unique<Connection>();
-  if (origin.tls) connection->secure = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(io_, tls_);
-  else connection->plain = std::make_unique<beast::tcp_stream>(io_);
+  if (origin.tls)
+    connection->secure = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(io_, tls_);
+  else
+    connection->plain = std::make_unique<beast::tcp_stream>(io_);
 
   auto& tcp = connection->tcp();
   tcp.expires_after(time_left(connect_deadline, config_.connect_timeout));
@@ -206,7 +210,8 @@ awaitable<std::unique_ptr<HttpClient::Connection>> HttpClient::connect(const Ori
       configured = X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), origin.host.c_str()) == 1;
     } else {
       // SNI, and the name the certificate must carry.
-      configured = SSL_set_tlsext_host_name(ssl, origin.host.c_str()) == 1 && SSL_set1_host(ssl, origin.host.c_str()) == 1;
+      configured =
+          SSL_set_tlsext_host_name(ssl, origin.host.c_str()) == 1 && SSL_set1_host(ssl, origin.host.c_str()) == 1;
     }
     if (!configured) {
       failure = failed(TransportFailure::before_sending, "cannot set up TLS for " + origin.host);
@@ -278,8 +283,7 @@ awaitable<ClientResponse> HttpClient::send(ClientRequest request) {
 
   beast_http::request<beast_http::string_body> message{request.method, target, 11};
   const bool default_port = origin.port == (origin.tls ? "443" : "80");
-  message.set(beast_http::field::host,
-              std::string(default_port ? url->encoded_host() : url->encoded_host_and_port()));
+  message.set(beast_http::field::host, std::string(default_port ? url->encoded_host() : url->encoded_host_and_port()));
   message.set(beast_http::field::user_agent, config_.user_agent);
   for (const auto& [name, value] : request.headers) message.set(name, value);
   message.body() = std::move(request.body);
@@ -300,8 +304,10 @@ awaitable<ClientResponse> HttpClient::send(ClientRequest request) {
   tcp.expires_after(exchange_limit);
 
   boost::system::error_code write_error;
-  if (connection->secure) std::tie(write_error, std::ignore) = co_await beast_http::async_write(*connection->secure, message, use_tuple);
-  else std::tie(write_error, std::ignore) = co_await beast_http::async_write(*connection->plain, message, use_tuple);
+  if (connection->secure)
+    std::tie(write_error, std::ignore) = co_await beast_http::async_write(*connection->secure, message, use_tuple);
+  else
+    std::tie(write_error, std::ignore) = co_await beast_http::async_write(*connection->plain, message, use_tuple);
   if (write_error) {
     // An incomplete request cannot have been acted on: the server waits
     // for the rest of the body it was promised.
@@ -313,8 +319,12 @@ awaitable<ClientResponse> HttpClient::send(ClientRequest request) {
   parser.header_limit(16 * 1024);
   parser.body_limit(config_.max_response_bytes);
   boost::system::error_code read_error;
-  if (connection->secure) std::tie(read_error, std::ignore) = co_await beast_http::async_read(*connection->secure, connection->buffer, parser, use_tuple);
-  else std::tie(read_error, std::ignore) = co_await beast_http::async_read(*connection->plain, connection->buffer, parser, use_tuple);
+  if (connection->secure)
+    std::tie(read_error, std::ignore) =
+        co_await beast_http::async_read(*connection->secure, connection->buffer, parser, use_tuple);
+  else
+    std::tie(read_error, std::ignore) =
+        co_await beast_http::async_read(*connection->plain, connection->buffer, parser, use_tuple);
   if (read_error) {
     forget(pool);
     const std::string why = read_error == beast::error::timeout ? "timed out waiting for the answer"

@@ -103,7 +103,7 @@ class HttpClient {
   // Nothing when url is not an absolute http(s) URL with a host.
   static std::optional<Origin> origin_of(const boost::urls::url_view& url);
   boost::asio::awaitable<std::unique_ptr<Connection>> take_connection(const Origin& origin, Pool& pool,
-                                                                       Deadline deadline, ClientResponse& failure);
+                                                                      Deadline deadline, ClientResponse& failure);
   boost::asio::awaitable<std::unique_ptr<Connection>> connect(const Origin& origin, Deadline deadline,
                                                               ClientResponse& failure);
   void give_back(Pool& pool, std::unique_ptr<Connection> connection);

@@ -54,8 +54,9 @@ std::string render_enquiry_page(const Config& config, const SubmittedForm& form)
   content +=
       "<div class=\"callgate-field\">\n<label for=\"callgate-phone\">Phone number</label>\n"
       "<input id=\"callgate-phone\" name=\"phone\" type=\"tel\" autocomplete=\"tel\" inputmode=\"tel\" required "
-      "maxlength=\"32\" placeholder=\"+" + escape_markup(intake.default_country_code) + " \" value=\"" +
-      escape_markup(form.phone) + "\"" + invalid_mark("phone", form) +
+      "maxlength=\"32\" placeholder=\"+" +
+      escape_markup(intake.default_country_code) + " \" value=\"" + escape_markup(form.phone) + "\"" +
+      invalid_mark("phone", form) +
       " aria-describedby=\"callgate-phone-hint callgate-phone-error\">\n"
       "<p class=\"callgate-hint\" id=\"callgate-phone-hint\">Numbers without a country code are taken as +" +
       escape_markup(intake.default_country_code) + ".</p>\n" + error_slot("phone", form) + "\n</div>\n";
@@ -93,9 +94,10 @@ Response render_enquiry_answer(const Config& config, const Response& json_answer
     return make_page_response(Status::accepted, page("We are calling you", content));
   }
   if (json_answer.result() == Status::accepted) {
-    const std::string content =
-        "<h1>Thank you</h1>\n<p class=\"callgate-status\" role=\"status\" data-status=\"" + escape_markup(text("status")) +
-        "\">We are calling you now.</p>\n<p>Your reference: <code>" + escape_markup(text("leadId")) + "</code></p>\n";
+    const std::string content = "<h1>Thank you</h1>\n<p class=\"callgate-status\" role=\"status\" data-status=\"" +
+                                escape_markup(text("status")) +
+                                "\">We are calling you now.</p>\n<p>Your reference: <code>" +
+                                escape_markup(text("leadId")) + "</code></p>\n";
     return make_page_response(Status::accepted, page("We are calling you", content));
   }
   auto form = submitted_form(submitted);

@@ -19,7 +19,7 @@ struct SubmittedForm {
   std::string name;
   bool consent = false;
   std::map<std::string, std::string> errors;  // by field name
-  std::string message;                         // about the whole form
+  std::string message;                        // about the whole form
 };
 SubmittedForm submitted_form(const FormFields& fields);
 

@@ -141,7 +141,8 @@ awaitable<Response> enquire(RequestContext& context, LeadServices& services) {
   create.lead.source = std::move(enquiry.source);
   create.lead.metadata_json = std::move(enquiry.metadata_json);
   // Served back as JSON (GET /leads): kept as UTF-8 whatever the client sent.
-  create.lead.consent = {now, client, to_valid_utf8(context.request[beast_http::field::user_agent].substr(0, kMaxUserAgent)),
+  create.lead.consent = {now, client,
+                         to_valid_utf8(context.request[beast_http::field::user_agent].substr(0, kMaxUserAgent)),
                          intake.consent_text_version};
   create.lead.created = now;
   create.lead.updated = now;
@@ -154,8 +155,8 @@ awaitable<Response> enquire(RequestContext& context, LeadServices& services) {
   if (auto* error = std::get_if<StoreError>(&stored)) {
     count("store_unavailable");
     LogLine(LogLevel::error, "enquiry_not_stored").text("reason", error->message);
-    auto response = make_json_error(Status::service_unavailable, "the enquiry could not be stored; try again",
-                                    context.request_id);
+    auto response =
+        make_json_error(Status::service_unavailable, "the enquiry could not be stored; try again", context.request_id);
     response.set(beast_http::field::retry_after, "5");
     co_return with_cors(std::move(response), context);
   }
@@ -184,7 +185,9 @@ awaitable<Response> enquire(RequestContext& context, LeadServices& services) {
     auto handed = co_await services.dialer.enqueue_first_call(result.lead);
     if (auto* error = std::get_if<StoreError>(&handed)) {
       count("dialer_unavailable");
-      LogLine(LogLevel::error, "first_call_not_scheduled").trusted_text("lead_id", result.lead.id).text("reason", error->message);
+      LogLine(LogLevel::error, "first_call_not_scheduled")
+          .trusted_text("lead_id", result.lead.id)
+          .text("reason", error->message);
       auto response = make_json_error(Status::service_unavailable, "the call could not be scheduled; try again",
                                       context.request_id);
       response.set(beast_http::field::retry_after, "5");
@@ -218,7 +221,8 @@ awaitable<Response> get_lead(RequestContext& context, LeadStore& store, dialer::
   // The next call the dialer holds for it, and why (a retry, a redial, calling hours).
   auto next = co_await scheduler.job_for(std::string(id));
   if (auto* job = std::get_if<std::optional<dialer::DialJob>>(&next); job && job->has_value())
-    body["nextCall"] = json::object{{"call", (*job)->call}, {"due", format_iso8601((*job)->due)}, {"reason", (*job)->reason}};
+    body["nextCall"] =
+        json::object{{"call", (*job)->call}, {"due", format_iso8601((*job)->due)}, {"reason", (*job)->reason}};
   co_return make_json_response(Status::ok, json::serialize(body));
 }
 
@@ -236,7 +240,8 @@ awaitable<Response> enquiry_status(RequestContext& context, LeadServices& servic
   }
   auto& store = services.store;
   const auto id = context.parameters.get("id").value_or("");
-  if (!is_lead_id(id)) co_return with_cors(make_json_error(Status::not_found, "no such enquiry", context.request_id), context);
+  if (!is_lead_id(id))
+    co_return with_cors(make_json_error(Status::not_found, "no such enquiry", context.request_id), context);
   auto found = co_await store.get(std::string(id));
   if (auto* error = std::get_if<StoreError>(&found)) {
     auto response = error->failure == StoreFailure::not_found
@@ -245,8 +250,8 @@ awaitable<Response> enquiry_status(RequestContext& context, LeadServices& servic
     co_return with_cors(std::move(response), context);
   }
   const auto& lead = std::get<Lead>(found);
-  auto response = make_json_response(Status::ok, json::serialize(json::object{{"leadId", lead.id},
-                                                                              {"status", to_string(lead.status)}}));
+  auto response = make_json_response(
+      Status::ok, json::serialize(json::object{{"leadId", lead.id}, {"status", to_string(lead.status)}}));
   response.set(beast_http::field::cache_control, "no-store");
   co_return with_cors(std::move(response), context);
 }
@@ -264,7 +269,8 @@ awaitable<Response> list_leads(RequestContext& context, LeadStore& store) {
   LeadQuery query;
   if (auto status = query_parameter(context.request, "status"); status && !status->empty()) {
     query.status = parse_lead_status(*status);
-    if (!query.status) co_return make_json_error(Status::bad_request, "status is not a lead status", context.request_id);
+    if (!query.status)
+      co_return make_json_error(Status::bad_request, "status is not a lead status", context.request_id);
   }
   if (auto since = query_parameter(context.request, "since"); since && !since->empty()) {
     query.created_since = parse_iso8601(*since);
@@ -355,10 +361,13 @@ std::string client_address(const RequestContext& context) {
 }
 
 void register_lead_endpoints(HttpRouter& router, LeadServices& services) {
-  router.add(Verb::post, "/enquire", [&services](RequestContext& context) { return enquire_from_any_page(context, services); });
-  router.add(Verb::get, "/enquire/{id}", [&services](RequestContext& context) { return enquiry_status(context, services); });
+  router.add(Verb::post, "/enquire",
+             [&services](RequestContext& context) { return enquire_from_any_page(context, services); });
+  router.add(Verb::get, "/enquire/{id}",
+             [&services](RequestContext& context) { return enquiry_status(context, services); });
   router.add(Verb::options, "/enquire", [](RequestContext& context) { return preflight(context); });
-  router.add(Verb::get, "/leads/{id}", [&services](RequestContext& context) { return get_lead(context, services.store, services.scheduler); });
+  router.add(Verb::get, "/leads/{id}",
+             [&services](RequestContext& context) { return get_lead(context, services.store, services.scheduler); });
   router.add(Verb::get, "/leads", [&services](RequestContext& context) { return list_leads(context, services.store); });
 }
 

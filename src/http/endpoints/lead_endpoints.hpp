@@ -42,8 +42,8 @@ struct LeadServices {
   SharedRateLimiter& rate_limiter;         // POST /enquire
   SharedRateLimiter& status_rate_limiter;  // GET /enquire/{id}: ids must not be worth guessing at speed
   const LeadMetricIds& ids;
-  dialer::FirstCallQueue& dialer;          // takes new leads' first calls
-  dialer::DialScheduler& scheduler;        // what GET /leads/{id} shows as the next call
+  dialer::FirstCallQueue& dialer;    // takes new leads' first calls
+  dialer::DialScheduler& scheduler;  // what GET /leads/{id} shows as the next call
 };
 
 // services must outlive the router.

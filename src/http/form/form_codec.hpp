@@ -11,8 +11,8 @@
 
 namespace callgate::http {
 
-using callgate::FormFields;  // core/form_fields.hpp
 using callgate::form_value;
+using callgate::FormFields;  // core/form_fields.hpp
 
 // Percent-decodes text; nothing on a malformed escape. In form data '+' is
 // a space; in a URL path it is itself.

@@ -29,11 +29,13 @@ void register_builtin_endpoints(HttpRouter& router, const MetricsRegistry& metri
            false);
     for (const auto& check : readiness_checks) record(check.name, co_await check.probe(context), check.degrades_only);
 
-    std::string body = first_failure        ? R"({"status":"unavailable","reason":)"
+    std::string body = first_failure       ? R"({"status":"unavailable","reason":)"
                        : first_degradation ? R"({"status":"degraded","reason":)"
                                            : R"({"status":"ready")";
-    if (first_failure) append_json_string(body, *first_failure, false);
-    else if (first_degradation) append_json_string(body, *first_degradation, false);
+    if (first_failure)
+      append_json_string(body, *first_failure, false);
+    else if (first_degradation)
+      append_json_string(body, *first_degradation, false);
     body += ",\"checks\":{" + checks + "}}";
     co_return make_json_response(first_failure ? Status::service_unavailable : Status::ok, std::move(body));
   });

@@ -50,7 +50,8 @@ void ensure_no_other_listener(const ListenAddress& address) {
   const int enable = 1;
   // SO_REUSEADDR: a port left in TIME_WAIT by a daemon that just stopped is free.
   ::setsockopt(probe, SOL_SOCKET, SO_REUSEADDR, &enable, sizeof enable);
-  const bool taken = ::bind(probe, endpoint.data(), static_cast<socklen_t>(endpoint.size())) != 0 && errno == EADDRINUSE;
+  const bool taken =
+      ::bind(probe, endpoint.data(), static_cast<socklen_t>(endpoint.size())) != 0 && errno == EADDRINUSE;
   ::close(probe);
   if (taken)
     throw std::runtime_error("cannot bind " + address.to_string() +

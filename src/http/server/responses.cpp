@@ -48,8 +48,9 @@ std::string over_capacity_response(std::string_view message, std::string_view re
       .append(date)
       .append("\r\nX-Request-Id: ")
       .append(request_id)
-      .append("\r\nContent-Type: application/json\r\nRetry-After: 1\r\nCache-Control: no-store\r\n"
-              "Connection: close\r\nContent-Length: ")
+      .append(
+          "\r\nContent-Type: application/json\r\nRetry-After: 1\r\nCache-Control: no-store\r\n"
+          "Connection: close\r\nContent-Length: ")
       .append(std::to_string(body.size()))
       .append("\r\n\r\n")
       .append(body);

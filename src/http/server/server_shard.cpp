@@ -18,19 +18,20 @@ HttpMetricIds declare_http_metrics(MetricsRegistry& registry) {
   ids.connections_open = registry.declare_gauge("callgate_http_connections_open", "HTTP connections open now.");
   ids.connections_accepted =
       registry.declare_counter("callgate_http_connections_accepted_total", "HTTP connections accepted.");
-  ids.connections_refused = registry.declare_counter(
-      "callgate_http_connections_refused_total", "HTTP connections refused with 503 because server.max_connections was reached.");
+  ids.connections_refused =
+      registry.declare_counter("callgate_http_connections_refused_total",
+                               "HTTP connections refused with 503 because server.max_connections was reached.");
   ids.connections_refused_per_address = registry.declare_counter(
       "callgate_http_connections_refused_per_address_total",
       "HTTP connections refused with 503 because their address had server.max_connections_per_address open.");
-  ids.request_errors = registry.declare_counter(
-      "callgate_http_request_errors_total", "Requests rejected before routing, by reason.");
+  ids.request_errors =
+      registry.declare_counter("callgate_http_request_errors_total", "Requests rejected before routing, by reason.");
   return ids;
 }
 
-ServerShard::ServerShard(boost::asio::io_context& io, std::shared_ptr<const Config> config,
-                         const HttpRouter& router, MetricsShard& metrics, const HttpMetricIds& ids,
-                         unsigned connection_limit, ConnectionsByAddress& connections_by_address)
+ServerShard::ServerShard(boost::asio::io_context& io, std::shared_ptr<const Config> config, const HttpRouter& router,
+                         MetricsShard& metrics, const HttpMetricIds& ids, unsigned connection_limit,
+                         ConnectionsByAddress& connections_by_address)
     : io_(io),
       config_(std::move(config)),
       router_(router),
@@ -112,11 +113,21 @@ void ServerShard::record_request(std::size_t route_key, unsigned status, double 
 void ServerShard::record_error(RequestError error) {
   std::string_view reason = "malformed";
   switch (error) {
-    case RequestError::malformed: reason = "malformed"; break;
-    case RequestError::header_too_large: reason = "header_too_large"; break;
-    case RequestError::body_too_large: reason = "body_too_large"; break;
-    case RequestError::read_timeout: reason = "read_timeout"; break;
-    case RequestError::unsupported_transfer_encoding: reason = "unsupported_transfer_encoding"; break;
+    case RequestError::malformed:
+      reason = "malformed";
+      break;
+    case RequestError::header_too_large:
+      reason = "header_too_large";
+      break;
+    case RequestError::body_too_large:
+      reason = "body_too_large";
+      break;
+    case RequestError::read_timeout:
+      reason = "read_timeout";
+      break;
+    case RequestError::unsupported_transfer_encoding:
+      reason = "unsupported_transfer_encoding";
+      break;
   }
   metrics_.counter(ids_.request_errors, {{"reason", reason}}).increment();
 }

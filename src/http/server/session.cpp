@@ -74,9 +74,7 @@ void Session::start(asio::ip::tcp::socket socket, const asio::ip::tcp::endpoint&
 
 // The frame holds the session (a parameter, unlike a lambda's capture), so
 // it lives as long as its connection does.
-asio::awaitable<void> Session::serve(std::shared_ptr<Session> session) {
-  co_await session->run();
-}
+asio::awaitable<void> Session::serve(std::shared_ptr<Session> session) { co_await session->run(); }
 
 Session::Session(asio::ip::tcp::socket socket, const asio::ip::tcp::endpoint& peer, ServerShard& shard)
     : socket_(std::move(socket)), shard_(shard), peer_(peer) {
@@ -222,14 +220,15 @@ asio::awaitable<bool> Session::serve_one() {
   const auto supplied_id = header_value(request, "X-Request-Id");
   // Kept in the session, so its storage is reused from request to request.
   std::string& request_id = request_id_;
-  if (is_acceptable_request_id(supplied_id)) request_id.assign(supplied_id.data(), supplied_id.size());
-  else shard_.request_ids().next_into(request_id);
+  if (is_acceptable_request_id(supplied_id))
+    request_id.assign(supplied_id.data(), supplied_id.size());
+  else
+    shard_.request_ids().next_into(request_id);
   const bool head = request.method() == beast_http::verb::head;
   // Most requests carry no Connection header, and Beast's keep_alive()
   // looks for it down its tree of names (see header_value).
-  const bool keep_alive = header_value(request, beast_http::field::connection).empty()
-                              ? request.version() >= 11
-                              : request.keep_alive();
+  const bool keep_alive =
+      header_value(request, beast_http::field::connection).empty() ? request.version() >= 11 : request.keep_alive();
 
   std::size_t route_key = shard_.unmatched_route_key();
   Response response = co_await dispatch(request, request_id, config, route_key);
@@ -262,10 +261,9 @@ asio::awaitable<Response> Session::dispatch(Request& request, const std::string&
                               request_id);
   }
   if (match.outcome == HttpRouter::Outcome::method_not_allowed) {
-    Response response = make_json_error(Status::method_not_allowed,
-                                        "method " + std::string(request.method_string()) +
-                                            " not allowed here; allowed: " + match.allowed,
-                                        request_id);
+    Response response = make_json_error(
+        Status::method_not_allowed,
+        "method " + std::string(request.method_string()) + " not allowed here; allowed: " + match.allowed, request_id);
     response.set(beast_http::field::allow, match.allowed);
     co_return response;
   }

@@ -11,10 +11,10 @@ namespace callgate::providers::exotel {
 
 struct PassthruRequest {
   std::string call_sid;
-  std::string from;      // CallFrom, or From on older flows
-  std::string to;        // CallTo, or To
-  std::string digits;    // without the double quotes Exotel wraps them in
-  std::string lead_id;   // from CustomField
+  std::string from;     // CallFrom, or From on older flows
+  std::string to;       // CallTo, or To
+  std::string digits;   // without the double quotes Exotel wraps them in
+  std::string lead_id;  // from CustomField
   std::string call_type;
 };
 

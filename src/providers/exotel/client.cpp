@@ -27,8 +27,8 @@ std::string xml_child_text(std::string_view document, std::string_view parent, s
   const auto parent_start = document.find(xml_tag(parent, false));
   if (parent_start == std::string_view::npos) return {};
   const auto parent_end = document.find(xml_tag(parent, true), parent_start);
-  const auto inner = document.substr(parent_start, parent_end == std::string_view::npos ? document.npos
-                                                                                         : parent_end - parent_start);
+  const auto inner =
+      document.substr(parent_start, parent_end == std::string_view::npos ? document.npos : parent_end - parent_start);
   const std::string open = xml_tag(tag, false);
   const auto start = inner.find(open);
   if (start == std::string_view::npos) return {};
@@ -119,8 +119,10 @@ PlaceCallOutcome classify_connect_call_response(const ProviderResponse& response
   }
 
   const auto* exception = json_child(root, "RestException");
-  std::string message = is_xml ? xml_child_text(response.body, "RestException", "Message") : json_text(exception, "Message");
-  std::string code_text = is_xml ? xml_child_text(response.body, "RestException", "Code") : json_text(exception, "Code");
+  std::string message =
+      is_xml ? xml_child_text(response.body, "RestException", "Message") : json_text(exception, "Message");
+  std::string code_text =
+      is_xml ? xml_child_text(response.body, "RestException", "Code") : json_text(exception, "Code");
   if (status == 429 || status >= 500)
     return Retryable{"HTTP " + std::to_string(status) + (message.empty() ? "" : ": " + message),
                      parse_retry_after_seconds(response.retry_after)};
@@ -159,7 +161,8 @@ LookupOutcome classify_list_calls_response(const ProviderResponse& response, con
     const auto* call = entry.if_object();
     if (!call) continue;
     const auto status = json_text(call, "Status");
-    listed.push_back({json_text(call, "Sid"), status, status_from_exotel(status), parse_exotel_time(json_text(call, "DateCreated"))});
+    listed.push_back({json_text(call, "Sid"), status, status_from_exotel(status),
+                      parse_exotel_time(json_text(call, "DateCreated"))});
   }
   return pick_sought_call(listed, lookup);
 }

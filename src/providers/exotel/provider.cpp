@@ -23,8 +23,7 @@ PlaceCallOutcome ExotelProvider::classify_place_call_response(const ProviderResp
   return classify_connect_call_response(response);
 }
 
-http::ClientRequest ExotelProvider::build_find_calls_request(const Config& config,
-                                                             const CallLookup& lookup) const {
+http::ClientRequest ExotelProvider::build_find_calls_request(const Config& config, const CallLookup& lookup) const {
   return build_list_calls_request(config, lookup);
 }
 
@@ -46,10 +45,13 @@ std::chrono::seconds ExotelProvider::lookup_settles_after(const Config& config) 
 
 std::optional<providers::WebhookRejected> ExotelProvider::authenticate_webhook(
     const Config& config, const providers::InboundRequest& inbound) const {
-  WebhookCredentials credentials{inbound.request.method_string(), inbound.public_url, inbound.request.body(),
+  WebhookCredentials credentials{inbound.request.method_string(),
+                                 inbound.public_url,
+                                 inbound.request.body(),
                                  inbound.request["X-Exotel-Signature"],
                                  inbound.request[beast_http::field::authorization],
-                                 http::query_parameter(inbound.request, "token"), inbound.peer};
+                                 http::query_parameter(inbound.request, "token"),
+                                 inbound.peer};
   if (auto failure = authentication_failure(config.telephony.exotel, credentials))
     return providers::WebhookRejected{std::move(*failure)};
   return std::nullopt;
@@ -75,11 +77,12 @@ std::variant<CallEvent, providers::WebhookMalformed> ExotelProvider::parse_statu
   return std::get<CallEvent>(std::move(parsed));
 }
 
-void ExotelProvider::register_call_flow_endpoints(http::HttpRouter& router, providers::CallFlowServices services) const {
+void ExotelProvider::register_call_flow_endpoints(http::HttpRouter& router,
+                                                  providers::CallFlowServices services) const {
   const auto* self = this;
   router.add(http::Verb::get, "/exotel/passthru",
-             [self, &store = services.store, &ids = services.metric_ids](
-                 http::RequestContext& context) -> awaitable<http::Response> {
+             [self, &store = services.store,
+              &ids = services.metric_ids](http::RequestContext& context) -> awaitable<http::Response> {
                const auto inbound = providers::inbound_request(context);
                if (auto refusal = providers::reject_unless_authentic(*self, inbound, context, ids))
                  co_return std::move(*refusal);

@@ -32,12 +32,23 @@ void flatten(const boost::json::value& value, const std::string& name, http::For
       for (const auto& item : value.as_array()) flatten(item, name + "[" + std::to_string(index++) + "]", out);
       break;
     }
-    case boost::json::kind::string: out.emplace_back(name, std::string(value.as_string())); break;
-    case boost::json::kind::int64: out.emplace_back(name, std::to_string(value.as_int64())); break;
-    case boost::json::kind::uint64: out.emplace_back(name, std::to_string(value.as_uint64())); break;
-    case boost::json::kind::double_: out.emplace_back(name, std::to_string(value.as_double())); break;
-    case boost::json::kind::bool_: out.emplace_back(name, value.as_bool() ? "true" : "false"); break;
-    case boost::json::kind::null: break;
+    case boost::json::kind::string:
+      out.emplace_back(name, std::string(value.as_string()));
+      break;
+    case boost::json::kind::int64:
+      out.emplace_back(name, std::to_string(value.as_int64()));
+      break;
+    case boost::json::kind::uint64:
+      out.emplace_back(name, std::to_string(value.as_uint64()));
+      break;
+    case boost::json::kind::double_:
+      out.emplace_back(name, std::to_string(value.as_double()));
+      break;
+    case boost::json::kind::bool_:
+      out.emplace_back(name, value.as_bool() ? "true" : "false");
+      break;
+    case boost::json::kind::null:
+      break;
   }
 }
 
@@ -171,7 +182,8 @@ std::optional<std::string> authentication_failure(const ExotelConfig& exotel, co
   if (!auth.basic_username.empty()) {
     any_check = true;
     const auto authorization = credentials.authorization;
-    if (authorization.size() < 6 || !equals_ignoring_case(authorization.substr(0, 6), "Basic ")) return "missing_credentials";
+    if (authorization.size() < 6 || !equals_ignoring_case(authorization.substr(0, 6), "Basic "))
+      return "missing_credentials";
     const auto decoded = base64_decode(authorization.substr(6));
     if (!decoded || !equal_in_constant_time(*decoded, auth.basic_username + ":" + auth.basic_password))
       return "bad_credentials";

@@ -49,12 +49,12 @@ std::optional<std::string_view> field(const http::FormFields& fields, std::strin
 
 // What a request carries that may prove it is Exotel's.
 struct WebhookCredentials {
-  std::string_view method;          // as sent: "POST", "GET"
-  std::string_view url;             // the public URL the request was sent to, query included
+  std::string_view method;  // as sent: "POST", "GET"
+  std::string_view url;     // the public URL the request was sent to, query included
   std::string_view body;
-  std::string_view signature;       // X-Exotel-Signature
-  std::string_view authorization;   // Authorization
-  std::optional<std::string> token; // the token query parameter
+  std::string_view signature;        // X-Exotel-Signature
+  std::string_view authorization;    // Authorization
+  std::optional<std::string> token;  // the token query parameter
   boost::asio::ip::address peer;
 };
 

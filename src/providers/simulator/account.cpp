@@ -29,7 +29,7 @@ namespace {
 
 constexpr std::size_t kListedCalls = 10'000;  // the newest calls GET /simulator/calls can find
 constexpr std::size_t kCallsPerListing = 50;
-constexpr int kDeliveryTries = 3;             // a callback the daemon could not take is sent again
+constexpr int kDeliveryTries = 3;  // a callback the daemon could not take is sent again
 
 // Twilio's error shape, so the provider side reads it as it reads Twilio's.
 http::Response account_error(http::Status status, int code, std::string_view message) {
@@ -42,8 +42,7 @@ bool authorized(const http::RequestContext& context) {
   if (!header.starts_with("Basic ")) return false;
   const auto decoded = base64_decode(header.substr(6));
   const auto& token = context.config.telephony.simulator.auth_token;
-  return decoded && !token.empty() &&
-         equal_in_constant_time(*decoded, std::string(kAccountUser) + ":" + token);
+  return decoded && !token.empty() && equal_in_constant_time(*decoded, std::string(kAccountUser) + ":" + token);
 }
 
 // Already in E.164, as a provider's API wants it (the enquiry's own rules).
@@ -68,10 +67,11 @@ bool expected_answer(std::string_view kind, const http::ClientResponse& response
 }  // namespace
 
 AccountMetricIds declare_account_metrics(MetricsRegistry& registry) {
-  return {registry.declare_counter("callgate_simulator_calls_total", "Calls the simulator took, by the outcome it drew."),
-          registry.declare_counter("callgate_simulator_requests_total",
-                                   "Requests the simulator made to this daemon (callback, call_flow, gather), by "
-                                   "whether the answer was the one a provider expects (ok, unexpected, failed).")};
+  return {
+      registry.declare_counter("callgate_simulator_calls_total", "Calls the simulator took, by the outcome it drew."),
+      registry.declare_counter("callgate_simulator_requests_total",
+                               "Requests the simulator made to this daemon (callback, call_flow, gather), by "
+                               "whether the answer was the one a provider expects (ok, unexpected, failed).")};
 }
 
 SimulatedAccount::SimulatedAccount(AccountMetricIds ids, std::uint64_t seed)
@@ -90,8 +90,10 @@ SimulatedAccount::Lane* SimulatedAccount::lane_for(asio::io_context& io) {
 }
 
 void SimulatedAccount::register_endpoints(http::HttpRouter& router) {
-  router.add(http::Verb::post, std::string(kCallsPath), [this](http::RequestContext& context) { return create_call(context); });
-  router.add(http::Verb::get, std::string(kCallsPath), [this](http::RequestContext& context) { return list_calls(context); });
+  router.add(http::Verb::post, std::string(kCallsPath),
+             [this](http::RequestContext& context) { return create_call(context); });
+  router.add(http::Verb::get, std::string(kCallsPath),
+             [this](http::RequestContext& context) { return list_calls(context); });
 }
 
 awaitable<http::Response> SimulatedAccount::create_call(http::RequestContext& context) {
@@ -105,14 +107,16 @@ awaitable<http::Response> SimulatedAccount::create_call(http::RequestContext& co
   call.from = field("From");
   call.call_flow_url = field("Url");
   call.status_callback = field("StatusCallback");
-  if (!is_e164(call.to)) co_return account_error(http::Status::bad_request, 21211, "The 'To' number is not a valid phone number.");
+  if (!is_e164(call.to))
+    co_return account_error(http::Status::bad_request, 21211, "The 'To' number is not a valid phone number.");
   if (call.from.empty()) co_return account_error(http::Status::bad_request, 21212, "A 'From' number is required.");
   const auto& config = context.config;
   if (!is_ours(call.call_flow_url, config) || !is_ours(call.status_callback, config))
     co_return account_error(http::Status::bad_request, 21205,
                             "Url and StatusCallback must be URLs under server.public_base_url");
   Lane* lane = lane_for(context.shard.io());
-  if (lane == nullptr) co_return account_error(http::Status::service_unavailable, 20500, "the simulator is not attached here");
+  if (lane == nullptr)
+    co_return account_error(http::Status::service_unavailable, 20500, "the simulator is not attached here");
   if (playing_->load() >= kMaxCallsPlaying) {
     auto refusal = account_error(http::Status::too_many_requests, 20429, "Too many calls are playing");
     refusal.set(beast_http::field::retry_after, "1");
@@ -131,11 +135,11 @@ awaitable<http::Response> SimulatedAccount::create_call(http::RequestContext& co
   auto script = write_call_script(config.telephony.simulator, call, seed);
   lane->metrics->counter(ids_.calls, {{"outcome", std::string(to_string(script.outcome))}}).increment();
 
-  json::object body{{"sid", call.sid},       {"status", "queued"},
-                    {"to", call.to},         {"from", call.from},
-                    {"account_sid", kAccountSid}, {"date_created", format_rfc2822(call.created)}};
+  json::object body{{"sid", call.sid},   {"status", "queued"},         {"to", call.to},
+                    {"from", call.from}, {"account_sid", kAccountSid}, {"date_created", format_rfc2822(call.created)}};
   playing_->fetch_add(1);
-  spawn_task(context.shard.io(), play(call, std::move(script), context.shard.config(), lane), "simulator playing a call");
+  spawn_task(context.shard.io(), play(call, std::move(script), context.shard.config(), lane),
+             "simulator playing a call");
   co_return http::make_json_response(http::Status::created, json::serialize(body));
 }
 

@@ -83,7 +83,7 @@ class SimulatedAccount {
 
   AccountMetricIds ids_;
   std::vector<Lane> lanes_;
-  std::mutex mutex_;  // the call list and the generator; reactors share them
+  std::mutex mutex_;              // the call list and the generator; reactors share them
   std::deque<ListedCall> calls_;  // newest last, at most kListedCalls
   std::mt19937_64 random_;
   std::uint64_t seed_;

@@ -1,6 +1,5 @@
 #include "providers/simulator/call_flow.hpp"
 
-
 namespace callgate::providers::simulator {
 namespace {
 
@@ -27,9 +26,9 @@ std::string xml_unescape(std::string_view text) {
 std::optional<std::string> twiml_problem(unsigned status, std::string_view content_type, std::string_view body) {
   if (status != 200) return "HTTP " + std::to_string(status) + " instead of 200";
   const auto type = content_type.substr(0, content_type.find(';'));
-  if (type != "text/xml" && type != "application/xml") return "Content-Type " + std::string(type.substr(0, 60)) + " is not XML";
-  if (!body.starts_with("<?xml") || body.find("<Response>") == std::string_view::npos ||
-      !body.ends_with("</Response>"))
+  if (type != "text/xml" && type != "application/xml")
+    return "Content-Type " + std::string(type.substr(0, 60)) + " is not XML";
+  if (!body.starts_with("<?xml") || body.find("<Response>") == std::string_view::npos || !body.ends_with("</Response>"))
     return "the body is not a <Response> document";
   return std::nullopt;
 }

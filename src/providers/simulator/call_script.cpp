@@ -30,10 +30,14 @@ std::int64_t whole_seconds(milliseconds duration) { return (duration.count() + 5
 // The SIP code a carrier ends each outcome with.
 std::string_view sip_code(SimulatedOutcome outcome) {
   switch (outcome) {
-    case SimulatedOutcome::answered: return "200";
-    case SimulatedOutcome::busy: return "486";
-    case SimulatedOutcome::no_answer: return "487";
-    case SimulatedOutcome::failed: return "500";
+    case SimulatedOutcome::answered:
+      return "200";
+    case SimulatedOutcome::busy:
+      return "486";
+    case SimulatedOutcome::no_answer:
+      return "487";
+    case SimulatedOutcome::failed:
+      return "500";
   }
   return "500";
 }
@@ -82,15 +86,16 @@ http::ClientRequest exotel_callback(const SimulatorConfig& config, const Simulat
     body["ConversationDuration"] = talked;
     body["StartTime"] = format_exotel_time(call.created);
     body["EndTime"] = format_exotel_time(when);
-    body["Legs"] = boost::json::array{boost::json::object{{"Status", exotel_status_word(happening.status)},
-                                                          {"OnCallDuration", talked}}};
+    body["Legs"] = boost::json::array{
+        boost::json::object{{"Status", exotel_status_word(happening.status)}, {"OnCallDuration", talked}}};
   }
   http::ClientRequest request;
   request.method = boost::beast::http::verb::post;
   request.url = call.status_callback;
   request.body = boost::json::serialize(body);
   request.headers = {{"Content-Type", "application/json"},
-                     {"X-Exotel-Signature", callgate::providers::exotel::request_signature(config.auth_token, "POST", request.url, request.body)}};
+                     {"X-Exotel-Signature", callgate::providers::exotel::request_signature(config.auth_token, "POST",
+                                                                                           request.url, request.body)}};
   return request;
 }
 
@@ -108,7 +113,8 @@ http::FormFields twilio_call_fields(const SimulatedCall& call, CallStatus status
           {"To", call.to}};
 }
 
-http::ClientRequest signed_twilio_post(const SimulatorConfig& config, const std::string& url, const http::FormFields& fields) {
+http::ClientRequest signed_twilio_post(const SimulatorConfig& config, const std::string& url,
+                                       const http::FormFields& fields) {
   http::ClientRequest request;
   request.method = boost::beast::http::verb::post;
   request.url = url;
@@ -120,20 +126,28 @@ http::ClientRequest signed_twilio_post(const SimulatorConfig& config, const std:
 
 std::string_view to_string(SimulatedOutcome outcome) {
   switch (outcome) {
-    case SimulatedOutcome::answered: return "answered";
-    case SimulatedOutcome::busy: return "busy";
-    case SimulatedOutcome::no_answer: return "no-answer";
-    case SimulatedOutcome::failed: return "failed";
+    case SimulatedOutcome::answered:
+      return "answered";
+    case SimulatedOutcome::busy:
+      return "busy";
+    case SimulatedOutcome::no_answer:
+      return "no-answer";
+    case SimulatedOutcome::failed:
+      return "failed";
   }
   return "?";
 }
 
 CallStatus final_status(SimulatedOutcome outcome) {
   switch (outcome) {
-    case SimulatedOutcome::answered: return CallStatus::completed;
-    case SimulatedOutcome::busy: return CallStatus::busy;
-    case SimulatedOutcome::no_answer: return CallStatus::no_answer;
-    case SimulatedOutcome::failed: return CallStatus::failed;
+    case SimulatedOutcome::answered:
+      return CallStatus::completed;
+    case SimulatedOutcome::busy:
+      return CallStatus::busy;
+    case SimulatedOutcome::no_answer:
+      return CallStatus::no_answer;
+    case SimulatedOutcome::failed:
+      return CallStatus::failed;
   }
   return CallStatus::failed;
 }
@@ -226,7 +240,9 @@ CallScript write_call_script(const SimulatorConfig& config, const SimulatedCall&
       repeat.at += scaled(milliseconds(300));
       repeat.repeated = true;
       // A redelivery carries Twilio's idempotency token, as Twilio's retries do.
-      if (twilio_format) repeat.request.headers.emplace_back("I-Twilio-Idempotency-Token", call.sid + "-" + std::to_string(repeats.size()));
+      if (twilio_format)
+        repeat.request.headers.emplace_back("I-Twilio-Idempotency-Token",
+                                            call.sid + "-" + std::to_string(repeats.size()));
       repeats.push_back(std::move(repeat));
     }
     for (auto& repeat : repeats) script.steps.push_back(std::move(repeat));

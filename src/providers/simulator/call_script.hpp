@@ -33,8 +33,8 @@ CallStatus final_status(SimulatedOutcome outcome);
 
 // A call the simulated account accepted: its Create-call form, checked.
 struct SimulatedCall {
-  std::string sid;              // "CA" + 32 hex digits
-  std::string to;               // the customer
+  std::string sid;  // "CA" + 32 hex digits
+  std::string to;   // the customer
   std::string from;
   std::string call_flow_url;    // fetched, signed, when the call is answered (Twilio format)
   std::string status_callback;  // where every callback goes

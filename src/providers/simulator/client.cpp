@@ -18,9 +18,9 @@ http::ClientRequest build_create_call_request(const Config& config, const provid
 }
 
 http::ClientRequest build_list_calls_request(const Config& config, const CallLookup& lookup) {
-  return http::make_get(config.server.public_base_url + std::string(kCallsPath) +
-                            "?To=" + http::encode_form_component(lookup.to),
-                        kAccountUser, config.telephony.simulator.auth_token);
+  return http::make_get(
+      config.server.public_base_url + std::string(kCallsPath) + "?To=" + http::encode_form_component(lookup.to),
+      kAccountUser, config.telephony.simulator.auth_token);
 }
 
 }  // namespace callgate::providers::simulator

@@ -52,7 +52,9 @@ std::string render_call_flow(const CallFlowConfig& flow, std::string_view public
       document += "<Connect><Stream" + attribute("url", flow.stream_url) + "><Parameter name=\"leadId\"" +
                   attribute("value", lead_id) + "/></Stream></Connect>";
       break;
-    case CallFlowStep::hangup: document += "<Hangup/>"; break;
+    case CallFlowStep::hangup:
+      document += "<Hangup/>";
+      break;
   }
   document += kDocumentEnd;
   return document;

@@ -71,7 +71,8 @@ PlaceCallOutcome classify_create_call_response(const ProviderResponse& response)
   if (object != nullptr)
     if (const auto* value = object->if_contains("code"); value && value->is_int64())
       code = static_cast<int>(value->as_int64());
-  return Rejected{code, message.empty() ? "HTTP " + std::to_string(status) : message, string_field(object, "more_info")};
+  return Rejected{code, message.empty() ? "HTTP " + std::to_string(status) : message,
+                  string_field(object, "more_info")};
 }
 
 http::ClientRequest build_list_calls_request(const Config& config, const CallLookup& lookup) {

@@ -51,8 +51,7 @@ PlaceCallOutcome TwilioProvider::classify_place_call_response(const ProviderResp
   return classify_create_call_response(response);
 }
 
-http::ClientRequest TwilioProvider::build_find_calls_request(const Config& config,
-                                                             const CallLookup& lookup) const {
+http::ClientRequest TwilioProvider::build_find_calls_request(const Config& config, const CallLookup& lookup) const {
   return build_list_calls_request(config, lookup);
 }
 
@@ -97,25 +96,29 @@ std::variant<CallEvent, providers::WebhookMalformed> TwilioProvider::parse_statu
   const auto* fields = inbound.form_fields();
   if (!fields) return providers::WebhookMalformed{"the body is not valid application/x-www-form-urlencoded"};
   const auto lead_id = http::query_parameter(inbound.request, "leadId").value_or("");
-  auto parsed = twilio::parse_status_callback(*fields, lead_id, http::header_value(inbound.request, "I-Twilio-Idempotency-Token"));
+  auto parsed = twilio::parse_status_callback(*fields, lead_id,
+                                              http::header_value(inbound.request, "I-Twilio-Idempotency-Token"));
   if (auto* error = std::get_if<WebhookError>(&parsed)) return providers::WebhookMalformed{error->message};
   return std::get<CallEvent>(std::move(parsed));
 }
 
-void TwilioProvider::register_call_flow_endpoints(http::HttpRouter& router, providers::CallFlowServices services) const {
+void TwilioProvider::register_call_flow_endpoints(http::HttpRouter& router,
+                                                  providers::CallFlowServices services) const {
   const auto* self = this;
   auto first_document = [self, &ids = services.metric_ids](http::RequestContext& context) -> awaitable<http::Response> {
     const auto inbound = providers::inbound_request(context);
-    if (auto refusal = providers::reject_unless_authentic_call_flow(*self, inbound, context, ids)) co_return std::move(*refusal);
+    if (auto refusal = providers::reject_unless_authentic_call_flow(*self, inbound, context, ids))
+      co_return std::move(*refusal);
     const auto lead_id = http::query_parameter(context.request, "leadId").value_or("");
-    co_return twiml_response(render_call_flow(context.config.call_flow, context.config.server.public_base_url, lead_id));
+    co_return twiml_response(
+        render_call_flow(context.config.call_flow, context.config.server.public_base_url, lead_id));
   };
   router.add(http::Verb::get, "/twiml", first_document);
   router.add(http::Verb::post, "/twiml", first_document);
 
   router.add(http::Verb::post, "/twiml/gather",
-             [self, &store = services.store, &ids = services.metric_ids](
-                 http::RequestContext& context) -> awaitable<http::Response> {
+             [self, &store = services.store,
+              &ids = services.metric_ids](http::RequestContext& context) -> awaitable<http::Response> {
                const auto inbound = providers::inbound_request(context);
                const providers::Provider* signer = self;
                if (auto refusal = providers::reject_unless_authentic_call_flow(*self, inbound, context, ids, &signer))

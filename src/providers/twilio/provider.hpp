@@ -13,11 +13,10 @@ class TwilioProvider final : public providers::Provider {
   http::ClientRequest build_place_call_request(const Config& config, const providers::CallOrder& order) const override;
   PlaceCallOutcome classify_place_call_response(const ProviderResponse& response) const override;
   http::ClientRequest build_find_calls_request(const Config& config, const CallLookup& lookup) const override;
-  LookupOutcome classify_find_calls_response(const ProviderResponse& response,
-                                             const CallLookup& lookup) const override;
+  LookupOutcome classify_find_calls_response(const ProviderResponse& response, const CallLookup& lookup) const override;
   std::chrono::seconds lookup_settles_after(const Config& config) const override;
-  std::optional<providers::WebhookRejected> authenticate_webhook(const Config& config,
-                                                                 const providers::InboundRequest& request) const override;
+  std::optional<providers::WebhookRejected> authenticate_webhook(
+      const Config& config, const providers::InboundRequest& request) const override;
   bool recognizes_webhook(const http::Request& request) const override;
   std::variant<CallEvent, providers::WebhookMalformed> parse_status_callback(
       const providers::InboundRequest& request) const override;

@@ -36,8 +36,8 @@ bool signature_matches(std::string_view auth_token, std::string_view url, const 
   return equal_in_constant_time(std::string_view(expected.data(), expected.size()), signature);
 }
 
-bool matches_url_or_its_port_variant(std::string_view auth_token, std::string_view url,
-                                     const http::FormFields& fields, std::string_view signature) {
+bool matches_url_or_its_port_variant(std::string_view auth_token, std::string_view url, const http::FormFields& fields,
+                                     std::string_view signature) {
   if (signature_matches(auth_token, url, fields, signature)) return true;
   const auto variant = url_with_default_port_toggled(url);
   return variant && signature_matches(auth_token, *variant, fields, signature);
@@ -56,9 +56,12 @@ std::optional<std::string> url_with_default_port_toggled(std::string_view url) {
   boost::urls::url copy(*parsed);
   const std::string_view default_port = copy.scheme() == "https" ? "443" : copy.scheme() == "http" ? "80" : "";
   if (default_port.empty()) return std::nullopt;
-  if (!copy.has_port()) copy.set_port(default_port);
-  else if (copy.port() == default_port) copy.remove_port();
-  else return std::nullopt;
+  if (!copy.has_port())
+    copy.set_port(default_port);
+  else if (copy.port() == default_port)
+    copy.remove_port();
+  else
+    return std::nullopt;
   return std::string(copy.buffer());
 }
 

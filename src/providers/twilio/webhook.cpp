@@ -7,9 +7,7 @@
 #include <cstdlib>
 
 namespace callgate::providers::twilio {
-namespace {
-
-}  // namespace
+namespace {}  // namespace
 
 std::optional<WallTime> parse_rfc2822_time(std::string_view text) {
   // "Wed, 25 Nov 2026 11:06:12 +0000"; the weekday is optional in RFC 2822.
@@ -73,7 +71,8 @@ std::variant<CallEvent, WebhookError> parse_status_callback(const http::FormFiel
   }
   if (const auto text = field("CallDuration"); !text.empty()) {
     event.duration_seconds = parse_decimal<std::int64_t>(text);
-    if (!event.duration_seconds || *event.duration_seconds < 0) return WebhookError{"CallDuration is not a number of seconds"};
+    if (!event.duration_seconds || *event.duration_seconds < 0)
+      return WebhookError{"CallDuration is not a number of seconds"};
   }
   if (const auto text = field("SipResponseCode"); !text.empty()) {
     event.sip_code = parse_decimal<int>(text);

@@ -30,7 +30,8 @@ BOOST_AUTO_TEST_CASE(waiters_moved_about_by_a_partition_are_each_resumed_once_wi
   std::vector<Waiter> waiters;
   for (int ticket = 0; ticket < 40; ++ticket)
     waiters.push_back({ticket, AnyCompletion<void(int)>([&resumed](int value) { resumed.push_back(value); })});
-  const auto middle = std::partition(waiters.begin(), waiters.end(), [](const Waiter& waiter) { return waiter.ticket % 3 == 0; });
+  const auto middle =
+      std::partition(waiters.begin(), waiters.end(), [](const Waiter& waiter) { return waiter.ticket % 3 == 0; });
   BOOST_TEST(std::all_of(waiters.begin(), middle, [](const Waiter& waiter) { return waiter.ticket % 3 == 0; }));
   for (auto& waiter : waiters) std::move(waiter.resume)(waiter.ticket * 10);
   std::sort(resumed.begin(), resumed.end());

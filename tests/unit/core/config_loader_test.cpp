@@ -95,15 +95,16 @@ telephony:
 }
 
 BOOST_AUTO_TEST_CASE(each_error_names_its_line) {
-  auto result = load("server:\n"
-                     "  listen: \"127.0.0.1:8080\"\n"
-                     "  threads: many\n"          // line 3
-                     "  read_timeout: 30\n"       // line 4: no unit
-                     "  max_body_bytes: 10\n"     // line 5: below the minimum
-                     "log:\n"
-                     "  level: verbose\n"         // line 7
-                     "  colour: true\n"           // line 8: unknown
-                     "mystery: 1\n");             // line 9: unknown section
+  auto result = load(
+      "server:\n"
+      "  listen: \"127.0.0.1:8080\"\n"
+      "  threads: many\n"       // line 3
+      "  read_timeout: 30\n"    // line 4: no unit
+      "  max_body_bytes: 10\n"  // line 5: below the minimum
+      "log:\n"
+      "  level: verbose\n"  // line 7
+      "  colour: true\n"    // line 8: unknown
+      "mystery: 1\n");      // line 9: unknown section
   BOOST_TEST(!result.ok());
   BOOST_TEST(has_error(result, "test.yaml:3: server.threads: expected a whole number"), describe(result));
   BOOST_TEST(has_error(result, "test.yaml:4: server.read_timeout: expected a duration"), describe(result));
@@ -186,8 +187,9 @@ BOOST_AUTO_TEST_CASE(warm_provider_connections_read_and_stay_within_the_pool) {
   const auto eight = load("telephony:\n  http_client:\n    warm_connections: 8\n");
   BOOST_TEST(eight.config.telephony.http_client.warm_connections == 8u);
   const auto past_pool = load("telephony:\n  http_client:\n    max_connections_per_host: 4\n    warm_connections: 5\n");
-  BOOST_TEST(has_error(past_pool, "telephony.http_client.warm_connections: must not exceed max_connections_per_host (4)"),
-             describe(past_pool));
+  BOOST_TEST(
+      has_error(past_pool, "telephony.http_client.warm_connections: must not exceed max_connections_per_host (4)"),
+      describe(past_pool));
   BOOST_TEST(has_error(load("telephony:\n  http_client:\n    warm_connections: -2\n"),
                        "telephony.http_client.warm_connections"));
 }
@@ -352,11 +354,16 @@ call_flow:
   BOOST_TEST(has_error(result, "server.trusted_proxies: expected addresses or CIDR ranges"), describe(result));
   BOOST_TEST(has_error(result, "telephony.http_client.connect_timeout: expected a duration"), describe(result));
   BOOST_TEST(has_error(result, "telephony.http_client.ca_file: cannot read '/nonexistent/ca.pem'"), describe(result));
-  BOOST_TEST(has_error(result, "telephony.twilio.machine_detection: expected Enable, DetectMessageEnd"), describe(result));
-  BOOST_TEST(has_error(result, "telephony.twilio.ring_timeout: expected a whole number from 0 to 600"), describe(result));
-  BOOST_TEST(has_error(result, "telephony.exotel.webhook_auth.allowed_sources: expected a list of strings"), describe(result));
+  BOOST_TEST(has_error(result, "telephony.twilio.machine_detection: expected Enable, DetectMessageEnd"),
+             describe(result));
+  BOOST_TEST(has_error(result, "telephony.twilio.ring_timeout: expected a whole number from 0 to 600"),
+             describe(result));
+  BOOST_TEST(has_error(result, "telephony.exotel.webhook_auth.allowed_sources: expected a list of strings"),
+             describe(result));
   BOOST_TEST(has_error(result, "telephony.exotel.webhook_auth.basic_username: must not contain"), describe(result));
-  BOOST_TEST(has_error(result, "telephony.exotel.webhook_auth.basic_password: basic_username and basic_password go together"), describe(result));
+  BOOST_TEST(
+      has_error(result, "telephony.exotel.webhook_auth.basic_password: basic_username and basic_password go together"),
+      describe(result));
   BOOST_TEST(has_error(result, "call_flow.stream.url: expected a wss:// URL without a query"), describe(result));
   BOOST_TEST(has_error(result, "call_flow.greeting.play: expected an absolute http(s) URL"), describe(result));
 }
@@ -454,32 +461,36 @@ telephony:
     gather_digits: "1a"
     colour: blue
 )");
-  BOOST_TEST(has_error(result, "telephony.simulator.format: expected one of twilio, exotel, got 'plivo'"), describe(result));
+  BOOST_TEST(has_error(result, "telephony.simulator.format: expected one of twilio, exotel, got 'plivo'"),
+             describe(result));
   // Empty is fine: the daemon draws a random token at start (no usable default).
   BOOST_TEST(!has_error(result, "telephony.simulator.auth_token"), describe(result));
   BOOST_TEST(has_error(result, "telephony.simulator.outcomes: expected at least one outcome"), describe(result));
   BOOST_TEST(has_error(result, "telephony.simulator.ring_time.max: expected at least ring_time.min"), describe(result));
   BOOST_TEST(has_error(result, "telephony.simulator.speed: expected a whole number from 1 to 10000"), describe(result));
-  BOOST_TEST(has_error(result, "telephony.simulator.duplicate_callbacks_percent: expected a whole number from 0 to 100"),
-             describe(result));
+  BOOST_TEST(
+      has_error(result, "telephony.simulator.duplicate_callbacks_percent: expected a whole number from 0 to 100"),
+      describe(result));
   BOOST_TEST(has_error(result, "telephony.simulator.gather_digits: expected keys a phone has"), describe(result));
   BOOST_TEST(has_error(result, "unknown key 'telephony.simulator.colour'"), describe(result));
   // Weights of 0 and no token are fine while the simulator places no calls.
-  auto unused = load("telephony:\n  provider: twilio\n  twilio: {account_sid: AC0123456789abcdef0123456789abcdef, "
-                     "auth_token: t, phone_number: \"+15005550006\"}\n  simulator:\n    auth_token: \"\"\n");
+  auto unused = load(
+      "telephony:\n  provider: twilio\n  twilio: {account_sid: AC0123456789abcdef0123456789abcdef, "
+      "auth_token: t, phone_number: \"+15005550006\"}\n  simulator:\n    auth_token: \"\"\n");
   BOOST_TEST(unused.ok(), describe(unused));
 }
 
 BOOST_AUTO_TEST_CASE(the_dialer_section_reads_policies_and_calling_hours) {
-  auto result = load("dialer:\n"
-                     "  lease: 30s\n"
-                     "  retry:\n    base: 1s\n    cap: 1m\n    max_tries: 4\n"
-                     "  redial:\n    delays: [5m, 2h]\n    max_calls: 4\n    redial_machines: false\n"
-                     "  breaker:\n    failures_to_open: 3\n    open_for: 10s\n"
-                     "  ambiguous:\n    grace: 45s\n    recheck_cap: 20m\n    max_failed_lookups: 7\n"
-                     "  calling_hours:\n"
-                     "    opens: \"08:30\"\n    closes: \"20:00\"\n    days: [mon, fri]\n    holidays: [\"2026-12-25\"]\n"
-                     "    by_prefix:\n      - prefix: \"+91\"\n        opens: \"09:00\"\n");
+  auto result = load(
+      "dialer:\n"
+      "  lease: 30s\n"
+      "  retry:\n    base: 1s\n    cap: 1m\n    max_tries: 4\n"
+      "  redial:\n    delays: [5m, 2h]\n    max_calls: 4\n    redial_machines: false\n"
+      "  breaker:\n    failures_to_open: 3\n    open_for: 10s\n"
+      "  ambiguous:\n    grace: 45s\n    recheck_cap: 20m\n    max_failed_lookups: 7\n"
+      "  calling_hours:\n"
+      "    opens: \"08:30\"\n    closes: \"20:00\"\n    days: [mon, fri]\n    holidays: [\"2026-12-25\"]\n"
+      "    by_prefix:\n      - prefix: \"+91\"\n        opens: \"09:00\"\n");
   BOOST_TEST_REQUIRE(result.ok(), describe(result));
   const auto& dialer = result.config.dialer;
   BOOST_TEST(dialer.lease.count() == 30'000);
@@ -503,14 +514,15 @@ BOOST_AUTO_TEST_CASE(the_dialer_section_reads_policies_and_calling_hours) {
 }
 
 BOOST_AUTO_TEST_CASE(dialer_mistakes_are_named) {
-  auto result = load("dialer:\n"
-                     "  retry:\n    base: 5m\n    cap: 1m\n"
-                     "  redial:\n    delays: [5m, soon]\n"
-                     "  ambiguous:\n    grace: 10ms\n    max_failed_lookups: 0\n"
-                     "  calling_hours:\n"
-                     "    time_zone: \"Mars/Olympus_Mons\"\n    opens: \"9am\"\n    days: [someday]\n"
-                     "    holidays: [\"2026-02-30\"]\n"
-                     "    by_prefix:\n      - prefix: \"91\"\n");
+  auto result = load(
+      "dialer:\n"
+      "  retry:\n    base: 5m\n    cap: 1m\n"
+      "  redial:\n    delays: [5m, soon]\n"
+      "  ambiguous:\n    grace: 10ms\n    max_failed_lookups: 0\n"
+      "  calling_hours:\n"
+      "    time_zone: \"Mars/Olympus_Mons\"\n    opens: \"9am\"\n    days: [someday]\n"
+      "    holidays: [\"2026-02-30\"]\n"
+      "    by_prefix:\n      - prefix: \"91\"\n");
   BOOST_TEST(!result.ok());
   BOOST_TEST(has_error(result, "dialer.retry.base: must not be longer than dialer.retry.cap"), describe(result));
   BOOST_TEST(has_error(result, "dialer.redial.delays: expected durations"), describe(result));
@@ -519,7 +531,8 @@ BOOST_AUTO_TEST_CASE(dialer_mistakes_are_named) {
   BOOST_TEST(has_error(result, "dialer.calling_hours.time_zone: no time zone 'Mars/Olympus_Mons'"), describe(result));
   BOOST_TEST(has_error(result, "dialer.calling_hours.opens: expected a time of day"), describe(result));
   BOOST_TEST(has_error(result, "dialer.calling_hours.days: unknown value 'someday'"), describe(result));
-  BOOST_TEST(has_error(result, "dialer.calling_hours.holidays: expected dates as YYYY-MM-DD, got '2026-02-30'"), describe(result));
+  BOOST_TEST(has_error(result, "dialer.calling_hours.holidays: expected dates as YYYY-MM-DD, got '2026-02-30'"),
+             describe(result));
   BOOST_TEST(has_error(result, "dialer.calling_hours.by_prefix[0].prefix: expected an E.164 prefix"), describe(result));
 }
 

@@ -12,7 +12,8 @@ BOOST_AUTO_TEST_CASE(hmac_sha256_matches_rfc_4231_case_2) {
 }
 
 BOOST_AUTO_TEST_CASE(hmac_sha1_matches_rfc_2202_case_2) {
-  BOOST_TEST(hex_encode(hmac_sha1("Jefe", "what do ya want for nothing?")) == "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79");
+  BOOST_TEST(hex_encode(hmac_sha1("Jefe", "what do ya want for nothing?")) ==
+             "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79");
 }
 
 BOOST_AUTO_TEST_CASE(keys_longer_than_a_block_are_hashed_first) {
@@ -27,7 +28,8 @@ BOOST_AUTO_TEST_CASE(a_changed_key_is_not_served_from_the_previous_one) {
   // The keyed state is kept between calls: switching keys back and forth
   // must give each key's own answer, an empty key included.
   for (int round = 0; round < 3; ++round) {
-    BOOST_TEST(hex_encode(hmac_sha1("Jefe", "what do ya want for nothing?")) == "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79");
+    BOOST_TEST(hex_encode(hmac_sha1("Jefe", "what do ya want for nothing?")) ==
+               "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79");
     BOOST_TEST(hex_encode(hmac_sha1(std::string(20, '\x0b'), "Hi There")) ==
                "b617318655057264e28bc0b6fb378c8ef146be00");  // RFC 2202 case 1
     BOOST_TEST(hex_encode(hmac_sha1("", "")) == "fbdb1d1b18aa6c08324b7d64b71fb76370690e1d");

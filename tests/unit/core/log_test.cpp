@@ -6,10 +6,10 @@
 #include <boost/json/parse.hpp>
 #include <boost/test/unit_test.hpp>
 
-#include <algorithm>
-#include <chrono>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <algorithm>
+#include <chrono>
 
 #include <string>
 #include <vector>
@@ -61,7 +61,10 @@ BOOST_AUTO_TEST_CASE(phone_numbers_are_masked_in_text_but_not_in_trusted_text) {
 }
 
 BOOST_AUTO_TEST_CASE(control_characters_are_escaped) {
-  LogLine(LogLevel::info, "e").text("v", std::string("a\x01" "b\x7f", 4));
+  LogLine(LogLevel::info, "e")
+      .text("v", std::string("a\x01"
+                             "b\x7f",
+                             4));
   BOOST_TEST_REQUIRE(captured.size() == 1u);
   BOOST_TEST(captured[0].find("a\\u0001b\\u007f") != std::string::npos, captured[0]);
 }

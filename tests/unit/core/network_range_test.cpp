@@ -46,8 +46,8 @@ BOOST_AUTO_TEST_CASE(ipv6_ranges_and_mapped_ipv4_peers) {
 }
 
 BOOST_AUTO_TEST_CASE(malformed_ranges_are_refused) {
-  for (const char* text : {"", "10.0.0.0/33", "10.0.0.0/", "10.0.0/8", "::1/129", "host.example.com", "10.0.0.0/8x",
-                           "10.0.0.0/-1"})
+  for (const char* text :
+       {"", "10.0.0.0/33", "10.0.0.0/", "10.0.0/8", "::1/129", "host.example.com", "10.0.0.0/8x", "10.0.0.0/-1"})
     BOOST_TEST(!NetworkRange::parse(text).has_value(), text);
 }
 

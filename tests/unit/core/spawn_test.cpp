@@ -11,8 +11,8 @@
 #include <boost/asio/this_coro.hpp>
 
 #include <stdexcept>
-#include <thread>
 #include <string>
+#include <thread>
 
 using namespace callgate;
 using namespace std::chrono_literals;
@@ -70,7 +70,10 @@ struct IdleLoop {
   StopSignal stop{io.get_executor()};
   int laps = 0;
   bool work_finished = false;
-  IdleLoop() { spawn_loop(io, [this] { return idle_until_stopped(stop.token(), laps, work_finished); }, "idle loop"); }
+  IdleLoop() {
+    spawn_loop(
+        io, [this] { return idle_until_stopped(stop.token(), laps, work_finished); }, "idle loop");
+  }
   long long milliseconds_since(std::chrono::steady_clock::time_point began) const {
     return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - began).count();
   }
@@ -139,8 +142,7 @@ BOOST_AUTO_TEST_CASE(a_loop_that_throws_is_started_again_after_a_back_off_until_
   int starts = 0;
   const auto began = std::chrono::steady_clock::now();
   spawn_loop(
-      io.get_executor(),
-      [&starts] { return fail_twice(starts); },  // the third start ends normally: no more restarts
+      io.get_executor(), [&starts] { return fail_twice(starts); },  // the third start ends normally: no more restarts
       "test loop", 20ms);
   io.run();
   BOOST_TEST(starts == 3);

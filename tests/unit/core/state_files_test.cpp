@@ -3,8 +3,8 @@
 #include <boost/test/unit_test.hpp>
 
 #include <filesystem>
-#include <functional>
 #include <fstream>
+#include <functional>
 #include <random>
 
 #include <sys/stat.h>
@@ -16,14 +16,14 @@ using namespace callgate;
 namespace {
 
 struct ScratchDirectory {
-  std::filesystem::path path = std::filesystem::temp_directory_path() /
-                               ("callgate-state-" + std::to_string(std::random_device{}()));
+  std::filesystem::path path =
+      std::filesystem::temp_directory_path() / ("callgate-state-" + std::to_string(std::random_device{}()));
   ScratchDirectory() { std::filesystem::create_directories(path); }
   ~ScratchDirectory() { std::filesystem::remove_all(path); }
 };
 
 unsigned mode_of(const std::filesystem::path& path) {
-  struct stat status{};
+  struct stat status {};
   ::stat(path.c_str(), &status);
   return status.st_mode & 07777;
 }
@@ -87,8 +87,9 @@ BOOST_AUTO_TEST_CASE(a_second_lock_on_a_directory_is_refused_with_the_holders_pi
 BOOST_AUTO_TEST_CASE(symlinks_are_refused_dangling_or_not) {
   ScratchDirectory scratch;
   std::filesystem::create_symlink(scratch.path / "elsewhere", scratch.path / "leads.journal");
-  BOOST_TEST(message_of([&] { refuse_symlink(scratch.path / "leads.journal", "the journal"); })
-                 .find("is a symbolic link") != std::string::npos);
+  BOOST_TEST(message_of([&] {
+               refuse_symlink(scratch.path / "leads.journal", "the journal");
+             }).find("is a symbolic link") != std::string::npos);
   BOOST_TEST(!std::filesystem::exists(scratch.path / "elsewhere"));
   BOOST_TEST(message_of([&] { refuse_symlink(scratch.path / "absent", "the journal"); }).empty());
 }

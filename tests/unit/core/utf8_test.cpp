@@ -26,7 +26,10 @@ BOOST_AUTO_TEST_CASE(every_kind_of_ill_formed_sequence_is_refused) {
 }
 
 BOOST_AUTO_TEST_CASE(repair_replaces_each_bad_byte_and_keeps_the_rest) {
-  BOOST_TEST(to_valid_utf8("a\xFF" "b") == "a\xEF\xBF\xBD" "b");
+  BOOST_TEST(to_valid_utf8("a\xFF"
+                           "b") ==
+             "a\xEF\xBF\xBD"
+             "b");
   BOOST_TEST(to_valid_utf8("\xE0\xA4\x86") == "\xE0\xA4\x86");
   BOOST_TEST(is_valid_utf8(to_valid_utf8("\xC3\xC3\x28\xED\xA0\x80")));
 }

@@ -79,24 +79,55 @@ BOOST_AUTO_TEST_CASE(a_claimed_job_is_placed_finished_or_settled_by_what_the_lea
     ClaimedJob job;
     StoreResult<Lead> lead;
     DialerConfig config;
-    std::optional<Why> why;                 // none: Place (or Settle, below)
+    std::optional<Why> why;  // none: Place (or Settle, below)
     bool settle = false;
-    std::optional<LeadStatus> recorded;     // the attempt recorded, with the lead's status
-    std::optional<WallTime> next_due;       // the next job, when due
+    std::optional<LeadStatus> recorded;  // the attempt recorded, with the lead's status
+    std::optional<WallTime> next_due;    // the next job, when due
   };
   const std::vector<Case> cases = {
       {"lead gone: the job goes", claimed(placement()), gone, {}, Why::lead_gone, false, {}, {}},
       {"store away: again in 5 s", claimed(placement()), away, {}, Why::store_unavailable, false, {}, kNow + 5s},
-      {"call already on the lead", claimed(placement(1)), lead_with_attempts(1), {}, Why::already_placed, false, {}, {}},
-      {"a later call is on the lead", claimed(placement(1)), lead_with_attempts(2), {}, Why::already_placed, false, {},
+      {"call already on the lead",
+       claimed(placement(1)),
+       lead_with_attempts(1),
+       {},
+       Why::already_placed,
+       false,
+       {},
+       {}},
+      {"a later call is on the lead",
+       claimed(placement(1)),
+       lead_with_attempts(2),
+       {},
+       Why::already_placed,
+       false,
+       {},
        {}},
       {"second call, one made: placed", claimed(placement(2)), lead_with_attempts(1), {}, {}, false, {}, {}},
-      {"reclaimed: ambiguous, then checked after grace", claimed(placement(), true), lead_with_attempts(0), {},
-       Why::worker_stopped, false, LeadStatus::dialing, kNow + DialerConfig{}.ambiguous.grace},
-      {"reclaimed but already placed: never twice", claimed(placement(1), true), lead_with_attempts(1), {},
-       Why::already_placed, false, {}, {}},
-      {"calling hours never open", claimed(placement()), lead_with_attempts(0), never_open(), Why::never_callable,
-       false, LeadStatus::failed, {}},
+      {"reclaimed: ambiguous, then checked after grace",
+       claimed(placement(), true),
+       lead_with_attempts(0),
+       {},
+       Why::worker_stopped,
+       false,
+       LeadStatus::dialing,
+       kNow + DialerConfig{}.ambiguous.grace},
+      {"reclaimed but already placed: never twice",
+       claimed(placement(1), true),
+       lead_with_attempts(1),
+       {},
+       Why::already_placed,
+       false,
+       {},
+       {}},
+      {"calling hours never open",
+       claimed(placement()),
+       lead_with_attempts(0),
+       never_open(),
+       Why::never_callable,
+       false,
+       LeadStatus::failed,
+       {}},
       {"inside calling hours", claimed(placement()), lead_with_attempts(0), office_hours(), {}, false, {}, {}},
       {"a check job settles", claimed(ambiguity_check(1, "twilio")), lead_with_attempts(1, ""), {}, {}, true, {}, {}},
   };
@@ -189,18 +220,34 @@ BOOST_AUTO_TEST_CASE(only_the_latest_call_s_end_decides_a_redial) {
   };
   const std::vector<Case> cases = {
       {"no attempts", lead_with_attempts(0), "CA1", CallEndedDecision::Next::nothing, 0, {}},
-      {"an earlier call's late callback", lead_with_attempts(2, "CA2", CallStatus::busy), "CA-earlier-0",
-       CallEndedDecision::Next::nothing, 0, {}},
-      {"the latest call not ended", lead_with_attempts(1, "CA1", CallStatus::ringing), "CA1",
-       CallEndedDecision::Next::nothing, 0, {}},
+      {"an earlier call's late callback",
+       lead_with_attempts(2, "CA2", CallStatus::busy),
+       "CA-earlier-0",
+       CallEndedDecision::Next::nothing,
+       0,
+       {}},
+      {"the latest call not ended",
+       lead_with_attempts(1, "CA1", CallStatus::ringing),
+       "CA1",
+       CallEndedDecision::Next::nothing,
+       0,
+       {}},
       {"busy on call 1: redial in 10 min", lead_with_attempts(1, "CA1", CallStatus::busy), "CA1",
        CallEndedDecision::Next::redial, 2, kNow + 10min},
       {"no answer on call 2: redial in 1 h", lead_with_attempts(2, "CA2", CallStatus::no_answer), "CA2",
        CallEndedDecision::Next::redial, 3, kNow + 1h},
-      {"no answer on call 3: done", lead_with_attempts(3, "CA3", CallStatus::no_answer), "CA3",
-       CallEndedDecision::Next::lead_done, 0, {}},
-      {"answered: done", lead_with_attempts(1, "CA1", CallStatus::completed), "CA1",
-       CallEndedDecision::Next::lead_done, 0, {}},
+      {"no answer on call 3: done",
+       lead_with_attempts(3, "CA3", CallStatus::no_answer),
+       "CA3",
+       CallEndedDecision::Next::lead_done,
+       0,
+       {}},
+      {"answered: done",
+       lead_with_attempts(1, "CA1", CallStatus::completed),
+       "CA1",
+       CallEndedDecision::Next::lead_done,
+       0,
+       {}},
   };
   for (const auto& test : cases) {
     BOOST_TEST_CONTEXT(test.name) {
@@ -215,8 +262,8 @@ BOOST_AUTO_TEST_CASE(only_the_latest_call_s_end_decides_a_redial) {
     }
   }
   // A redial due in the evening waits for the morning.
-  const auto evening = decide_after_call_ended(lead_with_attempts(1, "CA1", CallStatus::busy), "CA1", kNow + 8h + 55min,
-                                               office_hours());
+  const auto evening =
+      decide_after_call_ended(lead_with_attempts(1, "CA1", CallStatus::busy), "CA1", kNow + 8h + 55min, office_hours());
   BOOST_REQUIRE(evening.redial);
   BOOST_TEST(at(evening.redial->due) == at(kNow + 23h));
 }
@@ -292,11 +339,20 @@ BOOST_AUTO_TEST_CASE(each_placement_outcome_records_and_schedules_what_it_means)
        LeadStatus::dialing, "", "ambiguous: timed out after the request was sent", true, true, false},
       {"rejected", placement(), providers::Rejected{21211, "invalid To number", ""}, Why::rejected, false,
        LeadStatus::failed, "", "rejected 21211: invalid To number", false, false, false},
-      {"retryable, tries left", placement(1, 0), providers::Retryable{"503 from the provider", std::nullopt},
-       Why::retry, true, {}, "", "", true, false, true},
+      {"retryable, tries left",
+       placement(1, 0),
+       providers::Retryable{"503 from the provider", std::nullopt},
+       Why::retry,
+       true,
+       {},
+       "",
+       "",
+       true,
+       false,
+       true},
       {"retryable, last try", placement(1, 2), providers::Retryable{"503 from the provider", std::nullopt},
-       Why::out_of_tries, true, LeadStatus::failed, "", "not placed after 3 tries: 503 from the provider", false,
-       false, true},
+       Why::out_of_tries, true, LeadStatus::failed, "", "not placed after 3 tries: 503 from the provider", false, false,
+       true},
   };
   for (const auto& test : cases) {
     BOOST_TEST_CONTEXT(test.name) {
@@ -346,8 +402,8 @@ BOOST_AUTO_TEST_CASE(an_ambiguous_placement_s_check_names_the_provider_and_waits
   DialerConfig config;
   config.ambiguous.grace = 45s;
   const providers::PlaceCallOutcome maybe = providers::Ambiguous{"connection reset after the request"};
-  const auto decision = decide_after_placement(placement(2, 1), lead_with_attempts(1), "exotel", maybe, kNow, false,
-                                               config, 0.5);
+  const auto decision =
+      decide_after_placement(placement(2, 1), lead_with_attempts(1), "exotel", maybe, kNow, false, config, 0.5);
   const auto& check = decision.finish.next;
   BOOST_REQUIRE(check && check->check);
   BOOST_TEST(check->call == 2);
@@ -387,7 +443,8 @@ BOOST_AUTO_TEST_CASE(a_check_asks_the_provider_that_took_the_request_else_the_wh
   BOOST_TEST(at(lookup.since) == at(kNow - 40s));
   BOOST_TEST(lookup.known_call_sids == std::vector<std::string>{"CA-earlier-0"});
 
-  const auto event = event_for_found_call("01LEAD", "twilio", providers::FoundCall{"CA77", "ringing", CallStatus::ringing});
+  const auto event =
+      event_for_found_call("01LEAD", "twilio", providers::FoundCall{"CA77", "ringing", CallStatus::ringing});
   BOOST_TEST(event.lead_id == "01LEAD");
   BOOST_TEST(event.call_sid == "CA77");
   BOOST_TEST(event.provider == "twilio");
@@ -411,12 +468,24 @@ BOOST_AUTO_TEST_CASE(after_lookups_without_the_call_it_looks_again_calls_again_o
     int next_call;  // 0: no next job
   };
   const std::vector<Case> cases = {
-      {"a complete list without the call: called again as call 2", ambiguity_check(1, "twilio"),
-       LookupsAnswer{true, "", 0s}, Why::missing_called_again, {}, 2},
-      {"a list that proves nothing yet (Exotel lists ended calls)", ambiguity_check(1, "exotel"),
-       LookupsAnswer{true, "", 3600s}, Why::look_again, {}, 1},
-      {"a failed lookup: looked at again", ambiguity_check(1, "twilio"),
-       LookupsAnswer{false, "twilio: timed out", 0s}, Why::look_again, {}, 1},
+      {"a complete list without the call: called again as call 2",
+       ambiguity_check(1, "twilio"),
+       LookupsAnswer{true, "", 0s},
+       Why::missing_called_again,
+       {},
+       2},
+      {"a list that proves nothing yet (Exotel lists ended calls)",
+       ambiguity_check(1, "exotel"),
+       LookupsAnswer{true, "", 3600s},
+       Why::look_again,
+       {},
+       1},
+      {"a failed lookup: looked at again",
+       ambiguity_check(1, "twilio"),
+       LookupsAnswer{false, "twilio: timed out", 0s},
+       Why::look_again,
+       {},
+       1},
       {"the third failed lookup in a row: given up", ambiguity_check(1, "twilio", 2, 2),
        LookupsAnswer{false, "twilio: timed out", 0s}, Why::unsettled_gave_up, LeadStatus::failed, 0},
   };
@@ -440,13 +509,14 @@ BOOST_AUTO_TEST_CASE(after_lookups_without_the_call_it_looks_again_calls_again_o
   BOOST_TEST(again.next->check->failed_lookups == 2);
   BOOST_TEST(again.next->reason == "checking whether call 1 rang: lookup failed: twilio: 500");
   // A missing call that used the last try is recorded as failed, not called again.
-  const auto spent = decide_after_lookups(ambiguity_check(1, "twilio"), lead, LookupsAnswer{true, "", 0s}, kNow,
-                                          [&] {
-                                            auto one_try = config;
-                                            one_try.retry.max_tries = 1;
-                                            return one_try;
-                                          }(),
-                                          0.5);
+  const auto spent = decide_after_lookups(
+      ambiguity_check(1, "twilio"), lead, LookupsAnswer{true, "", 0s}, kNow,
+      [&] {
+        auto one_try = config;
+        one_try.retry.max_tries = 1;
+        return one_try;
+      }(),
+      0.5);
   BOOST_TEST(to_string(spent.why) == "missing_out_of_tries");
   BOOST_TEST(to_string(spent.record->status) == "failed");
   BOOST_TEST(!spent.next.has_value());

@@ -79,8 +79,8 @@ struct DialerBench {
     base.dialer.retry.max_tries = 3;
     config = std::make_shared<const Config>(base);
     const auto placed = registry.declare_counter("callgate_calls_placed_total", "Calls placed.");
-    dialer = std::make_unique<Dialer>(io, scheduler, store, [this] { return config; },
-                                      declare_dialer_metrics(registry, placed), clock);
+    dialer = std::make_unique<Dialer>(
+        io, scheduler, store, [this] { return config; }, declare_dialer_metrics(registry, placed), clock);
     dialer->attach(io, provider, registry.add_shard());
   }
 
@@ -130,11 +130,10 @@ BOOST_AUTO_TEST_CASE(a_new_lead_is_called_once_and_its_call_recorded) {
   BOOST_TEST(stored.attempts.front().provider == "twilio");
   BOOST_TEST(to_string(stored.status) == "dialing");
   // The claim is completed with nothing after it; the same enquiry again places nothing.
-  BOOST_REQUIRE(bench.run_until([&] {
-    return !expect(conformance::run(bench.scheduler.job_for("01A"))).has_value();
-  }));
+  BOOST_REQUIRE(bench.run_until([&] { return !expect(conformance::run(bench.scheduler.job_for("01A"))).has_value(); }));
   const auto again = bench.lead("01A");  // outlives the call, which holds it by reference
-  boost::asio::co_spawn(bench.io, bench.dialer->enqueue_first_call(again), [](std::exception_ptr, StoreResult<bool>) {});
+  boost::asio::co_spawn(bench.io, bench.dialer->enqueue_first_call(again),
+                        [](std::exception_ptr, StoreResult<bool>) {});
   bench.io.run_for(300ms);
   BOOST_TEST(bench.provider.orders.size() == 1u);
 }
@@ -180,7 +179,7 @@ BOOST_AUTO_TEST_CASE(an_ambiguous_placement_is_settled_by_the_provider_s_list_an
 BOOST_AUTO_TEST_CASE(stop_ends_the_claim_loop_and_the_sweep_and_nothing_is_claimed_after) {
   DialerBench bench;
   bench.dialer->start();
-  bench.io.run_for(50ms);  // both loops idle in their waits
+  bench.io.run_for(50ms);                              // both loops idle in their waits
   std::thread stopper([&] { bench.dialer->stop(); });  // from another thread, as the daemon's control loop does
   stopper.join();
   // With both loops over, the io_context has nothing left to do and returns.

@@ -49,9 +49,11 @@ BOOST_AUTO_TEST_CASE(forwarded_headers_count_only_from_trusted_proxies) {
   ServerConfig server;
   server.public_base_url = "http://127.0.0.1:8080";
   server.trusted_proxies = {*NetworkRange::parse("10.0.0.0/8")};
-  const auto request = request_for("/webhook", {{"X-Forwarded-Proto", "https"}, {"X-Forwarded-Host", "gw.example.com"}});
+  const auto request =
+      request_for("/webhook", {{"X-Forwarded-Proto", "https"}, {"X-Forwarded-Host", "gw.example.com"}});
   BOOST_TEST(providers::public_url_of(request, make_address("10.1.2.3"), server) == "https://gw.example.com/webhook");
-  BOOST_TEST(providers::public_url_of(request, make_address("198.51.100.1"), server) == "http://127.0.0.1:8080/webhook");
+  BOOST_TEST(providers::public_url_of(request, make_address("198.51.100.1"), server) ==
+             "http://127.0.0.1:8080/webhook");
 }
 
 BOOST_AUTO_TEST_CASE(forwarded_values_that_could_reshape_the_url_are_ignored) {

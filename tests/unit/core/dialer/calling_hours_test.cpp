@@ -53,7 +53,8 @@ BOOST_AUTO_TEST_CASE(inside_the_window_now_outside_it_at_the_next_opening) {
       {utc(2026, 11, 25, 17, 30), utc(2026, 11, 26, 3, 30), "an enquiry at 23:00 IST is called at 09:00"},
       {utc(2026, 12, 31, 20, 0), utc(2027, 1, 1, 3, 30), "over the new year"},
   };
-  for (const auto& test : cases) BOOST_TEST(next_calling_time(window, test.at).value_or(-1) == test.expected, test.what);
+  for (const auto& test : cases)
+    BOOST_TEST(next_calling_time(window, test.at).value_or(-1) == test.expected, test.what);
 }
 
 BOOST_AUTO_TEST_CASE(a_window_past_midnight_belongs_to_the_day_it_opens) {
@@ -93,8 +94,8 @@ BOOST_AUTO_TEST_CASE(a_daylight_saving_zone_opens_at_local_nine_all_year) {
   window.opens = 9 * 3600;
   window.closes = 21 * 3600;
   // The evening before daylight saving starts (2026-03-08) and the evening before it ends (2026-11-01).
-  BOOST_TEST(next_calling_time(window, utc(2026, 3, 8, 3, 0)).value() == utc(2026, 3, 8, 13, 0));  // 09:00 EDT
-  BOOST_TEST(next_calling_time(window, utc(2026, 3, 7, 3, 0)).value() == utc(2026, 3, 7, 14, 0));  // 09:00 EST
+  BOOST_TEST(next_calling_time(window, utc(2026, 3, 8, 3, 0)).value() == utc(2026, 3, 8, 13, 0));    // 09:00 EDT
+  BOOST_TEST(next_calling_time(window, utc(2026, 3, 7, 3, 0)).value() == utc(2026, 3, 7, 14, 0));    // 09:00 EST
   BOOST_TEST(next_calling_time(window, utc(2026, 11, 1, 3, 0)).value() == utc(2026, 11, 1, 14, 0));  // 09:00 EST
   // 20:59 EDT is open, 21:00 EDT is not.
   BOOST_TEST(next_calling_time(window, utc(2026, 7, 2, 0, 59)).value() == utc(2026, 7, 2, 0, 59));
@@ -123,7 +124,8 @@ BOOST_AUTO_TEST_CASE(times_of_day) {
   BOOST_TEST(parse_time_of_day("09:00").value() == 9 * 3600);
   BOOST_TEST(parse_time_of_day("23:59").value() == 23 * 3600 + 59 * 60);
   BOOST_TEST(parse_time_of_day("24:00").value() == 86'400);
-  for (const char* bad : {"9:00", "24:01", "12:60", "12-00", "", "aa:bb"}) BOOST_TEST(!parse_time_of_day(bad).has_value(), bad);
+  for (const char* bad : {"9:00", "24:01", "12:60", "12-00", "", "aa:bb"})
+    BOOST_TEST(!parse_time_of_day(bad).has_value(), bad);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

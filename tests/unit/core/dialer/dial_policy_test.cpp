@@ -19,16 +19,16 @@ BOOST_AUTO_TEST_CASE(retries_back_off_with_full_jitter_under_a_cap) {
     std::optional<milliseconds> expected;
   };
   const Case cases[] = {
-      {1, 0.999, std::nullopt, milliseconds(999)},     // ceiling 1 s
-      {1, 0.0, std::nullopt, milliseconds(0)},         // full jitter reaches zero
-      {2, 0.5, std::nullopt, milliseconds(1'000)},     // ceiling 2 s
-      {3, 0.5, std::nullopt, milliseconds(2'000)},     // ceiling 4 s
-      {4, 0.5, std::nullopt, milliseconds(4'000)},     // ceiling 8 s
-      {5, 0.5, std::nullopt, milliseconds(5'000)},     // ceiling capped at 10 s
+      {1, 0.999, std::nullopt, milliseconds(999)},         // ceiling 1 s
+      {1, 0.0, std::nullopt, milliseconds(0)},             // full jitter reaches zero
+      {2, 0.5, std::nullopt, milliseconds(1'000)},         // ceiling 2 s
+      {3, 0.5, std::nullopt, milliseconds(2'000)},         // ceiling 4 s
+      {4, 0.5, std::nullopt, milliseconds(4'000)},         // ceiling 8 s
+      {5, 0.5, std::nullopt, milliseconds(5'000)},         // ceiling capped at 10 s
       {5, 0.1, milliseconds(2'000), milliseconds(2'000)},  // never sooner than Retry-After
       {2, 0.9, milliseconds(500), milliseconds(1'800)},    // a shorter Retry-After changes nothing
-      {6, 0.5, std::nullopt, std::nullopt},            // six tries made: give up
-      {0, 0.5, std::nullopt, std::nullopt},            // nothing failed: nothing to wait for
+      {6, 0.5, std::nullopt, std::nullopt},                // six tries made: give up
+      {0, 0.5, std::nullopt, std::nullopt},                // nothing failed: nothing to wait for
   };
   for (const auto& test : cases)
     BOOST_TEST((retry_delay(policy, test.failures, test.retry_after, test.random) == test.expected),
@@ -50,13 +50,13 @@ BOOST_AUTO_TEST_CASE(unanswered_calls_are_redialed_answered_ones_are_not) {
       {CallStatus::busy, "", 1, milliseconds(600'000)},
       {CallStatus::no_answer, "", 1, milliseconds(600'000)},
       {CallStatus::failed, "", 2, milliseconds(3'600'000)},
-      {CallStatus::busy, "", 3, std::nullopt},                               // the third call was the last
-      {CallStatus::completed, "human", 1, std::nullopt},                     // reached: done
-      {CallStatus::completed, "", 1, std::nullopt},                          // no detection: a completed call is reached
+      {CallStatus::busy, "", 3, std::nullopt},            // the third call was the last
+      {CallStatus::completed, "human", 1, std::nullopt},  // reached: done
+      {CallStatus::completed, "", 1, std::nullopt},       // no detection: a completed call is reached
       {CallStatus::completed, "machine_end_beep", 1, milliseconds(600'000)},  // a machine: try again
       {CallStatus::completed, "fax", 2, milliseconds(3'600'000)},
       {CallStatus::canceled, "", 1, std::nullopt},
-      {CallStatus::ringing, "", 1, std::nullopt},                            // not final: nothing to decide
+      {CallStatus::ringing, "", 1, std::nullopt},  // not final: nothing to decide
   };
   for (const auto& test : cases)
     BOOST_TEST((decide_redial(policy, test.status, test.answered_by, test.calls_made).redial_after == test.expected),
@@ -81,17 +81,18 @@ BOOST_AUTO_TEST_CASE(an_ambiguous_placement_is_dialed_again_only_once_the_list_p
   const Row rows[] = {
       // Twilio (its list is complete at once): an answer without the call means none rang.
       {true, 1, 0, 30'000, 0, Next::dial_again, 0},
-      // Exotel (lists only ended calls, settled after 4 h 3 min): look again, backing off, never past the settling time.
+      // Exotel (lists only ended calls, settled after 4 h 3 min): look again, backing off, never past the settling
+      // time.
       {true, 1, 0, 30'000, 14'580'000, Next::look_again, 30'000},
       {true, 2, 0, 60'000, 14'580'000, Next::look_again, 60'000},
-      {true, 9, 0, 3'600'000, 14'580'000, Next::look_again, 600'000},          // capped
-      {true, 9, 0, 14'560'000, 14'580'000, Next::look_again, 20'000},          // up to the settling time
+      {true, 9, 0, 3'600'000, 14'580'000, Next::look_again, 600'000},  // capped
+      {true, 9, 0, 14'560'000, 14'580'000, Next::look_again, 20'000},  // up to the settling time
       {true, 9, 0, 14'580'000, 14'580'000, Next::dial_again, 0},
       // Lookups that failed: look again, until too many in a row.
       {false, 1, 1, 30'000, 0, Next::look_again, 30'000},
       {false, 2, 2, 60'000, 0, Next::look_again, 60'000},
       {false, 3, 3, 120'000, 0, Next::give_up, 0},
-      {false, 30, 2, 1'000'000'000, 0, Next::look_again, 600'000},             // a failure is never proof
+      {false, 30, 2, 1'000'000'000, 0, Next::look_again, 600'000},  // a failure is never proof
   };
   for (const auto& row : rows) {
     const auto decision = decide_after_lookup(policy, row.answered, row.lookups, row.failed, Milliseconds(row.since_ms),

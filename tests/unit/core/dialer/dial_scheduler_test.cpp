@@ -24,8 +24,8 @@ using std::chrono::milliseconds;
 namespace {
 
 struct SchedulerDirectory {
-  std::filesystem::path path = std::filesystem::temp_directory_path() /
-                               ("callgate-dialer-" + std::to_string(std::random_device{}()));
+  std::filesystem::path path =
+      std::filesystem::temp_directory_path() / ("callgate-dialer-" + std::to_string(std::random_device{}()));
   ~SchedulerDirectory() { std::filesystem::remove_all(path); }
   std::unique_ptr<EmbeddedDialScheduler> open(std::uint64_t compact_bytes = 64ull * 1024 * 1024) const {
     return std::make_unique<EmbeddedDialScheduler>(path.string(), compact_bytes);
@@ -38,7 +38,8 @@ struct LeadJournalWithJobs {
   std::shared_ptr<EmbeddedDialScheduler> scheduler;
   LeadJournalWithJobs(const std::filesystem::path& directory, std::uint64_t compact_bytes = 256ull * 1024 * 1024) {
     scheduler = std::make_shared<EmbeddedDialScheduler>(EmbeddedDialScheduler::InLeadJournal{}, directory.string());
-    store = std::make_unique<JournalLeadStore>(JournalStoreOptions{.directory = directory.string(), .compact_bytes = compact_bytes, .guest = scheduler.get()});
+    store = std::make_unique<JournalLeadStore>(
+        JournalStoreOptions{.directory = directory.string(), .compact_bytes = compact_bytes, .guest = scheduler.get()});
     scheduler->attach(store->writer_for_guest());
   }
   ~LeadJournalWithJobs() {
@@ -130,7 +131,8 @@ BOOST_AUTO_TEST_CASE(call_counts_survive_compaction_and_old_days_are_forgotten) 
     auto scheduler = directory.open(64 * 1024);
     for (int day = 1; day <= 28; ++day)
       for (int call = 0; call < 40; ++call)
-        expect(run(scheduler->take_call("+91987654" + std::to_string(3200 + call), CivilDate{2026, 11, static_cast<unsigned>(day)}, 100)));
+        expect(run(scheduler->take_call("+91987654" + std::to_string(3200 + call),
+                                        CivilDate{2026, 11, static_cast<unsigned>(day)}, 100)));
   }
   BOOST_TEST(std::filesystem::file_size(directory.path / "dialer.journal") < 64u * 1024);
   auto scheduler = directory.open(64 * 1024);
@@ -149,7 +151,8 @@ BOOST_AUTO_TEST_CASE(in_the_lead_journal_jobs_share_its_syncs_and_survive_its_co
     expect(run(journal.scheduler->take_call("+919876543210", CivilDate{2026, 11, 25}, 5)));
     // Enough lead records to compact the file a few times over.
     for (int index = 0; index < 2'000; ++index)
-      run(journal.store->apply_event(conformance::make_event("CA-" + std::to_string(index), CallStatus::busy, 1), at(index)));
+      run(journal.store->apply_event(conformance::make_event("CA-" + std::to_string(index), CallStatus::busy, 1),
+                                     at(index)));
     BOOST_TEST(!std::filesystem::is_empty(directory.path / "archive"));
     BOOST_TEST(!std::filesystem::exists(directory.path / "dialer.journal"));
     // The jobs' records went to the lead journal's one writer.
@@ -187,14 +190,16 @@ BOOST_AUTO_TEST_CASE(jobs_in_the_lead_journal_are_not_dropped_when_the_dialer_lo
   }
   // dialer.path set after the jobs went into the lead journal: start-up says
   // so, in the words the scheduler gives the store (which knows no dialer).
-  BOOST_CHECK_EXCEPTION(JournalLeadStore(JournalStoreOptions{
-                            .directory = directory.path.string(),
-                            .absent_guest = EmbeddedDialScheduler::absent_from_lead_journal()}),
-                        std::runtime_error, [](const std::runtime_error& error) {
-                          return std::string(error.what()).find("'job' record: the journal holds the embedded "
-                                                                "dialer's jobs") != std::string::npos &&
-                                 std::string(error.what()).find("leave dialer.path empty") != std::string::npos;
-                        });
+  BOOST_CHECK_EXCEPTION(
+      JournalLeadStore(JournalStoreOptions{.directory = directory.path.string(),
+                                           .absent_guest = EmbeddedDialScheduler::absent_from_lead_journal()}),
+      std::runtime_error, [](const std::runtime_error& error) {
+        return std::string(error.what())
+                       .find(
+                           "'job' record: the journal holds the embedded "
+                           "dialer's jobs") != std::string::npos &&
+               std::string(error.what()).find("leave dialer.path empty") != std::string::npos;
+      });
   // Told of no absent guest, the record is simply one it cannot read.
   BOOST_CHECK_EXCEPTION(JournalLeadStore(JournalStoreOptions{.directory = directory.path.string()}), std::runtime_error,
                         [](const std::runtime_error& error) {

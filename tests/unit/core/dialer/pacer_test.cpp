@@ -13,8 +13,8 @@ BOOST_AUTO_TEST_SUITE(pacer)
 BOOST_AUTO_TEST_CASE(calls_are_spaced_by_the_accounts_pace) {
   Pacer pacer;
   const WallTime t0 = WallTime{} + 1h;
-  BOOST_TEST((pacer.reserve(t0, 60) == t0));              // the first goes at once
-  BOOST_TEST((pacer.reserve(t0, 60) == t0 + 1s));         // the next a second later
+  BOOST_TEST((pacer.reserve(t0, 60) == t0));               // the first goes at once
+  BOOST_TEST((pacer.reserve(t0, 60) == t0 + 1s));          // the next a second later
   BOOST_TEST((pacer.reserve(t0 + 400ms, 60) == t0 + 2s));  // a burst queues up, one slot each
   BOOST_TEST((pacer.reserve(t0 + 5s, 60) == t0 + 5s));     // slots free again: at once
   // Exotel's 200 a minute: 300 ms apart.

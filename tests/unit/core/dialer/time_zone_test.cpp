@@ -78,7 +78,7 @@ BOOST_AUTO_TEST_CASE(system_zones_read_from_tzif_files) {
   const auto new_york = system_zone("America/New_York");
   BOOST_TEST(new_york.offset_at(utc(2026, 3, 8, 6, 59, 59)) == -5 * 3600);
   BOOST_TEST(new_york.offset_at(utc(2026, 3, 8, 7, 0)) == -4 * 3600);
-  BOOST_TEST(new_york.offset_at(utc(2006, 4, 2, 7, 0)) == -4 * 3600);   // the rule before 2007
+  BOOST_TEST(new_york.offset_at(utc(2006, 4, 2, 7, 0)) == -4 * 3600);  // the rule before 2007
   BOOST_TEST(new_york.offset_at(utc(2006, 3, 12, 7, 0)) == -5 * 3600);
   // Past the file's table the rule at its end takes over.
   BOOST_TEST(new_york.offset_at(utc(2100, 7, 1, 12, 0)) == -4 * 3600);
@@ -91,7 +91,7 @@ BOOST_AUTO_TEST_CASE(local_times_back_to_instants_across_changes) {
     // A version 2 TZif with no transitions and only a rule: what "slim" files look like.
     std::string v1(44, '\0');
     v1.replace(0, 5, "TZif2");
-    v1[39] = 1;  // typecnt = 1
+    v1[39] = 1;                                        // typecnt = 1
     v1 += std::string("\xff\xff\xb9\xb0\x00\x00", 6);  // one type: -18000, standard, name index 0
     v1 += std::string("EST\0", 4);
     v1[43] = 4;  // charcnt = 4

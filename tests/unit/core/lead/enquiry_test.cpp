@@ -59,9 +59,11 @@ BOOST_AUTO_TEST_CASE(lengths_are_bounded) {
   IntakeConfig intake;
   intake.max_name_length = 5;
   intake.max_metadata_bytes = 10;
-  const auto result = from_json(R"({"phone":"+919876543210","consent":true,"name":"Alexandra","metadata":{"k":"0123456789"}})", intake);
+  const auto result =
+      from_json(R"({"phone":"+919876543210","consent":true,"name":"Alexandra","metadata":{"k":"0123456789"}})", intake);
   BOOST_TEST(errors_of(result) == "metadata: is larger than 10 bytes; name: is longer than 5 characters; ");
-  BOOST_TEST(std::holds_alternative<FieldErrors>(from_json(R"({"phone":")" + std::string(41, '9') + R"(","consent":true})")));
+  BOOST_TEST(
+      std::holds_alternative<FieldErrors>(from_json(R"({"phone":")" + std::string(41, '9') + R"(","consent":true})")));
   BOOST_TEST(errors_of(from_json("{\"phone\":\"+919876543210\",\"consent\":true,\"name\":\"a\\u0000b\"}")) ==
              "name: contains control characters; ");
 }

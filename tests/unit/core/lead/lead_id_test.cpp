@@ -73,9 +73,9 @@ BOOST_AUTO_TEST_CASE(a_clock_that_steps_back_does_not_take_ids_back_in_time) {
 
 BOOST_AUTO_TEST_CASE(what_is_not_a_lead_id) {
   BOOST_TEST(!is_lead_id(""));
-  BOOST_TEST(!is_lead_id("01M89GEGBQXW57F1EKQXC07AE"));    // 25
-  BOOST_TEST(!is_lead_id("01M89GEGBQXW57F1EKQXC07AEU"));   // U is not Crockford
-  BOOST_TEST(!is_lead_id("81M89GEGBQXW57F1EKQXC07AED"));   // beyond 128 bits
+  BOOST_TEST(!is_lead_id("01M89GEGBQXW57F1EKQXC07AE"));   // 25
+  BOOST_TEST(!is_lead_id("01M89GEGBQXW57F1EKQXC07AEU"));  // U is not Crockford
+  BOOST_TEST(!is_lead_id("81M89GEGBQXW57F1EKQXC07AED"));  // beyond 128 bits
   BOOST_TEST(!is_lead_id("../../etc/passwd0000000000"));
   BOOST_TEST(is_lead_id("01M89GEGBQXW57F1EKQXC07AED"));
 }

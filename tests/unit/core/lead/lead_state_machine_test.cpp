@@ -37,9 +37,9 @@ CallEvent event(const char* sid, CallStatus status, std::optional<std::uint64_t>
   return e;
 }
 
-constexpr CallStatus kAll[] = {CallStatus::queued,    CallStatus::initiated, CallStatus::ringing,
+constexpr CallStatus kAll[] = {CallStatus::queued,      CallStatus::initiated, CallStatus::ringing,
                                CallStatus::in_progress, CallStatus::completed, CallStatus::busy,
-                               CallStatus::no_answer, CallStatus::failed,    CallStatus::canceled};
+                               CallStatus::no_answer,   CallStatus::failed,    CallStatus::canceled};
 
 }  // namespace
 
@@ -50,15 +50,9 @@ BOOST_AUTO_TEST_SUITE(lead_state_machine)
 BOOST_AUTO_TEST_CASE(every_pair_of_current_and_incoming_status) {
   //                          incoming: queued initiated ringing in-progress completed busy no-answer failed canceled
   const std::pair<std::optional<CallStatus>, std::string> table[] = {
-      {std::nullopt, "AAAAAAAAA"},
-      {CallStatus::queued, "OAAAAAAAA"},
-      {CallStatus::initiated, "OOAAAAAAA"},
-      {CallStatus::ringing, "OOOAAAAAA"},
-      {CallStatus::in_progress, "OOOOAAAAA"},
-      {CallStatus::completed, "OOOOOXXXX"},
-      {CallStatus::busy, "OOOOXOXXX"},
-      {CallStatus::no_answer, "OOOOXXOXX"},
-      {CallStatus::failed, "OOOOXXXOX"},
+      {std::nullopt, "AAAAAAAAA"},         {CallStatus::queued, "OAAAAAAAA"},      {CallStatus::initiated, "OOAAAAAAA"},
+      {CallStatus::ringing, "OOOAAAAAA"},  {CallStatus::in_progress, "OOOOAAAAA"}, {CallStatus::completed, "OOOOOXXXX"},
+      {CallStatus::busy, "OOOOXOXXX"},     {CallStatus::no_answer, "OOOOXXOXX"},   {CallStatus::failed, "OOOOXXXOX"},
       {CallStatus::canceled, "OOOOXXXXO"},
   };
   for (const auto& [current, row] : table) {

@@ -31,8 +31,8 @@ BOOST_AUTO_TEST_CASE(international_forms_from_several_countries) {
 
 BOOST_AUTO_TEST_CASE(national_forms_take_the_default_country) {
   BOOST_TEST(normalized("98765 43210") == "+919876543210");
-  BOOST_TEST(normalized("098765-43210") == "+919876543210");      // trunk 0
-  BOOST_TEST(normalized("919876543210") == "+919876543210");      // code without +
+  BOOST_TEST(normalized("098765-43210") == "+919876543210");  // trunk 0
+  BOOST_TEST(normalized("919876543210") == "+919876543210");  // code without +
   BOOST_TEST(normalized("(415) 555-0100", "1") == "+14155550100");
   BOOST_TEST(normalized("1 415 555 0100", "1") == "+14155550100");  // NANP trunk 1
   BOOST_TEST(normalized("020 7946 0958", "44") == "+442079460958");
@@ -44,7 +44,8 @@ BOOST_AUTO_TEST_CASE(invalid_numbers_say_why) {
   BOOST_TEST(normalized("call me") == "error: may contain only digits, spaces, dashes, dots, brackets and a leading +");
   BOOST_TEST(normalized("+91 98765 4321x") ==
              "error: may contain only digits, spaces, dashes, dots, brackets and a leading +");
-  BOOST_TEST(normalized("98765+43210") == "error: may contain only digits, spaces, dashes, dots, brackets and a leading +");
+  BOOST_TEST(normalized("98765+43210") ==
+             "error: may contain only digits, spaces, dashes, dots, brackets and a leading +");
   BOOST_TEST(normalized("++919876543210") ==
              "error: may contain only digits, spaces, dashes, dots, brackets and a leading +");
   BOOST_TEST(normalized("+91 98765 4321") == "error: must have 10 digits after +91");

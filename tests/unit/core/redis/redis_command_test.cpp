@@ -27,7 +27,8 @@ std::string hiredis_encoded(const std::vector<std::string_view>& arguments) {
     lengths.push_back(argument.size());
   }
   char* command = nullptr;
-  const int length = redisFormatCommandArgv(&command, static_cast<int>(pointers.size()), pointers.data(), lengths.data());
+  const int length =
+      redisFormatCommandArgv(&command, static_cast<int>(pointers.size()), pointers.data(), lengths.data());
   BOOST_REQUIRE(length > 0);
   std::string out(command, static_cast<std::size_t>(length));
   std::free(command);

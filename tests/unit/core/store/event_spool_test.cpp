@@ -6,8 +6,8 @@
 #include "lead_store_test_helpers.hpp"
 
 #include <filesystem>
-#include <memory>
 #include <functional>
+#include <memory>
 #include <random>
 
 using namespace callgate;
@@ -16,8 +16,8 @@ using namespace callgate::conformance;
 namespace {
 
 struct SpoolDirectory {
-  std::filesystem::path path = std::filesystem::temp_directory_path() /
-                               ("callgate-spool-" + std::to_string(std::random_device{}()));
+  std::filesystem::path path =
+      std::filesystem::temp_directory_path() / ("callgate-spool-" + std::to_string(std::random_device{}()));
   ~SpoolDirectory() { std::filesystem::remove_all(path); }
 };
 
@@ -30,7 +30,9 @@ class ScriptedStore final : public LeadStore {
   std::vector<std::string> applied;
   int asked = 0;
 
-  boost::asio::awaitable<StoreResult<CreateResult>> create(CreateRequest request) override { return inner.create(std::move(request)); }
+  boost::asio::awaitable<StoreResult<CreateResult>> create(CreateRequest request) override {
+    return inner.create(std::move(request));
+  }
   boost::asio::awaitable<StoreResult<Lead>> get(std::string id) override { return inner.get(std::move(id)); }
   boost::asio::awaitable<StoreResult<Lead>> add_attempt(std::string id, Attempt attempt, LeadStatus status) override {
     return inner.add_attempt(std::move(id), std::move(attempt), status);

@@ -1,10 +1,10 @@
 // What only the journal backend does: replay, a torn tail, damage, group
 // commit and compaction.
 #include "core/store/journal_lead_store.hpp"
-#include "core/store/journal_record.hpp"
-#include "core/store/journal_repair.hpp"
 #include "core/lead/enquiry.hpp"
 #include "core/lead/lead_json.hpp"
+#include "core/store/journal_record.hpp"
+#include "core/store/journal_repair.hpp"
 
 #include "lead_store_test_helpers.hpp"
 
@@ -14,13 +14,13 @@
 
 #include <boost/json/serialize.hpp>
 
+#include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <map>
-#include <set>
-#include <fstream>
 #include <random>
-#include <chrono>
+#include <set>
 #include <thread>
 
 using namespace callgate;
@@ -29,18 +29,21 @@ using namespace callgate::conformance;
 namespace {
 
 struct JournalDirectory {
-  std::filesystem::path path = std::filesystem::temp_directory_path() /
-                               ("callgate-journal-" + std::to_string(std::random_device{}()));
+  std::filesystem::path path =
+      std::filesystem::temp_directory_path() / ("callgate-journal-" + std::to_string(std::random_device{}()));
   ~JournalDirectory() { std::filesystem::remove_all(path); }
-  std::unique_ptr<JournalLeadStore> open(std::uint64_t compact_bytes = 256ull * 1024 * 1024, OrphanLimits orphans = {}) {
-    return std::make_unique<JournalLeadStore>(JournalStoreOptions{.directory = path.string(), .compact_bytes = compact_bytes, .orphans = orphans});
+  std::unique_ptr<JournalLeadStore> open(std::uint64_t compact_bytes = 256ull * 1024 * 1024,
+                                         OrphanLimits orphans = {}) {
+    return std::make_unique<JournalLeadStore>(
+        JournalStoreOptions{.directory = path.string(), .compact_bytes = compact_bytes, .orphans = orphans});
   }
   // Every call sid of an event or orphan record in the journal and its archives.
   std::multiset<std::string> call_sids_on_disk() const {
     std::multiset<std::string> sids;
     std::vector<std::filesystem::path> files{file()};
     if (std::filesystem::exists(path / "archive"))
-      for (const auto& archived : std::filesystem::directory_iterator(path / "archive")) files.push_back(archived.path());
+      for (const auto& archived : std::filesystem::directory_iterator(path / "archive"))
+        files.push_back(archived.path());
     for (const auto& name : files) {
       std::ifstream in(name, std::ios::binary);
       const std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -55,7 +58,9 @@ struct JournalDirectory {
     return sids;
   }
   std::filesystem::path file() const { return path / "leads.journal"; }
-  void append_bytes(const std::string& bytes) const { std::ofstream(file(), std::ios::binary | std::ios::app) << bytes; }
+  void append_bytes(const std::string& bytes) const {
+    std::ofstream(file(), std::ios::binary | std::ios::app) << bytes;
+  }
   // Leads 01A and 01B written and the store closed; the file's size then.
   std::uintmax_t write_two_leads() {
     {
@@ -161,7 +166,8 @@ BOOST_AUTO_TEST_CASE(many_concurrent_writes_share_their_syncs) {
     boost::asio::co_spawn(
         io,
         [&, index]() -> boost::asio::awaitable<void> {
-          auto result = co_await store->apply_event(make_event("CA-" + std::to_string(index), CallStatus::ringing, 1), at(9));
+          auto result =
+              co_await store->apply_event(make_event("CA-" + std::to_string(index), CallStatus::ringing, 1), at(9));
           if (std::holds_alternative<ApplyResult>(result)) ++done;
         },
         boost::asio::detached);
@@ -213,7 +219,8 @@ BOOST_AUTO_TEST_CASE(a_grown_journal_is_compacted_into_a_snapshot) {
     run(store->create({make_lead("01A"), "", std::nullopt}));
     run(store->add_attempt("01A", make_attempt("CA1"), LeadStatus::dialing));
     // Many duplicates: each is a record, but the snapshot keeps one lead.
-    for (int index = 0; index < 2000; ++index) run(store->apply_event(make_event("CA1", CallStatus::ringing, 1), at(9)));
+    for (int index = 0; index < 2000; ++index)
+      run(store->apply_event(make_event("CA1", CallStatus::ringing, 1), at(9)));
     run(store->apply_event(make_event("CA1", CallStatus::completed, 2), at(10)));
     run(store->apply_event(make_event("CA-orphan", CallStatus::busy, 1), at(11)));
   }
@@ -234,8 +241,9 @@ BOOST_AUTO_TEST_CASE(compaction_archives_the_old_file_and_orphans_that_left_memo
   {
     auto store = directory.open(64 * 1024, OrphanLimits{100, std::chrono::hours(1)});
     for (int index = 0; index < kOrphans; ++index)
-      BOOST_TEST((expect(run(store->apply_event(make_event("CA-" + std::to_string(index), CallStatus::busy, 1), at(index))))
-                      .outcome == EventOutcome::unknown_call));
+      BOOST_TEST(
+          (expect(run(store->apply_event(make_event("CA-" + std::to_string(index), CallStatus::busy, 1), at(index))))
+               .outcome == EventOutcome::unknown_call));
     BOOST_TEST(store->orphans_in_memory() == 100u);
   }
   BOOST_TEST(std::filesystem::file_size(directory.file()) < 128u * 1024);
@@ -248,8 +256,9 @@ BOOST_AUTO_TEST_CASE(compaction_archives_the_old_file_and_orphans_that_left_memo
   auto store = directory.open(64 * 1024, OrphanLimits{100, std::chrono::hours(1)});
   BOOST_TEST(store->orphans_in_memory() == 100u);
   run(store->create({make_lead("01A"), "", std::nullopt}));
-  BOOST_TEST((expect(run(store->add_attempt("01A", make_attempt("CA-" + std::to_string(kOrphans - 1)),
-                                             LeadStatus::dialing))).status == LeadStatus::busy));
+  BOOST_TEST(
+      (expect(run(store->add_attempt("01A", make_attempt("CA-" + std::to_string(kOrphans - 1)), LeadStatus::dialing)))
+           .status == LeadStatus::busy));
 }
 
 BOOST_AUTO_TEST_CASE(a_table_larger_than_compact_bytes_is_not_rewritten_after_every_record) {
@@ -262,20 +271,24 @@ BOOST_AUTO_TEST_CASE(a_table_larger_than_compact_bytes_is_not_rewritten_after_ev
     run(store->create({lead, "", std::nullopt}));
   }
   const auto archived = [&] {
-    return std::distance(std::filesystem::directory_iterator(directory.path / "archive"), std::filesystem::directory_iterator());
+    return std::distance(std::filesystem::directory_iterator(directory.path / "archive"),
+                         std::filesystem::directory_iterator());
   };
   // Snapshots are put in place in the background: count once none is in the making.
   const auto settled = [&] {
-    for (int wait = 0; wait < 5000 && store->compacting(); ++wait) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    for (int wait = 0; wait < 5000 && store->compacting(); ++wait)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
     return !store->compacting();
   };
   BOOST_TEST_REQUIRE(settled());
   BOOST_TEST_REQUIRE(store->compactions() > 0u);  // the leads alone outgrew compact_bytes
   const auto before = archived();
   const auto compactions_before = store->compactions();
-  for (int index = 0; index < 50; ++index) run(store->apply_event(make_event("CA-x", CallStatus::ringing, 1), at(index)));
+  for (int index = 0; index < 50; ++index)
+    run(store->apply_event(make_event("CA-x", CallStatus::ringing, 1), at(index)));
   BOOST_TEST_REQUIRE(settled());
-  BOOST_TEST(store->compactions() == compactions_before, "50 small records after a snapshot of a large table: no new compaction");
+  BOOST_TEST(store->compactions() == compactions_before,
+             "50 small records after a snapshot of a large table: no new compaction");
   BOOST_TEST(archived() == before);
 }
 
@@ -304,15 +317,21 @@ BOOST_AUTO_TEST_CASE(whatever_intake_accepts_reads_back_identically_after_a_rest
   namespace json = boost::json;
   std::mt19937 random(20261206);  // fixed: a failure must be reproducible
   auto pick = [&](int low, int high) { return std::uniform_int_distribution<int>(low, high)(random); };
-  const std::vector<std::string> words{"Asha", "\xE0\xA4\x86\xE0\xA4\xB6\xE0\xA4\xBE", "O'Brien", "\"quoted\"",
-                                       "back\\slash", "\xF0\x9F\x93\x9E", "tab\there", ""};
+  const std::vector<std::string> words{"Asha",        "\xE0\xA4\x86\xE0\xA4\xB6\xE0\xA4\xBE",
+                                       "O'Brien",     "\"quoted\"",
+                                       "back\\slash", "\xF0\x9F\x93\x9E",
+                                       "tab\there",   ""};
   std::function<json::value(int)> nested = [&](int depth) -> json::value {
     if (depth <= 0) {
       switch (pick(0, 3)) {
-        case 0: return json::value(words[static_cast<std::size_t>(pick(0, 7))]);
-        case 1: return json::value(pick(-1000, 1000));
-        case 2: return json::value(pick(0, 1) == 1);
-        default: return json::value(nullptr);
+        case 0:
+          return json::value(words[static_cast<std::size_t>(pick(0, 7))]);
+        case 1:
+          return json::value(pick(-1000, 1000));
+        case 2:
+          return json::value(pick(0, 1) == 1);
+        default:
+          return json::value(nullptr);
       }
     }
     if (pick(0, 1) == 0) return json::array{nested(depth - 1), nested(pick(0, depth - 1))};

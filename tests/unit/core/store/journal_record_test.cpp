@@ -165,7 +165,8 @@ BOOST_AUTO_TEST_CASE(in_a_file_with_room_damage_is_still_damage) {
   const auto far = torn_write_with_a_later_page_on_disk(kJournalSyncWindowBytes + 1);
   BOOST_TEST(read_all(far, stop, valid).size() == 1u);
   JournalReader far_reader(far, kJournalSyncWindowBytes);
-  while (far_reader.next(payload)) {}
+  while (far_reader.next(payload)) {
+  }
   BOOST_TEST((far_reader.stop() == JournalReader::Stop::corrupt));
   // Text that is not a journal is not room either.
   JournalReader text("hello, world, this is not a journal", kJournalSyncWindowBytes);

@@ -74,8 +74,8 @@ BOOST_AUTO_TEST_CASE(a_torn_tail_alone_is_said_to_be_one) {
 }
 
 BOOST_AUTO_TEST_CASE(a_repair_keeps_the_original_and_the_damage_beside_the_file) {
-  const auto directory = std::filesystem::temp_directory_path() /
-                         ("callgate-repair-" + std::to_string(std::random_device{}()));
+  const auto directory =
+      std::filesystem::temp_directory_path() / ("callgate-repair-" + std::to_string(std::random_device{}()));
   std::filesystem::create_directories(directory);
   const auto file = directory / "leads.journal";
   const auto data = journal_of({"one"}) + std::string(4096, '\0') + journal_of({"two"});

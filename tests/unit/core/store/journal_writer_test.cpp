@@ -1,8 +1,8 @@
 // The journal writer's room: zeros laid out ahead of the records while it
 // runs, never read back as records, cut off when it stops; and no sync
 // covers more than one sync window of records.
-#include "core/store/journal_record.hpp"
 #include "core/store/journal_writer.hpp"
+#include "core/store/journal_record.hpp"
 
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/executor_work_guard.hpp>
@@ -14,20 +14,20 @@
 
 #include <algorithm>
 #include <chrono>
-#include <future>
-#include <stdexcept>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <iterator>
 #include <optional>
 #include <random>
 #include <set>
+#include <stdexcept>
 #include <thread>
 
-#include <csignal>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <csignal>
 
 using namespace callgate;
 
@@ -36,8 +36,8 @@ namespace {
 constexpr std::uint64_t kRoom = 256 * 1024;
 
 struct WriterFile {
-  std::filesystem::path directory = std::filesystem::temp_directory_path() /
-                                    ("callgate-writer-" + std::to_string(std::random_device{}()));
+  std::filesystem::path directory =
+      std::filesystem::temp_directory_path() / ("callgate-writer-" + std::to_string(std::random_device{}()));
   WriterFile() { std::filesystem::create_directories(directory); }
   ~WriterFile() { std::filesystem::remove_all(directory); }
   std::string path() const { return (directory / "test.journal").string(); }
@@ -161,7 +161,8 @@ BOOST_AUTO_TEST_CASE(sync_times_add_up_within_the_time_the_syncs_had) {
   const auto started = std::chrono::steady_clock::now();
   for (int index = 0; index < 20; ++index)
     BOOST_TEST_REQUIRE(!wait_durable(writer, writer.append("record " + std::to_string(index))));
-  const auto elapsed = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started);
+  const auto elapsed =
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started);
   const auto times = writer.sync_times();
   BOOST_TEST(writer.syncs() >= 20u);  // one durable wait after another: a sync each
   BOOST_TEST(times.longest_microseconds <= times.total_microseconds);
@@ -190,7 +191,8 @@ BOOST_AUTO_TEST_CASE(the_sync_cap_holds_while_records_keep_coming) {
   const auto elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   // A disk of any speed: no more than the cap allows (plus the first, which
   // waits for nothing), and every record in the file.
-  BOOST_TEST(writer.syncs() <= static_cast<std::uint64_t>(elapsed * kCap) + 2, writer.syncs() << " syncs in " << elapsed << " s");
+  BOOST_TEST(writer.syncs() <= static_cast<std::uint64_t>(elapsed * kCap) + 2, writer.syncs()
+                                                                                   << " syncs in " << elapsed << " s");
   const auto written = file.bytes();
   BOOST_TEST(writer.file_bytes() == written.size());
   JournalReader reader(written);
@@ -212,7 +214,8 @@ struct Gate {
 };
 
 bool settles(const JournalWriter& writer) {
-  for (int wait = 0; wait < 5000 && writer.compacting(); ++wait) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  for (int wait = 0; wait < 5000 && writer.compacting(); ++wait)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
   return !writer.compacting();
 }
 
@@ -253,8 +256,8 @@ BOOST_AUTO_TEST_CASE(records_are_synced_while_a_snapshot_is_written_and_follow_i
   BOOST_TEST_REQUIRE(settles(writer));
   BOOST_TEST(writer.compactions() == 1u);
   BOOST_TEST(writer.snapshot_bytes() == (record_of("snapshot-1") + record_of("snapshot-2")).size());
-  BOOST_TEST(file.bytes() == record_of("snapshot-1") + record_of("snapshot-2") + record_of("during-1") +
-                                 record_of("during-2"));
+  BOOST_TEST(file.bytes() ==
+             record_of("snapshot-1") + record_of("snapshot-2") + record_of("during-1") + record_of("during-2"));
   BOOST_TEST(files_in(archive) == 1u);  // the old file, kept under a second name
   BOOST_TEST(!std::filesystem::exists(file.path() + ".compacting"));
 
@@ -426,7 +429,8 @@ BOOST_AUTO_TEST_CASE(a_write_that_fails_mid_snapshot_stops_the_writer_quietly_an
       std::this_thread::sleep_for(std::chrono::milliseconds(300));
       ::getrusage(RUSAGE_SELF, &after);
       const auto micros = [](const timeval& time) { return time.tv_sec * 1'000'000L + time.tv_usec; };
-      const auto busy = micros(after.ru_utime) + micros(after.ru_stime) - micros(before.ru_utime) - micros(before.ru_stime);
+      const auto busy =
+          micros(after.ru_utime) + micros(after.ru_stime) - micros(before.ru_utime) - micros(before.ru_stime);
       if (busy > 100'000) code |= 4;  // a writer spinning on the finished snapshot burns the whole 300 ms
       if (writer.compactions() != 0) code |= 8;
     }

@@ -21,8 +21,8 @@ struct MemoryBackend {
 
 struct JournalBackend {
   static constexpr bool durable = true;
-  std::filesystem::path directory = std::filesystem::temp_directory_path() /
-                                    ("callgate-journal-" + std::to_string(std::random_device{}()));
+  std::filesystem::path directory =
+      std::filesystem::temp_directory_path() / ("callgate-journal-" + std::to_string(std::random_device{}()));
   ~JournalBackend() { std::filesystem::remove_all(directory); }
   std::unique_ptr<callgate::LeadStore> open() {
     return std::make_unique<callgate::JournalLeadStore>(callgate::JournalStoreOptions{.directory = directory.string()});

@@ -28,8 +28,9 @@ BOOST_AUTO_TEST_SUITE(lead_table)
 BOOST_AUTO_TEST_CASE(orphans_beyond_the_count_limit_go_oldest_first) {
   LeadTable table(OrphanLimits{3, std::chrono::hours(1)});
   for (int index = 1; index <= 5; ++index)
-    BOOST_TEST((table.apply_event(make_event("CA" + std::to_string(index), CallStatus::ringing, 1), at(index)).outcome ==
-                EventOutcome::unknown_call));
+    BOOST_TEST(
+        (table.apply_event(make_event("CA" + std::to_string(index), CallStatus::ringing, 1), at(index)).outcome ==
+         EventOutcome::unknown_call));
   BOOST_TEST(table.orphans_in_memory() == 3u);
   BOOST_TEST(table.orphans_let_go() == 2u);
   const auto picture = table.picture();
@@ -41,8 +42,10 @@ BOOST_AUTO_TEST_CASE(orphans_beyond_the_count_limit_go_oldest_first) {
   // A let-go orphan is not attached any more; a kept one is.
   table.create({make_lead("01A"), "", std::nullopt});
   table.create({make_lead("01B", "+14155550124"), "", std::nullopt});
-  BOOST_TEST((expect(table.add_attempt("01A", make_attempt("CA1"), LeadStatus::dialing)).status == LeadStatus::dialing));
-  BOOST_TEST((expect(table.add_attempt("01B", make_attempt("CA4"), LeadStatus::dialing)).status == LeadStatus::ringing));
+  BOOST_TEST(
+      (expect(table.add_attempt("01A", make_attempt("CA1"), LeadStatus::dialing)).status == LeadStatus::dialing));
+  BOOST_TEST(
+      (expect(table.add_attempt("01B", make_attempt("CA4"), LeadStatus::dialing)).status == LeadStatus::ringing));
   BOOST_TEST(table.orphans_in_memory() == 2u);
 }
 

@@ -18,7 +18,9 @@ std::string json_of(const CallEvent& event) {
   return text;
 }
 
-void keep(OrphanEvents& orphans, const CallEvent& event, int second) { orphans.keep(event.call_sid, json_of(event), at(second)); }
+void keep(OrphanEvents& orphans, const CallEvent& event, int second) {
+  orphans.keep(event.call_sid, json_of(event), at(second));
+}
 
 // Every call sid collides: the chains alone keep calls apart.
 std::uint64_t one_hash_for_all(std::string_view) { return 42; }
@@ -111,13 +113,16 @@ BOOST_AUTO_TEST_CASE(the_oldest_go_by_count_and_by_age_and_their_blocks_with_the
 
 BOOST_AUTO_TEST_CASE(a_picture_reads_the_same_after_everything_in_it_was_let_go) {
   OrphanEvents orphans(OrphanLimits{300, std::chrono::hours(1)});
-  for (int index = 0; index < 300; ++index) keep(orphans, make_event("CA-old-" + std::to_string(index), CallStatus::busy, 1), 1);
+  for (int index = 0; index < 300; ++index)
+    keep(orphans, make_event("CA-old-" + std::to_string(index), CallStatus::busy, 1), 1);
   const auto picture = orphans.picture();
-  for (int index = 0; index < 3000; ++index) keep(orphans, make_event("CA-new-" + std::to_string(index), CallStatus::busy, 1), 2);
+  for (int index = 0; index < 3000; ++index)
+    keep(orphans, make_event("CA-new-" + std::to_string(index), CallStatus::busy, 1), 2);
   BOOST_TEST(orphans.take("CA-old-0").empty());
   const auto sids = sids_in(picture);
   BOOST_TEST_REQUIRE(sids.size() == 300u);
-  for (int index = 0; index < 300; ++index) BOOST_TEST(sids[static_cast<std::size_t>(index)] == "CA-old-" + std::to_string(index));
+  for (int index = 0; index < 300; ++index)
+    BOOST_TEST(sids[static_cast<std::size_t>(index)] == "CA-old-" + std::to_string(index));
   for (const auto& orphan : picture.orphans) BOOST_TEST((orphan.received == at(1)));
 }
 

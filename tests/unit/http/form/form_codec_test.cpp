@@ -46,8 +46,10 @@ BOOST_AUTO_TEST_CASE(rejects_malformed_escapes) {
 }
 
 BOOST_AUTO_TEST_CASE(encodes_so_that_it_parses_back) {
-  const FormFields fields = {{"To", "+919876543210"}, {"Url", "https://x.example/twiml?leadId=a b&c"},
-                             {"StatusCallbackEvent", "initiated"}, {"StatusCallbackEvent", "ringing"},
+  const FormFields fields = {{"To", "+919876543210"},
+                             {"Url", "https://x.example/twiml?leadId=a b&c"},
+                             {"StatusCallbackEvent", "initiated"},
+                             {"StatusCallbackEvent", "ringing"},
                              {"Odd", std::string("caf\xc3\xa9 ~_.-", 10)}};
   const auto body = encode_form(fields);
   BOOST_TEST(body.find("To=%2B919876543210") != std::string::npos, body);

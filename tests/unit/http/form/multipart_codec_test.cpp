@@ -8,7 +8,8 @@ BOOST_AUTO_TEST_SUITE(multipart_codec)
 
 BOOST_AUTO_TEST_CASE(the_boundary_is_read_from_the_content_type) {
   BOOST_TEST(multipart_boundary("multipart/form-data; boundary=----abc123").value_or("") == "----abc123");
-  BOOST_TEST(multipart_boundary("Multipart/Form-Data; charset=utf-8; boundary=\"quoted b\"").value_or("") == "quoted b");
+  BOOST_TEST(multipart_boundary("Multipart/Form-Data; charset=utf-8; boundary=\"quoted b\"").value_or("") ==
+             "quoted b");
   BOOST_TEST(!multipart_boundary("multipart/form-data").has_value());
   BOOST_TEST(!multipart_boundary("application/json; boundary=x").has_value());
   BOOST_TEST(!multipart_boundary("multipart/form-data; boundary=" + std::string(71, 'x')).has_value());

@@ -9,8 +9,7 @@ using namespace callgate::http;
 BOOST_AUTO_TEST_SUITE(request_id)
 
 BOOST_AUTO_TEST_CASE(keeps_ids_that_are_safe_to_echo_and_log) {
-  for (const char* good : {"a", "0f8fad5b-d9cb-469f-a165-70867728950e", "01HZX3K9Q2ABCDEFGHJKMNPQRS",
-                           "trace:span.1_2"})
+  for (const char* good : {"a", "0f8fad5b-d9cb-469f-a165-70867728950e", "01HZX3K9Q2ABCDEFGHJKMNPQRS", "trace:span.1_2"})
     BOOST_TEST(is_acceptable_request_id(good), good);
   BOOST_TEST(is_acceptable_request_id(std::string(128, 'x')));
 }

@@ -32,8 +32,8 @@ BOOST_AUTO_TEST_CASE(header_value_finds_a_field_whatever_case_it_came_in) {
 }
 
 BOOST_AUTO_TEST_CASE(header_value_gives_the_first_of_repeated_fields_as_beast_does) {
-  const auto request = parsed(
-      "GET / HTTP/1.1\r\nX-Request-Id: first\r\nAccept: a\r\nx-request-id: second\r\nAccept: b\r\n\r\n");
+  const auto request =
+      parsed("GET / HTTP/1.1\r\nX-Request-Id: first\r\nAccept: a\r\nx-request-id: second\r\nAccept: b\r\n\r\n");
   BOOST_TEST(header_value(request, "X-Request-Id") == "first");
   BOOST_TEST(header_value(request, "X-Request-Id") == request["X-Request-Id"]);
   BOOST_TEST(header_value(request, beast_http::field::accept) == "a");

@@ -33,7 +33,8 @@ BOOST_AUTO_TEST_CASE(older_flows_say_from_and_to) {
 }
 
 BOOST_AUTO_TEST_CASE(without_a_call_sid_it_is_an_error) {
-  BOOST_TEST(std::holds_alternative<providers::exotel::PassthruError>(providers::exotel::parse_passthru({{"CallFrom", "0987"}})));
+  BOOST_TEST(std::holds_alternative<providers::exotel::PassthruError>(
+      providers::exotel::parse_passthru({{"CallFrom", "0987"}})));
 }
 
 BOOST_AUTO_TEST_CASE(digit_quotes_are_stripped_only_when_they_wrap) {

@@ -38,7 +38,8 @@ BOOST_AUTO_TEST_CASE(the_custom_field_is_json_within_128_characters) {
   const auto field = providers::exotel::custom_field_for("01JD3ZQ8X4V0R5M2K7N9P6T1YB");
   BOOST_TEST(field == R"({"leadId":"01JD3ZQ8X4V0R5M2K7N9P6T1YB"})");
   BOOST_TEST(providers::exotel::custom_field_for(std::string(500, 'x')).size() <= 128u);
-  BOOST_TEST(boost::json::parse(providers::exotel::custom_field_for("a\"b")).as_object().at("leadId").as_string() == "a\"b");
+  BOOST_TEST(boost::json::parse(providers::exotel::custom_field_for("a\"b")).as_object().at("leadId").as_string() ==
+             "a\"b");
 }
 
 BOOST_AUTO_TEST_CASE(answers_are_classified_exactly) {
@@ -56,7 +57,8 @@ BOOST_AUTO_TEST_CASE(answers_are_classified_exactly) {
       {400, R"({"RestException":{"Status":400,"Message":"Invalid From","Code":34001}})", "rejected", 34001},
       {401, R"({"RestException":{"Status":401,"Message":"Authentication required"}})", "rejected", 401},
       {402, R"({"RestException":{"Status":402,"Message":"Payment required","Code":"402"}})", "rejected", 402},
-      {403, "<TwilioResponse><RestException><Message>Forbidden</Message></RestException></TwilioResponse>", "rejected", 403},
+      {403, "<TwilioResponse><RestException><Message>Forbidden</Message></RestException></TwilioResponse>", "rejected",
+       403},
       {404, "", "rejected", 404},
       {429, R"({"RestException":{"Status":429,"Message":"Too many requests"}})", "retryable", 0},
       {500, "", "retryable", 0},
@@ -103,7 +105,8 @@ BOOST_AUTO_TEST_CASE(the_request_filters_by_the_customer_and_india_time) {
   const auto request = providers::exotel::build_list_calls_request(config, lookup);
   BOOST_TEST((request.method == boost::beast::http::verb::get));
   BOOST_TEST(request.url ==
-             "https://api.in.exotel.com/v1/Accounts/acme1/Calls.json?From=%2B919876543210&DateCreated=gte%3A2026-11-25+15%3A29%3A30&PageSize=50");
+             "https://api.in.exotel.com/v1/Accounts/acme1/"
+             "Calls.json?From=%2B919876543210&DateCreated=gte%3A2026-11-25+15%3A29%3A30&PageSize=50");
   BOOST_TEST(request.headers.at(0).second == "Basic a2V5OnRva2Vu");  // key:token
 }
 
@@ -111,18 +114,22 @@ BOOST_AUTO_TEST_CASE(the_listed_call_is_found_with_exotels_status_words) {
   CallLookup lookup;
   lookup.to = "+919876543210";
   lookup.since = *parse_iso8601("2026-11-25T10:00:30Z");
-  const auto outcome = providers::exotel::classify_list_calls_response(provider_answer(200, R"({"Metadata": {"Total": 1},
+  const auto outcome =
+      providers::exotel::classify_list_calls_response(provider_answer(200, R"({"Metadata": {"Total": 1},
       "Calls": [{"Sid": "b6cfaf5f5cef3ca0fc937749ef96d245", "DateCreated": "2026-11-25 15:30:31", "From": "09876543210", "Status": "no-answer"}]})"),
-                                                            lookup);
+                                                      lookup);
   const auto* found = std::get_if<FoundCall>(&outcome);
   BOOST_TEST_REQUIRE(found != nullptr);
   BOOST_TEST(found->call_sid == "b6cfaf5f5cef3ca0fc937749ef96d245");
   BOOST_TEST((found->status == CallStatus::no_answer));
-  BOOST_TEST(std::holds_alternative<NoSuchCall>(providers::exotel::classify_list_calls_response(provider_answer(200, R"({"Calls": []})"), lookup)));
-  BOOST_TEST(std::get<LookupFailed>(providers::exotel::classify_list_calls_response(
-                 provider_answer(403, R"({"RestException": {"Status": 403, "Message": "Not permitted"}})"), lookup))
+  BOOST_TEST(std::holds_alternative<NoSuchCall>(
+      providers::exotel::classify_list_calls_response(provider_answer(200, R"({"Calls": []})"), lookup)));
+  BOOST_TEST(std::get<LookupFailed>(
+                 providers::exotel::classify_list_calls_response(
+                     provider_answer(403, R"({"RestException": {"Status": 403, "Message": "Not permitted"}})"), lookup))
                  .reason == "HTTP 403: Not permitted");
-  BOOST_TEST(std::holds_alternative<LookupFailed>(providers::exotel::classify_list_calls_response(provider_answer(200, R"({"Call": {}})"), lookup)));
+  BOOST_TEST(std::holds_alternative<LookupFailed>(
+      providers::exotel::classify_list_calls_response(provider_answer(200, R"({"Call": {}})"), lookup)));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -34,7 +34,7 @@ const char* kTerminalJson = R"({
 })";
 
 std::variant<CallEvent, providers::exotel::WebhookError> parse(std::string_view content_type, std::string_view body,
-                                                    std::string_view lead_id = "") {
+                                                               std::string_view lead_id = "") {
   const auto fields = providers::exotel::callback_fields(content_type, body);
   BOOST_TEST_REQUIRE(fields.has_value());
   return providers::exotel::parse_status_callback(*fields, lead_id);
@@ -64,9 +64,10 @@ BOOST_AUTO_TEST_CASE(a_terminal_json_callback) {
 }
 
 BOOST_AUTO_TEST_CASE(an_answered_event_is_in_progress) {
-  auto parsed = parse("application/json",
-                      R"({"CallSid":"c1","EventType":"answered","Status":"in-progress","DateUpdated":"2026-11-25 16:30:09"})",
-                      "lead-from-url");
+  auto parsed =
+      parse("application/json",
+            R"({"CallSid":"c1","EventType":"answered","Status":"in-progress","DateUpdated":"2026-11-25 16:30:09"})",
+            "lead-from-url");
   const auto& event = std::get<CallEvent>(parsed);
   BOOST_TEST((event.status == CallStatus::in_progress));
   BOOST_TEST(event.lead_id == "lead-from-url");  // the URL's leadId wins over CustomField
@@ -103,10 +104,17 @@ BOOST_AUTO_TEST_CASE(multipart_callbacks) {
 
 BOOST_AUTO_TEST_CASE(every_exotel_status_maps) {
   const std::pair<const char*, CallStatus> table[] = {
-      {"completed", CallStatus::completed}, {"failed", CallStatus::failed},       {"busy", CallStatus::busy},
-      {"no-answer", CallStatus::no_answer}, {"in-progress", CallStatus::in_progress},
-      {"ringing", CallStatus::ringing},     {"queued", CallStatus::queued},       {"canceled", CallStatus::canceled},
-      {"cancelled", CallStatus::canceled},  {"Completed", CallStatus::completed}, {"NO-ANSWER", CallStatus::no_answer},
+      {"completed", CallStatus::completed},
+      {"failed", CallStatus::failed},
+      {"busy", CallStatus::busy},
+      {"no-answer", CallStatus::no_answer},
+      {"in-progress", CallStatus::in_progress},
+      {"ringing", CallStatus::ringing},
+      {"queued", CallStatus::queued},
+      {"canceled", CallStatus::canceled},
+      {"cancelled", CallStatus::canceled},
+      {"Completed", CallStatus::completed},
+      {"NO-ANSWER", CallStatus::no_answer},
   };
   for (const auto& [raw, expected] : table) {
     auto parsed = providers::exotel::parse_status_callback({{"CallSid", "c"}, {"Status", raw}}, "");
@@ -124,7 +132,8 @@ BOOST_AUTO_TEST_CASE(malformed_callbacks_say_what_is_wrong) {
   BOOST_TEST(std::get<providers::exotel::WebhookError>(no_sid).message == "CallSid is missing");
   auto odd_status = providers::exotel::parse_status_callback({{"CallSid", "c"}, {"Status", "exploded"}}, "");
   BOOST_TEST(std::get<providers::exotel::WebhookError>(odd_status).message == "unknown Status 'exploded'");
-  auto bad_duration = providers::exotel::parse_status_callback({{"CallSid", "c"}, {"Status", "completed"}, {"ConversationDuration", "-3"}}, "");
+  auto bad_duration = providers::exotel::parse_status_callback(
+      {{"CallSid", "c"}, {"Status", "completed"}, {"ConversationDuration", "-3"}}, "");
   BOOST_TEST(std::holds_alternative<providers::exotel::WebhookError>(bad_duration));
 }
 
@@ -197,8 +206,10 @@ BOOST_AUTO_TEST_CASE(the_signature_covers_the_method_and_the_whole_url_too) {
   sent.method = "GET";
   BOOST_TEST(providers::exotel::authentication_failure(with_secret(), sent).value_or("") == "bad_signature");
   // Two passthru GETs with empty bodies and other digits: other signatures.
-  const auto first = providers::exotel::request_signature("whsec", "GET", "https://gw.example.in/exotel/passthru?digits=1", "");
-  const auto second = providers::exotel::request_signature("whsec", "GET", "https://gw.example.in/exotel/passthru?digits=2", "");
+  const auto first =
+      providers::exotel::request_signature("whsec", "GET", "https://gw.example.in/exotel/passthru?digits=1", "");
+  const auto second =
+      providers::exotel::request_signature("whsec", "GET", "https://gw.example.in/exotel/passthru?digits=2", "");
   BOOST_TEST(first != second);
   // And the body-only signature of old is refused.
   sent.method = "POST";

@@ -14,8 +14,8 @@
 
 #include <algorithm>
 #include <map>
-#include <set>
 #include <ostream>
+#include <set>
 
 using namespace callgate;
 using namespace callgate::providers;
@@ -31,10 +31,18 @@ SimulatorConfig only(SimulatedOutcome outcome) {
   config.auth_token = "sim-test-token";  // the daemon draws one at start; tests name theirs
   config.outcomes = {0, 0, 0, 0};
   switch (outcome) {
-    case SimulatedOutcome::answered: config.outcomes.answered = 1; break;
-    case SimulatedOutcome::busy: config.outcomes.busy = 1; break;
-    case SimulatedOutcome::no_answer: config.outcomes.no_answer = 1; break;
-    case SimulatedOutcome::failed: config.outcomes.failed = 1; break;
+    case SimulatedOutcome::answered:
+      config.outcomes.answered = 1;
+      break;
+    case SimulatedOutcome::busy:
+      config.outcomes.busy = 1;
+      break;
+    case SimulatedOutcome::no_answer:
+      config.outcomes.no_answer = 1;
+      break;
+    case SimulatedOutcome::failed:
+      config.outcomes.failed = 1;
+      break;
   }
   return config;
 }
@@ -90,7 +98,8 @@ BOOST_AUTO_TEST_CASE(outcomes_follow_the_configured_weights) {
 
   // A weight of 0 never comes up.
   SimulatorOutcomeWeights busy_only{0, 1, 0, 0};
-  for (int call = 0; call < 1'000; ++call) BOOST_TEST_REQUIRE((pick_outcome(busy_only, random) == SimulatedOutcome::busy));
+  for (int call = 0; call < 1'000; ++call)
+    BOOST_TEST_REQUIRE((pick_outcome(busy_only, random) == SimulatedOutcome::busy));
 }
 
 BOOST_AUTO_TEST_CASE(an_answered_call_rings_fetches_its_flow_talks_and_completes_in_twilio_s_format) {
@@ -101,8 +110,8 @@ BOOST_AUTO_TEST_CASE(an_answered_call_rings_fetches_its_flow_talks_and_completes
   const auto call = a_call();
   const auto script = write_call_script(config, call, 1);
   BOOST_TEST((script.outcome == SimulatedOutcome::answered));
-  BOOST_TEST(statuses(script) == (std::vector<std::string>{"initiated", "ringing", "fetch in-progress", "in-progress",
-                                                            "completed"}),
+  BOOST_TEST(statuses(script) ==
+                 (std::vector<std::string>{"initiated", "ringing", "fetch in-progress", "in-progress", "completed"}),
              boost::test_tools::per_element());
   BOOST_TEST(script.steps[0].at.count() == 200);
   BOOST_TEST(script.steps[1].at.count() == 1'000);
@@ -133,8 +142,10 @@ BOOST_AUTO_TEST_CASE(an_answered_call_rings_fetches_its_flow_talks_and_completes
     const auto& url = step.kind == StepKind::call_flow ? call.call_flow_url : call.status_callback;
     BOOST_TEST(step.request.url == url);
     BOOST_TEST(header(step.request, "Content-Type") == "application/x-www-form-urlencoded");
-    BOOST_TEST(providers::twilio::is_valid_signature(config.auth_token, url, fields_of(step), header(step.request, "X-Twilio-Signature")));
-    BOOST_TEST(!providers::twilio::is_valid_signature("another-token", url, fields_of(step), header(step.request, "X-Twilio-Signature")));
+    BOOST_TEST(providers::twilio::is_valid_signature(config.auth_token, url, fields_of(step),
+                                                     header(step.request, "X-Twilio-Signature")));
+    BOOST_TEST(!providers::twilio::is_valid_signature("another-token", url, fields_of(step),
+                                                      header(step.request, "X-Twilio-Signature")));
   }
   // And Twilio's own parser reads each callback.
   for (const auto& step : script.steps) {
@@ -190,7 +201,8 @@ BOOST_AUTO_TEST_CASE(shuffled_callbacks_keep_their_contents_and_times_but_not_th
       BOOST_TEST((in_order.steps[index].kind == shuffled.steps[index].kind));
       bodies_before.insert(in_order.steps[index].request.body);
       bodies_after.insert(shuffled.steps[index].request.body);
-      if (shuffled.steps[index].kind == StepKind::callback) sequence.push_back(field(shuffled.steps[index], "SequenceNumber"));
+      if (shuffled.steps[index].kind == StepKind::callback)
+        sequence.push_back(field(shuffled.steps[index], "SequenceNumber"));
     }
     BOOST_TEST((bodies_before == bodies_after));
     if (!std::is_sorted(sequence.begin(), sequence.end())) some_out_of_order = true;
@@ -222,11 +234,12 @@ BOOST_AUTO_TEST_CASE(exotel_format_sends_an_answered_and_a_terminal_callback_as_
   auto config = only(SimulatedOutcome::answered);
   config.format = SimulatorFormat::exotel;
   const auto script = write_call_script(config, a_call(), 11);
-  BOOST_TEST(statuses(script) == (std::vector<std::string>{"in-progress", "completed"}), boost::test_tools::per_element());
+  BOOST_TEST(statuses(script) == (std::vector<std::string>{"in-progress", "completed"}),
+             boost::test_tools::per_element());
   for (const auto& step : script.steps) {
     BOOST_TEST(header(step.request, "Content-Type") == "application/json");
-    BOOST_TEST(providers::exotel::is_valid_request_signature(config.auth_token, "POST", step.request.url, step.request.body,
-                                                  header(step.request, "X-Exotel-Signature")));
+    BOOST_TEST(providers::exotel::is_valid_request_signature(
+        config.auth_token, "POST", step.request.url, step.request.body, header(step.request, "X-Exotel-Signature")));
     const auto fields = providers::exotel::callback_fields("application/json", step.request.body);
     BOOST_TEST_REQUIRE(fields.has_value());
     auto parsed = providers::exotel::parse_status_callback(*fields, "L1");
@@ -235,7 +248,8 @@ BOOST_AUTO_TEST_CASE(exotel_format_sends_an_answered_and_a_terminal_callback_as_
     BOOST_TEST((event.status == step.status));
     BOOST_TEST(event.call_sid == a_call().sid);
   }
-  const auto terminal = providers::exotel::callback_fields("application/json", script.steps.back().request.body).value();
+  const auto terminal =
+      providers::exotel::callback_fields("application/json", script.steps.back().request.body).value();
   BOOST_TEST(providers::exotel::field(terminal, "ConversationDuration").value_or("") ==
              std::to_string((script.talk.count() + 500) / 1000));
 

@@ -5,8 +5,8 @@
 // saying so, where the reference file is not present (it lives outside the
 // repository, in ../shared/reference, or wherever CALLGATE_REFERENCE_DIR
 // points).
-#include "http/form/form_codec.hpp"
 #include "core/lead/call_status.hpp"
+#include "http/form/form_codec.hpp"
 #include "providers/twilio/client.hpp"
 
 #include <boost/json/parse.hpp>
@@ -102,9 +102,12 @@ BOOST_AUTO_TEST_CASE(every_field_sent_is_declared_and_fits_its_type) {
     const std::string type(property.at("type").as_string());
     const auto* item_schema = type == "array" ? &property.at("items").as_object() : &property;
     const std::string value_type(item_schema->at("type").as_string());
-    if (value_type == "boolean") BOOST_TEST((value == "true" || value == "false"), name << "=" << value);
-    else if (value_type == "integer") BOOST_TEST(is_integer(value), name << "=" << value);
-    else BOOST_TEST(value_type == "string", name << " has type " << value_type);
+    if (value_type == "boolean")
+      BOOST_TEST((value == "true" || value == "false"), name << "=" << value);
+    else if (value_type == "integer")
+      BOOST_TEST(is_integer(value), name << "=" << value);
+    else
+      BOOST_TEST(value_type == "string", name << " has type " << value_type);
     if (const auto* allowed = item_schema->if_contains("enum")) {
       const auto& options = allowed->as_array();
       BOOST_TEST((std::find(options.begin(), options.end(), json::value(value)) != options.end()),
@@ -133,8 +136,7 @@ BOOST_AUTO_TEST_CASE(the_call_statuses_twilio_declares_are_all_understood) {
   const auto reference = load_reference();
   const auto& statuses = reference.at("components").at("schemas").at("call_enum_status").at("enum").as_array();
   BOOST_TEST(statuses.size() >= 8u);
-  for (const auto& status : statuses)
-    BOOST_TEST(parse_call_status(status.as_string()).has_value(), status.as_string());
+  for (const auto& status : statuses) BOOST_TEST(parse_call_status(status.as_string()).has_value(), status.as_string());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

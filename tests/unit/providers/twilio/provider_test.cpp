@@ -31,7 +31,8 @@ http::Request signed_request(const std::string& target, const http::FormFields& 
   http::Request request{boost::beast::http::verb::post, target, 11};
   request.set(boost::beast::http::field::content_type, "application/x-www-form-urlencoded");
   request.body() = http::encode_form(fields);
-  request.set("X-Twilio-Signature", providers::twilio::compute_signature(token, "https://gw.example.com" + target, fields));
+  request.set("X-Twilio-Signature",
+              providers::twilio::compute_signature(token, "https://gw.example.com" + target, fields));
   return request;
 }
 
@@ -102,9 +103,9 @@ BOOST_AUTO_TEST_CASE(json_bodies_are_checked_by_their_hash) {
   config.server.public_base_url = "https://mycompany.com";
   providers::twilio::TwilioProvider provider;
   // The official vector: this body, this URL, this signature.
-  http::Request request{boost::beast::http::verb::post,
-                        "/myapp.php?foo=1&bar=2&bodySHA256=0a1ff7634d9ab3b95db5c9a2dfe9416e41502b283a80c7cf19632632f96e6620",
-                        11};
+  http::Request request{
+      boost::beast::http::verb::post,
+      "/myapp.php?foo=1&bar=2&bodySHA256=0a1ff7634d9ab3b95db5c9a2dfe9416e41502b283a80c7cf19632632f96e6620", 11};
   request.set(boost::beast::http::field::content_type, "application/json");
   request.body() = R"({"property": "value", "boolean": true})";
   request.set("X-Twilio-Signature", "a9nBmqA0ju/hNViExpshrM61xv4=");
@@ -124,8 +125,9 @@ BOOST_AUTO_TEST_CASE(verification_can_be_switched_off_only_by_config) {
   // Without an auth token nothing can be verified, so nothing is accepted.
   config.telephony.twilio.verify_signatures = true;
   config.telephony.twilio.auth_token.clear();
-  BOOST_TEST(provider.authenticate_webhook(config, inbound(signed_request("/webhook", kCallback, ""), config))->reason ==
-             "auth_token_not_configured");
+  BOOST_TEST(
+      provider.authenticate_webhook(config, inbound(signed_request("/webhook", kCallback, ""), config))->reason ==
+      "auth_token_not_configured");
 }
 
 BOOST_AUTO_TEST_CASE(a_malformed_body_is_a_parse_error_not_a_crash) {
@@ -133,9 +135,11 @@ BOOST_AUTO_TEST_CASE(a_malformed_body_is_a_parse_error_not_a_crash) {
   providers::twilio::TwilioProvider provider;
   http::Request request{boost::beast::http::verb::post, "/webhook/twilio", 11};
   request.body() = "CallSid=%zz";
-  BOOST_TEST(std::holds_alternative<providers::WebhookMalformed>(provider.parse_status_callback(inbound(request, config))));
+  BOOST_TEST(
+      std::holds_alternative<providers::WebhookMalformed>(provider.parse_status_callback(inbound(request, config))));
   request.body() = "CallSid=CA1";  // no CallStatus
-  BOOST_TEST(std::holds_alternative<providers::WebhookMalformed>(provider.parse_status_callback(inbound(request, config))));
+  BOOST_TEST(
+      std::holds_alternative<providers::WebhookMalformed>(provider.parse_status_callback(inbound(request, config))));
   BOOST_TEST(!provider.recognizes_webhook(http::Request{boost::beast::http::verb::post, "/webhook", 11}));
 }
 

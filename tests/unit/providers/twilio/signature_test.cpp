@@ -9,12 +9,18 @@ using callgate::http::FormFields;
 
 namespace {
 
-const FormFields params_a = {{"CallSid", "CA1234567890ABCDE"}, {"Caller", "+14158675309"}, {"Digits", "1234"},
-                             {"From", "+14158675309"},         {"To", "+18005551212"}};
-const FormFields params_b = {{"Sid", "CA123"},      {"SidAccount", "AC123"}, {"Digits", "5678"},
-                             {"Digits", "1234"},    {"Digits", "1234"}};
-const FormFields params_c = {{"Digits", "1234"},           {"To", "+18005551212"}, {"From", "+14158675310"},
-                             {"Caller", "+14158675310"},   {"CallSid", "CA1234567890ABCDE"}};
+const FormFields params_a = {{"CallSid", "CA1234567890ABCDE"},
+                             {"Caller", "+14158675309"},
+                             {"Digits", "1234"},
+                             {"From", "+14158675309"},
+                             {"To", "+18005551212"}};
+const FormFields params_b = {
+    {"Sid", "CA123"}, {"SidAccount", "AC123"}, {"Digits", "5678"}, {"Digits", "1234"}, {"Digits", "1234"}};
+const FormFields params_c = {{"Digits", "1234"},
+                             {"To", "+18005551212"},
+                             {"From", "+14158675310"},
+                             {"Caller", "+14158675310"},
+                             {"CallSid", "CA1234567890ABCDE"}};
 
 struct Vector {
   const char* url;
@@ -40,13 +46,16 @@ BOOST_AUTO_TEST_SUITE(twilio_signature)
 
 BOOST_AUTO_TEST_CASE(computes_every_official_vector) {
   for (const auto& vector : vectors)
-    BOOST_TEST(providers::twilio::compute_signature("12345", vector.url, *vector.params) == vector.signature, vector.url);
+    BOOST_TEST(providers::twilio::compute_signature("12345", vector.url, *vector.params) == vector.signature,
+               vector.url);
 }
 
 BOOST_AUTO_TEST_CASE(validates_every_official_vector_and_rejects_tampering) {
   for (const auto& vector : vectors) {
-    BOOST_TEST(providers::twilio::is_valid_signature("12345", vector.url, *vector.params, vector.signature), vector.url);
-    BOOST_TEST(!providers::twilio::is_valid_signature("54321", vector.url, *vector.params, vector.signature), vector.url);
+    BOOST_TEST(providers::twilio::is_valid_signature("12345", vector.url, *vector.params, vector.signature),
+               vector.url);
+    BOOST_TEST(!providers::twilio::is_valid_signature("54321", vector.url, *vector.params, vector.signature),
+               vector.url);
     auto tampered = *vector.params;
     tampered.emplace_back("Extra", "1");
     BOOST_TEST(!providers::twilio::is_valid_signature("12345", vector.url, tampered, vector.signature), vector.url);
@@ -59,27 +68,29 @@ BOOST_AUTO_TEST_CASE(validates_every_official_vector_and_rejects_tampering) {
 BOOST_AUTO_TEST_CASE(the_default_port_may_be_present_or_not) {
   // Signed without the port, requested with it, and the other way round.
   BOOST_TEST(providers::twilio::is_valid_signature("12345", "https://mycompany.com:443/myapp.php?foo=1&bar=2", params_a,
-                                        "RSOYDt4T1cUTdK1PDd93/VVr8B8="));
+                                                   "RSOYDt4T1cUTdK1PDd93/VVr8B8="));
   BOOST_TEST(providers::twilio::is_valid_signature("12345", "https://mycompany.com/myapp.php?foo=1&bar=2", params_a,
-                                        "kvajT1Ptam85bY51eRf/AJRuM3w="));
+                                                   "kvajT1Ptam85bY51eRf/AJRuM3w="));
   BOOST_TEST(providers::twilio::is_valid_signature("12345", "http://mycompany.com/myapp.php?foo=1&bar=2", params_a,
-                                        "0ZXoZLH/DfblKGATFgpif+LLRf4="));
+                                                   "0ZXoZLH/DfblKGATFgpif+LLRf4="));
   // A port that is not the default is never dropped.
   BOOST_TEST(!providers::twilio::is_valid_signature("12345", "http://mycompany.com/myapp.php?foo=1&bar=2", params_a,
-                                         "Zmvh+3yNM1Phv2jhDCwEM3q5ebU="));
+                                                    "Zmvh+3yNM1Phv2jhDCwEM3q5ebU="));
   BOOST_TEST(!providers::twilio::url_with_default_port_toggled("http://mycompany.com:1234/x").has_value());
-  BOOST_TEST(*providers::twilio::url_with_default_port_toggled("https://a.example/x?y=1") == "https://a.example:443/x?y=1");
+  BOOST_TEST(*providers::twilio::url_with_default_port_toggled("https://a.example/x?y=1") ==
+             "https://a.example:443/x?y=1");
 }
 
 BOOST_AUTO_TEST_CASE(json_bodies_are_covered_by_body_sha256) {
   const std::string body = R"({"property": "value", "boolean": true})";
-  const std::string url = "https://mycompany.com/myapp.php?foo=1&bar=2&bodySHA256="
-                          "0a1ff7634d9ab3b95db5c9a2dfe9416e41502b283a80c7cf19632632f96e6620";
+  const std::string url =
+      "https://mycompany.com/myapp.php?foo=1&bar=2&bodySHA256="
+      "0a1ff7634d9ab3b95db5c9a2dfe9416e41502b283a80c7cf19632632f96e6620";
   BOOST_TEST(providers::twilio::compute_signature("12345", url, {}) == "a9nBmqA0ju/hNViExpshrM61xv4=");
   BOOST_TEST(providers::twilio::is_valid_json_signature("12345", url, body, "a9nBmqA0ju/hNViExpshrM61xv4="));
   BOOST_TEST(!providers::twilio::is_valid_json_signature("12345", url, body + " ", "a9nBmqA0ju/hNViExpshrM61xv4="));
   BOOST_TEST(!providers::twilio::is_valid_json_signature("12345", "https://mycompany.com/myapp.php?foo=1&bar=2", body,
-                                              "a9nBmqA0ju/hNViExpshrM61xv4="));
+                                                         "a9nBmqA0ju/hNViExpshrM61xv4="));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -36,8 +36,12 @@ BOOST_AUTO_TEST_SUITE(twilio_webhook)
 
 BOOST_AUTO_TEST_CASE(a_terminal_callback_fills_every_field) {
   auto result = providers::twilio::parse_status_callback(
-      callback({{"SequenceNumber", "3"}, {"Timestamp", "Wed, 25 Nov 2026 11:06:12 +0000"}, {"CallDuration", "42"},
-                {"Duration", "1"}, {"SipResponseCode", "200"}, {"AnsweredBy", "human"},
+      callback({{"SequenceNumber", "3"},
+                {"Timestamp", "Wed, 25 Nov 2026 11:06:12 +0000"},
+                {"CallDuration", "42"},
+                {"Duration", "1"},
+                {"SipResponseCode", "200"},
+                {"AnsweredBy", "human"},
                 {"RecordingUrl", "https://api.twilio.com/2010-04-01/Accounts/AC/Recordings/RE1"}}),
       "lead-7", "idem-1");
   BOOST_TEST_REQUIRE(std::holds_alternative<CallEvent>(result), error_of(result));
@@ -58,10 +62,11 @@ BOOST_AUTO_TEST_CASE(a_terminal_callback_fills_every_field) {
 }
 
 BOOST_AUTO_TEST_CASE(gather_results_are_kept) {
-  auto result = providers::twilio::parse_status_callback(
-      callback({{"CallStatus", "in-progress"}, {"SpeechResult", "call me tomorrow"}, {"Confidence", "0.92"},
-                {"Digits", "1"}}),
-      "", "");
+  auto result = providers::twilio::parse_status_callback(callback({{"CallStatus", "in-progress"},
+                                                                   {"SpeechResult", "call me tomorrow"},
+                                                                   {"Confidence", "0.92"},
+                                                                   {"Digits", "1"}}),
+                                                         "", "");
   const auto& event = std::get<CallEvent>(result);
   BOOST_TEST((event.status == CallStatus::in_progress));
   BOOST_TEST(event.speech_result == "call me tomorrow");
