@@ -17,8 +17,10 @@ std::optional<WallTime> wall_time_from_civil(std::int64_t year, unsigned month, 
                                              unsigned minute, unsigned second, std::int64_t offset_seconds) {
   // 60 seconds: a leap second, as RFC 2822 allows.
   if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) return std::nullopt;
-  const std::int64_t seconds =
-      days_from_civil(year, month, day) * 86'400 + hour * 3600 + minute * 60 + second - offset_seconds;
+  const auto days = days_from_civil(year, month, day);
+  // A day the month does not have (February 30th) is refused, not rolled into the next month.
+  if (civil_from_days(days) != CivilDate{year, month, day}) return std::nullopt;
+  const std::int64_t seconds = days * 86'400 + hour * 3600 + minute * 60 + second - offset_seconds;
   return WallTime(std::chrono::seconds(seconds));
 }
 

@@ -54,7 +54,7 @@ const Choices<ProviderName> kProviderChoices = {
 class SectionReader {
  public:
   SectionReader(YAML::Node node, std::string prefix, Diagnostics& diagnostics)
-      : node_(std::move(node)), prefix_(std::move(prefix)), diagnostics_(diagnostics) {
+      : node_(node), prefix_(std::move(prefix)), diagnostics_(diagnostics) {  // a Node is a handle: copied
     if (node_.IsDefined() && !node_.IsNull() && !node_.IsMap()) {
       diagnostics_.error(diagnostics_.at(node_.Mark()), (prefix_.empty() ? std::string("the file") : prefix_) +
                                                             " must be a mapping of keys to values");

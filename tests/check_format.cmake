@@ -1,0 +1,18 @@
+cmake_minimum_required(VERSION 3.22)
+# Fails naming each C++ file that clang-format (.clang-format) would change.
+find_program(CLANG_FORMAT NAMES clang-format clang-format-14)
+if(NOT CLANG_FORMAT)
+  message(FATAL_ERROR "clang-format is not installed (scripts/setup installs it)")
+endif()
+file(GLOB_RECURSE files ${SOURCE_DIR}/src/*.cpp ${SOURCE_DIR}/src/*.hpp ${SOURCE_DIR}/tests/*.cpp ${SOURCE_DIR}/tests/*.hpp
+     ${SOURCE_DIR}/bench/*.cpp ${SOURCE_DIR}/fuzz/*.cpp ${SOURCE_DIR}/fuzz/*.hpp)
+list(FILTER files EXCLUDE REGEX "/node_modules/")
+execute_process(COMMAND ${CLANG_FORMAT} --dry-run --Werror ${files} RESULT_VARIABLE status ERROR_VARIABLE complaints)
+if(NOT status EQUAL 0)
+  string(REGEX MATCHALL "[^\n]*: error: code should be clang-formatted" lines "${complaints}")
+  list(REMOVE_DUPLICATES lines)
+  list(JOIN lines "\n  " listed)
+  message(FATAL_ERROR "not laid out as .clang-format says (clang-format -i FILE):\n  ${listed}")
+endif()
+list(LENGTH files count)
+message(STATUS "${count} files laid out as .clang-format says")
