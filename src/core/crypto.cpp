@@ -23,8 +23,8 @@ const unsigned char* bytes(std::string_view text) { return reinterpret_cast<cons
 // hashing. Over the low-level digest functions on purpose (OpenSSL 3 marks
 // them deprecated, hence OPENSSL_SUPPRESS_DEPRECATED above): EVP's context
 // copy duplicates the provider's state on the heap, and that allocation,
-// cleanse and free, twice per signature, cost a third as much as hashing a
-// Twilio callback's signed text (bench/webhook-instructions). One key per
+// cleanse and free, twice per signature, was a large share of a signature's
+// cost (bench/README.md, "Measurements the code relies on"). One key per
 // digest and thread is remembered (in practice: the Twilio token, the
 // Exotel secret).
 struct Sha1Functions {

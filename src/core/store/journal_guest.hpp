@@ -1,7 +1,7 @@
 // Another part of callgated whose records live in the lead journal: the
 // embedded dialer's jobs. One writer and one sync then serve a lead and its
-// job, instead of two files each with its own writer thread and syncs (the
-// enquiry path's hand-offs and syncs were most of its cost: bench/README.md).
+// job, instead of two files each with its own writer thread and syncs,
+// which were most of an enquiry's cost (bench/README.md).
 //
 // The journal store replays the guest's records to it at start-up, in
 // journal order among its own, and puts the guest's state into every

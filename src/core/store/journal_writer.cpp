@@ -336,8 +336,8 @@ namespace {
 
 // Writes a snapshot a MiB at a time, each piece sent to the disk and waited
 // for before the next: one fdatasync of tens of MiB at the end filled the
-// device's queue, and the group commits' small syncs, queued behind it, took
-// 5-16 ms each for as long (bench/webhooks' half-peak rounds). The final
+// device's queue, and the group commits' small syncs, queued behind it,
+// waited for it (bench/README.md has the figures). The final
 // fdatasync then has little left to do.
 boost::system::error_code write_out_gradually(int fd, std::string_view bytes) {
   constexpr std::size_t kPiece = 1024 * 1024;

@@ -38,10 +38,9 @@ struct JournalWriterOptions {
   std::uint64_t room_bytes = 0;
   // At most this many group commits a second (0: each as soon as the last
   // ends). Records that arrive meanwhile wait and join the next one. A sync
-  // costs CPU as well as time (on the virtual disks measured, about 30 µs of
-  // it, most of it telling the device), and with only a few records queued
-  // at each, a busy daemon spent a fifth of its CPU syncing; a cap trades a
-  // fraction of a millisecond of latency for that (bench/README.md).
+  // costs CPU as well as time, and with only a few records queued at each a
+  // busy daemon spends much of its CPU syncing; a cap trades a fraction of a
+  // millisecond of latency for that (bench/README.md has the figures).
   unsigned max_syncs_per_second = 0;
   // A failed write (a full disk) stops a journal for good: it must not go
   // on over a hole. A spool is a queue, not a history: after a failed write
@@ -59,8 +58,8 @@ class JournalWriter {
   // With room_bytes, the writer keeps that much room of zeros written ahead
   // of the records and overwrites it in place: appending changes the file's
   // size, which makes every fdatasync commit the file system's own journal
-  // too; overwriting room it does not, and a sync takes about half as long
-  // on the disks measured (bench/README.md). The room is laid out a piece at
+  // too; overwriting room it does not, and a sync is cheaper for it
+  // (bench/README.md has the figures). The room is laid out a piece at
   // a time in the same write as records, and cut off again when the writer
   // stops; readers stop at it (journal_record.hpp), and it changes what a
   // crash can leave (kJournalSyncWindowBytes), so a file written with room

@@ -39,9 +39,9 @@ std::optional<std::string> query_parameter(const Request& request, std::string_v
 // A request header's first value, empty when it is absent, found by a walk
 // over the request's fields in the order they came. Beast's own look-up
 // (request[name]) turns even a known field's name into text and compares
-// names case-insensitively down a tree: 550-770 instructions a look-up on a
-// webhook, where the walk over its ten or so fields costs a few dozen
-// (bench/webhook-instructions). For the hot path; anywhere else either will do.
+// names case-insensitively down a tree, many times the cost of a walk over
+// a webhook's ten or so fields (bench/README.md, "Measurements the code
+// relies on"). For the hot path; anywhere else either will do.
 std::string_view header_value(const Request& request, boost::beast::http::field name);
 std::string_view header_value(const Request& request, std::string_view name);
 

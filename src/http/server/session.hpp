@@ -61,8 +61,9 @@ class Session : public std::enable_shared_from_this<Session> {
   // Sets the deadline of the phase about to start (idle, read or write).
   // No timer per session: a per-shard sweep checks every session's deadline,
   // which keeps timer-queue work and its completions off the request path.
-  // from: the clock read the caller already has (a read costs ~25 ns on the
-  // virtual machines measured, and a request took six).
+  // from: the clock read the caller already has, so a request reads the
+  // clock once instead of at every phase (bench/README.md, "Measurements
+  // the code relies on").
   void arm_deadline(std::chrono::milliseconds duration, std::chrono::steady_clock::time_point from);
 
   boost::asio::ip::tcp::socket socket_;
