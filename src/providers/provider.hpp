@@ -3,7 +3,9 @@
 // (client: the Create-call request and its answer; webhook: status
 // callbacks and how they are authenticated; call_flow: the documents the
 // provider fetches during a call; provider: this interface over them).
-// Adding a provider means adding a folder and a line in provider_table.cpp.
+// Adding a provider means adding a folder and a line in provider_table.cpp,
+// and, until provider config moves behind the provider, its section of
+// core/config.hpp and the loader (CONTRIBUTING.md lists every file).
 //
 // Everything here is pure except register_call_flow_endpoints, which only
 // wires handlers; the HTTPS exchange happens in place_call (below), once,
