@@ -40,10 +40,15 @@ std::optional<DialJob> job_from_json(const json::value* value) {
   job.call = static_cast<int>(call->as_int64());
   job.failures = static_cast<int>(failures->as_int64());
   job.due = *due_time;
-  if (const auto* reason = object.if_contains("reason"); reason && reason->is_string())
+  // Optional, but never of another type: a job half-read is a job misread.
+  if (const auto* reason = object.if_contains("reason")) {
+    if (!reason->is_string()) return std::nullopt;
     job.reason = reason->as_string();
-  if (const auto* reserved = object.if_contains("slotReserved"); reserved && reserved->is_bool())
+  }
+  if (const auto* reserved = object.if_contains("slotReserved")) {
+    if (!reserved->is_bool()) return std::nullopt;
     job.slot_reserved = reserved->as_bool();
+  }
   if (const auto* check_value = object.if_contains("check")) {
     const auto* check = check_value->if_object();
     const auto* provider = check ? check->if_contains("provider") : nullptr;
