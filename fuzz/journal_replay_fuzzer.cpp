@@ -26,19 +26,19 @@ void replay_payload(std::string_view payload) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view input(reinterpret_cast<const char*>(data), size);
-  callgate::JournalReader reader(input, callgate::kJournalSyncWindowBytes);
+  callgate::store::JournalReader reader(input, callgate::store::kJournalSyncWindowBytes);
   std::string_view payload;
   std::uint64_t read = 0;
   while (reader.next(payload)) {
     replay_payload(payload);
     ++read;
   }
-  const auto inspection = callgate::inspect_journal(input);
+  const auto inspection = callgate::store::inspect_journal(input);
   if (inspection.records < read) std::abort();  // the inspection finds at least what a start reads
-  const auto repaired = callgate::intact_records(input);
-  callgate::JournalReader again(repaired);
+  const auto repaired = callgate::store::intact_records(input);
+  callgate::store::JournalReader again(repaired);
   std::uint64_t kept = 0;
   while (again.next(payload)) ++kept;
-  if (again.stop() != callgate::JournalReader::Stop::clean_end || kept != inspection.records) std::abort();
+  if (again.stop() != callgate::store::JournalReader::Stop::clean_end || kept != inspection.records) std::abort();
   return 0;
 }

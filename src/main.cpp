@@ -55,14 +55,14 @@ int check_or_repair_journal(const std::string& file, bool repair) {
     if (!repair) {
       std::ifstream in(file, std::ios::binary);
       const std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-      const auto inspection = callgate::inspect_journal(data);
-      std::cout << callgate::describe(inspection, file);
+      const auto inspection = callgate::store::inspect_journal(data);
+      std::cout << callgate::store::describe(inspection, file);
       return inspection.clean() ? 0 : 1;
     }
     const auto directory = std::filesystem::path(file).parent_path();
     callgate::DirectoryLock lock(directory.empty() ? "." : directory, lock_name_for(file), "the file to repair");
-    const auto result = callgate::repair_journal(file);
-    std::cout << callgate::describe(result.inspection, file);
+    const auto result = callgate::store::repair_journal(file);
+    std::cout << callgate::store::describe(result.inspection, file);
     if (result.inspection.clean()) {
       std::cout << "Nothing to repair.\n";
       return 0;

@@ -37,22 +37,22 @@ unsigned reactor_count(const ServerConfig& server) {
   return std::max(1u, std::thread::hardware_concurrency());
 }
 
-std::unique_ptr<LeadStore> open_store(const StoreConfig& store, const std::vector<asio::io_context*>& reactors,
-                                      JournalGuest* journal_guest) {
+std::unique_ptr<store::LeadStore> open_store(const StoreConfig& store, const std::vector<asio::io_context*>& reactors,
+                                             store::JournalGuest* journal_guest) {
   // Without the embedded dialer as its guest, the journal must not hold its records.
-  std::optional<AbsentGuest> absent_guest;
+  std::optional<store::AbsentGuest> absent_guest;
   if (!journal_guest) absent_guest = dialer::EmbeddedDialScheduler::absent_from_lead_journal();
   switch (store.backend) {
     case StoreBackend::memory:
       LogLine(LogLevel::warn, "memory_store").trusted_text("detail", "store.backend is memory: leads last until exit");
-      return std::make_unique<MemoryLeadStore>();
+      return std::make_unique<store::MemoryLeadStore>();
     case StoreBackend::journal: {
-      auto journal = std::make_unique<JournalLeadStore>(
-          JournalStoreOptions{store.journal_path, store.journal_compact_bytes,
-                              OrphanLimits{static_cast<std::size_t>(store.journal_orphans_in_memory),
-                                           std::chrono::duration_cast<std::chrono::seconds>(store.journal_orphan_wait),
-                                           static_cast<std::size_t>(store.journal_orphan_memory_bytes)},
-                              store.journal_max_syncs_per_second, journal_guest, std::move(absent_guest)});
+      auto journal = std::make_unique<store::JournalLeadStore>(store::JournalStoreOptions{
+          store.journal_path, store.journal_compact_bytes,
+          store::OrphanLimits{static_cast<std::size_t>(store.journal_orphans_in_memory),
+                              std::chrono::duration_cast<std::chrono::seconds>(store.journal_orphan_wait),
+                              static_cast<std::size_t>(store.journal_orphan_memory_bytes)},
+          store.journal_max_syncs_per_second, journal_guest, std::move(absent_guest)});
       LogLine(LogLevel::info, "journal_replayed")
           .trusted_text("path", journal->path())
           .number("records", static_cast<std::int64_t>(journal->replay().records))
@@ -60,21 +60,22 @@ std::unique_ptr<LeadStore> open_store(const StoreConfig& store, const std::vecto
       return journal;
     }
     case StoreBackend::redis: {
-      RedisStoreOptions options;
+      store::RedisStoreOptions options;
       options.connection = *redis::parse_redis_url(store.redis_url);  // validated with the config
       options.connection.command_timeout = store.redis_command_timeout;
       options.key_prefix = store.redis_key_prefix;
       options.orphan_wait = store.redis_orphan_wait;
       // Beside the spool: this host's own directory (redis_epoch.hpp).
       options.epoch_file = (std::filesystem::path(store.spool_path) / "redis.epoch").string();
-      return std::make_unique<RedisLeadStore>(reactors, std::move(options));
+      return std::make_unique<store::RedisLeadStore>(reactors, std::move(options));
     }
   }
   throw std::logic_error("unknown store backend");
 }
 
 // Moves spooled webhook events into the store whenever it is back.
-asio::awaitable<void> drain_spool(EventSpool& spool, LeadStore& store, EventSpool::AppliedEvent applied) {
+asio::awaitable<void> drain_spool(store::EventSpool& spool, store::LeadStore& store,
+                                  store::EventSpool::AppliedEvent applied) {
   asio::steady_timer timer(co_await asio::this_coro::executor);
   for (;;) {
     timer.expires_after(500ms);
@@ -164,12 +165,13 @@ void Daemon::build() {
     embedded_scheduler_ = std::make_unique<dialer::EmbeddedDialScheduler>(
         dialer::EmbeddedDialScheduler::InLeadJournal{}, config_.store.journal_path);
   store_ = open_store(config_.store, reactor_loops, embedded_scheduler_.get());
-  if (jobs_in_lead_journal) embedded_scheduler_->attach(dynamic_cast<JournalLeadStore&>(*store_).writer_for_guest());
+  if (jobs_in_lead_journal)
+    embedded_scheduler_->attach(dynamic_cast<store::JournalLeadStore&>(*store_).writer_for_guest());
   readiness_checks_.push_back(
       {"store", [this](http::RequestContext&) -> boost::asio::awaitable<std::optional<std::string>> {
          co_return store_->problem();
        }});
-  if (auto* redis = dynamic_cast<RedisLeadStore*>(store_.get())) {
+  if (auto* redis = dynamic_cast<store::RedisLeadStore*>(store_.get())) {
     readiness_checks_.push_back({"redis_data",
                                  [redis](http::RequestContext&) -> boost::asio::awaitable<std::optional<std::string>> {
                                    co_return redis->data_loss();
@@ -182,7 +184,7 @@ void Daemon::build() {
   }
   // A networked store can be away for a while: webhooks wait in the spool.
   if (config_.store.backend == StoreBackend::redis) {
-    spool_ = std::make_unique<EventSpool>(config_.store.spool_path);
+    spool_ = std::make_unique<store::EventSpool>(config_.store.spool_path);
     readiness_checks_.push_back({"spool",
                                  [this](http::RequestContext&) -> boost::asio::awaitable<std::optional<std::string>> {
                                    if (spool_->pending() == 0) co_return std::nullopt;
@@ -194,7 +196,7 @@ void Daemon::build() {
                                   [this] { return spool_ ? static_cast<std::int64_t>(spool_->pending()) : 0; });
   metrics_.declare_gauge_function("callgate_spool_oldest_age_seconds", "Age of the oldest event in the spool.",
                                   [this] { return spool_ ? spool_->oldest_age_seconds(WallClock::now()) : 0; });
-  if (const auto* journal = dynamic_cast<const JournalLeadStore*>(store_.get())) {
+  if (const auto* journal = dynamic_cast<const store::JournalLeadStore*>(store_.get())) {
     metrics_.declare_gauge_function("callgate_journal_bytes", "Size of the journal file (leads.journal), in bytes.",
                                     [journal] { return static_cast<std::int64_t>(journal->writer().file_bytes()); });
     metrics_.declare_gauge_function("callgate_journal_syncs",
@@ -354,8 +356,8 @@ int Daemon::run() {
   if (spool_) {
     // A call's end that waited in the spool still gets its redial decided.
     auto* dialer = dialer_.get();
-    EventSpool::AppliedEvent applied = [dialer, &io = reactors_.front().reactor->io()](const ApplyResult& result,
-                                                                                       const CallEvent& event) {
+    store::EventSpool::AppliedEvent applied = [dialer, &io = reactors_.front().reactor->io()](
+                                                  const store::ApplyResult& result, const CallEvent& event) {
       if (result.outcome == EventOutcome::applied && !result.lead_id.empty() && is_terminal(event.status))
         spawn_task(io, dialer->call_ended(result.lead_id, event.call_sid), "dialer deciding a redial");
     };

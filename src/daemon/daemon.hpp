@@ -81,8 +81,8 @@ class Daemon {
   MetricsRegistry metrics_;
   http::HttpMetricIds http_metric_ids_;
   providers::WebhookMetricIds webhook_metric_ids_;
-  std::unique_ptr<LeadStore> store_;
-  std::unique_ptr<EventSpool> spool_;  // only with a networked store (redis)
+  std::unique_ptr<store::LeadStore> store_;
+  std::unique_ptr<store::EventSpool> spool_;  // only with a networked store (redis)
   http::LeadMetricIds lead_metric_ids_;
   std::unique_ptr<http::SharedRateLimiter> rate_limiter_;
   std::unique_ptr<http::SharedRateLimiter> status_rate_limiter_;

@@ -132,15 +132,15 @@ CallEndedDecision decide_after_call_ended(const Lead& lead, const std::string& c
           decision.reason};
 }
 
-ClaimedJobDecision decide_claimed_job(const ClaimedJob& claimed, const StoreResult<Lead>& got, WallTime now,
+ClaimedJobDecision decide_claimed_job(const ClaimedJob& claimed, const store::StoreResult<Lead>& got, WallTime now,
                                       const DialerConfig& config) {
   auto job = claimed.job;
   // A pacing slot holds for this placement only: whatever moves the job
   // elsewhere (calling hours, a retry) goes through pacing again.
   const bool has_slot = job.slot_reserved;
   job.slot_reserved = false;
-  if (const auto* error = std::get_if<StoreError>(&got)) {
-    if (error->failure == StoreFailure::not_found) return Finish{Why::lead_gone, std::nullopt, std::nullopt};
+  if (const auto* error = std::get_if<store::StoreError>(&got)) {
+    if (error->failure == store::StoreFailure::not_found) return Finish{Why::lead_gone, std::nullopt, std::nullopt};
     return Finish{Why::store_unavailable, std::nullopt,
                   moved(job, now + kShortlyAgain, "the lead store was unavailable")};
   }

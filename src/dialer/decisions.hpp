@@ -117,7 +117,7 @@ struct Place {
 };
 using ClaimedJobDecision = std::variant<Finish, Settle, Place>;
 // lead: the store's answer for the job's lead.
-[[nodiscard]] ClaimedJobDecision decide_claimed_job(const ClaimedJob& claimed, const StoreResult<Lead>& lead,
+[[nodiscard]] ClaimedJobDecision decide_claimed_job(const ClaimedJob& claimed, const store::StoreResult<Lead>& lead,
                                                     WallTime now, const DialerConfig& config);
 
 // No provider of the route lets a call through (breakers open, none built).

@@ -54,7 +54,7 @@ DialerMetricIds declare_dialer_metrics(MetricsRegistry& registry, MetricId calls
                                "list, proven missing (called again), or given up on.")};
 }
 
-Dialer::Dialer(boost::asio::io_context& home, DialScheduler& scheduler, LeadStore& store,
+Dialer::Dialer(boost::asio::io_context& home, DialScheduler& scheduler, store::LeadStore& store,
                std::function<std::shared_ptr<const Config>()> config, DialerMetricIds ids, const Clock& clock)
     : home_(home),
       scheduler_(scheduler),
@@ -124,7 +124,7 @@ auto Dialer::use_breaker(ProviderName provider, Use use) {
   return result;
 }
 
-awaitable<StoreResult<bool>> Dialer::enqueue_first_call(const Lead& lead) {
+awaitable<store::StoreResult<bool>> Dialer::enqueue_first_call(const Lead& lead) {
   const auto config = config_();
   const auto now = clock_.now();
   auto first = decide_first_call(lead, now, config->dialer);
@@ -133,7 +133,7 @@ awaitable<StoreResult<bool>> Dialer::enqueue_first_call(const Lead& lead) {
     // a round through the loop. A lead whose first call is already in the
     // dialer's hands (a repeated enquiry) changes nothing.
     auto claimed = co_await scheduler_.schedule_claimed(std::move(first.job), now, config->dialer.lease);
-    if (const auto* error = std::get_if<StoreError>(&claimed)) co_return *error;
+    if (const auto* error = std::get_if<store::StoreError>(&claimed)) co_return *error;
     if (auto& mine = std::get<std::optional<ClaimedJob>>(claimed)) {
       auto executor = co_await boost::asio::this_coro::executor;
       auto& lane = lane_for(boost::asio::query(executor, boost::asio::execution::context));
@@ -144,7 +144,8 @@ awaitable<StoreResult<bool>> Dialer::enqueue_first_call(const Lead& lead) {
   auto existing = co_await scheduler_.job_for(lead.id);
   if (const auto* job = std::get_if<std::optional<DialJob>>(&existing); job && job->has_value()) co_return true;
   auto scheduled = co_await scheduler_.schedule(std::move(first.job));
-  if (const auto* error = std::get_if<StoreError>(&scheduled); error && error->failure == StoreFailure::conflict)
+  if (const auto* error = std::get_if<store::StoreError>(&scheduled);
+      error && error->failure == store::StoreFailure::conflict)
     co_return true;  // its first call is being placed right now
   if (std::holds_alternative<bool>(scheduled)) poke();
   co_return scheduled;
@@ -153,7 +154,7 @@ awaitable<StoreResult<bool>> Dialer::enqueue_first_call(const Lead& lead) {
 awaitable<void> Dialer::call_ended(std::string lead_id, std::string call_sid) {
   const auto config = config_();
   auto got = co_await store_.get(lead_id);
-  if (const auto* error = std::get_if<StoreError>(&got)) {
+  if (const auto* error = std::get_if<store::StoreError>(&got)) {
     LogLine(LogLevel::error, "redial_not_decided").trusted_text("lead_id", lead_id).text("reason", error->message);
     co_return;
   }
@@ -164,8 +165,8 @@ awaitable<void> Dialer::call_ended(std::string lead_id, std::string call_sid) {
   const auto call = decision.redial->call;
   const auto due = decision.redial->due;
   auto scheduled = co_await scheduler_.schedule(std::move(*decision.redial));
-  if (const auto* error = std::get_if<StoreError>(&scheduled)) {
-    if (error->failure != StoreFailure::conflict)
+  if (const auto* error = std::get_if<store::StoreError>(&scheduled)) {
+    if (error->failure != store::StoreFailure::conflict)
       LogLine(LogLevel::error, "redial_not_scheduled").trusted_text("lead_id", lead_id).text("reason", error->message);
     co_return;
   }
@@ -188,20 +189,20 @@ awaitable<void> Dialer::schedule_leads_left_without_a_job() {
     timer.expires_after(every);
     if (!co_await stop.wait(timer)) co_return;
     const auto now = clock_.now();
-    LeadQuery query;
+    store::LeadQuery query;
     query.status = LeadStatus::pending;
     query.created_since = now - kLookBack;
     query.limit = 500;
     for (std::size_t seen = 0; seen < kMaxPerSweep;) {
       auto page = co_await store_.list(query);
-      if (std::holds_alternative<StoreError>(page)) break;  // the next sweep tries again
-      auto& leads = std::get<LeadPage>(page);
+      if (std::holds_alternative<store::StoreError>(page)) break;  // the next sweep tries again
+      auto& leads = std::get<store::LeadPage>(page);
       for (const auto& lead : leads.leads) {
         if (!lead.attempts.empty() || lead.created > now - every) continue;
         auto job = co_await scheduler_.job_for(lead.id);
         if (const auto* found = std::get_if<std::optional<DialJob>>(&job); !found || found->has_value()) continue;
         auto handed = co_await enqueue_first_call(lead);
-        if (const auto* error = std::get_if<StoreError>(&handed)) {
+        if (const auto* error = std::get_if<store::StoreError>(&handed)) {
           LogLine(LogLevel::warn, "unscheduled_lead_not_scheduled")
               .trusted_text("lead_id", lead.id)
               .text("reason", error->message);
@@ -234,7 +235,7 @@ awaitable<void> Dialer::claim_loop() {
       for (auto& job : *jobs) spawn_task(home_, work(std::move(job), lanes_.front().get()), "dialer placing a call");
       if (!claim_failure.empty()) LogLine(LogLevel::info, "dial_jobs_claimed_again");
       claim_failure.clear();
-    } else if (const auto& message = std::get<StoreError>(claimed).message; message != claim_failure) {
+    } else if (const auto& message = std::get<store::StoreError>(claimed).message; message != claim_failure) {
       // Once per outage (and per change of reason), not once a second.
       LogLine(LogLevel::error, "dial_jobs_not_claimed").text("reason", message);
       claim_failure = message;
@@ -242,7 +243,7 @@ awaitable<void> Dialer::claim_loop() {
     if (count == kClaimBatch && !stop.stopped()) continue;  // more may be due already
     // Sleep until the next job is due (or a lease ends), or a poke.
     auto delay = scheduler_.longest_sleep();
-    if (count == 0 && std::holds_alternative<StoreError>(claimed))
+    if (count == 0 && std::holds_alternative<store::StoreError>(claimed))
       delay = 1s;
     else if (const auto next = scheduler_.next_wake())
       delay = std::clamp(std::chrono::duration_cast<std::chrono::milliseconds>(*next - clock_.now()),
@@ -258,7 +259,7 @@ awaitable<void> Dialer::carry_out(const ClaimedJob& claimed, Finish finish, cons
   const auto& lead_id = claimed.job.lead_id;
   if (finish.give_back_call && counted_day) {
     auto given = co_await scheduler_.give_back_call(phone, *counted_day);
-    if (const auto* error = std::get_if<StoreError>(&given))
+    if (const auto* error = std::get_if<store::StoreError>(&given))
       LogLine(LogLevel::warn, "daily_call_not_given_back")
           .trusted_text("lead_id", lead_id)
           .text("reason", error->message)
@@ -266,14 +267,14 @@ awaitable<void> Dialer::carry_out(const ClaimedJob& claimed, Finish finish, cons
   }
   if (finish.record) {
     auto stored = co_await store_.add_attempt(lead_id, std::move(finish.record->attempt), finish.record->status);
-    if (const auto* error = std::get_if<StoreError>(&stored))
+    if (const auto* error = std::get_if<store::StoreError>(&stored))
       LogLine(LogLevel::error, "call_attempt_not_stored")
           .trusted_text("lead_id", lead_id)
           .text("reason", error->message);
   }
   const bool has_next = finish.next.has_value();
   auto done = co_await scheduler_.complete(claimed, std::move(finish.next));
-  if (const auto* error = std::get_if<StoreError>(&done))
+  if (const auto* error = std::get_if<store::StoreError>(&done))
     LogLine(LogLevel::error, "dial_job_not_completed").trusted_text("lead_id", lead_id).text("reason", error->message);
   else if (has_next)
     poke();
@@ -331,7 +332,7 @@ awaitable<void> Dialer::work(ClaimedJob claimed, Lane* lane) {
     if (const auto* at = std::get_if<WallTime>(&reserved))
       slot = *at;
     else
-      slot = std::get<StoreError>(reserved).message;
+      slot = std::get<store::StoreError>(reserved).message;
     if (auto paced = decide_after_pacing(job, provider_label, pace, now, slot, counted_day.has_value()))
       co_return co_await carry_out(claimed, std::move(*paced), lead.phone, counted_day);
   }
@@ -395,7 +396,7 @@ awaitable<void> Dialer::settle(ClaimedJob claimed, Lead lead, Lane* lane) {
       // be: it gives the ambiguous attempt its call sid and status.
       const auto event = event_for_found_call(lead.id, to_string(name), *found);
       auto applied = co_await store_.apply_event(event, clock_.now());
-      if (const auto* error = std::get_if<StoreError>(&applied)) {
+      if (const auto* error = std::get_if<store::StoreError>(&applied)) {
         // Not attached: look again soon (the store is away); never dial.
         LogLine(LogLevel::error, "ambiguous_call_not_attached")
             .trusted_text("lead_id", lead.id)
@@ -413,7 +414,7 @@ awaitable<void> Dialer::settle(ClaimedJob claimed, Lead lead, Lane* lane) {
           .trusted_text("provider", event.provider);
       co_await carry_out(claimed, Finish{Why::found_by_lookup, std::nullopt, std::nullopt}, lead.phone, std::nullopt);
       // An ended call's redial is decided as a callback's would be.
-      if (std::get<ApplyResult>(applied).outcome == EventOutcome::applied && is_terminal(event.status))
+      if (std::get<store::ApplyResult>(applied).outcome == EventOutcome::applied && is_terminal(event.status))
         co_await call_ended(lead.id, found->call_sid);
       co_return;
     }

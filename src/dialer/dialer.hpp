@@ -56,7 +56,7 @@ class Dialer final : public FirstCallQueue, public CallEndings {
   // way to the providers and metrics shard (made later than the endpoints
   // that call it), home's first: a new enquiry's call is placed on the
   // reactor that took the enquiry, a job from the loop on home.
-  Dialer(boost::asio::io_context& home, DialScheduler& scheduler, LeadStore& store,
+  Dialer(boost::asio::io_context& home, DialScheduler& scheduler, store::LeadStore& store,
          std::function<std::shared_ptr<const Config>()> config, DialerMetricIds ids,
          const Clock& clock = system_clock());
   Dialer(const Dialer&) = delete;
@@ -68,7 +68,7 @@ class Dialer final : public FirstCallQueue, public CallEndings {
   // Ends them; what is being placed goes on. Any thread.
   void stop();
 
-  boost::asio::awaitable<StoreResult<bool>> enqueue_first_call(const Lead& lead) override;
+  boost::asio::awaitable<store::StoreResult<bool>> enqueue_first_call(const Lead& lead) override;
   boost::asio::awaitable<void> call_ended(std::string lead_id, std::string call_sid) override;
   // A job may be due now: wake the loop. Any thread.
   void poke();
@@ -106,7 +106,7 @@ class Dialer final : public FirstCallQueue, public CallEndings {
 
   boost::asio::io_context& home_;
   DialScheduler& scheduler_;
-  LeadStore& store_;
+  store::LeadStore& store_;
   std::function<std::shared_ptr<const Config>()> config_;
   DialerMetricIds ids_;
   const Clock& clock_;

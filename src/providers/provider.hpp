@@ -30,7 +30,9 @@
 #include <variant>
 
 namespace callgate {
+namespace store {
 class LeadStore;
+}
 namespace http {
 class HttpClient;
 }
@@ -71,7 +73,7 @@ struct WebhookMalformed {
 // What the call-flow endpoints need besides the request.
 struct WebhookMetricIds;
 struct CallFlowServices {
-  LeadStore& store;
+  store::LeadStore& store;
   const WebhookMetricIds& metric_ids;
 };
 

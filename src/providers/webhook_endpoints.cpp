@@ -86,8 +86,8 @@ Counter& event_counter(http::RequestContext& context, const WebhookMetricIds& id
 }
 
 awaitable<http::Response> handle_status_callback(const Provider& provider, http::RequestContext& context,
-                                                 LeadStore& store, const WebhookMetricIds& ids, EventSpool* spool,
-                                                 dialer::CallEndings* dialer) {
+                                                 store::LeadStore& store, const WebhookMetricIds& ids,
+                                                 store::EventSpool* spool, dialer::CallEndings* dialer) {
   const auto provider_name = to_string(provider.name());
   // The simulator's endpoint exists only while it places calls (with its
   // once well-known development token it stored forged events into real
@@ -120,7 +120,8 @@ awaitable<http::Response> handle_status_callback(const Provider& provider, http:
   std::optional<CallEvent> for_spool;
   if (spool) for_spool = event;
   auto stored = co_await store.apply_event(std::move(event), received);
-  if (auto* error = std::get_if<StoreError>(&stored); error && error->failure == StoreFailure::unavailable && spool) {
+  if (auto* error = std::get_if<store::StoreError>(&stored);
+      error && error->failure == store::StoreFailure::unavailable && spool) {
     // The store is down or slow: the spool keeps the event until it is back.
     const auto spooled = co_await spool->append(*for_spool, received);
     if (!spooled) {
@@ -129,7 +130,7 @@ awaitable<http::Response> handle_status_callback(const Provider& provider, http:
     }
     LogLine(LogLevel::error, "webhook_not_spooled").trusted_text("reason", spooled.message());
   }
-  if (auto* error = std::get_if<StoreError>(&stored)) {
+  if (auto* error = std::get_if<store::StoreError>(&stored)) {
     context.shard.metrics()
         .counter(ids.rejections, {{"provider", provider_name}, {"reason", "store_unavailable"}})
         .increment();
@@ -141,7 +142,7 @@ awaitable<http::Response> handle_status_callback(const Provider& provider, http:
     co_return http::make_json_error(http::Status::service_unavailable, "the event could not be stored; retry",
                                     context.request_id);
   }
-  const auto& applied = std::get<ApplyResult>(stored);
+  const auto& applied = std::get<store::ApplyResult>(stored);
   event_counter(context, ids, provider_name, to_string(applied.outcome)).increment();
   // The call is over: the dialer decides on a redial, after this answer.
   if (dialer && applied.outcome == EventOutcome::applied && is_terminal(status) && !applied.lead_id.empty())
@@ -152,8 +153,8 @@ awaitable<http::Response> handle_status_callback(const Provider& provider, http:
 
 }  // namespace
 
-void register_webhook_endpoints(http::HttpRouter& router, LeadStore& store, const WebhookMetricIds& ids,
-                                EventSpool* spool, dialer::CallEndings* dialer) {
+void register_webhook_endpoints(http::HttpRouter& router, store::LeadStore& store, const WebhookMetricIds& ids,
+                                store::EventSpool* spool, dialer::CallEndings* dialer) {
   for (const Provider* provider : all_providers()) {
     const std::string path = "/webhook/" + std::string(to_string(provider->name()));
     router.add(http::Verb::post, path, [provider, &store, &ids, spool, dialer](http::RequestContext& context) {

@@ -310,7 +310,7 @@ BOOST_AUTO_TEST_CASE(damage_near_the_end_stops_the_start_and_the_repair_keeps_ev
   auto data = read_file(file);
   // 64 zero bytes over the middle of the records (the file ends in room
   // after a kill -9): inside acknowledged records.
-  JournalReader reader(data, kJournalSyncWindowBytes);
+  store::JournalReader reader(data, store::kJournalSyncWindowBytes);
   std::string_view payload;
   std::int64_t records_before = 0;
   while (reader.next(payload)) ++records_before;

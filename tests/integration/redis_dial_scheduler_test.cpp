@@ -76,7 +76,7 @@ BOOST_AUTO_TEST_CASE(with_redis_away_calls_fail_fast_and_the_problem_is_named) {
   backend.server.stop();
   const auto started = std::chrono::steady_clock::now();
   const auto claimed = run(scheduler->claim_due(at(10), 10, std::chrono::milliseconds(1'000)));
-  BOOST_TEST(std::holds_alternative<StoreError>(claimed));
+  BOOST_TEST(std::holds_alternative<store::StoreError>(claimed));
   BOOST_TEST((std::chrono::steady_clock::now() - started < std::chrono::seconds(3)));
   for (int tries = 0; tries < 100 && !scheduler->problem(); ++tries)
     std::this_thread::sleep_for(std::chrono::milliseconds(10));

@@ -21,7 +21,7 @@ struct RedisBackend {
   boost::asio::io_context io{1};
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work = boost::asio::make_work_guard(io);
   std::thread thread{[this] { io.run(); }};
-  std::vector<std::shared_ptr<callgate::RedisLeadStore>> stores;
+  std::vector<std::shared_ptr<callgate::store::RedisLeadStore>> stores;
 
   ~RedisBackend() {
     // Each store is torn down on its own loop, then the loop stops.
@@ -31,11 +31,12 @@ struct RedisBackend {
     thread.join();
   }
 
-  std::shared_ptr<callgate::RedisLeadStore> open_shared(std::chrono::milliseconds orphan_wait = std::chrono::hours(1)) {
-    callgate::RedisStoreOptions options;
+  std::shared_ptr<callgate::store::RedisLeadStore> open_shared(
+      std::chrono::milliseconds orphan_wait = std::chrono::hours(1)) {
+    callgate::store::RedisStoreOptions options;
     options.connection = *callgate::redis::parse_redis_url(server.url());
     options.orphan_wait = orphan_wait;
-    auto store = std::make_shared<callgate::RedisLeadStore>(std::vector<boost::asio::io_context*>{&io}, options);
+    auto store = std::make_shared<callgate::store::RedisLeadStore>(std::vector<boost::asio::io_context*>{&io}, options);
     store->start();
     for (int tries = 0; tries < 200 && !store->connected(); ++tries)
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -44,45 +45,48 @@ struct RedisBackend {
     return store;
   }
   // The conformance cases hold a unique_ptr; this one forwards to a shared store.
-  std::unique_ptr<callgate::LeadStore> open();
-  std::unique_ptr<callgate::LeadStore> reopen() { return open(); }
+  std::unique_ptr<callgate::store::LeadStore> open();
+  std::unique_ptr<callgate::store::LeadStore> reopen() { return open(); }
 };
 
-class ForwardingStore final : public callgate::LeadStore {
+class ForwardingStore final : public callgate::store::LeadStore {
  public:
-  explicit ForwardingStore(std::shared_ptr<callgate::LeadStore> target) : target_(std::move(target)) {}
-  boost::asio::awaitable<callgate::StoreResult<callgate::CreateResult>> create(
-      callgate::CreateRequest request) override {
+  explicit ForwardingStore(std::shared_ptr<callgate::store::LeadStore> target) : target_(std::move(target)) {}
+  boost::asio::awaitable<callgate::store::StoreResult<callgate::store::CreateResult>> create(
+      callgate::store::CreateRequest request) override {
     return target_->create(std::move(request));
   }
-  boost::asio::awaitable<callgate::StoreResult<callgate::Lead>> get(std::string id) override {
+  boost::asio::awaitable<callgate::store::StoreResult<callgate::Lead>> get(std::string id) override {
     return target_->get(std::move(id));
   }
-  boost::asio::awaitable<callgate::StoreResult<callgate::Lead>> add_attempt(std::string id, callgate::Attempt attempt,
-                                                                            callgate::LeadStatus status) override {
+  boost::asio::awaitable<callgate::store::StoreResult<callgate::Lead>> add_attempt(
+      std::string id, callgate::Attempt attempt, callgate::LeadStatus status) override {
     return target_->add_attempt(std::move(id), std::move(attempt), status);
   }
-  boost::asio::awaitable<callgate::StoreResult<callgate::ApplyResult>> apply_event(
+  boost::asio::awaitable<callgate::store::StoreResult<callgate::store::ApplyResult>> apply_event(
       callgate::CallEvent event, callgate::WallTime received) override {
     return target_->apply_event(std::move(event), received);
   }
-  boost::asio::awaitable<callgate::StoreResult<callgate::Lead>> record_call_flow_input(
+  boost::asio::awaitable<callgate::store::StoreResult<callgate::Lead>> record_call_flow_input(
       std::string id, callgate::CallFlowInput input) override {
     return target_->record_call_flow_input(std::move(id), std::move(input));
   }
-  boost::asio::awaitable<callgate::StoreResult<std::optional<std::string>>> find_lead_by_call_sid(
+  boost::asio::awaitable<callgate::store::StoreResult<std::optional<std::string>>> find_lead_by_call_sid(
       std::string sid) override {
     return target_->find_lead_by_call_sid(std::move(sid));
   }
-  boost::asio::awaitable<callgate::StoreResult<callgate::LeadPage>> list(callgate::LeadQuery query) override {
+  boost::asio::awaitable<callgate::store::StoreResult<callgate::store::LeadPage>> list(
+      callgate::store::LeadQuery query) override {
     return target_->list(std::move(query));
   }
 
  private:
-  std::shared_ptr<callgate::LeadStore> target_;
+  std::shared_ptr<callgate::store::LeadStore> target_;
 };
 
-std::unique_ptr<callgate::LeadStore> RedisBackend::open() { return std::make_unique<ForwardingStore>(open_shared()); }
+std::unique_ptr<callgate::store::LeadStore> RedisBackend::open() {
+  return std::make_unique<ForwardingStore>(open_shared());
+}
 
 using LeadStoreBackends = boost::mpl::list<RedisBackend>;
 
@@ -102,8 +106,8 @@ BOOST_AUTO_TEST_CASE(a_restarted_redis_is_reconnected_and_failures_in_between_ar
   expect(run(store->create({make_lead("01A"), "", std::nullopt})));
   backend.server.stop();
   const auto down = run(store->get("01A"));
-  BOOST_TEST_REQUIRE(std::holds_alternative<StoreError>(down));
-  BOOST_TEST((std::get<StoreError>(down).failure == StoreFailure::unavailable));
+  BOOST_TEST_REQUIRE(std::holds_alternative<store::StoreError>(down));
+  BOOST_TEST((std::get<store::StoreError>(down).failure == store::StoreFailure::unavailable));
   BOOST_TEST(store->problem().has_value());
   backend.server.start();  // empty: this test server keeps nothing
   for (int tries = 0; tries < 300 && !store->connected(); ++tries)
@@ -165,7 +169,7 @@ BOOST_AUTO_TEST_CASE(events_taken_in_one_turn_are_resolved_together_and_each_get
   auto sid_of = [](int index) {
     return index % 30 == 0 ? "CAK" + std::to_string(index / 30) : "CAU" + std::to_string(index);
   };
-  std::vector<std::future<StoreResult<ApplyResult>>> outcomes(kEvents);
+  std::vector<std::future<store::StoreResult<store::ApplyResult>>> outcomes(kEvents);
   std::promise<void> spawned;
   // All started in one turn of the store's loop, as a busy reactor would.
   boost::asio::post(backend.io, [&] {

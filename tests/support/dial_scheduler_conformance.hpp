@@ -67,8 +67,8 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(completing_with_a_next_job_replaces_it_in_one_step
   BOOST_TEST_REQUIRE(claimed.size() == 1u);
   // While it is claimed nobody else schedules the lead: its worker decides.
   const auto refused = run(backend.peer()->schedule(job("01A", 11)));
-  BOOST_TEST_REQUIRE(std::holds_alternative<StoreError>(refused));
-  BOOST_TEST((std::get<StoreError>(refused).failure == StoreFailure::conflict));
+  BOOST_TEST_REQUIRE(std::holds_alternative<store::StoreError>(refused));
+  BOOST_TEST((std::get<store::StoreError>(refused).failure == store::StoreFailure::conflict));
   auto redial = job("01A", 610, 2, "checking call 1");
   redial.slot_reserved = true;
   redial.check = dialer::AmbiguousCheck{"exotel", at(9), 2, 1};

@@ -27,7 +27,7 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(a_created_lead_reads_back_whole, Backend, LeadStor
   BOOST_TEST(lead.consent.client_address == "203.0.113.9");
   BOOST_TEST(lead.consent.text_version == "v3");
   BOOST_TEST((lead.status == LeadStatus::pending));
-  BOOST_TEST((std::get<StoreError>(run(store->get("01B"))).failure == StoreFailure::not_found));
+  BOOST_TEST((std::get<store::StoreError>(run(store->get("01B"))).failure == store::StoreFailure::not_found));
 }
 
 BOOST_AUTO_TEST_CASE_TEMPLATE(an_idempotency_key_makes_one_lead, Backend, LeadStoreBackends) {
@@ -39,7 +39,7 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(an_idempotency_key_makes_one_lead, Backend, LeadSt
   const auto again = expect(run(store->create({make_lead("01B", "+14155550999"), "key-1", std::nullopt})));
   BOOST_TEST(!again.created);
   BOOST_TEST(again.lead.id == "01A");
-  BOOST_TEST((std::get<StoreError>(run(store->get("01B"))).failure == StoreFailure::not_found));
+  BOOST_TEST((std::get<store::StoreError>(run(store->get("01B"))).failure == store::StoreFailure::not_found));
 }
 
 BOOST_AUTO_TEST_CASE_TEMPLATE(the_same_phone_inside_the_window_returns_the_existing_lead, Backend, LeadStoreBackends) {
@@ -69,7 +69,7 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(racing_creates_with_one_key_store_one_lead, Backen
       for (int index = 0; index < 50; ++index) {
         const auto id = "01T" + std::to_string(thread) + "-" + std::to_string(index);
         const auto result = run(store->create({make_lead(id), "key-" + std::to_string(index), std::nullopt}));
-        if (std::get<CreateResult>(result).created) ++created;
+        if (std::get<store::CreateResult>(result).created) ++created;
       }
     });
   for (auto& thread : threads) thread.join();
@@ -175,10 +175,11 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(call_flow_input_is_kept_with_the_lead, Backend, Le
   run(store->create({make_lead("01A"), "", std::nullopt}));
   CallFlowInput input{"twilio", "CA1", "1", "call me tomorrow", 0.93, "", at(20)};
   BOOST_TEST(expect(run(store->record_call_flow_input("01A", input))).call_flow_inputs.size() == 1u);
+  BOOST_TEST((std::get<store::StoreError>(run(store->record_call_flow_input("nope", input))).failure ==
+              store::StoreFailure::not_found));
   BOOST_TEST(
-      (std::get<StoreError>(run(store->record_call_flow_input("nope", input))).failure == StoreFailure::not_found));
-  BOOST_TEST((std::get<StoreError>(run(store->add_attempt("nope", make_attempt("CA2"), LeadStatus::dialing))).failure ==
-              StoreFailure::not_found));
+      (std::get<store::StoreError>(run(store->add_attempt("nope", make_attempt("CA2"), LeadStatus::dialing))).failure ==
+       store::StoreFailure::not_found));
 }
 
 BOOST_AUTO_TEST_CASE_TEMPLATE(concurrent_events_for_one_lead_are_all_applied, Backend, LeadStoreBackends) {

@@ -23,8 +23,8 @@ T run(boost::asio::awaitable<T> work) {
 }
 
 template <class T>
-const T& expect(const StoreResult<T>& result) {
-  if (const auto* error = std::get_if<StoreError>(&result)) BOOST_FAIL("store error: " + error->message);
+const T& expect(const store::StoreResult<T>& result) {
+  if (const auto* error = std::get_if<store::StoreError>(&result)) BOOST_FAIL("store error: " + error->message);
   return std::get<T>(result);
 }
 

@@ -73,38 +73,40 @@ class DialScheduler {
 
   // Puts the lead's job in place (replacing one that waits). Refused with
   // conflict while the lead's job is claimed: its worker decides what is next.
-  [[nodiscard]] virtual boost::asio::awaitable<StoreResult<bool>> schedule(DialJob job) = 0;
+  [[nodiscard]] virtual boost::asio::awaitable<store::StoreResult<bool>> schedule(DialJob job) = 0;
   // A new lead's job, claimed at once by the caller (until now + lease), so
   // the call is placed without a round through claim_due; nothing (and
   // nothing changes) when the lead has a job already. If the caller dies,
   // the lease runs out and the job is reclaimed like any other.
-  [[nodiscard]] virtual boost::asio::awaitable<StoreResult<std::optional<ClaimedJob>>> schedule_claimed(
+  [[nodiscard]] virtual boost::asio::awaitable<store::StoreResult<std::optional<ClaimedJob>>> schedule_claimed(
       DialJob job, WallTime now, std::chrono::milliseconds lease) = 0;
   // Up to limit due jobs (due <= now, earliest first), each claimed until
   // now + lease; jobs whose lease has run out count as due again.
-  [[nodiscard]] virtual boost::asio::awaitable<StoreResult<std::vector<ClaimedJob>>> claim_due(
+  [[nodiscard]] virtual boost::asio::awaitable<store::StoreResult<std::vector<ClaimedJob>>> claim_due(
       WallTime now, std::size_t limit, std::chrono::milliseconds lease) = 0;
   // The claimed job is finished; with next, the lead's next job takes its
   // place in the same step. False (and nothing changes) when the claim is
   // no longer the lead's (its lease ran out and another worker took it).
-  [[nodiscard]] virtual boost::asio::awaitable<StoreResult<bool>> complete(ClaimedJob claimed,
-                                                                           std::optional<DialJob> next) = 0;
+  [[nodiscard]] virtual boost::asio::awaitable<store::StoreResult<bool>> complete(ClaimedJob claimed,
+                                                                                  std::optional<DialJob> next) = 0;
   // The per-number daily cap: takes one of the day's calls to number (its
   // calling-hours date) if fewer than cap were taken; false when the cap is
   // reached. Check and count are one step. give_back_call returns one (the
   // placement failed before anything rang).
-  [[nodiscard]] virtual boost::asio::awaitable<StoreResult<bool>> take_call(std::string number, CivilDate day,
-                                                                            int cap) = 0;
-  [[nodiscard]] virtual boost::asio::awaitable<StoreResult<bool>> give_back_call(std::string number, CivilDate day) = 0;
+  [[nodiscard]] virtual boost::asio::awaitable<store::StoreResult<bool>> take_call(std::string number, CivilDate day,
+                                                                                   int cap) = 0;
+  [[nodiscard]] virtual boost::asio::awaitable<store::StoreResult<bool>> give_back_call(std::string number,
+                                                                                        CivilDate day) = 0;
   // Pacing: reserves the provider account's first free call slot at or
   // after now (slots are 60 s / calls_per_minute apart, shared by every
   // dialer on this scheduler) and returns its time: now when the call may go
   // at once. A burst is thus spread over the slots in one pass, each job
   // moved to its own slot, rather than retried again and again.
-  [[nodiscard]] virtual boost::asio::awaitable<StoreResult<WallTime>> reserve_slot(std::string account, WallTime now,
-                                                                                   unsigned calls_per_minute) = 0;
+  [[nodiscard]] virtual boost::asio::awaitable<store::StoreResult<WallTime>> reserve_slot(
+      std::string account, WallTime now, unsigned calls_per_minute) = 0;
   // The lead's job, waiting or claimed (for GET /leads/{id}).
-  [[nodiscard]] virtual boost::asio::awaitable<StoreResult<std::optional<DialJob>>> job_for(std::string lead_id) = 0;
+  [[nodiscard]] virtual boost::asio::awaitable<store::StoreResult<std::optional<DialJob>>> job_for(
+      std::string lead_id) = 0;
   // When the earliest job is due (a claimed one: when its lease ends), for
   // a worker that sleeps until then.
   virtual std::optional<WallTime> next_wake() const = 0;

@@ -17,7 +17,7 @@ class FirstCallQueue {
   virtual ~FirstCallQueue() = default;
   // A new lead's first call, at the next calling time; true once it is
   // durably in the dialer's hands. Any thread.
-  virtual boost::asio::awaitable<StoreResult<bool>> enqueue_first_call(const Lead& lead) = 0;
+  virtual boost::asio::awaitable<store::StoreResult<bool>> enqueue_first_call(const Lead& lead) = 0;
 };
 
 class CallEndings {

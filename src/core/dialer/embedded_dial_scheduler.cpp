@@ -27,7 +27,7 @@ namespace {
 
 constexpr const char* kFile = "dialer.journal";
 
-StoreError unavailable(const std::string& why) { return {StoreFailure::unavailable, why}; }
+store::StoreError unavailable(const std::string& why) { return {store::StoreFailure::unavailable, why}; }
 
 // The records this journal holds: built here once for appends and snapshots.
 std::string job_record(const DialJob& job) {
@@ -63,7 +63,8 @@ EmbeddedDialScheduler::EmbeddedDialScheduler(std::string directory, std::uint64_
   create_private_directories(directory_);
   lock_ = std::make_unique<DirectoryLock>(directory_, "dialer.lock", "the dialer's journal");
   replay_file();
-  own_writer_ = std::make_unique<JournalWriter>(path(), JournalWriterOptions{.room_bytes = kJournalRoomBytes});
+  own_writer_ = std::make_unique<store::JournalWriter>(
+      path(), store::JournalWriterOptions{.room_bytes = store::kJournalRoomBytes});
   writer_ = own_writer_.get();
   bytes_since_snapshot_ = writer_->file_bytes();
 }
@@ -78,25 +79,25 @@ void EmbeddedDialScheduler::replay_file() {
   std::ifstream file{path(), std::ios::binary};
   if (!file) return;
   const std::string data((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
-  JournalReader reader(data, kJournalSyncWindowBytes);
+  store::JournalReader reader(data, store::kJournalSyncWindowBytes);
   std::string_view payload;
   while (reader.next(payload)) apply_record(payload);
-  if (reader.stop() == JournalReader::Stop::corrupt)
+  if (reader.stop() == store::JournalReader::Stop::corrupt)
     throw std::runtime_error("the dialer's journal " + path() + " is damaged (" + reader.reason() +
                              "); callgated --repair-journal " + path() + " keeps every intact record");
   // A torn last record, or room left by a crash (journal_writer.hpp): the
   // writer starts after the records. A torn record is kept beside the file
   // first; room is only zeros.
   if (reader.valid_bytes() < data.size()) {
-    if (reader.stop() == JournalReader::Stop::torn_tail)
-      set_aside(path(), "torn", without_trailing_room(std::string_view(data).substr(reader.valid_bytes())));
+    if (reader.stop() == store::JournalReader::Stop::torn_tail)
+      set_aside(path(), "torn", store::without_trailing_room(std::string_view(data).substr(reader.valid_bytes())));
     if (::truncate(path().c_str(), static_cast<off_t>(reader.valid_bytes())) != 0)
       throw std::runtime_error("cannot cut the torn end off " + path());
   }
   earlier_file_replayed_ = true;
 }
 
-void EmbeddedDialScheduler::attach(JournalWriter& lead_journal) {
+void EmbeddedDialScheduler::attach(store::JournalWriter& lead_journal) {
   std::uint64_t ticket = 0;
   {
     std::lock_guard lock(mutex_);
@@ -126,7 +127,7 @@ namespace {
 const std::vector<std::string_view> kRecordKinds = {"job", "claim", "done", "calls"};
 }
 
-AbsentGuest EmbeddedDialScheduler::absent_from_lead_journal() {
+store::AbsentGuest EmbeddedDialScheduler::absent_from_lead_journal() {
   return {kRecordKinds,
           "the journal holds the embedded dialer's jobs, but the dialer keeps them elsewhere: leave dialer.path empty"};
 }
@@ -243,7 +244,7 @@ std::vector<std::string> EmbeddedDialScheduler::snapshot_payloads() const {
   return payloads;
 }
 
-awaitable<StoreResult<bool>> EmbeddedDialScheduler::take_call(std::string number, CivilDate day, int cap) {
+awaitable<store::StoreResult<bool>> EmbeddedDialScheduler::take_call(std::string number, CivilDate day, int cap) {
   std::uint64_t ticket = 0;
   {
     std::lock_guard lock(mutex_);
@@ -257,7 +258,7 @@ awaitable<StoreResult<bool>> EmbeddedDialScheduler::take_call(std::string number
   co_return true;
 }
 
-awaitable<StoreResult<bool>> EmbeddedDialScheduler::give_back_call(std::string number, CivilDate day) {
+awaitable<store::StoreResult<bool>> EmbeddedDialScheduler::give_back_call(std::string number, CivilDate day) {
   std::uint64_t ticket = 0;
   {
     std::lock_guard lock(mutex_);
@@ -275,31 +276,31 @@ std::uint64_t EmbeddedDialScheduler::record(std::string payload) {
   // In the lead journal, its store decides when to compact (and asks for
   // this state through hold_for_snapshot).
   if (in_lead_journal_) return writer_->append(payload);
-  bytes_since_snapshot_ += payload.size() + kJournalHeaderBytes;
+  bytes_since_snapshot_ += payload.size() + store::kJournalHeaderBytes;
   auto ticket = writer_->append(payload);
   if (bytes_since_snapshot_ > compact_bytes_ && !writer_->compacting()) {
     // Jobs are few (one per lead with a call to come): encoded here.
     std::string frames;
-    for (const auto& snapshot_payload : snapshot_payloads()) append_journal_record(frames, snapshot_payload);
+    for (const auto& snapshot_payload : snapshot_payloads()) store::append_journal_record(frames, snapshot_payload);
     bytes_since_snapshot_ = frames.size();
     ticket = writer_->replace_with([frames = std::move(frames)]() mutable { return std::move(frames); });
   }
   return ticket;
 }
 
-awaitable<std::optional<StoreError>> EmbeddedDialScheduler::durable(std::uint64_t ticket) {
+awaitable<std::optional<store::StoreError>> EmbeddedDialScheduler::durable(std::uint64_t ticket) {
   if (ticket == 0) co_return std::nullopt;
   auto [error] = co_await writer_->async_wait_durable(ticket, boost::asio::as_tuple(boost::asio::use_awaitable));
   if (error) co_return unavailable("the dialer's journal could not be written: " + error.message());
   co_return std::nullopt;
 }
 
-awaitable<StoreResult<bool>> EmbeddedDialScheduler::schedule(DialJob job) {
+awaitable<store::StoreResult<bool>> EmbeddedDialScheduler::schedule(DialJob job) {
   std::uint64_t ticket = 0;
   {
     std::lock_guard lock(mutex_);
     if (auto found = jobs_.find(job.lead_id); found != jobs_.end() && found->second.claim != 0)
-      co_return StoreError{StoreFailure::conflict, "lead " + job.lead_id + " has a dial in progress"};
+      co_return store::StoreError{store::StoreFailure::conflict, "lead " + job.lead_id + " has a dial in progress"};
     put(job);
     ticket = record(job_record(job));
   }
@@ -307,7 +308,7 @@ awaitable<StoreResult<bool>> EmbeddedDialScheduler::schedule(DialJob job) {
   co_return true;
 }
 
-awaitable<StoreResult<std::optional<ClaimedJob>>> EmbeddedDialScheduler::schedule_claimed(
+awaitable<store::StoreResult<std::optional<ClaimedJob>>> EmbeddedDialScheduler::schedule_claimed(
     DialJob job, WallTime now, std::chrono::milliseconds lease) {
   std::optional<ClaimedJob> claimed;
   std::uint64_t ticket = 0;
@@ -326,8 +327,8 @@ awaitable<StoreResult<std::optional<ClaimedJob>>> EmbeddedDialScheduler::schedul
   co_return claimed;
 }
 
-awaitable<StoreResult<std::vector<ClaimedJob>>> EmbeddedDialScheduler::claim_due(WallTime now, std::size_t limit,
-                                                                                 std::chrono::milliseconds lease) {
+awaitable<store::StoreResult<std::vector<ClaimedJob>>> EmbeddedDialScheduler::claim_due(
+    WallTime now, std::size_t limit, std::chrono::milliseconds lease) {
   std::vector<ClaimedJob> claimed;
   std::uint64_t ticket = 0;
   {
@@ -349,7 +350,7 @@ awaitable<StoreResult<std::vector<ClaimedJob>>> EmbeddedDialScheduler::claim_due
   co_return claimed;
 }
 
-awaitable<StoreResult<bool>> EmbeddedDialScheduler::complete(ClaimedJob claimed, std::optional<DialJob> next) {
+awaitable<store::StoreResult<bool>> EmbeddedDialScheduler::complete(ClaimedJob claimed, std::optional<DialJob> next) {
   std::uint64_t ticket = 0;
   {
     std::lock_guard lock(mutex_);
@@ -370,13 +371,13 @@ awaitable<StoreResult<bool>> EmbeddedDialScheduler::complete(ClaimedJob claimed,
   co_return true;
 }
 
-awaitable<StoreResult<WallTime>> EmbeddedDialScheduler::reserve_slot(std::string account, WallTime now,
-                                                                     unsigned calls_per_minute) {
+awaitable<store::StoreResult<WallTime>> EmbeddedDialScheduler::reserve_slot(std::string account, WallTime now,
+                                                                            unsigned calls_per_minute) {
   std::lock_guard lock(mutex_);
   co_return pacers_[account].reserve(now, calls_per_minute);
 }
 
-awaitable<StoreResult<std::optional<DialJob>>> EmbeddedDialScheduler::job_for(std::string lead_id) {
+awaitable<store::StoreResult<std::optional<DialJob>>> EmbeddedDialScheduler::job_for(std::string lead_id) {
   std::lock_guard lock(mutex_);
   const auto found = jobs_.find(lead_id);
   if (found == jobs_.end()) co_return std::optional<DialJob>();

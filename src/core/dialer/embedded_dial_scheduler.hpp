@@ -22,7 +22,7 @@
 
 namespace callgate::dialer {
 
-class EmbeddedDialScheduler final : public DialScheduler, public JournalGuest {
+class EmbeddedDialScheduler final : public DialScheduler, public store::JournalGuest {
  public:
   // In <directory>/dialer.journal: replays the file; throws
   // std::runtime_error on damage before its end. An empty directory keeps
@@ -37,27 +37,27 @@ class EmbeddedDialScheduler final : public DialScheduler, public JournalGuest {
   struct InLeadJournal {};
   EmbeddedDialScheduler(InLeadJournal, std::string directory);
   // Throws std::runtime_error when the earlier file's jobs cannot be moved.
-  void attach(JournalWriter& lead_journal);
+  void attach(store::JournalWriter& lead_journal);
 
   bool owns_op(std::string_view op) const override;
   // For a lead journal this scheduler does not share (dialer.path is set):
   // its record kinds, so that one found there is explained.
-  static AbsentGuest absent_from_lead_journal();
+  static store::AbsentGuest absent_from_lead_journal();
   void replay_record(std::string_view payload) override;
   void hold_for_snapshot(const std::function<void(std::vector<std::string> payloads)>& queue_snapshot) override;
 
-  boost::asio::awaitable<StoreResult<bool>> schedule(DialJob job) override;
-  boost::asio::awaitable<StoreResult<std::optional<ClaimedJob>>> schedule_claimed(
+  boost::asio::awaitable<store::StoreResult<bool>> schedule(DialJob job) override;
+  boost::asio::awaitable<store::StoreResult<std::optional<ClaimedJob>>> schedule_claimed(
       DialJob job, WallTime now, std::chrono::milliseconds lease) override;
-  boost::asio::awaitable<StoreResult<std::vector<ClaimedJob>>> claim_due(WallTime now, std::size_t limit,
-                                                                         std::chrono::milliseconds lease) override;
-  boost::asio::awaitable<StoreResult<bool>> complete(ClaimedJob claimed, std::optional<DialJob> next) override;
-  boost::asio::awaitable<StoreResult<bool>> take_call(std::string number, CivilDate day, int cap) override;
-  boost::asio::awaitable<StoreResult<bool>> give_back_call(std::string number, CivilDate day) override;
+  boost::asio::awaitable<store::StoreResult<std::vector<ClaimedJob>>> claim_due(
+      WallTime now, std::size_t limit, std::chrono::milliseconds lease) override;
+  boost::asio::awaitable<store::StoreResult<bool>> complete(ClaimedJob claimed, std::optional<DialJob> next) override;
+  boost::asio::awaitable<store::StoreResult<bool>> take_call(std::string number, CivilDate day, int cap) override;
+  boost::asio::awaitable<store::StoreResult<bool>> give_back_call(std::string number, CivilDate day) override;
   // In memory: after a restart an account's pacing starts afresh.
-  boost::asio::awaitable<StoreResult<WallTime>> reserve_slot(std::string account, WallTime now,
-                                                             unsigned calls_per_minute) override;
-  boost::asio::awaitable<StoreResult<std::optional<DialJob>>> job_for(std::string lead_id) override;
+  boost::asio::awaitable<store::StoreResult<WallTime>> reserve_slot(std::string account, WallTime now,
+                                                                    unsigned calls_per_minute) override;
+  boost::asio::awaitable<store::StoreResult<std::optional<DialJob>>> job_for(std::string lead_id) override;
   std::optional<WallTime> next_wake() const override;
   std::chrono::milliseconds longest_sleep() const override {
     return std::chrono::seconds(60);
@@ -85,7 +85,7 @@ class EmbeddedDialScheduler final : public DialScheduler, public JournalGuest {
   void replay_file();
   std::uint64_t record(std::string payload);
   std::vector<std::string> snapshot_payloads() const;
-  boost::asio::awaitable<std::optional<StoreError>> durable(std::uint64_t ticket);
+  boost::asio::awaitable<std::optional<store::StoreError>> durable(std::uint64_t ticket);
 
   std::string directory_;
   std::uint64_t compact_bytes_;
@@ -100,8 +100,8 @@ class EmbeddedDialScheduler final : public DialScheduler, public JournalGuest {
   bool in_lead_journal_ = false;
   bool earlier_file_replayed_ = false;   // a dialer.journal to move into the lead journal
   std::unique_ptr<DirectoryLock> lock_;  // one process per directory; released after own_writer_ stops
-  std::unique_ptr<JournalWriter> own_writer_;
-  JournalWriter* writer_ = nullptr;  // own_writer_ or the lead journal's; none: in memory only
+  std::unique_ptr<store::JournalWriter> own_writer_;
+  store::JournalWriter* writer_ = nullptr;  // own_writer_ or the lead journal's; none: in memory only
 };
 
 }  // namespace callgate::dialer

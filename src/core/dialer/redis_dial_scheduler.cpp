@@ -150,8 +150,8 @@ enum ScriptIndex {
 
 constexpr int kCallCountSeconds = 3 * 86'400;  // a day in any zone, and the day before
 
-StoreError unavailable(std::string message) { return {StoreFailure::unavailable, std::move(message)}; }
-StoreError malformed(std::string_view what) {
+store::StoreError unavailable(std::string message) { return {store::StoreFailure::unavailable, std::move(message)}; }
+store::StoreError malformed(std::string_view what) {
   return unavailable("Redis answered the dialer's " + std::string(what) + " with something unexpected");
 }
 
@@ -207,55 +207,55 @@ std::string RedisDialScheduler::key(std::string_view name) const {
   return full;
 }
 
-awaitable<std::variant<Reply, StoreError>> RedisDialScheduler::on_home(int which, std::vector<std::string> keys,
-                                                                       std::vector<std::string> arguments) {
+awaitable<std::variant<Reply, store::StoreError>> RedisDialScheduler::on_home(int which, std::vector<std::string> keys,
+                                                                              std::vector<std::string> arguments) {
   auto reply = co_await redis::run_script(*connection_, *kScripts[which], std::move(keys), std::move(arguments));
   if (auto* failure = std::get_if<redis::Failure>(&reply)) co_return unavailable(failure->message);
   if (std::get<Reply>(reply).is_error()) co_return unavailable("Redis: " + std::get<Reply>(reply).text);
   co_return std::move(std::get<Reply>(reply));
 }
 
-awaitable<std::variant<Reply, StoreError>> RedisDialScheduler::script(int which, std::vector<std::string> keys,
-                                                                      std::vector<std::string> arguments) {
+awaitable<std::variant<Reply, store::StoreError>> RedisDialScheduler::script(int which, std::vector<std::string> keys,
+                                                                             std::vector<std::string> arguments) {
   auto executor = co_await asio::this_coro::executor;
   if (&asio::query(executor, asio::execution::context) == &home_)
     co_return co_await on_home(which, std::move(keys), std::move(arguments));
   co_return co_await asio::co_spawn(home_, on_home(which, std::move(keys), std::move(arguments)), asio::use_awaitable);
 }
 
-awaitable<StoreResult<bool>> RedisDialScheduler::schedule(DialJob job) {
+awaitable<store::StoreResult<bool>> RedisDialScheduler::schedule(DialJob job) {
   const std::string lead_id = job.lead_id;
   std::vector<std::string> keys{key("dial:job:" + lead_id), key("dial:due"), key("dial:flight")};
   std::vector<std::string> arguments{lead_id, json::serialize(job_json(job)), std::to_string(to_ms(job.due))};
   auto reply = co_await script(schedule_index, std::move(keys), std::move(arguments));
-  if (auto* error = std::get_if<StoreError>(&reply)) co_return *error;
+  if (auto* error = std::get_if<store::StoreError>(&reply)) co_return *error;
   if (std::get<Reply>(reply).integer == 0)
-    co_return StoreError{StoreFailure::conflict, "lead " + lead_id + " has a dial in progress"};
+    co_return store::StoreError{store::StoreFailure::conflict, "lead " + lead_id + " has a dial in progress"};
   co_return true;
 }
 
-awaitable<StoreResult<std::optional<ClaimedJob>>> RedisDialScheduler::schedule_claimed(
+awaitable<store::StoreResult<std::optional<ClaimedJob>>> RedisDialScheduler::schedule_claimed(
     DialJob job, WallTime now, std::chrono::milliseconds lease) {
   const auto lease_until = from_ms(to_ms(now + lease));
   const std::string lead_id = job.lead_id;
   std::vector<std::string> keys{key("dial:job:" + lead_id), key("dial:flight"), key("dial:claims")};
   std::vector<std::string> arguments{lead_id, json::serialize(job_json(job)), std::to_string(to_ms(lease_until))};
   auto reply = co_await script(schedule_claimed_index, std::move(keys), std::move(arguments));
-  if (auto* error = std::get_if<StoreError>(&reply)) co_return *error;
+  if (auto* error = std::get_if<store::StoreError>(&reply)) co_return *error;
   std::optional<ClaimedJob> claimed;
   if (const auto claim = std::get<Reply>(reply).integer; claim > 0)
     claimed = ClaimedJob{std::move(job), static_cast<std::uint64_t>(claim), lease_until, false};
   co_return claimed;
 }
 
-awaitable<StoreResult<std::vector<ClaimedJob>>> RedisDialScheduler::claim_due(WallTime now, std::size_t limit,
-                                                                              std::chrono::milliseconds lease) {
+awaitable<store::StoreResult<std::vector<ClaimedJob>>> RedisDialScheduler::claim_due(WallTime now, std::size_t limit,
+                                                                                     std::chrono::milliseconds lease) {
   const auto lease_until = from_ms(to_ms(now + lease));
   std::vector<std::string> keys{key("dial:due"), key("dial:flight"), key("dial:claims")};
   std::vector<std::string> arguments{std::to_string(to_ms(now)), std::to_string(limit),
                                      std::to_string(to_ms(lease_until)), key("dial:job:")};
   auto reply = co_await script(claim_index, std::move(keys), std::move(arguments));
-  if (auto* error = std::get_if<StoreError>(&reply)) co_return *error;
+  if (auto* error = std::get_if<store::StoreError>(&reply)) co_return *error;
   const auto& answer = std::get<Reply>(reply);
   if (answer.type != Reply::Type::array || answer.elements.size() != 7 || answer.elements[0].type != Reply::Type::array)
     co_return malformed("claim");
@@ -293,7 +293,7 @@ awaitable<StoreResult<std::vector<ClaimedJob>>> RedisDialScheduler::claim_due(Wa
   co_return claimed;
 }
 
-awaitable<StoreResult<bool>> RedisDialScheduler::complete(ClaimedJob claimed, std::optional<DialJob> next) {
+awaitable<store::StoreResult<bool>> RedisDialScheduler::complete(ClaimedJob claimed, std::optional<DialJob> next) {
   const std::string lead_id = claimed.job.lead_id;
   std::vector<std::string> keys{key("dial:job:" + lead_id), key("dial:due"), key("dial:flight")};
   std::vector<std::string> arguments{lead_id, std::to_string(claimed.claim), next ? "1" : "0", "", ""};
@@ -303,7 +303,7 @@ awaitable<StoreResult<bool>> RedisDialScheduler::complete(ClaimedJob claimed, st
     arguments[4] = std::to_string(to_ms(next->due));
   }
   auto reply = co_await script(complete_index, std::move(keys), std::move(arguments));
-  if (auto* error = std::get_if<StoreError>(&reply)) co_return *error;
+  if (auto* error = std::get_if<store::StoreError>(&reply)) co_return *error;
   if (next) {
     // The next job may be earlier than what the loop sleeps for.
     std::lock_guard lock(seen_mutex_);
@@ -312,39 +312,39 @@ awaitable<StoreResult<bool>> RedisDialScheduler::complete(ClaimedJob claimed, st
   co_return std::get<Reply>(reply).integer == 1;
 }
 
-awaitable<StoreResult<bool>> RedisDialScheduler::take_call(std::string number, CivilDate day, int cap) {
+awaitable<store::StoreResult<bool>> RedisDialScheduler::take_call(std::string number, CivilDate day, int cap) {
   std::vector<std::string> keys{key("dial:calls:" + number + ":" + format_civil_date(day))};
   std::vector<std::string> arguments{std::to_string(cap), std::to_string(kCallCountSeconds)};
   auto reply = co_await script(take_call_index, std::move(keys), std::move(arguments));
-  if (auto* error = std::get_if<StoreError>(&reply)) co_return *error;
+  if (auto* error = std::get_if<store::StoreError>(&reply)) co_return *error;
   co_return std::get<Reply>(reply).integer == 1;
 }
 
-awaitable<StoreResult<bool>> RedisDialScheduler::give_back_call(std::string number, CivilDate day) {
+awaitable<store::StoreResult<bool>> RedisDialScheduler::give_back_call(std::string number, CivilDate day) {
   std::vector<std::string> keys{key("dial:calls:" + number + ":" + format_civil_date(day))};
   auto reply = co_await script(give_back_index, std::move(keys), {});
-  if (auto* error = std::get_if<StoreError>(&reply)) co_return *error;
+  if (auto* error = std::get_if<store::StoreError>(&reply)) co_return *error;
   co_return std::get<Reply>(reply).integer == 1;
 }
 
-awaitable<StoreResult<WallTime>> RedisDialScheduler::reserve_slot(std::string account, WallTime now,
-                                                                  unsigned calls_per_minute) {
+awaitable<store::StoreResult<WallTime>> RedisDialScheduler::reserve_slot(std::string account, WallTime now,
+                                                                         unsigned calls_per_minute) {
   if (calls_per_minute == 0) co_return now;
   std::vector<std::string> keys{key("dial:pace:" + account)};
   std::vector<std::string> arguments{std::to_string(to_us(now)),
                                      std::to_string(pacing_interval(calls_per_minute).count())};
   auto reply = co_await script(reserve_index, std::move(keys), std::move(arguments));
-  if (auto* error = std::get_if<StoreError>(&reply)) co_return *error;
+  if (auto* error = std::get_if<store::StoreError>(&reply)) co_return *error;
   if (std::get<Reply>(reply).type != Reply::Type::integer) co_return malformed("pacing slot");
   const auto slot = WallTime(
       std::chrono::duration_cast<WallTime::duration>(std::chrono::microseconds(std::get<Reply>(reply).integer)));
   co_return std::max(slot, now);
 }
 
-awaitable<StoreResult<std::optional<DialJob>>> RedisDialScheduler::job_for(std::string lead_id) {
+awaitable<store::StoreResult<std::optional<DialJob>>> RedisDialScheduler::job_for(std::string lead_id) {
   std::vector<std::string> keys{key("dial:job:" + lead_id)};
   auto reply = co_await script(read_index, std::move(keys), {});
-  if (auto* error = std::get_if<StoreError>(&reply)) co_return *error;
+  if (auto* error = std::get_if<store::StoreError>(&reply)) co_return *error;
   const auto& answer = std::get<Reply>(reply);
   if (answer.type == Reply::Type::nil) co_return std::optional<DialJob>();
   auto job = parse_job(answer.text);

@@ -41,17 +41,17 @@ class RedisDialScheduler final : public DialScheduler {
   void start();  // connects (posted to home)
   bool connected() const;
 
-  boost::asio::awaitable<StoreResult<bool>> schedule(DialJob job) override;
-  boost::asio::awaitable<StoreResult<std::optional<ClaimedJob>>> schedule_claimed(
+  boost::asio::awaitable<store::StoreResult<bool>> schedule(DialJob job) override;
+  boost::asio::awaitable<store::StoreResult<std::optional<ClaimedJob>>> schedule_claimed(
       DialJob job, WallTime now, std::chrono::milliseconds lease) override;
-  boost::asio::awaitable<StoreResult<std::vector<ClaimedJob>>> claim_due(WallTime now, std::size_t limit,
-                                                                         std::chrono::milliseconds lease) override;
-  boost::asio::awaitable<StoreResult<bool>> complete(ClaimedJob claimed, std::optional<DialJob> next) override;
-  boost::asio::awaitable<StoreResult<bool>> take_call(std::string number, CivilDate day, int cap) override;
-  boost::asio::awaitable<StoreResult<bool>> give_back_call(std::string number, CivilDate day) override;
-  boost::asio::awaitable<StoreResult<WallTime>> reserve_slot(std::string account, WallTime now,
-                                                             unsigned calls_per_minute) override;
-  boost::asio::awaitable<StoreResult<std::optional<DialJob>>> job_for(std::string lead_id) override;
+  boost::asio::awaitable<store::StoreResult<std::vector<ClaimedJob>>> claim_due(
+      WallTime now, std::size_t limit, std::chrono::milliseconds lease) override;
+  boost::asio::awaitable<store::StoreResult<bool>> complete(ClaimedJob claimed, std::optional<DialJob> next) override;
+  boost::asio::awaitable<store::StoreResult<bool>> take_call(std::string number, CivilDate day, int cap) override;
+  boost::asio::awaitable<store::StoreResult<bool>> give_back_call(std::string number, CivilDate day) override;
+  boost::asio::awaitable<store::StoreResult<WallTime>> reserve_slot(std::string account, WallTime now,
+                                                                    unsigned calls_per_minute) override;
+  boost::asio::awaitable<store::StoreResult<std::optional<DialJob>>> job_for(std::string lead_id) override;
   std::optional<WallTime> next_wake() const override;
   std::chrono::milliseconds longest_sleep() const override {
     return std::chrono::seconds(1);
@@ -61,10 +61,11 @@ class RedisDialScheduler final : public DialScheduler {
 
  private:
   // Runs on home: the caller's coroutine hops there and back when it is elsewhere.
-  boost::asio::awaitable<std::variant<redis::Reply, StoreError>> script(int which, std::vector<std::string> keys,
-                                                                        std::vector<std::string> arguments);
-  boost::asio::awaitable<std::variant<redis::Reply, StoreError>> on_home(int which, std::vector<std::string> keys,
-                                                                         std::vector<std::string> arguments);
+  boost::asio::awaitable<std::variant<redis::Reply, store::StoreError>> script(int which, std::vector<std::string> keys,
+                                                                               std::vector<std::string> arguments);
+  boost::asio::awaitable<std::variant<redis::Reply, store::StoreError>> on_home(int which,
+                                                                                std::vector<std::string> keys,
+                                                                                std::vector<std::string> arguments);
   std::string key(std::string_view name) const;
 
   boost::asio::io_context& home_;

@@ -17,7 +17,7 @@
 #include <filesystem>
 #include <fstream>
 
-namespace callgate {
+namespace callgate::store {
 
 namespace json = boost::json;
 using boost::asio::awaitable;
@@ -194,4 +194,4 @@ awaitable<std::size_t> EventSpool::replay_into(LeadStore& store, AppliedEvent ap
   co_return replayed;
 }
 
-}  // namespace callgate
+}  // namespace callgate::store

@@ -17,7 +17,7 @@
 #include <memory>
 #include <mutex>
 
-namespace callgate {
+namespace callgate::store {
 
 class EventSpool {
  public:
@@ -58,4 +58,4 @@ class EventSpool {
   bool trim_failing_ = false;
 };
 
-}  // namespace callgate
+}  // namespace callgate::store

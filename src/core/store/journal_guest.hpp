@@ -14,7 +14,7 @@
 #include <string_view>
 #include <vector>
 
-namespace callgate {
+namespace callgate::store {
 
 // A guest that keeps its records elsewhere this run names their kinds
 // ("op"), so that one of them found in the journal stops the start with
@@ -37,4 +37,4 @@ class JournalGuest {
   virtual void hold_for_snapshot(const std::function<void(std::vector<std::string> payloads)>& queue_snapshot) = 0;
 };
 
-}  // namespace callgate
+}  // namespace callgate::store

@@ -19,7 +19,7 @@
 #include <sstream>
 #include <stdexcept>
 
-namespace callgate {
+namespace callgate::store {
 
 namespace json = boost::json;
 using boost::asio::awaitable;
@@ -363,4 +363,4 @@ awaitable<StoreResult<LeadPage>> JournalLeadStore::list(LeadQuery query) {
   return read_once_durable([&]() -> StoreResult<LeadPage> { return table_.list(query); });
 }
 
-}  // namespace callgate
+}  // namespace callgate::store

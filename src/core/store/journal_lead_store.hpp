@@ -28,7 +28,7 @@
 #include <mutex>
 #include <tuple>
 
-namespace callgate {
+namespace callgate::store {
 
 struct JournalStoreOptions {
   std::string directory;                               // holds leads.journal and archive/
@@ -103,4 +103,4 @@ class JournalLeadStore final : public LeadStore {
   std::unique_ptr<JournalWriter> writer_;
 };
 
-}  // namespace callgate
+}  // namespace callgate::store

@@ -8,7 +8,7 @@
 #include <nmmintrin.h>
 #endif
 
-namespace callgate {
+namespace callgate::store {
 namespace {
 
 constexpr char kMagic[4] = {'C', 'G', 'J', '1'};
@@ -176,4 +176,4 @@ bool all_zero(std::string_view bytes) {  // true for none
   return std::all_of(bytes.begin(), bytes.end(), [](char byte) { return byte == '\0'; });
 }
 
-}  // namespace callgate
+}  // namespace callgate::store

@@ -16,7 +16,7 @@
 #include <string>
 #include <string_view>
 
-namespace callgate {
+namespace callgate::store {
 
 inline constexpr std::size_t kJournalHeaderBytes = 12;
 inline constexpr std::uint32_t kJournalMaxPayloadBytes = 16 * 1024 * 1024;
@@ -103,4 +103,4 @@ class JournalStream {
   std::string reason_;
 };
 
-}  // namespace callgate
+}  // namespace callgate::store

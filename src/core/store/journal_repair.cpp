@@ -12,7 +12,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-namespace callgate {
+namespace callgate::store {
 
 namespace {
 
@@ -145,4 +145,4 @@ std::string describe(const JournalInspection& inspection, const std::filesystem:
   return out.str();
 }
 
-}  // namespace callgate
+}  // namespace callgate::store

@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-namespace callgate {
+namespace callgate::store {
 
 struct DamagedStretch {
   std::uint64_t offset = 0;
@@ -47,4 +47,4 @@ RepairResult repair_journal(const std::filesystem::path& path);
 // A human-readable report of an inspection, for --check-journal.
 std::string describe(const JournalInspection& inspection, const std::filesystem::path& path);
 
-}  // namespace callgate
+}  // namespace callgate::store

@@ -23,7 +23,7 @@
 extern "C" int mallctl(const char* name, void* old_value, std::size_t* old_length, void* new_value,
                        std::size_t new_length) __attribute__((weak));
 
-namespace callgate {
+namespace callgate::store {
 
 namespace {
 
@@ -693,4 +693,4 @@ void JournalWriter::run() {
   resume_all(std::move(left), boost::asio::error::operation_aborted);
 }
 
-}  // namespace callgate
+}  // namespace callgate::store

@@ -24,7 +24,7 @@
 #include <thread>
 #include <vector>
 
-namespace callgate {
+namespace callgate::store {
 
 // The room the stores keep (JournalWriterOptions::room_bytes): laid out a
 // quarter at a time, so the file's size changes once per few hundred KiB.
@@ -265,4 +265,4 @@ class JournalWriter {
   std::thread thread_;
 };
 
-}  // namespace callgate
+}  // namespace callgate::store

@@ -17,7 +17,7 @@
 #include <variant>
 #include <vector>
 
-namespace callgate {
+namespace callgate::store {
 
 enum class StoreFailure {
   unavailable,  // the backend cannot be reached or did not answer in time: try later
@@ -108,4 +108,4 @@ class LeadStore {
   [[nodiscard]] virtual boost::asio::awaitable<StoreResult<LeadPage>> list(LeadQuery query) = 0;
 };
 
-}  // namespace callgate
+}  // namespace callgate::store

@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <atomic>
 
-namespace callgate {
+namespace callgate::store {
 
 namespace {
 StoreError no_such_lead(const std::string& lead_id) { return {StoreFailure::not_found, "no lead " + lead_id}; }
@@ -163,4 +163,4 @@ LeadTable::Picture LeadTable::picture() const {
   return picture;
 }
 
-}  // namespace callgate
+}  // namespace callgate::store

@@ -24,7 +24,7 @@
 #include <unordered_map>
 #include <vector>
 
-namespace callgate {
+namespace callgate::store {
 
 class LeadTable {
  public:
@@ -80,4 +80,4 @@ class LeadTable {
   std::string orphan_json_;  // reused to encode orphans for callers without the text
 };
 
-}  // namespace callgate
+}  // namespace callgate::store

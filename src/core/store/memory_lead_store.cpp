@@ -1,6 +1,6 @@
 #include "core/store/memory_lead_store.hpp"
 
-namespace callgate {
+namespace callgate::store {
 
 using boost::asio::awaitable;
 
@@ -52,4 +52,4 @@ awaitable<StoreResult<LeadPage>> MemoryLeadStore::list(LeadQuery query) {
   co_return table_.list(query);
 }
 
-}  // namespace callgate
+}  // namespace callgate::store

@@ -6,7 +6,7 @@
 
 #include <mutex>
 
-namespace callgate {
+namespace callgate::store {
 
 class MemoryLeadStore final : public LeadStore {
  public:
@@ -24,4 +24,4 @@ class MemoryLeadStore final : public LeadStore {
   LeadTable table_;
 };
 
-}  // namespace callgate
+}  // namespace callgate::store

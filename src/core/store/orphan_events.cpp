@@ -6,7 +6,7 @@
 #include <cstring>
 #include <functional>
 
-namespace callgate {
+namespace callgate::store {
 
 namespace {
 
@@ -120,4 +120,4 @@ OrphanEvents::Picture OrphanEvents::picture() const {
   return picture;
 }
 
-}  // namespace callgate
+}  // namespace callgate::store

@@ -34,7 +34,7 @@
 #include <string_view>
 #include <vector>
 
-namespace callgate {
+namespace callgate::store {
 
 struct OrphanLimits {
   std::size_t max_in_memory = 100000;
@@ -111,4 +111,4 @@ class OrphanEvents {
   std::uint64_t let_go_ = 0;
 };
 
-}  // namespace callgate
+}  // namespace callgate::store

@@ -6,7 +6,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-namespace callgate {
+namespace callgate::store {
 
 EpochFinding judge_epoch(const std::optional<std::string>& in_redis, std::string_view known_here) {
   if (!in_redis) return known_here.empty() ? EpochFinding::first_use : EpochFinding::lost;
@@ -44,4 +44,4 @@ bool write_epoch_file(const std::string& path, std::string_view epoch) {
 
 std::string new_epoch() { return random_hex(16); }
 
-}  // namespace callgate
+}  // namespace callgate::store

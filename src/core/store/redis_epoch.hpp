@@ -10,7 +10,7 @@
 #include <string>
 #include <string_view>
 
-namespace callgate {
+namespace callgate::store {
 
 enum class EpochFinding {
   first_use,  // no epoch in Redis, none known here: this Redis is new to us
@@ -31,4 +31,4 @@ bool write_epoch_file(const std::string& path, std::string_view epoch);
 // A fresh random epoch (hex).
 std::string new_epoch();
 
-}  // namespace callgate
+}  // namespace callgate::store

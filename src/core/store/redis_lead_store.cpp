@@ -20,7 +20,7 @@
 
 #include <array>
 
-namespace callgate {
+namespace callgate::store {
 
 namespace asio = boost::asio;
 namespace json = boost::json;
@@ -662,4 +662,4 @@ awaitable<StoreResult<LeadPage>> RedisLeadStore::list(LeadQuery query) {
   co_return co_await route(&RedisLeadStore::do_list, std::move(query));
 }
 
-}  // namespace callgate
+}  // namespace callgate::store

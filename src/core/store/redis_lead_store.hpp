@@ -39,7 +39,7 @@
 #include <string_view>
 #include <vector>
 
-namespace callgate {
+namespace callgate::store {
 
 struct RedisStoreOptions {
   redis::ConnectionOptions connection;
@@ -150,4 +150,4 @@ class RedisLeadStore final : public LeadStore {
   StopSignal gone_;
 };
 
-}  // namespace callgate
+}  // namespace callgate::store

@@ -133,7 +133,7 @@ awaitable<Response> enquire(RequestContext& context, LeadServices& services) {
   // (80 random bits each).
   thread_local LeadIdGenerator ids;
   const auto now = WallClock::now();
-  CreateRequest create;
+  store::CreateRequest create;
   create.lead.id = ids.next(now);
   create.lead.phone = enquiry.phone.e164;
   create.lead.name = std::move(enquiry.name);
@@ -152,7 +152,7 @@ awaitable<Response> enquire(RequestContext& context, LeadServices& services) {
   if (intake.duplicate_window.count() > 0) create.same_phone_since = now - intake.duplicate_window;
 
   auto stored = co_await services.store.create(std::move(create));
-  if (auto* error = std::get_if<StoreError>(&stored)) {
+  if (auto* error = std::get_if<store::StoreError>(&stored)) {
     count("store_unavailable");
     LogLine(LogLevel::error, "enquiry_not_stored").text("reason", error->message);
     auto response =
@@ -160,7 +160,7 @@ awaitable<Response> enquire(RequestContext& context, LeadServices& services) {
     response.set(beast_http::field::retry_after, "5");
     co_return with_cors(std::move(response), context);
   }
-  const auto& result = std::get<CreateResult>(stored);
+  const auto& result = std::get<store::CreateResult>(stored);
   // The same number within duplicate_window from another client: that
   // client gets a handle of its own, never the first client's lead id
   // (which /enquire/{id} would turn into a view of the first caller's
@@ -183,7 +183,7 @@ awaitable<Response> enquire(RequestContext& context, LeadServices& services) {
     // Its first call, durably in the dialer's hands before the answer (an
     // existing lead whose hand-over failed before gets it now).
     auto handed = co_await services.dialer.enqueue_first_call(result.lead);
-    if (auto* error = std::get_if<StoreError>(&handed)) {
+    if (auto* error = std::get_if<store::StoreError>(&handed)) {
       count("dialer_unavailable");
       LogLine(LogLevel::error, "first_call_not_scheduled")
           .trusted_text("lead_id", result.lead.id)
@@ -207,13 +207,13 @@ awaitable<Response> preflight(RequestContext& context) {
   co_return with_cors(std::move(response), context);
 }
 
-awaitable<Response> get_lead(RequestContext& context, LeadStore& store, dialer::DialScheduler& scheduler) {
+awaitable<Response> get_lead(RequestContext& context, store::LeadStore& store, dialer::DialScheduler& scheduler) {
   if (auto refusal = require_admin(context)) co_return std::move(*refusal);
   const auto id = context.parameters.get("id").value_or("");
   if (!is_lead_id(id)) co_return make_json_error(Status::not_found, "no such lead", context.request_id);
   auto found = co_await store.get(std::string(id));
-  if (auto* error = std::get_if<StoreError>(&found)) {
-    if (error->failure == StoreFailure::not_found)
+  if (auto* error = std::get_if<store::StoreError>(&found)) {
+    if (error->failure == store::StoreFailure::not_found)
       co_return make_json_error(Status::not_found, "no such lead", context.request_id);
     co_return make_json_error(Status::service_unavailable, "the store is unavailable", context.request_id);
   }
@@ -243,8 +243,8 @@ awaitable<Response> enquiry_status(RequestContext& context, LeadServices& servic
   if (!is_lead_id(id))
     co_return with_cors(make_json_error(Status::not_found, "no such enquiry", context.request_id), context);
   auto found = co_await store.get(std::string(id));
-  if (auto* error = std::get_if<StoreError>(&found)) {
-    auto response = error->failure == StoreFailure::not_found
+  if (auto* error = std::get_if<store::StoreError>(&found)) {
+    auto response = error->failure == store::StoreFailure::not_found
                         ? make_json_error(Status::not_found, "no such enquiry", context.request_id)
                         : make_json_error(Status::service_unavailable, "the store is unavailable", context.request_id);
     co_return with_cors(std::move(response), context);
@@ -264,9 +264,9 @@ awaitable<Response> enquire_from_any_page(RequestContext& context, LeadServices&
   co_return render_enquiry_answer(context.config, answer, submitted.value_or(FormFields{}));
 }
 
-awaitable<Response> list_leads(RequestContext& context, LeadStore& store) {
+awaitable<Response> list_leads(RequestContext& context, store::LeadStore& store) {
   if (auto refusal = require_admin(context)) co_return std::move(*refusal);
-  LeadQuery query;
+  store::LeadQuery query;
   if (auto status = query_parameter(context.request, "status"); status && !status->empty()) {
     query.status = parse_lead_status(*status);
     if (!query.status)
@@ -289,9 +289,9 @@ awaitable<Response> list_leads(RequestContext& context, LeadStore& store) {
     query.after_id = *cursor;
   }
   auto page = co_await store.list(std::move(query));
-  if (std::holds_alternative<StoreError>(page))
+  if (std::holds_alternative<store::StoreError>(page))
     co_return make_json_error(Status::service_unavailable, "the store is unavailable", context.request_id);
-  const auto& leads = std::get<LeadPage>(page);
+  const auto& leads = std::get<store::LeadPage>(page);
   json::array items;
   for (const auto& lead : leads.leads) items.push_back(to_json(lead));
   json::object body{{"leads", std::move(items)}};

@@ -38,7 +38,7 @@ class SharedRateLimiter {
 };
 
 struct LeadServices {
-  LeadStore& store;
+  store::LeadStore& store;
   SharedRateLimiter& rate_limiter;         // POST /enquire
   SharedRateLimiter& status_rate_limiter;  // GET /enquire/{id}: ids must not be worth guessing at speed
   const LeadMetricIds& ids;

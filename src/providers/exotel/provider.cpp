@@ -110,7 +110,7 @@ void ExotelProvider::register_call_flow_endpoints(http::HttpRouter& router,
                auto stored = co_await store.record_call_flow_input(lead_id, std::move(input));
                // 200 keeps the flow on its first branch whatever became of
                // the record: the caller is on the line.
-               if (auto* error = std::get_if<StoreError>(&stored))
+               if (auto* error = std::get_if<store::StoreError>(&stored))
                  LogLine(LogLevel::warn, "call_flow_input_not_recorded")
                      .trusted_text("provider", "exotel")
                      .text("call_sid", passthru.call_sid)

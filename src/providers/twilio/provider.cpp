@@ -140,7 +140,7 @@ void TwilioProvider::register_call_flow_endpoints(http::HttpRouter& router,
                auto stored = co_await store.record_call_flow_input(lead_id, std::move(input));
                // The caller is on the line: whatever happened to the record,
                // the call goes on to its next step.
-               if (auto* error = std::get_if<StoreError>(&stored))
+               if (auto* error = std::get_if<store::StoreError>(&stored))
                  LogLine(LogLevel::warn, "call_flow_input_not_recorded")
                      .trusted_text("provider", "twilio")
                      .text("call_sid", call_sid)

@@ -72,12 +72,12 @@ const Finish& finish_of(const ClaimedJobDecision& decision) {
 BOOST_AUTO_TEST_SUITE(dialer_decisions)
 
 BOOST_AUTO_TEST_CASE(a_claimed_job_is_placed_finished_or_settled_by_what_the_lead_and_clock_say) {
-  const StoreResult<Lead> gone = StoreError{StoreFailure::not_found, "no such lead"};
-  const StoreResult<Lead> away = StoreError{StoreFailure::unavailable, "journal write failed"};
+  const store::StoreResult<Lead> gone = store::StoreError{store::StoreFailure::not_found, "no such lead"};
+  const store::StoreResult<Lead> away = store::StoreError{store::StoreFailure::unavailable, "journal write failed"};
   struct Case {
     const char* name;
     ClaimedJob job;
-    StoreResult<Lead> lead;
+    store::StoreResult<Lead> lead;
     DialerConfig config;
     std::optional<Why> why;  // none: Place (or Settle, below)
     bool settle = false;

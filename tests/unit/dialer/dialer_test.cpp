@@ -63,7 +63,7 @@ class ScriptedProvider final : public providers::ProviderCalls {
 
 struct DialerBench {
   boost::asio::io_context io;
-  MemoryLeadStore store;
+  store::MemoryLeadStore store;
   EmbeddedDialScheduler scheduler{""};  // in memory
   SetClock clock;
   ScriptedProvider provider;
@@ -87,7 +87,7 @@ struct DialerBench {
   Lead stored_lead(const std::string& id) {
     auto lead = conformance::make_lead(id, "+14155550123");
     lead.created = clock.now();
-    CreateRequest request;
+    store::CreateRequest request;
     request.lead = lead;
     expect(conformance::run(store.create(request)));
     return lead;
@@ -116,9 +116,9 @@ BOOST_AUTO_TEST_CASE(a_new_lead_is_called_once_and_its_call_recorded) {
   bench.provider.placements.push_back(providers::Placed{"CA100", "queued"});
   const auto lead = bench.stored_lead("01A");
   bench.dialer->start();
-  std::optional<StoreResult<bool>> handed;
+  std::optional<store::StoreResult<bool>> handed;
   boost::asio::co_spawn(bench.io, bench.dialer->enqueue_first_call(lead),
-                        [&](std::exception_ptr, StoreResult<bool> result) { handed = result; });
+                        [&](std::exception_ptr, store::StoreResult<bool> result) { handed = result; });
   BOOST_REQUIRE(bench.run_until([&] { return !bench.lead("01A").attempts.empty(); }));
   BOOST_REQUIRE(handed);
   BOOST_TEST(expect(*handed));
@@ -133,7 +133,7 @@ BOOST_AUTO_TEST_CASE(a_new_lead_is_called_once_and_its_call_recorded) {
   BOOST_REQUIRE(bench.run_until([&] { return !expect(conformance::run(bench.scheduler.job_for("01A"))).has_value(); }));
   const auto again = bench.lead("01A");  // outlives the call, which holds it by reference
   boost::asio::co_spawn(bench.io, bench.dialer->enqueue_first_call(again),
-                        [](std::exception_ptr, StoreResult<bool>) {});
+                        [](std::exception_ptr, store::StoreResult<bool>) {});
   bench.io.run_for(300ms);
   BOOST_TEST(bench.provider.orders.size() == 1u);
 }
@@ -144,7 +144,8 @@ BOOST_AUTO_TEST_CASE(a_retryable_failure_is_placed_again_once_the_clock_reaches_
   bench.provider.placements.push_back(providers::Placed{"CA200", "queued"});
   const auto lead = bench.stored_lead("01B");
   bench.dialer->start();
-  boost::asio::co_spawn(bench.io, bench.dialer->enqueue_first_call(lead), [](std::exception_ptr, StoreResult<bool>) {});
+  boost::asio::co_spawn(bench.io, bench.dialer->enqueue_first_call(lead),
+                        [](std::exception_ptr, store::StoreResult<bool>) {});
   BOOST_REQUIRE(bench.run_until([&] { return bench.provider.orders.size() == 1; }));
   // The retry waits for the clock: at most the backoff's cap for a first failure (base 2 s).
   const auto job = [&] { return expect(conformance::run(bench.scheduler.job_for("01B"))); };
@@ -164,7 +165,8 @@ BOOST_AUTO_TEST_CASE(an_ambiguous_placement_is_settled_by_the_provider_s_list_an
   bench.provider.lookups.push_back(providers::FoundCall{"CA300", "ringing", CallStatus::ringing});
   const auto lead = bench.stored_lead("01C");
   bench.dialer->start();
-  boost::asio::co_spawn(bench.io, bench.dialer->enqueue_first_call(lead), [](std::exception_ptr, StoreResult<bool>) {});
+  boost::asio::co_spawn(bench.io, bench.dialer->enqueue_first_call(lead),
+                        [](std::exception_ptr, store::StoreResult<bool>) {});
   BOOST_REQUIRE(bench.run_until([&] { return !bench.lead("01C").attempts.empty(); }));
   BOOST_TEST(bench.lead("01C").attempts.front().call_sid.empty());
   bench.clock.advance(bench.config->dialer.ambiguous.grace);

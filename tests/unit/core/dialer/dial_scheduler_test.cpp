@@ -34,12 +34,12 @@ struct SchedulerDirectory {
 
 // The daemon's default with the journal store: the jobs in the lead journal.
 struct LeadJournalWithJobs {
-  std::unique_ptr<JournalLeadStore> store;
+  std::unique_ptr<store::JournalLeadStore> store;
   std::shared_ptr<EmbeddedDialScheduler> scheduler;
   LeadJournalWithJobs(const std::filesystem::path& directory, std::uint64_t compact_bytes = 256ull * 1024 * 1024) {
     scheduler = std::make_shared<EmbeddedDialScheduler>(EmbeddedDialScheduler::InLeadJournal{}, directory.string());
-    store = std::make_unique<JournalLeadStore>(
-        JournalStoreOptions{.directory = directory.string(), .compact_bytes = compact_bytes, .guest = scheduler.get()});
+    store = std::make_unique<store::JournalLeadStore>(store::JournalStoreOptions{
+        .directory = directory.string(), .compact_bytes = compact_bytes, .guest = scheduler.get()});
     scheduler->attach(store->writer_for_guest());
   }
   ~LeadJournalWithJobs() {
@@ -191,8 +191,8 @@ BOOST_AUTO_TEST_CASE(jobs_in_the_lead_journal_are_not_dropped_when_the_dialer_lo
   // dialer.path set after the jobs went into the lead journal: start-up says
   // so, in the words the scheduler gives the store (which knows no dialer).
   BOOST_CHECK_EXCEPTION(
-      JournalLeadStore(JournalStoreOptions{.directory = directory.path.string(),
-                                           .absent_guest = EmbeddedDialScheduler::absent_from_lead_journal()}),
+      store::JournalLeadStore(store::JournalStoreOptions{
+          .directory = directory.path.string(), .absent_guest = EmbeddedDialScheduler::absent_from_lead_journal()}),
       std::runtime_error, [](const std::runtime_error& error) {
         return std::string(error.what())
                        .find(
@@ -201,8 +201,8 @@ BOOST_AUTO_TEST_CASE(jobs_in_the_lead_journal_are_not_dropped_when_the_dialer_lo
                std::string(error.what()).find("leave dialer.path empty") != std::string::npos;
       });
   // Told of no absent guest, the record is simply one it cannot read.
-  BOOST_CHECK_EXCEPTION(JournalLeadStore(JournalStoreOptions{.directory = directory.path.string()}), std::runtime_error,
-                        [](const std::runtime_error& error) {
+  BOOST_CHECK_EXCEPTION(store::JournalLeadStore(store::JournalStoreOptions{.directory = directory.path.string()}),
+                        std::runtime_error, [](const std::runtime_error& error) {
                           return std::string(error.what()).find("'job' record does not parse") != std::string::npos;
                         });
 }

@@ -11,6 +11,7 @@
 #include <random>
 
 using namespace callgate;
+using namespace callgate::store;
 using namespace callgate::conformance;
 
 namespace {
@@ -23,32 +24,38 @@ struct SpoolDirectory {
 
 // A memory store whose apply_event is down whenever is_down says so (by
 // how many events it was asked to apply before).
-class ScriptedStore final : public LeadStore {
+class ScriptedStore final : public store::LeadStore {
  public:
   std::function<bool(int)> is_down = [](int) { return false; };
-  MemoryLeadStore inner;
+  store::MemoryLeadStore inner;
   std::vector<std::string> applied;
   int asked = 0;
 
-  boost::asio::awaitable<StoreResult<CreateResult>> create(CreateRequest request) override {
+  boost::asio::awaitable<store::StoreResult<store::CreateResult>> create(store::CreateRequest request) override {
     return inner.create(std::move(request));
   }
-  boost::asio::awaitable<StoreResult<Lead>> get(std::string id) override { return inner.get(std::move(id)); }
-  boost::asio::awaitable<StoreResult<Lead>> add_attempt(std::string id, Attempt attempt, LeadStatus status) override {
+  boost::asio::awaitable<store::StoreResult<Lead>> get(std::string id) override { return inner.get(std::move(id)); }
+  boost::asio::awaitable<store::StoreResult<Lead>> add_attempt(std::string id, Attempt attempt,
+                                                               LeadStatus status) override {
     return inner.add_attempt(std::move(id), std::move(attempt), status);
   }
-  boost::asio::awaitable<StoreResult<ApplyResult>> apply_event(CallEvent event, WallTime received) override {
-    if (is_down(asked++)) co_return StoreError{StoreFailure::unavailable, "down"};
+  boost::asio::awaitable<store::StoreResult<store::ApplyResult>> apply_event(CallEvent event,
+                                                                             WallTime received) override {
+    if (is_down(asked++)) co_return store::StoreError{store::StoreFailure::unavailable, "down"};
     applied.push_back(event.call_sid);
     co_return co_await inner.apply_event(std::move(event), received);
   }
-  boost::asio::awaitable<StoreResult<Lead>> record_call_flow_input(std::string id, CallFlowInput input) override {
+  boost::asio::awaitable<store::StoreResult<Lead>> record_call_flow_input(std::string id,
+                                                                          CallFlowInput input) override {
     return inner.record_call_flow_input(std::move(id), std::move(input));
   }
-  boost::asio::awaitable<StoreResult<std::optional<std::string>>> find_lead_by_call_sid(std::string sid) override {
+  boost::asio::awaitable<store::StoreResult<std::optional<std::string>>> find_lead_by_call_sid(
+      std::string sid) override {
     return inner.find_lead_by_call_sid(std::move(sid));
   }
-  boost::asio::awaitable<StoreResult<LeadPage>> list(LeadQuery query) override { return inner.list(std::move(query)); }
+  boost::asio::awaitable<store::StoreResult<store::LeadPage>> list(store::LeadQuery query) override {
+    return inner.list(std::move(query));
+  }
 };
 
 }  // namespace
@@ -57,7 +64,7 @@ BOOST_AUTO_TEST_SUITE(event_spool)
 
 BOOST_AUTO_TEST_CASE(events_wait_and_replay_in_order) {
   SpoolDirectory directory;
-  EventSpool spool(directory.path.string());
+  store::EventSpool spool(directory.path.string());
   for (int index = 0; index < 5; ++index)
     BOOST_TEST(!run(spool.append(make_event("CA" + std::to_string(index), CallStatus::ringing, 1), at(index))));
   BOOST_TEST(spool.pending() == 5u);
@@ -76,7 +83,7 @@ BOOST_AUTO_TEST_CASE(events_wait_and_replay_in_order) {
 
 BOOST_AUTO_TEST_CASE(a_replay_that_fails_halfway_keeps_the_rest_for_later) {
   SpoolDirectory directory;
-  EventSpool spool(directory.path.string());
+  store::EventSpool spool(directory.path.string());
   for (int index = 0; index < 4; ++index)
     run(spool.append(make_event("CA" + std::to_string(index), CallStatus::busy, 1), at(index)));
   ScriptedStore store;
@@ -95,7 +102,7 @@ BOOST_AUTO_TEST_CASE(a_spool_larger_than_a_read_replays_whole_and_in_order) {
   // About 3.5 MiB: several of the replay's 1 MiB reads, records cut by
   // their boundaries.
   SpoolDirectory directory;
-  auto owned = std::make_unique<EventSpool>(directory.path.string());
+  auto owned = std::make_unique<store::EventSpool>(directory.path.string());
   auto& spool = *owned;
   std::vector<std::string> expected;
   for (int index = 0; index < 70; ++index) {
@@ -118,7 +125,7 @@ BOOST_AUTO_TEST_CASE(a_spool_larger_than_a_read_replays_whole_and_in_order) {
   const auto path = spool.path();
   owned.reset();  // the process that wrote it is gone (it held the spool's lock)
   std::filesystem::resize_file(path, size - 5);
-  EventSpool reopened(directory.path.string());
+  store::EventSpool reopened(directory.path.string());
   BOOST_TEST(reopened.pending() == 1u);
   BOOST_TEST(run(reopened.replay_into(store)) == 1u);
   BOOST_TEST(store.applied.back() == "CA-a");
@@ -131,22 +138,23 @@ BOOST_AUTO_TEST_CASE(a_spool_larger_than_a_read_replays_whole_and_in_order) {
 
 BOOST_AUTO_TEST_CASE(a_second_spool_on_the_same_directory_is_refused) {
   SpoolDirectory directory;
-  EventSpool first(directory.path.string());
-  BOOST_CHECK_EXCEPTION(EventSpool(directory.path.string()), std::runtime_error, [](const std::runtime_error& error) {
-    return std::string(error.what()).find("in use by another callgated") != std::string::npos;
-  });
+  store::EventSpool first(directory.path.string());
+  BOOST_CHECK_EXCEPTION(store::EventSpool(directory.path.string()), std::runtime_error,
+                        [](const std::runtime_error& error) {
+                          return std::string(error.what()).find("in use by another callgated") != std::string::npos;
+                        });
 }
 
 BOOST_AUTO_TEST_CASE(each_replayed_event_is_told_with_what_the_store_made_of_it) {
   SpoolDirectory directory;
-  EventSpool spool(directory.path.string());
+  store::EventSpool spool(directory.path.string());
   ScriptedStore store;
   run(store.inner.create({make_lead("01A"), "", std::nullopt}));
   run(store.inner.add_attempt("01A", make_attempt("CA1"), LeadStatus::dialing));
   run(spool.append(make_event("CA1", CallStatus::busy, 1), at(1)));
   run(spool.append(make_event("CA-unknown", CallStatus::busy, 1), at(2)));
   std::vector<std::pair<std::string, EventOutcome>> told;
-  const auto replayed = run(spool.replay_into(store, [&](const ApplyResult& result, const CallEvent& event) {
+  const auto replayed = run(spool.replay_into(store, [&](const store::ApplyResult& result, const CallEvent& event) {
     told.emplace_back(event.call_sid + "/" + result.lead_id, result.outcome);
   }));
   BOOST_TEST(replayed == 2u);
@@ -160,11 +168,11 @@ BOOST_AUTO_TEST_CASE(each_replayed_event_is_told_with_what_the_store_made_of_it)
 BOOST_AUTO_TEST_CASE(what_was_spooled_survives_a_restart) {
   SpoolDirectory directory;
   {
-    EventSpool spool(directory.path.string());
+    store::EventSpool spool(directory.path.string());
     run(spool.append(make_event("CA1", CallStatus::completed, 2), at(1)));
     run(spool.append(make_event("CA2", CallStatus::completed, 2), at(2)));
   }
-  EventSpool reopened(directory.path.string());
+  store::EventSpool reopened(directory.path.string());
   BOOST_TEST(reopened.pending() == 2u);
   ScriptedStore store;
   BOOST_TEST(run(reopened.replay_into(store)) == 2u);

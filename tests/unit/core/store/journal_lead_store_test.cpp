@@ -24,6 +24,7 @@
 #include <thread>
 
 using namespace callgate;
+using namespace callgate::store;
 using namespace callgate::conformance;
 
 namespace {
@@ -32,10 +33,10 @@ struct JournalDirectory {
   std::filesystem::path path =
       std::filesystem::temp_directory_path() / ("callgate-journal-" + std::to_string(std::random_device{}()));
   ~JournalDirectory() { std::filesystem::remove_all(path); }
-  std::unique_ptr<JournalLeadStore> open(std::uint64_t compact_bytes = 256ull * 1024 * 1024,
-                                         OrphanLimits orphans = {}) {
-    return std::make_unique<JournalLeadStore>(
-        JournalStoreOptions{.directory = path.string(), .compact_bytes = compact_bytes, .orphans = orphans});
+  std::unique_ptr<store::JournalLeadStore> open(std::uint64_t compact_bytes = 256ull * 1024 * 1024,
+                                                store::OrphanLimits orphans = {}) {
+    return std::make_unique<store::JournalLeadStore>(
+        store::JournalStoreOptions{.directory = path.string(), .compact_bytes = compact_bytes, .orphans = orphans});
   }
   // Every call sid of an event or orphan record in the journal and its archives.
   std::multiset<std::string> call_sids_on_disk() const {
@@ -47,13 +48,13 @@ struct JournalDirectory {
     for (const auto& name : files) {
       std::ifstream in(name, std::ios::binary);
       const std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-      JournalReader reader(data);
+      store::JournalReader reader(data);
       std::string_view payload;
       while (reader.next(payload)) {
         const auto record = boost::json::parse(payload).as_object();
         if (const auto* event = record.if_contains("event")) sids.insert(std::string(event->at("callSid").as_string()));
       }
-      BOOST_TEST((reader.stop() == JournalReader::Stop::clean_end), name);
+      BOOST_TEST((reader.stop() == store::JournalReader::Stop::clean_end), name);
     }
     return sids;
   }
@@ -91,7 +92,7 @@ BOOST_AUTO_TEST_CASE(a_torn_last_record_is_cut_off_and_the_rest_kept) {
   const auto good_size = directory.write_two_leads();
   // A crash halfway through writing a third record.
   std::string frame;
-  append_journal_record(frame, R"({"op":"lead","lead":{}})");
+  store::append_journal_record(frame, R"({"op":"lead","lead":{}})");
   directory.append_bytes(frame.substr(0, frame.size() - 5));
   auto store = directory.open();
   BOOST_TEST(store->replay().records == 2u);
@@ -133,7 +134,7 @@ BOOST_AUTO_TEST_CASE(room_a_crash_left_is_passed_over_and_cut_off) {
   const auto damaged_size = std::filesystem::file_size(directory.file());
   BOOST_CHECK_THROW(directory.open(), std::runtime_error);
   BOOST_TEST(std::filesystem::file_size(directory.file()) == damaged_size);
-  const auto repaired = repair_journal(directory.file());
+  const auto repaired = store::repair_journal(directory.file());
   BOOST_TEST(repaired.inspection.records == 3u);
   auto store = directory.open();
   BOOST_TEST(store->replay().records == 3u);
@@ -168,7 +169,7 @@ BOOST_AUTO_TEST_CASE(many_concurrent_writes_share_their_syncs) {
         [&, index]() -> boost::asio::awaitable<void> {
           auto result =
               co_await store->apply_event(make_event("CA-" + std::to_string(index), CallStatus::ringing, 1), at(9));
-          if (std::holds_alternative<ApplyResult>(result)) ++done;
+          if (std::holds_alternative<store::ApplyResult>(result)) ++done;
         },
         boost::asio::detached);
   io.run();
@@ -180,8 +181,8 @@ BOOST_AUTO_TEST_CASE(many_concurrent_writes_share_their_syncs) {
 BOOST_AUTO_TEST_CASE(a_read_shows_only_what_is_on_disk) {
   JournalDirectory directory;
   // Two syncs a second at most: the event below waits about half a second for its own.
-  auto store = std::make_unique<JournalLeadStore>(
-      JournalStoreOptions{.directory = directory.path.string(), .max_syncs_per_second = 2});
+  auto store = std::make_unique<store::JournalLeadStore>(
+      store::JournalStoreOptions{.directory = directory.path.string(), .max_syncs_per_second = 2});
   run(store->create({make_lead("01A"), "", std::nullopt}));
   run(store->add_attempt("01A", make_attempt("CA1"), LeadStatus::dialing));
   const auto syncs_before = store->writer().syncs();
@@ -193,7 +194,7 @@ BOOST_AUTO_TEST_CASE(a_read_shows_only_what_is_on_disk) {
       io,
       [&]() -> boost::asio::awaitable<void> {
         auto applied = co_await store->apply_event(make_event("CA1", CallStatus::ringing, 1), at(9));
-        event_answered = std::holds_alternative<ApplyResult>(applied);
+        event_answered = std::holds_alternative<store::ApplyResult>(applied);
       },
       boost::asio::detached);
   // Read while the event is in the table but its record not yet synced.
@@ -239,7 +240,7 @@ BOOST_AUTO_TEST_CASE(compaction_archives_the_old_file_and_orphans_that_left_memo
   JournalDirectory directory;
   constexpr int kOrphans = 3000;  // far more than stay in memory, and several compactions' worth
   {
-    auto store = directory.open(64 * 1024, OrphanLimits{100, std::chrono::hours(1)});
+    auto store = directory.open(64 * 1024, store::OrphanLimits{100, std::chrono::hours(1)});
     for (int index = 0; index < kOrphans; ++index)
       BOOST_TEST(
           (expect(run(store->apply_event(make_event("CA-" + std::to_string(index), CallStatus::busy, 1), at(index))))
@@ -253,7 +254,7 @@ BOOST_AUTO_TEST_CASE(compaction_archives_the_old_file_and_orphans_that_left_memo
     BOOST_TEST(on_disk.count("CA-" + std::to_string(index)) >= 1u, "CA-" << index << " is on disk");
 
   // After a restart the newest orphans are back in memory and still attach.
-  auto store = directory.open(64 * 1024, OrphanLimits{100, std::chrono::hours(1)});
+  auto store = directory.open(64 * 1024, store::OrphanLimits{100, std::chrono::hours(1)});
   BOOST_TEST(store->orphans_in_memory() == 100u);
   run(store->create({make_lead("01A"), "", std::nullopt}));
   BOOST_TEST(
@@ -425,7 +426,7 @@ BOOST_AUTO_TEST_CASE(a_torn_tail_is_kept_beside_the_journal_before_it_is_cut) {
   JournalDirectory directory;
   directory.write_two_leads();
   std::string frame;
-  append_journal_record(frame, R"({"op":"lead","lead":{}})");
+  store::append_journal_record(frame, R"({"op":"lead","lead":{}})");
   directory.append_bytes(frame.substr(0, frame.size() - 5));
   auto store = directory.open();
   const auto kept = store->replay().torn_bytes_kept_in;

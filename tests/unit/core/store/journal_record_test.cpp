@@ -6,11 +6,12 @@
 #include <vector>
 
 using namespace callgate;
+using namespace callgate::store;
 
 namespace {
 
-std::vector<std::string> read_all(std::string_view data, JournalReader::Stop& stop, std::size_t& valid) {
-  JournalReader reader(data);
+std::vector<std::string> read_all(std::string_view data, store::JournalReader::Stop& stop, std::size_t& valid) {
+  store::JournalReader reader(data);
   std::vector<std::string> payloads;
   std::string_view payload;
   while (reader.next(payload)) payloads.emplace_back(payload);
@@ -21,7 +22,7 @@ std::vector<std::string> read_all(std::string_view data, JournalReader::Stop& st
 
 std::string journal_of(std::initializer_list<std::string_view> payloads) {
   std::string out;
-  for (auto payload : payloads) append_journal_record(out, payload);
+  for (auto payload : payloads) store::append_journal_record(out, payload);
   return out;
 }
 
@@ -30,7 +31,7 @@ std::string journal_of(std::initializer_list<std::string_view> payloads) {
 std::string torn_write_with_a_later_page_on_disk(std::size_t gap) {
   auto data = journal_of({"acknowledged"});
   data += std::string(gap, '\0');
-  append_journal_record(data, "never acknowledged");
+  store::append_journal_record(data, "never acknowledged");
   return data + std::string(1000, '\0');
 }
 
@@ -70,7 +71,7 @@ BOOST_AUTO_TEST_CASE(crc32c_agrees_with_the_polynomial_bit_by_bit_at_every_lengt
 BOOST_AUTO_TEST_CASE(records_read_back_as_written) {
   const std::string binary("a\0b\xff", 4);
   const auto data = journal_of({"first", "", binary, std::string(100'000, 'x')});
-  JournalReader::Stop stop;
+  store::JournalReader::Stop stop;
   std::size_t valid = 0;
   const auto payloads = read_all(data, stop, valid);
   BOOST_TEST_REQUIRE(payloads.size() == 4u);
@@ -78,7 +79,7 @@ BOOST_AUTO_TEST_CASE(records_read_back_as_written) {
   BOOST_TEST(payloads[1] == "");
   BOOST_TEST(payloads[2] == binary);
   BOOST_TEST(payloads[3].size() == 100'000u);
-  BOOST_TEST((stop == JournalReader::Stop::clean_end));
+  BOOST_TEST((stop == store::JournalReader::Stop::clean_end));
   BOOST_TEST(valid == data.size());
 }
 
@@ -86,11 +87,11 @@ BOOST_AUTO_TEST_CASE(a_tail_cut_anywhere_is_torn_and_never_misread) {
   const auto whole = journal_of({"one", "two", "three-is-longer"});
   const auto two_records = journal_of({"one", "two"}).size();
   for (std::size_t cut = two_records + 1; cut < whole.size(); ++cut) {
-    JournalReader::Stop stop;
+    store::JournalReader::Stop stop;
     std::size_t valid = 0;
     const auto payloads = read_all(std::string_view(whole).substr(0, cut), stop, valid);
     BOOST_TEST_REQUIRE(payloads.size() == 2u, "cut at " << cut);
-    BOOST_TEST((stop == JournalReader::Stop::torn_tail), "cut at " << cut);
+    BOOST_TEST((stop == store::JournalReader::Stop::torn_tail), "cut at " << cut);
     BOOST_TEST(valid == two_records);
   }
 }
@@ -98,12 +99,12 @@ BOOST_AUTO_TEST_CASE(a_tail_cut_anywhere_is_torn_and_never_misread) {
 BOOST_AUTO_TEST_CASE(garbage_at_the_tail_is_torn) {
   auto data = journal_of({"one"});
   const auto good = data.size();
-  append_journal_record(data, "two");
+  store::append_journal_record(data, "two");
   data[data.size() - 1] ^= 0x01;  // the last write went wrong
-  JournalReader::Stop stop;
+  store::JournalReader::Stop stop;
   std::size_t valid = 0;
   BOOST_TEST(read_all(data, stop, valid).size() == 1u);
-  BOOST_TEST((stop == JournalReader::Stop::torn_tail));
+  BOOST_TEST((stop == store::JournalReader::Stop::torn_tail));
   BOOST_TEST(valid == good);
 }
 
@@ -111,24 +112,24 @@ BOOST_AUTO_TEST_CASE(damage_before_good_records_is_corruption_not_a_tail) {
   for (const std::size_t flip : {std::size_t{5}, std::size_t{9}, std::size_t{13}}) {  // length, checksum, payload
     auto data = journal_of({"one", "two", "three"});
     data[flip] ^= 0x40;
-    JournalReader::Stop stop;
+    store::JournalReader::Stop stop;
     std::size_t valid = 0;
     BOOST_TEST(read_all(data, stop, valid).empty(), "flip at " << flip);
-    BOOST_TEST((stop == JournalReader::Stop::corrupt), "flip at " << flip);
+    BOOST_TEST((stop == store::JournalReader::Stop::corrupt), "flip at " << flip);
     BOOST_TEST(valid == 0u);
   }
 }
 
 BOOST_AUTO_TEST_CASE(zeros_after_the_last_record_are_room_not_damage) {
   const auto records = journal_of({"one", "two"});
-  for (const std::size_t window : {std::size_t{0}, kJournalSyncWindowBytes}) {
+  for (const std::size_t window : {std::size_t{0}, store::kJournalSyncWindowBytes}) {
     const auto data = records + std::string(70'000, '\0');
-    JournalReader reader(data, window);
+    store::JournalReader reader(data, window);
     std::string_view payload;
     int count = 0;
     while (reader.next(payload)) ++count;
     BOOST_TEST(count == 2);
-    BOOST_TEST((reader.stop() == JournalReader::Stop::clean_end));
+    BOOST_TEST((reader.stop() == store::JournalReader::Stop::clean_end));
     BOOST_TEST(reader.valid_bytes() == records.size());
   }
 }
@@ -139,56 +140,56 @@ BOOST_AUTO_TEST_CASE(zeros_after_the_last_record_are_room_not_damage) {
 BOOST_AUTO_TEST_CASE(zeros_followed_by_a_good_record_are_damage_however_close_to_the_end) {
   for (const std::size_t gap : {std::size_t{8}, std::size_t{64}, std::size_t{512}, std::size_t{4096}}) {
     const auto data = torn_write_with_a_later_page_on_disk(gap);
-    for (const std::size_t window : {std::size_t{0}, kJournalSyncWindowBytes}) {
-      JournalReader reader(data, window);
+    for (const std::size_t window : {std::size_t{0}, store::kJournalSyncWindowBytes}) {
+      store::JournalReader reader(data, window);
       std::string_view payload;
       BOOST_TEST_REQUIRE(reader.next(payload));
       BOOST_TEST(payload == "acknowledged");
       BOOST_TEST(!reader.next(payload));
-      BOOST_TEST((reader.stop() == JournalReader::Stop::corrupt), "gap " << gap << " window " << window);
+      BOOST_TEST((reader.stop() == store::JournalReader::Stop::corrupt), "gap " << gap << " window " << window);
     }
   }
 }
 
 BOOST_AUTO_TEST_CASE(in_a_file_with_room_damage_is_still_damage) {
-  JournalReader::Stop stop;
+  store::JournalReader::Stop stop;
   std::size_t valid = 0;
   // A flipped byte leaves no unwritten room before the good records after it.
   auto flipped = journal_of({"one", "two", "three"});
   flipped[13] ^= 0x40;
-  JournalReader reader(flipped, kJournalSyncWindowBytes);
+  store::JournalReader reader(flipped, store::kJournalSyncWindowBytes);
   std::string_view payload;
   BOOST_TEST(!reader.next(payload));
-  BOOST_TEST((reader.stop() == JournalReader::Stop::corrupt));
+  BOOST_TEST((reader.stop() == store::JournalReader::Stop::corrupt));
   // Good records further on than one sync can write were acknowledged long
   // ago: whatever lies before them is damage, zeros or not.
-  const auto far = torn_write_with_a_later_page_on_disk(kJournalSyncWindowBytes + 1);
+  const auto far = torn_write_with_a_later_page_on_disk(store::kJournalSyncWindowBytes + 1);
   BOOST_TEST(read_all(far, stop, valid).size() == 1u);
-  JournalReader far_reader(far, kJournalSyncWindowBytes);
+  store::JournalReader far_reader(far, store::kJournalSyncWindowBytes);
   while (far_reader.next(payload)) {
   }
-  BOOST_TEST((far_reader.stop() == JournalReader::Stop::corrupt));
+  BOOST_TEST((far_reader.stop() == store::JournalReader::Stop::corrupt));
   // Text that is not a journal is not room either.
-  JournalReader text("hello, world, this is not a journal", kJournalSyncWindowBytes);
+  store::JournalReader text("hello, world, this is not a journal", store::kJournalSyncWindowBytes);
   BOOST_TEST(!text.next(payload));
-  BOOST_TEST((text.stop() == JournalReader::Stop::corrupt));
+  BOOST_TEST((text.stop() == store::JournalReader::Stop::corrupt));
 }
 
 BOOST_AUTO_TEST_CASE(a_file_that_is_not_a_journal_is_corrupt) {
-  JournalReader::Stop stop;
+  store::JournalReader::Stop stop;
   std::size_t valid = 0;
   BOOST_TEST(read_all("hello, world, this is not a journal", stop, valid).empty());
-  BOOST_TEST((stop == JournalReader::Stop::corrupt));
+  BOOST_TEST((stop == store::JournalReader::Stop::corrupt));
   BOOST_TEST(read_all("xy", stop, valid).empty());
-  BOOST_TEST((stop == JournalReader::Stop::corrupt));
+  BOOST_TEST((stop == store::JournalReader::Stop::corrupt));
   BOOST_TEST(read_all("", stop, valid).empty());
-  BOOST_TEST((stop == JournalReader::Stop::clean_end));
+  BOOST_TEST((stop == store::JournalReader::Stop::clean_end));
 }
 
 BOOST_AUTO_TEST_CASE(a_stream_reads_the_same_records_whatever_the_pieces) {
   const auto data = journal_of({"first", "", "third record", std::string(300, 'y'), "last"});
   for (std::size_t piece = 1; piece <= data.size(); ++piece) {
-    JournalStream stream;
+    store::JournalStream stream;
     std::vector<std::string> payloads;
     std::vector<std::uint64_t> ends;
     for (std::size_t at = 0; at < data.size(); at += piece) {
@@ -204,24 +205,24 @@ BOOST_AUTO_TEST_CASE(a_stream_reads_the_same_records_whatever_the_pieces) {
     BOOST_TEST(payloads[2] == "third record");
     BOOST_TEST(payloads[3].size() == 300u);
     BOOST_TEST(ends.back() == data.size());
-    BOOST_TEST(ends[0] == kJournalHeaderBytes + 5);
+    BOOST_TEST(ends[0] == store::kJournalHeaderBytes + 5);
   }
 }
 
 BOOST_AUTO_TEST_CASE(a_stream_stops_at_damage_and_holds_back_a_cut_record) {
   auto data = journal_of({"one", "two", "three"});
-  data[kJournalHeaderBytes + 3 + kJournalHeaderBytes] ^= 0x01;  // the first byte of "two"
-  JournalStream stream;
+  data[store::kJournalHeaderBytes + 3 + store::kJournalHeaderBytes] ^= 0x01;  // the first byte of "two"
+  store::JournalStream stream;
   stream.feed(data);
   std::string_view payload;
   BOOST_TEST(stream.next(payload));
   BOOST_TEST(payload == "one");
   BOOST_TEST(!stream.next(payload));
   BOOST_TEST(stream.damaged());
-  BOOST_TEST(stream.consumed() == kJournalHeaderBytes + 3);
+  BOOST_TEST(stream.consumed() == store::kJournalHeaderBytes + 3);
 
   const auto whole = journal_of({"alpha", "beta"});
-  JournalStream cut;
+  store::JournalStream cut;
   cut.feed(std::string_view(whole).substr(0, whole.size() - 2));
   BOOST_TEST(cut.next(payload));
   BOOST_TEST(!cut.next(payload));  // "beta" is not complete yet

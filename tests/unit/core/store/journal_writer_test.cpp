@@ -30,6 +30,7 @@
 #include <csignal>
 
 using namespace callgate;
+using namespace callgate::store;
 
 namespace {
 
@@ -48,7 +49,7 @@ struct WriterFile {
 };
 
 // Waits for ticket on an io_context of its own.
-boost::system::error_code wait_durable(JournalWriter& writer, std::uint64_t ticket) {
+boost::system::error_code wait_durable(store::JournalWriter& writer, std::uint64_t ticket) {
   boost::asio::io_context io;
   auto done = writer.async_wait_durable(ticket, boost::asio::use_future);
   io.run();
@@ -62,7 +63,7 @@ boost::system::error_code wait_durable(JournalWriter& writer, std::uint64_t tick
 
 std::string record_of(std::string_view payload) {
   std::string frame;
-  append_journal_record(frame, payload);
+  store::append_journal_record(frame, payload);
   return frame;
 }
 
@@ -74,7 +75,7 @@ BOOST_AUTO_TEST_CASE(room_is_laid_out_ahead_of_the_records_and_cut_off_at_the_en
   WriterFile file;
   std::string expected;
   {
-    JournalWriter writer(file.path(), JournalWriterOptions{.room_bytes = kRoom});
+    store::JournalWriter writer(file.path(), store::JournalWriterOptions{.room_bytes = kRoom});
     std::uint64_t ticket = 0;
     for (int index = 0; index < 50; ++index) {
       const auto payload = "{\"n\":" + std::to_string(index) + "}";
@@ -89,12 +90,12 @@ BOOST_AUTO_TEST_CASE(room_is_laid_out_ahead_of_the_records_and_cut_off_at_the_en
     BOOST_TEST(std::all_of(on_disk.begin() + static_cast<std::ptrdiff_t>(expected.size()), on_disk.end(),
                            [](char byte) { return byte == '\0'; }));
     // What a crash now would leave reads as the records and nothing else.
-    JournalReader reader(on_disk, kJournalSyncWindowBytes);
+    store::JournalReader reader(on_disk, store::kJournalSyncWindowBytes);
     std::string_view payload;
     int count = 0;
     while (reader.next(payload)) ++count;
     BOOST_TEST(count == 50);
-    BOOST_TEST((reader.stop() == JournalReader::Stop::clean_end));
+    BOOST_TEST((reader.stop() == store::JournalReader::Stop::clean_end));
   }
   BOOST_TEST(file.bytes() == expected);
 }
@@ -102,11 +103,11 @@ BOOST_AUTO_TEST_CASE(room_is_laid_out_ahead_of_the_records_and_cut_off_at_the_en
 BOOST_AUTO_TEST_CASE(a_reopened_file_goes_on_after_its_records) {
   WriterFile file;
   {
-    JournalWriter writer(file.path(), JournalWriterOptions{.room_bytes = kRoom});
+    store::JournalWriter writer(file.path(), store::JournalWriterOptions{.room_bytes = kRoom});
     BOOST_TEST_REQUIRE(!wait_durable(writer, writer.append("first")));
   }
   {
-    JournalWriter writer(file.path(), JournalWriterOptions{.room_bytes = kRoom});
+    store::JournalWriter writer(file.path(), store::JournalWriterOptions{.room_bytes = kRoom});
     BOOST_TEST_REQUIRE(!wait_durable(writer, writer.append("second")));
   }
   BOOST_TEST(file.bytes() == record_of("first") + record_of("second"));
@@ -114,7 +115,7 @@ BOOST_AUTO_TEST_CASE(a_reopened_file_goes_on_after_its_records) {
 
 BOOST_AUTO_TEST_CASE(reads_stop_at_the_records) {
   WriterFile file;
-  JournalWriter writer(file.path(), JournalWriterOptions{.room_bytes = kRoom});
+  store::JournalWriter writer(file.path(), store::JournalWriterOptions{.room_bytes = kRoom});
   BOOST_TEST_REQUIRE(!wait_durable(writer, writer.append("only")));
   boost::asio::io_context io;
   auto read = writer.async_read(0, 1024 * 1024, boost::asio::use_future);
@@ -124,8 +125,8 @@ BOOST_AUTO_TEST_CASE(reads_stop_at_the_records) {
 
 BOOST_AUTO_TEST_CASE(no_sync_covers_more_than_one_window_of_records) {
   WriterFile file;
-  JournalWriter writer(file.path(), JournalWriterOptions{.room_bytes = kRoom});
-  const std::string large(kJournalSyncWindowBytes * 6 / 10, 'x');
+  store::JournalWriter writer(file.path(), store::JournalWriterOptions{.room_bytes = kRoom});
+  const std::string large(store::kJournalSyncWindowBytes * 6 / 10, 'x');
   // Queued together, written in one batch: three syncs, as no two fit one window.
   writer.append_deferred(large);
   writer.append_deferred(large);
@@ -137,7 +138,7 @@ BOOST_AUTO_TEST_CASE(no_sync_covers_more_than_one_window_of_records) {
     // Cut at record boundaries: the three read back whole, in order.
     std::ifstream in(file.path(), std::ios::binary);
     const std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    JournalReader reader(data, kJournalSyncWindowBytes);
+    store::JournalReader reader(data, store::kJournalSyncWindowBytes);
     std::string_view payload;
     int records = 0;
     while (reader.next(payload)) records += payload == large ? 1 : 100;
@@ -145,7 +146,7 @@ BOOST_AUTO_TEST_CASE(no_sync_covers_more_than_one_window_of_records) {
   }
   // Without room nothing can tear out of order: one batch, one sync.
   WriterFile plain_file;
-  JournalWriter plain(plain_file.path());
+  store::JournalWriter plain(plain_file.path());
   plain.append_deferred(large);
   plain.append_deferred(large);
   const auto plain_last = plain.append_deferred(large);
@@ -157,7 +158,7 @@ BOOST_AUTO_TEST_CASE(no_sync_covers_more_than_one_window_of_records) {
 
 BOOST_AUTO_TEST_CASE(sync_times_add_up_within_the_time_the_syncs_had) {
   WriterFile file;
-  JournalWriter writer(file.path(), JournalWriterOptions{.room_bytes = kRoom});
+  store::JournalWriter writer(file.path(), store::JournalWriterOptions{.room_bytes = kRoom});
   const auto started = std::chrono::steady_clock::now();
   for (int index = 0; index < 20; ++index)
     BOOST_TEST_REQUIRE(!wait_durable(writer, writer.append("record " + std::to_string(index))));
@@ -178,7 +179,7 @@ BOOST_AUTO_TEST_CASE(sync_times_add_up_within_the_time_the_syncs_had) {
 BOOST_AUTO_TEST_CASE(the_sync_cap_holds_while_records_keep_coming) {
   WriterFile file;
   constexpr unsigned kCap = 50;
-  JournalWriter writer(file.path(), JournalWriterOptions{.max_syncs_per_second = kCap});
+  store::JournalWriter writer(file.path(), store::JournalWriterOptions{.max_syncs_per_second = kCap});
   // Records without pause for half a second; each one durable in the end.
   const auto start = std::chrono::steady_clock::now();
   std::uint64_t last = 0;
@@ -195,7 +196,7 @@ BOOST_AUTO_TEST_CASE(the_sync_cap_holds_while_records_keep_coming) {
                                                                                    << " syncs in " << elapsed << " s");
   const auto written = file.bytes();
   BOOST_TEST(writer.file_bytes() == written.size());
-  JournalReader reader(written);
+  store::JournalReader reader(written);
   std::string_view payload;
   int read = 0;
   while (reader.next(payload)) ++read;
@@ -213,7 +214,7 @@ struct Gate {
   void open() { opened.set_value(); }
 };
 
-bool settles(const JournalWriter& writer) {
+bool settles(const store::JournalWriter& writer) {
   for (int wait = 0; wait < 5000 && writer.compacting(); ++wait)
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   return !writer.compacting();
@@ -230,7 +231,7 @@ std::size_t files_in(const std::filesystem::path& directory) {
 BOOST_AUTO_TEST_CASE(records_are_synced_while_a_snapshot_is_written_and_follow_it_into_the_new_file) {
   WriterFile file;
   const auto archive = file.directory / "archive";
-  JournalWriter writer(file.path(), JournalWriterOptions{.archive_directory = archive.string()});
+  store::JournalWriter writer(file.path(), store::JournalWriterOptions{.archive_directory = archive.string()});
   for (const char* payload : {"a", "b", "c"}) writer.append(payload);
   BOOST_TEST_REQUIRE(!wait_durable(writer, writer.append("before")));
 
@@ -292,7 +293,7 @@ BOOST_AUTO_TEST_CASE(the_writer_and_the_snapshot_thread_go_by_names_of_their_own
   pool_started.get_future().wait();
   const auto before = thread_names();
   WriterFile file;
-  JournalWriter writer(file.path());
+  store::JournalWriter writer(file.path());
   BOOST_TEST_REQUIRE(!wait_durable(writer, writer.append("a")));
   BOOST_TEST(thread_names().count("journal-write") == before.count("journal-write") + 1);
 
@@ -315,7 +316,7 @@ BOOST_AUTO_TEST_CASE(a_large_tail_of_records_follows_the_snapshot_whole_and_in_o
   // More records meanwhile than the writer copies itself: the snapshot's
   // thread copies most of them, the writer the rest.
   WriterFile file;
-  JournalWriter writer(file.path(), JournalWriterOptions{.room_bytes = kRoom});
+  store::JournalWriter writer(file.path(), store::JournalWriterOptions{.room_bytes = kRoom});
   Gate gate;
   writer.replace_with([future = gate.open_future] {
     future.wait_for(std::chrono::seconds(10));
@@ -332,7 +333,7 @@ BOOST_AUTO_TEST_CASE(a_large_tail_of_records_follows_the_snapshot_whole_and_in_o
       gate.open();  // the snapshot's thread starts copying while more come
     }
   }
-  BOOST_TEST_REQUIRE(expected.size() - record_of("snapshot").size() > 4 * JournalWriter::kTailLeftToWriter);
+  BOOST_TEST_REQUIRE(expected.size() - record_of("snapshot").size() > 4 * store::JournalWriter::kTailLeftToWriter);
   BOOST_TEST_REQUIRE(!wait_durable(writer, last));
   BOOST_TEST_REQUIRE(settles(writer));
   BOOST_TEST(writer.compactions() == 1u);
@@ -343,7 +344,8 @@ BOOST_AUTO_TEST_CASE(a_large_tail_of_records_follows_the_snapshot_whole_and_in_o
 
 BOOST_AUTO_TEST_CASE(a_snapshot_that_cannot_be_built_leaves_the_file_whole_and_writing_goes_on) {
   WriterFile file;
-  JournalWriter writer(file.path(), JournalWriterOptions{.archive_directory = (file.directory / "archive").string()});
+  store::JournalWriter writer(file.path(),
+                              store::JournalWriterOptions{.archive_directory = (file.directory / "archive").string()});
   writer.append("a");
   const auto replaced = writer.replace_with([]() -> std::string { throw std::runtime_error("no memory for it"); });
   BOOST_TEST(!wait_durable(writer, replaced));
@@ -358,7 +360,7 @@ BOOST_AUTO_TEST_CASE(a_snapshot_that_cannot_be_built_leaves_the_file_whole_and_w
 BOOST_AUTO_TEST_CASE(a_writer_stopped_mid_snapshot_puts_it_in_place_with_every_record) {
   WriterFile file;
   {
-    JournalWriter writer(file.path(), JournalWriterOptions{});
+    store::JournalWriter writer(file.path(), store::JournalWriterOptions{});
     writer.append("a");
     writer.replace_with([] {
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
@@ -373,7 +375,7 @@ BOOST_AUTO_TEST_CASE(a_writer_stopped_mid_snapshot_puts_it_in_place_with_every_r
 
 BOOST_AUTO_TEST_CASE(a_second_replacement_waits_for_the_first_and_both_land_in_order) {
   WriterFile file;
-  JournalWriter writer(file.path(), JournalWriterOptions{});
+  store::JournalWriter writer(file.path(), store::JournalWriterOptions{});
   writer.append("a");
   writer.replace_with([] {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -402,7 +404,7 @@ BOOST_AUTO_TEST_CASE(a_write_that_fails_mid_snapshot_stops_the_writer_quietly_an
       ::signal(SIGXFSZ, SIG_IGN);  // EFBIG instead of the signal
       const rlimit limit{64 * 1024, 64 * 1024};
       ::setrlimit(RLIMIT_FSIZE, &limit);
-      JournalWriter writer(file.path(), JournalWriterOptions{});
+      store::JournalWriter writer(file.path(), store::JournalWriterOptions{});
       Gate gate;
       writer.replace_with([future = gate.open_future] {
         future.wait_for(std::chrono::seconds(10));
@@ -457,7 +459,7 @@ BOOST_AUTO_TEST_CASE(a_writer_told_to_go_on_after_a_failed_write_does_and_keeps_
       ::signal(SIGXFSZ, SIG_IGN);
       const rlimit limit{16 * 1024, 16 * 1024};
       ::setrlimit(RLIMIT_FSIZE, &limit);
-      JournalWriter writer(file.path(), JournalWriterOptions{.go_on_after_a_failed_write = true});
+      store::JournalWriter writer(file.path(), store::JournalWriterOptions{.go_on_after_a_failed_write = true});
       boost::asio::io_context io;
       auto wait = [&](std::uint64_t ticket) {
         std::optional<boost::system::error_code> waited;

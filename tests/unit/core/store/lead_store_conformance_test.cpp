@@ -16,7 +16,7 @@ namespace {
 
 struct MemoryBackend {
   static constexpr bool durable = false;
-  std::unique_ptr<callgate::LeadStore> open() { return std::make_unique<callgate::MemoryLeadStore>(); }
+  std::unique_ptr<callgate::store::LeadStore> open() { return std::make_unique<callgate::store::MemoryLeadStore>(); }
 };
 
 struct JournalBackend {
@@ -24,10 +24,11 @@ struct JournalBackend {
   std::filesystem::path directory =
       std::filesystem::temp_directory_path() / ("callgate-journal-" + std::to_string(std::random_device{}()));
   ~JournalBackend() { std::filesystem::remove_all(directory); }
-  std::unique_ptr<callgate::LeadStore> open() {
-    return std::make_unique<callgate::JournalLeadStore>(callgate::JournalStoreOptions{.directory = directory.string()});
+  std::unique_ptr<callgate::store::LeadStore> open() {
+    return std::make_unique<callgate::store::JournalLeadStore>(
+        callgate::store::JournalStoreOptions{.directory = directory.string()});
   }
-  std::unique_ptr<callgate::LeadStore> reopen() { return open(); }
+  std::unique_ptr<callgate::store::LeadStore> reopen() { return open(); }
 };
 
 using LeadStoreBackends = boost::mpl::list<MemoryBackend, JournalBackend>;

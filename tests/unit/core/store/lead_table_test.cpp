@@ -8,11 +8,12 @@
 #include "lead_store_test_helpers.hpp"
 
 using namespace callgate;
+using namespace callgate::store;
 using namespace callgate::conformance;
 
 namespace {
 
-bool has_orphan(const LeadTable::Picture& picture, const std::string& call_sid) {
+bool has_orphan(const store::LeadTable::Picture& picture, const std::string& call_sid) {
   for (const auto& orphan : picture.orphans.orphans) {
     boost::system::error_code error;
     const auto event = call_event_from_json(parse_stored_json(orphan.event_json, error));
@@ -26,7 +27,7 @@ bool has_orphan(const LeadTable::Picture& picture, const std::string& call_sid) 
 BOOST_AUTO_TEST_SUITE(lead_table)
 
 BOOST_AUTO_TEST_CASE(orphans_beyond_the_count_limit_go_oldest_first) {
-  LeadTable table(OrphanLimits{3, std::chrono::hours(1)});
+  store::LeadTable table(store::OrphanLimits{3, std::chrono::hours(1)});
   for (int index = 1; index <= 5; ++index)
     BOOST_TEST(
         (table.apply_event(make_event("CA" + std::to_string(index), CallStatus::ringing, 1), at(index)).outcome ==
@@ -50,7 +51,7 @@ BOOST_AUTO_TEST_CASE(orphans_beyond_the_count_limit_go_oldest_first) {
 }
 
 BOOST_AUTO_TEST_CASE(orphans_older_than_the_wait_go_when_a_newer_one_arrives) {
-  LeadTable table(OrphanLimits{1000, std::chrono::seconds(60)});
+  store::LeadTable table(store::OrphanLimits{1000, std::chrono::seconds(60)});
   table.apply_event(make_event("CA-old", CallStatus::ringing, 1), at(0));
   table.apply_event(make_event("CA-mid", CallStatus::ringing, 1), at(30));
   BOOST_TEST(table.orphans_in_memory() == 2u);
@@ -61,7 +62,7 @@ BOOST_AUTO_TEST_CASE(orphans_older_than_the_wait_go_when_a_newer_one_arrives) {
 }
 
 BOOST_AUTO_TEST_CASE(adopted_orphans_do_not_count_twice_against_the_limit) {
-  LeadTable table(OrphanLimits{2, std::chrono::hours(1)});
+  store::LeadTable table(store::OrphanLimits{2, std::chrono::hours(1)});
   table.create({make_lead("01A"), "", std::nullopt});
   table.apply_event(make_event("CA1", CallStatus::ringing, 1), at(1));
   table.add_attempt("01A", make_attempt("CA1"), LeadStatus::dialing);  // adopts CA1
@@ -75,7 +76,7 @@ BOOST_AUTO_TEST_CASE(adopted_orphans_do_not_count_twice_against_the_limit) {
 }
 
 BOOST_AUTO_TEST_CASE(a_picture_keeps_what_the_table_held_when_it_was_taken) {
-  LeadTable table;
+  store::LeadTable table;
   table.create({make_lead("01A"), "key-1", std::nullopt});
   table.add_attempt("01A", make_attempt("CA1"), LeadStatus::dialing);
   const auto picture = table.picture();

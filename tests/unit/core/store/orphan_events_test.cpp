@@ -8,6 +8,7 @@
 #include "lead_store_test_helpers.hpp"
 
 using namespace callgate;
+using namespace callgate::store;
 using namespace callgate::conformance;
 
 namespace {
@@ -18,14 +19,14 @@ std::string json_of(const CallEvent& event) {
   return text;
 }
 
-void keep(OrphanEvents& orphans, const CallEvent& event, int second) {
+void keep(store::OrphanEvents& orphans, const CallEvent& event, int second) {
   orphans.keep(event.call_sid, json_of(event), at(second));
 }
 
 // Every call sid collides: the chains alone keep calls apart.
 std::uint64_t one_hash_for_all(std::string_view) { return 42; }
 
-std::vector<std::string> sids_in(const OrphanEvents::Picture& picture) {
+std::vector<std::string> sids_in(const store::OrphanEvents::Picture& picture) {
   std::vector<std::string> sids;
   for (const auto& orphan : picture.orphans) {
     boost::system::error_code error;
@@ -41,7 +42,7 @@ std::vector<std::string> sids_in(const OrphanEvents::Picture& picture) {
 BOOST_AUTO_TEST_SUITE(orphan_events)
 
 BOOST_AUTO_TEST_CASE(taking_returns_the_calls_orphans_oldest_first_and_whole) {
-  OrphanEvents orphans(OrphanLimits{100, std::chrono::hours(1)});
+  store::OrphanEvents orphans(store::OrphanLimits{100, std::chrono::hours(1)});
   auto completed = make_event("CA1", CallStatus::completed, 3);
   completed.duration_seconds = 42;
   completed.recording_url = "https://api.twilio.com/recordings/RE1";
@@ -65,7 +66,7 @@ BOOST_AUTO_TEST_CASE(taking_returns_the_calls_orphans_oldest_first_and_whole) {
 }
 
 BOOST_AUTO_TEST_CASE(calls_whose_sids_share_a_hash_stay_apart) {
-  OrphanEvents orphans(OrphanLimits{4, std::chrono::hours(1)}, &one_hash_for_all);
+  store::OrphanEvents orphans(store::OrphanLimits{4, std::chrono::hours(1)}, &one_hash_for_all);
   keep(orphans, make_event("CA1", CallStatus::ringing, 1), 1);
   keep(orphans, make_event("CA2", CallStatus::ringing, 1), 2);
   keep(orphans, make_event("CA1", CallStatus::in_progress, 2), 3);
@@ -92,7 +93,7 @@ BOOST_AUTO_TEST_CASE(calls_whose_sids_share_a_hash_stay_apart) {
 }
 
 BOOST_AUTO_TEST_CASE(the_oldest_go_by_count_and_by_age_and_their_blocks_with_them) {
-  OrphanEvents orphans(OrphanLimits{1000, std::chrono::seconds(60)});
+  store::OrphanEvents orphans(store::OrphanLimits{1000, std::chrono::seconds(60)});
   for (int index = 0; index < 50000; ++index)
     keep(orphans, make_event("CA-count-" + std::to_string(index), CallStatus::busy, 1), 0);
   BOOST_TEST(orphans.size() == 1000u);
@@ -112,7 +113,7 @@ BOOST_AUTO_TEST_CASE(the_oldest_go_by_count_and_by_age_and_their_blocks_with_the
 }
 
 BOOST_AUTO_TEST_CASE(a_picture_reads_the_same_after_everything_in_it_was_let_go) {
-  OrphanEvents orphans(OrphanLimits{300, std::chrono::hours(1)});
+  store::OrphanEvents orphans(store::OrphanLimits{300, std::chrono::hours(1)});
   for (int index = 0; index < 300; ++index)
     keep(orphans, make_event("CA-old-" + std::to_string(index), CallStatus::busy, 1), 1);
   const auto picture = orphans.picture();
@@ -127,7 +128,7 @@ BOOST_AUTO_TEST_CASE(a_picture_reads_the_same_after_everything_in_it_was_let_go)
 }
 
 BOOST_AUTO_TEST_CASE(a_text_larger_than_a_block_and_odd_bytes_are_kept_as_they_came) {
-  OrphanEvents orphans(OrphanLimits{10, std::chrono::hours(1)});
+  store::OrphanEvents orphans(store::OrphanLimits{10, std::chrono::hours(1)});
   auto long_speech = make_event("CA\xff\xfe", CallStatus::completed, 2);
   long_speech.speech_result = std::string(100 * 1024, 'a') + std::string("caf\xe9", 4);
   keep(orphans, make_event("CA-small", CallStatus::ringing, 1), 1);
@@ -141,7 +142,7 @@ BOOST_AUTO_TEST_CASE(a_text_larger_than_a_block_and_odd_bytes_are_kept_as_they_c
 }
 
 BOOST_AUTO_TEST_CASE(with_no_room_nothing_waits) {
-  OrphanEvents orphans(OrphanLimits{0, std::chrono::hours(1)});
+  store::OrphanEvents orphans(store::OrphanLimits{0, std::chrono::hours(1)});
   keep(orphans, make_event("CA1", CallStatus::ringing, 1), 1);
   BOOST_TEST(orphans.size() == 0u);
   BOOST_TEST(orphans.let_go() == 1u);
@@ -152,7 +153,7 @@ BOOST_AUTO_TEST_CASE(with_no_room_nothing_waits) {
 // daemon from 51 to 490 MB: the count limit alone let them all stay.
 BOOST_AUTO_TEST_CASE(orphans_are_let_go_by_bytes_as_well_as_by_count) {
   constexpr std::size_t kLimit = 4 * 1024 * 1024;
-  OrphanEvents orphans(OrphanLimits{100'000, std::chrono::hours(1), kLimit});
+  store::OrphanEvents orphans(store::OrphanLimits{100'000, std::chrono::hours(1), kLimit});
   for (int index = 0; index < 300; ++index) {
     auto event = make_event("CA" + std::to_string(index), CallStatus::ringing, 1);
     event.speech_result = std::string(900 * 1024, 'x');
