@@ -20,6 +20,11 @@ UnixSeconds unix_seconds(WallTime time) {
 }
 WallTime wall_time(UnixSeconds seconds) { return WallTime(std::chrono::seconds(seconds)); }
 
+// Days since 1970-01-01 of the window's local date at now: the day a call counts against.
+std::int64_t local_day_number(const CallingWindow& window, WallTime now) {
+  return floor_div(window.zone.to_local(unix_seconds(now)), 86'400);
+}
+
 Attempt attempt_at(WallTime now, std::string error) {
   Attempt attempt;
   attempt.created = now;
@@ -176,7 +181,7 @@ Finish decide_no_provider(const DialJob& job, WallTime now, const DialerConfig& 
 std::optional<CivilDate> daily_cap_day(const DialerConfig& config, const std::string& phone, WallTime now) {
   if (config.max_calls_per_number_per_day <= 0) return std::nullopt;
   const auto& window = config.calling_hours.for_number(phone);
-  return civil_from_days(floor_div(window.zone.to_local(unix_seconds(now)), 86'400));
+  return civil_from_days(local_day_number(window, now));
 }
 
 std::optional<Finish> decide_after_daily_cap(const DialJob& job, const std::string& phone, WallTime now,
@@ -186,8 +191,7 @@ std::optional<Finish> decide_after_daily_cap(const DialJob& job, const std::stri
                   moved(job, now + kShortlyAgain, "the dialer's journal was unavailable")};
   if (*taken) return std::nullopt;
   const auto& window = config.calling_hours.for_number(phone);
-  const auto local_day = floor_div(window.zone.to_local(unix_seconds(now)), 86'400);
-  const auto tomorrow = window.zone.to_utc((local_day + 1) * 86'400);
+  const auto tomorrow = window.zone.to_utc((local_day_number(window, now) + 1) * 86'400);
   const auto opening = next_calling_time(window, tomorrow);
   return Finish{
       Why::daily_cap, std::nullopt,
