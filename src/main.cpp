@@ -5,6 +5,7 @@
 #include "core/store/journal_repair.hpp"
 #include "daemon/daemon.hpp"
 #include "daemon/version.hpp"
+#include "providers/provider.hpp"
 
 #include <malloc.h>
 #include <csignal>
@@ -122,7 +123,8 @@ int main(int argc, char** argv) {
     }
   }
 
-  auto loaded = callgate::load_config_file(config_path, callgate::process_environment());
+  auto loaded =
+      callgate::load_config_file(config_path, callgate::process_environment(), callgate::providers::config_sections());
   for (const auto& error : loaded.errors) std::cerr << error.to_string() << "\n";
   if (check_only) {
     if (loaded.ok()) std::cout << config_path << ": OK\n";

@@ -1,6 +1,7 @@
 #include "core/config.hpp"
 
 #include <algorithm>
+#include <map>
 
 namespace callgate {
 
@@ -16,19 +17,7 @@ std::string_view to_string(StoreBackend backend) {
   return "?";
 }
 
-std::string_view to_string(ProviderName provider) {
-  switch (provider) {
-    case ProviderName::twilio:
-      return "twilio";
-    case ProviderName::exotel:
-      return "exotel";
-    case ProviderName::simulator:
-      return "simulator";
-  }
-  return "?";
-}
-
-bool provider_in_use(const TelephonyConfig& telephony, ProviderName provider) {
+bool provider_in_use(const TelephonyConfig& telephony, const ProviderName& provider) {
   if (telephony.provider == provider) return true;
   for (const auto& route : telephony.routes)
     if (std::find(route.providers.begin(), route.providers.end(), provider) != route.providers.end()) return true;
@@ -94,8 +83,6 @@ ReloadPlan plan_reload(const Config& running, const Config& reloaded) {
   fixed("store.redis.orphan_wait", a.store.redis_orphan_wait != b.store.redis_orphan_wait);
   fixed("store.spool.path", a.store.spool_path != b.store.spool_path);
   fixed("telephony.provider", a.telephony.provider != b.telephony.provider);
-  fixed("telephony.twilio.api_base", a.telephony.twilio.api_base != b.telephony.twilio.api_base);
-  fixed("telephony.exotel.api_base", a.telephony.exotel.api_base != b.telephony.exotel.api_base);
   // Each reactor's HTTPS client (pools, CA store) is built at start-up.
   fixed("telephony.http_client", a.telephony.http_client != b.telephony.http_client);
 
@@ -121,34 +108,6 @@ ReloadPlan plan_reload(const Config& running, const Config& reloaded) {
   // policy they were made with.
   live("dialer", !same_dialer_policies(a.dialer, b.dialer));
 
-  const auto& ta = a.telephony.twilio;
-  const auto& tb = b.telephony.twilio;
-  live("telephony.twilio.account_sid", ta.account_sid != tb.account_sid);
-  live("telephony.twilio.auth_token", ta.auth_token != tb.auth_token);
-  live("telephony.twilio.auth_token_secondary", ta.auth_token_secondary != tb.auth_token_secondary);
-  live("telephony.twilio.phone_number", ta.phone_number != tb.phone_number);
-  live("telephony.twilio.call_flow_url", ta.call_flow_url != tb.call_flow_url);
-  live("telephony.twilio.record_calls", ta.record_calls != tb.record_calls);
-  live("telephony.twilio.verify_signatures", ta.verify_signatures != tb.verify_signatures);
-  live("telephony.twilio.ring_timeout", ta.ring_timeout_seconds != tb.ring_timeout_seconds);
-  live("telephony.twilio.time_limit", ta.time_limit_seconds != tb.time_limit_seconds);
-  live("telephony.twilio.machine_detection", ta.machine_detection != tb.machine_detection);
-  live("telephony.twilio.calls_per_minute", ta.calls_per_minute != tb.calls_per_minute);
-  const auto& ea = a.telephony.exotel;
-  const auto& eb = b.telephony.exotel;
-  live("telephony.exotel.account_sid", ea.account_sid != eb.account_sid);
-  live("telephony.exotel.api_key", ea.api_key != eb.api_key);
-  live("telephony.exotel.api_token", ea.api_token != eb.api_token);
-  live("telephony.exotel.exophone_number", ea.exophone_number != eb.exophone_number);
-  live("telephony.exotel.call_flow_url", ea.call_flow_url != eb.call_flow_url);
-  live("telephony.exotel.flow_id", ea.flow_id != eb.flow_id);
-  live("telephony.exotel.webhook_secret", ea.webhook_secret != eb.webhook_secret);
-  live("telephony.exotel.record_calls", ea.record_calls != eb.record_calls);
-  live("telephony.exotel.ring_timeout", ea.ring_timeout_seconds != eb.ring_timeout_seconds);
-  live("telephony.exotel.time_limit", ea.time_limit_seconds != eb.time_limit_seconds);
-  live("telephony.exotel.calls_per_minute", ea.calls_per_minute != eb.calls_per_minute);
-  live("telephony.exotel.webhook_auth", ea.webhook_auth != eb.webhook_auth);
-
   plan.effective = reloaded;
   plan.effective.server.listen = running.server.listen;
   plan.effective.server.threads = running.server.threads;
@@ -156,14 +115,25 @@ ReloadPlan plan_reload(const Config& running, const Config& reloaded) {
   plan.effective.server.reuse_port = running.server.reuse_port;
   plan.effective.store = running.store;
   plan.effective.telephony.provider = running.telephony.provider;
-  plan.effective.telephony.twilio.api_base = running.telephony.twilio.api_base;
-  plan.effective.telephony.exotel.api_base = running.telephony.exotel.api_base;
   plan.effective.telephony.http_client = running.telephony.http_client;
   plan.effective.dialer.path = running.dialer.path;
-  // Made at start when the file leaves it empty: a reload must not change
-  // it under calls in flight.
-  if (b.telephony.simulator.auth_token.empty())
-    plan.effective.telephony.simulator.auth_token = a.telephony.simulator.auth_token;
+  // Each provider's own keys, by the provider's rules. A section only one
+  // side has is compared with its defaults.
+  ReloadKeys keys(plan.applied, plan.needs_restart);
+  std::map<ProviderName, const ProviderConfigSection*> owners;
+  for (const auto* side : {&a.telephony.sections, &b.telephony.sections})
+    for (const auto& [name, settings] : *side)
+      if (settings.owner() != nullptr) owners.emplace(name, settings.owner());
+  for (const auto& entry : owners) {
+    const auto& name = entry.first;
+    const auto* owner = entry.second;
+    const auto value_in = [&](const Config& config) {
+      const auto found = config.telephony.sections.find(name);
+      return found != config.telephony.sections.end() ? found->second : owner->defaults();
+    };
+    auto [effective, added] = plan.effective.telephony.sections.try_emplace(name, owner->defaults());
+    owner->plan_reload(value_in(a), value_in(b), effective->second, keys);
+  }
   return plan;
 }
 

@@ -1,6 +1,7 @@
 // Typed configuration: one struct per component, every field with its default.
 // conf/callgate.yaml documents each key; config_loader.cpp fills these from YAML
-// and the environment and rejects anything it does not understand.
+// and the environment and rejects anything it does not understand. Each
+// provider's section is the provider's own (provider_settings.hpp).
 #pragma once
 
 #include "core/dialer/calling_hours.hpp"
@@ -11,8 +12,10 @@
 #include "core/listen_address.hpp"
 #include "core/log.hpp"
 #include "core/network_range.hpp"
+#include "core/provider_settings.hpp"
 
 #include <cstddef>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -67,8 +70,6 @@ struct StoreConfig {
   std::string spool_path = "/var/lib/callgate/spool";  // webhook events waiting for the store
 };
 
-enum class ProviderName { twilio, exotel, simulator };
-
 // The outbound HTTPS client every provider uses (src/http/client).
 struct HttpClientConfig {
   Milliseconds connect_timeout{5'000};   // DNS, TCP connect and TLS handshake together
@@ -87,55 +88,6 @@ struct HttpClientConfig {
   bool operator==(const HttpClientConfig&) const = default;
 };
 
-struct TwilioConfig {
-  std::string account_sid;
-  std::string auth_token;
-  // During a rotation: the token Twilio calls secondary. Requests signed
-  // with either are taken, so a reload with the new primary loses none
-  // signed a moment before; empty once the rotation is done.
-  std::string auth_token_secondary;
-  std::string phone_number;
-  std::string call_flow_url;  // empty: {public_base_url}/twiml
-  bool record_calls = false;
-  std::string api_base = "https://api.twilio.com";
-  bool verify_signatures = true;      // false only for local experiments; logged loudly
-  unsigned ring_timeout_seconds = 0;  // Timeout; 0 leaves Twilio's default (60)
-  unsigned time_limit_seconds = 0;    // TimeLimit; 0 leaves Twilio's default
-  std::string machine_detection;      // "", "Enable" or "DetectMessageEnd"
-  unsigned calls_per_minute = 0;      // the account's pace for new calls (Twilio's CPS x 60); 0: unpaced
-};
-
-// How callgate knows a request on /webhook/exotel or /exotel/passthru came
-// from Exotel, which signs nothing. Every check configured must pass.
-struct ExotelWebhookAuthConfig {
-  // The HMAC-SHA256 of the raw body with exotel.webhook_secret in
-  // X-Exotel-Signature (hex or base64) is checked whenever the secret is set.
-  std::string callback_token;  // put in the callback URLs as ?token=, checked in constant time
-  std::string basic_username;  // put in the callback URLs as user:password@, checked as Basic auth
-  std::string basic_password;
-  std::vector<NetworkRange> allowed_sources;  // the peer's address must be in one of these
-  bool allow_unauthenticated = false;         // development only: accept with no check at all
-
-  bool operator==(const ExotelWebhookAuthConfig&) const = default;
-};
-
-struct ExotelConfig {
-  std::string account_sid;
-  std::string api_key;
-  std::string api_token;
-  std::string exophone_number;
-  std::string call_flow_url;
-  std::string flow_id;
-  std::string webhook_secret;
-  std::string region = "singapore";  // singapore (api.exotel.com) or mumbai (api.in.exotel.com)
-  std::string api_base;              // empty: the region's host
-  bool record_calls = false;
-  unsigned ring_timeout_seconds = 0;  // TimeOut; 0 leaves Exotel's default
-  unsigned time_limit_seconds = 0;    // TimeLimit, at most 14400; 0 leaves Exotel's default
-  ExotelWebhookAuthConfig webhook_auth;
-  unsigned calls_per_minute = 0;  // the account's pace for new calls (Exotel allows 200); 0: unpaced
-};
-
 // Which providers dial numbers starting with prefix, in order of preference
 // (the dialer fails over down the list when one is down).
 struct ProviderRoute {
@@ -145,52 +97,33 @@ struct ProviderRoute {
   bool operator==(const ProviderRoute&) const = default;
 };
 
-// The simulator (src/providers/simulator): a provider account played by
-// callgated itself, which never rings a phone. Its calls take the same paths
-// a real provider's do: placed over HTTP, the call flow fetched signed, the
-// status callbacks posted signed in the chosen provider's format.
-enum class SimulatorFormat { twilio, exotel };
-
-struct SimulatorOutcomeWeights {
-  unsigned answered = 60;
-  unsigned busy = 15;
-  unsigned no_answer = 20;
-  unsigned failed = 5;
-
-  bool operator==(const SimulatorOutcomeWeights&) const = default;
-};
-
-struct SimulatorConfig {
-  SimulatorFormat format = SimulatorFormat::twilio;  // whose callbacks it sends
-  // Signs what it sends (Twilio's X-Twilio-Signature, or the HMAC Exotel's
-  // format carries) and is its account's password. It guards simulated calls
-  // only. Empty (the default): a random one is made at each start, which
-  // is all the simulator needs, since it is both ends of every call.
-  std::string auth_token;
-  std::string phone_number = "+15005550006";  // the number simulated calls come from
-  SimulatorOutcomeWeights outcomes;           // relative weights
-  Milliseconds ring_min{2'000};
-  Milliseconds ring_max{8'000};
-  Milliseconds talk_min{20'000};
-  Milliseconds talk_max{90'000};
-  unsigned speed = 1;                        // every delay divided by this: 10 plays a minute's call in 6 s
-  std::uint64_t seed = 0;                    // 0: a new random seed at each start; else the same calls every run
-  bool shuffle_callbacks = false;            // deliver each call's callbacks in a random order
-  unsigned duplicate_callbacks_percent = 0;  // each callback delivered a second time with this chance
-  std::string gather_digits = "1";           // what the simulated customer presses at a <Gather>
-};
-
 struct TelephonyConfig {
-  ProviderName provider = ProviderName::simulator;
+  // The simulator needs no account, so a fresh install runs with nothing set.
+  ProviderName provider{"simulator"};
   std::vector<ProviderRoute> routes;  // empty: every number goes to provider
   HttpClientConfig http_client;
-  TwilioConfig twilio;
-  ExotelConfig exotel;
-  SimulatorConfig simulator;
+  // telephony.<name>: each provider's own section, read by the provider
+  // (provider_settings.hpp). The loader puts every known provider's here;
+  // settings_in (below) gives the defaults for one a hand-built Config lacks.
+  std::map<ProviderName, ProviderSettings> sections;
 };
 
+// A provider's settings in telephony, as the struct its section makes.
+template <class Settings>
+const Settings& settings_in(const TelephonyConfig& telephony, const TypedProviderSection<Settings>& section) {
+  const auto found = telephony.sections.find(section.name());
+  if (found != telephony.sections.end()) return found->second.template as<Settings>();
+  static const Settings defaults{};
+  return defaults;
+}
+template <class Settings>
+Settings& settings_in(TelephonyConfig& telephony, const TypedProviderSection<Settings>& section) {
+  auto [entry, added] = telephony.sections.try_emplace(section.name(), section.defaults());
+  return entry->second.template as<Settings>();
+}
+
 // Whether provider places any call: telephony.provider or a route names it.
-bool provider_in_use(const TelephonyConfig& telephony, ProviderName provider);
+bool provider_in_use(const TelephonyConfig& telephony, const ProviderName& provider);
 
 enum class UnknownFields { ignore, reject };
 
@@ -265,7 +198,6 @@ struct Config {
 };
 
 std::string_view to_string(StoreBackend backend);
-std::string_view to_string(ProviderName provider);
 std::string_view to_string(CallFlowStep step);
 
 // What a SIGHUP can change in a running daemon, and what needs a restart.

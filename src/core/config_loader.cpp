@@ -1,6 +1,6 @@
 #include "core/config_loader.hpp"
 
-#include "core/civil_time.hpp"
+#include "core/config_reader.hpp"
 #include "core/redis/redis_connection.hpp"
 
 #include <yaml-cpp/yaml.h>
@@ -8,300 +8,28 @@
 
 #include <algorithm>
 #include <cctype>
-#include <charconv>
 #include <cstdlib>
 #include <fstream>
-#include <limits>
-#include <map>
-#include <set>
 #include <sstream>
 
 namespace callgate {
 namespace {
 
-// Where each value came from, so a cross-field error can point at the right line.
-class Diagnostics {
- public:
-  explicit Diagnostics(std::string file) : file_(std::move(file)) {}
+// The names a route or telephony.provider may use, as the errors list them.
+std::string provider_names(ProviderSections sections) {
+  std::string names;
+  for (const auto* section : sections) names += (names.empty() ? "" : ", ") + std::string(section->name().text());
+  return names;
+}
 
-  std::string at(const YAML::Mark& mark) const {
-    return file_ + ":" + std::to_string(mark.is_null() ? 1 : mark.line + 1);
-  }
-  void error(std::string where, std::string message) { errors_.push_back({std::move(where), std::move(message)}); }
-  void remember(const std::string& key, std::string where) { origins_[key] = std::move(where); }
-  // Where a key was set; a key left at its default points at the top of the file.
-  std::string origin_of(const std::string& key) const {
-    auto found = origins_.find(key);
-    return found != origins_.end() ? found->second : file_ + ":1";
-  }
-  std::vector<ConfigError> take_errors() { return std::move(errors_); }
+const ProviderConfigSection* section_named(ProviderSections sections, std::string_view name) {
+  for (const auto* section : sections)
+    if (section->name().text() == name) return section;
+  return nullptr;
+}
 
- private:
-  std::string file_;
-  std::vector<ConfigError> errors_;
-  std::map<std::string, std::string> origins_;
-};
-
-template <class Enum>
-using Choices = std::initializer_list<std::pair<std::string_view, Enum>>;
-
-// Shared by the file's telephony.provider and the TELEPHONY_PROVIDER variable.
-const Choices<ProviderName> kProviderChoices = {
-    {"twilio", ProviderName::twilio}, {"exotel", ProviderName::exotel}, {"simulator", ProviderName::simulator}};
-
-// Reads one YAML mapping. Each key read is marked as known; finish() reports
-// the rest, so a misspelt key is an error instead of a silently ignored line.
-class SectionReader {
- public:
-  SectionReader(YAML::Node node, std::string prefix, Diagnostics& diagnostics)
-      : node_(node), prefix_(std::move(prefix)), diagnostics_(diagnostics) {  // a Node is a handle: copied
-    if (node_.IsDefined() && !node_.IsNull() && !node_.IsMap()) {
-      diagnostics_.error(diagnostics_.at(node_.Mark()), (prefix_.empty() ? std::string("the file") : prefix_) +
-                                                            " must be a mapping of keys to values");
-      node_ = YAML::Node(YAML::NodeType::Undefined);
-    }
-  }
-
-  SectionReader section(const std::string& key) { return SectionReader(lookup(key), path(key), diagnostics_); }
-
-  void text(const std::string& key, std::string& target) {
-    auto value = scalar(key, "a string");
-    if (value) target = *value;
-  }
-
-  void boolean(const std::string& key, bool& target) {
-    auto value = scalar(key, "true or false");
-    if (!value) return;
-    if (*value == "true")
-      target = true;
-    else if (*value == "false")
-      target = false;
-    else
-      fail(key, "expected true or false, got '" + *value + "'");
-  }
-
-  template <class Number>
-  void number(const std::string& key, Number& target, Number minimum, Number maximum) {
-    auto value = scalar(key, "a number");
-    if (!value) return;
-    Number parsed{};
-    auto [end, error] = std::from_chars(value->data(), value->data() + value->size(), parsed);
-    if (error != std::errc{} || end != value->data() + value->size() || parsed < minimum || parsed > maximum) {
-      fail(key, "expected a whole number from " + std::to_string(minimum) + " to " + std::to_string(maximum) +
-                    ", got '" + *value + "'");
-      return;
-    }
-    target = parsed;
-  }
-
-  void duration(const std::string& key, Milliseconds& target, Milliseconds minimum, Milliseconds maximum) {
-    auto value = scalar(key, "a duration");
-    if (!value) return;
-    auto parsed = parse_duration(*value);
-    if (!parsed || *parsed < minimum || *parsed > maximum) {
-      fail(key, "expected a duration from " + format_duration(minimum) + " to " + format_duration(maximum) +
-                    " with a unit (ms, s, m, h), got '" + *value + "'");
-      return;
-    }
-    target = *parsed;
-  }
-
-  template <class Enum>
-  void choice(const std::string& key, Enum& target, Choices<Enum> choices) {
-    auto value = scalar(key, "one of the listed values");
-    if (!value) return;
-    std::string allowed;
-    for (const auto& [name, option] : choices) {
-      if (name == *value) {
-        target = option;
-        return;
-      }
-      allowed += (allowed.empty() ? "" : ", ") + std::string(name);
-    }
-    fail(key, "expected one of " + allowed + ", got '" + *value + "'");
-  }
-
-  void listen_address(const std::string& key, ListenAddress& target) {
-    auto value = scalar(key, "host:port");
-    if (!value) return;
-    std::string why;
-    if (auto parsed = parse_listen_address(*value, &why))
-      target = *parsed;
-    else
-      fail(key, why);
-  }
-
-  // A list of strings; each item reported by its own line when wrong.
-  void text_list(const std::string& key, std::vector<std::string>& target) {
-    const auto value = sequence(key, "a list of strings");
-    if (!value) return;
-    target.clear();
-    for (std::size_t index = 0; index < value->size(); ++index) {
-      const auto item = (*value)[index];
-      if (!item.IsScalar()) {
-        diagnostics_.error(diagnostics_.at(item.Mark()),
-                           path(key) + "[" + std::to_string(index) + "]: expected a string");
-        continue;
-      }
-      target.push_back(item.Scalar());
-    }
-  }
-
-  void network_ranges(const std::string& key, std::vector<NetworkRange>& target) {
-    std::vector<std::string> texts;
-    text_list(key, texts);
-    if (texts.empty()) return;
-    target.clear();
-    for (const auto& text : texts) {
-      if (auto range = NetworkRange::parse(text))
-        target.push_back(*range);
-      else
-        fail(key, "expected addresses or CIDR ranges such as 10.0.0.0/8 or 2001:db8::/32, got '" + text + "'");
-    }
-  }
-
-  template <class Enum>
-  void choice_list(const std::string& key, std::vector<Enum>& target, Choices<Enum> choices) {
-    std::vector<std::string> texts;
-    text_list(key, texts);
-    target.clear();
-    for (const auto& text : texts) {
-      auto chosen =
-          std::find_if(choices.begin(), choices.end(), [&](const auto& option) { return option.first == text; });
-      if (chosen != choices.end())
-        target.push_back(chosen->second);
-      else
-        fail(key, "unknown value '" + text + "'");
-    }
-  }
-
-  // "09:00" as seconds into the day.
-  void time_of_day(const std::string& key, std::int32_t& target) {
-    auto value = scalar(key, "a time of day");
-    if (!value) return;
-    if (auto parsed = dialer::parse_time_of_day(*value))
-      target = *parsed;
-    else
-      fail(key, "expected a time of day as HH:MM (00:00 to 24:00), got '" + *value + "'");
-  }
-
-  // An IANA zone name, read from the system's tz database now (at start-up
-  // or reload), so a typo is a config error, not a surprise at dial time.
-  void time_zone(const std::string& key, dialer::TimeZone& target) {
-    auto value = scalar(key, "a time zone name");
-    if (!value) return;
-    auto loaded = dialer::load_time_zone(*value);
-    if (loaded.zone)
-      target = std::move(*loaded.zone);
-    else
-      fail(key, loaded.problem);
-  }
-
-  void durations(const std::string& key, std::vector<Milliseconds>& target, Milliseconds minimum,
-                 Milliseconds maximum) {
-    std::vector<std::string> texts;
-    text_list(key, texts);
-    if (texts.empty()) return;
-    target.clear();
-    for (const auto& text : texts) {
-      auto parsed = parse_duration(text);
-      if (parsed && *parsed >= minimum && *parsed <= maximum)
-        target.push_back(*parsed);
-      else
-        fail(key, "expected durations from " + format_duration(minimum) + " to " + format_duration(maximum) +
-                      ", got '" + text + "'");
-    }
-  }
-
-  // Dates as YYYY-MM-DD.
-  void dates(const std::string& key, std::vector<CivilDate>& target) {
-    std::vector<std::string> texts;
-    text_list(key, texts);
-    target.clear();
-    for (const auto& text : texts) {
-      if (const auto date = parse_civil_date(text))
-        target.push_back(*date);
-      else
-        fail(key, "expected dates as YYYY-MM-DD, got '" + text + "'");
-    }
-  }
-
-  // A list of mappings, each read by its own SectionReader ("routes[0]").
-  std::vector<SectionReader> items(const std::string& key) {
-    std::vector<SectionReader> readers;
-    const auto value = sequence(key, "a list of mappings");
-    if (!value) return readers;
-    for (std::size_t index = 0; index < value->size(); ++index)
-      readers.emplace_back((*value)[index], path(key) + "[" + std::to_string(index) + "]", diagnostics_);
-    return readers;
-  }
-
-  // A problem found after reading (a value that is fine alone but not here).
-  void fail_here(const std::string& key, const std::string& message) { fail(key, message); }
-
-  void finish() {
-    if (!node_.IsMap()) return;
-    std::set<std::string> seen;
-    for (const auto& entry : node_) {
-      const auto name = entry.first.Scalar();
-      // YAML forbids repeated keys but yaml-cpp keeps both; which one wins
-      // would be an accident, so neither does.
-      if (!seen.insert(name).second)
-        diagnostics_.error(diagnostics_.at(entry.first.Mark()), "duplicate key '" + path(name) + "'");
-      else if (!known_.contains(name))
-        diagnostics_.error(diagnostics_.at(entry.first.Mark()), "unknown key '" + path(name) + "'");
-    }
-  }
-
- private:
-  std::string path(const std::string& key) const { return prefix_.empty() ? key : prefix_ + "." + key; }
-
-  YAML::Node lookup(const std::string& key) {
-    known_.insert(key);
-    // A search rather than operator[]: yaml-cpp's operator[] inserts missing
-    // keys (or returns an invalid node that throws), and YAML::Node() is a
-    // defined null, which would read as an empty value.
-    if (node_.IsMap())
-      for (const auto& entry : node_)
-        if (entry.first.IsScalar() && entry.first.Scalar() == key) return entry.second;
-    return YAML::Node(YAML::NodeType::Undefined);
-  }
-
-  void fail(const std::string& key, const std::string& message) {
-    diagnostics_.error(diagnostics_.origin_of(path(key)), path(key) + ": " + message);
-  }
-
-  // The key's value as text, or nothing when the key is absent or of the wrong kind.
-  std::optional<std::string> scalar(const std::string& key, const char* expected) {
-    const auto value = lookup(key);
-    if (!value.IsDefined()) return std::nullopt;
-    diagnostics_.remember(path(key), diagnostics_.at(value.Mark()));
-    if (value.IsNull()) return std::string();
-    if (!value.IsScalar()) {
-      fail(key, std::string("expected ") + expected + ", got a " + (value.IsMap() ? "mapping" : "list"));
-      return std::nullopt;
-    }
-    return value.Scalar();
-  }
-
-  std::optional<YAML::Node> sequence(const std::string& key, const char* expected) {
-    const auto value = lookup(key);
-    if (!value.IsDefined() || value.IsNull()) return std::nullopt;
-    diagnostics_.remember(path(key), diagnostics_.at(value.Mark()));
-    if (!value.IsSequence()) {
-      fail(key, std::string("expected ") + expected);
-      return std::nullopt;
-    }
-    return value;
-  }
-
-  YAML::Node node_;
-  std::string prefix_;
-  Diagnostics& diagnostics_;
-  std::set<std::string> known_;
-};
-
-void read_file_sections(const YAML::Node& root, Config& config, Diagnostics& diagnostics) {
+void read_file_sections(const YAML::Node& root, Config& config, ProviderSections sections,
+                        ConfigDiagnostics& diagnostics) {
   SectionReader top(root, "", diagnostics);
 
   auto server = top.section("server");
@@ -357,11 +85,23 @@ void read_file_sections(const YAML::Node& root, Config& config, Diagnostics& dia
   store.finish();
 
   auto telephony = top.section("telephony");
-  telephony.choice<ProviderName>("provider", config.telephony.provider, kProviderChoices);
+  std::string provider_text(config.telephony.provider.text());
+  telephony.text("provider", provider_text);
+  if (section_named(sections, provider_text) != nullptr)
+    config.telephony.provider = ProviderName(provider_text);
+  else
+    telephony.fail_here("provider", "expected one of " + provider_names(sections) + ", got '" + provider_text + "'");
   for (auto& item : telephony.items("routes")) {
     ProviderRoute route;
     item.text("prefix", route.prefix);
-    item.choice_list<ProviderName>("providers", route.providers, kProviderChoices);
+    std::vector<std::string> names;
+    item.text_list("providers", names);
+    for (const auto& name : names) {
+      if (section_named(sections, name) != nullptr)
+        route.providers.emplace_back(name);
+      else
+        item.fail_here("providers", "unknown value '" + name + "'");
+    }
     item.finish();
     config.telephony.routes.push_back(std::move(route));
   }
@@ -378,72 +118,13 @@ void read_file_sections(const YAML::Node& root, Config& config, Diagnostics& dia
   client.text("ca_file", c.ca_file);
   client.finish();
 
-  auto twilio = telephony.section("twilio");
-  auto& t = config.telephony.twilio;
-  twilio.text("account_sid", t.account_sid);
-  twilio.text("auth_token", t.auth_token);
-  twilio.text("auth_token_secondary", t.auth_token_secondary);
-  twilio.text("phone_number", t.phone_number);
-  twilio.text("call_flow_url", t.call_flow_url);
-  twilio.boolean("record_calls", t.record_calls);
-  twilio.text("api_base", t.api_base);
-  twilio.boolean("verify_signatures", t.verify_signatures);
-  twilio.number<unsigned>("ring_timeout", t.ring_timeout_seconds, 0, 600);
-  twilio.number<unsigned>("time_limit", t.time_limit_seconds, 0, 14'400);
-  twilio.text("machine_detection", t.machine_detection);
-  twilio.number<unsigned>("calls_per_minute", t.calls_per_minute, 0, 1'000'000);
-  twilio.finish();
-
-  auto exotel = telephony.section("exotel");
-  auto& e = config.telephony.exotel;
-  exotel.text("account_sid", e.account_sid);
-  exotel.text("api_key", e.api_key);
-  exotel.text("api_token", e.api_token);
-  exotel.text("exophone_number", e.exophone_number);
-  exotel.text("call_flow_url", e.call_flow_url);
-  exotel.text("flow_id", e.flow_id);
-  exotel.text("webhook_secret", e.webhook_secret);
-  exotel.choice<std::string>("region", e.region, {{"singapore", "singapore"}, {"mumbai", "mumbai"}});
-  exotel.text("api_base", e.api_base);
-  exotel.boolean("record_calls", e.record_calls);
-  exotel.number<unsigned>("ring_timeout", e.ring_timeout_seconds, 0, 600);
-  exotel.number<unsigned>("time_limit", e.time_limit_seconds, 0, 14'400);
-  exotel.number<unsigned>("calls_per_minute", e.calls_per_minute, 0, 1'000'000);
-  auto auth = exotel.section("webhook_auth");
-  auto& a = e.webhook_auth;
-  auth.text("callback_token", a.callback_token);
-  auth.text("basic_username", a.basic_username);
-  auth.text("basic_password", a.basic_password);
-  auth.network_ranges("allowed_sources", a.allowed_sources);
-  auth.boolean("allow_unauthenticated", a.allow_unauthenticated);
-  auth.finish();
-  exotel.finish();
-  auto simulator = telephony.section("simulator");
-  auto& sim = config.telephony.simulator;
-  simulator.choice<SimulatorFormat>("format", sim.format,
-                                    {{"twilio", SimulatorFormat::twilio}, {"exotel", SimulatorFormat::exotel}});
-  simulator.text("auth_token", sim.auth_token);
-  simulator.text("phone_number", sim.phone_number);
-  auto outcomes = simulator.section("outcomes");
-  outcomes.number<unsigned>("answered", sim.outcomes.answered, 0, 1'000'000);
-  outcomes.number<unsigned>("busy", sim.outcomes.busy, 0, 1'000'000);
-  outcomes.number<unsigned>("no_answer", sim.outcomes.no_answer, 0, 1'000'000);
-  outcomes.number<unsigned>("failed", sim.outcomes.failed, 0, 1'000'000);
-  outcomes.finish();
-  auto ring_time = simulator.section("ring_time");
-  ring_time.duration("min", sim.ring_min, Milliseconds(0), Milliseconds(600'000));
-  ring_time.duration("max", sim.ring_max, Milliseconds(0), Milliseconds(600'000));
-  ring_time.finish();
-  auto talk_time = simulator.section("talk_time");
-  talk_time.duration("min", sim.talk_min, Milliseconds(0), Milliseconds(14'400'000));
-  talk_time.duration("max", sim.talk_max, Milliseconds(0), Milliseconds(14'400'000));
-  talk_time.finish();
-  simulator.number<unsigned>("speed", sim.speed, 1, 10'000);
-  simulator.number<std::uint64_t>("seed", sim.seed, 0, std::numeric_limits<std::uint64_t>::max());
-  simulator.boolean("shuffle_callbacks", sim.shuffle_callbacks);
-  simulator.number<unsigned>("duplicate_callbacks_percent", sim.duplicate_callbacks_percent, 0, 100);
-  simulator.text("gather_digits", sim.gather_digits);
-  simulator.finish();
+  // Each provider reads its own section, telephony.<name>.
+  for (const auto* section : sections) {
+    auto [entry, added] = config.telephony.sections.try_emplace(section->name(), section->defaults());
+    auto reader = telephony.section(std::string(section->name().text()));
+    section->read(reader, entry->second);
+    reader.finish();
+  }
   telephony.finish();
 
   auto flow = top.section("call_flow");
@@ -544,67 +225,22 @@ void read_file_sections(const YAML::Node& root, Config& config, Diagnostics& dia
   top.finish();
 }
 
-void apply_environment(const EnvironmentLookup& environment, Config& config, Diagnostics& diagnostics) {
-  auto& t = config.telephony.twilio;
-  auto& e = config.telephony.exotel;
-  const std::pair<std::string_view, std::pair<const char*, std::string*>> text_bindings[] = {
-      {"TWILIO_ACCOUNT_SID", {"telephony.twilio.account_sid", &t.account_sid}},
-      {"TWILIO_AUTH_TOKEN", {"telephony.twilio.auth_token", &t.auth_token}},
-      {"TWILIO_AUTH_TOKEN_SECONDARY", {"telephony.twilio.auth_token_secondary", &t.auth_token_secondary}},
-      {"TWILIO_PHONE_NUMBER", {"telephony.twilio.phone_number", &t.phone_number}},
-      {"TWILIO_CALL_FLOW_URL", {"telephony.twilio.call_flow_url", &t.call_flow_url}},
-      {"EXOTEL_ACCOUNT_SID", {"telephony.exotel.account_sid", &e.account_sid}},
-      {"EXOTEL_API_KEY", {"telephony.exotel.api_key", &e.api_key}},
-      {"EXOTEL_API_TOKEN", {"telephony.exotel.api_token", &e.api_token}},
-      {"EXOTEL_EXOPHONE_NUMBER", {"telephony.exotel.exophone_number", &e.exophone_number}},
-      {"EXOTEL_CALL_FLOW_URL", {"telephony.exotel.call_flow_url", &e.call_flow_url}},
-      {"EXOTEL_FLOW_ID", {"telephony.exotel.flow_id", &e.flow_id}},
-      {"EXOTEL_WEBHOOK_SECRET", {"telephony.exotel.webhook_secret", &e.webhook_secret}},
-  };
-  for (const auto& [variable, binding] : text_bindings) {
-    if (auto value = environment(variable)) {
-      *binding.second = *value;
-      diagnostics.remember(binding.first, "environment " + std::string(variable));
-    }
-  }
-
+void apply_environment(const EnvironmentLookup& environment, Config& config, ProviderSections sections,
+                       ConfigDiagnostics& diagnostics) {
   if (auto value = environment("TELEPHONY_PROVIDER")) {
     diagnostics.remember("telephony.provider", "environment TELEPHONY_PROVIDER");
-    const auto chosen = std::find_if(kProviderChoices.begin(), kProviderChoices.end(),
-                                     [&](const auto& choice) { return choice.first == *value; });
-    if (chosen != kProviderChoices.end())
-      config.telephony.provider = chosen->second;
+    if (section_named(sections, *value) != nullptr)
+      config.telephony.provider = ProviderName(*value);
     else
       diagnostics.error("environment TELEPHONY_PROVIDER",
-                        "expected one of twilio, exotel, simulator, got '" + *value + "'");
+                        "expected one of " + provider_names(sections) + ", got '" + *value + "'");
   }
-  if (auto value = environment("TWILIO_RECORD_CALLS")) {
-    diagnostics.remember("telephony.twilio.record_calls", "environment TWILIO_RECORD_CALLS");
-    if (*value == "true" || *value == "1")
-      t.record_calls = true;
-    else if (*value == "false" || *value == "0")
-      t.record_calls = false;
-    else
-      diagnostics.error("environment TWILIO_RECORD_CALLS", "expected true or false, got '" + *value + "'");
-  }
-}
-
-bool is_http_url(const std::string& text, bool allow_path) {
-  auto url = boost::urls::parse_absolute_uri(text);
-  if (!url) return false;
-  if (url->scheme() != "http" && url->scheme() != "https") return false;
-  if (url->host().empty() || url->has_query() || url->has_fragment() || url->has_userinfo()) return false;
-  return allow_path || url->path().empty() || url->path() == "/";
-}
-
-bool has_hex_tail(std::string_view text, std::string_view prefix, std::size_t hex_digits) {
-  if (text.size() != prefix.size() + hex_digits || !text.starts_with(prefix)) return false;
-  return std::all_of(text.begin() + static_cast<std::ptrdiff_t>(prefix.size()), text.end(),
-                     [](unsigned char c) { return std::isxdigit(c) != 0; });
+  for (const auto* section : sections)
+    section->apply_environment(environment, config.telephony.sections.at(section->name()), diagnostics);
 }
 
 // Rules that involve more than one key, or a value's shape beyond its type.
-void validate(Config& config, Diagnostics& diagnostics) {
+void validate(Config& config, ProviderSections sections, ConfigDiagnostics& diagnostics) {
   auto check = [&](bool ok, const std::string& key, const std::string& message) {
     if (!ok) diagnostics.error(diagnostics.origin_of(key), key + ": " + message);
   };
@@ -621,28 +257,6 @@ void validate(Config& config, Diagnostics& diagnostics) {
   if (store.backend == StoreBackend::redis)
     check(redis::parse_redis_url(store.redis_url).has_value(), "store.redis.url",
           "expected redis://[:password@]host[:port][/db] with a port of 1-65535 and a db number");
-
-  const auto& twilio = config.telephony.twilio;
-  check(is_http_url(twilio.api_base, false), "telephony.twilio.api_base", "expected an http(s) URL with no path");
-  check(twilio.account_sid.empty() || has_hex_tail(twilio.account_sid, "AC", 32), "telephony.twilio.account_sid",
-        "a Twilio Account SID is AC followed by 32 hexadecimal digits");
-  check(twilio.call_flow_url.empty() || is_http_url(twilio.call_flow_url, true), "telephony.twilio.call_flow_url",
-        "expected an absolute http(s) URL");
-  check(twilio.machine_detection.empty() || twilio.machine_detection == "Enable" ||
-            twilio.machine_detection == "DetectMessageEnd",
-        "telephony.twilio.machine_detection", "expected Enable, DetectMessageEnd or nothing");
-  auto& exotel = config.telephony.exotel;
-  if (exotel.api_base.empty())
-    exotel.api_base = exotel.region == "mumbai" ? "https://api.in.exotel.com" : "https://api.exotel.com";
-  while (exotel.api_base.size() > 1 && exotel.api_base.back() == '/') exotel.api_base.pop_back();
-  check(is_http_url(exotel.api_base, false), "telephony.exotel.api_base", "expected an http(s) URL with no path");
-  check(exotel.call_flow_url.empty() || is_http_url(exotel.call_flow_url, true), "telephony.exotel.call_flow_url",
-        "expected an absolute http(s) URL");
-  const auto& auth = exotel.webhook_auth;
-  check(auth.basic_username.find_first_of(":@/") == std::string::npos, "telephony.exotel.webhook_auth.basic_username",
-        "must not contain ':', '@' or '/'");
-  check(auth.basic_username.empty() == auth.basic_password.empty(), "telephony.exotel.webhook_auth.basic_password",
-        "basic_username and basic_password go together");
 
   const auto& client = config.telephony.http_client;
   if (!client.ca_file.empty()) {
@@ -686,57 +300,17 @@ void validate(Config& config, Diagnostics& diagnostics) {
           "expected a wss:// URL without a query (values travel as <Parameter>), got '" + flow.stream_url + "'");
   }
 
-  auto in_use = [&](ProviderName name) { return provider_in_use(config.telephony, name); };
-  if (in_use(ProviderName::exotel)) {
-    const bool any_check = !exotel.webhook_secret.empty() || !auth.callback_token.empty() ||
-                           !auth.basic_username.empty() || !auth.allowed_sources.empty();
-    if (!any_check && !auth.allow_unauthenticated)
-      diagnostics.error(diagnostics.origin_of("telephony.provider"),
-                        "Exotel signs nothing: set at least one of telephony.exotel.webhook_secret, "
-                        "webhook_auth.callback_token, webhook_auth.basic_username or webhook_auth.allowed_sources "
-                        "(or webhook_auth.allow_unauthenticated for development)");
-  }
-
-  const auto& simulator = config.telephony.simulator;
-  check(simulator.ring_min <= simulator.ring_max, "telephony.simulator.ring_time.max",
-        "expected at least ring_time.min");
-  check(simulator.talk_min <= simulator.talk_max, "telephony.simulator.talk_time.max",
-        "expected at least talk_time.min");
-  check(simulator.gather_digits.find_first_not_of("0123456789*#") == std::string::npos,
-        "telephony.simulator.gather_digits", "expected keys a phone has (0-9, * and #)");
-  if (in_use(ProviderName::simulator)) {
-    const auto& weights = simulator.outcomes;
-    check(weights.answered + weights.busy + weights.no_answer + weights.failed > 0, "telephony.simulator.outcomes",
-          "expected at least one outcome with a weight above 0");
-  }
-
-  if (in_use(ProviderName::twilio)) {
-    for (auto [key, value] : {std::pair{"telephony.twilio.account_sid", &twilio.account_sid},
-                              std::pair{"telephony.twilio.auth_token", &twilio.auth_token},
-                              std::pair{"telephony.twilio.phone_number", &twilio.phone_number}})
-      if (value->empty())
-        diagnostics.error(diagnostics.origin_of("telephony.provider"),
-                          std::string(key) + " is required when Twilio places calls");
-  }
-  if (in_use(ProviderName::exotel)) {
-    for (auto [key, value] : {std::pair{"telephony.exotel.account_sid", &exotel.account_sid},
-                              std::pair{"telephony.exotel.api_key", &exotel.api_key},
-                              std::pair{"telephony.exotel.api_token", &exotel.api_token},
-                              std::pair{"telephony.exotel.exophone_number", &exotel.exophone_number}})
-      if (value->empty())
-        diagnostics.error(diagnostics.origin_of("telephony.provider"),
-                          std::string(key) + " is required when Exotel places calls");
-  }
+  for (const auto* section : sections)
+    section->validate(config.telephony.sections.at(section->name()), provider_in_use(config.telephony, section->name()),
+                      diagnostics);
 }
 
 }  // namespace
 
-const std::vector<std::string_view>& seed_environment_variables() {
-  static const std::vector<std::string_view> names = {
-      "TELEPHONY_PROVIDER",   "TWILIO_ACCOUNT_SID",     "TWILIO_AUTH_TOKEN",    "TWILIO_PHONE_NUMBER",
-      "TWILIO_CALL_FLOW_URL", "TWILIO_RECORD_CALLS",    "EXOTEL_ACCOUNT_SID",   "EXOTEL_API_KEY",
-      "EXOTEL_API_TOKEN",     "EXOTEL_EXOPHONE_NUMBER", "EXOTEL_CALL_FLOW_URL", "EXOTEL_FLOW_ID",
-      "EXOTEL_WEBHOOK_SECRET"};
+std::vector<std::string_view> seed_environment_variables(ProviderSections sections) {
+  std::vector<std::string_view> names = {"TELEPHONY_PROVIDER"};
+  for (const auto* section : sections)
+    for (auto name : section->environment_variables()) names.push_back(name);
   return names;
 }
 
@@ -753,24 +327,25 @@ EnvironmentLookup no_environment() {
 }
 
 ConfigLoadResult load_config_text(std::string_view yaml_text, std::string_view file_name,
-                                  const EnvironmentLookup& environment) {
+                                  const EnvironmentLookup& environment, ProviderSections sections) {
   ConfigLoadResult result;
-  Diagnostics diagnostics{std::string(file_name)};
+  ConfigDiagnostics diagnostics{std::string(file_name)};
   try {
     const YAML::Node root = YAML::Load(std::string(yaml_text));
-    read_file_sections(root, result.config, diagnostics);
+    read_file_sections(root, result.config, sections, diagnostics);
   } catch (const YAML::Exception& error) {
     diagnostics.error(diagnostics.at(error.mark), "YAML syntax: " + error.msg);
     result.errors = diagnostics.take_errors();
     return result;
   }
-  apply_environment(environment, result.config, diagnostics);
-  validate(result.config, diagnostics);
+  apply_environment(environment, result.config, sections, diagnostics);
+  validate(result.config, sections, diagnostics);
   result.errors = diagnostics.take_errors();
   return result;
 }
 
-ConfigLoadResult load_config_file(const std::string& path, const EnvironmentLookup& environment) {
+ConfigLoadResult load_config_file(const std::string& path, const EnvironmentLookup& environment,
+                                  ProviderSections sections) {
   std::ifstream file(path, std::ios::binary);
   if (!file) {
     ConfigLoadResult result;
@@ -779,7 +354,7 @@ ConfigLoadResult load_config_file(const std::string& path, const EnvironmentLook
   }
   std::ostringstream text;
   text << file.rdbuf();
-  return load_config_text(text.str(), path, environment);
+  return load_config_text(text.str(), path, environment, sections);
 }
 
 }  // namespace callgate

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "core/config.hpp"
+#include "core/config_reader.hpp"
 
 #include <functional>
 #include <optional>
@@ -13,30 +14,25 @@
 
 namespace callgate {
 
-struct ConfigError {
-  std::string where;  // "conf/callgate.yaml:12" or "environment TWILIO_AUTH_TOKEN"
-  std::string message;
-  std::string to_string() const { return where + ": " + message; }
-};
-
 struct ConfigLoadResult {
   Config config;
   std::vector<ConfigError> errors;
   bool ok() const { return errors.empty(); }
 };
 
-// Looks up one environment variable; empty values count as unset.
-using EnvironmentLookup = std::function<std::optional<std::string>(std::string_view name)>;
-
 EnvironmentLookup process_environment();
 EnvironmentLookup no_environment();
 
 // The variables that seed the config (conf/callgate.yaml lists each and the key
-// it sets; README, Configuration), in the order they are applied.
-const std::vector<std::string_view>& seed_environment_variables();
+// it sets; README, Configuration), in the order they are applied:
+// TELEPHONY_PROVIDER, then each provider section's own.
+std::vector<std::string_view> seed_environment_variables(ProviderSections sections);
 
+// sections: the providers' config sections (providers::config_sections()),
+// each of which reads telephony.<its name>; core names no provider itself.
 ConfigLoadResult load_config_text(std::string_view yaml_text, std::string_view file_name,
-                                  const EnvironmentLookup& environment);
-ConfigLoadResult load_config_file(const std::string& path, const EnvironmentLookup& environment);
+                                  const EnvironmentLookup& environment, ProviderSections sections);
+ConfigLoadResult load_config_file(const std::string& path, const EnvironmentLookup& environment,
+                                  ProviderSections sections);
 
 }  // namespace callgate

@@ -132,9 +132,7 @@ void Daemon::build() {
   // anything on its way to failing.
   if (!config_.server.reuse_port) http::ensure_no_other_listener(config_.server.listen);
   http::check_descriptor_limit(config_.server.max_connections, reactor_count(config_.server));
-  // No secret has a default anyone could know: the simulator's, when the
-  // file leaves it empty, is made here (it is both ends of its calls).
-  if (config_.telephony.simulator.auth_token.empty()) config_.telephony.simulator.auth_token = random_hex(24);
+  for (const auto* provider : providers::all_providers()) provider->prepare_for_start(config_);
   http_metric_ids_ = http::declare_http_metrics(metrics_);
   const auto build_info = metrics_.declare_gauge("callgate_build_info", "Always 1; the labels name the build.");
   const auto reactors_gauge = metrics_.declare_gauge("callgate_reactors", "Reactor threads serving requests.");
@@ -284,22 +282,17 @@ void Daemon::build() {
       http::LeadServices{*store_, *rate_limiter_, *status_rate_limiter_, lead_metric_ids_, *dialer_, *scheduler_});
   http::register_lead_endpoints(router_, *lead_services_);
   http::register_enquiry_form_endpoints(router_);
-  if (provider_in_use(config_.telephony, ProviderName::simulator)) {
+  if (provider_in_use(config_.telephony, providers::simulator::simulator_section().name())) {
     simulated_account_ = std::make_unique<providers::simulator::SimulatedAccount>(
-        providers::simulator::declare_account_metrics(metrics_), config_.telephony.simulator.seed);
+        providers::simulator::declare_account_metrics(metrics_), providers::simulator::settings_of(config_).seed);
     simulated_account_->register_endpoints(router_);
     LogLine(LogLevel::info, "simulator_in_use")
         .trusted_text("detail", "calls go to the simulated account at " + config_.server.public_base_url +
                                     "/simulator/calls; no phone rings");
   }
-  if (!config_.telephony.twilio.verify_signatures)
-    LogLine(LogLevel::warn, "twilio_signatures_not_verified")
-        .trusted_text("detail",
-                      "telephony.twilio.verify_signatures is false: anyone can post Twilio webhooks. "
-                      "For local experiments only.");
-  if (config_.telephony.exotel.webhook_auth.allow_unauthenticated)
-    LogLine(LogLevel::warn, "exotel_webhooks_not_authenticated")
-        .trusted_text("detail", "telephony.exotel.webhook_auth.allow_unauthenticated is true. For development only.");
+  for (const auto* provider : providers::all_providers())
+    for (const auto& warning : provider->start_warnings(config_))
+      LogLine(LogLevel::warn, warning.event).trusted_text("detail", warning.detail);
 
   // Connections are refused per reactor; the kernel spreads accepts about
   // evenly, so each reactor takes its share of the daemon-wide limit.
@@ -426,7 +419,7 @@ void Daemon::wait_for_signals() {
 
 void Daemon::reload() {
   notifier_.reloading();
-  auto loaded = load_config_file(config_path_, process_environment());
+  auto loaded = load_config_file(config_path_, process_environment(), providers::config_sections());
   if (!loaded.ok()) {
     for (const auto& error : loaded.errors)
       LogLine(LogLevel::error, "reload_rejected").text("error", error.to_string());

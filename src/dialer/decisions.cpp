@@ -258,7 +258,7 @@ bool settled_by_callback(const DialJob& check, const Lead& lead) {
 
 std::vector<ProviderName> providers_to_ask(const AmbiguousCheck& check, const std::vector<ProviderName>& route) {
   std::vector<ProviderName> asked;
-  for (const auto name : route)
+  for (const auto& name : route)
     if (check.provider.empty() || check.provider == to_string(name)) asked.push_back(name);
   return asked;
 }

@@ -96,7 +96,7 @@ void Dialer::poke() {
   boost::asio::post(home_, [this] { wake_.cancel(); });
 }
 
-void Dialer::show_breaker(ProviderName provider) {
+void Dialer::show_breaker(const ProviderName& provider) {
   const auto state = breaker(provider).state();
   const int value = state == CircuitBreaker::State::closed ? 0 : state == CircuitBreaker::State::half_open ? 1 : 2;
   // One series, kept in home's shard (the shards are summed on a scrape).
@@ -105,7 +105,7 @@ void Dialer::show_breaker(ProviderName provider) {
   });
 }
 
-CircuitBreaker& Dialer::breaker(ProviderName provider) {
+CircuitBreaker& Dialer::breaker(const ProviderName& provider) {
   auto found = breakers_.find(provider);
   if (found == breakers_.end()) {
     found = breakers_.emplace(provider, CircuitBreaker(config_()->dialer.breaker)).first;
@@ -115,7 +115,7 @@ CircuitBreaker& Dialer::breaker(ProviderName provider) {
 }
 
 template <class Use>
-auto Dialer::use_breaker(ProviderName provider, Use use) {
+auto Dialer::use_breaker(const ProviderName& provider, Use use) {
   std::lock_guard lock(breakers_mutex_);
   auto& chosen = breaker(provider);
   const auto before = chosen.state();
@@ -301,7 +301,7 @@ awaitable<void> Dialer::work(ClaimedJob claimed, Lane* lane) {
 
   // The route's providers in failover order: the first whose breaker lets the dial through.
   const providers::Provider* provider = nullptr;
-  for (const auto name : providers::providers_for_number(config->telephony, lead.phone)) {
+  for (const auto& name : providers::providers_for_number(config->telephony, lead.phone)) {
     const auto* candidate = providers::find_provider(name);
     if (candidate && use_breaker(name, [this](CircuitBreaker& chosen) { return chosen.allows(clock_.steady_now()); })) {
       provider = candidate;
@@ -379,14 +379,14 @@ awaitable<void> Dialer::settle(ClaimedJob claimed, Lead lead, Lane* lane) {
                                  std::nullopt);
   }
   std::vector<ProviderName> built;
-  for (const auto name : providers::providers_for_number(config->telephony, lead.phone))
+  for (const auto& name : providers::providers_for_number(config->telephony, lead.phone))
     if (providers::find_provider(name)) built.push_back(name);
   const auto asked = providers_to_ask(*job.check, built);
   const auto lookup = lookup_for(lead, *job.check);
   LookupsAnswer answer;
   answer.answered = !asked.empty();
   if (asked.empty()) answer.failure = "no provider of the route is built";
-  for (const auto name : asked) {
+  for (const auto& name : asked) {
     const auto* provider = providers::find_provider(name);
     auto question = lookup;  // named first: GCC 12 and temporaries in co_await
     const auto outcome = co_await lane->calls->find_calls(*provider, *config, std::move(question));

@@ -100,9 +100,9 @@ class Dialer final : public FirstCallQueue, public CallEndings {
   // The breakers are shared by the lanes (one account, one state).
   // use_breaker runs use(breaker) under the lock and shows a changed state.
   template <class Use>
-  auto use_breaker(ProviderName provider, Use use);
-  CircuitBreaker& breaker(ProviderName provider);  // under breakers_mutex_
-  void show_breaker(ProviderName provider);        // under breakers_mutex_: its state into /metrics (on home)
+  auto use_breaker(const ProviderName& provider, Use use);
+  CircuitBreaker& breaker(const ProviderName& provider);  // under breakers_mutex_
+  void show_breaker(const ProviderName& provider);        // under breakers_mutex_: its state into /metrics (on home)
 
   boost::asio::io_context& home_;
   DialScheduler& scheduler_;

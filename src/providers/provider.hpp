@@ -3,9 +3,9 @@
 // (client: the Create-call request and its answer; webhook: status
 // callbacks and how they are authenticated; call_flow: the documents the
 // provider fetches during a call; provider: this interface over them).
-// Adding a provider means adding a folder and a line in provider_table.cpp,
-// and, until provider config moves behind the provider, its section of
-// core/config.hpp and the loader (CONTRIBUTING.md lists every file).
+// Adding a provider means adding a folder and a line in provider_table.cpp
+// (its config section, telephony.<name>, is its settings.hpp; CONTRIBUTING.md
+// lists every step).
 //
 // Everything here is pure except register_call_flow_endpoints, which only
 // wires handlers; the HTTPS exchange happens in place_call (below), once,
@@ -28,6 +28,7 @@
 #include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 namespace callgate {
 namespace store {
@@ -80,7 +81,9 @@ struct CallFlowServices {
 class Provider {
  public:
   virtual ~Provider() = default;
-  virtual ProviderName name() const = 0;
+  // Its section of the config (settings.hpp in its folder), whose name is the provider's.
+  virtual const ProviderConfigSection& config_section() const = 0;
+  const ProviderName& name() const { return config_section().name(); }
 
   // The Create-call request, complete: URL, authorization, form body.
   virtual http::ClientRequest build_place_call_request(const Config& config, const CallOrder& order) const = 0;
@@ -120,6 +123,17 @@ class Provider {
   // its own token): that provider's call-flow endpoints take its requests too.
   virtual std::optional<ProviderName> imitates(const Config&) const { return std::nullopt; }
 
+  // Fills in what the config leaves to be made at start (the simulator's
+  // random token), before anything reads it. Not on a reload.
+  virtual void prepare_for_start(Config&) const {}
+  // What the operator must hear about at start: settings that weaken
+  // security, for development only. Each an event name and a detail.
+  struct StartWarning {
+    std::string event;
+    std::string detail;
+  };
+  virtual std::vector<StartWarning> start_warnings(const Config&) const { return {}; }
+
   // True for a provider whose callbacks mean nothing unless it places the
   // calls (the simulator: its account lives in this process). Its webhook
   // endpoint then answers 404 whenever it is not in use. A real provider's
@@ -129,8 +143,10 @@ class Provider {
 };
 
 // The providers callgate knows, by name.
-const Provider* find_provider(ProviderName name);
+const Provider* find_provider(const ProviderName& name);
 std::span<const Provider* const> all_providers();
+// Their config sections, for the loader (load_config_file).
+ProviderSections config_sections();
 
 // Asks the provider for a call to lookup.to since lookup.since. Never throws.
 boost::asio::awaitable<LookupOutcome> find_calls(const Provider& provider, const Config& config,

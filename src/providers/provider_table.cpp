@@ -20,13 +20,22 @@ const std::array<const Provider*, 3> kProviders = {&kTwilio, &kSimulator, &kExot
 
 }  // namespace
 
-const Provider* find_provider(ProviderName name) {
+const Provider* find_provider(const ProviderName& name) {
   for (const Provider* provider : kProviders)
     if (provider->name() == name) return provider;
   return nullptr;
 }
 
 std::span<const Provider* const> all_providers() { return kProviders; }
+
+ProviderSections config_sections() {
+  static const auto sections = [] {
+    std::vector<const ProviderConfigSection*> list;
+    for (const Provider* provider : kProviders) list.push_back(&provider->config_section());
+    return list;
+  }();
+  return sections;
+}
 
 boost::asio::awaitable<PlaceCallOutcome> place_call(const Provider& provider, const Config& config,
                                                     http::HttpClient& client, CallOrder order) {

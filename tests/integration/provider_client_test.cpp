@@ -28,12 +28,12 @@ constexpr std::string_view kAccountSid = "AC0123456789abcdef0123456789abcdef";
 Config test_config(unsigned short twilio_port, unsigned short exotel_port) {
   Config config;
   config.server.public_base_url = "https://callgate.example.com";
-  auto& twilio = config.telephony.twilio;
+  auto& twilio = providers::twilio::settings_of(config);
   twilio.account_sid = std::string(kAccountSid);
   twilio.auth_token = "twilio-token";
   twilio.phone_number = "+14155550100";
   twilio.api_base = "https://localhost:" + std::to_string(twilio_port);
-  auto& exotel = config.telephony.exotel;
+  auto& exotel = providers::exotel::settings_of(config);
   exotel.account_sid = "callgate1";
   exotel.api_key = "exotel-key";
   exotel.api_token = "exotel-token";
@@ -123,11 +123,11 @@ BOOST_AUTO_TEST_CASE(twilio_places_a_call_with_exactly_the_documented_request) {
 }
 
 BOOST_AUTO_TEST_CASE(twilio_optional_fields_follow_the_config) {
-  config.telephony.twilio.record_calls = true;
-  config.telephony.twilio.ring_timeout_seconds = 25;
-  config.telephony.twilio.time_limit_seconds = 600;
-  config.telephony.twilio.machine_detection = "Enable";
-  config.telephony.twilio.call_flow_url = "https://flows.example.com/voice?flow=7";
+  twilio::settings_of(config).record_calls = true;
+  twilio::settings_of(config).ring_timeout_seconds = 25;
+  twilio::settings_of(config).time_limit_seconds = 600;
+  twilio::settings_of(config).machine_detection = "Enable";
+  twilio::settings_of(config).call_flow_url = "https://flows.example.com/voice?flow=7";
   twilio_server.script({201, R"({"sid":"CA22222222222222222222222222222222","status":"queued"})"});
   BOOST_TEST(std::holds_alternative<Placed>(place(twilio)));
   const auto body = twilio_server.requests().at(0).body;
@@ -197,7 +197,7 @@ BOOST_AUTO_TEST_CASE(connections_opened_ahead_carry_the_first_calls_and_old_ones
     asio::co_spawn(
         io,
         [&]() -> asio::awaitable<void> {
-          result = co_await client->keep_warm(config.telephony.twilio.api_base, count);
+          result = co_await client->keep_warm(twilio::settings_of(config).api_base, count);
         },
         asio::detached);
     io.restart();
@@ -290,7 +290,7 @@ BOOST_AUTO_TEST_CASE(a_request_that_never_left_is_retryable) {
     FakeProviderServer gone(&testing::test_certificates());
     closed_port = gone.port();
   }
-  config.telephony.twilio.api_base = "https://localhost:" + std::to_string(closed_port);
+  twilio::settings_of(config).api_base = "https://localhost:" + std::to_string(closed_port);
   const auto refused = place(twilio);
   BOOST_TEST_REQUIRE(std::holds_alternative<Retryable>(refused), describe(refused));
   BOOST_TEST(std::get<Retryable>(refused).reason.find("cannot connect") != std::string::npos, describe(refused));
@@ -300,7 +300,7 @@ BOOST_AUTO_TEST_CASE(a_server_the_ca_does_not_vouch_for_gets_nothing) {
   const auto untrusted = testing::untrusted_certificates();
   FakeProviderServer impostor(&untrusted);
   impostor.script({201, R"({"sid":"CA44444444444444444444444444444444","status":"queued"})"});
-  config.telephony.twilio.api_base = "https://localhost:" + std::to_string(impostor.port());
+  twilio::settings_of(config).api_base = "https://localhost:" + std::to_string(impostor.port());
   const auto outcome = place(twilio);
   BOOST_TEST_REQUIRE(std::holds_alternative<Retryable>(outcome), describe(outcome));
   BOOST_TEST(std::get<Retryable>(outcome).reason.find("TLS handshake") != std::string::npos, describe(outcome));
@@ -310,10 +310,10 @@ BOOST_AUTO_TEST_CASE(a_server_the_ca_does_not_vouch_for_gets_nothing) {
 BOOST_AUTO_TEST_CASE(the_certificate_must_name_the_host) {
   // The test certificate names localhost and 127.0.0.1, not 127.0.0.2.
   twilio_server.script({201, R"({"sid":"CA55555555555555555555555555555555","status":"queued"})"});
-  config.telephony.twilio.api_base = "https://127.0.0.1:" + std::to_string(twilio_server.port());
+  twilio::settings_of(config).api_base = "https://127.0.0.1:" + std::to_string(twilio_server.port());
   BOOST_TEST(std::holds_alternative<Placed>(place(twilio)));
   FakeProviderServer other(&testing::test_certificates());
-  config.telephony.twilio.api_base = "https://127.0.0.2:" + std::to_string(other.port());
+  twilio::settings_of(config).api_base = "https://127.0.0.2:" + std::to_string(other.port());
   const auto outcome = place(twilio);
   BOOST_TEST(std::holds_alternative<Retryable>(outcome), describe(outcome));
 }
@@ -401,10 +401,10 @@ BOOST_AUTO_TEST_CASE(exotel_answers_in_xml_and_errors_are_read_too) {
 BOOST_AUTO_TEST_CASE(plain_http_is_used_only_when_the_base_url_says_so) {
   FakeProviderServer plain(nullptr);
   plain.script({201, R"({"sid":"CA77777777777777777777777777777777","status":"queued"})"});
-  config.telephony.twilio.api_base = "http://127.0.0.1:" + std::to_string(plain.port());
+  twilio::settings_of(config).api_base = "http://127.0.0.1:" + std::to_string(plain.port());
   BOOST_TEST(std::holds_alternative<Placed>(place(twilio)));
   // The same plain server under https:// fails the handshake instead of downgrading.
-  config.telephony.twilio.api_base = "https://127.0.0.1:" + std::to_string(plain.port());
+  twilio::settings_of(config).api_base = "https://127.0.0.1:" + std::to_string(plain.port());
   const auto outcome = place(twilio);
   BOOST_TEST(std::holds_alternative<Retryable>(outcome), describe(outcome));
 }

@@ -1,6 +1,7 @@
 #include "providers/exotel/client.hpp"
 
 #include "http/form/form_codec.hpp"
+#include "providers/exotel/settings.hpp"
 #include "providers/exotel/webhook.hpp"
 #include "providers/public_url.hpp"
 
@@ -54,13 +55,13 @@ const boost::json::object* json_child(const boost::json::object* object, std::st
 
 }  // namespace
 
-std::string flow_url(const ExotelConfig& exotel) {
+std::string flow_url(const ExotelSettings& exotel) {
   if (!exotel.call_flow_url.empty()) return exotel.call_flow_url;
   return "http://my.exotel.com/" + exotel.account_sid + "/exoml/start_voice/" + exotel.flow_id;
 }
 
 std::string status_callback_url(const Config& config, std::string_view lead_id) {
-  const auto& auth = config.telephony.exotel.webhook_auth;
+  const auto& auth = settings_of(config).webhook_auth;
   std::string url = providers::callback_url(config.server.public_base_url, "/webhook/exotel", lead_id);
   if (!auth.callback_token.empty()) url += "&token=" + http::encode_form_component(auth.callback_token);
   if (!auth.basic_username.empty()) {
@@ -81,7 +82,7 @@ std::string custom_field_for(std::string_view lead_id) {
 }
 
 http::ClientRequest build_connect_call_request(const Config& config, const providers::CallOrder& order) {
-  const auto& exotel = config.telephony.exotel;
+  const auto& exotel = settings_of(config);
   http::FormFields fields = {
       {"From", order.to},
       {"CallerId", exotel.exophone_number},
@@ -134,7 +135,7 @@ PlaceCallOutcome classify_connect_call_response(const ProviderResponse& response
 }
 
 http::ClientRequest build_list_calls_request(const Config& config, const CallLookup& lookup) {
-  const auto& exotel = config.telephony.exotel;
+  const auto& exotel = settings_of(config);
   // "YYYY-MM-DD HH:mm:ss" in India time, as Exotel dates are.
   const auto iso = format_iso8601(lookup.since - std::chrono::minutes(1) + std::chrono::minutes(5 * 60 + 30));
   std::string since = iso.substr(0, 10);

@@ -2,6 +2,7 @@
 // answer is read. Pure: the HTTPS exchange belongs to the HTTP client.
 #pragma once
 
+#include "providers/exotel/settings.hpp"
 #include "providers/place_call_outcome.hpp"
 #include "providers/provider.hpp"
 
@@ -16,7 +17,7 @@ http::ClientRequest build_connect_call_request(const Config& config, const provi
 
 // The flow Exotel runs once the customer answers: call_flow_url, else
 // http://my.exotel.com/{sid}/exoml/start_voice/{flow_id}.
-std::string flow_url(const ExotelConfig& exotel);
+std::string flow_url(const ExotelSettings& exotel);
 
 // The status callback URL callgate hands Exotel: /webhook/exotel with the
 // lead id, the callback token (when configured) in the query, and the Basic

@@ -4,6 +4,7 @@
 #include "core/store/lead_store.hpp"
 #include "providers/exotel/call_flow.hpp"
 #include "providers/exotel/client.hpp"
+#include "providers/exotel/settings.hpp"
 #include "providers/exotel/webhook.hpp"
 #include "providers/webhook_endpoints.hpp"
 
@@ -37,7 +38,7 @@ LookupOutcome ExotelProvider::classify_find_calls_response(const ProviderRespons
 // limit, Exotel's longest when not configured: 4 hours), with two minutes
 // more for Exotel to list it.
 std::chrono::seconds ExotelProvider::lookup_settles_after(const Config& config) const {
-  const auto& exotel = config.telephony.exotel;
+  const auto& exotel = settings_of(config);
   const unsigned ring = exotel.ring_timeout_seconds != 0 ? exotel.ring_timeout_seconds : 60;
   const unsigned limit = exotel.time_limit_seconds != 0 ? exotel.time_limit_seconds : 14'400;
   return std::chrono::seconds(ring + limit + 120);
@@ -52,7 +53,7 @@ std::optional<providers::WebhookRejected> ExotelProvider::authenticate_webhook(
                                  inbound.request[beast_http::field::authorization],
                                  http::query_parameter(inbound.request, "token"),
                                  inbound.peer};
-  if (auto failure = authentication_failure(config.telephony.exotel, credentials))
+  if (auto failure = authentication_failure(settings_of(config), credentials))
     return providers::WebhookRejected{std::move(*failure)};
   return std::nullopt;
 }
@@ -120,6 +121,12 @@ void ExotelProvider::register_call_flow_endpoints(http::HttpRouter& router,
                response.body() = "OK";
                co_return response;
              });
+}
+
+std::vector<providers::Provider::StartWarning> ExotelProvider::start_warnings(const Config& config) const {
+  if (!settings_of(config).webhook_auth.allow_unauthenticated) return {};
+  return {{"exotel_webhooks_not_authenticated",
+           "telephony.exotel.webhook_auth.allow_unauthenticated is true. For development only."}};
 }
 
 }  // namespace callgate::providers::exotel

@@ -1,15 +1,16 @@
 // Exotel as a Provider: the pieces in this folder behind the one interface.
 #pragma once
 
+#include "providers/exotel/settings.hpp"
 #include "providers/provider.hpp"
 
 namespace callgate::providers::exotel {
 
 class ExotelProvider final : public providers::Provider {
  public:
-  ProviderName name() const override { return ProviderName::exotel; }
-  std::string api_base(const Config& config) const override { return config.telephony.exotel.api_base; }
-  unsigned calls_per_minute(const Config& config) const override { return config.telephony.exotel.calls_per_minute; }
+  const ProviderConfigSection& config_section() const override { return exotel_section(); }
+  std::string api_base(const Config& config) const override { return settings_of(config).api_base; }
+  unsigned calls_per_minute(const Config& config) const override { return settings_of(config).calls_per_minute; }
   http::ClientRequest build_place_call_request(const Config& config, const providers::CallOrder& order) const override;
   PlaceCallOutcome classify_place_call_response(const ProviderResponse& response) const override;
   http::ClientRequest build_find_calls_request(const Config& config, const CallLookup& lookup) const override;
@@ -21,6 +22,7 @@ class ExotelProvider final : public providers::Provider {
   std::variant<CallEvent, providers::WebhookMalformed> parse_status_callback(
       const providers::InboundRequest& request) const override;
   void register_call_flow_endpoints(http::HttpRouter& router, providers::CallFlowServices services) const override;
+  std::vector<StartWarning> start_warnings(const Config& config) const override;
 };
 
 }  // namespace callgate::providers::exotel

@@ -4,6 +4,7 @@
 #include "core/civil_time.hpp"
 #include "core/crypto.hpp"
 #include "http/form/multipart_codec.hpp"
+#include "providers/exotel/settings.hpp"
 
 #include <boost/json/parse.hpp>
 
@@ -164,7 +165,7 @@ bool is_valid_request_signature(std::string_view secret, std::string_view method
   return equal_in_constant_time(base64_encode(digest), signature);
 }
 
-std::optional<std::string> authentication_failure(const ExotelConfig& exotel, const WebhookCredentials& credentials) {
+std::optional<std::string> authentication_failure(const ExotelSettings& exotel, const WebhookCredentials& credentials) {
   const auto& auth = exotel.webhook_auth;
   bool any_check = false;
   if (!exotel.webhook_secret.empty()) {

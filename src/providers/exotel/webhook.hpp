@@ -6,6 +6,7 @@
 #include "core/lead/lead.hpp"
 #include "http/form/form_codec.hpp"
 #include "http/server/responses.hpp"
+#include "providers/exotel/settings.hpp"
 
 #include <boost/asio/ip/address.hpp>
 
@@ -61,7 +62,7 @@ struct WebhookCredentials {
 // Nothing when every check the config turns on passes; else a short reason
 // (a metric label). With no check on, only allow_unauthenticated lets a
 // request in.
-std::optional<std::string> authentication_failure(const ExotelConfig& exotel, const WebhookCredentials& credentials);
+std::optional<std::string> authentication_failure(const ExotelSettings& exotel, const WebhookCredentials& credentials);
 
 // What X-Exotel-Signature signs: the method, the full public URL (query
 // included) and the body, each on its own line. The body alone left the

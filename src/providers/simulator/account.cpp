@@ -7,6 +7,7 @@
 #include "http/form/form_codec.hpp"
 #include "providers/simulator/call_flow.hpp"
 #include "providers/simulator/client.hpp"
+#include "providers/simulator/settings.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/redirect_error.hpp>
@@ -41,7 +42,7 @@ bool authorized(const http::RequestContext& context) {
   const auto header = context.request[beast_http::field::authorization];
   if (!header.starts_with("Basic ")) return false;
   const auto decoded = base64_decode(header.substr(6));
-  const auto& token = context.config.telephony.simulator.auth_token;
+  const auto& token = settings_of(context.config).auth_token;
   return decoded && !token.empty() && equal_in_constant_time(*decoded, std::string(kAccountUser) + ":" + token);
 }
 
@@ -132,7 +133,7 @@ awaitable<http::Response> SimulatedAccount::create_call(http::RequestContext& co
     calls_.push_back({call.sid, call.to, call.from, "queued", call.created});
     if (calls_.size() > kListedCalls) calls_.pop_front();
   }
-  auto script = write_call_script(config.telephony.simulator, call, seed);
+  auto script = write_call_script(settings_of(config), call, seed);
   lane->metrics->counter(ids_.calls, {{"outcome", std::string(to_string(script.outcome))}}).increment();
 
   json::object body{{"sid", call.sid},   {"status", "queued"},         {"to", call.to},
@@ -223,8 +224,8 @@ awaitable<void> SimulatedAccount::play(SimulatedCall call, CallScript script, st
     }
     if (auto action = gather_action(answer.body); action && is_ours(*action, *config))
       spawn_task(*lane->io,
-                 press_keys(build_gather_request(config->telephony.simulator, call, *action),
-                            milliseconds(2'000) / config->telephony.simulator.speed, lane),
+                 press_keys(build_gather_request(settings_of(*config), call, *action),
+                            milliseconds(2'000) / settings_of(*config).speed, lane),
                  "simulator pressing keys");
   }
   set_listed_status(call.sid, std::string(to_string(final_status(script.outcome))));

@@ -1,4 +1,5 @@
 #include "providers/simulator/call_flow.hpp"
+#include "providers/simulator/settings.hpp"
 
 namespace callgate::providers::simulator {
 namespace {
@@ -47,7 +48,7 @@ std::optional<std::string> gather_action(std::string_view twiml) {
   return xml_unescape(tag.substr(value_start, value_end - value_start));
 }
 
-http::ClientRequest build_gather_request(const SimulatorConfig& config, const SimulatedCall& call,
+http::ClientRequest build_gather_request(const SimulatorSettings& config, const SimulatedCall& call,
                                          const std::string& action_url) {
   auto fields = twilio_call_fields(call, CallStatus::in_progress);
   fields.emplace_back("Digits", config.gather_digits);

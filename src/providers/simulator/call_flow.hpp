@@ -5,6 +5,7 @@
 #include "core/config.hpp"
 #include "http/client/exchange.hpp"
 #include "providers/simulator/call_script.hpp"
+#include "providers/simulator/settings.hpp"
 
 #include <optional>
 #include <string>
@@ -22,7 +23,7 @@ std::optional<std::string> gather_action(std::string_view twiml);
 
 // The POST Twilio makes to a Gather's action when the caller presses
 // config.gather_digits: the call's fields and Digits, signed.
-http::ClientRequest build_gather_request(const SimulatorConfig& config, const SimulatedCall& call,
+http::ClientRequest build_gather_request(const SimulatorSettings& config, const SimulatedCall& call,
                                          const std::string& action_url);
 
 }  // namespace callgate::providers::simulator

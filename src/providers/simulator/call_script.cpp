@@ -1,6 +1,7 @@
 #include "providers/simulator/call_script.hpp"
 
 #include "providers/exotel/webhook.hpp"
+#include "providers/simulator/settings.hpp"
 
 #include "core/civil_time.hpp"
 #include "core/crypto.hpp"
@@ -49,8 +50,9 @@ struct Happening {
   bool fetch_call_flow = false;  // the call-flow request, not a callback
 };
 
-http::ClientRequest twilio_callback(const SimulatorConfig& config, const SimulatedCall& call, const CallScript& script,
-                                    const Happening& happening, std::uint64_t sequence, WallTime when) {
+http::ClientRequest twilio_callback(const SimulatorSettings& config, const SimulatedCall& call,
+                                    const CallScript& script, const Happening& happening, std::uint64_t sequence,
+                                    WallTime when) {
   auto fields = twilio_call_fields(call, happening.status);
   fields.emplace_back("CallbackSource", "call-progress-events");
   fields.emplace_back("SequenceNumber", std::to_string(sequence));
@@ -69,8 +71,8 @@ std::string_view exotel_status_word(CallStatus status) {
   return status == CallStatus::in_progress ? "in-progress" : to_string(status);
 }
 
-http::ClientRequest exotel_callback(const SimulatorConfig& config, const SimulatedCall& call, const CallScript& script,
-                                    const Happening& happening, WallTime when) {
+http::ClientRequest exotel_callback(const SimulatorSettings& config, const SimulatedCall& call,
+                                    const CallScript& script, const Happening& happening, WallTime when) {
   const bool terminal = is_terminal(happening.status);
   boost::json::object body{{"CallSid", call.sid},
                            {"EventType", terminal ? "terminal" : "answered"},
@@ -113,7 +115,7 @@ http::FormFields twilio_call_fields(const SimulatedCall& call, CallStatus status
           {"To", call.to}};
 }
 
-http::ClientRequest signed_twilio_post(const SimulatorConfig& config, const std::string& url,
+http::ClientRequest signed_twilio_post(const SimulatorSettings& config, const std::string& url,
                                        const http::FormFields& fields) {
   http::ClientRequest request;
   request.method = boost::beast::http::verb::post;
@@ -173,7 +175,7 @@ SimulatedOutcome pick_outcome(const SimulatorOutcomeWeights& weights, std::mt199
   return SimulatedOutcome::failed;
 }
 
-CallScript write_call_script(const SimulatorConfig& config, const SimulatedCall& call, std::uint64_t seed) {
+CallScript write_call_script(const SimulatorSettings& config, const SimulatedCall& call, std::uint64_t seed) {
   std::mt19937_64 random(seed);
   CallScript script;
   script.outcome = pick_outcome(config.outcomes, random);

@@ -13,6 +13,7 @@
 #include "core/lead/lead.hpp"
 #include "http/client/exchange.hpp"
 #include "http/form/form_codec.hpp"
+#include "providers/simulator/settings.hpp"
 
 #include <chrono>
 #include <cstdint>
@@ -73,13 +74,13 @@ SimulatedOutcome pick_outcome(const SimulatorOutcomeWeights& weights, std::mt199
 // 0 in the order the events happen, whatever order they are delivered in.
 // Exotel format: an answered event and a terminal one (Exotel sends nothing
 // for ringing), as JSON.
-CallScript write_call_script(const SimulatorConfig& config, const SimulatedCall& call, std::uint64_t seed);
+CallScript write_call_script(const SimulatorSettings& config, const SimulatedCall& call, std::uint64_t seed);
 
 // The fields Twilio sends about a call with every request (AccountSid,
 // CallSid, CallStatus, From, To, ...).
 http::FormFields twilio_call_fields(const SimulatedCall& call, CallStatus status);
 // A form POST to url signed as Twilio signs it, with config.auth_token.
-http::ClientRequest signed_twilio_post(const SimulatorConfig& config, const std::string& url,
+http::ClientRequest signed_twilio_post(const SimulatorSettings& config, const std::string& url,
                                        const http::FormFields& fields);
 
 // RFC 2822 as Twilio writes it: "Tue, 01 Dec 2026 21:06:22 +0000".

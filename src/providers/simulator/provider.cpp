@@ -1,8 +1,12 @@
 #include "providers/simulator/provider.hpp"
 
 #include "providers/simulator/client.hpp"
+#include "providers/simulator/settings.hpp"
 #include "providers/simulator/webhook.hpp"
 #include "providers/twilio/client.hpp"
+#include "providers/twilio/settings.hpp"
+
+#include "core/crypto.hpp"
 
 namespace callgate::providers::simulator {
 
@@ -43,8 +47,15 @@ std::variant<CallEvent, providers::WebhookMalformed> SimulatorProvider::parse_st
 void SimulatorProvider::register_call_flow_endpoints(http::HttpRouter&, providers::CallFlowServices) const {}
 
 std::optional<ProviderName> SimulatorProvider::imitates(const Config& config) const {
-  if (config.telephony.simulator.format == SimulatorFormat::twilio) return ProviderName::twilio;
+  if (settings_of(config).format == SimulatorFormat::twilio) return twilio::twilio_section().name();
   return std::nullopt;
+}
+
+// No secret has a default anyone could know: when the file leaves the
+// token empty one is made here (the simulator is both ends of its calls).
+void SimulatorProvider::prepare_for_start(Config& config) const {
+  auto& settings = settings_of(config);
+  if (settings.auth_token.empty()) settings.auth_token = random_hex(24);
 }
 
 }  // namespace callgate::providers::simulator

@@ -5,12 +5,13 @@
 #pragma once
 
 #include "providers/provider.hpp"
+#include "providers/simulator/settings.hpp"
 
 namespace callgate::providers::simulator {
 
 class SimulatorProvider final : public providers::Provider {
  public:
-  ProviderName name() const override { return ProviderName::simulator; }
+  const ProviderConfigSection& config_section() const override { return simulator_section(); }
   http::ClientRequest build_place_call_request(const Config& config, const providers::CallOrder& order) const override;
   PlaceCallOutcome classify_place_call_response(const ProviderResponse& response) const override;
   http::ClientRequest build_find_calls_request(const Config& config, const CallLookup& lookup) const override;
@@ -26,6 +27,8 @@ class SimulatorProvider final : public providers::Provider {
   void register_call_flow_endpoints(http::HttpRouter& router, providers::CallFlowServices services) const override;
   std::optional<ProviderName> imitates(const Config& config) const override;
   bool callbacks_only_while_in_use() const override { return true; }
+  // A random auth_token when the file leaves it empty.
+  void prepare_for_start(Config& config) const override;
 };
 
 }  // namespace callgate::providers::simulator

@@ -1,6 +1,7 @@
 #include "providers/simulator/webhook.hpp"
 
 #include "providers/exotel/webhook.hpp"
+#include "providers/simulator/settings.hpp"
 #include "providers/twilio/signature.hpp"
 #include "providers/twilio/webhook.hpp"
 
@@ -10,7 +11,7 @@ namespace callgate::providers::simulator {
 
 std::optional<providers::WebhookRejected> authenticate_callback(const Config& config,
                                                                 const providers::InboundRequest& inbound) {
-  const auto& simulator = config.telephony.simulator;
+  const auto& simulator = settings_of(config);
   if (simulator.auth_token.empty()) return providers::WebhookRejected{"auth_token_not_configured"};
   if (simulator.format == SimulatorFormat::exotel) {
     const auto signature = inbound.request["X-Exotel-Signature"];

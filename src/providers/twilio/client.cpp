@@ -2,6 +2,7 @@
 
 #include "http/form/form_codec.hpp"
 #include "providers/public_url.hpp"
+#include "providers/twilio/settings.hpp"
 #include "providers/twilio/webhook.hpp"
 
 #include <boost/json/parse.hpp>
@@ -22,14 +23,14 @@ std::string string_field(const boost::json::object* object, std::string_view nam
 }  // namespace
 
 std::string call_flow_url_for(const Config& config, std::string_view lead_id) {
-  const auto& configured = config.telephony.twilio.call_flow_url;
+  const auto& configured = settings_of(config).call_flow_url;
   if (configured.empty()) return providers::callback_url(config.server.public_base_url, "/twiml", lead_id);
   const char separator = configured.find('?') == std::string::npos ? '?' : '&';
   return configured + separator + "leadId=" + http::encode_form_component(lead_id);
 }
 
 http::ClientRequest build_create_call_request(const Config& config, const providers::CallOrder& order) {
-  const auto& twilio = config.telephony.twilio;
+  const auto& twilio = settings_of(config);
   http::FormFields fields = {
       {"To", order.to},
       {"From", twilio.phone_number},
@@ -76,7 +77,7 @@ PlaceCallOutcome classify_create_call_response(const ProviderResponse& response)
 }
 
 http::ClientRequest build_list_calls_request(const Config& config, const CallLookup& lookup) {
-  const auto& twilio = config.telephony.twilio;
+  const auto& twilio = settings_of(config);
   return http::make_get(twilio.api_base + "/2010-04-01/Accounts/" + http::encode_form_component(twilio.account_sid) +
                             "/Calls.json?To=" + http::encode_form_component(lookup.to) + "&PageSize=50",
                         twilio.account_sid, twilio.auth_token);

@@ -5,6 +5,7 @@
 #include "http/form/form_codec.hpp"
 #include "providers/twilio/call_flow.hpp"
 #include "providers/twilio/client.hpp"
+#include "providers/twilio/settings.hpp"
 #include "providers/twilio/signature.hpp"
 #include "providers/twilio/webhook.hpp"
 #include "providers/webhook_endpoints.hpp"
@@ -65,7 +66,7 @@ std::chrono::seconds TwilioProvider::lookup_settles_after(const Config&) const {
 
 std::optional<WebhookRejected> TwilioProvider::authenticate_webhook(const Config& config,
                                                                     const providers::InboundRequest& inbound) const {
-  const auto& twilio = config.telephony.twilio;
+  const auto& twilio = settings_of(config);
   if (!twilio.verify_signatures) return std::nullopt;
   if (twilio.auth_token.empty()) return WebhookRejected{"auth_token_not_configured"};
   const auto signature = http::header_value(inbound.request, "X-Twilio-Signature");
@@ -147,6 +148,13 @@ void TwilioProvider::register_call_flow_endpoints(http::HttpRouter& router,
                      .text("reason", error->message);
                co_return twiml_response(render_gather_reply(context.config.call_flow));
              });
+}
+
+std::vector<providers::Provider::StartWarning> TwilioProvider::start_warnings(const Config& config) const {
+  if (settings_of(config).verify_signatures) return {};
+  return {
+      {"twilio_signatures_not_verified",
+       "telephony.twilio.verify_signatures is false: anyone can post Twilio webhooks. For local experiments only."}};
 }
 
 }  // namespace callgate::providers::twilio

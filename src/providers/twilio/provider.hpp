@@ -2,14 +2,15 @@
 #pragma once
 
 #include "providers/provider.hpp"
+#include "providers/twilio/settings.hpp"
 
 namespace callgate::providers::twilio {
 
 class TwilioProvider final : public providers::Provider {
  public:
-  ProviderName name() const override { return ProviderName::twilio; }
-  std::string api_base(const Config& config) const override { return config.telephony.twilio.api_base; }
-  unsigned calls_per_minute(const Config& config) const override { return config.telephony.twilio.calls_per_minute; }
+  const ProviderConfigSection& config_section() const override { return twilio_section(); }
+  std::string api_base(const Config& config) const override { return settings_of(config).api_base; }
+  unsigned calls_per_minute(const Config& config) const override { return settings_of(config).calls_per_minute; }
   http::ClientRequest build_place_call_request(const Config& config, const providers::CallOrder& order) const override;
   PlaceCallOutcome classify_place_call_response(const ProviderResponse& response) const override;
   http::ClientRequest build_find_calls_request(const Config& config, const CallLookup& lookup) const override;
@@ -21,6 +22,7 @@ class TwilioProvider final : public providers::Provider {
   std::variant<CallEvent, providers::WebhookMalformed> parse_status_callback(
       const providers::InboundRequest& request) const override;
   void register_call_flow_endpoints(http::HttpRouter& router, providers::CallFlowServices services) const override;
+  std::vector<StartWarning> start_warnings(const Config& config) const override;
 };
 
 }  // namespace callgate::providers::twilio

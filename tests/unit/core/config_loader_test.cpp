@@ -1,4 +1,8 @@
 #include "core/config_loader.hpp"
+#include "providers/exotel/settings.hpp"
+#include "providers/provider.hpp"
+#include "providers/simulator/settings.hpp"
+#include "providers/twilio/settings.hpp"
 
 #include <boost/test/unit_test.hpp>
 
@@ -6,6 +10,10 @@
 #include <map>
 
 using namespace callgate;
+namespace twilio = callgate::providers::twilio;
+namespace exotel = callgate::providers::exotel;
+namespace simulator = callgate::providers::simulator;
+using simulator::SimulatorFormat;
 
 namespace {
 
@@ -18,7 +26,7 @@ EnvironmentLookup environment(std::map<std::string, std::string> values) {
 }
 
 ConfigLoadResult load(const std::string& yaml, const EnvironmentLookup& env = no_environment()) {
-  return load_config_text(yaml, "test.yaml", env);
+  return load_config_text(yaml, "test.yaml", env, providers::config_sections());
 }
 
 // The errors as "file:line: message" lines, for readable failures.
@@ -51,8 +59,8 @@ BOOST_AUTO_TEST_CASE(an_empty_file_gives_the_documented_defaults) {
   BOOST_TEST(c.server.drain_timeout.count() == 15'000);
   BOOST_TEST((c.log.level == LogLevel::info));
   BOOST_TEST((c.store.backend == StoreBackend::journal));
-  BOOST_TEST((c.telephony.provider == ProviderName::simulator));
-  BOOST_TEST(c.telephony.twilio.api_base == "https://api.twilio.com");
+  BOOST_TEST((c.telephony.provider == ProviderName("simulator")));
+  BOOST_TEST(twilio::settings_of(c).api_base == "https://api.twilio.com");
 }
 
 BOOST_AUTO_TEST_CASE(reads_every_kind_of_value) {
@@ -91,7 +99,7 @@ telephony:
   BOOST_TEST((c.log.level == LogLevel::debug));
   BOOST_TEST(!c.log.access_log);
   BOOST_TEST((c.store.backend == StoreBackend::redis));
-  BOOST_TEST(c.telephony.twilio.record_calls);
+  BOOST_TEST(twilio::settings_of(c).record_calls);
 }
 
 BOOST_AUTO_TEST_CASE(each_error_names_its_line) {
@@ -219,19 +227,19 @@ telephony:
                                   {"EXOTEL_WEBHOOK_SECRET", "shh"},
                                   {"EXOTEL_FLOW_ID", "12345"}}));
   BOOST_TEST_REQUIRE(result.ok(), describe(result));
-  const auto& t = result.config.telephony;
-  BOOST_TEST((t.provider == ProviderName::twilio));
-  BOOST_TEST(t.twilio.auth_token == "from-env");
-  BOOST_TEST(t.twilio.account_sid == "AC0123456789abcdef0123456789abcdef");
-  BOOST_TEST(t.twilio.phone_number == "+14155550100");
-  BOOST_TEST(t.twilio.record_calls);
-  BOOST_TEST(t.exotel.webhook_secret == "shh");
-  BOOST_TEST(t.exotel.flow_id == "12345");
+  const auto& config = result.config;
+  BOOST_TEST((config.telephony.provider == ProviderName("twilio")));
+  BOOST_TEST(twilio::settings_of(config).auth_token == "from-env");
+  BOOST_TEST(twilio::settings_of(config).account_sid == "AC0123456789abcdef0123456789abcdef");
+  BOOST_TEST(twilio::settings_of(config).phone_number == "+14155550100");
+  BOOST_TEST(twilio::settings_of(config).record_calls);
+  BOOST_TEST(exotel::settings_of(config).webhook_secret == "shh");
+  BOOST_TEST(exotel::settings_of(config).flow_id == "12345");
 }
 
 BOOST_AUTO_TEST_CASE(every_seed_variable_lands_somewhere) {
   std::map<std::string, std::string> values;
-  for (auto name : seed_environment_variables()) values[std::string(name)] = "x";
+  for (auto name : seed_environment_variables(providers::config_sections())) values[std::string(name)] = "x";
   values["TELEPHONY_PROVIDER"] = "simulator";
   values["TWILIO_RECORD_CALLS"] = "true";
   values["TWILIO_ACCOUNT_SID"] = "AC0123456789abcdef0123456789abcdef";
@@ -239,32 +247,34 @@ BOOST_AUTO_TEST_CASE(every_seed_variable_lands_somewhere) {
   values["EXOTEL_CALL_FLOW_URL"] = "http://my.exotel.com/x/exoml/start_voice/1";
   auto result = load("", environment(values));
   BOOST_TEST_REQUIRE(result.ok(), describe(result));
-  const auto& t = result.config.telephony;
-  BOOST_TEST(t.twilio.auth_token == "x");
-  BOOST_TEST(t.twilio.phone_number == "x");
-  BOOST_TEST(t.twilio.call_flow_url == "https://flows.example.com/twiml");
-  BOOST_TEST(t.exotel.account_sid == "x");
-  BOOST_TEST(t.exotel.api_key == "x");
-  BOOST_TEST(t.exotel.api_token == "x");
-  BOOST_TEST(t.exotel.exophone_number == "x");
-  BOOST_TEST(t.exotel.call_flow_url == "http://my.exotel.com/x/exoml/start_voice/1");
-  BOOST_TEST(t.exotel.flow_id == "x");
-  BOOST_TEST(t.exotel.webhook_secret == "x");
-  BOOST_TEST(seed_environment_variables().size() == 13u);
+  const auto& config = result.config;
+  BOOST_TEST(twilio::settings_of(config).auth_token == "x");
+  BOOST_TEST(twilio::settings_of(config).phone_number == "x");
+  BOOST_TEST(twilio::settings_of(config).auth_token_secondary == "x");
+  BOOST_TEST(twilio::settings_of(config).record_calls);
+  BOOST_TEST(twilio::settings_of(config).call_flow_url == "https://flows.example.com/twiml");
+  BOOST_TEST(exotel::settings_of(config).account_sid == "x");
+  BOOST_TEST(exotel::settings_of(config).api_key == "x");
+  BOOST_TEST(exotel::settings_of(config).api_token == "x");
+  BOOST_TEST(exotel::settings_of(config).exophone_number == "x");
+  BOOST_TEST(exotel::settings_of(config).call_flow_url == "http://my.exotel.com/x/exoml/start_voice/1");
+  BOOST_TEST(exotel::settings_of(config).flow_id == "x");
+  BOOST_TEST(exotel::settings_of(config).webhook_secret == "x");
+  BOOST_TEST(seed_environment_variables(providers::config_sections()).size() == 14u);
 }
 
 BOOST_AUTO_TEST_CASE(bad_environment_values_name_the_variable) {
   auto result = load("", environment({{"TWILIO_RECORD_CALLS", "maybe"}, {"TELEPHONY_PROVIDER", "plivo"}}));
   BOOST_TEST(has_error(result, "environment TWILIO_RECORD_CALLS: expected true or false, got 'maybe'"),
              describe(result));
-  BOOST_TEST(has_error(result, "environment TELEPHONY_PROVIDER: expected one of twilio, exotel, simulator"),
+  BOOST_TEST(has_error(result, "environment TELEPHONY_PROVIDER: expected one of twilio, simulator, exotel"),
              describe(result));
   auto sid = load("", environment({{"TWILIO_ACCOUNT_SID", "nope"}}));
   BOOST_TEST(has_error(sid, "environment TWILIO_ACCOUNT_SID: telephony.twilio.account_sid"), describe(sid));
 }
 
 BOOST_AUTO_TEST_CASE(a_missing_file_is_reported) {
-  auto result = load_config_file("/nonexistent/callgate.yaml", no_environment());
+  auto result = load_config_file("/nonexistent/callgate.yaml", no_environment(), providers::config_sections());
   BOOST_TEST_REQUIRE(result.errors.size() == 1u);
   BOOST_TEST(result.errors[0].to_string() == "/nonexistent/callgate.yaml: cannot read the config file");
 }
@@ -291,8 +301,8 @@ telephony:
   BOOST_TEST_REQUIRE(routes.size() == 2u);
   BOOST_TEST(routes[0].prefix == "+91");
   BOOST_TEST_REQUIRE(routes[0].providers.size() == 2u);
-  BOOST_TEST((routes[0].providers[0] == ProviderName::exotel));
-  BOOST_TEST((routes[1].providers[0] == ProviderName::twilio));
+  BOOST_TEST((routes[0].providers[0] == ProviderName("exotel")));
+  BOOST_TEST((routes[1].providers[0] == ProviderName("twilio")));
 }
 
 BOOST_AUTO_TEST_CASE(bad_routes_are_reported_by_position) {
@@ -321,11 +331,11 @@ BOOST_AUTO_TEST_CASE(exotel_in_a_route_needs_credentials_and_a_webhook_check) {
 BOOST_AUTO_TEST_CASE(the_exotel_region_picks_the_api_host) {
   auto mumbai = load("telephony:\n  exotel:\n    region: mumbai\n");
   BOOST_TEST_REQUIRE(mumbai.ok(), describe(mumbai));
-  BOOST_TEST(mumbai.config.telephony.exotel.api_base == "https://api.in.exotel.com");
+  BOOST_TEST(exotel::settings_of(mumbai.config).api_base == "https://api.in.exotel.com");
   auto fallback = load("");
-  BOOST_TEST(fallback.config.telephony.exotel.api_base == "https://api.exotel.com");
+  BOOST_TEST(exotel::settings_of(fallback.config).api_base == "https://api.exotel.com");
   auto explicit_base = load("telephony:\n  exotel:\n    region: mumbai\n    api_base: \"http://127.0.0.1:9000/\"\n");
-  BOOST_TEST(explicit_base.config.telephony.exotel.api_base == "http://127.0.0.1:9000");
+  BOOST_TEST(exotel::settings_of(explicit_base.config).api_base == "http://127.0.0.1:9000");
   BOOST_TEST(has_error(load("telephony:\n  exotel:\n    region: mars\n"), "expected one of singapore, mumbai"));
 }
 
@@ -432,7 +442,7 @@ intake:
   consent_text: "Call me"
 )");
   BOOST_TEST_REQUIRE(result.ok(), describe(result));
-  const auto& simulator = result.config.telephony.simulator;
+  const auto& simulator = simulator::settings_of(result.config);
   BOOST_TEST((simulator.format == SimulatorFormat::exotel));
   BOOST_TEST(simulator.auth_token == "sim");
   BOOST_TEST(simulator.outcomes.answered == 1u);

@@ -431,7 +431,7 @@ BOOST_AUTO_TEST_CASE(a_callback_settles_a_check_when_it_filled_in_the_call_or_a_
 }
 
 BOOST_AUTO_TEST_CASE(a_check_asks_the_provider_that_took_the_request_else_the_whole_route) {
-  const std::vector<ProviderName> route = {ProviderName::exotel, ProviderName::twilio};
+  const std::vector<ProviderName> route = {ProviderName("exotel"), ProviderName("twilio")};
   BOOST_TEST(providers_to_ask(*ambiguity_check(1, "twilio").check, route).size() == 1u);
   BOOST_TEST(to_string(providers_to_ask(*ambiguity_check(1, "twilio").check, route).front()) == "twilio");
   BOOST_TEST(providers_to_ask(*ambiguity_check(1, "").check, route).size() == 2u);

@@ -4,6 +4,7 @@
 // carries the decisions out (the store, the scheduler, the provider) and
 // that stop() stops it.
 #include "dialer/dialer.hpp"
+#include "providers/twilio/settings.hpp"
 
 #include "core/dialer/embedded_dial_scheduler.hpp"
 #include "core/store/memory_lead_store.hpp"
@@ -73,8 +74,8 @@ struct DialerBench {
 
   DialerBench() {
     Config base;
-    base.telephony.provider = ProviderName::twilio;
-    base.telephony.twilio.account_sid = "AC00000000000000000000000000000000";
+    base.telephony.provider = ProviderName("twilio");
+    providers::twilio::settings_of(base).account_sid = "AC00000000000000000000000000000000";
     base.dialer.retry.base = 2s;
     base.dialer.retry.max_tries = 3;
     config = std::make_shared<const Config>(base);

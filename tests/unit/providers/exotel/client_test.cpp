@@ -15,21 +15,21 @@ using testing::provider_answer;
 BOOST_AUTO_TEST_SUITE(exotel_client)
 
 BOOST_AUTO_TEST_CASE(the_flow_url_comes_from_the_flow_id_unless_given) {
-  ExotelConfig exotel;
-  exotel.account_sid = "acme1";
-  exotel.flow_id = "2345";
-  BOOST_TEST(providers::exotel::flow_url(exotel) == "http://my.exotel.com/acme1/exoml/start_voice/2345");
-  exotel.call_flow_url = "http://my.exotel.com/acme1/exoml/start_voice/99";
-  BOOST_TEST(providers::exotel::flow_url(exotel) == "http://my.exotel.com/acme1/exoml/start_voice/99");
+  exotel::ExotelSettings settings;
+  settings.account_sid = "acme1";
+  settings.flow_id = "2345";
+  BOOST_TEST(providers::exotel::flow_url(settings) == "http://my.exotel.com/acme1/exoml/start_voice/2345");
+  settings.call_flow_url = "http://my.exotel.com/acme1/exoml/start_voice/99";
+  BOOST_TEST(providers::exotel::flow_url(settings) == "http://my.exotel.com/acme1/exoml/start_voice/99");
 }
 
 BOOST_AUTO_TEST_CASE(the_callback_url_carries_token_and_credentials_when_configured) {
   Config config;
   config.server.public_base_url = "https://gw.example.com";
   BOOST_TEST(providers::exotel::status_callback_url(config, "L1") == "https://gw.example.com/webhook/exotel?leadId=L1");
-  config.telephony.exotel.webhook_auth.callback_token = "t0k/en";
-  config.telephony.exotel.webhook_auth.basic_username = "exotel";
-  config.telephony.exotel.webhook_auth.basic_password = "p@ss";
+  exotel::settings_of(config).webhook_auth.callback_token = "t0k/en";
+  exotel::settings_of(config).webhook_auth.basic_username = "exotel";
+  exotel::settings_of(config).webhook_auth.basic_password = "p@ss";
   BOOST_TEST(providers::exotel::status_callback_url(config, "L1") ==
              "https://exotel:p%40ss@gw.example.com/webhook/exotel?leadId=L1&token=t0k%2Fen");
 }
@@ -95,10 +95,10 @@ BOOST_AUTO_TEST_SUITE(exotel_list_calls)
 
 BOOST_AUTO_TEST_CASE(the_request_filters_by_the_customer_and_india_time) {
   Config config;
-  config.telephony.exotel.api_base = "https://api.in.exotel.com";
-  config.telephony.exotel.account_sid = "acme1";
-  config.telephony.exotel.api_key = "key";
-  config.telephony.exotel.api_token = "token";
+  exotel::settings_of(config).api_base = "https://api.in.exotel.com";
+  exotel::settings_of(config).account_sid = "acme1";
+  exotel::settings_of(config).api_key = "key";
+  exotel::settings_of(config).api_token = "token";
   CallLookup lookup;
   lookup.to = "+919876543210";
   lookup.since = *parse_iso8601("2026-11-25T10:00:30Z");  // 15:30:30 in India; asked from a minute earlier

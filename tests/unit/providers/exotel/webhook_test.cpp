@@ -11,6 +11,7 @@
 using namespace callgate;
 using namespace callgate::providers;
 using boost::asio::ip::make_address;
+using callgate::providers::exotel::ExotelSettings;
 
 namespace {
 
@@ -158,8 +159,8 @@ BOOST_AUTO_TEST_SUITE_END()
 BOOST_AUTO_TEST_SUITE(exotel_webhook_authentication)
 
 namespace {
-ExotelConfig with_secret() {
-  ExotelConfig exotel;
+ExotelSettings with_secret() {
+  ExotelSettings exotel;
   exotel.webhook_secret = "whsec";
   return exotel;
 }
@@ -219,7 +220,7 @@ BOOST_AUTO_TEST_CASE(the_signature_covers_the_method_and_the_whole_url_too) {
 }
 
 BOOST_AUTO_TEST_CASE(the_callback_token) {
-  ExotelConfig exotel;
+  ExotelSettings exotel;
   exotel.webhook_auth.callback_token = "tok-123";
   auto sent = credentials();
   BOOST_TEST(providers::exotel::authentication_failure(exotel, sent).value_or("") == "missing_token");
@@ -230,7 +231,7 @@ BOOST_AUTO_TEST_CASE(the_callback_token) {
 }
 
 BOOST_AUTO_TEST_CASE(basic_credentials) {
-  ExotelConfig exotel;
+  ExotelSettings exotel;
   exotel.webhook_auth.basic_username = "exotel";
   exotel.webhook_auth.basic_password = "s3cret";
   auto sent = credentials();
@@ -246,7 +247,7 @@ BOOST_AUTO_TEST_CASE(basic_credentials) {
 }
 
 BOOST_AUTO_TEST_CASE(source_addresses) {
-  ExotelConfig exotel;
+  ExotelSettings exotel;
   exotel.webhook_auth.allowed_sources = {*NetworkRange::parse("203.0.113.0/24")};
   auto sent = credentials();
   BOOST_TEST(!providers::exotel::authentication_failure(exotel, sent).has_value());
@@ -255,7 +256,7 @@ BOOST_AUTO_TEST_CASE(source_addresses) {
 }
 
 BOOST_AUTO_TEST_CASE(every_configured_check_must_pass) {
-  ExotelConfig exotel = with_secret();
+  ExotelSettings exotel = with_secret();
   exotel.webhook_auth.callback_token = "tok";
   exotel.webhook_auth.allowed_sources = {*NetworkRange::parse("203.0.113.0/24")};
   const std::string body = "{}";
@@ -272,7 +273,7 @@ BOOST_AUTO_TEST_CASE(every_configured_check_must_pass) {
 }
 
 BOOST_AUTO_TEST_CASE(no_check_at_all_lets_nothing_in_unless_development_says_so) {
-  ExotelConfig exotel;
+  ExotelSettings exotel;
   BOOST_TEST(providers::exotel::authentication_failure(exotel, credentials()).value_or("") == "no_check_configured");
   exotel.webhook_auth.allow_unauthenticated = true;
   BOOST_TEST(!providers::exotel::authentication_failure(exotel, credentials()).has_value());

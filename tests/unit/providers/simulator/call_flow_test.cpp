@@ -1,5 +1,6 @@
 // The simulated customer reading callgate's own TwiML and answering a Gather.
 #include "providers/simulator/call_flow.hpp"
+#include "providers/simulator/settings.hpp"
 
 #include "http/form/form_codec.hpp"
 #include "providers/twilio/call_flow.hpp"
@@ -36,7 +37,7 @@ BOOST_AUTO_TEST_CASE(an_answer_that_is_not_twiml_is_named) {
 }
 
 BOOST_AUTO_TEST_CASE(the_gather_answer_carries_the_configured_keys_and_is_signed) {
-  SimulatorConfig config;
+  SimulatorSettings config;
   config.auth_token = "sim-test-token";
   config.gather_digits = "42#";
   SimulatedCall call;

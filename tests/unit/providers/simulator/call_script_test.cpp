@@ -1,6 +1,7 @@
 // The simulator's scripts: outcomes by weight, times, sequence numbers,
 // signatures, shuffling, duplication and the Exotel format, all from a seed.
 #include "providers/simulator/call_script.hpp"
+#include "providers/simulator/settings.hpp"
 
 #include "core/crypto.hpp"
 #include "http/form/form_codec.hpp"
@@ -26,8 +27,8 @@ namespace {
 
 SimulatedCall a_call() { return testing::a_simulated_call(); }
 
-SimulatorConfig only(SimulatedOutcome outcome) {
-  SimulatorConfig config;
+SimulatorSettings only(SimulatedOutcome outcome) {
+  SimulatorSettings config;
   config.auth_token = "sim-test-token";  // the daemon draws one at start; tests name theirs
   config.outcomes = {0, 0, 0, 0};
   switch (outcome) {
@@ -71,7 +72,7 @@ std::vector<std::string> statuses(const CallScript& script) {
 BOOST_AUTO_TEST_SUITE(simulator_call_script)
 
 BOOST_AUTO_TEST_CASE(the_same_seed_writes_the_same_call_and_other_seeds_other_calls) {
-  const SimulatorConfig config;
+  const SimulatorSettings config;
   const auto first = write_call_script(config, a_call(), 42);
   const auto again = write_call_script(config, a_call(), 42);
   BOOST_TEST_REQUIRE(first.steps.size() == again.steps.size());
@@ -85,7 +86,7 @@ BOOST_AUTO_TEST_CASE(the_same_seed_writes_the_same_call_and_other_seeds_other_ca
 }
 
 BOOST_AUTO_TEST_CASE(outcomes_follow_the_configured_weights) {
-  const SimulatorConfig config;  // 60 / 15 / 20 / 5
+  const SimulatorSettings config;  // 60 / 15 / 20 / 5
   std::map<SimulatedOutcome, int> counts;
   std::mt19937_64 random(7);
   constexpr int kCalls = 20'000;

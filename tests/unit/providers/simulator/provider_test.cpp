@@ -2,6 +2,7 @@
 // its own callbacks authenticated and parsed the way /webhook/simulator
 // takes them.
 #include "providers/simulator/provider.hpp"
+#include "providers/simulator/settings.hpp"
 
 #include "http/form/form_codec.hpp"
 #include "providers/simulator/call_script.hpp"
@@ -21,10 +22,10 @@ namespace {
 Config simulator_config(SimulatorFormat format) {
   Config config;
   config.server.public_base_url = "http://127.0.0.1:8080";
-  config.telephony.provider = ProviderName::simulator;
-  config.telephony.simulator.format = format;
-  config.telephony.simulator.auth_token = "sim-token";
-  config.telephony.simulator.outcomes = {1, 0, 0, 0};
+  config.telephony.provider = ProviderName("simulator");
+  simulator::settings_of(config).format = format;
+  simulator::settings_of(config).auth_token = "sim-token";
+  simulator::settings_of(config).outcomes = {1, 0, 0, 0};
   return config;
 }
 
@@ -75,7 +76,7 @@ BOOST_AUTO_TEST_CASE(a_call_is_placed_with_the_simulated_account_at_the_public_u
 BOOST_AUTO_TEST_CASE(its_own_twilio_format_callbacks_are_accepted_and_labelled_simulator) {
   const auto config = simulator_config(SimulatorFormat::twilio);
   SimulatorProvider provider;
-  const auto script = write_call_script(config.telephony.simulator, a_call(), 3);
+  const auto script = write_call_script(simulator::settings_of(config), a_call(), 3);
   for (const auto& step : script.steps) {
     if (step.kind != StepKind::callback) continue;
     const auto request = received(step.request);
@@ -89,23 +90,24 @@ BOOST_AUTO_TEST_CASE(its_own_twilio_format_callbacks_are_accepted_and_labelled_s
     BOOST_TEST((event.status == step.status));
     BOOST_TEST(event.sequence_number.has_value());
   }
-  BOOST_TEST((provider.imitates(config) == ProviderName::twilio));
+  BOOST_TEST((provider.imitates(config) == ProviderName("twilio")));
 }
 
 BOOST_AUTO_TEST_CASE(callbacks_signed_with_another_token_or_in_the_other_format_are_refused) {
   auto config = simulator_config(SimulatorFormat::twilio);
   SimulatorProvider provider;
-  auto other = config.telephony.simulator;
+  auto other = simulator::settings_of(config);
   other.auth_token = "not-the-token";
   const auto forged = write_call_script(other, a_call(), 3).steps.front().request;
   BOOST_TEST(provider.authenticate_webhook(config, inbound(received(forged), config))->reason == "bad_signature");
 
-  auto unsigned_request = received(write_call_script(config.telephony.simulator, a_call(), 3).steps.front().request);
+  auto unsigned_request =
+      received(write_call_script(simulator::settings_of(config), a_call(), 3).steps.front().request);
   unsigned_request.erase("X-Twilio-Signature");
   BOOST_TEST(provider.authenticate_webhook(config, inbound(unsigned_request, config))->reason == "missing_signature");
 
   // Expecting Exotel's format, a Twilio-signed request carries no Exotel signature.
-  config.telephony.simulator.format = SimulatorFormat::exotel;
+  simulator::settings_of(config).format = SimulatorFormat::exotel;
   const auto twilio_signed = received(write_call_script(other, a_call(), 3).steps.front().request);
   BOOST_TEST(provider.authenticate_webhook(config, inbound(twilio_signed, config))->reason == "missing_signature");
   BOOST_TEST(!provider.imitates(config).has_value());
@@ -114,7 +116,7 @@ BOOST_AUTO_TEST_CASE(callbacks_signed_with_another_token_or_in_the_other_format_
 BOOST_AUTO_TEST_CASE(its_exotel_format_callbacks_are_accepted_and_parsed) {
   const auto config = simulator_config(SimulatorFormat::exotel);
   SimulatorProvider provider;
-  const auto script = write_call_script(config.telephony.simulator, a_call(), 4);
+  const auto script = write_call_script(simulator::settings_of(config), a_call(), 4);
   BOOST_TEST_REQUIRE(script.steps.size() == 2u);
   for (const auto& step : script.steps) {
     const auto request = received(step.request);

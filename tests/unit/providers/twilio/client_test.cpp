@@ -1,5 +1,6 @@
 #include "providers/twilio/client.hpp"
 #include "providers/provider_answers.hpp"
+#include "providers/twilio/settings.hpp"
 
 #include <boost/test/unit_test.hpp>
 
@@ -97,9 +98,9 @@ CallLookup lookup_since(const std::string& iso) {
 
 BOOST_AUTO_TEST_CASE(the_request_asks_for_the_newest_calls_to_the_number) {
   Config config;
-  config.telephony.twilio.api_base = "https://api.twilio.com";
-  config.telephony.twilio.account_sid = "AC0123";
-  config.telephony.twilio.auth_token = "secret";
+  twilio::settings_of(config).api_base = "https://api.twilio.com";
+  twilio::settings_of(config).account_sid = "AC0123";
+  twilio::settings_of(config).auth_token = "secret";
   const auto request = providers::twilio::build_list_calls_request(config, lookup_since("2026-11-25T10:00:00Z"));
   BOOST_TEST((request.method == boost::beast::http::verb::get));
   BOOST_TEST(request.url ==

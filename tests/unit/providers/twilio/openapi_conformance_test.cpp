@@ -8,6 +8,7 @@
 #include "core/lead/call_status.hpp"
 #include "http/form/form_codec.hpp"
 #include "providers/twilio/client.hpp"
+#include "providers/twilio/settings.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/test/unit_test.hpp>
@@ -68,7 +69,7 @@ bool is_integer(std::string_view text) {
 Config fully_configured() {
   Config config;
   config.server.public_base_url = "https://gw.example.com";
-  auto& twilio = config.telephony.twilio;
+  auto& twilio = twilio::settings_of(config);
   twilio.account_sid = "AC0123456789abcdef0123456789abcdef";
   twilio.auth_token = "token";
   twilio.phone_number = "+14155550100";

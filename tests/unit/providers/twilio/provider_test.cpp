@@ -1,6 +1,7 @@
 // Twilio requests authenticated and parsed through the Provider interface,
 // the way the webhook endpoints use it.
 #include "providers/twilio/provider.hpp"
+#include "providers/twilio/settings.hpp"
 
 #include "http/form/form_codec.hpp"
 #include "providers/twilio/signature.hpp"
@@ -17,7 +18,7 @@ namespace {
 Config twilio_config() {
   Config config;
   config.server.public_base_url = "https://gw.example.com";
-  config.telephony.twilio.auth_token = "12345";
+  twilio::settings_of(config).auth_token = "12345";
   return config;
 }
 
@@ -87,14 +88,14 @@ BOOST_AUTO_TEST_CASE(during_a_rotation_the_secondary_token_signs_as_well) {
   providers::twilio::TwilioProvider provider;
   const auto old_token = signed_request("/webhook/twilio", kCallback, "old-token");
   BOOST_TEST(provider.authenticate_webhook(config, inbound(old_token, config))->reason == "bad_signature");
-  config.telephony.twilio.auth_token_secondary = "old-token";
+  twilio::settings_of(config).auth_token_secondary = "old-token";
   BOOST_TEST(!provider.authenticate_webhook(config, inbound(old_token, config)).has_value());
   const auto new_token = signed_request("/webhook/twilio", kCallback, "12345");
   BOOST_TEST(!provider.authenticate_webhook(config, inbound(new_token, config)).has_value());
   const auto neither = signed_request("/webhook/twilio", kCallback, "guess");
   BOOST_TEST(provider.authenticate_webhook(config, inbound(neither, config))->reason == "bad_signature");
   // Rotation over: the old one is refused again.
-  config.telephony.twilio.auth_token_secondary.clear();
+  twilio::settings_of(config).auth_token_secondary.clear();
   BOOST_TEST(provider.authenticate_webhook(config, inbound(old_token, config))->reason == "bad_signature");
 }
 
@@ -120,11 +121,11 @@ BOOST_AUTO_TEST_CASE(verification_can_be_switched_off_only_by_config) {
   auto unsigned_request = signed_request("/webhook/twilio", kCallback, "12345");
   unsigned_request.erase("X-Twilio-Signature");
   BOOST_TEST(provider.authenticate_webhook(config, inbound(unsigned_request, config)).has_value());
-  config.telephony.twilio.verify_signatures = false;
+  twilio::settings_of(config).verify_signatures = false;
   BOOST_TEST(!provider.authenticate_webhook(config, inbound(unsigned_request, config)).has_value());
   // Without an auth token nothing can be verified, so nothing is accepted.
-  config.telephony.twilio.verify_signatures = true;
-  config.telephony.twilio.auth_token.clear();
+  twilio::settings_of(config).verify_signatures = true;
+  twilio::settings_of(config).auth_token.clear();
   BOOST_TEST(
       provider.authenticate_webhook(config, inbound(signed_request("/webhook", kCallback, ""), config))->reason ==
       "auth_token_not_configured");
