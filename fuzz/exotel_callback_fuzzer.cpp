@@ -30,7 +30,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (const auto custom = callgate::providers::exotel::field(*fields, "CustomField"))
       (void)callgate::providers::exotel::lead_id_from_custom_field(*custom);
   }
-  callgate::ExotelConfig exotel;
+  callgate::providers::exotel::ExotelSettings exotel;
   exotel.webhook_secret = "secret";
   exotel.webhook_auth.callback_token = "token";
   exotel.webhook_auth.basic_username = "user";
