@@ -4,6 +4,7 @@
 #include "core/provider_settings.hpp"
 #include "core/config.hpp"
 #include "core/config_loader.hpp"
+#include "fake_environment.hpp"
 
 #include <boost/test/unit_test.hpp>
 
@@ -57,12 +58,7 @@ const AcmeSection acme;
 const std::array<const ProviderConfigSection*, 1> only_acme = {&acme};
 
 ConfigLoadResult load(const std::string& yaml, std::map<std::string, std::string> variables = {}) {
-  EnvironmentLookup environment = [variables](std::string_view name) -> std::optional<std::string> {
-    auto found = variables.find(std::string(name));
-    if (found == variables.end()) return std::nullopt;
-    return found->second;
-  };
-  return load_config_text(yaml, "test.yaml", environment, only_acme);
+  return load_config_text(yaml, "test.yaml", testing::fake_environment(std::move(variables)), only_acme);
 }
 
 std::string describe(const ConfigLoadResult& result) {
