@@ -169,6 +169,7 @@ void Daemon::build() {
       {"store", [this](http::RequestContext&) -> boost::asio::awaitable<std::optional<std::string>> {
          co_return store_->problem();
        }});
+  const auto store_check = readiness_checks_.size() - 1;
   if (auto* redis = dynamic_cast<store::RedisLeadStore*>(store_.get())) {
     readiness_checks_.push_back({"redis_data",
                                  [redis](http::RequestContext&) -> boost::asio::awaitable<std::optional<std::string>> {
@@ -181,14 +182,26 @@ void Daemon::build() {
                                       [redis] { return redis->data_losses_detected(); });
   }
   // A networked store can be away for a while: webhooks wait in the spool.
+  // While the spool takes them, the store being away degrades the host
+  // (enquiries and calls wait) but it still does its most pressing job, so
+  // /readyz stays 200; once the spool cannot be written either, 503.
   if (config_.store.backend == StoreBackend::redis) {
     spool_ = std::make_unique<store::EventSpool>(config_.store.spool_path);
+    // Only once Redis has been there: a host that never reached its store
+    // is not ready to take enquiries, whatever its spool could do.
+    auto* redis = dynamic_cast<store::RedisLeadStore*>(store_.get());
+    spool_carries_ = [this, redis] { return redis != nullptr && redis->has_connected() && !spool_->problem(); };
+    readiness_checks_[store_check].carried_by_fallback = spool_carries_;
     readiness_checks_.push_back({"spool",
                                  [this](http::RequestContext&) -> boost::asio::awaitable<std::optional<std::string>> {
                                    if (spool_->pending() == 0) co_return std::nullopt;
                                    co_return std::to_string(spool_->pending()) + " webhook events wait for the store";
                                  },
                                  true});
+    readiness_checks_.push_back(
+        {"spool_writes", [this](http::RequestContext&) -> boost::asio::awaitable<std::optional<std::string>> {
+           co_return spool_->problem();
+         }});
   }
   metrics_.declare_gauge_function("callgate_spool_events", "Webhook events in the spool, waiting for the store.",
                                   [this] { return spool_ ? static_cast<std::int64_t>(spool_->pending()) : 0; });
@@ -244,6 +257,8 @@ void Daemon::build() {
       {"dialer", [this](http::RequestContext&) -> boost::asio::awaitable<std::optional<std::string>> {
          co_return scheduler_->problem();
        }});
+  // The dialer's jobs in the same Redis: away with it, and carried the same way.
+  if (spool_carries_) readiness_checks_.back().carried_by_fallback = spool_carries_;
   // The reactors' HTTPS clients, summed: connections opened (handshakes,
   // warm ones included) against requests that found one ready.
   auto sum_clients = [this](std::atomic<std::uint64_t> http::HttpClientStatistics::*statistic) {

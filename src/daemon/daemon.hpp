@@ -83,6 +83,8 @@ class Daemon {
   providers::WebhookMetricIds webhook_metric_ids_;
   std::unique_ptr<store::LeadStore> store_;
   std::unique_ptr<store::EventSpool> spool_;  // only with a networked store (redis)
+  // Whether the spool carries the webhooks while the store is away (/readyz).
+  std::function<bool()> spool_carries_;
   http::LeadMetricIds lead_metric_ids_;
   std::unique_ptr<http::SharedRateLimiter> rate_limiter_;
   std::unique_ptr<http::SharedRateLimiter> status_rate_limiter_;

@@ -264,6 +264,7 @@ awaitable<void> Connection::connect_loop() {
       if (stop.stopped()) co_return;
       if (ok) {
         link_->ready = true;
+        has_connected_ = true;
         backoff = options_.reconnect_min;
         LogLine(LogLevel::info, "redis_connected").trusted_text("host", options_.host).number("port", options_.port);
       } else {

@@ -20,6 +20,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -80,6 +81,8 @@ class Connection {
   }
 
   bool connected() const;
+  // Whether it has been connected at least once since it was made.
+  bool has_connected() const { return has_connected_.load(); }
   const ConnectionOptions& options() const { return options_; }
 
   struct Link;  // what hiredis's callbacks reach; outlives this object if it must
@@ -96,6 +99,7 @@ class Connection {
   boost::asio::io_context& io_;
   ConnectionOptions options_;
   std::function<boost::asio::awaitable<bool>(Connection&)> on_connected_;
+  std::atomic<bool> has_connected_{false};
   std::shared_ptr<Link> link_;
   boost::asio::steady_timer wake_;      // the connect loop sleeps on it
   boost::asio::steady_timer deadline_;  // the oldest command's

@@ -105,14 +105,22 @@ awaitable<boost::system::error_code> EventSpool::append(const CallEvent& event, 
   object["receivedAt"] = format_iso8601(received);
   const auto ticket = writer_->append(json::serialize(object));
   auto [error] = co_await writer_->async_wait_durable(ticket, boost::asio::as_tuple(boost::asio::use_awaitable));
-  if (!error) {
-    {
-      std::lock_guard lock(mutex_);
+  {
+    std::lock_guard lock(mutex_);
+    if (error) {
+      write_problem_ = "the spool cannot be written: " + error.message();
+    } else {
+      write_problem_.reset();
       if (!oldest_ || pending() == 0) oldest_ = received;
     }
-    ++pending_;
   }
+  if (!error) ++pending_;
   co_return error;
+}
+
+std::optional<std::string> EventSpool::problem() const {
+  std::lock_guard lock(mutex_);
+  return write_problem_;
 }
 
 awaitable<std::size_t> EventSpool::replay_into(LeadStore& store, AppliedEvent applied) {

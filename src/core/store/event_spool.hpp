@@ -38,6 +38,9 @@ class EventSpool {
   boost::asio::awaitable<std::size_t> replay_into(LeadStore& store, AppliedEvent applied = {});
 
   std::uint64_t pending() const { return pending_.load(std::memory_order_relaxed); }
+  // Why the latest append failed, while no append has succeeded since: the
+  // spool then acknowledges nothing (a full disk), and /readyz says so.
+  std::optional<std::string> problem() const;
   // Seconds since the oldest pending event was spooled; 0 when none.
   std::int64_t oldest_age_seconds(WallTime now) const;
   const std::string& path() const { return path_; }
@@ -50,6 +53,7 @@ class EventSpool {
   mutable std::mutex mutex_;  // guards oldest_
   std::optional<WallTime> oldest_;
   std::atomic<bool> replaying_{false};
+  std::optional<std::string> write_problem_;  // guarded by mutex_
   // Bytes at the front of the file already replayed but not yet trimmed
   // (the trim failed: a full disk). The next replay starts after them, so
   // nothing is applied twice and the backlog still shrinks; the trim is

@@ -298,6 +298,10 @@ bool RedisLeadStore::connected() const {
   return std::all_of(homes_.begin(), homes_.end(), [](const Home& home) { return home.connection->connected(); });
 }
 
+bool RedisLeadStore::has_connected() const {
+  return std::all_of(homes_.begin(), homes_.end(), [](const Home& home) { return home.connection->has_connected(); });
+}
+
 std::optional<std::string> RedisLeadStore::problem() const {
   for (const auto& home : homes_)
     if (!home.connection->connected()) return "Redis is not connected";

@@ -59,6 +59,8 @@ class RedisLeadStore final : public LeadStore {
 
   void start() override;  // connects (posts to each home loop)
   bool connected() const;
+  // Every connection has been up at least once: Redis was there since start.
+  bool has_connected() const;
 
   boost::asio::awaitable<StoreResult<CreateResult>> create(CreateRequest request) override;
   boost::asio::awaitable<StoreResult<Lead>> get(std::string lead_id) override;

@@ -27,7 +27,11 @@ void register_builtin_endpoints(HttpRouter& router, const MetricsRegistry& metri
     };
     record("server", context.shard.draining() ? std::optional<std::string>("draining: shutting down") : std::nullopt,
            false);
-    for (const auto& check : readiness_checks) record(check.name, co_await check.probe(context), check.degrades_only);
+    for (const auto& check : readiness_checks) {
+      const auto failure = co_await check.probe(context);
+      record(check.name, failure,
+             check.degrades_only || (failure && check.carried_by_fallback && check.carried_by_fallback()));
+    }
 
     std::string body = first_failure       ? R"({"status":"unavailable","reason":)"
                        : first_degradation ? R"({"status":"degraded","reason":)"
