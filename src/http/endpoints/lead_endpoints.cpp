@@ -197,12 +197,14 @@ awaitable<Response> enquire(RequestContext& context, LeadServices& services) {
   co_return with_cors(make_json_response(Status::accepted, json::serialize(body)), context);
 }
 
-awaitable<Response> preflight(RequestContext& context) {
+// A browser's CORS preflight: POST /enquire from the form's page, and the
+// GET /enquire/{id} status poll (preflighted when the page adds a header).
+awaitable<Response> preflight(RequestContext& context, std::string_view methods, std::string_view headers) {
   if (!allowed_origin(context))
-    co_return make_json_error(Status::forbidden, "this origin may not post enquiries", context.request_id);
+    co_return make_json_error(Status::forbidden, "this origin may not use this endpoint", context.request_id);
   Response response{Status::no_content, 11};
-  response.set(beast_http::field::access_control_allow_methods, "POST");
-  response.set(beast_http::field::access_control_allow_headers, "Content-Type, Idempotency-Key");
+  response.set(beast_http::field::access_control_allow_methods, methods);
+  response.set(beast_http::field::access_control_allow_headers, headers);
   response.set(beast_http::field::access_control_max_age, "600");
   co_return with_cors(std::move(response), context);
 }
@@ -365,7 +367,10 @@ void register_lead_endpoints(HttpRouter& router, LeadServices& services) {
              [&services](RequestContext& context) { return enquire_from_any_page(context, services); });
   router.add(Verb::get, "/enquire/{id}",
              [&services](RequestContext& context) { return enquiry_status(context, services); });
-  router.add(Verb::options, "/enquire", [](RequestContext& context) { return preflight(context); });
+  router.add(Verb::options, "/enquire",
+             [](RequestContext& context) { return preflight(context, "POST", "Content-Type, Idempotency-Key"); });
+  router.add(Verb::options, "/enquire/{id}",
+             [](RequestContext& context) { return preflight(context, "GET", "Accept"); });
   router.add(Verb::get, "/leads/{id}",
              [&services](RequestContext& context) { return get_lead(context, services.store, services.scheduler); });
   router.add(Verb::get, "/leads", [&services](RequestContext& context) { return list_leads(context, services.store); });

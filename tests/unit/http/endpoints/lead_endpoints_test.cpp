@@ -259,6 +259,18 @@ BOOST_AUTO_TEST_CASE(cors_answers_only_the_configured_origins) {
   BOOST_TEST(refused.result_int() == 403u);
   auto posted = bench.enquire(kGoodEnquiry, {{"Origin", "https://evil.example"}});
   BOOST_TEST(posted[beast_http::field::access_control_allow_origin].empty());
+
+  // The status poll: its preflight allows GET, and the answer carries the origin.
+  const std::string id(json_body(bench.enquire(R"({"phone":"+14155550177","consent":true})")).at("leadId").as_string());
+  auto status_preflight =
+      bench.harness.call({http::Verb::options, "/enquire/" + id, "", {{"Origin", "https://www.example.com"}}});
+  BOOST_TEST(status_preflight.result_int() == 204u);
+  BOOST_TEST(status_preflight[beast_http::field::access_control_allow_methods] == "GET");
+  BOOST_TEST(status_preflight[beast_http::field::access_control_allow_origin] == "https://www.example.com");
+  BOOST_TEST(bench.harness.call({http::Verb::options, "/enquire/" + id, "", {{"Origin", "https://evil.example"}}})
+                 .result_int() == 403u);
+  auto polled = bench.harness.get("/enquire/" + id, {{"Origin", "https://www.example.com"}});
+  BOOST_TEST(polled[beast_http::field::access_control_allow_origin] == "https://www.example.com");
 }
 
 BOOST_AUTO_TEST_CASE(the_client_behind_a_trusted_proxy_is_the_last_untrusted_hop) {
