@@ -1,8 +1,14 @@
 #include "core/config.hpp"
 
+#include "providers/simulator/settings.hpp"
+#include "providers/twilio/settings.hpp"
+
 #include <boost/test/unit_test.hpp>
 
 #include <algorithm>
+#include <fstream>
+#include <functional>
+#include <sstream>
 
 using namespace callgate;
 
@@ -77,6 +83,78 @@ BOOST_AUTO_TEST_CASE(dialer_policies_apply_live_but_its_directory_waits_for_a_re
   BOOST_TEST(contains(plan.needs_restart, "dialer.path"));
   BOOST_TEST(plan.effective.dialer.redial.max_calls == 5);
   BOOST_TEST(plan.effective.dialer.path.empty());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// The README and conf/callgate.yaml each list what a SIGHUP cannot change;
+// every item on this list must be there, and plan_reload must leave it for
+// a restart (and only it).
+namespace {
+
+struct RestartItem {
+  const char* phrase;        // as both documents spell it
+  const char* reported_key;  // what reload_needs_restart logs
+  std::function<void(Config&)> change;
+};
+
+std::vector<RestartItem> restart_items() {
+  return {
+      {"server.listen", "server.listen", [](Config& c) { c.server.listen.port = 9999; }},
+      {"server.threads", "server.threads", [](Config& c) { c.server.threads = 7; }},
+      {"server.max_connections", "server.max_connections", [](Config& c) { c.server.max_connections = 5; }},
+      {"server.reuse_port", "server.reuse_port", [](Config& c) { c.server.reuse_port = true; }},
+      {"store.*", "store.backend", [](Config& c) { c.store.backend = StoreBackend::redis; }},
+      {"telephony.provider", "telephony.provider", [](Config& c) { c.telephony.provider = ProviderName("twilio"); }},
+      {"telephony.http_client", "telephony.http_client",
+       [](Config& c) { c.telephony.http_client.max_connections_per_host = 2; }},
+      {"api_base", "telephony.twilio.api_base",
+       [](Config& c) { providers::twilio::settings_of(c).api_base = "https://elsewhere.example.com"; }},
+      {"seed", "telephony.simulator.seed", [](Config& c) { providers::simulator::settings_of(c).seed = 7; }},
+      {"dialer.path", "dialer.path", [](Config& c) { c.dialer.path = "/elsewhere"; }},
+  };
+}
+
+// The words between start and end in a file, joined on one line (comment
+// marks and line breaks dropped).
+std::string passage(const std::string& file, std::string_view start, std::string_view end) {
+  std::ifstream in(std::string(CALLGATE_SOURCE_DIR) + "/" + file);
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string flat;
+  for (const char c : text.str()) {
+    if (c == '\n') {
+      flat.push_back(' ');
+      continue;
+    }
+    if (c == '#' || c == '`') continue;
+    if (c == ' ' && !flat.empty() && flat.back() == ' ') continue;
+    flat.push_back(c);
+  }
+  const auto from = flat.find(start);
+  const auto to = from == std::string::npos ? std::string::npos : flat.find(end, from);
+  if (to == std::string::npos) return "";
+  return flat.substr(from, to - from);
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(config_reload_documented)
+
+BOOST_AUTO_TEST_CASE(what_waits_for_a_restart_is_listed_where_operators_look) {
+  const auto readme = passage("README.md", "a change that needs a restart", "is logged by key");
+  const auto yaml = passage("conf/callgate.yaml", "a change to", "waits for a restart");
+  BOOST_TEST_REQUIRE(!readme.empty(), "README.md: the SIGHUP paragraph is not where this test looks");
+  BOOST_TEST_REQUIRE(!yaml.empty(), "conf/callgate.yaml: the SIGHUP header is not where this test looks");
+  for (const auto& item : restart_items()) {
+    BOOST_TEST(readme.find(item.phrase) != std::string::npos, "README.md does not list " << item.phrase);
+    BOOST_TEST(yaml.find(item.phrase) != std::string::npos, "conf/callgate.yaml does not list " << item.phrase);
+    Config running;
+    Config reloaded;
+    item.change(reloaded);
+    const auto plan = plan_reload(running, reloaded);
+    BOOST_TEST(plan.needs_restart == std::vector<std::string>{item.reported_key}, item.phrase);
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()
