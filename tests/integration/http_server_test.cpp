@@ -294,6 +294,11 @@ BOOST_AUTO_TEST_CASE(connections_over_the_limit_are_refused_with_503) {
   BOOST_TEST(refused.status == 503);
   BOOST_TEST(refused.headers.at("retry-after") == "1");
   BOOST_TEST(json_body(refused).at("error").as_string() == "too many connections, retry later");
+  // What every answer carries, refusals included (the README says so).
+  BOOST_TEST(refused.headers.count("date") == 1u);
+  BOOST_TEST(refused.headers.count("server") == 1u);
+  BOOST_TEST_REQUIRE(refused.headers.count("x-request-id") == 1u);
+  BOOST_TEST(json_body(refused).at("requestId").as_string() == refused.headers.at("x-request-id"));
 }
 
 BOOST_AUTO_TEST_CASE(metrics_are_valid_prometheus_text_and_count_requests) {
