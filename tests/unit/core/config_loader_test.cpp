@@ -6,6 +6,7 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <fstream>
 #include <map>
 
@@ -324,7 +325,10 @@ telephony:
 
 BOOST_AUTO_TEST_CASE(exotel_in_a_route_needs_credentials_and_a_webhook_check) {
   auto result = load("telephony:\n  routes:\n    - prefix: \"+91\"\n      providers: [exotel]\n");
-  BOOST_TEST(has_error(result, "telephony.exotel.api_key is required when Exotel places calls"), describe(result));
+  BOOST_TEST(has_error(result,
+                       "test.yaml:1: telephony.exotel.api_key is required when Exotel places calls: set "
+                       "EXOTEL_API_KEY (the service's environment file) or the key"),
+             describe(result));
   BOOST_TEST(has_error(result, "Exotel signs nothing"), describe(result));
 }
 
@@ -544,6 +548,25 @@ BOOST_AUTO_TEST_CASE(dialer_mistakes_are_named) {
   BOOST_TEST(has_error(result, "dialer.calling_hours.holidays: expected dates as YYYY-MM-DD, got '2026-02-30'"),
              describe(result));
   BOOST_TEST(has_error(result, "dialer.calling_hours.by_prefix[0].prefix: expected an E.164 prefix"), describe(result));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(config_loader_credentials)
+
+BOOST_AUTO_TEST_CASE(a_missing_credential_names_its_environment_variable) {
+  const auto result =
+      load_config_text("telephony:\n  provider: twilio\n", "test.yaml", no_environment(), providers::config_sections());
+  for (const auto& [key, variable] :
+       {std::pair{"account_sid", "TWILIO_ACCOUNT_SID"}, std::pair{"auth_token", "TWILIO_AUTH_TOKEN"},
+        std::pair{"phone_number", "TWILIO_PHONE_NUMBER"}}) {
+    const auto expected = std::string("test.yaml:2: telephony.twilio.") + key +
+                          " is required when Twilio places calls: set " + variable +
+                          " (the service's environment file) or the key";
+    BOOST_TEST(std::any_of(result.errors.begin(), result.errors.end(),
+                           [&](const ConfigError& error) { return error.to_string() == expected; }),
+               expected);
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()
