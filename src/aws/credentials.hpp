@@ -12,7 +12,9 @@
 // A source that is not set up is passed over; one that is set up but fails
 // is reported, not replaced by the next (credentials of another identity
 // would be a surprise). Temporary credentials carry their expiry, and
-// CredentialCache refreshes them before it, on a reactor, never blocking one.
+// keep_credentials_fresh replaces them before it, on a reactor: the
+// endpoints are asked without blocking it; the shared file, when there is
+// one, is read in place (local, at most 64 KiB).
 //
 // The parsing is pure and unit-tested; the fetching goes through the
 // project's HTTP client and is tested against fakes on loopback.
@@ -105,7 +107,7 @@ std::optional<WallTime> next_refresh(const SourcedCredentials& credentials, Wall
 // Replaces cache's credentials before they expire, until stop is signalled;
 // a failed look is logged and tried again (after 10 s, doubling up to
 // 5 minutes) while the old credentials are still used. Runs on the
-// caller's executor and only waits there: it never blocks it.
+// caller's executor, waiting on timers and the HTTP client there.
 boost::asio::awaitable<void> keep_credentials_fresh(CredentialCache& cache, CredentialChainOptions options,
                                                     http::HttpClient& client, StopSignal::Token stop,
                                                     const Clock& clock);

@@ -117,8 +117,9 @@ DynamoAnswer read_dynamodb_answer(const http::ClientResponse& response) {
   }
   if (!error && answer.body.is_object()) {
     const auto& object = answer.body.as_object();
-    auto type = text_field(object, "__type");
-    answer.error_type = type.substr(type.find('#') == std::string::npos ? 0 : type.find('#') + 1);
+    // "com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException"
+    const auto type = text_field(object, "__type");
+    answer.error_type = type.substr(type.find('#') + 1);  // npos + 1 is 0: the whole name
     // DynamoDB writes "message", DynamoDB Local "Message".
     answer.message = text_field(object, "message");
     if (answer.message.empty()) answer.message = text_field(object, "Message");

@@ -144,6 +144,18 @@ class TypedProviderSection : public ProviderConfigSection {
     return "telephony." + std::string(name_.text()) + "." + std::string(key);
   }
 
+  // A value the provider cannot place calls without, reported (when empty)
+  // at the line that put the provider in use and naming the variable that
+  // usually carries it, for --check-config run without the service's
+  // environment file.
+  void require(ConfigDiagnostics& diagnostics, std::string_view provider, std::string_view name,
+               std::string_view variable, const std::string& value) const {
+    if (value.empty())
+      diagnostics.error(diagnostics.origin_of("telephony.provider"),
+                        key(name) + " is required when " + std::string(provider) + " places calls: set " +
+                            std::string(variable) + " (the service's environment file) or the key");
+  }
+
  protected:
   virtual void read_section(SectionReader& section, Settings& settings) const = 0;
   virtual void apply_environment_to(const EnvironmentLookup&, Settings&, ConfigDiagnostics&) const {}

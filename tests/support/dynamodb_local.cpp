@@ -2,11 +2,8 @@
 
 #include "loopback_port.hpp"
 
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -16,21 +13,6 @@
 #include <thread>
 
 namespace callgate::testing {
-
-namespace {
-
-bool accepts_connections(unsigned short port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  address.sin_port = htons(port);
-  const bool connected = ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
-  ::close(fd);
-  return connected;
-}
-
-}  // namespace
 
 std::string dynamodb_local_jar() {
   const auto jar = std::filesystem::path(CALLGATE_SOURCE_DIR) / "tests" / "aws" / "node_modules" /
@@ -58,7 +40,10 @@ DynamoDbLocal::DynamoDbLocal() : port_(free_loopback_port()) {
     ::_exit(127);
   }
   for (int tries = 0; tries < 600; ++tries) {
-    if (accepts_connections(port_)) return;
+    if (const int fd = connect_to_loopback(port_); fd >= 0) {
+      ::close(fd);
+      return;
+    }
     int status = 0;
     if (::waitpid(pid_, &status, WNOHANG) == pid_) {
       pid_ = -1;

@@ -7,4 +7,8 @@ namespace callgate::testing {
 
 unsigned short free_loopback_port();
 
+// A TCP connection to 127.0.0.1:port: its descriptor (the caller closes
+// it), or -1 when nothing accepts there.
+int connect_to_loopback(unsigned short port);
+
 }  // namespace callgate::testing

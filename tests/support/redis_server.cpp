@@ -18,20 +18,14 @@ namespace callgate::testing {
 namespace {
 
 bool answers_ping(unsigned short port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  address.sin_port = htons(port);
-  bool ok = false;
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0) {
-    const char ping[] = "PING\r\n";
-    timeval timeout{1, 0};
-    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-    char reply[16] = {};
-    ok = ::write(fd, ping, sizeof ping - 1) > 0 && ::read(fd, reply, sizeof reply - 1) > 0 &&
-         std::strncmp(reply, "+PONG", 5) == 0;
-  }
+  const int fd = connect_to_loopback(port);
+  if (fd < 0) return false;
+  const char ping[] = "PING\r\n";
+  timeval timeout{1, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  char reply[16] = {};
+  const bool ok = ::write(fd, ping, sizeof ping - 1) > 0 && ::read(fd, reply, sizeof reply - 1) > 0 &&
+                  std::strncmp(reply, "+PONG", 5) == 0;
   ::close(fd);
   return ok;
 }
@@ -78,14 +72,9 @@ std::string RedisServer::command(const std::vector<std::string>& arguments) cons
   request.append(std::to_string(arguments.size())).append("\r\n");
   for (const auto& argument : arguments)
     request.append("$").append(std::to_string(argument.size())).append("\r\n").append(argument).append("\r\n");
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  address.sin_port = htons(port_);
+  const int fd = connect_to_loopback(port_);
   std::string reply;
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 &&
-      ::write(fd, request.data(), request.size()) == static_cast<ssize_t>(request.size())) {
+  if (fd >= 0 && ::write(fd, request.data(), request.size()) == static_cast<ssize_t>(request.size())) {
     timeval timeout{1, 0};
     ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
     // A short reply comes in one piece on loopback; a bulk one may take a few reads.
@@ -96,7 +85,7 @@ std::string RedisServer::command(const std::vector<std::string>& arguments) cons
         break;
     }
   }
-  ::close(fd);
+  if (fd >= 0) ::close(fd);
   return reply;
 }
 

@@ -68,21 +68,10 @@ void ExotelSection::validate_section(ExotelSettings& e, bool in_use, ConfigDiagn
                       "Exotel signs nothing: set at least one of telephony.exotel.webhook_secret, "
                       "webhook_auth.callback_token, webhook_auth.basic_username or webhook_auth.allowed_sources "
                       "(or webhook_auth.allow_unauthenticated for development)");
-  // Named with the variable that usually carries it, for --check-config
-  // run without the service's environment file.
-  struct Required {
-    const char* name;
-    const char* variable;
-    const std::string* value;
-  };
-  for (const auto& required :
-       {Required{"account_sid", "EXOTEL_ACCOUNT_SID", &e.account_sid},
-        Required{"api_key", "EXOTEL_API_KEY", &e.api_key}, Required{"api_token", "EXOTEL_API_TOKEN", &e.api_token},
-        Required{"exophone_number", "EXOTEL_EXOPHONE_NUMBER", &e.exophone_number}})
-    if (required.value->empty())
-      diagnostics.error(diagnostics.origin_of("telephony.provider"),
-                        key(required.name) + " is required when Exotel places calls: set " + required.variable +
-                            " (the service's environment file) or the key");
+  require(diagnostics, "Exotel", "account_sid", "EXOTEL_ACCOUNT_SID", e.account_sid);
+  require(diagnostics, "Exotel", "api_key", "EXOTEL_API_KEY", e.api_key);
+  require(diagnostics, "Exotel", "api_token", "EXOTEL_API_TOKEN", e.api_token);
+  require(diagnostics, "Exotel", "exophone_number", "EXOTEL_EXOPHONE_NUMBER", e.exophone_number);
 }
 
 void ExotelSection::reload_section(const ExotelSettings& a, const ExotelSettings& b, ExotelSettings& effective,

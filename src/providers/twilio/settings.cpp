@@ -57,20 +57,9 @@ void TwilioSection::validate_section(TwilioSettings& t, bool in_use, ConfigDiagn
       t.machine_detection.empty() || t.machine_detection == "Enable" || t.machine_detection == "DetectMessageEnd",
       key("machine_detection"), "expected Enable, DetectMessageEnd or nothing");
   if (!in_use) return;
-  // Named with the variable that usually carries it, for --check-config
-  // run without the service's environment file.
-  struct Required {
-    const char* name;
-    const char* variable;
-    const std::string* value;
-  };
-  for (const auto& required : {Required{"account_sid", "TWILIO_ACCOUNT_SID", &t.account_sid},
-                               Required{"auth_token", "TWILIO_AUTH_TOKEN", &t.auth_token},
-                               Required{"phone_number", "TWILIO_PHONE_NUMBER", &t.phone_number}})
-    if (required.value->empty())
-      diagnostics.error(diagnostics.origin_of("telephony.provider"),
-                        key(required.name) + " is required when Twilio places calls: set " + required.variable +
-                            " (the service's environment file) or the key");
+  require(diagnostics, "Twilio", "account_sid", "TWILIO_ACCOUNT_SID", t.account_sid);
+  require(diagnostics, "Twilio", "auth_token", "TWILIO_AUTH_TOKEN", t.auth_token);
+  require(diagnostics, "Twilio", "phone_number", "TWILIO_PHONE_NUMBER", t.phone_number);
 }
 
 void TwilioSection::reload_section(const TwilioSettings& a, const TwilioSettings& b, TwilioSettings& effective,
