@@ -2,6 +2,7 @@
 // suite, then what only a networked store has to survive.
 #include "core/store/redis_lead_store.hpp"
 #include "eventually.hpp"
+#include "forwarding_store.hpp"
 #include "lead_store_test_helpers.hpp"
 #include "redis_server.hpp"
 
@@ -49,43 +50,8 @@ struct RedisBackend {
   std::unique_ptr<callgate::store::LeadStore> reopen() { return open(); }
 };
 
-class ForwardingStore final : public callgate::store::LeadStore {
- public:
-  explicit ForwardingStore(std::shared_ptr<callgate::store::LeadStore> target) : target_(std::move(target)) {}
-  boost::asio::awaitable<callgate::store::StoreResult<callgate::store::CreateResult>> create(
-      callgate::store::CreateRequest request) override {
-    return target_->create(std::move(request));
-  }
-  boost::asio::awaitable<callgate::store::StoreResult<callgate::Lead>> get(std::string id) override {
-    return target_->get(std::move(id));
-  }
-  boost::asio::awaitable<callgate::store::StoreResult<callgate::Lead>> add_attempt(
-      std::string id, callgate::Attempt attempt, callgate::LeadStatus status) override {
-    return target_->add_attempt(std::move(id), std::move(attempt), status);
-  }
-  boost::asio::awaitable<callgate::store::StoreResult<callgate::store::ApplyResult>> apply_event(
-      callgate::CallEvent event, callgate::WallTime received) override {
-    return target_->apply_event(std::move(event), received);
-  }
-  boost::asio::awaitable<callgate::store::StoreResult<callgate::Lead>> record_call_flow_input(
-      std::string id, callgate::CallFlowInput input) override {
-    return target_->record_call_flow_input(std::move(id), std::move(input));
-  }
-  boost::asio::awaitable<callgate::store::StoreResult<std::optional<std::string>>> find_lead_by_call_sid(
-      std::string sid) override {
-    return target_->find_lead_by_call_sid(std::move(sid));
-  }
-  boost::asio::awaitable<callgate::store::StoreResult<callgate::store::LeadPage>> list(
-      callgate::store::LeadQuery query) override {
-    return target_->list(std::move(query));
-  }
-
- private:
-  std::shared_ptr<callgate::store::LeadStore> target_;
-};
-
 std::unique_ptr<callgate::store::LeadStore> RedisBackend::open() {
-  return std::make_unique<ForwardingStore>(open_shared());
+  return std::make_unique<callgate::testing::ForwardingStore>(open_shared());
 }
 
 using LeadStoreBackends = boost::mpl::list<RedisBackend>;

@@ -458,4 +458,28 @@ std::optional<Lead> lead_from_json(const json::value& value) {
   return lead;
 }
 
+std::string received_event_record(const CallEvent& event, WallTime received) {
+  std::string record;
+  record.reserve(384);
+  record.append(R"({"event":)");
+  append_json(record, event);
+  record.append(R"(,"receivedAt":")");
+  append_iso8601(record, received);
+  record.append(R"("})");
+  return record;
+}
+
+std::optional<std::pair<CallEvent, WallTime>> read_received_event_record(std::string_view text) {
+  boost::system::error_code error;
+  const auto value = parse_stored_json(text, error);
+  if (error || !value.is_object()) return std::nullopt;
+  const auto* event_value = value.as_object().if_contains("event");
+  const auto* received = value.as_object().if_contains("receivedAt");
+  if (!event_value || !received || !received->is_string()) return std::nullopt;
+  auto event = call_event_from_json(*event_value);
+  auto time = parse_iso8601(received->as_string());
+  if (!event || !time) return std::nullopt;
+  return std::pair{std::move(*event), *time};
+}
+
 }  // namespace callgate

@@ -8,6 +8,7 @@
 #include <boost/json/value.hpp>
 
 #include <optional>
+#include <utility>
 
 namespace callgate {
 
@@ -26,6 +27,13 @@ std::optional<CallFlowInput> call_flow_input_from_json(const boost::json::value&
 std::optional<Lead> lead_from_json(const boost::json::value& value);
 
 std::optional<EventOutcome> parse_event_outcome(std::string_view text);
+
+// An event with the time it was received, as one JSON text
+// ({"event":{...},"receivedAt":"..."}): how the networked stores keep a
+// callback for a call nobody owns yet (an orphan). Nothing when the text
+// does not read back.
+std::string received_event_record(const CallEvent& event, WallTime received);
+std::optional<std::pair<CallEvent, WallTime>> read_received_event_record(std::string_view text);
 
 // Parses JSON that callgate itself stored (journal, spool, Redis). Strings
 // may hold whatever bytes a provider sent, valid UTF-8 or not: they were

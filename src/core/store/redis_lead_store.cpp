@@ -125,34 +125,12 @@ std::int64_t milliseconds(WallTime time) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(time.time_since_epoch()).count();
 }
 
-// {"event":{...},"receivedAt":"..."}, written straight out (an orphan is
-// what every callback for a call not yet known becomes).
-std::string orphan_record(const CallEvent& event, WallTime received) {
-  std::string record;
-  record.reserve(384);
-  record.append(R"({"event":)");
-  append_json(record, event);
-  record.append(R"(,"receivedAt":")");
-  append_iso8601(record, received);
-  record.append(R"("})");
-  return record;
-}
-
 // Orphans as kept in their list; unreadable ones are skipped (and counted by
 // the list length, so they are consumed with the rest).
 std::vector<std::pair<CallEvent, WallTime>> read_orphans(const Reply& reply) {
   std::vector<std::pair<CallEvent, WallTime>> orphans;
-  for (const auto& element : reply.elements) {
-    boost::system::error_code error;
-    const auto value = parse_stored_json(element.text, error);
-    if (error || !value.is_object()) continue;
-    const auto* event_value = value.as_object().if_contains("event");
-    const auto* received = value.as_object().if_contains("receivedAt");
-    if (!event_value || !received || !received->is_string()) continue;
-    auto event = call_event_from_json(*event_value);
-    auto time = parse_iso8601(received->as_string());
-    if (event && time) orphans.emplace_back(std::move(*event), *time);
-  }
+  for (const auto& element : reply.elements)
+    if (auto orphan = read_received_event_record(element.text)) orphans.push_back(std::move(*orphan));
   return orphans;
 }
 
@@ -529,7 +507,7 @@ awaitable<StoreResult<ApplyResult>> RedisLeadStore::do_apply_event(redis::Connec
   const std::string orphans_key = key("orphans", event.call_sid);
   // An event that names its lead may be the one that tells a lost placement
   // answer's call sid: it is not kept as an orphan before that is looked at.
-  const std::string record = event.lead_id.empty() ? orphan_record(event, received) : std::string();
+  const std::string record = event.lead_id.empty() ? received_event_record(event, received) : std::string();
   for (int round = 0; round < kMaxRetries; ++round) {
     auto resolved = co_await resolve(redis, sid_key, orphans_key, record);
     if (auto* error = std::get_if<StoreError>(&resolved)) co_return *error;
@@ -562,7 +540,7 @@ awaitable<StoreResult<ApplyResult>> RedisLeadStore::do_apply_event(redis::Connec
       }
       if (lead_id.empty()) {
         const std::array<std::string_view, 2> orphan_keys{sid_key, orphans_key};
-        const std::string named_record = orphan_record(event, received);
+        const std::string named_record = received_event_record(event, received);
         const std::string orphan_wait = std::to_string(options_.orphan_wait.count());
         const std::array<std::string_view, 2> orphan_arguments{named_record, orphan_wait};
         auto kept = co_await script(redis, orphan_script, orphan_keys, orphan_arguments);

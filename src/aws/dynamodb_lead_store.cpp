@@ -1,0 +1,593 @@
+#include "aws/dynamodb_lead_store.hpp"
+
+#include "core/crypto.hpp"
+#include "core/lead/lead_json.hpp"
+#include "core/lead/lead_state_machine.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json/serialize.hpp>
+
+#include <algorithm>
+
+namespace callgate::aws {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+using asio::awaitable;
+using store::StoreError;
+using store::StoreFailure;
+using store::StoreResult;
+
+namespace {
+
+// Rounds of read, change, conditional write before giving up on a lead
+// that other writers keep changing first.
+constexpr int kMaxRounds = 32;
+
+StoreError unavailable(std::string message) { return {StoreFailure::unavailable, std::move(message)}; }
+
+StoreError answer_error(std::string_view operation, const DynamoAnswer& answer) {
+  return dynamo_error(operation, answer);
+}
+
+bool is_answer(DynamoOutcome outcome) {
+  return outcome == DynamoOutcome::ok || outcome == DynamoOutcome::condition_failed ||
+         outcome == DynamoOutcome::transaction_canceled;
+}
+
+double capacity_of(const json::value& consumed, std::string_view field) {
+  const auto* object = consumed.if_object();
+  const auto* units = object ? object->if_contains(field) : nullptr;
+  return units && units->is_number() ? units->to_number<double>() : 0.0;
+}
+
+// A transaction's reason for item index, "" when it has none.
+std::string_view reason_at(const DynamoAnswer& answer, std::size_t index) {
+  return index < answer.cancellation_reasons.size() ? std::string_view(answer.cancellation_reasons[index])
+                                                    : std::string_view();
+}
+
+json::object values(std::initializer_list<std::pair<std::string_view, json::value>> entries) {
+  json::object object;
+  for (const auto& [name, value] : entries) object[name] = value;
+  return object;
+}
+
+}  // namespace
+
+StoreError dynamo_error(std::string_view operation, const DynamoAnswer& answer, std::string_view context) {
+  std::string message = "DynamoDB ";
+  message.append(operation);
+  message.append(context);
+  message.append(": ");
+  if (!answer.error_type.empty()) {
+    message.append(answer.error_type);
+    message.append(": ");
+  }
+  message.append(answer.message);
+  return unavailable(std::move(message));
+}
+
+void DynamoUsage::answered() {
+  std::lock_guard lock(mutex_);
+  problem_.clear();
+}
+
+void DynamoUsage::failed(std::string why) {
+  failures.fetch_add(1, std::memory_order_relaxed);
+  std::lock_guard lock(mutex_);
+  problem_ = std::move(why);
+}
+
+std::optional<std::string> DynamoUsage::problem() const {
+  std::lock_guard lock(mutex_);
+  if (problem_.empty()) return std::nullopt;
+  return problem_;
+}
+
+void count_usage(DynamoUsage& usage, const DynamoAnswer& answer, bool write) {
+  usage.requests.fetch_add(1, std::memory_order_relaxed);
+  if (write) usage.write_requests.fetch_add(1, std::memory_order_relaxed);
+  if (answer.tries > 1) usage.retries.fetch_add(answer.tries - 1, std::memory_order_relaxed);
+  const auto* body = answer.body.if_object();
+  const auto* consumed = body ? body->if_contains("ConsumedCapacity") : nullptr;
+  if (!consumed) return;
+  double read_units = 0;
+  double write_units = 0;
+  auto add = [&](const json::value& entry) {
+    const double total = capacity_of(entry, "CapacityUnits");
+    const double reads = capacity_of(entry, "ReadCapacityUnits");
+    const double writes = capacity_of(entry, "WriteCapacityUnits");
+    if (reads > 0 || writes > 0) {
+      read_units += reads;
+      write_units += writes;
+    } else if (write) {
+      write_units += total;
+    } else {
+      read_units += total;
+    }
+  };
+  if (consumed->is_array())
+    for (const auto& entry : consumed->as_array()) add(entry);
+  else
+    add(*consumed);
+  usage.read_capacity_milli.fetch_add(static_cast<std::int64_t>(read_units * 1000 + 0.5), std::memory_order_relaxed);
+  usage.write_capacity_milli.fetch_add(static_cast<std::int64_t>(write_units * 1000 + 0.5),
+                                       std::memory_order_relaxed);
+}
+
+DynamoCaller::DynamoCaller(asio::io_context& io, const DynamoStoreOptions& options,
+                           DynamoDbClient::CredentialsSource credentials, DynamoUsage& usage)
+    : http_(std::make_unique<http::HttpClient>(io, options.http)),
+      client_(std::make_unique<DynamoDbClient>(*http_, options.endpoint, std::move(credentials), options.retry)),
+      timeout_(options.operation_timeout),
+      usage_(usage) {}
+
+awaitable<DynamoAnswer> DynamoCaller::call(std::string operation, const json::object& body, bool write) {
+  json::object sent = body;
+  sent["ReturnConsumedCapacity"] = "TOTAL";
+  const auto deadline = std::chrono::steady_clock::now() + timeout_;
+  auto answer = co_await client_->call(operation, json::serialize(sent), deadline);
+  count_usage(usage_, answer, write);
+  if (write && answer.outcome == DynamoOutcome::ok)
+    usage_.estimated_write_milli.fetch_add(static_cast<std::int64_t>(estimated_write_units(operation, body) * 1000),
+                                           std::memory_order_relaxed);
+  if (is_answer(answer.outcome))
+    usage_.answered();
+  else if (answer.outcome != DynamoOutcome::failed || answer.status == 0 || answer.status >= 500)
+    usage_.failed("DynamoDB did not answer: " + answer.message);
+  co_return answer;
+}
+
+struct DynamoLeadStore::Orphans {
+  bool exists = false;
+  std::size_t count = 0;  // as stored, unreadable ones included: the write is conditional on it
+  std::vector<std::pair<CallEvent, WallTime>> events;
+};
+
+DynamoLeadStore::DynamoLeadStore(std::vector<asio::io_context*> homes, DynamoStoreOptions options,
+                                 DynamoDbClient::CredentialsSource credentials)
+    : options_(std::move(options)) {
+  for (auto* io : homes) homes_.push_back({io, std::make_unique<DynamoCaller>(*io, options_, credentials, usage_)});
+}
+
+DynamoLeadStore::~DynamoLeadStore() = default;
+
+std::optional<std::string> DynamoLeadStore::problem() const { return usage_.problem(); }
+
+template <class Result, class... Parameters, class... Arguments>
+awaitable<Result> DynamoLeadStore::route(awaitable<Result> (DynamoLeadStore::*operation)(DynamoCaller&, Parameters...),
+                                         Arguments&&... arguments) {
+  auto executor = co_await asio::this_coro::executor;
+  auto& context = asio::query(executor, asio::execution::context);
+  for (auto& home : homes_)
+    if (home.io == &context) co_return co_await (this->*operation)(*home.caller, std::forward<Arguments>(arguments)...);
+  // A caller on a loop of its own (tests, tools): the first home serves it.
+  auto& home = homes_.front();
+  co_return co_await asio::co_spawn(*home.io, (this->*operation)(*home.caller, std::forward<Arguments>(arguments)...),
+                                    asio::use_awaitable);
+}
+
+awaitable<StoreResult<StoredLead>> DynamoLeadStore::read(DynamoCaller& dynamo, const std::string& lead_id) {
+  // A read that met a write between two of its pages is read again.
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    json::array items;
+    json::object request{{"TableName", options_.table},
+                         {"KeyConditionExpression", "pk = :pk"},
+                         {"ExpressionAttributeValues", values({{":pk", string_value(lead_pk(lead_id))}})},
+                         {"ConsistentRead", true}};
+    for (;;) {
+      auto answer = co_await dynamo.call("Query", request, false);
+      if (answer.outcome != DynamoOutcome::ok) co_return answer_error("Query", answer);
+      const auto& body = answer.body.as_object();
+      if (const auto* found = body.if_contains("Items"); found && found->is_array())
+        for (auto& item : found->as_array()) items.push_back(item);
+      const auto* next = body.if_contains("LastEvaluatedKey");
+      if (!next) break;
+      request["ExclusiveStartKey"] = *next;
+    }
+    if (items.empty()) co_return StoreError{StoreFailure::not_found, "no lead " + lead_id};
+    if (auto stored = lead_from_items(items)) co_return std::move(*stored);
+  }
+  co_return unavailable("the stored lead " + lead_id + " does not read");
+}
+
+awaitable<StoreResult<std::optional<std::string>>> DynamoLeadStore::owner_of(DynamoCaller& dynamo,
+                                                                             const std::string& call_sid) {
+  json::object request{{"TableName", options_.table},
+                       {"Key", item_key("call#" + call_sid, "call")},
+                       {"ConsistentRead", true}};
+  auto answer = co_await dynamo.call("GetItem", request, false);
+  if (answer.outcome != DynamoOutcome::ok) co_return answer_error("GetItem", answer);
+  const auto* item = answer.body.as_object().if_contains("Item");
+  if (!item || !item->is_object()) co_return std::optional<std::string>{};
+  co_return string_of(item->as_object(), "lead");
+}
+
+awaitable<StoreResult<DynamoLeadStore::Orphans>> DynamoLeadStore::read_orphans(DynamoCaller& dynamo,
+                                                                               const std::string& call_sid) {
+  json::object request{{"TableName", options_.table},
+                       {"Key", item_key("orphan#" + call_sid, "orphans")},
+                       {"ConsistentRead", true}};
+  auto answer = co_await dynamo.call("GetItem", request, false);
+  if (answer.outcome != DynamoOutcome::ok) co_return answer_error("GetItem", answer);
+  Orphans orphans;
+  const auto* item = answer.body.as_object().if_contains("Item");
+  if (!item || !item->is_object()) co_return orphans;
+  orphans.exists = true;
+  const auto* list = item->as_object().if_contains("events");
+  const auto* elements = list && list->is_object() ? list->as_object().if_contains("L") : nullptr;
+  if (!elements || !elements->is_array()) co_return orphans;
+  orphans.count = elements->as_array().size();
+  // Past its time (DynamoDB deletes expired items days late): taken, not applied.
+  const auto expires = number_of(item->as_object(), "expires_at");
+  if (expires && *expires < epoch_seconds(WallClock::now())) co_return orphans;
+  for (const auto& element : elements->as_array()) {
+    const auto* value = element.if_object();
+    const auto* encoded = value ? value->if_contains("B") : nullptr;
+    const auto bytes = encoded && encoded->is_string() ? base64_decode(encoded->as_string()) : std::nullopt;
+    if (!bytes) continue;
+    if (auto orphan = read_received_event_record(*bytes)) orphans.events.push_back(std::move(*orphan));
+  }
+  co_return orphans;
+}
+
+awaitable<StoreResult<bool>> DynamoLeadStore::keep_orphan(DynamoCaller& dynamo, const CallEvent& event,
+                                                          WallTime received) {
+  // From now, not from when it was received: a spooled event replayed late waits its full time too.
+  const auto expires = epoch_seconds(WallClock::now() + options_.orphan_wait);
+  json::array record{binary_value(received_event_record(event, received))};
+  json::object owner_check{
+      {"ConditionCheck",
+       {{"TableName", options_.table},
+        {"Key", item_key("call#" + event.call_sid, "call")},
+        {"ConditionExpression", "attribute_not_exists(pk)"}}}};
+  json::object append{
+      {"Update",
+       {{"TableName", options_.table},
+        {"Key", item_key("orphan#" + event.call_sid, "orphans")},
+        {"UpdateExpression", "SET #events = list_append(if_not_exists(#events, :empty), :new), expires_at = :expires"},
+        {"ConditionExpression", "attribute_not_exists(#events) OR size(#events) < :max"},
+        {"ExpressionAttributeNames", {{"#events", "events"}}},
+        {"ExpressionAttributeValues",
+         values({{":empty", json::object{{"L", json::array{}}}},
+                 {":new", json::object{{"L", std::move(record)}}},
+                 {":expires", number_value(expires)},
+                 {":max", number_value(static_cast<std::int64_t>(options_.max_orphans_per_call))}})}}}};
+  json::object request{{"TransactItems", json::array{std::move(owner_check), std::move(append)}},
+                       {"ClientRequestToken", random_hex(16)}};
+  for (int round = 0; round < kMaxRounds; ++round) {
+    auto answer = co_await dynamo.call("TransactWriteItems", request, true);
+    if (answer.outcome == DynamoOutcome::ok) co_return true;
+    if (answer.outcome != DynamoOutcome::transaction_canceled) co_return answer_error("TransactWriteItems", answer);
+    if (reason_at(answer, 0) == "ConditionalCheckFailed") co_return false;  // the call has its lead now
+    if (reason_at(answer, 1) == "ConditionalCheckFailed") co_return true;   // too many for one call: let go
+    request["ClientRequestToken"] = random_hex(16);                         // a conflict: again
+  }
+  co_return unavailable("too much contention on call " + event.call_sid);
+}
+
+awaitable<std::variant<int, StoreError>> DynamoLeadStore::write(DynamoCaller& dynamo, const StoredLead& before,
+                                                                const Lead& after, const std::string& claim_sid,
+                                                                const Orphans* adopted) {
+  json::object lead_put{{"TableName", options_.table},
+                        {"Item", lead_item(after, before.version + 1, before.idempotency_key)},
+                        {"ConditionExpression", "#version = :version"},
+                        {"ExpressionAttributeNames", {{"#version", "version"}}},
+                        {"ExpressionAttributeValues", values({{":version", number_value(before.version)}})}};
+  const auto first_new = before.lead.events.size();
+  if (after.events.size() == first_new && claim_sid.empty()) {
+    // The lead alone: one PutItem, half what a transaction costs.
+    auto answer = co_await dynamo.call("PutItem", lead_put, true);
+    if (answer.outcome == DynamoOutcome::ok) co_return 1;
+    if (answer.outcome == DynamoOutcome::condition_failed) co_return 0;
+    co_return answer_error("PutItem", answer);
+  }
+  json::array items;
+  items.push_back(json::object{{"Put", std::move(lead_put)}});
+  for (auto index = first_new; index < after.events.size(); ++index)
+    items.push_back(json::object{
+        {"Put", {{"TableName", options_.table}, {"Item", event_item(after.id, index, after.events[index])}}}});
+  std::optional<std::size_t> claim_index;
+  if (!claim_sid.empty()) {
+    claim_index = items.size();
+    json::object owner = item_key("call#" + claim_sid, "call");
+    owner["lead"] = string_value(after.id);
+    items.push_back(json::object{
+        {"Put",
+         {{"TableName", options_.table},
+          {"Item", std::move(owner)},
+          {"ConditionExpression", "attribute_not_exists(pk) OR #lead = :lead"},
+          {"ExpressionAttributeNames", {{"#lead", "lead"}}},
+          {"ExpressionAttributeValues", values({{":lead", string_value(after.id)}})}}}});
+    // The orphans applied are taken in the same step, and only if no other came meanwhile.
+    if (adopted && adopted->exists)
+      items.push_back(json::object{
+          {"Delete",
+           {{"TableName", options_.table},
+            {"Key", item_key("orphan#" + claim_sid, "orphans")},
+            {"ConditionExpression", "size(#events) = :count"},
+            {"ExpressionAttributeNames", {{"#events", "events"}}},
+            {"ExpressionAttributeValues",
+             values({{":count", number_value(static_cast<std::int64_t>(adopted->count))}})}}}});
+    else
+      items.push_back(json::object{{"ConditionCheck",
+                                    {{"TableName", options_.table},
+                                     {"Key", item_key("orphan#" + claim_sid, "orphans")},
+                                     {"ConditionExpression", "attribute_not_exists(pk)"}}}});
+  }
+  // The token makes a repeat of this very request (the client's, after an
+  // answer that was lost) a no-op that reports success.
+  json::object request{{"TransactItems", std::move(items)}, {"ClientRequestToken", random_hex(16)}};
+  auto answer = co_await dynamo.call("TransactWriteItems", request, true);
+  if (answer.outcome == DynamoOutcome::ok) co_return 1;
+  if (answer.outcome != DynamoOutcome::transaction_canceled) co_return answer_error("TransactWriteItems", answer);
+  if (claim_index && reason_at(answer, *claim_index) == "ConditionalCheckFailed" &&
+      reason_at(answer, 0) != "ConditionalCheckFailed")
+    co_return -1;
+  co_return 0;  // the lead changed, orphans came, or a conflict: read again
+}
+
+awaitable<StoreResult<store::CreateResult>> DynamoLeadStore::do_create(DynamoCaller& dynamo,
+                                                                       store::CreateRequest request) {
+  const auto& lead = request.lead;
+  const auto marker_expires = number_value(epoch_seconds(WallClock::now() + options_.marker_lifetime));
+  const auto now_seconds = number_value(epoch_seconds(WallClock::now()));
+  json::array items;
+  items.push_back(json::object{{"Put",
+                                {{"TableName", options_.table},
+                                 {"Item", lead_item(lead, 1, request.idempotency_key)},
+                                 {"ConditionExpression", "attribute_not_exists(pk)"}}}});
+  std::optional<std::size_t> key_index;
+  if (!request.idempotency_key.empty()) {
+    key_index = items.size();
+    json::object marker = item_key("idem#" + request.idempotency_key, "idem");
+    marker["lead"] = string_value(lead.id);
+    marker["expires_at"] = marker_expires;
+    items.push_back(json::object{{"Put",
+                                  {{"TableName", options_.table},
+                                   {"Item", std::move(marker)},
+                                   {"ConditionExpression", "attribute_not_exists(pk) OR expires_at < :now"},
+                                   {"ExpressionAttributeValues", values({{":now", now_seconds}})}}}});
+  }
+  const auto phone_index = items.size();
+  json::object latest = item_key("phone#" + lead.phone, "phone");
+  latest["lead"] = string_value(lead.id);
+  latest["created"] = number_value(epoch_milliseconds(lead.created));
+  latest["expires_at"] = marker_expires;
+  json::object phone_put{{"TableName", options_.table}, {"Item", std::move(latest)}};
+  if (request.same_phone_since) {
+    phone_put["ConditionExpression"] = "attribute_not_exists(pk) OR created < :since";
+    phone_put["ExpressionAttributeValues"] =
+        values({{":since", number_value(epoch_milliseconds(*request.same_phone_since))}});
+  }
+  items.push_back(json::object{{"Put", std::move(phone_put)}});
+  json::object transaction{{"TransactItems", std::move(items)}, {"ClientRequestToken", random_hex(16)}};
+
+  for (int round = 0; round < kMaxRounds; ++round) {
+    auto answer = co_await dynamo.call("TransactWriteItems", transaction, true);
+    if (answer.outcome == DynamoOutcome::ok) co_return store::CreateResult{lead, true};
+    if (answer.outcome != DynamoOutcome::transaction_canceled) co_return answer_error("TransactWriteItems", answer);
+    // Which lead is already there: the key's, the number's or the id's.
+    std::string existing_id;
+    std::string marker_pk;
+    if (key_index && reason_at(answer, *key_index) == "ConditionalCheckFailed")
+      marker_pk = "idem#" + request.idempotency_key;
+    else if (reason_at(answer, phone_index) == "ConditionalCheckFailed")
+      marker_pk = "phone#" + lead.phone;
+    else if (reason_at(answer, 0) == "ConditionalCheckFailed")
+      existing_id = lead.id;
+    if (!marker_pk.empty()) {
+      json::object get{{"TableName", options_.table},
+                       {"Key", item_key(marker_pk, marker_pk.starts_with("idem#") ? "idem" : "phone")},
+                       {"ConsistentRead", true}};
+      auto marker = co_await dynamo.call("GetItem", get, false);
+      if (marker.outcome != DynamoOutcome::ok) co_return answer_error("GetItem", marker);
+      const auto* item = marker.body.as_object().if_contains("Item");
+      if (item && item->is_object()) existing_id = string_of(item->as_object(), "lead").value_or("");
+    }
+    if (existing_id.empty()) {  // a conflict with another transaction, or a marker gone meanwhile: again
+      transaction["ClientRequestToken"] = random_hex(16);
+      continue;
+    }
+    auto existing = co_await read(dynamo, existing_id);
+    if (auto* error = std::get_if<StoreError>(&existing)) co_return *error;
+    auto& stored = std::get<StoredLead>(existing);
+    // Ids are new for every enquiry: the same lead there is this request's own, landed on an earlier try.
+    const bool ours = stored.lead.id == lead.id && stored.lead.phone == lead.phone &&
+                      stored.lead.created == lead.created;
+    co_return store::CreateResult{std::move(stored.lead), ours};
+  }
+  co_return unavailable("too much contention creating lead " + lead.id);
+}
+
+awaitable<StoreResult<Lead>> DynamoLeadStore::do_get(DynamoCaller& dynamo, std::string lead_id) {
+  auto stored = co_await read(dynamo, lead_id);
+  if (auto* error = std::get_if<StoreError>(&stored)) co_return *error;
+  co_return std::move(std::get<StoredLead>(stored).lead);
+}
+
+awaitable<StoreResult<Lead>> DynamoLeadStore::do_add_attempt(DynamoCaller& dynamo, std::string lead_id,
+                                                             Attempt attempt, LeadStatus lead_status) {
+  for (int round = 0; round < kMaxRounds; ++round) {
+    auto stored = co_await read(dynamo, lead_id);
+    if (auto* error = std::get_if<StoreError>(&stored)) co_return *error;
+    const auto& before = std::get<StoredLead>(stored);
+    // Already there: this very write landed on an earlier try whose answer was lost.
+    if (!before.lead.attempts.empty() && before.lead.attempts.back() == attempt) co_return before.lead;
+    Lead after = before.lead;
+    after.attempts.push_back(attempt);
+    after.status = lead_status;
+    after.updated = std::max(after.updated, attempt.created);
+    Orphans orphans;
+    if (!attempt.call_sid.empty()) {
+      auto read = co_await read_orphans(dynamo, attempt.call_sid);
+      if (auto* error = std::get_if<StoreError>(&read)) co_return *error;
+      orphans = std::move(std::get<Orphans>(read));
+      for (const auto& [event, received] : orphans.events) apply_call_event(after, event, received);
+    }
+    auto written = co_await write(dynamo, before, after, attempt.call_sid, &orphans);
+    if (auto* error = std::get_if<StoreError>(&written)) co_return *error;
+    const auto result = std::get<int>(written);
+    if (result == 1) co_return after;
+    if (result == -1)
+      co_return StoreError{StoreFailure::conflict, "call sid " + attempt.call_sid + " belongs to another lead"};
+  }
+  co_return unavailable("too much contention on lead " + lead_id);
+}
+
+awaitable<StoreResult<store::ApplyResult>> DynamoLeadStore::do_apply_event(DynamoCaller& dynamo, CallEvent event,
+                                                                           WallTime received) {
+  for (int round = 0; round < kMaxRounds; ++round) {
+    std::optional<StoredLead> found;
+    std::optional<StoredLead> named;
+    std::string claim_sid;
+    // The callback's URL names its lead: one read finds the call there (a
+    // lead's attempts and the call's owner item are written together).
+    if (!event.lead_id.empty()) {
+      auto stored = co_await read(dynamo, event.lead_id);
+      if (auto* lead = std::get_if<StoredLead>(&stored)) {
+        if (find_attempt(lead->lead, event.call_sid) != nullptr)
+          found = std::move(*lead);
+        else
+          named = std::move(*lead);
+      } else if (std::get<StoreError>(stored).failure != StoreFailure::not_found) {
+        co_return std::get<StoreError>(stored);
+      }
+    }
+    if (!found) {
+      auto owner = co_await owner_of(dynamo, event.call_sid);
+      if (auto* error = std::get_if<StoreError>(&owner)) co_return *error;
+      if (const auto& owner_id = std::get<std::optional<std::string>>(owner)) {
+        auto stored = co_await read(dynamo, *owner_id);
+        if (auto* error = std::get_if<StoreError>(&stored)) co_return *error;
+        found = std::move(std::get<StoredLead>(stored));
+      } else if (named && !named->lead.attempts.empty() && named->lead.attempts.back().call_sid.empty() &&
+                 named->lead.attempts.back().provider == event.provider) {
+        // Nobody owns the call, and the lead it names waits for its latest
+        // attempt's sid (the placement's answer was lost): this is it.
+        claim_sid = event.call_sid;
+        found = std::move(named);
+      } else {
+        auto kept = co_await keep_orphan(dynamo, event, received);
+        if (auto* error = std::get_if<StoreError>(&kept)) co_return *error;
+        if (std::get<bool>(kept)) co_return store::ApplyResult{EventOutcome::unknown_call, {}};
+        continue;  // the call found its lead meanwhile
+      }
+    }
+    const auto& before = *found;
+    Lead after = before.lead;
+    Orphans orphans;
+    if (!claim_sid.empty()) {
+      after.attempts.back().call_sid = claim_sid;
+      auto read = co_await read_orphans(dynamo, claim_sid);
+      if (auto* error = std::get_if<StoreError>(&read)) co_return *error;
+      orphans = std::move(std::get<Orphans>(read));
+      for (const auto& [orphan, orphan_received] : orphans.events) apply_call_event(after, orphan, orphan_received);
+    }
+    const auto outcome = apply_call_event(after, event, received);
+    if (outcome == EventOutcome::duplicate && claim_sid.empty()) co_return store::ApplyResult{outcome, after.id};
+    auto written = co_await write(dynamo, before, after, claim_sid, &orphans);
+    if (auto* error = std::get_if<StoreError>(&written)) co_return *error;
+    if (std::get<int>(written) == 1) co_return store::ApplyResult{outcome, after.id};
+    // Lost the race (another event for this lead, or the call was claimed): again, from the top.
+  }
+  co_return unavailable("too much contention on call " + event.call_sid);
+}
+
+awaitable<StoreResult<Lead>> DynamoLeadStore::do_record_input(DynamoCaller& dynamo, std::string lead_id,
+                                                              CallFlowInput input) {
+  for (int round = 0; round < kMaxRounds; ++round) {
+    auto stored = co_await read(dynamo, lead_id);
+    if (auto* error = std::get_if<StoreError>(&stored)) co_return *error;
+    const auto& before = std::get<StoredLead>(stored);
+    if (!before.lead.call_flow_inputs.empty() && before.lead.call_flow_inputs.back() == input)
+      co_return before.lead;  // landed on an earlier try
+    Lead after = before.lead;
+    after.updated = std::max(after.updated, input.received);
+    after.call_flow_inputs.push_back(input);
+    auto written = co_await write(dynamo, before, after, "", nullptr);
+    if (auto* error = std::get_if<StoreError>(&written)) co_return *error;
+    if (std::get<int>(written) == 1) co_return after;
+  }
+  co_return unavailable("too much contention on lead " + lead_id);
+}
+
+awaitable<StoreResult<std::optional<std::string>>> DynamoLeadStore::do_find(DynamoCaller& dynamo,
+                                                                            std::string call_sid) {
+  co_return co_await owner_of(dynamo, call_sid);
+}
+
+awaitable<StoreResult<store::LeadPage>> DynamoLeadStore::do_list(DynamoCaller& dynamo, store::LeadQuery query) {
+  store::LeadPage page;
+  // Ids sort by creation time: each index keeps its leads in that order.
+  const bool by_status = query.status.has_value();
+  json::object names{{"#group", by_status ? "lead_status" : "lead_list"}};
+  json::object key_values{{":group", string_value(by_status ? to_string(*query.status) : "leads")}};
+  std::string condition = "#group = :group";
+  if (!query.after_id.empty()) {
+    condition.append(" AND lead_id > :after");
+    key_values[":after"] = string_value(query.after_id);
+  }
+  json::object request{{"TableName", options_.table},
+                       {"IndexName", by_status ? kStatusIndex : kCreatedIndex},
+                       {"KeyConditionExpression", condition},
+                       {"ExpressionAttributeNames", std::move(names)},
+                       {"ExpressionAttributeValues", std::move(key_values)},
+                       {"Limit", std::max<std::size_t>(query.limit + 1, 64)}};
+  for (;;) {
+    auto answer = co_await dynamo.call("Query", request, false);
+    if (answer.outcome != DynamoOutcome::ok) co_return answer_error("Query", answer);
+    const auto& body = answer.body.as_object();
+    if (const auto* items = body.if_contains("Items"); items && items->is_array()) {
+      for (const auto& item : items->as_array()) {
+        const auto id = item.is_object() ? string_of(item.as_object(), "lead_id") : std::nullopt;
+        if (!id) continue;
+        auto stored = co_await read(dynamo, *id);
+        if (std::holds_alternative<StoreError>(stored)) {
+          if (std::get<StoreError>(stored).failure == StoreFailure::not_found) continue;
+          co_return std::get<StoreError>(stored);
+        }
+        auto& lead = std::get<StoredLead>(stored).lead;
+        // The index is eventually consistent: a lead that has moved on since is not what was asked for.
+        if (by_status && lead.status != *query.status) continue;
+        if (query.created_since && lead.created < *query.created_since) continue;
+        if (page.leads.size() == query.limit) {
+          page.next_cursor = page.leads.back().id;
+          co_return page;
+        }
+        page.leads.push_back(std::move(lead));
+      }
+    }
+    const auto* next = body.if_contains("LastEvaluatedKey");
+    if (!next) co_return page;
+    request["ExclusiveStartKey"] = *next;
+  }
+}
+
+awaitable<StoreResult<store::CreateResult>> DynamoLeadStore::create(store::CreateRequest request) {
+  co_return co_await route(&DynamoLeadStore::do_create, std::move(request));
+}
+awaitable<StoreResult<Lead>> DynamoLeadStore::get(std::string lead_id) {
+  co_return co_await route(&DynamoLeadStore::do_get, std::move(lead_id));
+}
+awaitable<StoreResult<Lead>> DynamoLeadStore::add_attempt(std::string lead_id, Attempt attempt,
+                                                          LeadStatus lead_status) {
+  co_return co_await route(&DynamoLeadStore::do_add_attempt, std::move(lead_id), std::move(attempt), lead_status);
+}
+awaitable<StoreResult<store::ApplyResult>> DynamoLeadStore::apply_event(CallEvent event, WallTime received) {
+  co_return co_await route(&DynamoLeadStore::do_apply_event, std::move(event), received);
+}
+awaitable<StoreResult<Lead>> DynamoLeadStore::record_call_flow_input(std::string lead_id, CallFlowInput input) {
+  co_return co_await route(&DynamoLeadStore::do_record_input, std::move(lead_id), std::move(input));
+}
+awaitable<StoreResult<std::optional<std::string>>> DynamoLeadStore::find_lead_by_call_sid(std::string call_sid) {
+  co_return co_await route(&DynamoLeadStore::do_find, std::move(call_sid));
+}
+awaitable<StoreResult<store::LeadPage>> DynamoLeadStore::list(store::LeadQuery query) {
+  co_return co_await route(&DynamoLeadStore::do_list, std::move(query));
+}
+
+}  // namespace callgate::aws

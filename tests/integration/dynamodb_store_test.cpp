@@ -1,0 +1,307 @@
+// The DynamoDB lead store and dial scheduler against Amazon's DynamoDB
+// Local: the conformance suites every backend is held to (a peer is a
+// second scheduler with its own HTTP client and loop, as a second host
+// has), then what only DynamoDB's layout has to show: the table made and
+// checked, events in items of their own, orphans bounded, the cost of a
+// status callback.
+#include "aws/dynamodb_dial_scheduler.hpp"
+#include "aws/dynamodb_lead_store.hpp"
+#include "aws/dynamodb_table.hpp"
+#include "dynamodb_local.hpp"
+#include "forwarding_store.hpp"
+#include "lead_store_test_helpers.hpp"
+#include "loopback_port.hpp"
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/mpl/list.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include <atomic>
+#include <thread>
+
+namespace {
+
+namespace aws = callgate::aws;
+namespace json = boost::json;
+using namespace std::chrono_literals;
+
+// One DynamoDB Local for the whole run (a JVM takes seconds to start); each
+// backend gets a table of its own.
+callgate::testing::DynamoDbLocal& local() {
+  static callgate::testing::DynamoDbLocal instance;
+  return instance;
+}
+
+aws::DynamoStoreOptions options_for(const std::string& table) {
+  aws::DynamoStoreOptions options;
+  options.endpoint = {local().endpoint(), "ap-south-1"};
+  options.table = table;
+  options.operation_timeout = 10s;
+  options.http.request_timeout = callgate::Milliseconds(10'000);
+  options.http.total_timeout = callgate::Milliseconds(15'000);
+  return options;
+}
+
+aws::Credentials local_credentials() { return {"AKIDLOCAL", "local-secret", ""}; }
+
+// Runs work on a private loop with a client of its own (table set-up, raw reads).
+template <class Work>
+auto with_client(Work work) {
+  boost::asio::io_context io;
+  callgate::HttpClientConfig config;
+  config.request_timeout = callgate::Milliseconds(10'000);
+  callgate::http::HttpClient http(io, config);
+  aws::DynamoDbClient client(http, {local().endpoint(), "ap-south-1"}, local_credentials);
+  auto future = boost::asio::co_spawn(io, work(client), boost::asio::use_future);
+  io.run();
+  return future.get();
+}
+
+std::string fresh_table(bool create = true) {
+  static std::atomic<int> count{0};
+  const std::string table = "callgate_" + std::to_string(::getpid()) + "_" + std::to_string(count++);
+  if (create) {
+    const auto problem = with_client([&](aws::DynamoDbClient& client) {
+      return aws::prepare_table(client, table, true, std::chrono::steady_clock::now() + 30s);
+    });
+    BOOST_REQUIRE_MESSAGE(!problem, "the table was not made: " << problem.value_or(""));
+  }
+  return table;
+}
+
+aws::DynamoAnswer raw_call(const std::string& operation, const json::object& body) {
+  return with_client([&](aws::DynamoDbClient& client) {
+    return client.call(operation, json::serialize(body), std::chrono::steady_clock::now() + 30s);
+  });
+}
+
+// A loop on a thread of its own, as a reactor is.
+struct Loop {
+  boost::asio::io_context io{1};
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work = boost::asio::make_work_guard(io);
+  std::thread thread{[this] { io.run(); }};
+  ~Loop() {
+    work.reset();
+    thread.join();
+  }
+};
+
+struct DynamoBackend {
+  static constexpr bool durable = true;
+  std::string table = fresh_table();
+  std::vector<std::unique_ptr<Loop>> loops;
+  std::vector<std::shared_ptr<aws::DynamoLeadStore>> stores;
+
+  ~DynamoBackend() {
+    // Each store is torn down on its own loop (its HTTP client lives there), then the loop stops.
+    for (std::size_t index = 0; index < stores.size(); ++index)
+      boost::asio::post(loops[index]->io, [store = std::move(stores[index])]() mutable { store.reset(); });
+    loops.clear();
+  }
+
+  std::shared_ptr<aws::DynamoLeadStore> open_shared(aws::DynamoStoreOptions options) {
+    loops.push_back(std::make_unique<Loop>());
+    auto store = std::make_shared<aws::DynamoLeadStore>(std::vector<boost::asio::io_context*>{&loops.back()->io},
+                                                        std::move(options), local_credentials);
+    stores.push_back(store);
+    return store;
+  }
+  std::shared_ptr<aws::DynamoLeadStore> open_shared() { return open_shared(options_for(table)); }
+  std::unique_ptr<callgate::store::LeadStore> open();
+  std::unique_ptr<callgate::store::LeadStore> reopen() { return open(); }
+};
+
+std::unique_ptr<callgate::store::LeadStore> DynamoBackend::open() {
+  return std::make_unique<callgate::testing::ForwardingStore>(open_shared());
+}
+
+using LeadStoreBackends = boost::mpl::list<DynamoBackend>;
+
+// Schedulers on one table, each on a loop of its own, as hosts are.
+struct DynamoSchedulerBackend {
+  static constexpr bool durable = true;
+  std::string table = fresh_table();
+  std::vector<std::unique_ptr<Loop>> loops;
+  std::vector<std::shared_ptr<aws::DynamoDialScheduler>> schedulers;
+
+  ~DynamoSchedulerBackend() {
+    for (std::size_t index = 0; index < schedulers.size(); ++index)
+      boost::asio::post(loops[index]->io, [scheduler = std::move(schedulers[index])]() mutable { scheduler.reset(); });
+    loops.clear();
+  }
+  std::shared_ptr<callgate::dialer::DialScheduler> peer() {
+    loops.push_back(std::make_unique<Loop>());
+    auto scheduler = std::make_shared<aws::DynamoDialScheduler>(loops.back()->io, options_for(table), local_credentials);
+    schedulers.push_back(scheduler);
+    return scheduler;
+  }
+  std::shared_ptr<callgate::dialer::DialScheduler> open() { return peer(); }
+  std::shared_ptr<callgate::dialer::DialScheduler> reopen() { return peer(); }  // a restarted host: the jobs are in DynamoDB
+};
+using DialSchedulerBackends = boost::mpl::list<DynamoSchedulerBackend>;
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(dynamodb_store_conformance)
+#include "lead_store_conformance.hpp"
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(dynamodb_dial_scheduler_conformance)
+#include "dial_scheduler_conformance.hpp"
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(dynamodb_store)
+
+BOOST_AUTO_TEST_CASE(the_table_is_made_when_asked_and_otherwise_checked) {
+  const auto table = fresh_table(false);
+  auto prepare = [&](const std::string& name, bool create) {
+    return with_client([&](aws::DynamoDbClient& client) {
+      return aws::prepare_table(client, name, create, std::chrono::steady_clock::now() + 30s);
+    });
+  };
+  const auto missing = prepare(table, false);
+  BOOST_TEST_REQUIRE(missing.has_value());
+  BOOST_TEST(missing->find("does not exist") != std::string::npos, *missing);
+  BOOST_TEST(!prepare(table, true).has_value());
+  BOOST_TEST(!prepare(table, true).has_value());   // a second host, or a restart
+  BOOST_TEST(!prepare(table, false).has_value());  // production's check passes on it
+
+  // Somebody else's table of that name: keyed otherwise, it is refused, not written into.
+  const auto foreign = table + "_foreign";
+  const auto made = raw_call("CreateTable", json::parse(R"j({"TableName":")j" + foreign + R"j(",
+    "BillingMode":"PAY_PER_REQUEST","AttributeDefinitions":[{"AttributeName":"id","AttributeType":"S"}],
+    "KeySchema":[{"AttributeName":"id","KeyType":"HASH"}]})j").as_object());
+  BOOST_TEST_REQUIRE((made.outcome == aws::DynamoOutcome::ok), made.message);
+  const auto refused = prepare(foreign, true);
+  BOOST_TEST_REQUIRE(refused.has_value());
+  BOOST_TEST(refused->find("is not callgate's") != std::string::npos, *refused);
+}
+
+BOOST_AUTO_TEST_CASE(a_status_callback_costs_one_read_and_one_write_and_a_duplicate_no_write) {
+  using namespace callgate;
+  using namespace callgate::conformance;
+  DynamoBackend backend;
+  auto store = backend.open_shared();
+  expect(run(store->create({make_lead("01A"), "", std::nullopt})));
+  expect(run(store->add_attempt("01A", make_attempt("CA1"), LeadStatus::dialing)));
+  const auto& usage = store->usage();
+  const auto requests = usage.requests.load();
+  const auto writes = usage.write_requests.load();
+  const auto capacity = usage.estimated_write_milli.load();
+  const auto reported = usage.write_capacity_milli.load();
+  const auto applied = expect(run(store->apply_event(make_event("CA1", CallStatus::ringing, 1, "01A"), at(3))));
+  BOOST_TEST((applied.outcome == EventOutcome::applied));
+  BOOST_TEST(usage.requests.load() - requests == 2);  // the lead's partition read, one transaction
+  BOOST_TEST(usage.write_requests.load() - writes == 1);
+  const auto callback_capacity = usage.estimated_write_milli.load() - capacity;
+  BOOST_TEST_MESSAGE("write capacity of one status callback: " << callback_capacity / 1000.0 << " WCU by AWS's rules, "
+                     << (usage.write_capacity_milli.load() - reported) / 1000.0 << " as DynamoDB Local reports it");
+  // Two items of under 1 KB in a transaction: 2 WCU each, as DynamoDB charges transactions.
+  BOOST_TEST(callback_capacity == 4'000);
+  const auto before_duplicate = usage.write_requests.load();
+  const auto again = expect(run(store->apply_event(make_event("CA1", CallStatus::ringing, 1, "01A"), at(4))));
+  BOOST_TEST((again.outcome == EventOutcome::duplicate));
+  BOOST_TEST(usage.write_requests.load() == before_duplicate);
+}
+
+BOOST_AUTO_TEST_CASE(hundreds_of_events_live_in_items_of_their_own) {
+  using namespace callgate;
+  using namespace callgate::conformance;
+  DynamoBackend backend;
+  auto store = backend.open_shared();
+  expect(run(store->create({make_lead("01A"), "", std::nullopt})));
+  expect(run(store->add_attempt("01A", make_attempt("CA1"), LeadStatus::dialing)));
+  // The same status with new sequence numbers: each one is history (out of order after the first).
+  for (std::uint64_t sequence = 1; sequence <= 300; ++sequence) {
+    auto event = make_event("CA1", CallStatus::ringing, sequence, "01A");
+    event.raw_status = "ringing \xff\xfe";  // bytes a provider sent that are not UTF-8: kept as they came
+    expect(run(store->apply_event(event, at(static_cast<int>(sequence)))));
+  }
+  const auto lead = expect(run(store->get("01A")));
+  BOOST_TEST_REQUIRE(lead.events.size() == 300u);
+  BOOST_TEST(lead.events[299].event.sequence_number.value_or(0) == 300u);
+  BOOST_TEST(lead.events[0].event.raw_status == "ringing \xff\xfe");
+  // The lead's own item stays small: what each later write costs.
+  const auto item = raw_call("GetItem", json::object{{"TableName", backend.table},
+                                                     {"Key", aws::item_key(aws::lead_pk("01A"), "lead")},
+                                                     {"ReturnConsumedCapacity", "TOTAL"}});
+  BOOST_TEST_REQUIRE((item.outcome == aws::DynamoOutcome::ok));
+  const auto doc = aws::binary_of(item.body.at("Item").as_object(), "doc");
+  BOOST_TEST_REQUIRE(doc.has_value());
+  BOOST_TEST(doc->size() < 1024u, "the lead item's document is " << doc->size() << " bytes");
+  BOOST_TEST(aws::number_of(item.body.at("Item").as_object(), "events").value_or(0) == 300);
+}
+
+BOOST_AUTO_TEST_CASE(orphans_of_one_call_are_bounded_and_adopted_in_order) {
+  using namespace callgate;
+  using namespace callgate::conformance;
+  DynamoBackend backend;
+  auto options = options_for(backend.table);
+  options.max_orphans_per_call = 3;
+  auto store = backend.open_shared(options);
+  const CallStatus statuses[] = {CallStatus::initiated, CallStatus::ringing, CallStatus::in_progress,
+                                 CallStatus::completed, CallStatus::busy};
+  std::uint64_t sequence = 0;
+  for (const auto status : statuses) {
+    const auto kept = expect(run(store->apply_event(make_event("CA9", status, sequence++), at(2))));
+    BOOST_TEST((kept.outcome == EventOutcome::unknown_call));
+  }
+  expect(run(store->create({make_lead("01A"), "", std::nullopt})));
+  const auto lead = expect(run(store->add_attempt("01A", make_attempt("CA9"), LeadStatus::dialing)));
+  BOOST_TEST_REQUIRE(lead.events.size() == 3u);  // the first three; the rest were let go
+  BOOST_TEST((lead.events[0].event.status == CallStatus::initiated));
+  BOOST_TEST((lead.status == LeadStatus::in_progress));
+  // Taken with the call: no orphan item is left behind.
+  const auto item = raw_call("GetItem", json::object{{"TableName", backend.table},
+                                                     {"Key", aws::item_key("orphan#CA9", "orphans")},
+                                                     {"ConsistentRead", true}});
+  BOOST_TEST(!item.body.as_object().contains("Item"));
+}
+
+BOOST_AUTO_TEST_CASE(two_hosts_applying_one_calls_callbacks_at_once_converge) {
+  using namespace callgate;
+  using namespace callgate::conformance;
+  DynamoBackend backend;
+  auto first = backend.open_shared();
+  auto second = backend.open_shared();
+  expect(run(first->create({make_lead("01A"), "", std::nullopt})));
+  expect(run(first->add_attempt("01A", make_attempt("CA1"), LeadStatus::dialing)));
+  // Every callback twice (the provider's retry reached the other host), in an order no host chose.
+  const CallStatus statuses[] = {CallStatus::completed, CallStatus::initiated, CallStatus::in_progress,
+                                 CallStatus::ringing};
+  std::vector<std::thread> hosts;
+  for (auto* store : {first.get(), second.get()})
+    hosts.emplace_back([store, &statuses] {
+      for (const auto status : statuses)
+        expect(run(store->apply_event(make_event("CA1", status, static_cast<std::uint64_t>(rank(status)), "01A"),
+                                      at(10 + rank(status)))));
+    });
+  for (auto& host : hosts) host.join();
+  const auto lead = expect(run(second->get("01A")));
+  BOOST_TEST(lead.events.size() == 4u);  // each once: the repeats were duplicates
+  BOOST_TEST((lead.status == LeadStatus::completed));
+  BOOST_TEST((lead.attempts.at(0).status == CallStatus::completed));
+}
+
+BOOST_AUTO_TEST_CASE(with_dynamodb_away_operations_fail_in_time_and_the_problem_is_named) {
+  using namespace callgate;
+  using namespace callgate::conformance;
+  DynamoBackend backend;
+  auto options = options_for(backend.table);
+  options.endpoint.url = "http://127.0.0.1:" + std::to_string(callgate::testing::free_loopback_port());
+  options.operation_timeout = 500ms;
+  options.http.connect_timeout = callgate::Milliseconds(200);
+  auto store = backend.open_shared(options);
+  BOOST_TEST(!store->problem().has_value());
+  const auto started = std::chrono::steady_clock::now();
+  const auto result = run(store->get("01A"));
+  BOOST_TEST_REQUIRE(std::holds_alternative<store::StoreError>(result));
+  BOOST_TEST((std::get<store::StoreError>(result).failure == store::StoreFailure::unavailable));
+  BOOST_TEST((std::chrono::steady_clock::now() - started < 5s));
+  BOOST_TEST_REQUIRE(store->problem().has_value());
+  BOOST_TEST(store->problem()->find("DynamoDB") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
