@@ -4,6 +4,7 @@
 #include "core/state_files.hpp"
 #include "core/store/journal_repair.hpp"
 #include "daemon/daemon.hpp"
+#include "daemon/dynamodb_start.hpp"
 #include "daemon/version.hpp"
 #include "providers/provider.hpp"
 
@@ -127,8 +128,20 @@ int main(int argc, char** argv) {
       callgate::load_config_file(config_path, callgate::process_environment(), callgate::providers::config_sections());
   for (const auto& error : loaded.errors) std::cerr << error.to_string() << "\n";
   if (check_only) {
-    if (loaded.ok()) std::cout << config_path << ": OK\n";
-    return loaded.ok() ? 0 : 1;
+    if (!loaded.ok()) return 1;
+    // The store's table, with the credentials the daemon would use: found
+    // now, not at the first enquiry.
+    if (loaded.config.store.backend == callgate::StoreBackend::dynamodb) {
+      try {
+        callgate::start_dynamodb(loaded.config.store, loaded.config.telephony.http_client,
+                                 callgate::process_environment(), callgate::TableStep::check_only);
+      } catch (const std::exception& failure) {
+        std::cerr << config_path << ": store.dynamodb: " << failure.what() << "\n";
+        return 1;
+      }
+    }
+    std::cout << config_path << ": OK\n";
+    return 0;
   }
   if (!loaded.ok()) return 1;
 

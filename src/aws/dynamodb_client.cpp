@@ -1,6 +1,7 @@
 #include "aws/dynamodb_client.hpp"
 
-#include <boost/asio/ip/address.hpp>
+#include "core/config_reader.hpp"
+
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -35,18 +36,7 @@ std::string regional_endpoint(std::string_view region) {
   return "https://dynamodb." + std::string(region) + ".amazonaws.com";
 }
 
-bool endpoint_allowed(std::string_view text) {
-  const auto url = boost::urls::parse_absolute_uri(text);
-  if (!url || url->host().empty() || url->has_query() || url->has_fragment() || url->has_userinfo()) return false;
-  if (url->scheme() == "https") return true;
-  if (url->scheme() != "http") return false;
-  if (url->host() == "localhost") return true;
-  std::string host = url->host();
-  if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
-  boost::system::error_code error;
-  const auto address = boost::asio::ip::make_address(host, error);
-  return !error && address.is_loopback();
-}
+bool endpoint_allowed(std::string_view text) { return is_https_or_loopback_url(std::string(text)); }
 
 http::ClientRequest dynamodb_request(const DynamoEndpoint& endpoint, std::string_view operation, std::string body,
                                      const Credentials& credentials, WallTime now) {

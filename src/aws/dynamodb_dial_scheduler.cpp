@@ -136,8 +136,7 @@ awaitable<StoreResult<std::vector<ClaimedJob>>> DynamoDialScheduler::claim_due(W
   for (int bucket = 0; bucket < kDueBuckets; ++bucket) {
     json::object request{{"IndexName", kDueIndex},
                          {"KeyConditionExpression", "due_bucket = :bucket"},
-                         {"ExpressionAttributeValues",
-                          {{":bucket", string_value("due#" + std::to_string(bucket))}}},
+                         {"ExpressionAttributeValues", {{":bucket", string_value("due#" + std::to_string(bucket))}}},
                          {"Limit", kCountedPerBucket}};
     auto answer = co_await call("Query", std::move(request), false);
     if (answer.outcome != DynamoOutcome::ok) co_return failure("Query", answer);
@@ -172,17 +171,16 @@ awaitable<StoreResult<std::vector<ClaimedJob>>> DynamoDialScheduler::claim_due(W
       continue;
     }
     const auto claim = new_claim();
-    json::object request{
-        {"Key", item_key(job_pk(job.lead_id), "job")},
-        {"UpdateExpression", "SET claim = :claim, lease = :lease, due_key = :key"},
-        {"ConditionExpression", "due_key = :seen_key AND claim = :seen_claim"},
-        {"ExpressionAttributeValues",
-         {{":claim", number_value(static_cast<std::int64_t>(claim))},
-          {":lease", number_value(epoch_milliseconds(lease_until))},
-          {":key", string_value(due_key(lease_until, job.lead_id))},
-          {":seen_key", string_value(job.key)},
-          {":seen_claim", number_value(static_cast<std::int64_t>(job.claim))}}},
-        {"ReturnValues", "ALL_NEW"}};
+    json::object request{{"Key", item_key(job_pk(job.lead_id), "job")},
+                         {"UpdateExpression", "SET claim = :claim, lease = :lease, due_key = :key"},
+                         {"ConditionExpression", "due_key = :seen_key AND claim = :seen_claim"},
+                         {"ExpressionAttributeValues",
+                          {{":claim", number_value(static_cast<std::int64_t>(claim))},
+                           {":lease", number_value(epoch_milliseconds(lease_until))},
+                           {":key", string_value(due_key(lease_until, job.lead_id))},
+                           {":seen_key", string_value(job.key)},
+                           {":seen_claim", number_value(static_cast<std::int64_t>(job.claim))}}},
+                         {"ReturnValues", "ALL_NEW"}};
     auto answer = co_await call("UpdateItem", std::move(request), true);
     if (answer.outcome == DynamoOutcome::condition_failed) continue;  // another host took it, or it moved
     if (answer.outcome != DynamoOutcome::ok) co_return failure("UpdateItem", answer);
@@ -243,15 +241,14 @@ awaitable<StoreResult<bool>> DynamoDialScheduler::complete(ClaimedJob claimed, s
 }
 
 awaitable<StoreResult<bool>> DynamoDialScheduler::take_call(std::string number, CivilDate day, int cap) {
-  json::object request{
-      {"Key", item_key("calls#" + number + "#" + format_civil_date(day), "calls")},
-      {"UpdateExpression", "ADD #n :one SET expires_at = :expires"},
-      {"ConditionExpression", "attribute_not_exists(#n) OR #n < :cap"},
-      {"ExpressionAttributeNames", {{"#n", "n"}}},
-      {"ExpressionAttributeValues",
-       {{":one", number_value(1)},
-        {":cap", number_value(cap)},
-        {":expires", number_value(epoch_seconds(WallClock::now() + kCallCountLifetime))}}}};
+  json::object request{{"Key", item_key("calls#" + number + "#" + format_civil_date(day), "calls")},
+                       {"UpdateExpression", "ADD #n :one SET expires_at = :expires"},
+                       {"ConditionExpression", "attribute_not_exists(#n) OR #n < :cap"},
+                       {"ExpressionAttributeNames", {{"#n", "n"}}},
+                       {"ExpressionAttributeValues",
+                        {{":one", number_value(1)},
+                         {":cap", number_value(cap)},
+                         {":expires", number_value(epoch_seconds(WallClock::now() + kCallCountLifetime))}}}};
   auto answer = co_await call("UpdateItem", std::move(request), true);
   if (answer.outcome == DynamoOutcome::condition_failed) co_return false;
   if (answer.outcome != DynamoOutcome::ok) co_return failure("UpdateItem", answer);
@@ -278,12 +275,13 @@ awaitable<StoreResult<WallTime>> DynamoDialScheduler::reserve_slot(std::string a
   // First try: the account is free now. Else the slot after the one seen,
   // conditional on nobody taking it first.
   std::int64_t slot = epoch_microseconds(now);
-  json::object request{{"Key", key},
-                       {"UpdateExpression", "SET #next = :after"},
-                       {"ConditionExpression", "attribute_not_exists(#next) OR #next <= :slot"},
-                       {"ExpressionAttributeNames", {{"#next", "next"}}},
-                       {"ExpressionAttributeValues", {{":after", number_value(slot + interval)}, {":slot", number_value(slot)}}},
-                       {"ReturnValuesOnConditionCheckFailure", "ALL_OLD"}};
+  json::object request{
+      {"Key", key},
+      {"UpdateExpression", "SET #next = :after"},
+      {"ConditionExpression", "attribute_not_exists(#next) OR #next <= :slot"},
+      {"ExpressionAttributeNames", {{"#next", "next"}}},
+      {"ExpressionAttributeValues", {{":after", number_value(slot + interval)}, {":slot", number_value(slot)}}},
+      {"ReturnValuesOnConditionCheckFailure", "ALL_OLD"}};
   for (int round = 0; round < 32; ++round) {
     auto answer = co_await call("UpdateItem", request, true);
     if (answer.outcome == DynamoOutcome::ok) co_return std::max(from_epoch_microseconds(slot), now);
@@ -293,8 +291,8 @@ awaitable<StoreResult<WallTime>> DynamoDialScheduler::reserve_slot(std::string a
     if (!taken_until) continue;
     slot = std::max(*taken_until, epoch_microseconds(now));
     request["ConditionExpression"] = "#next = :seen";
-    request["ExpressionAttributeValues"] = json::object{
-        {":after", number_value(slot + interval)}, {":seen", number_value(*taken_until)}};
+    request["ExpressionAttributeValues"] =
+        json::object{{":after", number_value(slot + interval)}, {":seen", number_value(*taken_until)}};
   }
   co_return StoreError{store::StoreFailure::unavailable, "too much contention for pacing slots of " + account};
 }

@@ -278,9 +278,8 @@ json::object index_definition(std::string_view name, std::string_view hash, std:
     projection["NonKeyAttributes"] = std::move(names);
   }
   return {{"IndexName", name},
-          {"KeySchema",
-           json::array{json::object{{"AttributeName", hash}, {"KeyType", "HASH"}},
-                       json::object{{"AttributeName", range}, {"KeyType", "RANGE"}}}},
+          {"KeySchema", json::array{json::object{{"AttributeName", hash}, {"KeyType", "HASH"}},
+                                    json::object{{"AttributeName", range}, {"KeyType", "RANGE"}}}},
           {"Projection", std::move(projection)}};
 }
 
@@ -296,10 +295,9 @@ std::string create_table_request(std::string_view table) {
       {"AttributeDefinitions", std::move(attributes)},
       {"KeySchema", json::array{json::object{{"AttributeName", "pk"}, {"KeyType", "HASH"}},
                                 json::object{{"AttributeName", "sk"}, {"KeyType", "RANGE"}}}},
-      {"GlobalSecondaryIndexes",
-       json::array{index_definition(kStatusIndex, "lead_status", "lead_id", {}),
-                   index_definition(kCreatedIndex, "lead_list", "lead_id", {}),
-                   index_definition(kDueIndex, "due_bucket", "due_key", {"claim"})}}};
+      {"GlobalSecondaryIndexes", json::array{index_definition(kStatusIndex, "lead_status", "lead_id", {}),
+                                             index_definition(kCreatedIndex, "lead_list", "lead_id", {}),
+                                             index_definition(kDueIndex, "due_bucket", "due_key", {"claim"})}}};
   return json::serialize(request);
 }
 

@@ -114,8 +114,7 @@ void count_usage(DynamoUsage& usage, const DynamoAnswer& answer, bool write) {
   else
     add(*consumed);
   usage.read_capacity_milli.fetch_add(static_cast<std::int64_t>(read_units * 1000 + 0.5), std::memory_order_relaxed);
-  usage.write_capacity_milli.fetch_add(static_cast<std::int64_t>(write_units * 1000 + 0.5),
-                                       std::memory_order_relaxed);
+  usage.write_capacity_milli.fetch_add(static_cast<std::int64_t>(write_units * 1000 + 0.5), std::memory_order_relaxed);
 }
 
 DynamoCaller::DynamoCaller(asio::io_context& io, const DynamoStoreOptions& options,
@@ -196,9 +195,8 @@ awaitable<StoreResult<StoredLead>> DynamoLeadStore::read(DynamoCaller& dynamo, c
 
 awaitable<StoreResult<std::optional<std::string>>> DynamoLeadStore::owner_of(DynamoCaller& dynamo,
                                                                              const std::string& call_sid) {
-  json::object request{{"TableName", options_.table},
-                       {"Key", item_key("call#" + call_sid, "call")},
-                       {"ConsistentRead", true}};
+  json::object request{
+      {"TableName", options_.table}, {"Key", item_key("call#" + call_sid, "call")}, {"ConsistentRead", true}};
   auto answer = co_await dynamo.call("GetItem", request, false);
   if (answer.outcome != DynamoOutcome::ok) co_return answer_error("GetItem", answer);
   const auto* item = answer.body.as_object().if_contains("Item");
@@ -208,9 +206,8 @@ awaitable<StoreResult<std::optional<std::string>>> DynamoLeadStore::owner_of(Dyn
 
 awaitable<StoreResult<DynamoLeadStore::Orphans>> DynamoLeadStore::read_orphans(DynamoCaller& dynamo,
                                                                                const std::string& call_sid) {
-  json::object request{{"TableName", options_.table},
-                       {"Key", item_key("orphan#" + call_sid, "orphans")},
-                       {"ConsistentRead", true}};
+  json::object request{
+      {"TableName", options_.table}, {"Key", item_key("orphan#" + call_sid, "orphans")}, {"ConsistentRead", true}};
   auto answer = co_await dynamo.call("GetItem", request, false);
   if (answer.outcome != DynamoOutcome::ok) co_return answer_error("GetItem", answer);
   Orphans orphans;
@@ -239,11 +236,10 @@ awaitable<StoreResult<bool>> DynamoLeadStore::keep_orphan(DynamoCaller& dynamo, 
   // From now, not from when it was received: a spooled event replayed late waits its full time too.
   const auto expires = epoch_seconds(WallClock::now() + options_.orphan_wait);
   json::array record{binary_value(received_event_record(event, received))};
-  json::object owner_check{
-      {"ConditionCheck",
-       {{"TableName", options_.table},
-        {"Key", item_key("call#" + event.call_sid, "call")},
-        {"ConditionExpression", "attribute_not_exists(pk)"}}}};
+  json::object owner_check{{"ConditionCheck",
+                            {{"TableName", options_.table},
+                             {"Key", item_key("call#" + event.call_sid, "call")},
+                             {"ConditionExpression", "attribute_not_exists(pk)"}}}};
   json::object append{
       {"Update",
        {{"TableName", options_.table},
@@ -295,23 +291,22 @@ awaitable<std::variant<int, StoreError>> DynamoLeadStore::write(DynamoCaller& dy
     claim_index = items.size();
     json::object owner = item_key("call#" + claim_sid, "call");
     owner["lead"] = string_value(after.id);
-    items.push_back(json::object{
-        {"Put",
-         {{"TableName", options_.table},
-          {"Item", std::move(owner)},
-          {"ConditionExpression", "attribute_not_exists(pk) OR #lead = :lead"},
-          {"ExpressionAttributeNames", {{"#lead", "lead"}}},
-          {"ExpressionAttributeValues", values({{":lead", string_value(after.id)}})}}}});
+    items.push_back(json::object{{"Put",
+                                  {{"TableName", options_.table},
+                                   {"Item", std::move(owner)},
+                                   {"ConditionExpression", "attribute_not_exists(pk) OR #lead = :lead"},
+                                   {"ExpressionAttributeNames", {{"#lead", "lead"}}},
+                                   {"ExpressionAttributeValues", values({{":lead", string_value(after.id)}})}}}});
     // The orphans applied are taken in the same step, and only if no other came meanwhile.
     if (adopted && adopted->exists)
-      items.push_back(json::object{
-          {"Delete",
-           {{"TableName", options_.table},
-            {"Key", item_key("orphan#" + claim_sid, "orphans")},
-            {"ConditionExpression", "size(#events) = :count"},
-            {"ExpressionAttributeNames", {{"#events", "events"}}},
-            {"ExpressionAttributeValues",
-             values({{":count", number_value(static_cast<std::int64_t>(adopted->count))}})}}}});
+      items.push_back(
+          json::object{{"Delete",
+                        {{"TableName", options_.table},
+                         {"Key", item_key("orphan#" + claim_sid, "orphans")},
+                         {"ConditionExpression", "size(#events) = :count"},
+                         {"ExpressionAttributeNames", {{"#events", "events"}}},
+                         {"ExpressionAttributeValues",
+                          values({{":count", number_value(static_cast<std::int64_t>(adopted->count))}})}}}});
     else
       items.push_back(json::object{{"ConditionCheck",
                                     {{"TableName", options_.table},
@@ -396,8 +391,8 @@ awaitable<StoreResult<store::CreateResult>> DynamoLeadStore::do_create(DynamoCal
     if (auto* error = std::get_if<StoreError>(&existing)) co_return *error;
     auto& stored = std::get<StoredLead>(existing);
     // Ids are new for every enquiry: the same lead there is this request's own, landed on an earlier try.
-    const bool ours = stored.lead.id == lead.id && stored.lead.phone == lead.phone &&
-                      stored.lead.created == lead.created;
+    const bool ours =
+        stored.lead.id == lead.id && stored.lead.phone == lead.phone && stored.lead.created == lead.created;
     co_return store::CreateResult{std::move(stored.lead), ours};
   }
   co_return unavailable("too much contention creating lead " + lead.id);
@@ -409,8 +404,8 @@ awaitable<StoreResult<Lead>> DynamoLeadStore::do_get(DynamoCaller& dynamo, std::
   co_return std::move(std::get<StoredLead>(stored).lead);
 }
 
-awaitable<StoreResult<Lead>> DynamoLeadStore::do_add_attempt(DynamoCaller& dynamo, std::string lead_id,
-                                                             Attempt attempt, LeadStatus lead_status) {
+awaitable<StoreResult<Lead>> DynamoLeadStore::do_add_attempt(DynamoCaller& dynamo, std::string lead_id, Attempt attempt,
+                                                             LeadStatus lead_status) {
   for (int round = 0; round < kMaxRounds; ++round) {
     auto stored = co_await read(dynamo, lead_id);
     if (auto* error = std::get_if<StoreError>(&stored)) co_return *error;

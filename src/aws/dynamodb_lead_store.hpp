@@ -57,7 +57,7 @@ class DynamoUsage {
  public:
   std::atomic<std::int64_t> requests{0};  // sent by callgate, each counted once however often it was tried
   std::atomic<std::int64_t> write_requests{0};
-  std::atomic<std::int64_t> write_capacity_milli{0};  // thousandths of a WCU, as DynamoDB reported them
+  std::atomic<std::int64_t> write_capacity_milli{0};   // thousandths of a WCU, as DynamoDB reported them
   std::atomic<std::int64_t> estimated_write_milli{0};  // by AWS's rules (estimated_write_units)
   std::atomic<std::int64_t> read_capacity_milli{0};
   std::atomic<std::int64_t> retries{0};   // tries beyond the first (throttled, 5xx, no answer)
@@ -134,14 +134,13 @@ class DynamoLeadStore final : public store::LeadStore {
   boost::asio::awaitable<store::StoreResult<Lead>> do_get(DynamoCaller& dynamo, std::string lead_id);
   boost::asio::awaitable<store::StoreResult<Lead>> do_add_attempt(DynamoCaller& dynamo, std::string lead_id,
                                                                   Attempt attempt, LeadStatus lead_status);
-  boost::asio::awaitable<store::StoreResult<store::ApplyResult>> do_apply_event(DynamoCaller& dynamo,
-                                                                                CallEvent event, WallTime received);
+  boost::asio::awaitable<store::StoreResult<store::ApplyResult>> do_apply_event(DynamoCaller& dynamo, CallEvent event,
+                                                                                WallTime received);
   boost::asio::awaitable<store::StoreResult<Lead>> do_record_input(DynamoCaller& dynamo, std::string lead_id,
                                                                    CallFlowInput input);
   boost::asio::awaitable<store::StoreResult<std::optional<std::string>>> do_find(DynamoCaller& dynamo,
                                                                                  std::string call_sid);
-  boost::asio::awaitable<store::StoreResult<store::LeadPage>> do_list(DynamoCaller& dynamo,
-                                                                      store::LeadQuery query);
+  boost::asio::awaitable<store::StoreResult<store::LeadPage>> do_list(DynamoCaller& dynamo, store::LeadQuery query);
 
   // The lead with its events (a consistent Query of its partition).
   boost::asio::awaitable<store::StoreResult<StoredLead>> read(DynamoCaller& dynamo, const std::string& lead_id);

@@ -15,8 +15,13 @@
 namespace callgate::aws {
 
 // Nothing when the table is ready; else what is wrong, for an operator.
-boost::asio::awaitable<std::optional<std::string>> prepare_table(DynamoDbClient& client, std::string table,
-                                                                 bool create,
-                                                                 std::chrono::steady_clock::time_point deadline);
+// With create false, a missing table is a problem and missing is set.
+struct TableProblem {
+  std::string message;
+  bool missing = false;  // the table does not exist (and was not to be created)
+};
+boost::asio::awaitable<std::optional<TableProblem>> prepare_table(DynamoDbClient& client, std::string table,
+                                                                  bool create,
+                                                                  std::chrono::steady_clock::time_point deadline);
 
 }  // namespace callgate::aws

@@ -13,6 +13,8 @@ std::string_view to_string(StoreBackend backend) {
       return "redis";
     case StoreBackend::memory:
       return "memory";
+    case StoreBackend::dynamodb:
+      return "dynamodb";
   }
   return "?";
 }
@@ -81,6 +83,12 @@ ReloadPlan plan_reload(const Config& running, const Config& reloaded) {
   fixed("store.redis.key_prefix", a.store.redis_key_prefix != b.store.redis_key_prefix);
   fixed("store.redis.command_timeout", a.store.redis_command_timeout != b.store.redis_command_timeout);
   fixed("store.redis.orphan_wait", a.store.redis_orphan_wait != b.store.redis_orphan_wait);
+  fixed("store.dynamodb.region", a.store.dynamodb_region != b.store.dynamodb_region);
+  fixed("store.dynamodb.table", a.store.dynamodb_table != b.store.dynamodb_table);
+  fixed("store.dynamodb.endpoint", a.store.dynamodb_endpoint != b.store.dynamodb_endpoint);
+  fixed("store.dynamodb.create_table", a.store.dynamodb_create_table != b.store.dynamodb_create_table);
+  fixed("store.dynamodb.operation_timeout", a.store.dynamodb_operation_timeout != b.store.dynamodb_operation_timeout);
+  fixed("store.dynamodb.orphan_wait", a.store.dynamodb_orphan_wait != b.store.dynamodb_orphan_wait);
   fixed("store.spool.path", a.store.spool_path != b.store.spool_path);
   fixed("telephony.provider", a.telephony.provider != b.telephony.provider);
   // Each reactor's HTTPS client (pools, CA store) is built at start-up.

@@ -50,7 +50,7 @@ struct AdminConfig {
   std::string token;  // empty: the admin endpoints answer 401 to everyone
 };
 
-enum class StoreBackend { journal, redis, memory };
+enum class StoreBackend { journal, redis, memory, dynamodb };
 
 struct StoreConfig {
   StoreBackend backend = StoreBackend::journal;
@@ -68,6 +68,13 @@ struct StoreConfig {
   Milliseconds redis_command_timeout{1'000};           // past it a command fails and the event goes to the spool
   Milliseconds redis_orphan_wait{3'600'000};           // an orphan's list expires this long after its latest event
   std::string spool_path = "/var/lib/callgate/spool";  // webhook events waiting for the store
+  // DynamoDB (src/aws/dynamodb_items.hpp for the table's layout).
+  std::string dynamodb_region;  // empty: AWS_REGION
+  std::string dynamodb_table = "callgate";
+  std::string dynamodb_endpoint;  // empty: the region's own; http:// only to a loopback address (DynamoDB Local)
+  bool dynamodb_create_table = false;
+  Milliseconds dynamodb_operation_timeout{2'000};  // retries of throttled requests included; then the spool
+  Milliseconds dynamodb_orphan_wait{3'600'000};
 };
 
 // The outbound HTTPS client every provider uses (src/http/client).

@@ -61,9 +61,11 @@ void read_file_sections(const YAML::Node& root, Config& config, ProviderSections
   admin.finish();
 
   auto store = top.section("store");
-  store.choice<StoreBackend>(
-      "backend", config.store.backend,
-      {{"journal", StoreBackend::journal}, {"redis", StoreBackend::redis}, {"memory", StoreBackend::memory}});
+  store.choice<StoreBackend>("backend", config.store.backend,
+                             {{"journal", StoreBackend::journal},
+                              {"redis", StoreBackend::redis},
+                              {"memory", StoreBackend::memory},
+                              {"dynamodb", StoreBackend::dynamodb}});
   auto journal = store.section("journal");
   journal.text("path", config.store.journal_path);
   journal.number<std::uint64_t>("compact_bytes", config.store.journal_compact_bytes, 64 * 1024, std::uint64_t{1} << 40);
@@ -79,6 +81,16 @@ void read_file_sections(const YAML::Node& root, Config& config, ProviderSections
   redis.duration("command_timeout", config.store.redis_command_timeout, Milliseconds(10), Milliseconds(60'000));
   redis.duration("orphan_wait", config.store.redis_orphan_wait, Milliseconds(1'000), Milliseconds(7 * 86'400'000));
   redis.finish();
+  auto dynamodb = store.section("dynamodb");
+  dynamodb.text("region", config.store.dynamodb_region);
+  dynamodb.text("table", config.store.dynamodb_table);
+  dynamodb.text("endpoint", config.store.dynamodb_endpoint);
+  dynamodb.boolean("create_table", config.store.dynamodb_create_table);
+  dynamodb.duration("operation_timeout", config.store.dynamodb_operation_timeout, Milliseconds(100),
+                    Milliseconds(60'000));
+  dynamodb.duration("orphan_wait", config.store.dynamodb_orphan_wait, Milliseconds(1'000),
+                    Milliseconds(7 * 86'400'000));
+  dynamodb.finish();
   auto spool = store.section("spool");
   spool.text("path", config.store.spool_path);
   spool.finish();
@@ -237,6 +249,12 @@ void apply_environment(const EnvironmentLookup& environment, Config& config, Pro
   }
   for (const auto* section : sections)
     section->apply_environment(environment, config.telephony.sections.at(section->name()), diagnostics);
+  // The AWS SDKs' variable, for the region only when the file names none.
+  if (config.store.dynamodb_region.empty())
+    if (auto value = environment("AWS_REGION")) {
+      diagnostics.remember("store.dynamodb.region", "environment AWS_REGION");
+      config.store.dynamodb_region = *value;
+    }
 }
 
 // Rules that involve more than one key, or a value's shape beyond its type.
@@ -257,6 +275,18 @@ void validate(Config& config, ProviderSections sections, ConfigDiagnostics& diag
   if (store.backend == StoreBackend::redis)
     check(redis::parse_redis_url(store.redis_url).has_value(), "store.redis.url",
           "expected redis://[:password@]host[:port][/db] with a port of 1-65535 and a db number");
+
+  if (store.backend == StoreBackend::dynamodb) {
+    check(is_aws_region(store.dynamodb_region), "store.dynamodb.region",
+          store.dynamodb_region.empty() ? "set it, or AWS_REGION, with the dynamodb backend"
+                                        : "expected a region such as ap-south-1, got '" + store.dynamodb_region + "'");
+    check(is_dynamodb_table_name(store.dynamodb_table), "store.dynamodb.table",
+          "expected 3-255 letters, digits, '_', '-' or '.', got '" + store.dynamodb_table + "'");
+    check(store.dynamodb_endpoint.empty() || is_https_or_loopback_url(store.dynamodb_endpoint),
+          "store.dynamodb.endpoint",
+          "expected https://..., or http:// to a loopback address only (DynamoDB Local), got '" +
+              store.dynamodb_endpoint + "'");
+  }
 
   const auto& client = config.telephony.http_client;
   if (!client.ca_file.empty()) {

@@ -323,6 +323,16 @@ class SectionReader {
 // An absolute http(s) URL with a host and no query, fragment or user info;
 // with no path unless allow_path.
 bool is_http_url(const std::string& text, bool allow_path);
+// An http:// URL (as is_http_url, no path) whose host is a loopback address
+// or "localhost": plain HTTP that never leaves the machine.
+bool is_loopback_http_url(const std::string& text);
+// https://, or http:// that stays on this machine (is_loopback_http_url):
+// where signed or secret-bearing requests may be sent.
+bool is_https_or_loopback_url(const std::string& text);
+// An AWS region's name: "ap-south-1", "us-gov-west-1".
+bool is_aws_region(std::string_view text);
+// A DynamoDB table name: 3 to 255 of letters, digits, '_', '-', '.'.
+bool is_dynamodb_table_name(std::string_view text);
 // prefix followed by exactly hex_digits hexadecimal digits ("AC" + 32).
 bool has_hex_tail(std::string_view text, std::string_view prefix, std::size_t hex_digits);
 

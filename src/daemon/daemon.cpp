@@ -15,6 +15,8 @@
 #include "core/store/redis_lead_store.hpp"
 #include "daemon/version.hpp"
 
+#include "aws/dynamodb_lead_store.hpp"
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
@@ -37,8 +39,13 @@ unsigned reactor_count(const ServerConfig& server) {
   return std::max(1u, std::thread::hardware_concurrency());
 }
 
-std::unique_ptr<store::LeadStore> open_store(const StoreConfig& store, const std::vector<asio::io_context*>& reactors,
-                                             store::JournalGuest* journal_guest) {
+// A store other hosts may share, reached over the network: webhook events
+// wait in the spool while it is away.
+bool networked(StoreBackend backend) { return backend == StoreBackend::redis || backend == StoreBackend::dynamodb; }
+
+std::unique_ptr<store::LeadStore> open_store(const Config& config, const std::vector<asio::io_context*>& reactors,
+                                             store::JournalGuest* journal_guest, const DynamoDbStart* dynamodb) {
+  const auto& store = config.store;
   // Without the embedded dialer as its guest, the journal must not hold its records.
   std::optional<store::AbsentGuest> absent_guest;
   if (!journal_guest) absent_guest = dialer::EmbeddedDialScheduler::absent_from_lead_journal();
@@ -68,6 +75,11 @@ std::unique_ptr<store::LeadStore> open_store(const StoreConfig& store, const std
       // Beside the spool: this host's own directory (redis_epoch.hpp).
       options.epoch_file = (std::filesystem::path(store.spool_path) / "redis.epoch").string();
       return std::make_unique<store::RedisLeadStore>(reactors, std::move(options));
+    }
+    case StoreBackend::dynamodb: {
+      return std::make_unique<aws::DynamoLeadStore>(reactors,
+                                                    dynamodb_store_options(store, config.telephony.http_client),
+                                                    credentials_from(dynamodb->credentials));
     }
   }
   throw std::logic_error("unknown store backend");
@@ -111,6 +123,7 @@ Daemon::~Daemon() {
   simulated_account_.reset();
   scheduler_ = nullptr;
   redis_scheduler_.reset();
+  dynamodb_scheduler_.reset();
   embedded_scheduler_.reset();
   spool_.reset();
   store_.reset();
@@ -162,7 +175,9 @@ void Daemon::build() {
   if (jobs_in_lead_journal)
     embedded_scheduler_ = std::make_unique<dialer::EmbeddedDialScheduler>(
         dialer::EmbeddedDialScheduler::InLeadJournal{}, config_.store.journal_path);
-  store_ = open_store(config_.store, reactor_loops, embedded_scheduler_.get());
+  if (config_.store.backend == StoreBackend::dynamodb)
+    dynamodb_ = start_dynamodb(config_.store, config_.telephony.http_client, process_environment(), TableStep::prepare);
+  store_ = open_store(config_, reactor_loops, embedded_scheduler_.get(), dynamodb_ ? &*dynamodb_ : nullptr);
   if (jobs_in_lead_journal)
     embedded_scheduler_->attach(dynamic_cast<store::JournalLeadStore&>(*store_).writer_for_guest());
   readiness_checks_.push_back(
@@ -185,12 +200,13 @@ void Daemon::build() {
   // While the spool takes them, the store being away degrades the host
   // (enquiries and calls wait) but it still does its most pressing job, so
   // /readyz stays 200; once the spool cannot be written either, 503.
-  if (config_.store.backend == StoreBackend::redis) {
+  if (networked(config_.store.backend)) {
     spool_ = std::make_unique<store::EventSpool>(config_.store.spool_path);
-    // Only once Redis has been there: a host that never reached its store
-    // is not ready to take enquiries, whatever its spool could do.
+    // Only once the store has been there: a host that never reached its
+    // store is not ready to take enquiries, whatever its spool could do.
+    // (DynamoDB was reached at start, when the table was checked.)
     auto* redis = dynamic_cast<store::RedisLeadStore*>(store_.get());
-    spool_carries_ = [this, redis] { return redis != nullptr && redis->has_connected() && !spool_->problem(); };
+    spool_carries_ = [this, redis] { return (redis == nullptr || redis->has_connected()) && !spool_->problem(); };
     readiness_checks_[store_check].carried_by_fallback = spool_carries_;
     readiness_checks_.push_back({"spool",
                                  [this](http::RequestContext&) -> boost::asio::awaitable<std::optional<std::string>> {
@@ -247,6 +263,11 @@ void Daemon::build() {
     redis_scheduler_ =
         std::make_unique<dialer::RedisDialScheduler>(reactors_.front().reactor->io(), std::move(options));
     scheduler_ = redis_scheduler_.get();
+  } else if (config_.store.backend == StoreBackend::dynamodb) {
+    dynamodb_scheduler_ = std::make_unique<aws::DynamoDialScheduler>(
+        reactors_.front().reactor->io(), dynamodb_store_options(config_.store, config_.telephony.http_client),
+        credentials_from(dynamodb_->credentials));
+    scheduler_ = dynamodb_scheduler_.get();
   } else {
     // dialer.path (empty with the memory store: in memory only).
     if (!embedded_scheduler_)
@@ -257,8 +278,9 @@ void Daemon::build() {
       {"dialer", [this](http::RequestContext&) -> boost::asio::awaitable<std::optional<std::string>> {
          co_return scheduler_->problem();
        }});
-  // The dialer's jobs in the same Redis: away with it, and carried the same way.
+  // The dialer's jobs in the same store: away with it, and carried the same way.
   if (spool_carries_) readiness_checks_.back().carried_by_fallback = spool_carries_;
+  if (dynamodb_) declare_dynamodb_metrics();
   // The reactors' HTTPS clients, summed: connections opened (handshakes,
   // warm ones included) against requests that found one ready.
   auto sum_clients = [this](std::atomic<std::uint64_t> http::HttpClientStatistics::*statistic) {
@@ -338,6 +360,40 @@ void Daemon::build() {
   if (simulated_account_) warn_if_simulator_calls_elsewhere();
 }
 
+// What DynamoDB has been asked and what it cost, the store's and the
+// dialer's requests summed: what the business pays AWS for.
+void Daemon::declare_dynamodb_metrics() {
+  auto* lead_store = dynamic_cast<aws::DynamoLeadStore*>(store_.get());
+  auto sum = [lead_store, this](std::atomic<std::int64_t> aws::DynamoUsage::*counter) {
+    return [lead_store, this, counter] {
+      return (lead_store->usage().*counter).load(std::memory_order_relaxed) +
+             (dynamodb_scheduler_->usage().*counter).load(std::memory_order_relaxed);
+    };
+  };
+  metrics_.declare_counter_function("callgate_dynamodb_requests_total",
+                                    "Requests callgate made of DynamoDB (each once, however often tried).",
+                                    sum(&aws::DynamoUsage::requests));
+  metrics_.declare_counter_function("callgate_dynamodb_write_requests_total", "Of those, writes.",
+                                    sum(&aws::DynamoUsage::write_requests));
+  metrics_.declare_counter_function("callgate_dynamodb_retries_total",
+                                    "Tries beyond a request's first: throttled, DynamoDB's faults, no answer.",
+                                    sum(&aws::DynamoUsage::retries));
+  metrics_.declare_counter_function("callgate_dynamodb_failures_total",
+                                    "Requests that got no usable answer in time (a webhook then waits in the spool).",
+                                    sum(&aws::DynamoUsage::failures));
+  metrics_.declare_counter_function(
+      "callgate_dynamodb_write_milliunits_total",
+      "Write capacity used on the table, in thousandths of a WCU, by AWS's rules from the items written "
+      "(index writes not included).",
+      sum(&aws::DynamoUsage::estimated_write_milli));
+  metrics_.declare_counter_function("callgate_dynamodb_reported_write_milliunits_total",
+                                    "Write capacity as DynamoDB reported it (ReturnConsumedCapacity), in thousandths.",
+                                    sum(&aws::DynamoUsage::write_capacity_milli));
+  metrics_.declare_counter_function("callgate_dynamodb_reported_read_milliunits_total",
+                                    "Read capacity as DynamoDB reported it, in thousandths of an RCU.",
+                                    sum(&aws::DynamoUsage::read_capacity_milli));
+}
+
 // The simulator places its calls at server.public_base_url. A loopback URL
 // on another port than this daemon's is almost always a listen address
 // changed without it: the calls would go to whatever listens there.
@@ -361,6 +417,15 @@ int Daemon::run() {
   build();
   store_->start();
   if (redis_scheduler_) redis_scheduler_->start();
+  if (dynamodb_ && dynamodb_->refresh) {
+    // Temporary credentials (a role's): replaced before they expire, on the first reactor.
+    auto& io = reactors_.front().reactor->io();
+    credentials_refresh_stop_ = std::make_unique<StopSignal>(io.get_executor());
+    spawn_task(io,
+               aws::keep_credentials_fresh(*dynamodb_->credentials, dynamodb_->chain, *reactors_.front().http_client,
+                                           credentials_refresh_stop_->token(), system_clock()),
+               "AWS credentials refresh");
+  }
   if (spool_) {
     // A call's end that waited in the spool still gets its redial decided.
     auto* dialer = dialer_.get();
@@ -478,6 +543,7 @@ void Daemon::begin_shutdown() {
   watchdog_timer_.cancel();
   // No more jobs claimed while requests drain; placements under way go on.
   dialer_->stop();
+  if (credentials_refresh_stop_) credentials_refresh_stop_->stop();
   for (auto& parts : reactors_) {
     auto* listener = parts.listener.get();
     auto* shard = parts.shard.get();

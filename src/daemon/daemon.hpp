@@ -6,8 +6,10 @@
 // drain deadline); it never serves requests.
 #pragma once
 
+#include "aws/dynamodb_dial_scheduler.hpp"
 #include "core/dialer/embedded_dial_scheduler.hpp"
 #include "core/dialer/redis_dial_scheduler.hpp"
+#include "daemon/dynamodb_start.hpp"
 #include "dialer/dialer.hpp"
 
 #include "core/config.hpp"
@@ -32,6 +34,7 @@
 
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -60,6 +63,7 @@ class Daemon {
   // hosts of the providers in use (http_client.warm_connections).
   http::WarmPlan connections_to_keep_warm() const;
   void warn_if_simulator_calls_elsewhere() const;
+  void declare_dynamodb_metrics();
   void wait_for_signals();
   void reload();
   void begin_shutdown();
@@ -82,15 +86,18 @@ class Daemon {
   http::HttpMetricIds http_metric_ids_;
   providers::WebhookMetricIds webhook_metric_ids_;
   std::unique_ptr<store::LeadStore> store_;
-  std::unique_ptr<store::EventSpool> spool_;  // only with a networked store (redis)
+  std::unique_ptr<store::EventSpool> spool_;  // only with a networked store (redis, dynamodb)
+  std::optional<DynamoDbStart> dynamodb_;     // with the dynamodb store: its credentials
+  std::unique_ptr<StopSignal> credentials_refresh_stop_;
   // Whether the spool carries the webhooks while the store is away (/readyz).
   std::function<bool()> spool_carries_;
   http::LeadMetricIds lead_metric_ids_;
   std::unique_ptr<http::SharedRateLimiter> rate_limiter_;
   std::unique_ptr<http::SharedRateLimiter> status_rate_limiter_;
   std::unique_ptr<http::LeadServices> lead_services_;
-  std::unique_ptr<dialer::EmbeddedDialScheduler> embedded_scheduler_;  // one of these two is built
+  std::unique_ptr<dialer::EmbeddedDialScheduler> embedded_scheduler_;  // one of these three is built
   std::unique_ptr<dialer::RedisDialScheduler> redis_scheduler_;
+  std::unique_ptr<aws::DynamoDialScheduler> dynamodb_scheduler_;
   dialer::DialScheduler* scheduler_ = nullptr;
   std::unique_ptr<dialer::Dialer> dialer_;
   std::unique_ptr<providers::simulator::SimulatedAccount> simulated_account_;  // only with the simulator in use

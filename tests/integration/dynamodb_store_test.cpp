@@ -27,12 +27,7 @@ namespace aws = callgate::aws;
 namespace json = boost::json;
 using namespace std::chrono_literals;
 
-// One DynamoDB Local for the whole run (a JVM takes seconds to start); each
-// backend gets a table of its own.
-callgate::testing::DynamoDbLocal& local() {
-  static callgate::testing::DynamoDbLocal instance;
-  return instance;
-}
+callgate::testing::DynamoDbLocal& local() { return callgate::testing::shared_dynamodb_local(); }
 
 aws::DynamoStoreOptions options_for(const std::string& table) {
   aws::DynamoStoreOptions options;
@@ -60,13 +55,12 @@ auto with_client(Work work) {
 }
 
 std::string fresh_table(bool create = true) {
-  static std::atomic<int> count{0};
-  const std::string table = "callgate_" + std::to_string(::getpid()) + "_" + std::to_string(count++);
+  const std::string table = callgate::testing::fresh_dynamodb_table_name();
   if (create) {
     const auto problem = with_client([&](aws::DynamoDbClient& client) {
       return aws::prepare_table(client, table, true, std::chrono::steady_clock::now() + 30s);
     });
-    BOOST_REQUIRE_MESSAGE(!problem, "the table was not made: " << problem.value_or(""));
+    BOOST_REQUIRE_MESSAGE(!problem, "the table was not made: " << (problem ? problem->message : ""));
   }
   return table;
 }
@@ -133,12 +127,15 @@ struct DynamoSchedulerBackend {
   }
   std::shared_ptr<callgate::dialer::DialScheduler> peer() {
     loops.push_back(std::make_unique<Loop>());
-    auto scheduler = std::make_shared<aws::DynamoDialScheduler>(loops.back()->io, options_for(table), local_credentials);
+    auto scheduler =
+        std::make_shared<aws::DynamoDialScheduler>(loops.back()->io, options_for(table), local_credentials);
     schedulers.push_back(scheduler);
     return scheduler;
   }
   std::shared_ptr<callgate::dialer::DialScheduler> open() { return peer(); }
-  std::shared_ptr<callgate::dialer::DialScheduler> reopen() { return peer(); }  // a restarted host: the jobs are in DynamoDB
+  std::shared_ptr<callgate::dialer::DialScheduler> reopen() {
+    return peer();
+  }  // a restarted host: the jobs are in DynamoDB
 };
 using DialSchedulerBackends = boost::mpl::list<DynamoSchedulerBackend>;
 
@@ -163,7 +160,8 @@ BOOST_AUTO_TEST_CASE(the_table_is_made_when_asked_and_otherwise_checked) {
   };
   const auto missing = prepare(table, false);
   BOOST_TEST_REQUIRE(missing.has_value());
-  BOOST_TEST(missing->find("does not exist") != std::string::npos, *missing);
+  BOOST_TEST(missing->missing);
+  BOOST_TEST(missing->message.find("does not exist") != std::string::npos, missing->message);
   BOOST_TEST(!prepare(table, true).has_value());
   BOOST_TEST(!prepare(table, true).has_value());   // a second host, or a restart
   BOOST_TEST(!prepare(table, false).has_value());  // production's check passes on it
@@ -172,11 +170,13 @@ BOOST_AUTO_TEST_CASE(the_table_is_made_when_asked_and_otherwise_checked) {
   const auto foreign = table + "_foreign";
   const auto made = raw_call("CreateTable", json::parse(R"j({"TableName":")j" + foreign + R"j(",
     "BillingMode":"PAY_PER_REQUEST","AttributeDefinitions":[{"AttributeName":"id","AttributeType":"S"}],
-    "KeySchema":[{"AttributeName":"id","KeyType":"HASH"}]})j").as_object());
+    "KeySchema":[{"AttributeName":"id","KeyType":"HASH"}]})j")
+                                                .as_object());
   BOOST_TEST_REQUIRE((made.outcome == aws::DynamoOutcome::ok), made.message);
   const auto refused = prepare(foreign, true);
   BOOST_TEST_REQUIRE(refused.has_value());
-  BOOST_TEST(refused->find("is not callgate's") != std::string::npos, *refused);
+  BOOST_TEST(!refused->missing);
+  BOOST_TEST(refused->message.find("is not callgate's") != std::string::npos, refused->message);
 }
 
 BOOST_AUTO_TEST_CASE(a_status_callback_costs_one_read_and_one_write_and_a_duplicate_no_write) {
@@ -196,7 +196,8 @@ BOOST_AUTO_TEST_CASE(a_status_callback_costs_one_read_and_one_write_and_a_duplic
   BOOST_TEST(usage.requests.load() - requests == 2);  // the lead's partition read, one transaction
   BOOST_TEST(usage.write_requests.load() - writes == 1);
   const auto callback_capacity = usage.estimated_write_milli.load() - capacity;
-  BOOST_TEST_MESSAGE("write capacity of one status callback: " << callback_capacity / 1000.0 << " WCU by AWS's rules, "
+  BOOST_TEST_MESSAGE("write capacity of one status callback: "
+                     << callback_capacity / 1000.0 << " WCU by AWS's rules, "
                      << (usage.write_capacity_milli.load() - reported) / 1000.0 << " as DynamoDB Local reports it");
   // Two items of under 1 KB in a transaction: 2 WCU each, as DynamoDB charges transactions.
   BOOST_TEST(callback_capacity == 4'000);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "daemon_process.hpp"
+#include "dynamodb_local.hpp"
 #include "fake_provider_server.hpp"
 #include "http/form/form_codec.hpp"
 #include "providers/twilio/signature.hpp"
@@ -13,8 +14,11 @@
 #include <boost/test/unit_test.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <fstream>
+#include <iterator>
+#include <mutex>
 #include <set>
 #include <string>
 #include <thread>
@@ -245,6 +249,103 @@ inline boost::json::object wait_for_attempts(unsigned short port, const std::str
 inline std::string redis_store(const testing::RedisServer& server, const TemporaryDirectory& directory) {
   return "store:\n  backend: redis\n  redis:\n    url: \"" + server.url() +
          "\"\n    command_timeout: 2s\n  spool:\n    path: \"" + directory.file("spool") + "\"\n";
+}
+
+// count leads, each called by the fake Twilio (its answers scripted here):
+// their ids and call sids.
+inline std::vector<std::pair<std::string, std::string>> place_leads(unsigned short port, FakeProviderServer& twilio,
+                                                                    int count) {
+  for (int lead = 0; lead < count; ++lead) {
+    char sid[40];
+    std::snprintf(sid, sizeof sid, "CA%032d", lead);
+    twilio.script({201, std::string(R"({"sid":")") + sid + R"(","status":"queued"})"});
+  }
+  std::vector<std::pair<std::string, std::string>> leads;
+  for (int lead = 0; lead < count; ++lead) {
+    const auto id =
+        lead_id_of(enquire(port, R"({"phone":"+9198765432)" + std::to_string(10 + lead) + R"(","consent":true})"));
+    const auto placed = wait_for_attempt(port, id);
+    leads.emplace_back(id, std::string(placed.at("attempts").as_array().at(0).at("callSid").as_string()));
+  }
+  return leads;
+}
+
+// Status callbacks spread over leads (id, call sid), sent by four clients
+// until stop(), each one acknowledged (204) remembered: what a store that
+// goes away or slows down must not lose.
+class CallbackFlood {
+ public:
+  CallbackFlood(unsigned short port, std::vector<std::pair<std::string, std::string>> leads)
+      : port_(port), leads_(std::move(leads)) {
+    for (int sender = 0; sender < 4; ++sender) senders_.emplace_back([this, sender] { send_from(sender); });
+  }
+  ~CallbackFlood() { stop(); }
+
+  int sent() const { return sent_.load(); }
+  int refused() const { return refused_.load(); }
+  void stop() {
+    stopping_ = true;
+    for (auto& sender : senders_)
+      if (sender.joinable()) sender.join();
+  }
+  std::size_t acknowledged() {
+    std::lock_guard guard(lock_);
+    return acknowledged_.size();
+  }
+  // Acknowledged callbacks (lead index, sequence) the leads do not hold; after stop().
+  std::vector<std::pair<std::size_t, int>> missing_from_leads() {
+    std::set<std::pair<std::size_t, int>> stored;
+    for (std::size_t which = 0; which < leads_.size(); ++which) {
+      const auto lead = get_lead(port_, leads_[which].first);
+      for (const auto& event : lead.at("events").as_array())
+        if (const auto* sequence = event.as_object().if_contains("sequenceNumber"))
+          stored.emplace(which, static_cast<int>(sequence->to_number<std::int64_t>()));
+    }
+    std::lock_guard guard(lock_);
+    std::vector<std::pair<std::size_t, int>> missing;
+    std::set_difference(acknowledged_.begin(), acknowledged_.end(), stored.begin(), stored.end(),
+                        std::back_inserter(missing));
+    return missing;
+  }
+
+ private:
+  void send_from(int sender) {
+    testing::Connection connection(port_);
+    for (int index = sender; !stopping_; index += 4) {
+      const auto which = static_cast<std::size_t>(index) % leads_.size();
+      const int sequence = 10 + index;
+      const int status =
+          post_callback(connection, leads_[which].first, callback(leads_[which].second, "ringing", sequence));
+      if (status == 204) {
+        std::lock_guard guard(lock_);
+        acknowledged_.emplace(which, sequence);
+        ++sent_;
+      } else {
+        ++refused_;
+        if (status == 0) return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+  }
+
+  unsigned short port_;
+  std::vector<std::pair<std::string, std::string>> leads_;
+  std::mutex lock_;
+  std::set<std::pair<std::size_t, int>> acknowledged_;
+  std::atomic<int> sent_{0};
+  std::atomic<int> refused_{0};
+  std::atomic<bool> stopping_{false};
+  std::vector<std::thread> senders_;  // last: started once the rest is in place
+};
+
+// A table of its own in the run's DynamoDB Local, made by the daemon at
+// start (create_table), and the spool in directory.
+inline std::string dynamodb_store(const TemporaryDirectory& directory,
+                                  const std::string& table = testing::fresh_dynamodb_table_name()) {
+  return "store:\n  backend: dynamodb\n  dynamodb:\n    region: ap-south-1\n    table: " + table +
+         "\n    endpoint: \"" + testing::shared_dynamodb_local().endpoint() +
+         "\"\n    create_table: true\n    operation_timeout: 5s\n  spool:\n    path: \"" + directory.file("spool") +
+         "\"\n";
 }
 
 }  // namespace callgate::lead_flow

@@ -326,62 +326,23 @@ BOOST_AUTO_TEST_CASE(nothing_acknowledged_is_lost_while_redis_is_down) {
   }
   // Callbacks spread over many leads, as real traffic is (a lead's history
   // lives in its hash, written whole on each event).
-  constexpr int kLeads = 40;
   FakeProviderServer twilio(&testing::test_certificates());
-  for (int lead = 0; lead < kLeads; ++lead) {
-    char sid[40];
-    std::snprintf(sid, sizeof sid, "CA%032d", lead);
-    twilio.script({201, std::string(R"({"sid":")") + sid + R"(","status":"queued"})"});
-  }
   TemporaryDirectory directory;
   testing::RedisServer redis(directory.path());
   DaemonProcess daemon(lead_config(twilio.port(), redis_store(redis, directory)));
   BOOST_TEST(wait_until_ready(daemon.port()));
-  std::vector<std::pair<std::string, std::string>> leads;  // id, call sid
-  for (int lead = 0; lead < kLeads; ++lead) {
-    const auto id = lead_id_of(
-        enquire(daemon.port(), R"({"phone":"+9198765432)" + std::to_string(10 + lead) + R"(","consent":true})"));
-    const auto placed = wait_for_attempt(daemon.port(), id);
-    leads.emplace_back(id, std::string(placed.at("attempts").as_array().at(0).at("callSid").as_string()));
-  }
-
-  std::mutex lock;
-  std::set<std::pair<std::size_t, int>> acknowledged;  // lead index, sequence number
-  std::atomic<int> refused{0};
-  std::atomic<int> sent{0};  // acknowledged so far
-  std::atomic<bool> stop{false};
-  std::vector<std::thread> senders;
-  for (int sender = 0; sender < 4; ++sender)
-    senders.emplace_back([&, sender] {
-      testing::Connection connection(daemon.port());
-      for (int index = sender; !stop; index += 4) {
-        const auto which = static_cast<std::size_t>(index) % leads.size();
-        const int sequence = 10 + index;
-        const int status =
-            post_callback(connection, leads[which].first, callback(leads[which].second, "ringing", sequence));
-        if (status == 204) {
-          std::lock_guard guard(lock);
-          acknowledged.emplace(which, sequence);
-          ++sent;
-        } else {
-          ++refused;
-          if (status == 0) return;
-        }
-        std::this_thread::sleep_for(2ms);
-      }
-    });
+  CallbackFlood flood(daemon.port(), place_leads(daemon.port(), twilio, 40));
   // Callbacks flowing, then Redis gone (as abruptly as a crash) until the
   // spool holds some, then back until the flow is stored again.
-  BOOST_REQUIRE(testing::eventually([&] { return sent.load() > 50; }));
+  BOOST_REQUIRE(testing::eventually([&] { return flood.sent() > 50; }));
   redis.stop();
   testing::eventually([&] { return metric_value(daemon.port(), "callgate_spool_events") >= 20; });
   const auto spooled = metric_value(daemon.port(), "callgate_spool_events");
   const auto ready_while_down = testing::http_get(daemon.port(), "/readyz");
   redis.start();
-  const auto sent_when_back = sent.load();
-  testing::eventually([&] { return sent.load() > sent_when_back + 50; });
-  stop = true;
-  for (auto& sender : senders) sender.join();
+  const auto sent_when_back = flood.sent();
+  testing::eventually([&] { return flood.sent() > sent_when_back + 50; });
+  flood.stop();
 
   BOOST_TEST(spooled > 0, "nothing was spooled while Redis was down");
   // The store is away, but the spool acknowledges every callback: the host
@@ -389,26 +350,16 @@ BOOST_AUTO_TEST_CASE(nothing_acknowledged_is_lost_while_redis_is_down) {
   BOOST_TEST(ready_while_down.status == 200, ready_while_down.body);
   BOOST_TEST(ready_while_down.body.find("\"status\":\"degraded\",\"reason\":\"store: ") != std::string::npos,
              ready_while_down.body);
-  BOOST_TEST(refused.load() == 0, refused.load() << " callbacks were not acknowledged");
+  BOOST_TEST(flood.refused() == 0, flood.refused() << " callbacks were not acknowledged");
   // The spool drains once Redis is back.
   for (int tries = 0; tries < 300 && metric_value(daemon.port(), "callgate_spool_events") != 0; ++tries)
     std::this_thread::sleep_for(50ms);
   BOOST_TEST(metric_value(daemon.port(), "callgate_spool_events") == 0);
   const auto ready = testing::http_get(daemon.port(), "/readyz");
   BOOST_TEST(ready.body.find("\"status\":\"ready\"") != std::string::npos, ready.body);
-
-  std::set<std::pair<std::size_t, int>> stored;
-  for (std::size_t which = 0; which < leads.size(); ++which) {
-    const auto lead = get_lead(daemon.port(), leads[which].first);
-    for (const auto& event : lead.at("events").as_array())
-      if (const auto* sequence = event.as_object().if_contains("sequenceNumber"))
-        stored.emplace(which, static_cast<int>(sequence->to_number<std::int64_t>()));
-  }
-  std::vector<std::pair<std::size_t, int>> missing;
-  std::set_difference(acknowledged.begin(), acknowledged.end(), stored.begin(), stored.end(),
-                      std::back_inserter(missing));
-  BOOST_TEST(missing.empty(), missing.size() << " acknowledged callbacks are missing of " << acknowledged.size());
-  BOOST_TEST_MESSAGE("acknowledged: " << acknowledged.size() << ", spooled while Redis was down: " << spooled);
+  const auto missing = flood.missing_from_leads();
+  BOOST_TEST(missing.empty(), missing.size() << " acknowledged callbacks are missing of " << flood.acknowledged());
+  BOOST_TEST_MESSAGE("acknowledged: " << flood.acknowledged() << ", spooled while Redis was down: " << spooled);
 }
 
 BOOST_AUTO_TEST_CASE(a_spool_that_cannot_be_written_acknowledges_nothing_more) {

@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <stdexcept>
@@ -68,6 +69,16 @@ DynamoDbLocal::~DynamoDbLocal() {
   }
   std::error_code ignored;
   if (!scratch_.empty()) std::filesystem::remove_all(scratch_, ignored);
+}
+
+DynamoDbLocal& shared_dynamodb_local() {
+  static DynamoDbLocal instance;
+  return instance;
+}
+
+std::string fresh_dynamodb_table_name() {
+  static std::atomic<int> count{0};
+  return "callgate_" + std::to_string(::getpid()) + "_" + std::to_string(count++);
 }
 
 }  // namespace callgate::testing

@@ -31,6 +31,12 @@ class DynamoDbLocal {
   pid_t pid_ = -1;
 };
 
+// One for the whole test run, started on first use (a JVM takes seconds to
+// start); each test makes tables of its own in it.
+DynamoDbLocal& shared_dynamodb_local();
+// A table name no other test of this run uses.
+std::string fresh_dynamodb_table_name();
+
 // Where the jar is; empty when it is not installed.
 std::string dynamodb_local_jar();
 

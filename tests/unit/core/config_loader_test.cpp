@@ -176,6 +176,45 @@ BOOST_AUTO_TEST_CASE(the_redis_orphan_wait_reads_and_is_bounded) {
   BOOST_TEST(has_error(too_long, "test.yaml:3: store.redis.orphan_wait"), describe(too_long));
 }
 
+BOOST_AUTO_TEST_CASE(the_dynamodb_store_reads_its_keys_and_takes_its_region_from_aws_region) {
+  const auto full = load(
+      "store:\n  backend: dynamodb\n  dynamodb:\n    region: ap-south-1\n    table: leads.prod\n"
+      "    endpoint: \"http://127.0.0.1:8000\"\n    create_table: true\n    operation_timeout: 3s\n");
+  BOOST_TEST_REQUIRE(full.ok(), describe(full));
+  BOOST_TEST((full.config.store.backend == StoreBackend::dynamodb));
+  BOOST_TEST(full.config.store.dynamodb_region == "ap-south-1");
+  BOOST_TEST(full.config.store.dynamodb_table == "leads.prod");
+  BOOST_TEST(full.config.store.dynamodb_endpoint == "http://127.0.0.1:8000");
+  BOOST_TEST(full.config.store.dynamodb_create_table);
+  BOOST_TEST(full.config.store.dynamodb_operation_timeout.count() == 3'000);
+  // The region from the SDKs' variable when the file names none; the file's wins otherwise.
+  const auto from_environment = load("store:\n  backend: dynamodb\n", environment({{"AWS_REGION", "eu-west-1"}}));
+  BOOST_TEST_REQUIRE(from_environment.ok(), describe(from_environment));
+  BOOST_TEST(from_environment.config.store.dynamodb_region == "eu-west-1");
+  BOOST_TEST(full.config.store.dynamodb_region == "ap-south-1");
+  const auto file_wins = load("store:\n  backend: dynamodb\n  dynamodb:\n    region: ap-south-1\n",
+                              environment({{"AWS_REGION", "eu-west-1"}}));
+  BOOST_TEST(file_wins.config.store.dynamodb_region == "ap-south-1");
+}
+
+BOOST_AUTO_TEST_CASE(a_dynamodb_store_without_a_region_or_with_a_clear_text_endpoint_is_refused) {
+  const auto no_region = load("store:\n  backend: dynamodb\n");
+  BOOST_TEST(has_error(no_region, "store.dynamodb.region: set it, or AWS_REGION"), describe(no_region));
+  const auto bad = load(
+      "store:\n  backend: dynamodb\n  dynamodb:\n    region: \"Mumbai\"\n    table: \"x\"\n"
+      "    endpoint: \"http://10.0.0.5:8000\"\n");
+  BOOST_TEST(has_error(bad, "test.yaml:4: store.dynamodb.region: expected a region"), describe(bad));
+  BOOST_TEST(has_error(bad, "test.yaml:5: store.dynamodb.table"), describe(bad));
+  // Signed writes in the clear to another machine: only https leaves this host.
+  BOOST_TEST(has_error(bad, "test.yaml:6: store.dynamodb.endpoint"), describe(bad));
+  const auto https = load(
+      "store:\n  backend: dynamodb\n  dynamodb:\n    region: us-gov-west-1\n"
+      "    endpoint: \"https://dynamodb.us-gov-west-1.amazonaws.com\"\n");
+  BOOST_TEST(https.ok(), describe(https));
+  // Another backend does not care what the dynamodb section would need.
+  BOOST_TEST(load("store:\n  dynamodb:\n    table: \"x\"\n").ok());
+}
+
 BOOST_AUTO_TEST_CASE(the_journal_sync_cap_reads_and_is_bounded) {
   BOOST_TEST(load("").config.store.journal_max_syncs_per_second == 2'000u);
   const auto capped = load("store:\n  journal:\n    max_syncs_per_second: 500\n");

@@ -105,6 +105,7 @@ std::vector<RestartItem> restart_items() {
       {"server.max_connections", "server.max_connections", [](Config& c) { c.server.max_connections = 5; }},
       {"server.reuse_port", "server.reuse_port", [](Config& c) { c.server.reuse_port = true; }},
       {"store.*", "store.backend", [](Config& c) { c.store.backend = StoreBackend::redis; }},
+      {"store.*", "store.dynamodb.table", [](Config& c) { c.store.dynamodb_table = "elsewhere"; }},
       {"telephony.provider", "telephony.provider", [](Config& c) { c.telephony.provider = ProviderName("twilio"); }},
       {"telephony.http_client", "telephony.http_client",
        [](Config& c) { c.telephony.http_client.max_connections_per_host = 2; }},
