@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <csignal>
+#include <functional>
 #include <thread>
 
 namespace callgate {
@@ -355,11 +356,10 @@ BOOST_AUTO_TEST_SUITE_END()
 
 namespace {
 
-// A host of several on one Redis: generous intake limits, unpaced, a short
-// lease so a dead host's claims come back within the test.
-std::string host_config(unsigned short twilio_port, const testing::RedisServer& redis,
-                        const TemporaryDirectory& directory) {
-  return lead_config(twilio_port, redis_store(redis, directory),
+// A host of several on one shared store: generous intake limits, unpaced, a
+// short lease so a dead host's claims come back within the test.
+std::string host_config(unsigned short twilio_port, const std::string& store) {
+  return lead_config(twilio_port, store,
                      "  duplicate_window: 10m\n" + kFastDialer + "  lease: 5s\n  ambiguous:\n    grace: 1s\n",
                      "  rate_per_minute: 1000000\n  rate_burst: 1000000\n");
 }
@@ -401,17 +401,12 @@ std::map<std::string, std::size_t> wait_for_every_number(const FakeTwilioAccount
   return account.calls_by_number();
 }
 
-}  // namespace
-
-BOOST_AUTO_TEST_SUITE(dialer_across_hosts, *boost::unit_test::precondition(testing::RedisInstalled()))
-
-namespace {
-
-// Three callgated on one Redis and one fake Twilio account, and clients
-// sending each a third of kNumbers enquiries (to another host when theirs is down).
+// Three callgated on one shared store and one fake Twilio account, and
+// clients sending each a third of `numbers` enquiries (to another host when
+// theirs is down).
 struct ThreeHosts {
-  static constexpr int kNumbers = 1'000;
-  testing::RedisServer redis;
+  using StoreFor = std::function<std::string(const TemporaryDirectory&)>;
+  int numbers;
   FakeProviderServer twilio{&testing::test_certificates()};
   FakeTwilioAccount account{twilio, kAccountSid, kAuthToken};
   TemporaryDirectory directories[3];
@@ -421,23 +416,32 @@ struct ThreeHosts {
   std::atomic<int> acknowledged{0};
   std::vector<std::thread> clients;
 
-  ThreeHosts() {
+  ThreeHosts(const StoreFor& store_for, int numbers_to_enquire) : numbers(numbers_to_enquire) {
     for (auto& directory : directories) {
-      hosts.push_back(std::make_unique<DaemonProcess>(host_config(twilio.port(), redis, directory)));
+      hosts.push_back(std::make_unique<DaemonProcess>(host_config(twilio.port(), store_for(directory))));
       ports.push_back(hosts.back()->port());
     }
     for (const auto port : ports) BOOST_TEST_REQUIRE(wait_until_ready(port));
   }
   void start_enquiring() {
     for (int client = 0; client < 3; ++client)
-      clients.emplace_back([this, client] { enquire_numbers(ports, alive, client, 3, kNumbers, acknowledged); });
+      clients.emplace_back([this, client] { enquire_numbers(ports, alive, client, 3, numbers, acknowledged); });
+  }
+  // The provider answers slowly, so the killed host has calls claimed and
+  // in flight; once a third are acknowledged, host 0 dies.
+  void kill_a_host_mid_run() {
+    account.answer_after(std::chrono::milliseconds(20));
+    start_enquiring();
+    while (acknowledged.load() < numbers / 3) std::this_thread::sleep_for(5ms);
+    alive[0] = false;
+    hosts[0]->signal(SIGKILL);
   }
   // Once every enquiry is acknowledged: every number's calls, exactly once each.
   void expect_every_number_rung_once() {
     for (auto& client : clients) client.join();
-    BOOST_TEST(acknowledged.load() == kNumbers);
-    const auto calls = wait_for_every_number(account, kNumbers);
-    BOOST_TEST(calls.size() == static_cast<std::size_t>(kNumbers));
+    BOOST_TEST(acknowledged.load() == numbers);
+    const auto calls = wait_for_every_number(account, static_cast<std::size_t>(numbers));
+    BOOST_TEST(calls.size() == static_cast<std::size_t>(numbers));
     std::size_t twice = 0;
     for (const auto& [number, count] : calls) twice += count > 1;
     BOOST_TEST(twice == 0u, twice << " numbers were rung more than once");
@@ -447,8 +451,11 @@ struct ThreeHosts {
 
 }  // namespace
 
+BOOST_AUTO_TEST_SUITE(dialer_across_hosts, *boost::unit_test::precondition(testing::RedisInstalled()))
+
 BOOST_AUTO_TEST_CASE(three_hosts_on_one_redis_ring_a_thousand_numbers_once_each) {
-  ThreeHosts three;
+  testing::RedisServer redis;
+  ThreeHosts three([&](const TemporaryDirectory& directory) { return redis_store(redis, directory); }, 1'000);
   three.start_enquiring();
   three.expect_every_number_rung_once();
   BOOST_TEST(three.account.lookups() == 0u);  // nothing was ambiguous
@@ -461,7 +468,7 @@ BOOST_AUTO_TEST_CASE(an_accounts_pace_holds_across_hosts) {
   TemporaryDirectory one, two;
   std::vector<std::unique_ptr<DaemonProcess>> hosts;
   for (auto* directory : {&one, &two}) {
-    auto config = host_config(twilio.port(), redis, *directory);
+    auto config = host_config(twilio.port(), redis_store(redis, *directory));
     config.replace(config.find("    api_base:"), 0, "    calls_per_minute: 600\n");  // ten a second, for the account
     hosts.push_back(std::make_unique<DaemonProcess>(config));
     BOOST_TEST_REQUIRE(wait_until_ready(hosts.back()->port()));
@@ -487,13 +494,24 @@ BOOST_AUTO_TEST_CASE(an_accounts_pace_holds_across_hosts) {
 }
 
 BOOST_AUTO_TEST_CASE(a_host_killed_mid_run_leaves_its_jobs_to_the_others_and_nobody_is_rung_twice) {
-  ThreeHosts three;
-  // The provider answers slowly, so the killed host has calls claimed and in flight.
-  three.account.answer_after(std::chrono::milliseconds(20));
-  three.start_enquiring();
-  while (three.acknowledged.load() < ThreeHosts::kNumbers / 3) std::this_thread::sleep_for(5ms);
-  three.alive[0] = false;
-  three.hosts[0]->signal(SIGKILL);
+  testing::RedisServer redis;
+  ThreeHosts three([&](const TemporaryDirectory& directory) { return redis_store(redis, directory); }, 1'000);
+  three.kill_a_host_mid_run();
+  three.expect_every_number_rung_once();
+  BOOST_TEST_MESSAGE("lookups made to settle the killed host's claims: " << three.account.lookups());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// The same fleet on one DynamoDB table: the jobs, claims and leases are
+// conditional writes there, and a killed host's claims come back by the
+// due index once their lease ends.
+BOOST_AUTO_TEST_SUITE(dialer_across_hosts_on_dynamodb)
+
+BOOST_AUTO_TEST_CASE(a_host_killed_mid_run_leaves_its_jobs_to_the_others_and_nobody_is_rung_twice) {
+  const auto table = testing::fresh_dynamodb_table_name();
+  ThreeHosts three([&](const TemporaryDirectory& directory) { return dynamodb_store(directory, table); }, 300);
+  three.kill_a_host_mid_run();
   three.expect_every_number_rung_once();
   BOOST_TEST_MESSAGE("lookups made to settle the killed host's claims: " << three.account.lookups());
 }
