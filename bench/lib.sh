@@ -103,3 +103,58 @@ print(f"journal: {syncs} syncs, mean {spent / max(syncs, 1) / 1000:.2f} ms, {ove
       f"longest {value('callgate_journal_longest_sync_microseconds') / 1000:.1f} ms syncs={syncs} sync_us={spent} over5ms={over5}")
 PY
 }
+
+# Amazon's DynamoDB Local (scripts/setup aws installs it), in memory, on a
+# free loopback port of this run; sets dynamodb_port and dynamodb_pid.
+start_dynamodb_local() {
+  local emulator=tests/aws/node_modules/amplify-dynamodb-simulator/emulator
+  [ -f "$emulator/DynamoDBLocal.jar" ] || scripts/setup aws >/dev/null
+  dynamodb_port=$(free_port)
+  mkdir -p "$work/dynamodb-local"
+  # It writes a metadata file where it runs: its own directory.
+  (cd "$work/dynamodb-local" && exec java -Djava.library.path="$OLDPWD/$emulator/DynamoDBLocal_lib" \
+    -jar "$OLDPWD/$emulator/DynamoDBLocal.jar" -inMemory -disableTelemetry -port "$dynamodb_port") \
+    > "$work/dynamodb-local.log" 2>&1 &
+  dynamodb_pid=$!
+  pids+=($dynamodb_pid)
+  for _ in $(seq 600); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$dynamodb_port") 2>/dev/null && return 0
+    sleep 0.1
+  done
+  echo "DynamoDB Local did not start" >&2
+  return 1
+}
+
+# A store: section for a fresh table in that DynamoDB Local, made by
+# callgated at start.
+dynamodb_store_yaml() {  # table
+  printf '  backend: dynamodb\n  dynamodb:\n    region: ap-south-1\n    table: %s\n    endpoint: "http://127.0.0.1:%s"\n    create_table: true\n  spool:\n    path: "%s"\n' \
+    "$1" "$dynamodb_port" "$work/spool-$1"
+}
+
+# What callgated has asked of DynamoDB so far, from its /metrics, as
+# "requests= writes= wcu_milli= reported_wcu_milli= failures= retries=".
+dynamodb_usage() {  # port
+  python3 - "$1" <<'PY'
+import sys, urllib.request
+text = urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/metrics", timeout=5).read().decode()
+value = lambda name: int(next((line.split()[1] for line in text.splitlines() if line.startswith(name + " ")), "0"))
+print(" ".join(f"{key}={value('callgate_dynamodb_' + name)}" for key, name in [
+    ("requests", "requests_total"), ("writes", "write_requests_total"), ("wcu_milli", "write_milliunits_total"),
+    ("reported_wcu_milli", "reported_write_milliunits_total"), ("failures", "failures_total"),
+    ("retries", "retries_total")]))
+PY
+}
+
+# Requests and write capacity per item of work between two dynamodb_usage lines.
+dynamodb_cost() {  # before after count what
+  python3 - "$1" "$2" "$3" "$4" <<'PY'
+import sys
+parse = lambda line: dict(part.split("=") for part in line.split())
+before, after, count, what = parse(sys.argv[1]), parse(sys.argv[2]), max(int(sys.argv[3]), 1), sys.argv[4]
+d = {key: int(after[key]) - int(before[key]) for key in after}
+print(f"DynamoDB per {what} ({count}): {d['requests'] / count:.2f} requests ({d['writes'] / count:.2f} writes), "
+      f"{d['wcu_milli'] / 1000 / count:.2f} WCU by AWS's rules (DynamoDB Local reports {d['reported_wcu_milli'] / 1000 / count:.2f}), "
+      f"{d['retries']} retries, {d['failures']} failures")
+PY
+}

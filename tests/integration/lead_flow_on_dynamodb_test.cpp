@@ -84,7 +84,7 @@ BOOST_AUTO_TEST_CASE(nothing_acknowledged_is_lost_while_dynamodb_throttles) {
   store.replace(store.find("operation_timeout: 5s"), 21, "operation_timeout: 1s");
   DaemonProcess daemon(lead_config(twilio.port(), store));
   BOOST_TEST_REQUIRE(wait_until_ready(daemon.port()));
-  CallbackFlood flood(daemon.port(), place_leads(daemon.port(), twilio, 20));
+  CallbacksAcrossLeads flood(daemon.port(), place_leads(daemon.port(), twilio, 20));
 
   // Busy: a third of the requests throttled, some held; the client's retries carry them.
   BOOST_REQUIRE(testing::eventually([&] { return flood.sent() > 30; }));

@@ -273,13 +273,13 @@ inline std::vector<std::pair<std::string, std::string>> place_leads(unsigned sho
 // Status callbacks spread over leads (id, call sid), sent by four clients
 // until stop(), each one acknowledged (204) remembered: what a store that
 // goes away or slows down must not lose.
-class CallbackFlood {
+class CallbacksAcrossLeads {
  public:
-  CallbackFlood(unsigned short port, std::vector<std::pair<std::string, std::string>> leads)
+  CallbacksAcrossLeads(unsigned short port, std::vector<std::pair<std::string, std::string>> leads)
       : port_(port), leads_(std::move(leads)) {
     for (int sender = 0; sender < 4; ++sender) senders_.emplace_back([this, sender] { send_from(sender); });
   }
-  ~CallbackFlood() { stop(); }
+  ~CallbacksAcrossLeads() { stop(); }
 
   int sent() const { return sent_.load(); }
   int refused() const { return refused_.load(); }

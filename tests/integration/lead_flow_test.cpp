@@ -331,7 +331,7 @@ BOOST_AUTO_TEST_CASE(nothing_acknowledged_is_lost_while_redis_is_down) {
   testing::RedisServer redis(directory.path());
   DaemonProcess daemon(lead_config(twilio.port(), redis_store(redis, directory)));
   BOOST_TEST(wait_until_ready(daemon.port()));
-  CallbackFlood flood(daemon.port(), place_leads(daemon.port(), twilio, 40));
+  CallbacksAcrossLeads flood(daemon.port(), place_leads(daemon.port(), twilio, 40));
   // Callbacks flowing, then Redis gone (as abruptly as a crash) until the
   // spool holds some, then back until the flow is stored again.
   BOOST_REQUIRE(testing::eventually([&] { return flood.sent() > 50; }));
