@@ -156,6 +156,12 @@ DynamoLeadStore::~DynamoLeadStore() = default;
 
 std::optional<std::string> DynamoLeadStore::problem() const { return usage_.problem(); }
 
+std::vector<std::pair<asio::io_context*, http::HttpClient*>> DynamoLeadStore::clients() const {
+  std::vector<std::pair<asio::io_context*, http::HttpClient*>> clients;
+  for (const auto& home : homes_) clients.emplace_back(home.io, &home.caller->http());
+  return clients;
+}
+
 template <class Result, class... Parameters, class... Arguments>
 awaitable<Result> DynamoLeadStore::route(awaitable<Result> (DynamoLeadStore::*operation)(DynamoCaller&, Parameters...),
                                          Arguments&&... arguments) {

@@ -116,6 +116,8 @@ class DynamoLeadStore final : public store::LeadStore {
 
   const DynamoUsage& usage() const { return usage_; }
   DynamoUsage& usage() { return usage_; }
+  // Each reactor's HTTP client to DynamoDB, for keeping its connections warm there.
+  std::vector<std::pair<boost::asio::io_context*, http::HttpClient*>> clients() const;
 
  private:
   struct Home {

@@ -446,6 +446,16 @@ int Daemon::run() {
           return http::keep_connections_warm(*client, [this] { return connections_to_keep_warm(); });
         },
         "provider connection warm-up");
+  // DynamoDB's too, from each reactor's store client: the first webhook
+  // after a quiet spell finds a connection (and TLS session) ready.
+  if (auto* dynamodb_store = dynamic_cast<aws::DynamoLeadStore*>(store_.get()))
+    for (const auto& [io, client] : dynamodb_store->clients())
+      spawn_loop(
+          *io,
+          [this, client = client] {
+            return http::keep_connections_warm(*client, [this] { return dynamodb_connections_to_keep_warm(); });
+          },
+          "DynamoDB connection warm-up");
 
   for (auto& parts : reactors_) {
     auto* listener = parts.listener.get();
@@ -534,6 +544,16 @@ http::WarmPlan Daemon::connections_to_keep_warm() const {
   for (const auto* provider : providers::all_providers())
     if (provider_in_use(config->telephony, provider->name()))
       plan.targets.push_back({std::string(to_string(provider->name())), provider->api_base(*config)});
+  return plan;
+}
+
+http::WarmPlan Daemon::dynamodb_connections_to_keep_warm() const {
+  const auto config = shared_config_.load();
+  http::WarmPlan plan;
+  plan.connections = config->telephony.http_client.warm_connections;
+  plan.idle_timeout = config->telephony.http_client.idle_timeout;
+  plan.targets.push_back(
+      {"dynamodb", dynamodb_store_options(config->store, config->telephony.http_client).endpoint.url});
   return plan;
 }
 

@@ -64,6 +64,7 @@ class Daemon {
   http::WarmPlan connections_to_keep_warm() const;
   void warn_if_simulator_calls_elsewhere() const;
   void declare_dynamodb_metrics();
+  http::WarmPlan dynamodb_connections_to_keep_warm() const;
   void wait_for_signals();
   void reload();
   void begin_shutdown();

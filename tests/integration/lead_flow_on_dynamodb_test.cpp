@@ -74,6 +74,20 @@ BOOST_AUTO_TEST_CASE(a_table_that_is_not_there_fails_the_config_check_and_the_st
   BOOST_TEST(started.output.find("startup_failed") != std::string::npos, started.output);
 }
 
+BOOST_AUTO_TEST_CASE(connections_to_dynamodb_are_open_before_the_first_webhook) {
+  FakeProviderServer twilio(&testing::test_certificates());
+  testing::ThrottlingProxy proxy(testing::shared_dynamodb_local().port());
+  TemporaryDirectory directory;
+  auto store = dynamodb_store(directory);
+  const auto direct = testing::shared_dynamodb_local().endpoint();
+  store.replace(store.find(direct), direct.size(), proxy.endpoint());
+  DaemonProcess daemon(lead_config(twilio.port(), store));
+  BOOST_TEST_REQUIRE(wait_until_ready(daemon.port()));
+  // Two reactors keep two each (http_client.warm_connections' default);
+  // without the warm-up only the dialer's poll and the table check connect.
+  BOOST_TEST(testing::eventually([&] { return proxy.accepted() >= 4; }, 10s), "accepted: " << proxy.accepted());
+}
+
 BOOST_AUTO_TEST_CASE(nothing_acknowledged_is_lost_while_dynamodb_throttles) {
   FakeProviderServer twilio(&testing::test_certificates());
   testing::ThrottlingProxy proxy(testing::shared_dynamodb_local().port());

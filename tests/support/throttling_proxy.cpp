@@ -129,6 +129,7 @@ void ThrottlingProxy::accept_loop() {
       if (stopping_) return;
       continue;
     }
+    ++accepted_;
     std::lock_guard lock(mutex_);
     open_sockets_.push_back(client);
     threads_.emplace_back([this, client] { serve(client); });

@@ -33,6 +33,8 @@ class ThrottlingProxy {
   std::uint64_t throttled() const { return throttled_.load(); }
   std::uint64_t held() const { return held_.load(); }
   std::uint64_t passed() const { return passed_.load(); }
+  // Connections the daemon has opened to the proxy, used or not.
+  std::uint64_t accepted() const { return accepted_.load(); }
 
  private:
   void accept_loop();
@@ -49,6 +51,7 @@ class ThrottlingProxy {
   std::atomic<std::uint64_t> throttled_{0};
   std::atomic<std::uint64_t> held_{0};
   std::atomic<std::uint64_t> passed_{0};
+  std::atomic<std::uint64_t> accepted_{0};
   std::mutex mutex_;
   std::vector<int> open_sockets_;
   std::vector<std::thread> threads_;
