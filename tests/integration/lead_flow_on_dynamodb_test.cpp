@@ -22,6 +22,18 @@ namespace callgate {
 using namespace lead_flow;
 using namespace std::chrono_literals;
 
+namespace {
+
+// The store section of dynamodb_store with its endpoint moved to the proxy.
+std::string dynamodb_store_behind(const testing::ThrottlingProxy& proxy, const TemporaryDirectory& directory) {
+  auto store = dynamodb_store(directory);
+  const auto direct = testing::shared_dynamodb_local().endpoint();
+  store.replace(store.find(direct), direct.size(), proxy.endpoint());
+  return store;
+}
+
+}  // namespace
+
 BOOST_AUTO_TEST_SUITE(lead_flow_on_dynamodb)
 
 BOOST_AUTO_TEST_CASE(an_enquiry_is_called_and_its_callbacks_bring_it_to_its_final_status) {
@@ -78,9 +90,7 @@ BOOST_AUTO_TEST_CASE(connections_to_dynamodb_are_open_before_the_first_webhook) 
   FakeProviderServer twilio(&testing::test_certificates());
   testing::ThrottlingProxy proxy(testing::shared_dynamodb_local().port());
   TemporaryDirectory directory;
-  auto store = dynamodb_store(directory);
-  const auto direct = testing::shared_dynamodb_local().endpoint();
-  store.replace(store.find(direct), direct.size(), proxy.endpoint());
+  auto store = dynamodb_store_behind(proxy, directory);
   DaemonProcess daemon(lead_config(twilio.port(), store));
   BOOST_TEST_REQUIRE(wait_until_ready(daemon.port()));
   // Two reactors keep two each (http_client.warm_connections' default);
@@ -92,9 +102,7 @@ BOOST_AUTO_TEST_CASE(nothing_acknowledged_is_lost_while_dynamodb_throttles) {
   FakeProviderServer twilio(&testing::test_certificates());
   testing::ThrottlingProxy proxy(testing::shared_dynamodb_local().port());
   TemporaryDirectory directory;
-  auto store = dynamodb_store(directory);
-  const auto direct = testing::shared_dynamodb_local().endpoint();
-  store.replace(store.find(direct), direct.size(), proxy.endpoint());
+  auto store = dynamodb_store_behind(proxy, directory);
   store.replace(store.find("operation_timeout: 5s"), 21, "operation_timeout: 1s");
   DaemonProcess daemon(lead_config(twilio.port(), store));
   BOOST_TEST_REQUIRE(wait_until_ready(daemon.port()));
