@@ -87,14 +87,31 @@ std::string lead_pk(std::string_view lead_id) {
 
 std::string event_sk(std::size_t index) { return "event#" + padded(static_cast<std::int64_t>(index), 8); }
 
-json::object lead_item(const Lead& lead, std::int64_t version, const std::string& idempotency_key) {
+std::string_view status_group(LeadStatus status) {
+  switch (status) {
+    case LeadStatus::dialing:
+    case LeadStatus::queued:
+    case LeadStatus::initiated:
+    case LeadStatus::ringing:
+    case LeadStatus::in_progress:
+      return "calling";
+    default:
+      return to_string(status);
+  }
+}
+
+json::object lead_item(const Lead& lead, std::int64_t version, const std::string& idempotency_key,
+                       std::size_t archived_events) {
   auto document = to_json(lead);
-  document.erase("events");  // each in an item of its own
+  // Only the events that are not in event items of their own.
+  auto& events = document["events"].as_array();
+  archived_events = std::min(archived_events, events.size());
+  events.erase(events.begin(), events.begin() + static_cast<std::ptrdiff_t>(archived_events));
   json::object item = item_key(lead_pk(lead.id), "lead");
   item["doc"] = binary_value(json::serialize(document));
   item["version"] = number_value(version);
-  item["events"] = number_value(static_cast<std::int64_t>(lead.events.size()));
-  item["lead_status"] = string_value(to_string(lead.status));
+  item["events"] = number_value(static_cast<std::int64_t>(archived_events));
+  item["lead_status"] = string_value(status_group(lead.status));
   item["lead_list"] = string_value("leads");
   item["lead_id"] = string_value(lead.id);
   if (!idempotency_key.empty()) item["idem"] = string_value(idempotency_key);
@@ -112,15 +129,20 @@ json::object event_item(std::string_view lead_id, std::size_t index, const Recor
 
 namespace {
 
-std::optional<StoredLead> read_lead(const json::object& item, json::array events) {
+// The lead item with archived, its event items' events (all of them, or
+// none when only the lead item was read).
+std::optional<StoredLead> read_lead(const json::object& item, json::array archived) {
   auto document = stored_document(item);
   const auto version = number_of(item, "version");
-  const auto stored_events = number_of(item, "events");
-  if (!document || !version || !stored_events || *stored_events < 0) return std::nullopt;
-  document->as_object()["events"] = std::move(events);
+  const auto archived_count = number_of(item, "events");
+  if (!document || !document->is_object() || !version || !archived_count || *archived_count < 0) return std::nullopt;
+  // The lead item's own events come after the archived ones.
+  if (const auto* kept = document->as_object().if_contains("events"); kept && kept->is_array())
+    for (const auto& event : kept->as_array()) archived.push_back(event);
+  document->as_object()["events"] = std::move(archived);
   auto lead = lead_from_json(*document);
   if (!lead) return std::nullopt;
-  return StoredLead{std::move(*lead), *version, static_cast<std::size_t>(*stored_events),
+  return StoredLead{std::move(*lead), *version, static_cast<std::size_t>(*archived_count),
                     string_of(item, "idem").value_or("")};
 }
 
@@ -144,10 +166,11 @@ std::optional<StoredLead> lead_from_items(const json::array& items) {
     }
   }
   if (!lead) return std::nullopt;
+  const auto archived = events.size();
   auto stored = read_lead(*lead, std::move(events));
   // The count and the event items are written by one transaction: another
   // number means a read that met a write between two pages (read again).
-  if (stored && stored->lead.events.size() != stored->stored_events) return std::nullopt;
+  if (stored && archived != stored->archived_events) return std::nullopt;
   return stored;
 }
 

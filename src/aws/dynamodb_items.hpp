@@ -5,13 +5,16 @@
 //
 // The table: partition key "pk" (S), sort key "sk" (S).
 //   pk                      sk            what
-//   lead#{id}               lead          the lead without its events: doc (B, the lead's JSON), version (N,
-//                                         counts writes), events (N, how many event items it has),
-//                                         lead_status and lead_id (the by_status index), lead_list and
-//                                         lead_id (the by_created index), idem (its Idempotency-Key)
-//   lead#{id}               event#{n}     its n-th event (from 0), doc (B): one item per event, so a lead
-//                                         with hundreds of events stays far below the 400 KB item limit,
-//                                         and a status callback writes only its own event
+//   lead#{id}               lead          doc (B, the lead's JSON with its latest events only), version (N,
+//                                         counts writes), events (N, how many of its events are in event
+//                                         items: the doc holds those after them), lead_status and lead_id
+//                                         (the by_status index), lead_list and lead_id (the by_created
+//                                         index), idem (its Idempotency-Key)
+//   lead#{id}               event#{n}     its n-th event (from 0), doc (B): the lead item keeps its latest
+//                                         events while it stays within kLeadItemBudget, so a status
+//                                         callback is one PutItem of at most 2 WCU; a write that would
+//                                         make it larger moves them to event items in a transaction, so a
+//                                         lead with hundreds of events stays far below the 400 KB limit
 //   call#{call sid}         call          lead (S): which lead owns the call
 //   orphan#{call sid}       orphans       events (L of B): callbacks for a call nobody owns yet, oldest
 //                                         first; expires_at (N, TTL)
@@ -24,7 +27,9 @@
 //   pace#{account}          pace          next (N, µs): the account's next free call slot
 // Three global secondary indexes, keys only (or nearly): an update that
 // changes none of an index's attributes costs that index nothing.
-//   by_status   lead_status + lead_id      GET /leads?status=
+//   by_status   lead_status + lead_id      GET /leads?status=: lead_status is status_group(status), so
+//               a call's queued, initiated, ringing and in-progress callbacks leave the index alone
+//               (an index entry that moves costs a delete and a put)
 //   by_created  lead_list ("leads") + lead_id   GET /leads (written once per lead: its keys never change)
 //   due         due_bucket + due_key, with claim   the dialer's due jobs: "due#0".."due#7" by a hash
 //               of the lead id, so no partition is hot; due_key is the time the job is next due (its due
@@ -49,6 +54,10 @@
 namespace callgate::aws {
 
 inline constexpr int kDueBuckets = 8;
+// The largest lead item written alone (a PutItem costs a WCU per started
+// KiB of the larger of the old and new item): a status callback's write
+// stays within 2 WCU. A write past it moves the item's events to event items.
+inline constexpr std::size_t kLeadItemBudget = 2048;
 inline constexpr std::string_view kStatusIndex = "by_status";
 inline constexpr std::string_view kCreatedIndex = "by_created";
 inline constexpr std::string_view kDueIndex = "due";
@@ -71,13 +80,21 @@ std::string event_sk(std::size_t index);  // "event#00000042": sorts by number
 struct StoredLead {
   Lead lead;
   std::int64_t version = 0;
-  std::size_t stored_events = 0;  // event items written (lead.events holds them when they were read)
+  // Its first archived_events events are in event items, the rest in the lead item.
+  std::size_t archived_events = 0;
   std::string idempotency_key;
 };
 
-boost::json::object lead_item(const Lead& lead, std::int64_t version, const std::string& idempotency_key);
+// The by_status index's key for a status: "calling" for the statuses of a
+// call under way (dialing up to in-progress), the status's own name otherwise.
+std::string_view status_group(LeadStatus status);
+
+// The lead item, holding the lead's events from archived_events on.
+boost::json::object lead_item(const Lead& lead, std::int64_t version, const std::string& idempotency_key,
+                              std::size_t archived_events);
 boost::json::object event_item(std::string_view lead_id, std::size_t index, const RecordedEvent& event);
-// The lead item alone (its events not read: lead.events is empty).
+// The lead item alone: lead.events holds only the events kept in it (the
+// archived ones were not read).
 std::optional<StoredLead> lead_from_item(const boost::json::object& item);
 // A Query of the lead's partition: its event items (sorted by sk) and the
 // lead item. Nothing when there is no lead item or an item does not read.

@@ -148,7 +148,7 @@ struct DynamoLeadStore::Orphans {
 
 DynamoLeadStore::DynamoLeadStore(std::vector<asio::io_context*> homes, DynamoStoreOptions options,
                                  DynamoDbClient::CredentialsSource credentials)
-    : options_(std::move(options)) {
+    : options_(std::move(options)), recent_(options_.recent_leads, options_.recent_lead_max_events) {
   for (auto* io : homes) homes_.push_back({io, std::make_unique<DynamoCaller>(*io, options_, credentials, usage_)});
 }
 
@@ -197,6 +197,13 @@ awaitable<StoreResult<StoredLead>> DynamoLeadStore::read(DynamoCaller& dynamo, c
     if (auto stored = lead_from_items(items)) co_return std::move(*stored);
   }
   co_return unavailable("the stored lead " + lead_id + " does not read");
+}
+
+awaitable<StoreResult<StoredLead>> DynamoLeadStore::read_for_change(DynamoCaller& dynamo, const std::string& lead_id) {
+  if (auto remembered = recent_.find(lead_id)) co_return std::move(*remembered);
+  auto stored = co_await read(dynamo, lead_id);
+  if (auto* lead = std::get_if<StoredLead>(&stored)) recent_.keep(*lead);
+  co_return stored;
 }
 
 awaitable<StoreResult<std::optional<std::string>>> DynamoLeadStore::owner_of(DynamoCaller& dynamo,
@@ -274,22 +281,35 @@ awaitable<StoreResult<bool>> DynamoLeadStore::keep_orphan(DynamoCaller& dynamo, 
 awaitable<std::variant<int, StoreError>> DynamoLeadStore::write(DynamoCaller& dynamo, const StoredLead& before,
                                                                 const Lead& after, const std::string& claim_sid,
                                                                 const Orphans* adopted) {
-  json::object lead_put{{"TableName", options_.table},
-                        {"Item", lead_item(after, before.version + 1, before.idempotency_key)},
-                        {"ConditionExpression", "#version = :version"},
-                        {"ExpressionAttributeNames", {{"#version", "version"}}},
-                        {"ExpressionAttributeValues", values({{":version", number_value(before.version)}})}};
-  const auto first_new = before.lead.events.size();
-  if (after.events.size() == first_new && claim_sid.empty()) {
-    // The lead alone: one PutItem, half what a transaction costs.
-    auto answer = co_await dynamo.call("PutItem", lead_put, true);
-    if (answer.outcome == DynamoOutcome::ok) co_return 1;
+  const auto version = before.version + 1;
+  // Whatever the answer, what is remembered of this lead is no longer sure.
+  recent_.forget(after.id);
+  auto written = [&](std::size_t archived) {
+    recent_.keep(StoredLead{after, version, archived, before.idempotency_key});
+    return 1;
+  };
+  auto alone = lead_item(after, version, before.idempotency_key, before.archived_events);
+  if (claim_sid.empty() && item_size(alone) <= kLeadItemBudget) {
+    json::object put{{"TableName", options_.table},
+                     {"Item", std::move(alone)},
+                     {"ConditionExpression", "#version = :version"},
+                     {"ExpressionAttributeNames", {{"#version", "version"}}},
+                     {"ExpressionAttributeValues", values({{":version", number_value(before.version)}})}};
+    auto answer = co_await dynamo.call("PutItem", put, true);
+    if (answer.outcome == DynamoOutcome::ok) co_return written(before.archived_events);
     if (answer.outcome == DynamoOutcome::condition_failed) co_return 0;
     co_return answer_error("PutItem", answer);
   }
+  // Every event to event items, the lead item with none of them.
   json::array items;
-  items.push_back(json::object{{"Put", std::move(lead_put)}});
-  for (auto index = first_new; index < after.events.size(); ++index)
+  items.push_back(
+      json::object{{"Put",
+                    {{"TableName", options_.table},
+                     {"Item", lead_item(after, version, before.idempotency_key, after.events.size())},
+                     {"ConditionExpression", "#version = :version"},
+                     {"ExpressionAttributeNames", {{"#version", "version"}}},
+                     {"ExpressionAttributeValues", values({{":version", number_value(before.version)}})}}}});
+  for (auto index = before.archived_events; index < after.events.size(); ++index)
     items.push_back(json::object{
         {"Put", {{"TableName", options_.table}, {"Item", event_item(after.id, index, after.events[index])}}}});
   std::optional<std::size_t> claim_index;
@@ -323,7 +343,7 @@ awaitable<std::variant<int, StoreError>> DynamoLeadStore::write(DynamoCaller& dy
   // answer that was lost) a no-op that reports success.
   json::object request{{"TransactItems", std::move(items)}, {"ClientRequestToken", random_hex(16)}};
   auto answer = co_await dynamo.call("TransactWriteItems", request, true);
-  if (answer.outcome == DynamoOutcome::ok) co_return 1;
+  if (answer.outcome == DynamoOutcome::ok) co_return written(after.events.size());
   if (answer.outcome != DynamoOutcome::transaction_canceled) co_return answer_error("TransactWriteItems", answer);
   if (claim_index && reason_at(answer, *claim_index) == "ConditionalCheckFailed" &&
       reason_at(answer, 0) != "ConditionalCheckFailed")
@@ -339,7 +359,7 @@ awaitable<StoreResult<store::CreateResult>> DynamoLeadStore::do_create(DynamoCal
   json::array items;
   items.push_back(json::object{{"Put",
                                 {{"TableName", options_.table},
-                                 {"Item", lead_item(lead, 1, request.idempotency_key)},
+                                 {"Item", lead_item(lead, 1, request.idempotency_key, 0)},
                                  {"ConditionExpression", "attribute_not_exists(pk)"}}}});
   std::optional<std::size_t> key_index;
   if (!request.idempotency_key.empty()) {
@@ -369,7 +389,10 @@ awaitable<StoreResult<store::CreateResult>> DynamoLeadStore::do_create(DynamoCal
 
   for (int round = 0; round < kMaxRounds; ++round) {
     auto answer = co_await dynamo.call("TransactWriteItems", transaction, true);
-    if (answer.outcome == DynamoOutcome::ok) co_return store::CreateResult{lead, true};
+    if (answer.outcome == DynamoOutcome::ok) {
+      recent_.keep(StoredLead{lead, 1, 0, request.idempotency_key});
+      co_return store::CreateResult{lead, true};
+    }
     if (answer.outcome != DynamoOutcome::transaction_canceled) co_return answer_error("TransactWriteItems", answer);
     // Which lead is already there: the key's, the number's or the id's.
     std::string existing_id;
@@ -413,7 +436,7 @@ awaitable<StoreResult<Lead>> DynamoLeadStore::do_get(DynamoCaller& dynamo, std::
 awaitable<StoreResult<Lead>> DynamoLeadStore::do_add_attempt(DynamoCaller& dynamo, std::string lead_id, Attempt attempt,
                                                              LeadStatus lead_status) {
   for (int round = 0; round < kMaxRounds; ++round) {
-    auto stored = co_await read(dynamo, lead_id);
+    auto stored = co_await read_for_change(dynamo, lead_id);
     if (auto* error = std::get_if<StoreError>(&stored)) co_return *error;
     const auto& before = std::get<StoredLead>(stored);
     // Already there: this very write landed on an earlier try whose answer was lost.
@@ -445,10 +468,14 @@ awaitable<StoreResult<store::ApplyResult>> DynamoLeadStore::do_apply_event(Dynam
     std::optional<StoredLead> found;
     std::optional<StoredLead> named;
     std::string claim_sid;
-    // The callback's URL names its lead: one read finds the call there (a
-    // lead's attempts and the call's owner item are written together).
+    // The callback's URL names its lead: the call is found there (a lead's
+    // attempts and the call's owner item are written together), as this
+    // process remembers the lead or else read. A remembered lead without
+    // the call may be behind the times: read afresh.
     if (!event.lead_id.empty()) {
-      auto stored = co_await read(dynamo, event.lead_id);
+      auto stored = co_await read_for_change(dynamo, event.lead_id);
+      if (auto* lead = std::get_if<StoredLead>(&stored); lead && find_attempt(lead->lead, event.call_sid) == nullptr)
+        stored = co_await read(dynamo, event.lead_id);
       if (auto* lead = std::get_if<StoredLead>(&stored)) {
         if (find_attempt(lead->lead, event.call_sid) != nullptr)
           found = std::move(*lead);
@@ -462,7 +489,7 @@ awaitable<StoreResult<store::ApplyResult>> DynamoLeadStore::do_apply_event(Dynam
       auto owner = co_await owner_of(dynamo, event.call_sid);
       if (auto* error = std::get_if<StoreError>(&owner)) co_return *error;
       if (const auto& owner_id = std::get<std::optional<std::string>>(owner)) {
-        auto stored = co_await read(dynamo, *owner_id);
+        auto stored = co_await read_for_change(dynamo, *owner_id);
         if (auto* error = std::get_if<StoreError>(&stored)) co_return *error;
         found = std::move(std::get<StoredLead>(stored));
       } else if (named && !named->lead.attempts.empty() && named->lead.attempts.back().call_sid.empty() &&
@@ -501,7 +528,7 @@ awaitable<StoreResult<store::ApplyResult>> DynamoLeadStore::do_apply_event(Dynam
 awaitable<StoreResult<Lead>> DynamoLeadStore::do_record_input(DynamoCaller& dynamo, std::string lead_id,
                                                               CallFlowInput input) {
   for (int round = 0; round < kMaxRounds; ++round) {
-    auto stored = co_await read(dynamo, lead_id);
+    auto stored = co_await read_for_change(dynamo, lead_id);
     if (auto* error = std::get_if<StoreError>(&stored)) co_return *error;
     const auto& before = std::get<StoredLead>(stored);
     if (!before.lead.call_flow_inputs.empty() && before.lead.call_flow_inputs.back() == input)
@@ -526,7 +553,8 @@ awaitable<StoreResult<store::LeadPage>> DynamoLeadStore::do_list(DynamoCaller& d
   // Ids sort by creation time: each index keeps its leads in that order.
   const bool by_status = query.status.has_value();
   json::object names{{"#group", by_status ? "lead_status" : "lead_list"}};
-  json::object key_values{{":group", string_value(by_status ? to_string(*query.status) : "leads")}};
+  // A status of a call under way shares its index key with the others (status_group): read and sifted below.
+  json::object key_values{{":group", string_value(by_status ? status_group(*query.status) : "leads")}};
   std::string condition = "#group = :group";
   if (!query.after_id.empty()) {
     condition.append(" AND lead_id > :after");

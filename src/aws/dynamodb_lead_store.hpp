@@ -5,10 +5,13 @@
 // read (one consistent Query of its partition: the lead item and its event
 // items), changed by the same C++ state machine as every other backend, and
 // written only if its version is still the one read; a lost race reads
-// again. What must change together changes in one TransactWriteItems: the
-// lead item, its new event item(s), a call sid's owner item, the orphans it
-// adopts. So one status callback costs one read request and one write
-// request; a duplicate costs the read only.
+// again. The lead as this process last wrote or read it is remembered
+// (recent_leads.hpp), so the read is skipped while no one else has written
+// it since. A lead item holds its latest events while it stays within
+// kLeadItemBudget: a status callback is then one PutItem (at most 2 WCU) and
+// nothing else. What must change together changes in one TransactWriteItems:
+// the lead item, its events moved to event items, a call sid's owner item,
+// the orphans it adopts. A duplicate costs no write.
 //
 // A callback whose call nobody owns yet is kept in the call's orphan item,
 // in the same transaction that checks the call still has no owner; the
@@ -21,6 +24,7 @@
 
 #include "aws/dynamodb_client.hpp"
 #include "aws/dynamodb_items.hpp"
+#include "aws/recent_leads.hpp"
 #include "core/config.hpp"
 #include "core/store/lead_store.hpp"
 
@@ -48,6 +52,9 @@ struct DynamoStoreOptions {
   std::chrono::milliseconds marker_lifetime{std::chrono::hours(24 * 7)};
   HttpClientConfig http;
   DynamoRetryPolicy retry;
+  // Leads remembered as last written (RecentLeads), and the most events one may have to be.
+  std::size_t recent_leads = 4096;
+  std::size_t recent_lead_max_events = 64;
 };
 
 // What the store has cost, as DynamoDB reported it (ReturnConsumedCapacity):
@@ -146,6 +153,10 @@ class DynamoLeadStore final : public store::LeadStore {
 
   // The lead with its events (a consistent Query of its partition).
   boost::asio::awaitable<store::StoreResult<StoredLead>> read(DynamoCaller& dynamo, const std::string& lead_id);
+  // The lead to change: as this process last wrote it when it remembers
+  // it (the write finds out if someone wrote since), else read.
+  boost::asio::awaitable<store::StoreResult<StoredLead>> read_for_change(DynamoCaller& dynamo,
+                                                                         const std::string& lead_id);
   boost::asio::awaitable<store::StoreResult<std::optional<std::string>>> owner_of(DynamoCaller& dynamo,
                                                                                   const std::string& call_sid);
   boost::asio::awaitable<store::StoreResult<Orphans>> read_orphans(DynamoCaller& dynamo, const std::string& call_sid);
@@ -156,7 +167,9 @@ class DynamoLeadStore final : public store::LeadStore {
                                                                WallTime received);
 
   // The write of a changed lead: 1 written; 0 lost a race (read again); -1
-  // the call sid it claims is another lead's.
+  // the call sid it claims is another lead's. The lead item alone when it
+  // stays within kLeadItemBudget and nothing else changes; otherwise one
+  // transaction that moves its events to event items.
   boost::asio::awaitable<std::variant<int, store::StoreError>> write(DynamoCaller& dynamo, const StoredLead& before,
                                                                      const Lead& after, const std::string& claim_sid,
                                                                      const Orphans* adopted);
@@ -164,6 +177,7 @@ class DynamoLeadStore final : public store::LeadStore {
   DynamoStoreOptions options_;
   std::vector<Home> homes_;
   DynamoUsage usage_;
+  RecentLeads recent_;
 };
 
 }  // namespace callgate::aws

@@ -103,9 +103,19 @@ struct DynamoBackend {
     return store;
   }
   std::shared_ptr<aws::DynamoLeadStore> open_shared() { return open_shared(options_for(table)); }
+  // A store, as the host that created lead 01A and placed its call CA1.
+  std::shared_ptr<aws::DynamoLeadStore> open_with_a_call_placed();
   std::unique_ptr<callgate::store::LeadStore> open();
   std::unique_ptr<callgate::store::LeadStore> reopen() { return open(); }
 };
+
+std::shared_ptr<aws::DynamoLeadStore> DynamoBackend::open_with_a_call_placed() {
+  using namespace callgate::conformance;
+  auto store = open_shared();
+  expect(run(store->create({make_lead("01A"), "", std::nullopt})));
+  expect(run(store->add_attempt("01A", make_attempt("CA1"), callgate::LeadStatus::dialing)));
+  return store;
+}
 
 std::unique_ptr<callgate::store::LeadStore> DynamoBackend::open() {
   return std::make_unique<callgate::testing::ForwardingStore>(open_shared());
@@ -179,41 +189,79 @@ BOOST_AUTO_TEST_CASE(the_table_is_made_when_asked_and_otherwise_checked) {
   BOOST_TEST(refused->message.find("is not callgate's") != std::string::npos, refused->message);
 }
 
-BOOST_AUTO_TEST_CASE(a_status_callback_costs_one_read_and_one_write_and_a_duplicate_no_write) {
+BOOST_AUTO_TEST_CASE(a_status_callback_is_one_write_of_at_most_2_wcu_and_a_duplicate_none) {
   using namespace callgate;
   using namespace callgate::conformance;
   DynamoBackend backend;
-  auto store = backend.open_shared();
-  expect(run(store->create({make_lead("01A"), "", std::nullopt})));
-  expect(run(store->add_attempt("01A", make_attempt("CA1"), LeadStatus::dialing)));
+  auto store = backend.open_with_a_call_placed();
   const auto& usage = store->usage();
-  const auto requests = usage.requests.load();
-  const auto writes = usage.write_requests.load();
-  const auto capacity = usage.estimated_write_milli.load();
-  const auto reported = usage.write_capacity_milli.load();
-  const auto applied = expect(run(store->apply_event(make_event("CA1", CallStatus::ringing, 1, "01A"), at(3))));
-  BOOST_TEST((applied.outcome == EventOutcome::applied));
-  BOOST_TEST(usage.requests.load() - requests == 2);  // the lead's partition read, one transaction
-  BOOST_TEST(usage.write_requests.load() - writes == 1);
-  const auto callback_capacity = usage.estimated_write_milli.load() - capacity;
-  BOOST_TEST_MESSAGE("write capacity of one status callback: "
-                     << callback_capacity / 1000.0 << " WCU by AWS's rules, "
-                     << (usage.write_capacity_milli.load() - reported) / 1000.0 << " as DynamoDB Local reports it");
-  // Two items of under 1 KB in a transaction: 2 WCU each, as DynamoDB charges transactions.
-  BOOST_TEST(callback_capacity == 4'000);
-  const auto before_duplicate = usage.write_requests.load();
-  const auto again = expect(run(store->apply_event(make_event("CA1", CallStatus::ringing, 1, "01A"), at(4))));
+  // The host that placed the call remembers the lead: each callback of the
+  // call is one PutItem of the lead item, nothing read.
+  const CallStatus statuses[] = {CallStatus::initiated, CallStatus::ringing, CallStatus::in_progress,
+                                 CallStatus::completed};
+  std::uint64_t sequence = 0;
+  for (const auto status : statuses) {
+    const auto requests = usage.requests.load();
+    const auto writes = usage.write_requests.load();
+    const auto capacity = usage.estimated_write_milli.load();
+    const auto reported = usage.write_capacity_milli.load();
+    const auto applied =
+        expect(run(store->apply_event(make_event("CA1", status, sequence, "01A"), at(3 + static_cast<int>(sequence)))));
+    ++sequence;
+    BOOST_TEST((applied.outcome == EventOutcome::applied));
+    BOOST_TEST(usage.requests.load() - requests == 1);
+    BOOST_TEST(usage.write_requests.load() - writes == 1);
+    const auto callback_capacity = usage.estimated_write_milli.load() - capacity;
+    const auto reported_capacity = usage.write_capacity_milli.load() - reported;
+    BOOST_TEST_MESSAGE(to_string(status) << " callback: " << callback_capacity / 1000.0 << " WCU by AWS's rules, "
+                                         << reported_capacity / 1000.0 << " as DynamoDB Local reports it");
+    BOOST_TEST(callback_capacity <= 2'000);
+    // A PutItem: DynamoDB Local's figure is AWS's, the indexes' included.
+    // The by_status index moves (a delete and a put) only when the call ends.
+    BOOST_TEST(reported_capacity <= (is_terminal(status) ? 4'000 : 2'000));
+    BOOST_TEST(reported_capacity >= callback_capacity);
+  }
+  const auto before_duplicate = usage.requests.load();
+  const auto again = expect(run(store->apply_event(make_event("CA1", CallStatus::ringing, 1, "01A"), at(9))));
   BOOST_TEST((again.outcome == EventOutcome::duplicate));
-  BOOST_TEST(usage.write_requests.load() == before_duplicate);
+  BOOST_TEST(usage.requests.load() == before_duplicate);
+  const auto lead = expect(run(store->get("01A")));
+  BOOST_TEST((lead.status == LeadStatus::completed));
+  BOOST_TEST(lead.events.size() == 4u);
+}
+
+BOOST_AUTO_TEST_CASE(a_host_that_does_not_remember_the_lead_reads_it_and_one_behind_the_times_loses_nothing) {
+  using namespace callgate;
+  using namespace callgate::conformance;
+  DynamoBackend backend;
+  auto placing = backend.open_with_a_call_placed();
+  // Another host: the lead is read, then written.
+  auto other = backend.open_shared();
+  auto requests = other->usage().requests.load();
+  const auto ringing = expect(run(other->apply_event(make_event("CA1", CallStatus::ringing, 1, "01A"), at(3))));
+  BOOST_TEST((ringing.outcome == EventOutcome::applied));
+  BOOST_TEST(other->usage().requests.load() - requests == 2);
+  // The placing host's memory is behind now: its write is refused, it
+  // reads and writes again, and both events are there.
+  requests = placing->usage().requests.load();
+  const auto answered = expect(run(placing->apply_event(make_event("CA1", CallStatus::in_progress, 2, "01A"), at(4))));
+  BOOST_TEST((answered.outcome == EventOutcome::applied));
+  BOOST_TEST(placing->usage().requests.load() - requests == 3);
+  // And the ringing it never saw is a duplicate to it now, as to everyone.
+  const auto repeated = expect(run(placing->apply_event(make_event("CA1", CallStatus::ringing, 1, "01A"), at(5))));
+  BOOST_TEST((repeated.outcome == EventOutcome::duplicate));
+  const auto lead = expect(run(other->get("01A")));
+  BOOST_TEST((lead.status == LeadStatus::in_progress));
+  BOOST_TEST_REQUIRE(lead.events.size() == 2u);
+  BOOST_TEST((lead.events[0].event.status == CallStatus::ringing));
+  BOOST_TEST((lead.events[1].event.status == CallStatus::in_progress));
 }
 
 BOOST_AUTO_TEST_CASE(hundreds_of_events_live_in_items_of_their_own) {
   using namespace callgate;
   using namespace callgate::conformance;
   DynamoBackend backend;
-  auto store = backend.open_shared();
-  expect(run(store->create({make_lead("01A"), "", std::nullopt})));
-  expect(run(store->add_attempt("01A", make_attempt("CA1"), LeadStatus::dialing)));
+  auto store = backend.open_with_a_call_placed();
   // The same status with new sequence numbers: each one is history (out of order after the first).
   for (std::uint64_t sequence = 1; sequence <= 300; ++sequence) {
     auto event = make_event("CA1", CallStatus::ringing, sequence, "01A");
@@ -224,15 +272,19 @@ BOOST_AUTO_TEST_CASE(hundreds_of_events_live_in_items_of_their_own) {
   BOOST_TEST_REQUIRE(lead.events.size() == 300u);
   BOOST_TEST(lead.events[299].event.sequence_number.value_or(0) == 300u);
   BOOST_TEST(lead.events[0].event.raw_status == "ringing \xff\xfe");
-  // The lead's own item stays small: what each later write costs.
+  // The lead's own item stays within its budget (what each later write
+  // costs): the most of the events are in items of their own.
   const auto item = raw_call("GetItem", json::object{{"TableName", backend.table},
                                                      {"Key", aws::item_key(aws::lead_pk("01A"), "lead")},
                                                      {"ReturnConsumedCapacity", "TOTAL"}});
   BOOST_TEST_REQUIRE((item.outcome == aws::DynamoOutcome::ok));
-  const auto doc = aws::binary_of(item.body.at("Item").as_object(), "doc");
-  BOOST_TEST_REQUIRE(doc.has_value());
-  BOOST_TEST(doc->size() < 1024u, "the lead item's document is " << doc->size() << " bytes");
-  BOOST_TEST(aws::number_of(item.body.at("Item").as_object(), "events").value_or(0) == 300);
+  const auto& lead_item = item.body.at("Item").as_object();
+  BOOST_TEST(aws::item_size(lead_item) <= aws::kLeadItemBudget);
+  const auto archived = aws::number_of(lead_item, "events").value_or(0);
+  BOOST_TEST(archived > 250, archived << " of 300 events archived");
+  const auto kept = aws::lead_from_item(lead_item);
+  BOOST_TEST_REQUIRE(kept.has_value());
+  BOOST_TEST(static_cast<std::size_t>(archived) + kept->lead.events.size() == 300u);
 }
 
 BOOST_AUTO_TEST_CASE(orphans_of_one_call_are_bounded_and_adopted_in_order) {
@@ -265,10 +317,8 @@ BOOST_AUTO_TEST_CASE(two_hosts_applying_one_calls_callbacks_at_once_converge) {
   using namespace callgate;
   using namespace callgate::conformance;
   DynamoBackend backend;
-  auto first = backend.open_shared();
+  auto first = backend.open_with_a_call_placed();
   auto second = backend.open_shared();
-  expect(run(first->create({make_lead("01A"), "", std::nullopt})));
-  expect(run(first->add_attempt("01A", make_attempt("CA1"), LeadStatus::dialing)));
   // Every callback twice (the provider's retry reached the other host), in an order no host chose.
   const CallStatus statuses[] = {CallStatus::completed, CallStatus::initiated, CallStatus::in_progress,
                                  CallStatus::ringing};

@@ -45,11 +45,13 @@ Lead lead_with_events(std::size_t events) {
   return lead;
 }
 
-json::array items_of(const Lead& lead, std::int64_t version) {
+// The partition as a Query returns it: the first archived events in event
+// items, the others in the lead item.
+json::array items_of(const Lead& lead, std::int64_t version, std::size_t archived) {
   json::array items;
-  for (std::size_t index = 0; index < lead.events.size(); ++index)
+  for (std::size_t index = 0; index < archived; ++index)
     items.push_back(event_item(lead.id, index, lead.events[index]));
-  items.push_back(lead_item(lead, version, "key-1"));
+  items.push_back(lead_item(lead, version, "key-1", archived));
   return items;
 }
 
@@ -58,30 +60,49 @@ json::array items_of(const Lead& lead, std::int64_t version) {
 BOOST_AUTO_TEST_SUITE(dynamodb_items)
 
 BOOST_AUTO_TEST_CASE(a_lead_and_its_event_items_read_back_whole) {
-  const auto lead = lead_with_events(3);
-  const auto stored = lead_from_items(items_of(lead, 7));
-  BOOST_TEST_REQUIRE(stored.has_value());
-  BOOST_TEST((stored->lead == lead));
-  BOOST_TEST(stored->version == 7);
-  BOOST_TEST(stored->stored_events == 3u);
-  BOOST_TEST(stored->idempotency_key == "key-1");
-  // The lead's item holds no event: they are items of their own.
-  const auto item = lead_item(lead, 7, "");
+  const auto lead = lead_with_events(5);
+  for (std::size_t archived = 0; archived <= 5; ++archived) {
+    const auto stored = lead_from_items(items_of(lead, 7, archived));
+    BOOST_TEST_REQUIRE(stored.has_value());
+    BOOST_TEST((stored->lead == lead), "archived " << archived);
+    BOOST_TEST(stored->version == 7);
+    BOOST_TEST(stored->archived_events == archived);
+    BOOST_TEST(stored->idempotency_key == "key-1");
+  }
+  // The lead's item holds the events after the archived ones, in order.
+  const auto item = lead_item(lead, 7, "", 3);
   BOOST_TEST(binary_of(item, "doc")->find("c0ffee") != std::string::npos);  // the attempt's sid
-  BOOST_TEST(binary_of(item, "doc")->find("\"events\"") == std::string::npos);
-  BOOST_TEST(string_of(item, "lead_status").value_or("") == "ringing");
+  const auto alone = lead_from_item(item);
+  BOOST_TEST_REQUIRE(alone.has_value());
+  BOOST_TEST_REQUIRE(alone->lead.events.size() == 2u);
+  BOOST_TEST((alone->lead.events[0] == lead.events[3]));
+  BOOST_TEST((alone->lead.events[1] == lead.events[4]));
+  BOOST_TEST(number_of(item, "events").value_or(-1) == 3);
+  BOOST_TEST(string_of(item, "lead_status").value_or("") == "calling");  // status_group(ringing)
   BOOST_TEST(!item.contains("idem"));
+  // More archived than there are: none kept, the count capped.
+  BOOST_TEST(number_of(lead_item(lead, 7, "", 9), "events").value_or(-1) == 5);
+}
+
+BOOST_AUTO_TEST_CASE(a_call_under_way_keeps_one_status_index_key) {
+  for (const auto status :
+       {LeadStatus::dialing, LeadStatus::queued, LeadStatus::initiated, LeadStatus::ringing, LeadStatus::in_progress})
+    BOOST_TEST(status_group(status) == "calling");
+  for (const auto status : {LeadStatus::pending, LeadStatus::scheduled, LeadStatus::completed, LeadStatus::busy,
+                            LeadStatus::no_answer, LeadStatus::failed, LeadStatus::canceled})
+    BOOST_TEST(status_group(status) == to_string(status));
+  BOOST_TEST(!parse_lead_status("calling").has_value());  // no status of its own could be mistaken for it
 }
 
 BOOST_AUTO_TEST_CASE(a_partition_read_short_of_its_events_or_without_its_lead_is_not_a_lead) {
   const auto lead = lead_with_events(3);
-  auto items = items_of(lead, 1);
+  auto items = items_of(lead, 1, 3);
   items.erase(items.begin() + 1);  // one event item missing: a read that met a write between pages
   BOOST_TEST(!lead_from_items(items).has_value());
-  auto no_lead = items_of(lead, 1);
+  auto no_lead = items_of(lead, 1, 3);
   no_lead.pop_back();
   BOOST_TEST(!lead_from_items(no_lead).has_value());
-  auto damaged = items_of(lead, 1);
+  auto damaged = items_of(lead, 1, 3);
   damaged.back().as_object()["doc"] = binary_value("{not json");
   BOOST_TEST(!lead_from_items(damaged).has_value());
 }
