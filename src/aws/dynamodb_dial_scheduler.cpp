@@ -92,6 +92,11 @@ std::uint64_t DynamoDialScheduler::new_claim() {
   return (random_() >> 2) | 1u;
 }
 
+void DynamoDialScheduler::job_written(WallTime due) {
+  std::lock_guard lock(mutex_);
+  if (!next_wake_ || due < *next_wake_) next_wake_ = due;
+}
+
 awaitable<StoreResult<bool>> DynamoDialScheduler::schedule(DialJob job) {
   const auto lead_id = job.lead_id;
   json::object request{{"Item", job_item(job, 0, WallTime{})},
@@ -101,8 +106,7 @@ awaitable<StoreResult<bool>> DynamoDialScheduler::schedule(DialJob job) {
   if (answer.outcome == DynamoOutcome::condition_failed)
     co_return StoreError{store::StoreFailure::conflict, "lead " + lead_id + " has a dial in progress"};
   if (answer.outcome != DynamoOutcome::ok) co_return failure("PutItem", answer);
-  std::lock_guard lock(mutex_);
-  if (!next_wake_ || job.due < *next_wake_) next_wake_ = job.due;
+  job_written(job.due);
   co_return true;
 }
 
@@ -317,6 +321,22 @@ std::optional<WallTime> DynamoDialScheduler::next_wake() const {
 dialer::SchedulerCounts DynamoDialScheduler::counts(WallTime) const {
   std::lock_guard lock(mutex_);
   return counts_;
+}
+
+awaitable<StoreResult<dialer::LeadsWithFirstJobs::Stored>> DynamoLeadsWithFirstJobs::create_with_first_job(
+    store::CreateRequest request, DialJob job, WallTime now, std::optional<std::chrono::milliseconds> lease) {
+  // Claimed: due again (to another host) when the lease ends, as schedule_claimed writes it.
+  const auto claim = lease ? jobs_.new_claim() : 0;
+  const auto lease_until = lease ? from_epoch_milliseconds(epoch_milliseconds(now + *lease)) : WallTime{};
+  auto created = co_await leads_.create_with(std::move(request), job_item(job, claim, lease_until));
+  if (auto* error = std::get_if<StoreError>(&created)) co_return *error;
+  Stored stored{std::move(std::get<store::CreateResult>(created)), std::nullopt};
+  if (!stored.lead.created) co_return stored;
+  if (lease)
+    stored.claimed = ClaimedJob{std::move(job), claim, lease_until, false};
+  else
+    jobs_.job_written(job.due);
+  co_return stored;
 }
 
 }  // namespace callgate::aws

@@ -54,11 +54,15 @@ class DynamoDialScheduler final : public dialer::DialScheduler {
 
   const DynamoUsage& usage() const { return usage_; }
 
+  // A new claim's number (random: no shared counter to write per claim).
+  std::uint64_t new_claim();
+  // A job written beside this scheduler (DynamoLeadsWithFirstJobs) is due then.
+  void job_written(WallTime due);
+
  private:
   // Runs operation on home: the caller's coroutine hops there and back when it is elsewhere.
   boost::asio::awaitable<DynamoAnswer> call(std::string operation, boost::json::object body, bool write);
   boost::asio::awaitable<DynamoAnswer> call_on_home(std::string operation, boost::json::object body, bool write);
-  std::uint64_t new_claim();
 
   boost::asio::io_context& home_;
   DynamoStoreOptions options_;
@@ -68,6 +72,20 @@ class DynamoDialScheduler final : public dialer::DialScheduler {
   std::mt19937_64 random_;
   std::optional<WallTime> next_wake_;  // as the latest claim_due saw it
   dialer::SchedulerCounts counts_;
+};
+
+// A new lead and its first job in the one transaction that creates the
+// lead (the job an item beside it): what an enquiry costs is one write.
+class DynamoLeadsWithFirstJobs final : public dialer::LeadsWithFirstJobs {
+ public:
+  DynamoLeadsWithFirstJobs(DynamoLeadStore& leads, DynamoDialScheduler& jobs) : leads_(leads), jobs_(jobs) {}
+  boost::asio::awaitable<store::StoreResult<Stored>> create_with_first_job(
+      store::CreateRequest request, dialer::DialJob job, WallTime now,
+      std::optional<std::chrono::milliseconds> lease) override;
+
+ private:
+  DynamoLeadStore& leads_;
+  DynamoDialScheduler& jobs_;
 };
 
 }  // namespace callgate::aws

@@ -352,7 +352,8 @@ awaitable<std::variant<int, StoreError>> DynamoLeadStore::write(DynamoCaller& dy
 }
 
 awaitable<StoreResult<store::CreateResult>> DynamoLeadStore::do_create(DynamoCaller& dynamo,
-                                                                       store::CreateRequest request) {
+                                                                       store::CreateRequest request,
+                                                                       std::optional<json::object> companion) {
   const auto& lead = request.lead;
   const auto marker_expires = number_value(epoch_seconds(WallClock::now() + options_.marker_lifetime));
   const auto now_seconds = number_value(epoch_seconds(WallClock::now()));
@@ -385,6 +386,14 @@ awaitable<StoreResult<store::CreateResult>> DynamoLeadStore::do_create(DynamoCal
         values({{":since", number_value(epoch_milliseconds(*request.same_phone_since))}});
   }
   items.push_back(json::object{{"Put", std::move(phone_put)}});
+  std::optional<std::size_t> companion_index;
+  if (companion) {
+    companion_index = items.size();
+    items.push_back(json::object{{"Put",
+                                  {{"TableName", options_.table},
+                                   {"Item", std::move(*companion)},
+                                   {"ConditionExpression", "attribute_not_exists(pk)"}}}});
+  }
   json::object transaction{{"TransactItems", std::move(items)}, {"ClientRequestToken", random_hex(16)}};
 
   for (int round = 0; round < kMaxRounds; ++round) {
@@ -401,8 +410,9 @@ awaitable<StoreResult<store::CreateResult>> DynamoLeadStore::do_create(DynamoCal
       marker_pk = "idem#" + request.idempotency_key;
     else if (reason_at(answer, phone_index) == "ConditionalCheckFailed")
       marker_pk = "phone#" + lead.phone;
-    else if (reason_at(answer, 0) == "ConditionalCheckFailed")
-      existing_id = lead.id;
+    else if (reason_at(answer, 0) == "ConditionalCheckFailed" ||
+             (companion_index && reason_at(answer, *companion_index) == "ConditionalCheckFailed"))
+      existing_id = lead.id;  // this request's own, landed on an earlier try (its companion with it)
     if (!marker_pk.empty()) {
       json::object get{{"TableName", options_.table},
                        {"Key", item_key(marker_pk, marker_pk.starts_with("idem#") ? "idem" : "phone")},
@@ -597,7 +607,12 @@ awaitable<StoreResult<store::LeadPage>> DynamoLeadStore::do_list(DynamoCaller& d
 }
 
 awaitable<StoreResult<store::CreateResult>> DynamoLeadStore::create(store::CreateRequest request) {
-  co_return co_await route(&DynamoLeadStore::do_create, std::move(request));
+  co_return co_await route(&DynamoLeadStore::do_create, std::move(request), std::optional<json::object>{});
+}
+awaitable<StoreResult<store::CreateResult>> DynamoLeadStore::create_with(store::CreateRequest request,
+                                                                         json::object companion) {
+  co_return co_await route(&DynamoLeadStore::do_create, std::move(request),
+                           std::optional<json::object>(std::move(companion)));
 }
 awaitable<StoreResult<Lead>> DynamoLeadStore::get(std::string lead_id) {
   co_return co_await route(&DynamoLeadStore::do_get, std::move(lead_id));

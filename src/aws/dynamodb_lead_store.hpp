@@ -54,7 +54,7 @@ struct DynamoStoreOptions {
   DynamoRetryPolicy retry;
   // Leads remembered as last written (RecentLeads), and the most events one may have to be.
   std::size_t recent_leads = 4096;
-  std::size_t recent_lead_max_events = 64;
+  std::size_t recent_lead_max_events = 32;
 };
 
 // What the store has cost, as DynamoDB reported it (ReturnConsumedCapacity):
@@ -121,6 +121,12 @@ class DynamoLeadStore final : public store::LeadStore {
   boost::asio::awaitable<store::StoreResult<store::LeadPage>> list(store::LeadQuery query) override;
   std::optional<std::string> problem() const override;
 
+  // create, with companion (another item of the table, such as the lead's
+  // first dial job) put in the same transaction when the lead is created;
+  // nothing of it written when an existing lead is returned.
+  boost::asio::awaitable<store::StoreResult<store::CreateResult>> create_with(store::CreateRequest request,
+                                                                              boost::json::object companion);
+
   const DynamoUsage& usage() const { return usage_; }
   DynamoUsage& usage() { return usage_; }
   // Each reactor's HTTP client to DynamoDB, for keeping its connections warm there.
@@ -138,8 +144,8 @@ class DynamoLeadStore final : public store::LeadStore {
                                                                                                     Parameters...),
                                        Arguments&&... arguments);
 
-  boost::asio::awaitable<store::StoreResult<store::CreateResult>> do_create(DynamoCaller& dynamo,
-                                                                            store::CreateRequest request);
+  boost::asio::awaitable<store::StoreResult<store::CreateResult>> do_create(
+      DynamoCaller& dynamo, store::CreateRequest request, std::optional<boost::json::object> companion);
   boost::asio::awaitable<store::StoreResult<Lead>> do_get(DynamoCaller& dynamo, std::string lead_id);
   boost::asio::awaitable<store::StoreResult<Lead>> do_add_attempt(DynamoCaller& dynamo, std::string lead_id,
                                                                   Attempt attempt, LeadStatus lead_status);

@@ -310,6 +310,10 @@ void Daemon::build() {
   dialer_ = std::make_unique<dialer::Dialer>(
       reactors_.front().reactor->io(), *scheduler_, *store_, [this] { return shared_config_.load(); },
       dialer::declare_dialer_metrics(metrics_, lead_metric_ids_.calls_placed));
+  if (auto* dynamodb_store = dynamic_cast<aws::DynamoLeadStore*>(store_.get()); dynamodb_store && dynamodb_scheduler_) {
+    dynamodb_first_jobs_ = std::make_unique<aws::DynamoLeadsWithFirstJobs>(*dynamodb_store, *dynamodb_scheduler_);
+    dialer_->keep_first_jobs_with_leads(*dynamodb_first_jobs_);
+  }
 
   providers::register_webhook_endpoints(router_, *store_, webhook_metric_ids_, spool_.get(), dialer_.get());
   rate_limiter_ = std::make_unique<http::SharedRateLimiter>(config_.intake.rate_per_minute, config_.intake.rate_burst);

@@ -99,6 +99,7 @@ class Daemon {
   std::unique_ptr<dialer::EmbeddedDialScheduler> embedded_scheduler_;  // one of these three is built
   std::unique_ptr<dialer::RedisDialScheduler> redis_scheduler_;
   std::unique_ptr<aws::DynamoDialScheduler> dynamodb_scheduler_;
+  std::unique_ptr<aws::DynamoLeadsWithFirstJobs> dynamodb_first_jobs_;  // an enquiry and its job in one write
   dialer::DialScheduler* scheduler_ = nullptr;
   std::unique_ptr<dialer::Dialer> dialer_;
   std::unique_ptr<providers::simulator::SimulatedAccount> simulated_account_;  // only with the simulator in use

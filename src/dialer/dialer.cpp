@@ -151,6 +151,26 @@ awaitable<store::StoreResult<bool>> Dialer::enqueue_first_call(const Lead& lead)
   co_return scheduled;
 }
 
+awaitable<store::StoreResult<store::CreateResult>> Dialer::create_with_first_call(store::CreateRequest request) {
+  if (together_ == nullptr) co_return co_await store_.create(std::move(request));
+  const auto config = config_();
+  const auto now = clock_.now();
+  auto first = decide_first_call(request.lead, now, config->dialer);
+  const auto lease = first.claim_now ? std::optional(config->dialer.lease) : std::nullopt;
+  auto stored = co_await together_->create_with_first_job(std::move(request), std::move(first.job), now, lease);
+  if (auto* error = std::get_if<store::StoreError>(&stored)) co_return *error;
+  auto& made = std::get<LeadsWithFirstJobs::Stored>(stored);
+  if (made.claimed) {
+    // As enqueue_first_call: worked at once, on the reactor that took the enquiry.
+    auto executor = co_await boost::asio::this_coro::executor;
+    auto& lane = lane_for(boost::asio::query(executor, boost::asio::execution::context));
+    spawn_task(*lane.io, work(std::move(*made.claimed), &lane), "dialer placing a first call");
+  } else if (made.lead.created) {
+    poke();
+  }
+  co_return std::move(made.lead);
+}
+
 awaitable<void> Dialer::call_ended(std::string lead_id, std::string call_sid) {
   const auto config = config_();
   auto got = co_await store_.get(lead_id);

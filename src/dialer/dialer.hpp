@@ -69,6 +69,12 @@ class Dialer final : public FirstCallQueue, public CallEndings {
   void stop();
 
   boost::asio::awaitable<store::StoreResult<bool>> enqueue_first_call(const Lead& lead) override;
+  bool stores_first_call_with_lead() const override { return together_ != nullptr; }
+  boost::asio::awaitable<store::StoreResult<store::CreateResult>> create_with_first_call(
+      store::CreateRequest request) override;
+  // From now on a new lead's first job is written with the lead (the
+  // scheduler's jobs live beside the leads). Before start().
+  void keep_first_jobs_with_leads(LeadsWithFirstJobs& together) { together_ = &together; }
   boost::asio::awaitable<void> call_ended(std::string lead_id, std::string call_sid) override;
   // A job may be due now: wake the loop. Any thread.
   void poke();
@@ -107,6 +113,7 @@ class Dialer final : public FirstCallQueue, public CallEndings {
   boost::asio::io_context& home_;
   DialScheduler& scheduler_;
   store::LeadStore& store_;
+  LeadsWithFirstJobs* together_ = nullptr;
   std::function<std::shared_ptr<const Config>()> config_;
   DialerMetricIds ids_;
   const Clock& clock_;

@@ -257,6 +257,58 @@ BOOST_AUTO_TEST_CASE(a_host_that_does_not_remember_the_lead_reads_it_and_one_beh
   BOOST_TEST((lead.events[1].event.status == CallStatus::in_progress));
 }
 
+BOOST_AUTO_TEST_CASE(an_enquiry_and_its_first_job_are_one_transaction) {
+  using namespace callgate;
+  using namespace callgate::conformance;
+  DynamoBackend backend;
+  auto store = backend.open_shared();
+  DynamoSchedulerBackend jobs;
+  jobs.table = backend.table;
+  auto scheduler = jobs.peer();
+  aws::DynamoLeadsWithFirstJobs together(*store, *jobs.schedulers.back());
+  const auto now = WallClock::now();
+  const auto& usage = store->usage();
+  const auto requests = usage.requests.load();
+  const auto capacity = usage.estimated_write_milli.load();
+  const auto made = expect(run(together.create_with_first_job({make_lead("01A"), "key-1", std::nullopt},
+                                                              dialer::dial_job("01A", 1, now, "enquiry"), now, 30s)));
+  BOOST_TEST(made.lead.created);
+  BOOST_TEST_REQUIRE(made.claimed.has_value());
+  BOOST_TEST(usage.requests.load() - requests == 1);
+  BOOST_TEST_MESSAGE("an enquiry with its job: " << (usage.estimated_write_milli.load() - capacity) / 1000.0
+                                                 << " WCU by AWS's rules");
+  // The job is there, claimed by this host: no other host's claim_due takes
+  // it, and its completion is this claim's.
+  const auto job = expect(run(scheduler->job_for("01A")));
+  BOOST_TEST_REQUIRE(job.has_value());
+  BOOST_TEST(job->reason == "enquiry");
+  BOOST_TEST(expect(run(jobs.peer()->claim_due(now + 5s, 10, 30s))).empty());
+
+  // The same key again: the first lead is the answer, nothing is written.
+  const auto again = expect(run(together.create_with_first_job({make_lead("01B"), "key-1", std::nullopt},
+                                                               dialer::dial_job("01B", 1, now, "enquiry"), now, 30s)));
+  BOOST_TEST(!again.lead.created);
+  BOOST_TEST(again.lead.lead.id == "01A");
+  BOOST_TEST(!again.claimed.has_value());
+  BOOST_TEST(!expect(run(scheduler->job_for("01B"))).has_value());
+  BOOST_TEST(expect(run(scheduler->complete(*made.claimed, std::nullopt))));
+
+  // Outside calling hours: the job waits, and is claimed when due.
+  const auto waiting =
+      expect(run(together.create_with_first_job({make_lead("01C", "+14155550999"), "", std::nullopt},
+                                                dialer::dial_job("01C", 1, now + 1min, "enquiry"), now, std::nullopt)));
+  BOOST_TEST(waiting.lead.created);
+  BOOST_TEST(!waiting.claimed.has_value());
+  BOOST_TEST(expect(run(scheduler->claim_due(now, 10, 30s))).empty());
+  std::vector<dialer::ClaimedJob> due;
+  for (int tries = 0; tries < 50 && due.empty(); ++tries) {  // the due index is eventually consistent
+    due = expect(run(scheduler->claim_due(now + 2min, 10, 30s)));
+    if (due.empty()) std::this_thread::sleep_for(100ms);
+  }
+  BOOST_TEST_REQUIRE(due.size() == 1u);
+  BOOST_TEST(due[0].job.lead_id == "01C");
+}
+
 BOOST_AUTO_TEST_CASE(hundreds_of_events_live_in_items_of_their_own) {
   using namespace callgate;
   using namespace callgate::conformance;

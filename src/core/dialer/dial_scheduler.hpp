@@ -119,4 +119,23 @@ class DialScheduler {
   virtual std::optional<std::string> problem() const { return std::nullopt; }
 };
 
+// A scheduler whose jobs live beside the leads (DynamoDB: one table) can
+// store a new lead and its first job in one step, so an enquiry is one
+// write and no lead is ever stored without its call in the dialer's hands.
+class LeadsWithFirstJobs {
+ public:
+  virtual ~LeadsWithFirstJobs() = default;
+
+  struct Stored {
+    store::CreateResult lead;           // as LeadStore::create answers
+    std::optional<ClaimedJob> claimed;  // the job, claimed by the caller, when a lease was asked for
+  };
+  // Creates request's lead as LeadStore::create does, and job with it when
+  // the lead is created: claimed until now + lease when lease is set,
+  // waiting otherwise. When an existing lead is returned instead, nothing
+  // is written (its own job, if any, stays as it is).
+  [[nodiscard]] virtual boost::asio::awaitable<store::StoreResult<Stored>> create_with_first_job(
+      store::CreateRequest request, DialJob job, WallTime now, std::optional<std::chrono::milliseconds> lease) = 0;
+};
+
 }  // namespace callgate::dialer

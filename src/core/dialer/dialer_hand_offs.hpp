@@ -18,6 +18,13 @@ class FirstCallQueue {
   // A new lead's first call, at the next calling time; true once it is
   // durably in the dialer's hands. Any thread.
   virtual boost::asio::awaitable<store::StoreResult<bool>> enqueue_first_call(const Lead& lead) = 0;
+  // Whether create_with_first_call may be used: the dialer's jobs live
+  // beside the leads and both go in one write.
+  virtual bool stores_first_call_with_lead() const = 0;
+  // Stores the new lead as LeadStore::create does and, when it is created,
+  // its first call with it (no enqueue_first_call needed then). Any thread.
+  virtual boost::asio::awaitable<store::StoreResult<store::CreateResult>> create_with_first_call(
+      store::CreateRequest request) = 0;
 };
 
 class CallEndings {

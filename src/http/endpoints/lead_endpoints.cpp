@@ -151,7 +151,14 @@ awaitable<Response> enquire(RequestContext& context, LeadServices& services) {
   if (!key.empty()) create.idempotency_key = scoped_idempotency_key(client, key);
   if (intake.duplicate_window.count() > 0) create.same_phone_since = now - intake.duplicate_window;
 
-  auto stored = co_await services.store.create(std::move(create));
+  // Where the dialer's jobs live beside the leads, the lead and its first
+  // call are one write; otherwise the call is handed over below.
+  const bool handed_with_lead = services.dialer.stores_first_call_with_lead();
+  store::StoreResult<store::CreateResult> stored = store::StoreError{};
+  if (handed_with_lead)
+    stored = co_await services.dialer.create_with_first_call(std::move(create));
+  else
+    stored = co_await services.store.create(std::move(create));
   if (auto* error = std::get_if<store::StoreError>(&stored)) {
     count("store_unavailable");
     LogLine(LogLevel::error, "enquiry_not_stored").text("reason", error->message);
@@ -179,7 +186,7 @@ awaitable<Response> enquire(RequestContext& context, LeadServices& services) {
         .trusted_text("lead_id", result.lead.id)
         .text("phone", result.lead.phone)
         .trusted_text("request_id", context.request_id);
-  if (result.lead.attempts.empty()) {
+  if (result.lead.attempts.empty() && !(handed_with_lead && result.created)) {
     // Its first call, durably in the dialer's hands before the answer (an
     // existing lead whose hand-over failed before gets it now).
     auto handed = co_await services.dialer.enqueue_first_call(result.lead);

@@ -139,6 +139,62 @@ BOOST_AUTO_TEST_CASE(a_new_lead_is_called_once_and_its_call_recorded) {
   BOOST_TEST(bench.provider.orders.size() == 1u);
 }
 
+// Jobs beside the leads, as DynamoDB keeps them: the lead and its job in
+// one step (here the memory store and the bench's scheduler, one after the other).
+class LeadsWithJobsBeside final : public LeadsWithFirstJobs {
+ public:
+  LeadsWithJobsBeside(store::LeadStore& store, DialScheduler& scheduler) : store_(store), scheduler_(scheduler) {}
+  boost::asio::awaitable<store::StoreResult<Stored>> create_with_first_job(
+      store::CreateRequest request, DialJob job, WallTime now,
+      std::optional<std::chrono::milliseconds> lease) override {
+    leases.push_back(lease);
+    auto created = expect(co_await store_.create(std::move(request)));
+    Stored stored{created, std::nullopt};
+    if (!created.created) co_return stored;
+    if (lease)
+      stored.claimed = expect(co_await scheduler_.schedule_claimed(std::move(job), now, *lease));
+    else
+      expect(co_await scheduler_.schedule(std::move(job)));
+    co_return stored;
+  }
+  std::vector<std::optional<std::chrono::milliseconds>> leases;
+
+ private:
+  store::LeadStore& store_;
+  DialScheduler& scheduler_;
+};
+
+BOOST_AUTO_TEST_CASE(a_lead_stored_with_its_first_job_is_called_at_once_without_a_hand_over) {
+  DialerBench bench;
+  LeadsWithJobsBeside together(bench.store, bench.scheduler);
+  BOOST_TEST(!bench.dialer->stores_first_call_with_lead());
+  bench.dialer->keep_first_jobs_with_leads(together);
+  BOOST_TEST(bench.dialer->stores_first_call_with_lead());
+  bench.provider.placements.push_back(providers::Placed{"CA100", "queued"});
+  bench.dialer->start();
+  store::CreateRequest request;
+  request.lead = conformance::make_lead("01A", "+14155550123");
+  request.lead.created = bench.clock.now();
+  std::optional<store::StoreResult<store::CreateResult>> created;
+  boost::asio::co_spawn(bench.io, bench.dialer->create_with_first_call(request),
+                        [&](std::exception_ptr, store::StoreResult<store::CreateResult> result) { created = result; });
+  BOOST_REQUIRE(bench.run_until([&] { return created && !bench.lead("01A").attempts.empty(); }));
+  BOOST_TEST(expect(*created).created);
+  BOOST_REQUIRE_EQUAL(together.leases.size(), 1u);
+  BOOST_TEST((together.leases.front() == std::optional(bench.config->dialer.lease)));  // claimed: worked at once
+  BOOST_REQUIRE_EQUAL(bench.provider.orders.size(), 1u);
+  BOOST_TEST(bench.provider.orders.front().lead_id == "01A");
+  BOOST_TEST(bench.lead("01A").attempts.front().call_sid == "CA100");
+  // The same enquiry again: the lead is the answer, nothing more is placed.
+  created.reset();
+  boost::asio::co_spawn(bench.io, bench.dialer->create_with_first_call(request),
+                        [&](std::exception_ptr, store::StoreResult<store::CreateResult> result) { created = result; });
+  BOOST_REQUIRE(bench.run_until([&] { return created.has_value(); }));
+  BOOST_TEST(!expect(*created).created);
+  bench.io.run_for(300ms);
+  BOOST_TEST(bench.provider.orders.size() == 1u);
+}
+
 BOOST_AUTO_TEST_CASE(a_retryable_failure_is_placed_again_once_the_clock_reaches_its_backoff) {
   DialerBench bench;
   bench.provider.placements.push_back(providers::Retryable{"503 from the provider", std::nullopt});

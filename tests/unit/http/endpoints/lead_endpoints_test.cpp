@@ -27,7 +27,20 @@ class RecordingFirstCallQueue final : public dialer::FirstCallQueue {
     if (refuse) co_return store::StoreError{store::StoreFailure::unavailable, "the scheduler is down"};
     co_return true;
   }
+  // With leads_beside set, the first call is stored with the lead (as on
+  // DynamoDB); without, the endpoint stores the lead and hands it over.
+  bool stores_first_call_with_lead() const override { return leads_beside != nullptr; }
+  boost::asio::awaitable<store::StoreResult<store::CreateResult>> create_with_first_call(
+      store::CreateRequest request) override {
+    BOOST_REQUIRE_MESSAGE(leads_beside != nullptr, "asked to store a lead it does not keep");
+    auto created = co_await leads_beside->create(std::move(request));
+    if (const auto* result = std::get_if<store::CreateResult>(&created); result && result->created)
+      stored_with_lead.push_back(result->lead.id);
+    co_return created;
+  }
   std::vector<std::string> handed;
+  std::vector<std::string> stored_with_lead;
+  store::LeadStore* leads_beside = nullptr;
   bool refuse = false;
 };
 
@@ -99,6 +112,22 @@ BOOST_AUTO_TEST_CASE(an_enquiry_is_stored_with_its_consent_and_handed_to_the_dia
   BOOST_TEST(lead.consent.client_address == "203.0.113.7");
   BOOST_TEST(lead.consent.user_agent == "Mozilla/5.0 test");
   BOOST_TEST(lead.consent.text_version == "v1");
+}
+
+BOOST_AUTO_TEST_CASE(where_jobs_live_beside_the_leads_the_enquiry_and_its_call_are_one_write) {
+  LeadEndpointsBench bench;
+  bench.first_calls.leads_beside = &bench.store;
+  const auto answer = bench.enquire(kGoodEnquiry);
+  BOOST_TEST(answer.result_int() == 202u);
+  const std::string id(json_body(answer).at("leadId").as_string());
+  BOOST_TEST(bench.first_calls.stored_with_lead == std::vector<std::string>{id});
+  BOOST_TEST(bench.first_calls.handed.empty());  // no second step
+  // The same number again from the same client: the lead exists, nothing
+  // was written with it, so its first call is handed over (it has no attempt).
+  const auto again = bench.enquire(kGoodEnquiry);
+  BOOST_TEST(json_body(again).at("leadId").as_string() == id);
+  BOOST_TEST(bench.first_calls.stored_with_lead.size() == 1u);
+  BOOST_TEST(bench.first_calls.handed == std::vector<std::string>{id});
 }
 
 BOOST_AUTO_TEST_CASE(bad_enquiries_get_a_json_error_naming_the_field_and_store_nothing) {
