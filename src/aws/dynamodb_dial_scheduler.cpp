@@ -74,7 +74,7 @@ DynamoDialScheduler::~DynamoDialScheduler() = default;
 
 awaitable<DynamoAnswer> DynamoDialScheduler::call_on_home(std::string operation, json::object body, bool write) {
   body["TableName"] = options_.table;
-  co_return co_await caller_->call(std::move(operation), body, write);
+  co_return co_await caller_->call(std::move(operation), body, write, DynamoWork::dial_jobs);
 }
 
 awaitable<DynamoAnswer> DynamoDialScheduler::call(std::string operation, json::object body, bool write) {

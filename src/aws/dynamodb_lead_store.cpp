@@ -87,9 +87,32 @@ std::optional<std::string> DynamoUsage::problem() const {
   return problem_;
 }
 
-void count_usage(DynamoUsage& usage, const DynamoAnswer& answer, bool write) {
+std::string_view to_string(DynamoWork work) {
+  switch (work) {
+    case DynamoWork::enquiry:
+      return "enquiry";
+    case DynamoWork::status_callback:
+      return "status_callback";
+    case DynamoWork::call_placed:
+      return "call_placed";
+    case DynamoWork::call_flow_input:
+      return "call_flow_input";
+    case DynamoWork::lead_read:
+      return "lead_read";
+    case DynamoWork::dial_jobs:
+      return "dial_jobs";
+  }
+  return "unknown";
+}
+
+void count_usage(DynamoUsage& usage, const DynamoAnswer& answer, bool write, DynamoWork work) {
+  auto& for_work = usage.by_work[static_cast<std::size_t>(work)];
   usage.requests.fetch_add(1, std::memory_order_relaxed);
-  if (write) usage.write_requests.fetch_add(1, std::memory_order_relaxed);
+  for_work.requests.fetch_add(1, std::memory_order_relaxed);
+  if (write) {
+    usage.write_requests.fetch_add(1, std::memory_order_relaxed);
+    for_work.write_requests.fetch_add(1, std::memory_order_relaxed);
+  }
   if (answer.tries > 1) usage.retries.fetch_add(answer.tries - 1, std::memory_order_relaxed);
   const auto* body = answer.body.if_object();
   const auto* consumed = body ? body->if_contains("ConsumedCapacity") : nullptr;
@@ -114,7 +137,9 @@ void count_usage(DynamoUsage& usage, const DynamoAnswer& answer, bool write) {
   else
     add(*consumed);
   usage.read_capacity_milli.fetch_add(static_cast<std::int64_t>(read_units * 1000 + 0.5), std::memory_order_relaxed);
-  usage.write_capacity_milli.fetch_add(static_cast<std::int64_t>(write_units * 1000 + 0.5), std::memory_order_relaxed);
+  const auto write_milli = static_cast<std::int64_t>(write_units * 1000 + 0.5);
+  usage.write_capacity_milli.fetch_add(write_milli, std::memory_order_relaxed);
+  for_work.write_capacity_milli.fetch_add(write_milli, std::memory_order_relaxed);
 }
 
 DynamoCaller::DynamoCaller(asio::io_context& io, const DynamoStoreOptions& options,
@@ -124,15 +149,18 @@ DynamoCaller::DynamoCaller(asio::io_context& io, const DynamoStoreOptions& optio
       timeout_(options.operation_timeout),
       usage_(usage) {}
 
-awaitable<DynamoAnswer> DynamoCaller::call(std::string operation, const json::object& body, bool write) {
+awaitable<DynamoAnswer> DynamoCaller::call(std::string operation, const json::object& body, bool write,
+                                           DynamoWork work) {
   json::object sent = body;
   sent["ReturnConsumedCapacity"] = "TOTAL";
   const auto deadline = std::chrono::steady_clock::now() + timeout_;
   auto answer = co_await client_->call(operation, json::serialize(sent), deadline);
-  count_usage(usage_, answer, write);
-  if (write && answer.outcome == DynamoOutcome::ok)
-    usage_.estimated_write_milli.fetch_add(static_cast<std::int64_t>(estimated_write_units(operation, body) * 1000),
-                                           std::memory_order_relaxed);
+  count_usage(usage_, answer, write, work);
+  if (write && answer.outcome == DynamoOutcome::ok) {
+    const auto milli = static_cast<std::int64_t>(estimated_write_units(operation, body) * 1000);
+    usage_.estimated_write_milli.fetch_add(milli, std::memory_order_relaxed);
+    usage_.by_work[static_cast<std::size_t>(work)].estimated_write_milli.fetch_add(milli, std::memory_order_relaxed);
+  }
   if (is_answer(answer.outcome))
     usage_.answered();
   else if (answer.outcome != DynamoOutcome::failed || answer.status == 0 || answer.status >= 500)
@@ -163,19 +191,24 @@ std::vector<std::pair<asio::io_context*, http::HttpClient*>> DynamoLeadStore::cl
 }
 
 template <class Result, class... Parameters, class... Arguments>
-awaitable<Result> DynamoLeadStore::route(awaitable<Result> (DynamoLeadStore::*operation)(DynamoCaller&, Parameters...),
+awaitable<Result> DynamoLeadStore::route(DynamoWork work,
+                                         awaitable<Result> (DynamoLeadStore::*operation)(DynamoWorkCaller,
+                                                                                         Parameters...),
                                          Arguments&&... arguments) {
   auto executor = co_await asio::this_coro::executor;
   auto& context = asio::query(executor, asio::execution::context);
   for (auto& home : homes_)
-    if (home.io == &context) co_return co_await (this->*operation)(*home.caller, std::forward<Arguments>(arguments)...);
+    if (home.io == &context)
+      co_return co_await (this->*operation)(DynamoWorkCaller{*home.caller, work},
+                                            std::forward<Arguments>(arguments)...);
   // A caller on a loop of its own (tests, tools): the first home serves it.
   auto& home = homes_.front();
-  co_return co_await asio::co_spawn(*home.io, (this->*operation)(*home.caller, std::forward<Arguments>(arguments)...),
-                                    asio::use_awaitable);
+  co_return co_await asio::co_spawn(
+      *home.io, (this->*operation)(DynamoWorkCaller{*home.caller, work}, std::forward<Arguments>(arguments)...),
+      asio::use_awaitable);
 }
 
-awaitable<StoreResult<StoredLead>> DynamoLeadStore::read(DynamoCaller& dynamo, const std::string& lead_id) {
+awaitable<StoreResult<StoredLead>> DynamoLeadStore::read(DynamoWorkCaller dynamo, const std::string& lead_id) {
   // A read that met a write between two of its pages is read again.
   for (int attempt = 0; attempt < 3; ++attempt) {
     json::array items;
@@ -199,14 +232,15 @@ awaitable<StoreResult<StoredLead>> DynamoLeadStore::read(DynamoCaller& dynamo, c
   co_return unavailable("the stored lead " + lead_id + " does not read");
 }
 
-awaitable<StoreResult<StoredLead>> DynamoLeadStore::read_for_change(DynamoCaller& dynamo, const std::string& lead_id) {
+awaitable<StoreResult<StoredLead>> DynamoLeadStore::read_for_change(DynamoWorkCaller dynamo,
+                                                                    const std::string& lead_id) {
   if (auto remembered = recent_.find(lead_id)) co_return std::move(*remembered);
   auto stored = co_await read(dynamo, lead_id);
   if (auto* lead = std::get_if<StoredLead>(&stored)) recent_.keep(*lead);
   co_return stored;
 }
 
-awaitable<StoreResult<std::optional<std::string>>> DynamoLeadStore::owner_of(DynamoCaller& dynamo,
+awaitable<StoreResult<std::optional<std::string>>> DynamoLeadStore::owner_of(DynamoWorkCaller dynamo,
                                                                              const std::string& call_sid) {
   json::object request{
       {"TableName", options_.table}, {"Key", item_key("call#" + call_sid, "call")}, {"ConsistentRead", true}};
@@ -217,7 +251,7 @@ awaitable<StoreResult<std::optional<std::string>>> DynamoLeadStore::owner_of(Dyn
   co_return string_of(item->as_object(), "lead");
 }
 
-awaitable<StoreResult<DynamoLeadStore::Orphans>> DynamoLeadStore::read_orphans(DynamoCaller& dynamo,
+awaitable<StoreResult<DynamoLeadStore::Orphans>> DynamoLeadStore::read_orphans(DynamoWorkCaller dynamo,
                                                                                const std::string& call_sid) {
   json::object request{
       {"TableName", options_.table}, {"Key", item_key("orphan#" + call_sid, "orphans")}, {"ConsistentRead", true}};
@@ -244,7 +278,7 @@ awaitable<StoreResult<DynamoLeadStore::Orphans>> DynamoLeadStore::read_orphans(D
   co_return orphans;
 }
 
-awaitable<StoreResult<bool>> DynamoLeadStore::keep_orphan(DynamoCaller& dynamo, const CallEvent& event,
+awaitable<StoreResult<bool>> DynamoLeadStore::keep_orphan(DynamoWorkCaller dynamo, const CallEvent& event,
                                                           WallTime received) {
   // From now, not from when it was received: a spooled event replayed late waits its full time too.
   const auto expires = epoch_seconds(WallClock::now() + options_.orphan_wait);
@@ -278,7 +312,7 @@ awaitable<StoreResult<bool>> DynamoLeadStore::keep_orphan(DynamoCaller& dynamo, 
   co_return unavailable("too much contention on call " + event.call_sid);
 }
 
-awaitable<std::variant<int, StoreError>> DynamoLeadStore::write(DynamoCaller& dynamo, const StoredLead& before,
+awaitable<std::variant<int, StoreError>> DynamoLeadStore::write(DynamoWorkCaller dynamo, const StoredLead& before,
                                                                 const Lead& after, const std::string& claim_sid,
                                                                 const Orphans* adopted) {
   const auto version = before.version + 1;
@@ -351,7 +385,7 @@ awaitable<std::variant<int, StoreError>> DynamoLeadStore::write(DynamoCaller& dy
   co_return 0;  // the lead changed, orphans came, or a conflict: read again
 }
 
-awaitable<StoreResult<store::CreateResult>> DynamoLeadStore::do_create(DynamoCaller& dynamo,
+awaitable<StoreResult<store::CreateResult>> DynamoLeadStore::do_create(DynamoWorkCaller dynamo,
                                                                        store::CreateRequest request,
                                                                        std::optional<json::object> companion) {
   const auto& lead = request.lead;
@@ -437,14 +471,14 @@ awaitable<StoreResult<store::CreateResult>> DynamoLeadStore::do_create(DynamoCal
   co_return unavailable("too much contention creating lead " + lead.id);
 }
 
-awaitable<StoreResult<Lead>> DynamoLeadStore::do_get(DynamoCaller& dynamo, std::string lead_id) {
+awaitable<StoreResult<Lead>> DynamoLeadStore::do_get(DynamoWorkCaller dynamo, std::string lead_id) {
   auto stored = co_await read(dynamo, lead_id);
   if (auto* error = std::get_if<StoreError>(&stored)) co_return *error;
   co_return std::move(std::get<StoredLead>(stored).lead);
 }
 
-awaitable<StoreResult<Lead>> DynamoLeadStore::do_add_attempt(DynamoCaller& dynamo, std::string lead_id, Attempt attempt,
-                                                             LeadStatus lead_status) {
+awaitable<StoreResult<Lead>> DynamoLeadStore::do_add_attempt(DynamoWorkCaller dynamo, std::string lead_id,
+                                                             Attempt attempt, LeadStatus lead_status) {
   for (int round = 0; round < kMaxRounds; ++round) {
     auto stored = co_await read_for_change(dynamo, lead_id);
     if (auto* error = std::get_if<StoreError>(&stored)) co_return *error;
@@ -472,7 +506,7 @@ awaitable<StoreResult<Lead>> DynamoLeadStore::do_add_attempt(DynamoCaller& dynam
   co_return unavailable("too much contention on lead " + lead_id);
 }
 
-awaitable<StoreResult<store::ApplyResult>> DynamoLeadStore::do_apply_event(DynamoCaller& dynamo, CallEvent event,
+awaitable<StoreResult<store::ApplyResult>> DynamoLeadStore::do_apply_event(DynamoWorkCaller dynamo, CallEvent event,
                                                                            WallTime received) {
   for (int round = 0; round < kMaxRounds; ++round) {
     std::optional<StoredLead> found;
@@ -535,7 +569,7 @@ awaitable<StoreResult<store::ApplyResult>> DynamoLeadStore::do_apply_event(Dynam
   co_return unavailable("too much contention on call " + event.call_sid);
 }
 
-awaitable<StoreResult<Lead>> DynamoLeadStore::do_record_input(DynamoCaller& dynamo, std::string lead_id,
+awaitable<StoreResult<Lead>> DynamoLeadStore::do_record_input(DynamoWorkCaller dynamo, std::string lead_id,
                                                               CallFlowInput input) {
   for (int round = 0; round < kMaxRounds; ++round) {
     auto stored = co_await read_for_change(dynamo, lead_id);
@@ -553,12 +587,12 @@ awaitable<StoreResult<Lead>> DynamoLeadStore::do_record_input(DynamoCaller& dyna
   co_return unavailable("too much contention on lead " + lead_id);
 }
 
-awaitable<StoreResult<std::optional<std::string>>> DynamoLeadStore::do_find(DynamoCaller& dynamo,
+awaitable<StoreResult<std::optional<std::string>>> DynamoLeadStore::do_find(DynamoWorkCaller dynamo,
                                                                             std::string call_sid) {
   co_return co_await owner_of(dynamo, call_sid);
 }
 
-awaitable<StoreResult<store::LeadPage>> DynamoLeadStore::do_list(DynamoCaller& dynamo, store::LeadQuery query) {
+awaitable<StoreResult<store::LeadPage>> DynamoLeadStore::do_list(DynamoWorkCaller dynamo, store::LeadQuery query) {
   store::LeadPage page;
   // Ids sort by creation time: each index keeps its leads in that order.
   const bool by_status = query.status.has_value();
@@ -607,31 +641,34 @@ awaitable<StoreResult<store::LeadPage>> DynamoLeadStore::do_list(DynamoCaller& d
 }
 
 awaitable<StoreResult<store::CreateResult>> DynamoLeadStore::create(store::CreateRequest request) {
-  co_return co_await route(&DynamoLeadStore::do_create, std::move(request), std::optional<json::object>{});
+  co_return co_await route(DynamoWork::enquiry, &DynamoLeadStore::do_create, std::move(request),
+                           std::optional<json::object>{});
 }
 awaitable<StoreResult<store::CreateResult>> DynamoLeadStore::create_with(store::CreateRequest request,
                                                                          json::object companion) {
-  co_return co_await route(&DynamoLeadStore::do_create, std::move(request),
+  co_return co_await route(DynamoWork::enquiry, &DynamoLeadStore::do_create, std::move(request),
                            std::optional<json::object>(std::move(companion)));
 }
 awaitable<StoreResult<Lead>> DynamoLeadStore::get(std::string lead_id) {
-  co_return co_await route(&DynamoLeadStore::do_get, std::move(lead_id));
+  co_return co_await route(DynamoWork::lead_read, &DynamoLeadStore::do_get, std::move(lead_id));
 }
 awaitable<StoreResult<Lead>> DynamoLeadStore::add_attempt(std::string lead_id, Attempt attempt,
                                                           LeadStatus lead_status) {
-  co_return co_await route(&DynamoLeadStore::do_add_attempt, std::move(lead_id), std::move(attempt), lead_status);
+  co_return co_await route(DynamoWork::call_placed, &DynamoLeadStore::do_add_attempt, std::move(lead_id),
+                           std::move(attempt), lead_status);
 }
 awaitable<StoreResult<store::ApplyResult>> DynamoLeadStore::apply_event(CallEvent event, WallTime received) {
-  co_return co_await route(&DynamoLeadStore::do_apply_event, std::move(event), received);
+  co_return co_await route(DynamoWork::status_callback, &DynamoLeadStore::do_apply_event, std::move(event), received);
 }
 awaitable<StoreResult<Lead>> DynamoLeadStore::record_call_flow_input(std::string lead_id, CallFlowInput input) {
-  co_return co_await route(&DynamoLeadStore::do_record_input, std::move(lead_id), std::move(input));
+  co_return co_await route(DynamoWork::call_flow_input, &DynamoLeadStore::do_record_input, std::move(lead_id),
+                           std::move(input));
 }
 awaitable<StoreResult<std::optional<std::string>>> DynamoLeadStore::find_lead_by_call_sid(std::string call_sid) {
-  co_return co_await route(&DynamoLeadStore::do_find, std::move(call_sid));
+  co_return co_await route(DynamoWork::lead_read, &DynamoLeadStore::do_find, std::move(call_sid));
 }
 awaitable<StoreResult<store::LeadPage>> DynamoLeadStore::list(store::LeadQuery query) {
-  co_return co_await route(&DynamoLeadStore::do_list, std::move(query));
+  co_return co_await route(DynamoWork::lead_read, &DynamoLeadStore::do_list, std::move(query));
 }
 
 }  // namespace callgate::aws

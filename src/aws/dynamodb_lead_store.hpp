@@ -30,6 +30,7 @@
 
 #include <boost/asio/io_context.hpp>
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <memory>
@@ -57,12 +58,27 @@ struct DynamoStoreOptions {
   std::size_t recent_lead_max_events = 32;
 };
 
+// What DynamoDB's requests were made for: each kind of work's are counted
+// apart, so an operator (and the bench) sees what a status callback or an
+// enquiry costs.
+enum class DynamoWork { enquiry, status_callback, call_placed, call_flow_input, lead_read, dial_jobs };
+inline constexpr std::size_t kDynamoWorks = 6;
+std::string_view to_string(DynamoWork work);
+
+struct DynamoWorkUsage {
+  std::atomic<std::int64_t> requests{0};
+  std::atomic<std::int64_t> write_requests{0};
+  std::atomic<std::int64_t> estimated_write_milli{0};  // by AWS's rules (estimated_write_units)
+  std::atomic<std::int64_t> write_capacity_milli{0};   // as DynamoDB reported it
+};
+
 // What the store has cost, as DynamoDB reported it (ReturnConsumedCapacity):
 // what a user pays for.
 // And whether DynamoDB answers at all, for /readyz.
 class DynamoUsage {
  public:
-  std::atomic<std::int64_t> requests{0};  // sent by callgate, each counted once however often it was tried
+  std::array<DynamoWorkUsage, kDynamoWorks> by_work;  // indexed by DynamoWork
+  std::atomic<std::int64_t> requests{0};              // sent by callgate, each counted once however often it was tried
   std::atomic<std::int64_t> write_requests{0};
   std::atomic<std::int64_t> write_capacity_milli{0};   // thousandths of a WCU, as DynamoDB reported them
   std::atomic<std::int64_t> estimated_write_milli{0};  // by AWS's rules (estimated_write_units)
@@ -85,14 +101,15 @@ class DynamoUsage {
 store::StoreError dynamo_error(std::string_view operation, const DynamoAnswer& answer, std::string_view context = "");
 
 // Adds an answer's ConsumedCapacity (one object, or one per table for a transaction) to usage.
-void count_usage(DynamoUsage& usage, const DynamoAnswer& answer, bool write);
+void count_usage(DynamoUsage& usage, const DynamoAnswer& answer, bool write, DynamoWork work);
 
 // Sends one operation, counting it and its capacity; never throws.
 class DynamoCaller {
  public:
   DynamoCaller(boost::asio::io_context& io, const DynamoStoreOptions& options,
                DynamoDbClient::CredentialsSource credentials, DynamoUsage& usage);
-  boost::asio::awaitable<DynamoAnswer> call(std::string operation, const boost::json::object& body, bool write);
+  boost::asio::awaitable<DynamoAnswer> call(std::string operation, const boost::json::object& body, bool write,
+                                            DynamoWork work);
   http::HttpClient& http() { return *http_; }
 
  private:
@@ -100,6 +117,15 @@ class DynamoCaller {
   std::unique_ptr<DynamoDbClient> client_;
   std::chrono::milliseconds timeout_;
   DynamoUsage& usage_;
+};
+
+// A caller as one kind of work uses it: its requests counted as that work's.
+struct DynamoWorkCaller {
+  DynamoCaller& caller;
+  DynamoWork work;
+  boost::asio::awaitable<DynamoAnswer> call(std::string operation, const boost::json::object& body, bool write) {
+    return caller.call(std::move(operation), body, write, work);
+  }
 };
 
 class DynamoLeadStore final : public store::LeadStore {
@@ -140,43 +166,45 @@ class DynamoLeadStore final : public store::LeadStore {
   struct Orphans;  // a call's orphan item as read
 
   template <class Result, class... Parameters, class... Arguments>
-  boost::asio::awaitable<Result> route(boost::asio::awaitable<Result> (DynamoLeadStore::*operation)(DynamoCaller&,
+  boost::asio::awaitable<Result> route(DynamoWork work,
+                                       boost::asio::awaitable<Result> (DynamoLeadStore::*operation)(DynamoWorkCaller,
                                                                                                     Parameters...),
                                        Arguments&&... arguments);
 
   boost::asio::awaitable<store::StoreResult<store::CreateResult>> do_create(
-      DynamoCaller& dynamo, store::CreateRequest request, std::optional<boost::json::object> companion);
-  boost::asio::awaitable<store::StoreResult<Lead>> do_get(DynamoCaller& dynamo, std::string lead_id);
-  boost::asio::awaitable<store::StoreResult<Lead>> do_add_attempt(DynamoCaller& dynamo, std::string lead_id,
+      DynamoWorkCaller dynamo, store::CreateRequest request, std::optional<boost::json::object> companion);
+  boost::asio::awaitable<store::StoreResult<Lead>> do_get(DynamoWorkCaller dynamo, std::string lead_id);
+  boost::asio::awaitable<store::StoreResult<Lead>> do_add_attempt(DynamoWorkCaller dynamo, std::string lead_id,
                                                                   Attempt attempt, LeadStatus lead_status);
-  boost::asio::awaitable<store::StoreResult<store::ApplyResult>> do_apply_event(DynamoCaller& dynamo, CallEvent event,
-                                                                                WallTime received);
-  boost::asio::awaitable<store::StoreResult<Lead>> do_record_input(DynamoCaller& dynamo, std::string lead_id,
+  boost::asio::awaitable<store::StoreResult<store::ApplyResult>> do_apply_event(DynamoWorkCaller dynamo,
+                                                                                CallEvent event, WallTime received);
+  boost::asio::awaitable<store::StoreResult<Lead>> do_record_input(DynamoWorkCaller dynamo, std::string lead_id,
                                                                    CallFlowInput input);
-  boost::asio::awaitable<store::StoreResult<std::optional<std::string>>> do_find(DynamoCaller& dynamo,
+  boost::asio::awaitable<store::StoreResult<std::optional<std::string>>> do_find(DynamoWorkCaller dynamo,
                                                                                  std::string call_sid);
-  boost::asio::awaitable<store::StoreResult<store::LeadPage>> do_list(DynamoCaller& dynamo, store::LeadQuery query);
+  boost::asio::awaitable<store::StoreResult<store::LeadPage>> do_list(DynamoWorkCaller dynamo, store::LeadQuery query);
 
   // The lead with its events (a consistent Query of its partition).
-  boost::asio::awaitable<store::StoreResult<StoredLead>> read(DynamoCaller& dynamo, const std::string& lead_id);
+  boost::asio::awaitable<store::StoreResult<StoredLead>> read(DynamoWorkCaller dynamo, const std::string& lead_id);
   // The lead to change: as this process last wrote it when it remembers
   // it (the write finds out if someone wrote since), else read.
-  boost::asio::awaitable<store::StoreResult<StoredLead>> read_for_change(DynamoCaller& dynamo,
+  boost::asio::awaitable<store::StoreResult<StoredLead>> read_for_change(DynamoWorkCaller dynamo,
                                                                          const std::string& lead_id);
-  boost::asio::awaitable<store::StoreResult<std::optional<std::string>>> owner_of(DynamoCaller& dynamo,
+  boost::asio::awaitable<store::StoreResult<std::optional<std::string>>> owner_of(DynamoWorkCaller dynamo,
                                                                                   const std::string& call_sid);
-  boost::asio::awaitable<store::StoreResult<Orphans>> read_orphans(DynamoCaller& dynamo, const std::string& call_sid);
+  boost::asio::awaitable<store::StoreResult<Orphans>> read_orphans(DynamoWorkCaller dynamo,
+                                                                   const std::string& call_sid);
   // Keeps event as an orphan unless its call has an owner by then: true
   // when kept (or dropped, the call having too many), false when the call
   // has an owner now (apply it instead).
-  boost::asio::awaitable<store::StoreResult<bool>> keep_orphan(DynamoCaller& dynamo, const CallEvent& event,
+  boost::asio::awaitable<store::StoreResult<bool>> keep_orphan(DynamoWorkCaller dynamo, const CallEvent& event,
                                                                WallTime received);
 
   // The write of a changed lead: 1 written; 0 lost a race (read again); -1
   // the call sid it claims is another lead's. The lead item alone when it
   // stays within kLeadItemBudget and nothing else changes; otherwise one
   // transaction that moves its events to event items.
-  boost::asio::awaitable<std::variant<int, store::StoreError>> write(DynamoCaller& dynamo, const StoredLead& before,
+  boost::asio::awaitable<std::variant<int, store::StoreError>> write(DynamoWorkCaller dynamo, const StoredLead& before,
                                                                      const Lead& after, const std::string& claim_sid,
                                                                      const Orphans* adopted);
 

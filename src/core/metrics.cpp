@@ -112,6 +112,15 @@ void MetricsRegistry::declare_counter_function(std::string name, std::string hel
   declare({std::move(name), std::move(help), MetricType::counter, {}, std::move(read_value)});
 }
 
+void MetricsRegistry::declare_counter_function(
+    std::string name, std::string help, std::string label_key,
+    std::function<std::vector<std::pair<std::string, std::int64_t>>()> read_values) {
+  MetricFamily family{std::move(name), std::move(help), MetricType::counter, {}, {}};
+  family.label_key = std::move(label_key);
+  family.read_labelled_values = std::move(read_values);
+  declare(std::move(family));
+}
+
 void MetricsRegistry::declare_histogram_source(std::string name, std::string help, const Histogram& source) {
   declare({std::move(name), std::move(help), MetricType::histogram, source.upper_bounds(), {}, &source});
 }
@@ -165,6 +174,9 @@ std::string MetricsRegistry::render() const {
       totals.sum += histogram.sum();
     };
     if (family.read_value) scalar_totals[""] = family.read_value();
+    if (family.read_labelled_values)
+      for (const auto& [value, total] : family.read_labelled_values())
+        scalar_totals[render_metric_labels({{family.label_key, value}})] += total;
     if (family.histogram_source) add_histogram("", *family.histogram_source);
     for (const auto& shard : shards_) {
       std::lock_guard guard(shard->series_lock_);

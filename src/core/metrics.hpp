@@ -76,6 +76,9 @@ struct MetricFamily {
   // Likewise a histogram with one writer outside the reactors (a store's
   // own thread); it outlives every scrape.
   const Histogram* histogram_source = nullptr;
+  // Likewise, one value per value of label_key (read_labelled_values()).
+  std::string label_key{};
+  std::function<std::vector<std::pair<std::string, std::int64_t>>()> read_labelled_values{};
 };
 
 class MetricsShard {
@@ -116,6 +119,10 @@ class MetricsRegistry {
   // A counter whose one unlabelled value is read from read_value at scrape
   // time; it has no series in the shards.
   void declare_counter_function(std::string name, std::string help, std::function<std::int64_t()> read_value);
+  // A counter with one label, label_key, its values and theirs read at
+  // scrape time ({"status_callback", 12}, ...).
+  void declare_counter_function(std::string name, std::string help, std::string label_key,
+                                std::function<std::vector<std::pair<std::string, std::int64_t>>()> read_values);
   // Likewise a gauge (a depth, an age) read at scrape time.
   void declare_gauge_function(std::string name, std::string help, std::function<std::int64_t()> read_value);
   // A histogram kept and observed by one thread of its own outside the

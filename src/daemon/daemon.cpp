@@ -396,6 +396,31 @@ void Daemon::declare_dynamodb_metrics() {
   metrics_.declare_counter_function("callgate_dynamodb_reported_read_milliunits_total",
                                     "Read capacity as DynamoDB reported it, in thousandths of an RCU.",
                                     sum(&aws::DynamoUsage::read_capacity_milli));
+  // The same by what the requests were for: what a status callback, an
+  // enquiry, a placed call costs.
+  auto by_work = [lead_store, this](std::atomic<std::int64_t> aws::DynamoWorkUsage::*counter) {
+    return [lead_store, this, counter] {
+      std::vector<std::pair<std::string, std::int64_t>> values;
+      for (std::size_t index = 0; index < aws::kDynamoWorks; ++index)
+        values.emplace_back(aws::to_string(static_cast<aws::DynamoWork>(index)),
+                            (lead_store->usage().by_work[index].*counter).load(std::memory_order_relaxed) +
+                                (dynamodb_scheduler_->usage().by_work[index].*counter).load(std::memory_order_relaxed));
+      return values;
+    };
+  };
+  metrics_.declare_counter_function("callgate_dynamodb_work_requests_total",
+                                    "Requests made of DynamoDB, by the work they were for.", "work",
+                                    by_work(&aws::DynamoWorkUsage::requests));
+  metrics_.declare_counter_function("callgate_dynamodb_work_write_requests_total", "Of those, writes.", "work",
+                                    by_work(&aws::DynamoWorkUsage::write_requests));
+  metrics_.declare_counter_function("callgate_dynamodb_work_write_milliunits_total",
+                                    "Write capacity by AWS's rules (index writes not included), thousandths of a "
+                                    "WCU, by the work it was for.",
+                                    "work", by_work(&aws::DynamoWorkUsage::estimated_write_milli));
+  metrics_.declare_counter_function("callgate_dynamodb_work_reported_write_milliunits_total",
+                                    "Write capacity as DynamoDB reported it, thousandths of a WCU, by the work it "
+                                    "was for.",
+                                    "work", by_work(&aws::DynamoWorkUsage::write_capacity_milli));
 }
 
 // The simulator places its calls at server.public_base_url. A loopback URL

@@ -55,7 +55,15 @@ BOOST_AUTO_TEST_CASE(an_enquiry_is_called_and_its_callbacks_bring_it_to_its_fina
   callbacks.push_back(callbacks[3]);
   std::shuffle(callbacks.begin(), callbacks.end(), std::mt19937(20261207));
   testing::Connection connection(daemon.port());
+  const std::string callback_requests = R"(callgate_dynamodb_work_requests_total{work="status_callback"})";
+  const std::string callback_capacity = R"(callgate_dynamodb_work_write_milliunits_total{work="status_callback"})";
+  const auto requests_before = metric_value(daemon.port(), callback_requests);
+  const auto capacity_before = metric_value(daemon.port(), callback_capacity);
   for (const auto& fields : callbacks) BOOST_TEST(post_callback(connection, id, fields) == 204);
+  // The daemon that placed the call remembers its lead: each new callback is
+  // one write of at most 2 WCU, a repeated one nothing.
+  BOOST_TEST(metric_value(daemon.port(), callback_requests) - requests_before == 4);
+  BOOST_TEST(metric_value(daemon.port(), callback_capacity) - capacity_before <= 4 * 2'000);
 
   lead = get_lead(daemon.port(), id);
   BOOST_TEST(lead.at("status").as_string() == "completed");

@@ -136,6 +136,21 @@ BOOST_AUTO_TEST_CASE(counter_functions_are_read_at_scrape_time) {
   BOOST_TEST(registry.render().find("\ntest_outside_total 7\n") != std::string::npos, registry.render());
 }
 
+BOOST_AUTO_TEST_CASE(labelled_counter_functions_give_one_series_a_value_escaped_as_labels_are) {
+  MetricsRegistry registry;
+  std::int64_t callbacks = 2;
+  registry.declare_counter_function("test_work_total", "Kept elsewhere, by work.", "work", [&] {
+    return std::vector<std::pair<std::string, std::int64_t>>{{"status_callback", callbacks}, {"odd \"one\"", 1}};
+  });
+  registry.add_shard();
+  auto text = registry.render();
+  BOOST_TEST(text.find("\ntest_work_total{work=\"status_callback\"} 2\n") != std::string::npos, text);
+  BOOST_TEST(text.find("\ntest_work_total{work=\"odd \\\"one\\\"\"} 1\n") != std::string::npos, text);
+  callbacks = 5;
+  text = registry.render();
+  BOOST_TEST(text.find("\ntest_work_total{work=\"status_callback\"} 5\n") != std::string::npos, text);
+}
+
 BOOST_AUTO_TEST_CASE(a_histogram_kept_outside_the_shards_is_read_at_scrape_time) {
   MetricsRegistry registry;
   static const std::vector<double> bounds = {0.001, 0.01};
