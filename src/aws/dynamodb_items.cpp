@@ -150,6 +150,15 @@ std::optional<StoredLead> read_lead(const json::object& item, json::array archiv
 
 std::optional<StoredLead> lead_from_item(const json::object& item) { return read_lead(item, {}); }
 
+std::optional<StoredLead> lead_with_item(const StoredLead& known, const json::object& item) {
+  auto stored = lead_from_item(item);
+  if (!stored || stored->archived_events != known.archived_events || known.lead.events.size() < known.archived_events)
+    return std::nullopt;
+  const auto archived_end = known.lead.events.begin() + static_cast<std::ptrdiff_t>(known.archived_events);
+  stored->lead.events.insert(stored->lead.events.begin(), known.lead.events.begin(), archived_end);
+  return stored;
+}
+
 std::optional<StoredLead> lead_from_items(const json::array& items) {
   json::array events;
   const json::object* lead = nullptr;

@@ -96,6 +96,10 @@ boost::json::object event_item(std::string_view lead_id, std::size_t index, cons
 // The lead item alone: lead.events holds only the events kept in it (the
 // archived ones were not read).
 std::optional<StoredLead> lead_from_item(const boost::json::object& item);
+// The lead as its item (read, or returned by a failed condition) says,
+// with the archived events known held; nothing when the item's archived
+// count is not known's (events were archived since: read the partition).
+std::optional<StoredLead> lead_with_item(const StoredLead& known, const boost::json::object& item);
 // A Query of the lead's partition: its event items (sorted by sk) and the
 // lead item. Nothing when there is no lead item or an item does not read.
 std::optional<StoredLead> lead_from_items(const boost::json::array& items);

@@ -156,7 +156,8 @@ awaitable<DynamoAnswer> DynamoCaller::call(std::string operation, const json::ob
   const auto deadline = std::chrono::steady_clock::now() + timeout_;
   auto answer = co_await client_->call(operation, json::serialize(sent), deadline);
   count_usage(usage_, answer, write, work);
-  if (write && answer.outcome == DynamoOutcome::ok) {
+  // A write its condition refused is charged as if it were made.
+  if (write && (answer.outcome == DynamoOutcome::ok || answer.outcome == DynamoOutcome::condition_failed)) {
     const auto milli = static_cast<std::int64_t>(estimated_write_units(operation, body) * 1000);
     usage_.estimated_write_milli.fetch_add(milli, std::memory_order_relaxed);
     usage_.by_work[static_cast<std::size_t>(work)].estimated_write_milli.fetch_add(milli, std::memory_order_relaxed);
@@ -312,15 +313,17 @@ awaitable<StoreResult<bool>> DynamoLeadStore::keep_orphan(DynamoWorkCaller dynam
   co_return unavailable("too much contention on call " + event.call_sid);
 }
 
-awaitable<std::variant<int, StoreError>> DynamoLeadStore::write(DynamoWorkCaller dynamo, const StoredLead& before,
-                                                                const Lead& after, const std::string& claim_sid,
-                                                                const Orphans* adopted) {
+awaitable<std::variant<DynamoLeadStore::Written, StoreError>> DynamoLeadStore::write(DynamoWorkCaller dynamo,
+                                                                                     const StoredLead& before,
+                                                                                     const Lead& after,
+                                                                                     const std::string& claim_sid,
+                                                                                     const Orphans* adopted) {
   const auto version = before.version + 1;
   // Whatever the answer, what is remembered of this lead is no longer sure.
   recent_.forget(after.id);
   auto written = [&](std::size_t archived) {
     recent_.keep(StoredLead{after, version, archived, before.idempotency_key});
-    return 1;
+    return Written::yes;
   };
   auto alone = lead_item(after, version, before.idempotency_key, before.archived_events);
   if (claim_sid.empty() && item_size(alone) <= kLeadItemBudget) {
@@ -328,10 +331,19 @@ awaitable<std::variant<int, StoreError>> DynamoLeadStore::write(DynamoWorkCaller
                      {"Item", std::move(alone)},
                      {"ConditionExpression", "#version = :version"},
                      {"ExpressionAttributeNames", {{"#version", "version"}}},
-                     {"ExpressionAttributeValues", values({{":version", number_value(before.version)}})}};
+                     {"ExpressionAttributeValues", values({{":version", number_value(before.version)}})},
+                     {"ReturnValuesOnConditionCheckFailure", "ALL_OLD"}};
     auto answer = co_await dynamo.call("PutItem", put, true);
     if (answer.outcome == DynamoOutcome::ok) co_return written(before.archived_events);
-    if (answer.outcome == DynamoOutcome::condition_failed) co_return 0;
+    if (answer.outcome == DynamoOutcome::condition_failed) {
+      // Another writer came first. Its lead item came back with the
+      // refusal: remembered, the next round starts from it without a read
+      // (unless it archived events meanwhile: then the next round reads).
+      const auto* current = answer.body.is_object() ? answer.body.as_object().if_contains("Item") : nullptr;
+      if (current && current->is_object())
+        if (auto now = lead_with_item(before, current->as_object())) recent_.keep(*now);
+      co_return Written::lost_race;
+    }
     co_return answer_error("PutItem", answer);
   }
   // Every event to event items, the lead item with none of them.
@@ -379,10 +391,17 @@ awaitable<std::variant<int, StoreError>> DynamoLeadStore::write(DynamoWorkCaller
   auto answer = co_await dynamo.call("TransactWriteItems", request, true);
   if (answer.outcome == DynamoOutcome::ok) co_return written(after.events.size());
   if (answer.outcome != DynamoOutcome::transaction_canceled) co_return answer_error("TransactWriteItems", answer);
-  if (claim_index && reason_at(answer, *claim_index) == "ConditionalCheckFailed" &&
-      reason_at(answer, 0) != "ConditionalCheckFailed")
-    co_return -1;
-  co_return 0;  // the lead changed, orphans came, or a conflict: read again
+  if (reason_at(answer, 0) == "ConditionalCheckFailed") co_return Written::lost_race;
+  // The lead item's own condition held: the lead is still as before.
+  if (claim_index && reason_at(answer, *claim_index) == "ConditionalCheckFailed") {
+    recent_.keep(before);
+    co_return Written::call_taken;
+  }
+  if (claim_index && reason_at(answer, *claim_index + 1) == "ConditionalCheckFailed") {
+    recent_.keep(before);
+    co_return Written::orphans_came;
+  }
+  co_return Written::lost_race;  // a conflict with another transaction: again
 }
 
 awaitable<StoreResult<store::CreateResult>> DynamoLeadStore::do_create(DynamoWorkCaller dynamo,
@@ -479,6 +498,7 @@ awaitable<StoreResult<Lead>> DynamoLeadStore::do_get(DynamoWorkCaller dynamo, st
 
 awaitable<StoreResult<Lead>> DynamoLeadStore::do_add_attempt(DynamoWorkCaller dynamo, std::string lead_id,
                                                              Attempt attempt, LeadStatus lead_status) {
+  bool orphans_came = false;
   for (int round = 0; round < kMaxRounds; ++round) {
     auto stored = co_await read_for_change(dynamo, lead_id);
     if (auto* error = std::get_if<StoreError>(&stored)) co_return *error;
@@ -489,8 +509,11 @@ awaitable<StoreResult<Lead>> DynamoLeadStore::do_add_attempt(DynamoWorkCaller dy
     after.attempts.push_back(attempt);
     after.status = lead_status;
     after.updated = std::max(after.updated, attempt.created);
+    // A call's callbacks seldom come before its sid is stored: the write
+    // assumes there are no orphans (on condition), and reads them only when
+    // it is told there are.
     Orphans orphans;
-    if (!attempt.call_sid.empty()) {
+    if (!attempt.call_sid.empty() && orphans_came) {
       auto read = co_await read_orphans(dynamo, attempt.call_sid);
       if (auto* error = std::get_if<StoreError>(&read)) co_return *error;
       orphans = std::move(std::get<Orphans>(read));
@@ -498,10 +521,17 @@ awaitable<StoreResult<Lead>> DynamoLeadStore::do_add_attempt(DynamoWorkCaller dy
     }
     auto written = co_await write(dynamo, before, after, attempt.call_sid, &orphans);
     if (auto* error = std::get_if<StoreError>(&written)) co_return *error;
-    const auto result = std::get<int>(written);
-    if (result == 1) co_return after;
-    if (result == -1)
-      co_return StoreError{StoreFailure::conflict, "call sid " + attempt.call_sid + " belongs to another lead"};
+    switch (std::get<Written>(written)) {
+      case Written::yes:
+        co_return after;
+      case Written::call_taken:
+        co_return StoreError{StoreFailure::conflict, "call sid " + attempt.call_sid + " belongs to another lead"};
+      case Written::orphans_came:
+        orphans_came = true;
+        break;
+      case Written::lost_race:
+        break;
+    }
   }
   co_return unavailable("too much contention on lead " + lead_id);
 }
@@ -518,8 +548,10 @@ awaitable<StoreResult<store::ApplyResult>> DynamoLeadStore::do_apply_event(Dynam
     // the call may be behind the times: read afresh.
     if (!event.lead_id.empty()) {
       auto stored = co_await read_for_change(dynamo, event.lead_id);
-      if (auto* lead = std::get_if<StoredLead>(&stored); lead && find_attempt(lead->lead, event.call_sid) == nullptr)
+      if (auto* lead = std::get_if<StoredLead>(&stored); lead && find_attempt(lead->lead, event.call_sid) == nullptr) {
         stored = co_await read(dynamo, event.lead_id);
+        if (auto* fresh = std::get_if<StoredLead>(&stored)) recent_.keep(*fresh);
+      }
       if (auto* lead = std::get_if<StoredLead>(&stored)) {
         if (find_attempt(lead->lead, event.call_sid) != nullptr)
           found = std::move(*lead);
@@ -563,7 +595,7 @@ awaitable<StoreResult<store::ApplyResult>> DynamoLeadStore::do_apply_event(Dynam
     if (outcome == EventOutcome::duplicate && claim_sid.empty()) co_return store::ApplyResult{outcome, after.id};
     auto written = co_await write(dynamo, before, after, claim_sid, &orphans);
     if (auto* error = std::get_if<StoreError>(&written)) co_return *error;
-    if (std::get<int>(written) == 1) co_return store::ApplyResult{outcome, after.id};
+    if (std::get<Written>(written) == Written::yes) co_return store::ApplyResult{outcome, after.id};
     // Lost the race (another event for this lead, or the call was claimed): again, from the top.
   }
   co_return unavailable("too much contention on call " + event.call_sid);
@@ -582,7 +614,7 @@ awaitable<StoreResult<Lead>> DynamoLeadStore::do_record_input(DynamoWorkCaller d
     after.call_flow_inputs.push_back(input);
     auto written = co_await write(dynamo, before, after, "", nullptr);
     if (auto* error = std::get_if<StoreError>(&written)) co_return *error;
-    if (std::get<int>(written) == 1) co_return after;
+    if (std::get<Written>(written) == Written::yes) co_return after;
   }
   co_return unavailable("too much contention on lead " + lead_id);
 }

@@ -200,13 +200,20 @@ class DynamoLeadStore final : public store::LeadStore {
   boost::asio::awaitable<store::StoreResult<bool>> keep_orphan(DynamoWorkCaller dynamo, const CallEvent& event,
                                                                WallTime received);
 
-  // The write of a changed lead: 1 written; 0 lost a race (read again); -1
-  // the call sid it claims is another lead's. The lead item alone when it
-  // stays within kLeadItemBudget and nothing else changes; otherwise one
-  // transaction that moves its events to event items.
-  boost::asio::awaitable<std::variant<int, store::StoreError>> write(DynamoWorkCaller dynamo, const StoredLead& before,
-                                                                     const Lead& after, const std::string& claim_sid,
-                                                                     const Orphans* adopted);
+  enum class Written {
+    yes,
+    lost_race,     // the lead changed since before (or a conflict): again, from the lead as it is
+    call_taken,    // the call sid it claims is another lead's
+    orphans_came,  // callbacks for the call it claims are waiting as orphans: adopt them
+  };
+  // The write of a changed lead: the lead item alone when it stays within
+  // kLeadItemBudget and nothing else changes; otherwise one transaction
+  // that moves its events to event items, claims claim_sid and takes the
+  // orphans adopted (none: on condition that there are none).
+  boost::asio::awaitable<std::variant<Written, store::StoreError>> write(DynamoWorkCaller dynamo,
+                                                                         const StoredLead& before, const Lead& after,
+                                                                         const std::string& claim_sid,
+                                                                         const Orphans* adopted);
 
   DynamoStoreOptions options_;
   std::vector<Home> homes_;

@@ -230,6 +230,28 @@ BOOST_AUTO_TEST_CASE(a_status_callback_is_one_write_of_at_most_2_wcu_and_a_dupli
   BOOST_TEST(lead.events.size() == 4u);
 }
 
+BOOST_AUTO_TEST_CASE(a_call_placed_is_one_transaction_unless_its_callbacks_came_first) {
+  using namespace callgate;
+  using namespace callgate::conformance;
+  DynamoBackend backend;
+  auto store = backend.open_shared();
+  expect(run(store->create({make_lead("01A"), "", std::nullopt})));
+  expect(run(store->create({make_lead("01B", "+14155550999"), "", std::nullopt})));
+  const auto& usage = store->usage();
+  auto requests = usage.requests.load();
+  expect(run(store->add_attempt("01A", make_attempt("CA1"), LeadStatus::dialing)));
+  BOOST_TEST(usage.requests.load() - requests == 1);
+  // A callback that beat the sid's write waits as an orphan: the placement's
+  // transaction is refused for it, reads it and adopts it.
+  const auto early = expect(run(store->apply_event(make_event("CA2", CallStatus::ringing, 1), at(2))));
+  BOOST_TEST((early.outcome == EventOutcome::unknown_call));
+  requests = usage.requests.load();
+  const auto lead = expect(run(store->add_attempt("01B", make_attempt("CA2"), LeadStatus::dialing)));
+  BOOST_TEST(usage.requests.load() - requests == 3);
+  BOOST_TEST((lead.status == LeadStatus::ringing));
+  BOOST_TEST_REQUIRE(expect(run(store->get("01B"))).events.size() == 1u);
+}
+
 BOOST_AUTO_TEST_CASE(a_host_that_does_not_remember_the_lead_reads_it_and_one_behind_the_times_loses_nothing) {
   using namespace callgate;
   using namespace callgate::conformance;
@@ -241,12 +263,13 @@ BOOST_AUTO_TEST_CASE(a_host_that_does_not_remember_the_lead_reads_it_and_one_beh
   const auto ringing = expect(run(other->apply_event(make_event("CA1", CallStatus::ringing, 1, "01A"), at(3))));
   BOOST_TEST((ringing.outcome == EventOutcome::applied));
   BOOST_TEST(other->usage().requests.load() - requests == 2);
-  // The placing host's memory is behind now: its write is refused, it
-  // reads and writes again, and both events are there.
+  // The placing host's memory is behind now: its write is refused, the
+  // refusal brings the lead as it is, it writes again (no read), and both
+  // events are there.
   requests = placing->usage().requests.load();
   const auto answered = expect(run(placing->apply_event(make_event("CA1", CallStatus::in_progress, 2, "01A"), at(4))));
   BOOST_TEST((answered.outcome == EventOutcome::applied));
-  BOOST_TEST(placing->usage().requests.load() - requests == 3);
+  BOOST_TEST(placing->usage().requests.load() - requests == 2);
   // And the ringing it never saw is a duplicate to it now, as to everyone.
   const auto repeated = expect(run(placing->apply_event(make_event("CA1", CallStatus::ringing, 1, "01A"), at(5))));
   BOOST_TEST((repeated.outcome == EventOutcome::duplicate));

@@ -84,6 +84,23 @@ BOOST_AUTO_TEST_CASE(a_lead_and_its_event_items_read_back_whole) {
   BOOST_TEST(number_of(lead_item(lead, 7, "", 9), "events").value_or(-1) == 5);
 }
 
+BOOST_AUTO_TEST_CASE(a_lead_item_returned_by_a_refusal_completes_what_was_known_unless_events_were_archived) {
+  const auto lead = lead_with_events(5);
+  const auto known = lead_from_items(items_of(lead, 3, 2));  // 2 archived, 3 in the item
+  BOOST_TEST_REQUIRE(known.has_value());
+  auto newer = lead;
+  newer.events.push_back(newer.events.back());
+  newer.events.back().event.sequence_number = 99;
+  // Another writer added an event, archiving nothing: known's archive and the new item make the lead.
+  const auto now = lead_with_item(*known, lead_item(newer, 4, "key-1", 2));
+  BOOST_TEST_REQUIRE(now.has_value());
+  BOOST_TEST((now->lead == newer));
+  BOOST_TEST(now->version == 4);
+  BOOST_TEST(now->archived_events == 2u);
+  // It archived them: what is known no longer says which events are archived.
+  BOOST_TEST(!lead_with_item(*known, lead_item(newer, 4, "key-1", 6)).has_value());
+}
+
 BOOST_AUTO_TEST_CASE(a_call_under_way_keeps_one_status_index_key) {
   for (const auto status :
        {LeadStatus::dialing, LeadStatus::queued, LeadStatus::initiated, LeadStatus::ringing, LeadStatus::in_progress})
