@@ -1,6 +1,7 @@
 #include "aws/dynamodb_lead_store.hpp"
 
 #include "core/crypto.hpp"
+#include "core/lead/lead_id.hpp"
 #include "core/lead/lead_json.hpp"
 #include "core/lead/lead_state_machine.hpp"
 
@@ -632,9 +633,15 @@ awaitable<StoreResult<store::LeadPage>> DynamoLeadStore::do_list(DynamoWorkCalle
   // A status of a call under way shares its index key with the others (status_group): read and sifted below.
   json::object key_values{{":group", string_value(by_status ? status_group(*query.status) : "leads")}};
   std::string condition = "#group = :group";
-  if (!query.after_id.empty()) {
+  // Where to start: after the cursor, or at the first id of created_since
+  // (ids sort by creation time), whichever is later.
+  const auto since = query.created_since ? lead_id_floor(*query.created_since) : std::string();
+  if (!query.after_id.empty() && query.after_id >= since) {
     condition.append(" AND lead_id > :after");
     key_values[":after"] = string_value(query.after_id);
+  } else if (!since.empty()) {
+    condition.append(" AND lead_id >= :since");
+    key_values[":since"] = string_value(since);
   }
   json::object request{{"TableName", options_.table},
                        {"IndexName", by_status ? kStatusIndex : kCreatedIndex},

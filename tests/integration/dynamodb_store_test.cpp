@@ -332,6 +332,24 @@ BOOST_AUTO_TEST_CASE(an_enquiry_and_its_first_job_are_one_transaction) {
   BOOST_TEST(due[0].job.lead_id == "01C");
 }
 
+BOOST_AUTO_TEST_CASE(leads_created_since_a_time_are_listed_without_reading_older_ones) {
+  using namespace callgate;
+  using namespace callgate::conformance;
+  DynamoBackend backend;
+  auto store = backend.open_shared();
+  LeadIdGenerator generator;
+  for (int index = 0; index < 20; ++index)
+    expect(run(store->create(
+        {make_lead(generator.next(at(index)), "+1415555" + std::to_string(1000 + index), index), "", std::nullopt})));
+  const auto recent_id = generator.next(at(100));
+  expect(run(store->create({make_lead(recent_id, "+14155552000", 100), "", std::nullopt})));
+  const auto requests = store->usage().requests.load();
+  const auto recent = expect(run(store->list({std::nullopt, at(50), 10, ""})));
+  BOOST_TEST_REQUIRE(recent.leads.size() == 1u);
+  BOOST_TEST(recent.leads[0].id == recent_id);
+  BOOST_TEST(store->usage().requests.load() - requests == 2);  // the index's Query from the time on, the lead's read
+}
+
 BOOST_AUTO_TEST_CASE(hundreds_of_events_live_in_items_of_their_own) {
   using namespace callgate;
   using namespace callgate::conformance;

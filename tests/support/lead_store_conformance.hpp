@@ -147,24 +147,35 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(listing_pages_by_creation_with_filters, Backend, L
   using namespace callgate::conformance;
   Backend backend;
   auto store = backend.open();
-  for (int index = 0; index < 7; ++index)
-    run(store->create({make_lead("01L" + std::to_string(index), "+1415555010" + std::to_string(index), index * 10), "",
-                       std::nullopt}));
-  run(store->add_attempt("01L3", make_attempt("CA3"), LeadStatus::dialing));
+  // Ids as the daemon makes them: their time is their lead's creation.
+  std::vector<std::string> ids;
+  LeadIdGenerator generator;
+  for (int index = 0; index < 7; ++index) {
+    ids.push_back(generator.next(at(index * 10)));
+    run(store->create({make_lead(ids.back(), "+1415555010" + std::to_string(index), index * 10), "", std::nullopt}));
+  }
+  run(store->add_attempt(ids[3], make_attempt("CA3"), LeadStatus::dialing));
   auto first = expect(run(store->list({std::nullopt, std::nullopt, 3, ""})));
   BOOST_TEST_REQUIRE(first.leads.size() == 3u);
-  BOOST_TEST(first.leads[0].id == "01L0");
-  BOOST_TEST(first.next_cursor == "01L2");
+  BOOST_TEST(first.leads[0].id == ids[0]);
+  BOOST_TEST(first.next_cursor == ids[2]);
   auto second = expect(run(store->list({std::nullopt, std::nullopt, 3, first.next_cursor})));
-  BOOST_TEST(second.leads[0].id == "01L3");
-  auto last = expect(run(store->list({std::nullopt, std::nullopt, 3, "01L5"})));
+  BOOST_TEST(second.leads[0].id == ids[3]);
+  auto last = expect(run(store->list({std::nullopt, std::nullopt, 3, ids[5]})));
   BOOST_TEST(last.leads.size() == 1u);
   BOOST_TEST(last.next_cursor.empty());
   auto dialing = expect(run(store->list({LeadStatus::dialing, std::nullopt, 10, ""})));
   BOOST_TEST_REQUIRE(dialing.leads.size() == 1u);
-  BOOST_TEST(dialing.leads[0].id == "01L3");
+  BOOST_TEST(dialing.leads[0].id == ids[3]);
   auto recent = expect(run(store->list({std::nullopt, at(45), 10, ""})));
-  BOOST_TEST(recent.leads.size() == 2u);
+  BOOST_TEST_REQUIRE(recent.leads.size() == 2u);
+  BOOST_TEST(recent.leads[0].id == ids[5]);
+  // Since a time, after a cursor: the later of the two.
+  auto after_cursor = expect(run(store->list({std::nullopt, at(45), 10, ids[5]})));
+  BOOST_TEST_REQUIRE(after_cursor.leads.size() == 1u);
+  BOOST_TEST(after_cursor.leads[0].id == ids[6]);
+  auto cursor_before_since = expect(run(store->list({std::nullopt, at(45), 10, ids[1]})));
+  BOOST_TEST(cursor_before_since.leads.size() == 2u);
 }
 
 BOOST_AUTO_TEST_CASE_TEMPLATE(call_flow_input_is_kept_with_the_lead, Backend, LeadStoreBackends) {

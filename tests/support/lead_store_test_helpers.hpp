@@ -2,6 +2,7 @@
 // attempts and events with readable defaults.
 #pragma once
 
+#include "core/lead/lead_id.hpp"
 #include "core/store/lead_store.hpp"
 
 #include <boost/asio/co_spawn.hpp>

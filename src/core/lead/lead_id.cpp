@@ -58,4 +58,16 @@ std::optional<WallTime> lead_id_time(std::string_view lead_id) {
   return WallTime(std::chrono::milliseconds(static_cast<std::int64_t>(milliseconds)));
 }
 
+std::string lead_id_floor(WallTime time) {
+  const auto millisecond = std::chrono::duration_cast<std::chrono::milliseconds>(time.time_since_epoch()).count();
+  auto value = static_cast<std::uint64_t>(std::clamp<std::int64_t>(millisecond, 0, (std::int64_t{1} << 48) - 1));
+  // The time's ten characters (as lead_id_time reads them), then the least random part.
+  std::string id(26, '0');
+  for (int character = 9; character >= 0; --character) {
+    id[static_cast<std::size_t>(character)] = kAlphabet[value % 32];
+    value /= 32;
+  }
+  return id;
+}
+
 }  // namespace callgate

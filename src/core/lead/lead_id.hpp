@@ -33,4 +33,10 @@ bool is_lead_id(std::string_view text);
 // The creation time a lead id carries.
 std::optional<WallTime> lead_id_time(std::string_view lead_id);
 
+// The least id of a lead created at time or later (its millisecond, then
+// the least random part): a store whose index sorts by id starts a
+// "created since" listing there instead of at the oldest lead. An id's
+// time never comes before its lead's creation, so none is skipped.
+std::string lead_id_floor(WallTime time);
+
 }  // namespace callgate

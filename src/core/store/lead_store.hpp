@@ -45,6 +45,8 @@ struct ApplyResult {
 };
 
 struct CreateRequest {
+  // Its id is a lead id (lead_id.hpp) whose time is not before lead.created:
+  // ids sort by creation, and a store may find "created since" by id.
   Lead lead;
   // The same key again returns the lead it created, and nothing is stored.
   std::string idempotency_key;

@@ -21,6 +21,20 @@ BOOST_AUTO_TEST_CASE(ids_carry_their_time_and_sort_by_it) {
   BOOST_TEST(id < later);
 }
 
+BOOST_AUTO_TEST_CASE(the_floor_of_a_time_sorts_before_its_ids_and_after_earlier_ones) {
+  const WallTime time(std::chrono::milliseconds(1'795'604'472'123));
+  const auto floor = lead_id_floor(time);
+  BOOST_TEST(is_lead_id(floor));
+  BOOST_TEST((lead_id_time(floor) == time));
+  for (int index = 0; index < 50; ++index) {
+    LeadIdGenerator at_time;
+    LeadIdGenerator just_before;
+    BOOST_TEST(floor <= at_time.next(time));
+    BOOST_TEST(just_before.next(time - std::chrono::milliseconds(1)) < floor);
+  }
+  BOOST_TEST(lead_id_floor(WallTime{}) == std::string(26, '0'));
+}
+
 // The random part of an id as a 80-bit number's two halves (base-32 digits 10..25).
 std::pair<std::uint64_t, std::uint64_t> random_part(const std::string& id) {
   constexpr std::string_view alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
