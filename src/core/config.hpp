@@ -135,6 +135,9 @@ Settings& settings_in(TelephonyConfig& telephony, const TypedProviderSection<Set
 bool provider_in_use(const TelephonyConfig& telephony, const ProviderName& provider);
 
 enum class UnknownFields { ignore, reject };
+// The same number again within duplicate_window, once its lead's calls are
+// over: a new lead and a new call, or the finished lead again.
+enum class RepeatWhenDone { call_again, same_lead };
 
 // POST /enquire: what a web form may send and how much of it.
 struct IntakeConfig {
@@ -144,6 +147,7 @@ struct IntakeConfig {
   // consent_text_version in step with it).
   std::string consent_text = "I agree to receive a phone call about my enquiry at this number.";
   Milliseconds duplicate_window{600'000};  // the same number again within this returns the existing lead; 0: off
+  RepeatWhenDone repeat_when_done = RepeatWhenDone::call_again;
   UnknownFields unknown_fields = UnknownFields::ignore;
   std::size_t max_name_length = 200;
   std::size_t max_source_length = 200;

@@ -168,6 +168,8 @@ void read_file_sections(const YAML::Node& root, Config& config, ProviderSections
   intake.text("consent_text_version", i.consent_text_version);
   intake.text("consent_text", i.consent_text);
   intake.duration("duplicate_window", i.duplicate_window, Milliseconds(0), Milliseconds(7 * 86'400'000LL));
+  intake.choice<RepeatWhenDone>("repeat_when_done", i.repeat_when_done,
+                                {{"call_again", RepeatWhenDone::call_again}, {"same_lead", RepeatWhenDone::same_lead}});
   intake.choice<UnknownFields>("unknown_fields", i.unknown_fields,
                                {{"ignore", UnknownFields::ignore}, {"reject", UnknownFields::reject}});
   intake.number<std::size_t>("max_name_length", i.max_name_length, 1, 10'000);

@@ -137,6 +137,12 @@ CallEndedDecision decide_after_call_ended(const Lead& lead, const std::string& c
           decision.reason};
 }
 
+bool calls_are_over(const Lead& lead, WallTime now, const DialerConfig& config) {
+  if (lead.attempts.empty()) return false;
+  return decide_after_call_ended(lead, lead.attempts.back().call_sid, now, config).next ==
+         CallEndedDecision::Next::lead_done;
+}
+
 ClaimedJobDecision decide_claimed_job(const ClaimedJob& claimed, const store::StoreResult<Lead>& got, WallTime now,
                                       const DialerConfig& config) {
   auto job = claimed.job;

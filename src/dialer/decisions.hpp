@@ -108,6 +108,10 @@ struct CallEndedDecision {
 [[nodiscard]] CallEndedDecision decide_after_call_ended(const Lead& lead, const std::string& call_sid, WallTime now,
                                                         const DialerConfig& config);
 
+// Whether the lead's calls are over: its latest call ended and the redial
+// policy calls no more (what call_ended decides, asked again at now).
+[[nodiscard]] bool calls_are_over(const Lead& lead, WallTime now, const DialerConfig& config);
+
 // ---- Working a claimed job, step by step ----
 
 struct Settle {};  // a check job: settle the ambiguous placement (below)

@@ -151,6 +151,10 @@ awaitable<store::StoreResult<bool>> Dialer::enqueue_first_call(const Lead& lead)
   co_return scheduled;
 }
 
+bool Dialer::calls_are_over(const Lead& lead) const {
+  return dialer::calls_are_over(lead, clock_.now(), config_()->dialer);
+}
+
 awaitable<store::StoreResult<store::CreateResult>> Dialer::create_with_first_call(store::CreateRequest request) {
   if (together_ == nullptr) co_return co_await store_.create(std::move(request));
   const auto config = config_();

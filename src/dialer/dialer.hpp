@@ -69,6 +69,7 @@ class Dialer final : public FirstCallQueue, public CallEndings {
   void stop();
 
   boost::asio::awaitable<store::StoreResult<bool>> enqueue_first_call(const Lead& lead) override;
+  bool calls_are_over(const Lead& lead) const override;
   bool stores_first_call_with_lead() const override { return together_ != nullptr; }
   boost::asio::awaitable<store::StoreResult<store::CreateResult>> create_with_first_call(
       store::CreateRequest request) override;

@@ -18,6 +18,9 @@ class FirstCallQueue {
   // A new lead's first call, at the next calling time; true once it is
   // durably in the dialer's hands. Any thread.
   virtual boost::asio::awaitable<store::StoreResult<bool>> enqueue_first_call(const Lead& lead) = 0;
+  // Whether the lead's calls are over: its latest call ended and no other
+  // will follow (the redial policy's word).
+  virtual bool calls_are_over(const Lead& lead) const = 0;
   // Whether create_with_first_call may be used: the dialer's jobs live
   // beside the leads and both go in one write.
   virtual bool stores_first_call_with_lead() const = 0;

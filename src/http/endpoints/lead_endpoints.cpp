@@ -75,6 +75,15 @@ std::optional<Response> require_admin(const RequestContext& context) {
   return response;
 }
 
+// Stores an enquiry's lead, with its first call where the dialer keeps its
+// jobs beside the leads.
+awaitable<store::StoreResult<store::CreateResult>> store_enquiry(LeadServices& services,
+                                                                 const store::CreateRequest& create,
+                                                                 bool with_first_call) {
+  if (with_first_call) co_return co_await services.dialer.create_with_first_call(create);
+  co_return co_await services.store.create(create);
+}
+
 awaitable<Response> enquire(RequestContext& context, LeadServices& services) {
   const auto& intake = context.config.intake;
   auto count = [&](std::string_view result) {
@@ -154,11 +163,17 @@ awaitable<Response> enquire(RequestContext& context, LeadServices& services) {
   // Where the dialer's jobs live beside the leads, the lead and its first
   // call are one write; otherwise the call is handed over below.
   const bool handed_with_lead = services.dialer.stores_first_call_with_lead();
-  store::StoreResult<store::CreateResult> stored = store::StoreError{};
-  if (handed_with_lead)
-    stored = co_await services.dialer.create_with_first_call(std::move(create));
-  else
-    stored = co_await services.store.create(std::move(create));
+  auto stored = co_await store_enquiry(services, create, handed_with_lead);
+  // The number's lead within the window, its calls over: a visitor asking
+  // again after the call gets a new lead and a new call (unless the
+  // business said same_lead), as if the window ended with that lead. The
+  // same request again: a repeated Idempotency-Key still finds its lead.
+  if (const auto* first = std::get_if<store::CreateResult>(&stored);
+      first && !first->created && create.same_phone_since && intake.repeat_when_done == RepeatWhenDone::call_again &&
+      services.dialer.calls_are_over(first->lead)) {
+    create.same_phone_since = std::max(*create.same_phone_since, first->lead.created + std::chrono::milliseconds(1));
+    stored = co_await store_enquiry(services, create, handed_with_lead);
+  }
   if (auto* error = std::get_if<store::StoreError>(&stored)) {
     count("store_unavailable");
     LogLine(LogLevel::error, "enquiry_not_stored").text("reason", error->message);

@@ -454,16 +454,22 @@ intake:
   unknown_fields: drop
   rate_per_minute: 0
   duplicate_window: 10
+  repeat_when_done: never
 )");
   BOOST_TEST(has_error(result, "intake.default_country_code: expected 1 to 3 digits"), describe(result));
   BOOST_TEST(has_error(result, "intake.cors_allowed_origins: expected origins such as"), describe(result));
   BOOST_TEST(has_error(result, "intake.unknown_fields: expected one of ignore, reject"), describe(result));
   BOOST_TEST(has_error(result, "intake.rate_per_minute: expected a whole number from 1"), describe(result));
   BOOST_TEST(has_error(result, "intake.duplicate_window: expected a duration"), describe(result));
-  auto fine = load("intake:\n  default_country_code: \"1\"\n  rate_per_minute: 30\n  duplicate_window: 0s\n");
+  BOOST_TEST(has_error(result, "intake.repeat_when_done: expected one of call_again, same_lead"), describe(result));
+  auto fine = load(
+      "intake:\n  default_country_code: \"1\"\n  rate_per_minute: 30\n  duplicate_window: 0s\n"
+      "  repeat_when_done: same_lead\n");
   BOOST_TEST_REQUIRE(fine.ok(), describe(fine));
   BOOST_TEST(fine.config.intake.rate_per_minute == 30u);
   BOOST_TEST(fine.config.intake.duplicate_window.count() == 0);
+  BOOST_TEST((fine.config.intake.repeat_when_done == RepeatWhenDone::same_lead));
+  BOOST_TEST((load("").config.intake.repeat_when_done == RepeatWhenDone::call_again));
 }
 
 BOOST_AUTO_TEST_CASE(the_simulator_section_reads_into_its_struct) {

@@ -268,6 +268,15 @@ BOOST_AUTO_TEST_CASE(only_the_latest_call_s_end_decides_a_redial) {
   BOOST_TEST(at(evening.redial->due) == at(kNow + 23h));
 }
 
+BOOST_AUTO_TEST_CASE(a_lead_s_calls_are_over_when_its_latest_call_ended_and_no_redial_follows) {
+  DialerConfig config;  // three calls in all
+  BOOST_TEST(!calls_are_over(lead_with_attempts(0), kNow, config));
+  BOOST_TEST(!calls_are_over(lead_with_attempts(1, "CA1", CallStatus::ringing), kNow, config));
+  BOOST_TEST(!calls_are_over(lead_with_attempts(1, "CA1", CallStatus::busy), kNow, config));  // a redial follows
+  BOOST_TEST(calls_are_over(lead_with_attempts(3, "CA3", CallStatus::no_answer), kNow, config));
+  BOOST_TEST(calls_are_over(lead_with_attempts(1, "CA1", CallStatus::completed), kNow, config));
+}
+
 BOOST_AUTO_TEST_CASE(the_daily_cap_counts_by_the_number_s_local_day_and_moves_a_capped_call_to_tomorrow) {
   DialerConfig config = office_hours();
   BOOST_TEST(!daily_cap_day(config, kPhone, kNow).has_value());  // no cap: nothing counted

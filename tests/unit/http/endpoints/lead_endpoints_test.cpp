@@ -12,6 +12,8 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <set>
+
 using namespace callgate;
 using callgate::testing::EndpointHarness;
 using callgate::testing::json_body;
@@ -30,6 +32,7 @@ class RecordingFirstCallQueue final : public dialer::FirstCallQueue {
   // With leads_beside set, the first call is stored with the lead (as on
   // DynamoDB); without, the endpoint stores the lead and hands it over.
   bool stores_first_call_with_lead() const override { return leads_beside != nullptr; }
+  bool calls_are_over(const Lead& lead) const override { return over.contains(lead.id); }
   boost::asio::awaitable<store::StoreResult<store::CreateResult>> create_with_first_call(
       store::CreateRequest request) override {
     BOOST_REQUIRE_MESSAGE(leads_beside != nullptr, "asked to store a lead it does not keep");
@@ -41,6 +44,7 @@ class RecordingFirstCallQueue final : public dialer::FirstCallQueue {
   std::vector<std::string> handed;
   std::vector<std::string> stored_with_lead;
   store::LeadStore* leads_beside = nullptr;
+  std::set<std::string> over;  // leads whose calls it says are over
   bool refuse = false;
 };
 
@@ -128,6 +132,45 @@ BOOST_AUTO_TEST_CASE(where_jobs_live_beside_the_leads_the_enquiry_and_its_call_a
   BOOST_TEST(json_body(again).at("leadId").as_string() == id);
   BOOST_TEST(bench.first_calls.stored_with_lead.size() == 1u);
   BOOST_TEST(bench.first_calls.handed == std::vector<std::string>{id});
+}
+
+BOOST_AUTO_TEST_CASE(the_same_number_after_its_calls_are_over_is_a_new_lead_unless_the_business_says_otherwise) {
+  LeadEndpointsBench bench;
+  const std::string first(json_body(bench.enquire(kGoodEnquiry)).at("leadId").as_string());
+  // Within the window, its call still to come or under way: the same lead.
+  BOOST_TEST(json_body(bench.enquire(kGoodEnquiry)).at("leadId").as_string() == first);
+  // Its calls over: a new lead, handed to the dialer.
+  bench.first_calls.over.insert(first);
+  const auto again = bench.enquire(kGoodEnquiry);
+  BOOST_TEST(again.result_int() == 202u);
+  const std::string second(json_body(again).at("leadId").as_string());
+  BOOST_TEST(second != first);
+  BOOST_TEST(!json_body(again).contains("existing"));
+  BOOST_TEST(bench.stored(again).phone == "+14155550123");
+  BOOST_TEST(bench.first_calls.handed.back() == second);
+  // And the new one is the number's lead for the window now.
+  BOOST_TEST(json_body(bench.enquire(kGoodEnquiry)).at("leadId").as_string() == second);
+  // A repeated Idempotency-Key is the same request: its own lead, even when that lead is done.
+  const Headers keyed = {{"Idempotency-Key", "form-submit-7"}};
+  const std::string keyed_lead(
+      json_body(bench.enquire(R"({"phone":"+14155550999","consent":true})", keyed)).at("leadId").as_string());
+  bench.first_calls.over.insert(keyed_lead);
+  BOOST_TEST(json_body(bench.enquire(R"({"phone":"+14155550999","consent":true})", keyed)).at("leadId").as_string() ==
+             keyed_lead);
+}
+
+BOOST_AUTO_TEST_CASE(with_repeat_when_done_same_lead_a_finished_lead_is_the_answer) {
+  auto config = intake_config();
+  config.intake.repeat_when_done = RepeatWhenDone::same_lead;
+  LeadEndpointsBench bench(config);
+  const std::string first(json_body(bench.enquire(kGoodEnquiry)).at("leadId").as_string());
+  bench.first_calls.over.insert(first);
+  const auto again = bench.enquire(kGoodEnquiry);
+  BOOST_TEST(json_body(again).at("leadId").as_string() == first);
+  BOOST_TEST(json_body(again).at("existing").as_bool());
+  // No other lead was made: whatever was handed over is the first one
+  // (this fake dialer never records a call, so the lead is handed again).
+  for (const auto& handed : bench.first_calls.handed) BOOST_TEST(handed == first);
 }
 
 BOOST_AUTO_TEST_CASE(bad_enquiries_get_a_json_error_naming_the_field_and_store_nothing) {
