@@ -171,7 +171,14 @@ awaitable<Response> enquire(RequestContext& context, LeadServices& services) {
   if (const auto* first = std::get_if<store::CreateResult>(&stored);
       first && !first->created && create.same_phone_since && intake.repeat_when_done == RepeatWhenDone::call_again &&
       services.dialer.calls_are_over(first->lead)) {
-    create.same_phone_since = std::max(*create.same_phone_since, first->lead.created + std::chrono::milliseconds(1));
+    // Stores keep creation times to the millisecond and find a number's
+    // latest lead by id: the new lead is at least a millisecond later than
+    // the finished one, its id after it, so it is the one found next.
+    const auto after_first = first->lead.created + std::chrono::milliseconds(1);
+    create.same_phone_since = std::max(*create.same_phone_since, after_first);
+    create.lead.created = std::max(create.lead.created, after_first);
+    create.lead.updated = create.lead.created;
+    create.lead.id = ids.next(create.lead.created);
     stored = co_await store_enquiry(services, create, handed_with_lead);
   }
   if (auto* error = std::get_if<store::StoreError>(&stored)) {
