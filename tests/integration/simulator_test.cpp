@@ -197,6 +197,23 @@ BOOST_AUTO_TEST_CASE(a_seed_makes_a_run_repeatable) {
   BOOST_TEST(run("8") != first);
 }
 
+BOOST_AUTO_TEST_CASE(asking_again_after_the_call_is_a_new_call_and_asking_again_during_it_is_not) {
+  // One call a lead (no redial): once it ended, the lead's calls are over.
+  const auto port = free_port();
+  DaemonProcess daemon(simulator_config(port,
+                                        "    seed: 3\n    ring_time: {min: 1s, max: 2s}\n"
+                                        "    talk_time: {min: 1s, max: 2s}\n    speed: 20\n",
+                                        "  duplicate_window: 10m\ndialer:\n  redial:\n    max_calls: 1\n"));
+  const std::string enquiry = R"({"phone":")" + phone(0) + R"(","consent":true})";
+  const auto first = lead_id_of(enquire(port, enquiry));
+  BOOST_TEST(lead_id_of(enquire(port, enquiry)) == first);  // its call under way: the same lead
+  wait_for_first_call_to_end(port, first);
+  const auto second = lead_id_of(enquire(port, enquiry));
+  BOOST_TEST(second != first);
+  wait_for_first_call_to_end(port, second);  // and it is called
+  BOOST_TEST(metric_value(port, R"(callgate_calls_placed_total{provider="simulator",outcome="placed"})") == 2);
+}
+
 BOOST_AUTO_TEST_CASE(exotel_format_callbacks_go_through_exotel_s_parser_to_the_end_of_each_call) {
   const auto port = free_port();
   DaemonProcess daemon(
