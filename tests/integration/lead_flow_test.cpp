@@ -120,6 +120,7 @@ BOOST_AUTO_TEST_CASE(abuse_is_limited_and_browsers_are_told_who_may_post) {
   BOOST_TEST(allowed.status == 422);
   BOOST_TEST(allowed.headers.at("access-control-allow-origin") == "https://www.example.com");
   const auto foreign = enquire(daemon.port(), R"({"phone":"bad","consent":true})", "Origin: https://evil.example\r\n");
+  BOOST_TEST(foreign.status == 403);  // a page of another origin may not post
   BOOST_TEST(!foreign.headers.contains("access-control-allow-origin"));
   // The burst of 2 is spent; the third is refused with when to come back.
   const auto limited = enquire(daemon.port(), R"({"phone":"bad","consent":true})");

@@ -119,7 +119,10 @@ Response make_page_response(Status status, std::string body) {
   response.set("Content-Security-Policy", kPageSecurityPolicy);
   response.set(beast_http::field::cache_control, "no-store");
   response.set("X-Content-Type-Options", "nosniff");
-  response.set("Referrer-Policy", "no-referrer");
+  // Nothing to other sites; to callgated itself the page's origin, which a
+  // browser then puts in its form post's Origin (with no-referrer it sends
+  // "null", which POST /enquire cannot tell from a hostile sandboxed page).
+  response.set("Referrer-Policy", "same-origin");
   response.body() = std::move(body);
   return response;
 }

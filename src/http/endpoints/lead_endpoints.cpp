@@ -40,6 +40,21 @@ std::optional<std::string> allowed_origin(const RequestContext& context) {
   return std::string(origin);
 }
 
+// A browser names the page that posts (Origin). A page of this daemon (the
+// same host) or of a listed origin may post an enquiry; any other page is
+// refused, so a hostile site cannot make its visitors' browsers submit
+// enquiries, each from an address of its own and so past the per-address
+// limit. A request without Origin is no browser's page (a server, curl):
+// neither CORS nor this is access control for it.
+bool origin_may_post(const RequestContext& context) {
+  const auto origin = context.request[beast_http::field::origin];
+  if (origin.empty() || allowed_origin(context)) return true;
+  const auto scheme_end = origin.find("://");
+  if (scheme_end == std::string_view::npos) return false;  // "null": a sandboxed or file page
+  const auto host = context.request[beast_http::field::host];
+  return !host.empty() && origin.substr(scheme_end + 3) == host;
+}
+
 Response with_cors(Response response, const RequestContext& context) {
   if (auto origin = allowed_origin(context)) {
     response.set(beast_http::field::access_control_allow_origin, *origin);
@@ -100,6 +115,12 @@ awaitable<Response> enquire(RequestContext& context, LeadServices& services) {
     co_return with_cors(std::move(response), context);
   }
 
+  if (!origin_may_post(context)) {
+    count("foreign_origin");
+    co_return make_json_error(Status::forbidden,
+                              "pages of this origin may not post enquiries (intake.cors_allowed_origins)",
+                              context.request_id);
+  }
   if (auto refusal = require_content_type(context.request, {"application/json", "application/x-www-form-urlencoded"},
                                           context.request_id)) {
     count("unsupported_media_type");

@@ -173,6 +173,27 @@ BOOST_AUTO_TEST_CASE(with_repeat_when_done_same_lead_a_finished_lead_is_the_answ
   for (const auto& handed : bench.first_calls.handed) BOOST_TEST(handed == first);
 }
 
+BOOST_AUTO_TEST_CASE(a_page_of_another_origin_may_not_post_unless_listed) {
+  auto config = intake_config();
+  config.intake.cors_allowed_origins = {"https://shop.example"};
+  LeadEndpointsBench bench(config);
+  const auto refused = bench.enquire(kGoodEnquiry, {{"Origin", "https://evil.example"}, {"Host", "callgate.example"}});
+  BOOST_TEST(refused.result_int() == 403u);
+  BOOST_TEST(json_body(refused).at("error").as_string().find("origin") != std::string::npos);
+  BOOST_TEST(!refused.count(beast_http::field::access_control_allow_origin));
+  BOOST_TEST(bench.enquire(kGoodEnquiry, {{"Origin", "null"}}).result_int() == 403u);  // a sandboxed page
+  BOOST_TEST(bench.first_calls.handed.empty());
+  BOOST_TEST(conformance::expect(conformance::run(bench.store.list({}))).leads.empty());
+  // Listed, this daemon's own page (the same host), and no browser at all: stored.
+  BOOST_TEST(bench.enquire(kGoodEnquiry, {{"Origin", "https://shop.example"}}).result_int() == 202u);
+  BOOST_TEST(bench
+                 .enquire(R"({"phone":"+14155550124","consent":true})",
+                          {{"Origin", "https://callgate.example"}, {"Host", "callgate.example"}})
+                 .result_int() == 202u);
+  BOOST_TEST(bench.enquire(R"({"phone":"+14155550125","consent":true})").result_int() == 202u);
+  BOOST_TEST(bench.first_calls.handed.size() == 3u);
+}
+
 BOOST_AUTO_TEST_CASE(bad_enquiries_get_a_json_error_naming_the_field_and_store_nothing) {
   LeadEndpointsBench bench;
   auto no_consent = bench.enquire(R"({"phone":"+14155550123"})");
