@@ -51,6 +51,13 @@ bool origin_may_post(const RequestContext& context) {
   if (origin.empty() || allowed_origin(context)) return true;
   const auto scheme_end = origin.find("://");
   if (scheme_end == std::string_view::npos) return false;  // "null": a sandboxed or file page
+  // callgated's own page: its public address (a proxy in front may send
+  // another Host), or the host the request was sent to.
+  const std::string_view base = context.config.server.public_base_url;
+  const auto base_authority = base.find("://");
+  const auto base_origin =
+      base_authority == std::string_view::npos ? base : base.substr(0, base.find('/', base_authority + 3));
+  if (origin == base_origin) return true;
   const auto host = context.request[beast_http::field::host];
   return !host.empty() && origin.substr(scheme_end + 3) == host;
 }

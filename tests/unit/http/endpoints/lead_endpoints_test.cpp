@@ -176,6 +176,7 @@ BOOST_AUTO_TEST_CASE(with_repeat_when_done_same_lead_a_finished_lead_is_the_answ
 BOOST_AUTO_TEST_CASE(a_page_of_another_origin_may_not_post_unless_listed) {
   auto config = intake_config();
   config.intake.cors_allowed_origins = {"https://shop.example"};
+  config.server.public_base_url = "https://callgate.example/leads-in";
   LeadEndpointsBench bench(config);
   const auto refused = bench.enquire(kGoodEnquiry, {{"Origin", "https://evil.example"}, {"Host", "callgate.example"}});
   BOOST_TEST(refused.result_int() == 403u);
@@ -191,7 +192,16 @@ BOOST_AUTO_TEST_CASE(a_page_of_another_origin_may_not_post_unless_listed) {
                           {{"Origin", "https://callgate.example"}, {"Host", "callgate.example"}})
                  .result_int() == 202u);
   BOOST_TEST(bench.enquire(R"({"phone":"+14155550125","consent":true})").result_int() == 202u);
-  BOOST_TEST(bench.first_calls.handed.size() == 3u);
+  // Behind a proxy that sends its own Host: the public address's origin is callgated's own.
+  BOOST_TEST(bench
+                 .enquire(R"({"phone":"+14155550126","consent":true})",
+                          {{"Origin", "https://callgate.example"}, {"Host", "127.0.0.1:8080"}})
+                 .result_int() == 202u);
+  BOOST_TEST(bench
+                 .enquire(R"({"phone":"+14155550127","consent":true})",
+                          {{"Origin", "https://callgate.example.evil"}, {"Host", "127.0.0.1:8080"}})
+                 .result_int() == 403u);
+  BOOST_TEST(bench.first_calls.handed.size() == 4u);
 }
 
 BOOST_AUTO_TEST_CASE(bad_enquiries_get_a_json_error_naming_the_field_and_store_nothing) {
