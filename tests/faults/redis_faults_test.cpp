@@ -70,6 +70,18 @@ BOOST_AUTO_TEST_CASE(redis_killed_and_restarted_with_its_data_during_a_flood) {
   BOOST_TEST(metric_value(daemon.port(), "callgate_redis_data_loss_detected_total") == 0);
 }
 
+// A Redis that may evict keys would drop leads without an error: said at start.
+BOOST_AUTO_TEST_CASE(a_redis_that_may_evict_is_warned_about) {
+  RedisServer redis;
+  BOOST_TEST(redis.command({"CONFIG", "SET", "maxmemory-policy", "allkeys-lru"}) == "+OK\r\n");
+  RedisLead setup;
+  DaemonProcess daemon(setup.config(redis));
+  setup.create_lead(daemon);
+  const auto warning = daemon.wait_for_event("redis_may_evict", 10s);
+  BOOST_TEST_REQUIRE(warning.has_value(), daemon.all_output());
+  BOOST_TEST(warning->at("policy").as_string() == "allkeys-lru");
+}
+
 // Issue 18, defect 18: a Redis that came back empty lost every lead, silently.
 BOOST_AUTO_TEST_CASE(redis_restarted_without_its_data_is_noticed) {
   RedisServer redis;  // no persistence
@@ -77,6 +89,7 @@ BOOST_AUTO_TEST_CASE(redis_restarted_without_its_data_is_noticed) {
   DaemonProcess daemon(setup.config(redis));
   setup.create_lead(daemon);
   BOOST_TEST(daemon.all_output().find("redis_not_persistent") != std::string::npos);
+  BOOST_TEST(daemon.all_output().find("redis_may_evict") == std::string::npos);  // noeviction, Redis's default
   BOOST_TEST(testing::http_get(daemon.port(), "/readyz").body.find("degraded") == std::string::npos);
   redis.stop();
   redis.start();  // empty

@@ -193,6 +193,21 @@ awaitable<bool> RedisLeadStore::check_redis(redis::Connection& connection) {
                         "every lead, call and job in it is gone. Set appendonly yes with appendfsync "
                         "everysec (at most a second of writes lost in a crash of the machine) or always "
                         "(none, at a cost in throughput); see the README");
+    // An eviction policy lets Redis drop leads, calls and jobs when it is
+    // full, without a word: it must refuse writes instead (noeviction),
+    // which callgated sees and answers with its spool.
+    std::vector<std::string> policy_get{"CONFIG", "GET", "maxmemory-policy"};
+    auto policy = co_await connection.command_before_ready(std::move(policy_get));
+    if (gone.stopped()) co_return false;
+    if (const auto* value = std::get_if<redis::Reply>(&policy);
+        value && value->elements.size() == 2 && value->elements[1].text != "noeviction")
+      LogLine(LogLevel::warn, "redis_may_evict")
+          .text("policy", value->elements[1].text)
+          .trusted_text("detail",
+                        "redis-server may evict keys when it reaches maxmemory: leads, calls and dial jobs "
+                        "would vanish without an error. Set maxmemory-policy noeviction (a full Redis then "
+                        "refuses writes, and callgated spools webhooks and answers enquiries 503); see the "
+                        "README");
   }
   const auto epoch_key = key("epoch", "");
   // What this host knew before asking: another reactor's connection may set
