@@ -326,14 +326,18 @@ awaitable<std::variant<DynamoLeadStore::Written, StoreError>> DynamoLeadStore::w
     recent_.keep(StoredLead{after, version, archived, before.idempotency_key});
     return Written::yes;
   };
+  // The lead item, put only if nobody wrote the lead since before.
+  auto put_if_unchanged = [&](json::object item) {
+    return json::object{{"TableName", options_.table},
+                        {"Item", std::move(item)},
+                        {"ConditionExpression", "#version = :version"},
+                        {"ExpressionAttributeNames", {{"#version", "version"}}},
+                        {"ExpressionAttributeValues", values({{":version", number_value(before.version)}})}};
+  };
   auto alone = lead_item(after, version, before.idempotency_key, before.archived_events);
   if (claim_sid.empty() && item_size(alone) <= kLeadItemBudget) {
-    json::object put{{"TableName", options_.table},
-                     {"Item", std::move(alone)},
-                     {"ConditionExpression", "#version = :version"},
-                     {"ExpressionAttributeNames", {{"#version", "version"}}},
-                     {"ExpressionAttributeValues", values({{":version", number_value(before.version)}})},
-                     {"ReturnValuesOnConditionCheckFailure", "ALL_OLD"}};
+    auto put = put_if_unchanged(std::move(alone));
+    put["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD";
     auto answer = co_await dynamo.call("PutItem", put, true);
     if (answer.outcome == DynamoOutcome::ok) co_return written(before.archived_events);
     if (answer.outcome == DynamoOutcome::condition_failed) {
@@ -350,12 +354,7 @@ awaitable<std::variant<DynamoLeadStore::Written, StoreError>> DynamoLeadStore::w
   // Every event to event items, the lead item with none of them.
   json::array items;
   items.push_back(
-      json::object{{"Put",
-                    {{"TableName", options_.table},
-                     {"Item", lead_item(after, version, before.idempotency_key, after.events.size())},
-                     {"ConditionExpression", "#version = :version"},
-                     {"ExpressionAttributeNames", {{"#version", "version"}}},
-                     {"ExpressionAttributeValues", values({{":version", number_value(before.version)}})}}}});
+      json::object{{"Put", put_if_unchanged(lead_item(after, version, before.idempotency_key, after.events.size()))}});
   for (auto index = before.archived_events; index < after.events.size(); ++index)
     items.push_back(json::object{
         {"Put", {{"TableName", options_.table}, {"Item", event_item(after.id, index, after.events[index])}}}});

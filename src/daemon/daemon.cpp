@@ -388,7 +388,7 @@ void Daemon::declare_dynamodb_metrics() {
   metrics_.declare_counter_function(
       "callgate_dynamodb_write_milliunits_total",
       "Write capacity used on the table, in thousandths of a WCU, by AWS's rules from the items written "
-      "(index writes not included).",
+      "or refused by their condition, which AWS charges too (index writes not included).",
       sum(&aws::DynamoUsage::estimated_write_milli));
   metrics_.declare_counter_function("callgate_dynamodb_reported_write_milliunits_total",
                                     "Write capacity as DynamoDB reported it (ReturnConsumedCapacity), in thousandths.",
