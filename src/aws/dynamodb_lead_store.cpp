@@ -102,6 +102,8 @@ std::string_view to_string(DynamoWork work) {
       return "lead_read";
     case DynamoWork::dial_jobs:
       return "dial_jobs";
+    case DynamoWork::voice:
+      return "voice";
   }
   return "unknown";
 }
@@ -601,20 +603,21 @@ awaitable<StoreResult<store::ApplyResult>> DynamoLeadStore::do_apply_event(Dynam
   co_return unavailable("too much contention on call " + event.call_sid);
 }
 
-awaitable<StoreResult<Lead>> DynamoLeadStore::do_record_input(DynamoWorkCaller dynamo, std::string lead_id,
-                                                              CallFlowInput input) {
+awaitable<StoreResult<store::UpdateResult>> DynamoLeadStore::do_update(DynamoWorkCaller dynamo, std::string lead_id,
+                                                                       LeadUpdate update) {
   for (int round = 0; round < kMaxRounds; ++round) {
     auto stored = co_await read_for_change(dynamo, lead_id);
     if (auto* error = std::get_if<StoreError>(&stored)) co_return *error;
     const auto& before = std::get<StoredLead>(stored);
-    if (!before.lead.call_flow_inputs.empty() && before.lead.call_flow_inputs.back() == input)
-      co_return before.lead;  // landed on an earlier try
     Lead after = before.lead;
-    after.updated = std::max(after.updated, input.received);
-    after.call_flow_inputs.push_back(input);
+    // A repeat (a write that landed on an earlier try) changes nothing.
+    auto decision = apply_lead_update(after, update);
+    if (decision.outcome != UpdateOutcome::changed)
+      co_return store::UpdateResult{std::move(after), std::move(decision)};
     auto written = co_await write(dynamo, before, after, "", nullptr);
     if (auto* error = std::get_if<StoreError>(&written)) co_return *error;
-    if (std::get<Written>(written) == Written::yes) co_return after;
+    if (std::get<Written>(written) == Written::yes)
+      co_return store::UpdateResult{std::move(after), std::move(decision)};
   }
   co_return unavailable("too much contention on lead " + lead_id);
 }
@@ -698,9 +701,9 @@ awaitable<StoreResult<Lead>> DynamoLeadStore::add_attempt(std::string lead_id, A
 awaitable<StoreResult<store::ApplyResult>> DynamoLeadStore::apply_event(CallEvent event, WallTime received) {
   co_return co_await route(DynamoWork::status_callback, &DynamoLeadStore::do_apply_event, std::move(event), received);
 }
-awaitable<StoreResult<Lead>> DynamoLeadStore::record_call_flow_input(std::string lead_id, CallFlowInput input) {
-  co_return co_await route(DynamoWork::call_flow_input, &DynamoLeadStore::do_record_input, std::move(lead_id),
-                           std::move(input));
+awaitable<StoreResult<store::UpdateResult>> DynamoLeadStore::update_lead(std::string lead_id, LeadUpdate update) {
+  const auto work = std::holds_alternative<CallFlowInput>(update) ? DynamoWork::call_flow_input : DynamoWork::voice;
+  co_return co_await route(work, &DynamoLeadStore::do_update, std::move(lead_id), std::move(update));
 }
 awaitable<StoreResult<std::optional<std::string>>> DynamoLeadStore::find_lead_by_call_sid(std::string call_sid) {
   co_return co_await route(DynamoWork::lead_read, &DynamoLeadStore::do_find, std::move(call_sid));

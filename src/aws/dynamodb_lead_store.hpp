@@ -61,8 +61,9 @@ struct DynamoStoreOptions {
 // What DynamoDB's requests were made for: each kind of work's are counted
 // apart, so an operator (and the bench) sees what a status callback or an
 // enquiry costs.
-enum class DynamoWork { enquiry, status_callback, call_placed, call_flow_input, lead_read, dial_jobs };
-inline constexpr std::size_t kDynamoWorks = 6;
+// voice: recordings, transcript lines and media streams kept on the lead.
+enum class DynamoWork { enquiry, status_callback, call_placed, call_flow_input, lead_read, dial_jobs, voice };
+inline constexpr std::size_t kDynamoWorks = 7;
 std::string_view to_string(DynamoWork work);
 
 struct DynamoWorkUsage {
@@ -140,8 +141,8 @@ class DynamoLeadStore final : public store::LeadStore {
                                                                LeadStatus lead_status) override;
   boost::asio::awaitable<store::StoreResult<store::ApplyResult>> apply_event(CallEvent event,
                                                                              WallTime received) override;
-  boost::asio::awaitable<store::StoreResult<Lead>> record_call_flow_input(std::string lead_id,
-                                                                          CallFlowInput input) override;
+  boost::asio::awaitable<store::StoreResult<store::UpdateResult>> update_lead(std::string lead_id,
+                                                                              LeadUpdate update) override;
   boost::asio::awaitable<store::StoreResult<std::optional<std::string>>> find_lead_by_call_sid(
       std::string call_sid) override;
   boost::asio::awaitable<store::StoreResult<store::LeadPage>> list(store::LeadQuery query) override;
@@ -178,8 +179,8 @@ class DynamoLeadStore final : public store::LeadStore {
                                                                   Attempt attempt, LeadStatus lead_status);
   boost::asio::awaitable<store::StoreResult<store::ApplyResult>> do_apply_event(DynamoWorkCaller dynamo,
                                                                                 CallEvent event, WallTime received);
-  boost::asio::awaitable<store::StoreResult<Lead>> do_record_input(DynamoWorkCaller dynamo, std::string lead_id,
-                                                                   CallFlowInput input);
+  boost::asio::awaitable<store::StoreResult<store::UpdateResult>> do_update(DynamoWorkCaller dynamo,
+                                                                            std::string lead_id, LeadUpdate update);
   boost::asio::awaitable<store::StoreResult<std::optional<std::string>>> do_find(DynamoWorkCaller dynamo,
                                                                                  std::string call_sid);
   boost::asio::awaitable<store::StoreResult<store::LeadPage>> do_list(DynamoWorkCaller dynamo, store::LeadQuery query);

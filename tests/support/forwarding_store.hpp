@@ -27,9 +27,9 @@ class ForwardingStore final : public callgate::store::LeadStore {
       callgate::CallEvent event, callgate::WallTime received) override {
     return target_->apply_event(std::move(event), received);
   }
-  boost::asio::awaitable<callgate::store::StoreResult<callgate::Lead>> record_call_flow_input(
-      std::string id, callgate::CallFlowInput input) override {
-    return target_->record_call_flow_input(std::move(id), std::move(input));
+  boost::asio::awaitable<callgate::store::StoreResult<callgate::store::UpdateResult>> update_lead(
+      std::string id, callgate::LeadUpdate update) override {
+    return target_->update_lead(std::move(id), std::move(update));
   }
   boost::asio::awaitable<callgate::store::StoreResult<std::optional<std::string>>> find_lead_by_call_sid(
       std::string sid) override {

@@ -193,6 +193,76 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(call_flow_input_is_kept_with_the_lead, Backend, Le
        store::StoreFailure::not_found));
 }
 
+BOOST_AUTO_TEST_CASE_TEMPLATE(a_media_stream_is_claimed_once_and_ended_once, Backend, LeadStoreBackends) {
+  using namespace callgate;
+  using namespace callgate::conformance;
+  Backend backend;
+  auto store = backend.open();
+  run(store->create({make_lead("01A"), "", std::nullopt}));
+  const MediaStream stream{"nonce-1", "CA1", "twilio", "MZ1", at(10), std::nullopt, "", ""};
+  const auto claimed = expect(run(store->update_lead("01A", stream)));
+  BOOST_TEST((claimed.decision.outcome == UpdateOutcome::changed));
+  BOOST_TEST(claimed.lead.media_streams.size() == 1u);
+  // The same token again, on any host: refused, and the lead keeps one stream.
+  auto again = stream;
+  again.stream_sid = "MZ2";
+  again.started = at(11);
+  const auto reused = expect(run(store->update_lead("01A", again)));
+  BOOST_TEST((reused.decision.outcome == UpdateOutcome::refused));
+  BOOST_TEST(reused.decision.reason == "the stream's token was used before");
+  // Even the very same claim again is refused: a replayed upgrade must not pass for a retried write.
+  BOOST_TEST((expect(run(store->update_lead("01A", stream))).decision.outcome == UpdateOutcome::refused));
+  const auto ended = expect(run(store->update_lead("01A", MediaStreamEnd{"nonce-1", at(40), "agent_unavailable", ""})));
+  BOOST_TEST((ended.decision.outcome == UpdateOutcome::changed));
+  BOOST_TEST(
+      (expect(run(store->update_lead("01A", MediaStreamEnd{"nonce-1", at(41), "completed", ""}))).decision.outcome ==
+       UpdateOutcome::unchanged));
+  BOOST_TEST(
+      (expect(run(store->update_lead("01A", MediaStreamEnd{"nonce-9", at(41), "completed", ""}))).decision.outcome ==
+       UpdateOutcome::refused));
+  const auto lead = expect(run(store->get("01A")));
+  BOOST_TEST_REQUIRE(lead.media_streams.size() == 1u);
+  BOOST_TEST(lead.media_streams[0].outcome == "agent_unavailable");
+  BOOST_TEST((lead.media_streams[0].ended == at(40)));
+  BOOST_TEST((lead.updated == at(40)));
+  BOOST_TEST(
+      (std::get<store::StoreError>(run(store->update_lead("nope", stream))).failure == store::StoreFailure::not_found));
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(recordings_and_transcript_lines_are_kept_in_order, Backend, LeadStoreBackends) {
+  using namespace callgate;
+  using namespace callgate::conformance;
+  Backend backend;
+  auto store = backend.open();
+  run(store->create({make_lead("01A"), "", std::nullopt}));
+  Recording recording{"RE1", "twilio", "CA1", "in-progress", "",    "https://api.twilio.com/RE1", std::nullopt,
+                      2,     "",       "",    at(10),        at(10)};
+  run(store->update_lead("01A", recording));
+  auto completed = recording;
+  completed.status = "completed";
+  completed.provider_url.clear();  // a later report that leaves the URL out keeps it
+  completed.duration_ms = 12'000;
+  completed.updated = at(30);
+  run(store->update_lead("01A", completed));
+  auto late = recording;  // an in-progress report arriving after completed
+  late.updated = at(31);
+  BOOST_TEST((expect(run(store->update_lead("01A", late))).decision.outcome == UpdateOutcome::unchanged));
+  run(store->update_lead("01A", TranscriptEntry{"CA1", "agent", "agent", "Hello Asha", "", at(12)}));
+  run(store->update_lead("01A", TranscriptEntry{"CA1", "agent", "caller", "Hi", "", at(14)}));
+  run(store->update_lead("01A", TranscriptEntry{"CA1", "twilio", "caller", "Hi there", "completed", at(13)}));
+  BOOST_TEST((expect(run(store->update_lead("01A", TranscriptEntry{"CA1", "agent", "caller", "Hi", "", at(14)})))
+                  .decision.outcome == UpdateOutcome::unchanged));
+  const auto lead = expect(run(store->get("01A")));
+  BOOST_TEST_REQUIRE(lead.recordings.size() == 1u);
+  BOOST_TEST(lead.recordings[0].status == "completed");
+  BOOST_TEST(lead.recordings[0].provider_url == "https://api.twilio.com/RE1");
+  BOOST_TEST(lead.recordings[0].duration_ms.value_or(0) == 12'000);
+  BOOST_TEST_REQUIRE(lead.transcript.size() == 3u);
+  BOOST_TEST(lead.transcript[0].text == "Hello Asha");
+  BOOST_TEST(lead.transcript[1].text == "Hi there");
+  BOOST_TEST(lead.transcript[2].text == "Hi");
+}
+
 BOOST_AUTO_TEST_CASE_TEMPLATE(concurrent_events_for_one_lead_are_all_applied, Backend, LeadStoreBackends) {
   using namespace callgate;
   using namespace callgate::conformance;
@@ -230,12 +300,26 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(everything_acknowledged_is_there_after_a_reopen, B
       run(store->apply_event(make_event("CA1", CallStatus::completed, 2), at(4)));
       run(store->apply_event(make_event("CA-orphan", CallStatus::busy, 1), at(5)));
       run(store->record_call_flow_input("01A", {"twilio", "CA1", "2", "", std::nullopt, "", at(6)}));
+      run(store->update_lead("01A", MediaStream{"nonce-1", "CA1", "twilio", "MZ1", at(7), std::nullopt, "", ""}));
+      run(store->update_lead("01A", MediaStreamEnd{"nonce-1", at(8), "hangup", ""}));
+      run(store->update_lead("01A", Recording{"bridge-MZ1", "bridge", "CA1", "completed", "01A-MZ1.wav", "", 1'000, 2,
+                                              "wav/pcm16", "", at(7), at(8)}));
+      run(store->update_lead("01A", TranscriptEntry{"CA1", "agent", "agent", "Hello", "", at(7)}));
     }
     auto store = backend.reopen();
     const auto lead = expect(run(store->get("01A")));
     BOOST_TEST((lead.status == LeadStatus::completed));
     BOOST_TEST(lead.events.size() == 2u);
     BOOST_TEST(lead.call_flow_inputs.size() == 1u);
+    BOOST_TEST(lead.media_streams.size() == 1u);
+    BOOST_TEST(lead.media_streams.at(0).outcome == "hangup");
+    BOOST_TEST(lead.recordings.size() == 1u);
+    BOOST_TEST(lead.recordings.at(0).file == "01A-MZ1.wav");
+    BOOST_TEST(lead.transcript.size() == 1u);
+    // A replay applies each update again and must refuse the claim it made: the lead is as it was.
+    BOOST_TEST((expect(run(store->update_lead(
+                           "01A", MediaStream{"nonce-1", "CA1", "twilio", "MZ1", at(7), std::nullopt, "", ""})))
+                    .decision.outcome == UpdateOutcome::refused));
     BOOST_TEST(lead.attempts.at(0).call_sid == "CA1");
     BOOST_TEST(!expect(run(store->create({make_lead("01B"), "key-A", std::nullopt}))).created);
     run(store->create({make_lead("01C"), "", std::nullopt}));

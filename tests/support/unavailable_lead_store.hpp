@@ -19,7 +19,7 @@ class UnavailableLeadStore final : public store::LeadStore {
   Answer<Lead> get(std::string) override { co_return down<Lead>(); }
   Answer<Lead> add_attempt(std::string, Attempt, LeadStatus) override { co_return down<Lead>(); }
   Answer<store::ApplyResult> apply_event(CallEvent, WallTime) override { co_return down<store::ApplyResult>(); }
-  Answer<Lead> record_call_flow_input(std::string, CallFlowInput) override { co_return down<Lead>(); }
+  Answer<store::UpdateResult> update_lead(std::string, LeadUpdate) override { co_return down<store::UpdateResult>(); }
   Answer<std::optional<std::string>> find_lead_by_call_sid(std::string) override {
     co_return down<std::optional<std::string>>();
   }

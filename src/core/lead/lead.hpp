@@ -91,6 +91,55 @@ struct CallFlowInput {
   friend bool operator==(const CallFlowInput&, const CallFlowInput&) = default;
 };
 
+// A recording of one of the lead's calls: callgate's own of a bridged call
+// (source "bridge", kept under voice.recordings_path) or the provider's
+// (source "twilio" / "exotel", at the provider's URL, and a local copy when
+// voice.fetch_provider_recordings is on).
+struct Recording {
+  std::string id;  // "bridge-<stream sid>", or the provider's own ("RE...")
+  std::string source;
+  std::string call_sid;
+  std::string status;  // in-progress, completed, absent, failed
+  std::string file;    // the file name under voice.recordings_path; empty when not kept here
+  std::string provider_url;
+  std::optional<std::int64_t> duration_ms;
+  unsigned channels = 0;
+  std::string format;  // "wav/pcm16", "wav/mulaw", or as the provider says
+  std::string error_code;
+  WallTime started;
+  WallTime updated;
+  friend bool operator==(const Recording&, const Recording&) = default;
+};
+
+// One line of what was said on a call, in the order it came: from the voice
+// agent (its transcript messages) or the provider's transcription callback.
+struct TranscriptEntry {
+  std::string call_sid;
+  std::string source;  // "agent", "twilio"
+  std::string role;    // agent | caller
+  std::string text;
+  std::string status;  // the provider's TranscriptionStatus, when it sent one
+  WallTime at;
+  friend bool operator==(const TranscriptEntry&, const TranscriptEntry&) = default;
+};
+
+// A call's media stream, claimed on the lead before any audio flows so one
+// token (one call) opens one stream, whichever host it reaches.
+struct MediaStream {
+  std::string claim;  // the token's nonce, or the call sid when the provider brings no token
+  std::string call_sid;
+  std::string provider;
+  std::string stream_sid;
+  WallTime started;
+  std::optional<WallTime> ended;
+  // How it ended: completed, agent_unavailable (never reached, or lost
+  // mid-call: the call gets the fallback and a redial), hangup or transfer
+  // (asked by the agent), refused (the provider broke the protocol).
+  std::string outcome;
+  std::string transfer_to;
+  friend bool operator==(const MediaStream&, const MediaStream&) = default;
+};
+
 struct Lead {
   std::string id;
   std::string phone;  // E.164
@@ -105,6 +154,9 @@ struct Lead {
   std::vector<Attempt> attempts;
   std::vector<RecordedEvent> events;
   std::vector<CallFlowInput> call_flow_inputs;
+  std::vector<Recording> recordings;
+  std::vector<TranscriptEntry> transcript;
+  std::vector<MediaStream> media_streams;
   friend bool operator==(const Lead&, const Lead&) = default;
 };
 

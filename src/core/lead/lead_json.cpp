@@ -312,6 +312,47 @@ json::object to_json(const CallFlowInput& input) {
   return object;
 }
 
+json::object to_json(const Recording& recording) {
+  json::object object;
+  object["id"] = recording.id;
+  object["source"] = recording.source;
+  put(object, "callSid", recording.call_sid);
+  put(object, "status", recording.status);
+  put(object, "file", recording.file);
+  put(object, "providerUrl", recording.provider_url);
+  put(object, "durationMs", recording.duration_ms);
+  if (recording.channels) object["channels"] = recording.channels;
+  put(object, "format", recording.format);
+  put(object, "errorCode", recording.error_code);
+  object["startedAt"] = format_iso8601(recording.started);
+  object["updatedAt"] = format_iso8601(recording.updated);
+  return object;
+}
+
+json::object to_json(const TranscriptEntry& entry) {
+  json::object object;
+  put(object, "callSid", entry.call_sid);
+  object["source"] = entry.source;
+  object["role"] = entry.role;
+  object["text"] = entry.text;
+  put(object, "status", entry.status);
+  object["at"] = format_iso8601(entry.at);
+  return object;
+}
+
+json::object to_json(const MediaStream& stream) {
+  json::object object;
+  object["claim"] = stream.claim;
+  object["callSid"] = stream.call_sid;
+  object["provider"] = stream.provider;
+  put(object, "streamSid", stream.stream_sid);
+  object["startedAt"] = format_iso8601(stream.started);
+  put(object, "endedAt", stream.ended);
+  put(object, "outcome", stream.outcome);
+  put(object, "transferTo", stream.transfer_to);
+  return object;
+}
+
 json::object to_json(const Lead& lead) {
   json::object object;
   object["id"] = lead.id;
@@ -347,6 +388,15 @@ json::object to_json(const Lead& lead) {
   json::array inputs;
   for (const auto& input : lead.call_flow_inputs) inputs.push_back(to_json(input));
   object["callFlowInputs"] = std::move(inputs);
+  json::array recordings;
+  for (const auto& recording : lead.recordings) recordings.push_back(to_json(recording));
+  object["recordings"] = std::move(recordings);
+  json::array transcript;
+  for (const auto& entry : lead.transcript) transcript.push_back(to_json(entry));
+  object["transcript"] = std::move(transcript);
+  json::array streams;
+  for (const auto& stream : lead.media_streams) streams.push_back(to_json(stream));
+  object["mediaStreams"] = std::move(streams);
   return object;
 }
 
@@ -399,6 +449,105 @@ std::optional<CallFlowInput> call_flow_input_from_json(const json::value& value)
   return input;
 }
 
+std::optional<Recording> recording_from_json(const json::value& value) {
+  const auto* object = as_object(value);
+  if (!object) return std::nullopt;
+  Reader read{*object};
+  Recording recording;
+  recording.id = read.text("id");
+  recording.source = read.text("source");
+  recording.call_sid = read.text("callSid");
+  recording.status = read.text("status");
+  recording.file = read.text("file");
+  recording.provider_url = read.text("providerUrl");
+  recording.duration_ms = read.number<std::int64_t>("durationMs");
+  recording.channels = read.number<unsigned>("channels").value_or(0);
+  recording.format = read.text("format");
+  recording.error_code = read.text("errorCode");
+  recording.started = read.required_time("startedAt");
+  recording.updated = read.required_time("updatedAt");
+  if (!read.ok || recording.id.empty()) return std::nullopt;
+  return recording;
+}
+
+std::optional<TranscriptEntry> transcript_entry_from_json(const json::value& value) {
+  const auto* object = as_object(value);
+  if (!object) return std::nullopt;
+  Reader read{*object};
+  TranscriptEntry entry;
+  entry.call_sid = read.text("callSid");
+  entry.source = read.text("source");
+  entry.role = read.text("role");
+  entry.text = read.text("text");
+  entry.status = read.text("status");
+  entry.at = read.required_time("at");
+  if (!read.ok) return std::nullopt;
+  return entry;
+}
+
+std::optional<MediaStream> media_stream_from_json(const json::value& value) {
+  const auto* object = as_object(value);
+  if (!object) return std::nullopt;
+  Reader read{*object};
+  MediaStream stream;
+  stream.claim = read.text("claim");
+  stream.call_sid = read.text("callSid");
+  stream.provider = read.text("provider");
+  stream.stream_sid = read.text("streamSid");
+  stream.started = read.required_time("startedAt");
+  stream.ended = read.time("endedAt");
+  stream.outcome = read.text("outcome");
+  stream.transfer_to = read.text("transferTo");
+  if (!read.ok || stream.claim.empty()) return std::nullopt;
+  return stream;
+}
+
+json::object to_json(const LeadUpdate& update) {
+  return std::visit(
+      [](const auto& item) {
+        using Item = std::decay_t<decltype(item)>;
+        json::object object;
+        if constexpr (std::is_same_v<Item, CallFlowInput>) {
+          object["input"] = to_json(item);
+        } else if constexpr (std::is_same_v<Item, Recording>) {
+          object["recording"] = to_json(item);
+        } else if constexpr (std::is_same_v<Item, TranscriptEntry>) {
+          object["transcript"] = to_json(item);
+        } else if constexpr (std::is_same_v<Item, MediaStream>) {
+          object["mediaStream"] = to_json(item);
+        } else {
+          object["mediaStreamEnd"] = json::object{{"claim", item.claim},
+                                                  {"endedAt", format_iso8601(item.ended)},
+                                                  {"outcome", item.outcome},
+                                                  {"transferTo", item.transfer_to}};
+        }
+        return object;
+      },
+      update);
+}
+
+std::optional<LeadUpdate> lead_update_from_json(const json::value& value) {
+  const auto* object = as_object(value);
+  if (!object || object->size() != 1) return std::nullopt;
+  const auto& [key, item] = *object->begin();
+  auto wrap = [](auto parsed) -> std::optional<LeadUpdate> {
+    if (!parsed) return std::nullopt;
+    return LeadUpdate(std::move(*parsed));
+  };
+  if (key == "input") return wrap(call_flow_input_from_json(item));
+  if (key == "recording") return wrap(recording_from_json(item));
+  if (key == "transcript") return wrap(transcript_entry_from_json(item));
+  if (key == "mediaStream") return wrap(media_stream_from_json(item));
+  if (key == "mediaStreamEnd" && item.is_object()) {
+    Reader read{item.as_object()};
+    MediaStreamEnd end{read.text("claim"), read.required_time("endedAt"), read.text("outcome"),
+                       read.text("transferTo")};
+    if (!read.ok || end.claim.empty()) return std::nullopt;
+    return LeadUpdate(std::move(end));
+  }
+  return std::nullopt;
+}
+
 std::optional<Lead> lead_from_json(const json::value& value) {
   const auto* object = as_object(value);
   if (!object) return std::nullopt;
@@ -449,10 +598,28 @@ std::optional<Lead> lead_from_json(const json::value& value) {
                                lead.events.push_back({std::move(*event), received, *outcome});
                                return true;
                              }) &&
-                        each("callFlowInputs", [&](const json::value& item) {
-                          auto input = call_flow_input_from_json(item);
-                          if (input) lead.call_flow_inputs.push_back(std::move(*input));
-                          return input.has_value();
+                        each("callFlowInputs",
+                             [&](const json::value& item) {
+                               auto input = call_flow_input_from_json(item);
+                               if (input) lead.call_flow_inputs.push_back(std::move(*input));
+                               return input.has_value();
+                             }) &&
+                        each("recordings",
+                             [&](const json::value& item) {
+                               auto recording = recording_from_json(item);
+                               if (recording) lead.recordings.push_back(std::move(*recording));
+                               return recording.has_value();
+                             }) &&
+                        each("transcript",
+                             [&](const json::value& item) {
+                               auto entry = transcript_entry_from_json(item);
+                               if (entry) lead.transcript.push_back(std::move(*entry));
+                               return entry.has_value();
+                             }) &&
+                        each("mediaStreams", [&](const json::value& item) {
+                          auto stream = media_stream_from_json(item);
+                          if (stream) lead.media_streams.push_back(std::move(*stream));
+                          return stream.has_value();
                         });
   if (!lists_ok || !read.ok) return std::nullopt;
   return lead;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "core/lead/lead.hpp"
+#include "core/lead/lead_update.hpp"
 
 #include <boost/json/value.hpp>
 
@@ -18,12 +19,21 @@ boost::json::object to_json(const CallEvent& event);
 void append_json(std::string& out, const CallEvent& event);
 boost::json::object to_json(const Attempt& attempt);
 boost::json::object to_json(const CallFlowInput& input);
+boost::json::object to_json(const Recording& recording);
+boost::json::object to_json(const TranscriptEntry& entry);
+boost::json::object to_json(const MediaStream& stream);
 boost::json::object to_json(const Lead& lead);
+// {"input"|"recording"|"transcript"|"mediaStream"|"mediaStreamEnd": {...}}
+boost::json::object to_json(const LeadUpdate& update);
 
 // Nothing when a required field is missing or of the wrong type.
 std::optional<CallEvent> call_event_from_json(const boost::json::value& value);
 std::optional<Attempt> attempt_from_json(const boost::json::value& value);
 std::optional<CallFlowInput> call_flow_input_from_json(const boost::json::value& value);
+std::optional<Recording> recording_from_json(const boost::json::value& value);
+std::optional<TranscriptEntry> transcript_entry_from_json(const boost::json::value& value);
+std::optional<MediaStream> media_stream_from_json(const boost::json::value& value);
+std::optional<LeadUpdate> lead_update_from_json(const boost::json::value& value);
 std::optional<Lead> lead_from_json(const boost::json::value& value);
 
 std::optional<EventOutcome> parse_event_outcome(std::string_view text);

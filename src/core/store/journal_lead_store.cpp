@@ -203,7 +203,11 @@ void JournalLeadStore::apply_record(std::string_view payload) {
   } else if (kind == "input") {
     auto input = call_flow_input_from_json(object->contains("input") ? object->at("input") : json::value());
     if (!input) fail();
-    table_.record_call_flow_input(text("leadId"), *input);
+    table_.update_lead(text("leadId"), LeadUpdate(std::move(*input)));
+  } else if (kind == "update") {
+    auto update = lead_update_from_json(object->contains("update") ? object->at("update") : json::value());
+    if (!update) fail();
+    table_.update_lead(text("leadId"), *update);
   } else if (const auto& absent = options_.absent_guest;
              absent && std::find(absent->kinds.begin(), absent->kinds.end(), kind) != absent->kinds.end()) {
     throw std::runtime_error("a '" + std::string(kind) + "' record: " + absent->explanation);
@@ -336,17 +340,28 @@ awaitable<StoreResult<ApplyResult>> JournalLeadStore::apply_event(CallEvent even
   co_return result;
 }
 
-awaitable<StoreResult<Lead>> JournalLeadStore::record_call_flow_input(std::string lead_id, CallFlowInput input) {
+awaitable<StoreResult<UpdateResult>> JournalLeadStore::update_lead(std::string lead_id, LeadUpdate update) {
   std::uint64_t ticket = 0;
-  StoreResult<Lead> result;
+  StoreResult<UpdateResult> result;
   {
     std::lock_guard lock(mutex_);
-    result = table_.record_call_flow_input(lead_id, input);
+    result = table_.update_lead(lead_id, update);
     if (std::holds_alternative<StoreError>(result)) co_return result;
+    // Only changes are written: a replay applies each again and must come
+    // to the same lead.
+    if (std::get<UpdateResult>(result).decision.outcome != UpdateOutcome::changed) co_return result;
     json::object object;
-    object["op"] = "input";
-    object["leadId"] = lead_id;
-    object["input"] = to_json(input);
+    // Call-flow inputs keep the record 0.1.0 wrote, so a journal stays
+    // readable by the version before this one.
+    if (auto* input = std::get_if<CallFlowInput>(&update)) {
+      object["op"] = "input";
+      object["leadId"] = lead_id;
+      object["input"] = to_json(*input);
+    } else {
+      object["op"] = "update";
+      object["leadId"] = lead_id;
+      object["update"] = to_json(update);
+    }
     ticket = record(json::serialize(object));
   }
   const auto [error] = co_await durable(ticket);

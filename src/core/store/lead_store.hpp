@@ -9,6 +9,7 @@
 #pragma once
 
 #include "core/lead/lead.hpp"
+#include "core/lead/lead_update.hpp"
 
 #include <boost/asio/awaitable.hpp>
 
@@ -42,6 +43,11 @@ struct CreateResult {
 struct ApplyResult {
   EventOutcome outcome = EventOutcome::applied;
   std::string lead_id;  // empty for an orphan (no attempt has the call sid yet)
+};
+
+struct UpdateResult {
+  Lead lead;  // as it is after the update (or was, when nothing changed)
+  UpdateDecision decision;
 };
 
 struct CreateRequest {
@@ -92,8 +98,19 @@ class LeadStore {
   [[nodiscard]] virtual boost::asio::awaitable<StoreResult<ApplyResult>> apply_event(CallEvent event,
                                                                                      WallTime received) = 0;
 
-  [[nodiscard]] virtual boost::asio::awaitable<StoreResult<Lead>> record_call_flow_input(std::string lead_id,
-                                                                                         CallFlowInput input) = 0;
+  // Adds a call-flow input, recording, transcript line or media stream to
+  // the lead, as apply_lead_update decides, atomically. A refused update
+  // (a stream claimed twice) changes nothing and says why; so does one
+  // that repeats what the lead has.
+  [[nodiscard]] virtual boost::asio::awaitable<StoreResult<UpdateResult>> update_lead(std::string lead_id,
+                                                                                      LeadUpdate update) = 0;
+
+  [[nodiscard]] boost::asio::awaitable<StoreResult<Lead>> record_call_flow_input(std::string lead_id,
+                                                                                 CallFlowInput input) {
+    auto result = co_await update_lead(std::move(lead_id), LeadUpdate(std::move(input)));
+    if (auto* error = std::get_if<StoreError>(&result)) co_return *error;
+    co_return std::move(std::get<UpdateResult>(result).lead);
+  }
 
   // The id of the lead with an attempt for this call sid, if any.
   [[nodiscard]] virtual boost::asio::awaitable<StoreResult<std::optional<std::string>>> find_lead_by_call_sid(

@@ -110,13 +110,15 @@ ApplyResult LeadTable::apply_event_with(CallEvent&& event, WallTime received, co
   return {apply_call_event(lead, event, received), lead.id};
 }
 
-StoreResult<Lead> LeadTable::record_call_flow_input(const std::string& lead_id, const CallFlowInput& input) {
+StoreResult<UpdateResult> LeadTable::update_lead(const std::string& lead_id, const LeadUpdate& update) {
   auto found = leads_.find(lead_id);
   if (found == leads_.end()) return no_such_lead(lead_id);
-  auto& lead = writable(found->second);
-  lead.updated = std::max(lead.updated, input.received);
-  lead.call_flow_inputs.push_back(input);
-  return lead;
+  // Decided on a copy: a refused or empty update must not cost the lead's
+  // shared snapshot (writable) a copy-on-write.
+  Lead after = *found->second.lead;
+  auto decision = apply_lead_update(after, update);
+  if (decision.outcome == UpdateOutcome::changed) writable(found->second) = after;
+  return UpdateResult{std::move(after), std::move(decision)};
 }
 
 std::optional<std::string> LeadTable::find_lead_by_call_sid(const std::string& call_sid) const {

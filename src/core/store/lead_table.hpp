@@ -37,7 +37,7 @@ class LeadTable {
   // The same, for a caller that has the event's append_json() text already
   // (the journal, which writes it): an orphan is kept as that text.
   ApplyResult apply_event(CallEvent event, WallTime received, std::string_view event_json);
-  StoreResult<Lead> record_call_flow_input(const std::string& lead_id, const CallFlowInput& input);
+  StoreResult<UpdateResult> update_lead(const std::string& lead_id, const LeadUpdate& update);
   std::optional<std::string> find_lead_by_call_sid(const std::string& call_sid) const;
   LeadPage list(const LeadQuery& query) const;
 

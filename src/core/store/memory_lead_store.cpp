@@ -37,9 +37,9 @@ awaitable<StoreResult<ApplyResult>> MemoryLeadStore::apply_event(CallEvent event
   co_return table_.apply_event(event, received);
 }
 
-awaitable<StoreResult<Lead>> MemoryLeadStore::record_call_flow_input(std::string lead_id, CallFlowInput input) {
+awaitable<StoreResult<UpdateResult>> MemoryLeadStore::update_lead(std::string lead_id, LeadUpdate update) {
   std::lock_guard lock(mutex_);
-  co_return table_.record_call_flow_input(lead_id, input);
+  co_return table_.update_lead(lead_id, update);
 }
 
 awaitable<StoreResult<std::optional<std::string>>> MemoryLeadStore::find_lead_by_call_sid(std::string call_sid) {

@@ -15,7 +15,7 @@ class MemoryLeadStore final : public LeadStore {
   boost::asio::awaitable<StoreResult<Lead>> add_attempt(std::string lead_id, Attempt attempt,
                                                         LeadStatus lead_status) override;
   boost::asio::awaitable<StoreResult<ApplyResult>> apply_event(CallEvent event, WallTime received) override;
-  boost::asio::awaitable<StoreResult<Lead>> record_call_flow_input(std::string lead_id, CallFlowInput input) override;
+  boost::asio::awaitable<StoreResult<UpdateResult>> update_lead(std::string lead_id, LeadUpdate update) override;
   boost::asio::awaitable<StoreResult<std::optional<std::string>>> find_lead_by_call_sid(std::string call_sid) override;
   boost::asio::awaitable<StoreResult<LeadPage>> list(LeadQuery query) override;
 

@@ -583,18 +583,18 @@ awaitable<StoreResult<ApplyResult>> RedisLeadStore::do_apply_event(redis::Connec
   co_return unavailable("too much contention on call " + event.call_sid);
 }
 
-awaitable<StoreResult<Lead>> RedisLeadStore::do_record_input(redis::Connection& redis, std::string lead_id,
-                                                             CallFlowInput input) {
+awaitable<StoreResult<UpdateResult>> RedisLeadStore::do_update(redis::Connection& redis, std::string lead_id,
+                                                               LeadUpdate update) {
   for (int round = 0; round < kMaxRetries; ++round) {
     auto stored = co_await read(redis, lead_id);
     if (auto* error = std::get_if<StoreError>(&stored)) co_return *error;
     const auto& before = std::get<Stored>(stored);
     Lead after = before.lead;
-    after.updated = std::max(after.updated, input.received);
-    after.call_flow_inputs.push_back(input);
+    auto decision = apply_lead_update(after, update);
+    if (decision.outcome != UpdateOutcome::changed) co_return UpdateResult{std::move(after), std::move(decision)};
     auto written = co_await write(redis, before, after, "", -1);
     if (auto* error = std::get_if<StoreError>(&written)) co_return *error;
-    if (std::get<std::int64_t>(written) == 1) co_return after;
+    if (std::get<std::int64_t>(written) == 1) co_return UpdateResult{std::move(after), std::move(decision)};
   }
   co_return unavailable("too much contention on lead " + lead_id);
 }
@@ -649,8 +649,8 @@ awaitable<StoreResult<Lead>> RedisLeadStore::add_attempt(std::string lead_id, At
 awaitable<StoreResult<ApplyResult>> RedisLeadStore::apply_event(CallEvent event, WallTime received) {
   co_return co_await route(&RedisLeadStore::do_apply_event, std::move(event), received);
 }
-awaitable<StoreResult<Lead>> RedisLeadStore::record_call_flow_input(std::string lead_id, CallFlowInput input) {
-  co_return co_await route(&RedisLeadStore::do_record_input, std::move(lead_id), std::move(input));
+awaitable<StoreResult<UpdateResult>> RedisLeadStore::update_lead(std::string lead_id, LeadUpdate update) {
+  co_return co_await route(&RedisLeadStore::do_update, std::move(lead_id), std::move(update));
 }
 awaitable<StoreResult<std::optional<std::string>>> RedisLeadStore::find_lead_by_call_sid(std::string call_sid) {
   co_return co_await route(&RedisLeadStore::do_find, std::move(call_sid));

@@ -67,7 +67,7 @@ class RedisLeadStore final : public LeadStore {
   boost::asio::awaitable<StoreResult<Lead>> add_attempt(std::string lead_id, Attempt attempt,
                                                         LeadStatus lead_status) override;
   boost::asio::awaitable<StoreResult<ApplyResult>> apply_event(CallEvent event, WallTime received) override;
-  boost::asio::awaitable<StoreResult<Lead>> record_call_flow_input(std::string lead_id, CallFlowInput input) override;
+  boost::asio::awaitable<StoreResult<UpdateResult>> update_lead(std::string lead_id, LeadUpdate update) override;
   boost::asio::awaitable<StoreResult<std::optional<std::string>>> find_lead_by_call_sid(std::string call_sid) override;
   boost::asio::awaitable<StoreResult<LeadPage>> list(LeadQuery query) override;
   std::optional<std::string> problem() const override;
@@ -102,8 +102,8 @@ class RedisLeadStore final : public LeadStore {
                                                            Attempt attempt, LeadStatus lead_status);
   boost::asio::awaitable<StoreResult<ApplyResult>> do_apply_event(redis::Connection& redis, CallEvent event,
                                                                   WallTime received);
-  boost::asio::awaitable<StoreResult<Lead>> do_record_input(redis::Connection& redis, std::string lead_id,
-                                                            CallFlowInput input);
+  boost::asio::awaitable<StoreResult<UpdateResult>> do_update(redis::Connection& redis, std::string lead_id,
+                                                              LeadUpdate update);
   boost::asio::awaitable<StoreResult<std::optional<std::string>>> do_find(redis::Connection& redis,
                                                                           std::string call_sid);
   boost::asio::awaitable<StoreResult<LeadPage>> do_list(redis::Connection& redis, LeadQuery query);

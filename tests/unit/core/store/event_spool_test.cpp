@@ -45,9 +45,9 @@ class ScriptedStore final : public store::LeadStore {
     applied.push_back(event.call_sid);
     co_return co_await inner.apply_event(std::move(event), received);
   }
-  boost::asio::awaitable<store::StoreResult<Lead>> record_call_flow_input(std::string id,
-                                                                          CallFlowInput input) override {
-    return inner.record_call_flow_input(std::move(id), std::move(input));
+  boost::asio::awaitable<store::StoreResult<store::UpdateResult>> update_lead(std::string id,
+                                                                              LeadUpdate update) override {
+    return inner.update_lead(std::move(id), std::move(update));
   }
   boost::asio::awaitable<store::StoreResult<std::optional<std::string>>> find_lead_by_call_sid(
       std::string sid) override {
