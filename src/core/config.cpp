@@ -112,6 +112,14 @@ ReloadPlan plan_reload(const Config& running, const Config& reloaded) {
   live("call_flow", a.call_flow != b.call_flow);
   live("intake", a.intake != b.intake);
   fixed("dialer.path", a.dialer.path != b.dialer.path);
+  // Each new media stream reads the voice settings from the snapshot; the
+  // recordings stay where they were written.
+  fixed("voice.recordings_path", a.voice.recordings_path != b.voice.recordings_path);
+  auto voice_less_path = [](VoiceConfig voice) {
+    voice.recordings_path.clear();
+    return voice;
+  };
+  live("voice", voice_less_path(a.voice) != voice_less_path(b.voice));
   // The dialer reads its policies at every decision; breakers keep the
   // policy they were made with.
   live("dialer", !same_dialer_policies(a.dialer, b.dialer));
@@ -125,6 +133,7 @@ ReloadPlan plan_reload(const Config& running, const Config& reloaded) {
   plan.effective.telephony.provider = running.telephony.provider;
   plan.effective.telephony.http_client = running.telephony.http_client;
   plan.effective.dialer.path = running.dialer.path;
+  plan.effective.voice.recordings_path = running.voice.recordings_path;
   // Each provider's own keys, by the provider's rules. A section only one
   // side has is compared with its defaults.
   ReloadKeys keys(plan.applied, plan.needs_restart);

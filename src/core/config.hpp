@@ -178,8 +178,9 @@ struct CallFlowConfig {
   unsigned gather_num_digits = 0;  // 0: no fixed count
   std::string gather_hints;
   std::string gather_reply = "Thank you. We will be in touch shortly. Goodbye.";  // after the caller answered
-  // stream
-  std::string stream_url;  // wss:// of the AI voice agent
+  // stream: empty, callgate's own /media/<provider> (bridged to voice.agent.url);
+  // else the wss:// URL of an agent the provider connects to directly
+  std::string stream_url;
 
   bool operator==(const CallFlowConfig&) const = default;
 };
@@ -199,6 +200,41 @@ struct DialerConfig {
   Milliseconds unscheduled_lead_sweep{30'000};
 };
 
+// The media bridge (src/voice): the provider's call audio relayed to an AI
+// voice agent and back, recorded.
+enum class RecordingFormat { pcm16, mulaw };
+
+struct VoiceConfig {
+  std::string agent_url;  // ws:// or wss:// of the voice agent
+  Milliseconds agent_connect_timeout{3'000};
+  // The agent took no frame for this long while frames waited for it: it
+  // is treated as gone (the caller gets the fallback).
+  Milliseconds agent_stall_timeout{2'000};
+  Milliseconds start_timeout{5'000};  // the provider's start message must arrive within it
+  Milliseconds token_ttl{600'000};    // how long the stream token in a served call flow stays good
+  // Signs stream tokens; every host of a fleet needs the same. Empty: derived
+  // from the providers' secrets and admin.token (the same on every host that
+  // shares the config).
+  std::string stream_secret;
+  std::size_t queue_frames =
+      100;                       // per direction per call; beyond it the oldest audio is dropped (2 s of 20 ms frames)
+  unsigned max_streams = 2'000;  // bridged calls at once, across reactors
+  bool record = true;
+  RecordingFormat recording_format = RecordingFormat::pcm16;
+  std::string recordings_path = "/var/lib/callgate/recordings";
+  Milliseconds recording_retention{90LL * 86'400'000};  // 0: kept until deleted by hand
+  bool fetch_provider_recordings = false;               // download the provider's recordings into recordings_path
+  std::string consent_notice;                           // said before the stream opens, e.g. "This call is recorded."
+  std::string fallback_say = "Sorry, our assistant cannot take your call right now. We will call you back shortly.";
+  // /media/exotel: Exotel's Voicebot applet authenticates with credentials
+  // in its wss:// URL (Basic) and/or by its addresses.
+  std::string exotel_username;
+  std::string exotel_password;
+  std::vector<NetworkRange> exotel_networks;
+
+  bool operator==(const VoiceConfig&) const = default;
+};
+
 struct Config {
   ServerConfig server;
   LogConfig log;
@@ -208,6 +244,7 @@ struct Config {
   CallFlowConfig call_flow;
   IntakeConfig intake;
   DialerConfig dialer;
+  VoiceConfig voice;
 };
 
 std::string_view to_string(StoreBackend backend);

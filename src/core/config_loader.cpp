@@ -162,6 +162,33 @@ void read_file_sections(const YAML::Node& root, Config& config, ProviderSections
   stream.finish();
   flow.finish();
 
+  auto voice = top.section("voice");
+  auto& v = config.voice;
+  auto agent = voice.section("agent");
+  agent.text("url", v.agent_url);
+  agent.duration("connect_timeout", v.agent_connect_timeout, Milliseconds(100), Milliseconds(60'000));
+  agent.duration("stall_timeout", v.agent_stall_timeout, Milliseconds(100), Milliseconds(60'000));
+  agent.finish();
+  voice.duration("start_timeout", v.start_timeout, Milliseconds(100), Milliseconds(60'000));
+  voice.duration("token_ttl", v.token_ttl, Milliseconds(10'000), Milliseconds(86'400'000));
+  voice.text("stream_secret", v.stream_secret);
+  voice.number<std::size_t>("queue_frames", v.queue_frames, 10, 100'000);
+  voice.number<unsigned>("max_streams", v.max_streams, 1, 1'000'000);
+  voice.boolean("record", v.record);
+  voice.choice<RecordingFormat>("recording_format", v.recording_format,
+                                {{"pcm16", RecordingFormat::pcm16}, {"mulaw", RecordingFormat::mulaw}});
+  voice.text("recordings_path", v.recordings_path);
+  voice.duration("recording_retention", v.recording_retention, Milliseconds(0), Milliseconds(3650LL * 86'400'000));
+  voice.boolean("fetch_provider_recordings", v.fetch_provider_recordings);
+  voice.text("consent_notice", v.consent_notice);
+  voice.text("fallback_say", v.fallback_say);
+  auto exotel_stream = voice.section("exotel");
+  exotel_stream.text("username", v.exotel_username);
+  exotel_stream.text("password", v.exotel_password);
+  exotel_stream.network_ranges("allowed_networks", v.exotel_networks);
+  exotel_stream.finish();
+  voice.finish();
+
   auto intake = top.section("intake");
   auto& i = config.intake;
   intake.text("default_country_code", i.default_country_code);
@@ -326,11 +353,25 @@ void validate(Config& config, ProviderSections sections, ConfigDiagnostics& diag
   const auto& flow = config.call_flow;
   check(flow.greeting_play.empty() || is_http_url(flow.greeting_play, true), "call_flow.greeting.play",
         "expected an absolute http(s) URL of an audio file");
-  if (flow.next == CallFlowStep::stream) {
+  if (!flow.stream_url.empty()) {
     auto url = boost::urls::parse_absolute_uri(flow.stream_url);
     check(url && url->scheme() == "wss" && !url->host().empty() && !url->has_query(), "call_flow.stream.url",
           "expected a wss:// URL without a query (values travel as <Parameter>), got '" + flow.stream_url + "'");
   }
+  const auto& voice = config.voice;
+  if (!voice.agent_url.empty()) {
+    auto url = boost::urls::parse_absolute_uri(voice.agent_url);
+    check(url && (url->scheme() == "ws" || url->scheme() == "wss") && !url->host().empty() && !url->has_userinfo(),
+          "voice.agent.url", "expected a ws:// or wss:// URL without credentials, got '" + voice.agent_url + "'");
+  }
+  if (flow.next == CallFlowStep::stream && flow.stream_url.empty())
+    check(!voice.agent_url.empty(), "call_flow.next",
+          "stream needs voice.agent.url (callgate bridges the call to the agent) or call_flow.stream.url (the "
+          "provider connects to the agent itself)");
+  if (voice.record)
+    check(!voice.recordings_path.empty(), "voice.recordings_path", "must not be empty with voice.record on");
+  check(voice.exotel_username.empty() == voice.exotel_password.empty(), "voice.exotel.username",
+        "set both voice.exotel.username and voice.exotel.password, or neither");
 
   for (const auto* section : sections)
     section->validate(config.telephony.sections.at(section->name()), provider_in_use(config.telephony, section->name()),

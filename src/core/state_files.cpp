@@ -16,6 +16,8 @@ namespace {
 
 std::string errno_text() { return std::strerror(errno); }
 
+}  // namespace
+
 bool write_all(int fd, std::string_view bytes) {
   while (!bytes.empty()) {
     const auto written = ::write(fd, bytes.data(), bytes.size());
@@ -32,8 +34,6 @@ void sync_directory(const std::filesystem::path& directory) {
   ::fsync(fd);
   ::close(fd);
 }
-
-}  // namespace
 
 void create_private_directories(const std::filesystem::path& path) {
   std::filesystem::path built;

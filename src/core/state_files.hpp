@@ -21,6 +21,12 @@ void create_private_directories(const std::filesystem::path& path);
 // (or left dangling by a restore) is refused, never followed.
 inline constexpr int kStateFileOpenFlags = O_NOFOLLOW | O_CLOEXEC;
 
+// Writes all of bytes (retrying short writes and EINTR); false on an error.
+bool write_all(int fd, std::string_view bytes);
+// Makes a rename or a new file in directory durable; errors are ignored
+// (a directory that cannot be opened has nothing of ours to sync).
+void sync_directory(const std::filesystem::path& directory);
+
 // Throws std::runtime_error when path is a symlink (dangling or not): state
 // files are read and written only under their own names.
 void refuse_symlink(const std::filesystem::path& path, std::string_view what);

@@ -315,7 +315,20 @@ void Daemon::build() {
     dialer_->keep_first_jobs_with_leads(*dynamodb_first_jobs_);
   }
 
-  providers::register_webhook_endpoints(router_, *store_, webhook_metric_ids_, spool_.get(), dialer_.get());
+  media_gateway_ = std::make_unique<voice::MediaGateway>(*store_, metrics_);
+  stream_tokens_ = [gateway = media_gateway_.get()](const Config& config, std::string_view lead_id,
+                                                    std::string_view call_sid) {
+    return gateway->issue_token(config, lead_id, call_sid);
+  };
+  providers::register_webhook_endpoints(router_, *store_, webhook_metric_ids_, spool_.get(), dialer_.get(),
+                                        &stream_tokens_);
+  media_gateway_->register_endpoints(router_);
+  if (config_.call_flow.next == CallFlowStep::stream && config_.call_flow.stream_url.empty() &&
+      config_.voice.stream_secret.empty() && config_.admin.token.empty())
+    LogLine(LogLevel::warn, "stream_tokens_for_this_host_only")
+        .trusted_text("detail",
+                      "neither voice.stream_secret nor admin.token is set: stream tokens are signed with a key of "
+                      "this process, so a stream that reaches another host (or this one after a restart) is refused");
   rate_limiter_ = std::make_unique<http::SharedRateLimiter>(config_.intake.rate_per_minute, config_.intake.rate_burst);
   status_rate_limiter_ = std::make_unique<http::SharedRateLimiter>(config_.intake.status_rate_per_minute,
                                                                    config_.intake.status_rate_burst);
@@ -358,6 +371,7 @@ void Daemon::build() {
     parts.http_client = std::make_unique<http::HttpClient>(parts.reactor->io(), config_.telephony.http_client);
     parts.provider_calls = std::make_unique<providers::ProviderCallsOverHttp>(*parts.http_client);
     dialer_->attach(parts.reactor->io(), *parts.provider_calls, shard_metrics);
+    media_gateway_->attach(parts.reactor->io(), *parts.http_client, shard_metrics);
     if (simulated_account_) simulated_account_->attach(parts.reactor->io(), *parts.http_client, shard_metrics);
   }
   bound_address_ = address;
@@ -445,6 +459,7 @@ int Daemon::run() {
   set_log_level(config_.log.level);
   build();
   store_->start();
+  media_gateway_->start(reactors_.front().reactor->io(), config_);
   if (redis_scheduler_) redis_scheduler_->start();
   if (dynamodb_ && dynamodb_->refresh) {
     // Temporary credentials (a role's): replaced before they expire, on the first reactor.
@@ -592,6 +607,7 @@ void Daemon::begin_shutdown() {
   watchdog_timer_.cancel();
   // No more jobs claimed while requests drain; placements under way go on.
   dialer_->stop();
+  media_gateway_->stop();
   if (credentials_refresh_stop_) credentials_refresh_stop_->stop();
   for (auto& parts : reactors_) {
     auto* listener = parts.listener.get();

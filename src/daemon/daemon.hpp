@@ -27,6 +27,7 @@
 #include "providers/provider_calls.hpp"
 #include "providers/simulator/account.hpp"
 #include "providers/webhook_endpoints.hpp"
+#include "voice/media_gateway.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -103,6 +104,8 @@ class Daemon {
   dialer::DialScheduler* scheduler_ = nullptr;
   std::unique_ptr<dialer::Dialer> dialer_;
   std::unique_ptr<providers::simulator::SimulatedAccount> simulated_account_;  // only with the simulator in use
+  std::unique_ptr<voice::MediaGateway> media_gateway_;
+  providers::StreamTokenIssuer stream_tokens_;  // the gateway's, for the call flows the providers serve
   // The running config for threads other than the reactors' own (the
   // dialer is called from every reactor); replaced whole on reload.
   std::atomic<std::shared_ptr<const Config>> shared_config_;

@@ -129,7 +129,14 @@ CallEndedDecision decide_after_call_ended(const Lead& lead, const std::string& c
   // Only the latest call's end decides; a late callback of an earlier one does not.
   if (last.call_sid != call_sid || !last.status || !is_terminal(*last.status)) return {};
   const int calls = static_cast<int>(lead.attempts.size());
-  const auto decision = decide_redial(config.redial, *last.status, last.answered_by, calls);
+  // A call answered while the voice agent was not there reached nobody:
+  // it is redialled as an unanswered one would be.
+  const bool agent_missed = std::any_of(
+      lead.media_streams.begin(), lead.media_streams.end(),
+      [&](const MediaStream& stream) { return stream.call_sid == call_sid && stream.outcome == "agent_unavailable"; });
+  auto decision = agent_missed ? decide_redial(config.redial, CallStatus::no_answer, "", calls)
+                               : decide_redial(config.redial, *last.status, last.answered_by, calls);
+  if (agent_missed) decision.reason = "the voice agent was unavailable; " + decision.reason;
   if (!decision.redial_after) return {CallEndedDecision::Next::lead_done, std::nullopt, decision.reason};
   const auto due = calling_time(config, lead.phone, now + *decision.redial_after);
   if (!due) return {CallEndedDecision::Next::nothing, std::nullopt, "the calling hours for this number never open"};

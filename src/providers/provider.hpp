@@ -73,9 +73,14 @@ struct WebhookMalformed {
 
 // What the call-flow endpoints need besides the request.
 struct WebhookMetricIds;
+// Signs the one-time token a served call flow hands a bridged media stream
+// (config, lead id, call sid); empty when no media bridge runs.
+using StreamTokenIssuer = std::function<std::string(const Config&, std::string_view, std::string_view)>;
+
 struct CallFlowServices {
   store::LeadStore& store;
   const WebhookMetricIds& metric_ids;
+  const StreamTokenIssuer& stream_tokens;
 };
 
 class Provider {

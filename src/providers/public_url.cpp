@@ -49,6 +49,16 @@ std::string public_url_of(const http::Request& request, const boost::asio::ip::a
   return scheme + "://" + authority + path + std::string(request.target());
 }
 
+std::string with_websocket_scheme(std::string url) {
+  if (url.starts_with("https://")) return "wss://" + url.substr(8);
+  if (url.starts_with("http://")) return "ws://" + url.substr(7);
+  return url;
+}
+
+std::string websocket_url(std::string_view public_base_url, std::string_view path) {
+  return with_websocket_scheme(std::string(public_base_url) + std::string(path));
+}
+
 std::string callback_url(std::string_view public_base_url, std::string_view path, std::string_view lead_id) {
   return std::string(public_base_url) + std::string(path) + "?leadId=" + http::encode_form_component(lead_id);
 }

@@ -154,13 +154,16 @@ awaitable<http::Response> handle_status_callback(const Provider& provider, http:
 }  // namespace
 
 void register_webhook_endpoints(http::HttpRouter& router, store::LeadStore& store, const WebhookMetricIds& ids,
-                                store::EventSpool* spool, dialer::CallEndings* dialer) {
+                                store::EventSpool* spool, dialer::CallEndings* dialer,
+                                const StreamTokenIssuer* stream_tokens) {
+  static const StreamTokenIssuer no_bridge;
   for (const Provider* provider : all_providers()) {
     const std::string path = "/webhook/" + std::string(to_string(provider->name()));
     router.add(http::Verb::post, path, [provider, &store, &ids, spool, dialer](http::RequestContext& context) {
       return handle_status_callback(*provider, context, store, ids, spool, dialer);
     });
-    provider->register_call_flow_endpoints(router, CallFlowServices{store, ids});
+    provider->register_call_flow_endpoints(router,
+                                           CallFlowServices{store, ids, stream_tokens ? *stream_tokens : no_bridge});
   }
 
   // The address the old system gave providers: which one is calling is

@@ -23,8 +23,10 @@ WebhookMetricIds declare_webhook_metrics(MetricsRegistry& registry);
 // the store cannot take is answered 503 (the provider retries).
 // A callback that brings a lead's call to its end is passed to dialer
 // (redial or not) after the 204; dialer may be null (tests of the endpoints alone).
+// stream_tokens must outlive the router.
 void register_webhook_endpoints(http::HttpRouter& router, store::LeadStore& store, const WebhookMetricIds& ids,
-                                store::EventSpool* spool, dialer::CallEndings* dialer = nullptr);
+                                store::EventSpool* spool, dialer::CallEndings* dialer = nullptr,
+                                const StreamTokenIssuer* stream_tokens = nullptr);
 
 // For call-flow endpoints too: the inbound request as its provider sees it.
 InboundRequest inbound_request(const http::RequestContext& context);

@@ -229,6 +229,26 @@ awaitable<std::unique_ptr<HttpClient::Connection>> HttpClient::connect(const Ori
   co_return connection;
 }
 
+awaitable<HttpClient::OpenedStream> HttpClient::open_stream(std::string url, std::chrono::milliseconds timeout) {
+  OpenedStream opened;
+  auto parsed = boost::urls::parse_absolute_uri(url);
+  const auto origin = parsed ? origin_of(*parsed) : std::nullopt;
+  if (!origin) {
+    opened.failure = "not an absolute http(s) URL with a host";
+    co_return opened;
+  }
+  ClientResponse failure;
+  const auto deadline = Clock::now() + timeout;
+  auto connection = co_await connect(*origin, deadline, failure);
+  if (!connection) {
+    opened.failure = failure.failure_reason;
+    co_return opened;
+  }
+  opened.plain = std::move(connection->plain);
+  opened.secure = std::move(connection->secure);
+  co_return opened;
+}
+
 std::optional<HttpClient::Origin> HttpClient::origin_of(const boost::urls::url_view& url) {
   if ((url.scheme() != "http" && url.scheme() != "https") || url.host().empty()) return std::nullopt;
   Origin origin;

@@ -26,6 +26,8 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 #include <boost/url/url_view.hpp>
 
 #include <atomic>
@@ -76,6 +78,17 @@ class HttpClient {
     std::string failure;    // why the last connection could not be opened; empty when none failed
   };
   boost::asio::awaitable<WarmUp> keep_warm(std::string url, unsigned count);
+
+  // A connection of the caller's own to url's origin (http: plain, https:
+  // TLS verified exactly as every request's), for a protocol other than
+  // HTTP request and answer: the voice agent's WebSocket. Not pooled, not
+  // counted against max_connections_per_host. Within timeout: DNS, TCP and TLS.
+  struct OpenedStream {
+    std::unique_ptr<boost::beast::tcp_stream> plain;
+    std::unique_ptr<boost::beast::ssl_stream<boost::beast::tcp_stream>> secure;
+    std::string failure;  // why neither is set
+  };
+  boost::asio::awaitable<OpenedStream> open_stream(std::string url, std::chrono::milliseconds timeout);
 
   const HttpClientStatistics& statistics() const { return statistics_; }
   std::size_t idle_connections() const;

@@ -86,17 +86,6 @@ std::string scoped_idempotency_key(std::string_view client, std::string_view key
   return "k1:" + hex_encode(sha256(scoped)).substr(0, 40);
 }
 
-std::optional<Response> require_admin(const RequestContext& context) {
-  const auto& token = context.config.admin.token;
-  const auto header = context.request[beast_http::field::authorization];
-  const bool allowed = !token.empty() && header.size() > 7 && header.substr(0, 7) == "Bearer " &&
-                       equal_in_constant_time(header.substr(7), token);
-  if (allowed) return std::nullopt;
-  auto response = make_json_error(Status::unauthorized, "a valid admin bearer token is required", context.request_id);
-  response.set(beast_http::field::www_authenticate, "Bearer");
-  return response;
-}
-
 // Stores an enquiry's lead, with its first call where the dialer keeps its
 // jobs beside the leads.
 awaitable<store::StoreResult<store::CreateResult>> store_enquiry(LeadServices& services,
@@ -385,6 +374,17 @@ std::string printable(const boost::asio::ip::address& address) {
 }
 
 }  // namespace
+
+std::optional<Response> require_admin(const RequestContext& context) {
+  const auto& token = context.config.admin.token;
+  const auto header = context.request[beast_http::field::authorization];
+  const bool allowed = !token.empty() && header.size() > 7 && header.substr(0, 7) == "Bearer " &&
+                       equal_in_constant_time(header.substr(7), token);
+  if (allowed) return std::nullopt;
+  auto response = make_json_error(Status::unauthorized, "a valid admin bearer token is required", context.request_id);
+  response.set(beast_http::field::www_authenticate, "Bearer");
+  return response;
+}
 
 std::string client_address(const RequestContext& context) {
   const auto peer = context.peer.address();

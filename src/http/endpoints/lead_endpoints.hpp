@@ -53,4 +53,7 @@ void register_lead_endpoints(HttpRouter& router, LeadServices& services);
 // when the peer is a trusted proxy, the last address it put in X-Forwarded-For.
 std::string client_address(const RequestContext& context);
 
+// Nothing when the request carries admin.token as its bearer token; else the 401 to answer.
+std::optional<Response> require_admin(const RequestContext& context);
+
 }  // namespace callgate::http

@@ -15,6 +15,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
 
 #include <functional>
 #include <memory>
@@ -26,6 +27,14 @@ namespace callgate::http {
 class ServerShard;
 class Session;
 
+// What a handler that takes the connection over (a WebSocket upgrade, a
+// file too large to answer from memory) runs once its status is counted
+// and logged: it writes everything itself. The socket and whatever bytes the session had
+// read past the request are its own from then on. The request is handed
+// over whole (the upgrade needs it to answer the handshake).
+using ConnectionTakeover = std::function<boost::asio::awaitable<void>(
+    boost::asio::ip::tcp::socket& socket, boost::beast::flat_buffer& already_read, Request request)>;
+
 struct RequestContext {
   const Request& request;
   const PathParameters& parameters;
@@ -33,6 +42,9 @@ struct RequestContext {
   const boost::asio::ip::tcp::endpoint& peer;
   const Config& config;  // the reactor's snapshot, kept alive for the request
   ServerShard& shard;
+  // Set by a handler that writes its own answer: the session counts the
+  // returned response's status, then runs this instead of writing it.
+  ConnectionTakeover* takeover = nullptr;
 };
 
 using Handler = std::function<boost::asio::awaitable<Response>(RequestContext&)>;

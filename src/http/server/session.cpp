@@ -231,7 +231,8 @@ asio::awaitable<bool> Session::serve_one() {
       header_value(request, beast_http::field::connection).empty() ? request.version() >= 11 : request.keep_alive();
 
   std::size_t route_key = shard_.unmatched_route_key();
-  Response response = co_await dispatch(request, request_id, config, route_key);
+  ConnectionTakeover takeover;
+  Response response = co_await dispatch(request, request_id, config, route_key, takeover);
   // Decided after the handler ran: a drain that began meanwhile closes this
   // connection once the answer is out.
   const bool keep_open = keep_alive && !shard_.draining();
@@ -245,6 +246,15 @@ asio::awaitable<bool> Session::serve_one() {
   if (config->log.access_log)
     log_access(request.method_string(), request.target(), status, route_key, request_id, elapsed);
 
+  if (takeover) {
+    // The connection is the handler's now (a WebSocket, a file streamed):
+    // it keeps its own time, and a drain waits for it until the drain
+    // deadline cuts it.
+    deadline_ = Clock::time_point::max();
+    co_await takeover(socket_, buffer_, std::move(request));
+    co_return false;
+  }
+
   arm_deadline(server.write_timeout, answered);
   serialize(response, request_id, keep_open, head);
   auto [write_error, written] = co_await asio::async_write(socket_, asio::buffer(wire_), use_tuple);
@@ -252,7 +262,8 @@ asio::awaitable<bool> Session::serve_one() {
 }
 
 asio::awaitable<Response> Session::dispatch(Request& request, const std::string& request_id,
-                                            const std::shared_ptr<const Config>& config, std::size_t& route_key) {
+                                            const std::shared_ptr<const Config>& config, std::size_t& route_key,
+                                            ConnectionTakeover& takeover) {
   auto match = shard_.router().match(request.method(), request.target());
   if (match.outcome == HttpRouter::Outcome::not_found) {
     const auto path = request.target().substr(0, std::min<std::size_t>(request.target().find('?'), 200));
@@ -268,7 +279,7 @@ asio::awaitable<Response> Session::dispatch(Request& request, const std::string&
     co_return response;
   }
   route_key = match.route->index;
-  RequestContext context{request, match.parameters, request_id, peer_, *config, shard_};
+  RequestContext context{request, match.parameters, request_id, peer_, *config, shard_, &takeover};
   try {
     co_return co_await match.route->target(context);
   } catch (const std::exception& failure) {

@@ -45,7 +45,8 @@ class Session : public std::enable_shared_from_this<Session> {
   // Serves one request; false when the connection must close afterwards.
   boost::asio::awaitable<bool> serve_one();
   boost::asio::awaitable<Response> dispatch(Request& request, const std::string& request_id,
-                                            const std::shared_ptr<const Config>& config, std::size_t& route_key);
+                                            const std::shared_ptr<const Config>& config, std::size_t& route_key,
+                                            ConnectionTakeover& takeover);
   boost::asio::awaitable<void> reject(RequestError error, Status status, std::string_view message,
                                       std::chrono::steady_clock::time_point started);
   using RequestParser = boost::beast::http::request_parser<boost::beast::http::string_body>;

@@ -33,7 +33,8 @@ std::string greeting(const CallFlowConfig& flow) {
 
 }  // namespace
 
-std::string render_call_flow(const CallFlowConfig& flow, std::string_view public_base_url, std::string_view lead_id) {
+std::string render_call_flow(const CallFlowConfig& flow, std::string_view public_base_url, std::string_view lead_id,
+                             const BridgedStream& bridged) {
   std::string document(kDocumentStart);
   document += greeting(flow);
   switch (flow.next) {
@@ -49,13 +50,33 @@ std::string render_call_flow(const CallFlowConfig& flow, std::string_view public
       break;
     }
     case CallFlowStep::stream:
-      document += "<Connect><Stream" + attribute("url", flow.stream_url) + "><Parameter name=\"leadId\"" +
-                  attribute("value", lead_id) + "/></Stream></Connect>";
+      if (!flow.stream_url.empty()) {
+        document += "<Connect><Stream" + attribute("url", flow.stream_url) + "><Parameter name=\"leadId\"" +
+                    attribute("value", lead_id) + "/></Stream></Connect>";
+        break;
+      }
+      document += say(flow, bridged.notice);
+      document += "<Connect" +
+                  attribute("action", providers::callback_url(public_base_url, "/twiml/stream-ended", lead_id)) +
+                  " method=\"POST\"><Stream" + attribute("url", bridged.url) + "><Parameter name=\"leadId\"" +
+                  attribute("value", lead_id) + "/><Parameter name=\"token\"" + attribute("value", bridged.token) +
+                  "/></Stream></Connect>";
       break;
     case CallFlowStep::hangup:
       document += "<Hangup/>";
       break;
   }
+  document += kDocumentEnd;
+  return document;
+}
+
+std::string render_stream_ended(const CallFlowConfig& flow, const VoiceConfig& voice, const MediaStream* stream) {
+  std::string document(kDocumentStart);
+  if (stream != nullptr && stream->outcome == "transfer" && !stream->transfer_to.empty())
+    document += "<Dial>" + escape_markup(stream->transfer_to) + "</Dial>";
+  else if (stream == nullptr || stream->outcome == "agent_unavailable" || stream->outcome == "refused")
+    document += say(flow, voice.fallback_say);
+  document += "<Hangup/>";
   document += kDocumentEnd;
   return document;
 }

@@ -3,6 +3,7 @@
 #include "core/log.hpp"
 #include "core/store/lead_store.hpp"
 #include "http/form/form_codec.hpp"
+#include "providers/public_url.hpp"
 #include "providers/twilio/call_flow.hpp"
 #include "providers/twilio/client.hpp"
 #include "providers/twilio/settings.hpp"
@@ -106,16 +107,62 @@ std::variant<CallEvent, providers::WebhookMalformed> TwilioProvider::parse_statu
 void TwilioProvider::register_call_flow_endpoints(http::HttpRouter& router,
                                                   providers::CallFlowServices services) const {
   const auto* self = this;
-  auto first_document = [self, &ids = services.metric_ids](http::RequestContext& context) -> awaitable<http::Response> {
+  auto first_document = [self, &ids = services.metric_ids,
+                         &tokens = services.stream_tokens](http::RequestContext& context) -> awaitable<http::Response> {
     const auto inbound = providers::inbound_request(context);
     if (auto refusal = providers::reject_unless_authentic_call_flow(*self, inbound, context, ids))
       co_return std::move(*refusal);
     const auto lead_id = http::query_parameter(context.request, "leadId").value_or("");
-    co_return twiml_response(
-        render_call_flow(context.config.call_flow, context.config.server.public_base_url, lead_id));
+    const auto& config = context.config;
+    BridgedStream bridged;
+    if (config.call_flow.next == CallFlowStep::stream && config.call_flow.stream_url.empty()) {
+      // The token binds the stream to this call: Twilio names it in the
+      // form (POST) or the query (GET).
+      const auto* fields = inbound.form_fields();
+      auto call_sid = std::string(fields ? http::form_value(*fields, "CallSid").value_or("") : "");
+      if (call_sid.empty()) call_sid = http::query_parameter(context.request, "CallSid").value_or("");
+      bridged.url = providers::websocket_url(config.server.public_base_url, "/media/twilio");
+      bridged.token = tokens ? tokens(config, lead_id, call_sid) : std::string();
+      bridged.notice = config.voice.consent_notice;
+    }
+    co_return twiml_response(render_call_flow(config.call_flow, config.server.public_base_url, lead_id, bridged));
   };
   router.add(http::Verb::get, "/twiml", first_document);
   router.add(http::Verb::post, "/twiml", first_document);
+
+  // <Connect action>: a bridged stream ended; what the call does next is
+  // what the media bridge kept on the lead.
+  router.add(http::Verb::post, "/twiml/stream-ended",
+             [self, &store = services.store,
+              &ids = services.metric_ids](http::RequestContext& context) -> awaitable<http::Response> {
+               const auto inbound = providers::inbound_request(context);
+               if (auto refusal = providers::reject_unless_authentic_call_flow(*self, inbound, context, ids))
+                 co_return std::move(*refusal);
+               const auto* fields = inbound.form_fields();
+               const auto call_sid = std::string(fields ? http::form_value(*fields, "CallSid").value_or("") : "");
+               const auto lead_id = http::query_parameter(context.request, "leadId").value_or("");
+               const auto& config = context.config;
+               auto got = co_await store.get(lead_id);
+               auto* lead = std::get_if<Lead>(&got);
+               const MediaStream* stream = nullptr;
+               if (lead)
+                 for (const auto& known : lead->media_streams)
+                   if (!call_sid.empty() && known.call_sid == call_sid) stream = &known;
+               if (lead && stream == nullptr && !call_sid.empty()) {
+                 // The stream never reached the bridge (refused, or the agent
+                 // URL unreachable from Twilio): the caller met no agent, and
+                 // the lead says so, so the dialer calls again.
+                 const auto now = WallClock::now();
+                 auto kept = co_await store.update_lead(
+                     lead->id,
+                     MediaStream{"unbridged:" + call_sid, call_sid, "twilio", "", now, now, "agent_unavailable", ""});
+                 if (auto* error = std::get_if<store::StoreError>(&kept))
+                   LogLine(LogLevel::warn, "media_stream_end_not_recorded")
+                       .trusted_text("lead_id", lead->id)
+                       .text("reason", error->message);
+               }
+               co_return twiml_response(render_stream_ended(config.call_flow, config.voice, stream));
+             });
 
   router.add(http::Verb::post, "/twiml/gather",
              [self, &store = services.store,

@@ -268,6 +268,36 @@ BOOST_AUTO_TEST_CASE(only_the_latest_call_s_end_decides_a_redial) {
   BOOST_TEST(at(evening.redial->due) == at(kNow + 23h));
 }
 
+BOOST_AUTO_TEST_CASE(an_answered_call_that_met_no_voice_agent_is_redialled_like_an_unanswered_one) {
+  DialerConfig config;  // redials after 10 min, then 1 h; three calls in all
+  auto lead = lead_with_attempts(1, "CA1", CallStatus::completed);
+  MediaStream stream;
+  stream.claim = "n1";
+  stream.call_sid = "CA1";
+  stream.outcome = "agent_unavailable";
+  lead.media_streams.push_back(stream);
+  const auto decision = decide_after_call_ended(lead, "CA1", kNow, config);
+  BOOST_REQUIRE(decision.redial);
+  BOOST_TEST(decision.redial->call == 2);
+  BOOST_TEST(at(decision.redial->due) == at(kNow + 10min));
+  BOOST_TEST(decision.reason.rfind("the voice agent was unavailable", 0) == 0);
+  // The agent was there (it hung up, or the caller did): the lead is done.
+  lead.media_streams.back().outcome = "hangup";
+  BOOST_TEST(static_cast<int>(decide_after_call_ended(lead, "CA1", kNow, config).next) ==
+             static_cast<int>(CallEndedDecision::Next::lead_done));
+  // Another call's stream does not count for this one.
+  lead.media_streams.back().outcome = "agent_unavailable";
+  lead.media_streams.back().call_sid = "CA-other";
+  BOOST_TEST(static_cast<int>(decide_after_call_ended(lead, "CA1", kNow, config).next) ==
+             static_cast<int>(CallEndedDecision::Next::lead_done));
+  // Out of calls: done even so.
+  auto last = lead_with_attempts(3, "CA3", CallStatus::completed);
+  stream.call_sid = "CA3";
+  last.media_streams.push_back(stream);
+  BOOST_TEST(static_cast<int>(decide_after_call_ended(last, "CA3", kNow, config).next) ==
+             static_cast<int>(CallEndedDecision::Next::lead_done));
+}
+
 BOOST_AUTO_TEST_CASE(a_lead_s_calls_are_over_when_its_latest_call_ended_and_no_redial_follows) {
   DialerConfig config;  // three calls in all
   BOOST_TEST(!calls_are_over(lead_with_attempts(0), kNow, config));

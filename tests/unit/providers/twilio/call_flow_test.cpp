@@ -6,6 +6,8 @@
 #include <boost/property_tree/xml_parser.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <map>
+#include <vector>
 #include <sstream>
 
 using namespace callgate;
@@ -80,6 +82,51 @@ BOOST_AUTO_TEST_CASE(a_stream_to_the_voice_agent_carries_the_lead_as_a_parameter
   BOOST_TEST(stream.get<std::string>("<xmlattr>.url") == "wss://agent.example.com/media");
   BOOST_TEST(stream.get<std::string>("Parameter.<xmlattr>.name") == "leadId");
   BOOST_TEST(stream.get<std::string>("Parameter.<xmlattr>.value") == "01JD3Z");
+}
+
+BOOST_AUTO_TEST_CASE(a_bridged_stream_goes_to_callgate_with_a_token_and_asks_what_next_when_it_ends) {
+  CallFlowConfig flow;
+  flow.next = CallFlowStep::stream;
+  providers::twilio::BridgedStream bridged{"wss://gw.example.com/media/twilio", "1.ab&c.d", "This call is <recorded>."};
+  const auto tree = parse_xml(providers::twilio::render_call_flow(flow, "https://gw.example.com", "01JD3Z", bridged));
+  std::vector<std::string> said;
+  for (const auto& [name, child] : tree.get_child("Response"))
+    if (name == "Say") said.push_back(child.data());
+  BOOST_TEST(said.size() == 2u);  // the greeting, then the notice
+  BOOST_TEST(said.back() == "This call is <recorded>.");
+  const auto& connect = tree.get_child("Response.Connect");
+  BOOST_TEST(connect.get<std::string>("<xmlattr>.action") == "https://gw.example.com/twiml/stream-ended?leadId=01JD3Z");
+  BOOST_TEST(connect.get<std::string>("<xmlattr>.method") == "POST");
+  BOOST_TEST(connect.get<std::string>("Stream.<xmlattr>.url") == "wss://gw.example.com/media/twilio");
+  std::map<std::string, std::string> parameters;
+  for (const auto& [name, child] : connect.get_child("Stream"))
+    if (name == "Parameter")
+      parameters[child.get<std::string>("<xmlattr>.name")] = child.get<std::string>("<xmlattr>.value");
+  BOOST_TEST(parameters.size() == 2u);
+  BOOST_TEST(parameters["leadId"] == "01JD3Z");
+  BOOST_TEST(parameters["token"] == "1.ab&c.d");
+}
+
+BOOST_AUTO_TEST_CASE(what_follows_a_bridged_stream_is_what_the_lead_says_of_it) {
+  CallFlowConfig flow;
+  VoiceConfig voice;
+  voice.fallback_say = "Sorry & goodbye";
+  MediaStream stream;
+  stream.outcome = "agent_unavailable";
+  auto tree = parse_xml(providers::twilio::render_stream_ended(flow, voice, &stream));
+  BOOST_TEST(tree.get<std::string>("Response.Say") == "Sorry & goodbye");
+  BOOST_TEST(tree.get_child("Response").count("Hangup") == 1u);
+  tree = parse_xml(providers::twilio::render_stream_ended(flow, voice, nullptr));  // never reached the bridge
+  BOOST_TEST(tree.get<std::string>("Response.Say") == "Sorry & goodbye");
+  stream.outcome = "hangup";
+  tree = parse_xml(providers::twilio::render_stream_ended(flow, voice, &stream));
+  BOOST_TEST(tree.get_child("Response").count("Say") == 0u);
+  BOOST_TEST(tree.get_child("Response").count("Hangup") == 1u);
+  stream.outcome = "transfer";
+  stream.transfer_to = "+919876543210";
+  tree = parse_xml(providers::twilio::render_stream_ended(flow, voice, &stream));
+  BOOST_TEST(tree.get<std::string>("Response.Dial") == "+919876543210");
+  BOOST_TEST(tree.get_child("Response").count("Say") == 0u);
 }
 
 BOOST_AUTO_TEST_CASE(the_gather_reply_says_goodbye) {
