@@ -149,6 +149,10 @@ class Bridge : public std::enable_shared_from_this<Bridge> {
   void end(std::string outcome, std::string detail, std::string transfer_to = {});
   asio::awaitable<void> closing();
   asio::awaitable<void> record_end();
+  MediaStreamEnd stream_end() const;
+  Recording finished_recording(const std::string& file) const;
+  void count_stream_end();
+  void count_recording(bool saved);
   asio::awaitable<void> keep_recording();
   void cut_both();
 
@@ -253,8 +257,14 @@ asio::awaitable<void> Bridge::run(http::Request request) {
   to_agent_.emplace(start_.stream_sid);
   const auto now = Clock::now();
   enqueue(agent_out_, to_agent_->connected(), false, now, dropped_to_agent_);
-  AgentStartContext context{start_.stream_sid, start_.call_sid, start_.account_sid, std::string(provider_name()),
-                            agent_parameters()};
+  // Filled field by field: GCC 12 destroys the temporaries of a braced
+  // aggregate initialization in a coroutine twice.
+  AgentStartContext context;
+  context.stream_sid = start_.stream_sid;
+  context.call_sid = start_.call_sid;
+  context.account_sid = start_.account_sid;
+  context.provider = std::string(provider_name());
+  context.custom_parameters = agent_parameters();
   enqueue(agent_out_, to_agent_->start(context), false, now, dropped_to_agent_);
 
   if (voice_.record) {
@@ -345,9 +355,13 @@ asio::awaitable<std::string> Bridge::admit(const StreamStart& start) {
     refuse("call_not_in_progress", attempt ? "the call has ended" : "the lead has no such call");
     co_return "call not in progress";
   }
-  auto claimed = co_await shared_->store.update_lead(
-      lead_.id,
-      MediaStream{claim_, start.call_sid, std::string(provider_name()), start.stream_sid, now, std::nullopt, "", ""});
+  MediaStream stream;  // (no braced temporaries in a coroutine: see run())
+  stream.claim = claim_;
+  stream.call_sid = start.call_sid;
+  stream.provider = std::string(provider_name());
+  stream.stream_sid = start.stream_sid;
+  stream.started = now;
+  auto claimed = co_await shared_->store.update_lead(lead_.id, std::move(stream));
   if (auto* error = std::get_if<store::StoreError>(&claimed)) {
     refuse("store_unavailable", error->message);
     co_return "store unavailable";
@@ -649,15 +663,42 @@ void Bridge::cut_both() {
   if (agent_) agent_->cut();
 }
 
+// Plain functions for what coroutines store and count: GCC 12 destroys the
+// temporaries of a braced initialization inside a coroutine twice.
+MediaStreamEnd Bridge::stream_end() const { return MediaStreamEnd{claim_, WallClock::now(), outcome_, transfer_to_}; }
+
+void Bridge::count_stream_end() {
+  lane_.metrics->counter(shared_->ids.streams, {{"provider", std::string(provider_name())}, {"outcome", outcome_}})
+      .increment();
+}
+
+void Bridge::count_recording(bool saved) {
+  lane_.metrics->counter(shared_->ids.recordings, {{"outcome", saved ? "saved" : "failed"}}).increment();
+}
+
+Recording Bridge::finished_recording(const std::string& file) const {
+  const auto now = WallClock::now();
+  return Recording{"bridge-" + file_safe(start_.stream_sid),
+                   "bridge",
+                   start_.call_sid,
+                   "completed",
+                   file,
+                   "",
+                   static_cast<std::int64_t>(recording_.duration_ms()),
+                   2,
+                   recording_.encoding() == RecordingEncoding::pcm16 ? "wav/pcm16" : "wav/mulaw",
+                   "",
+                   now - std::chrono::milliseconds(recording_.duration_ms()),
+                   now};
+}
+
 asio::awaitable<void> Bridge::record_end() {
-  auto recorded =
-      co_await shared_->store.update_lead(lead_.id, MediaStreamEnd{claim_, WallClock::now(), outcome_, transfer_to_});
+  auto recorded = co_await shared_->store.update_lead(lead_.id, stream_end());
   if (auto* error = std::get_if<store::StoreError>(&recorded))
     LogLine(LogLevel::error, "media_stream_end_not_recorded")
         .trusted_text("lead_id", lead_.id)
         .text("reason", error->message);
-  lane_.metrics->counter(shared_->ids.streams, {{"provider", std::string(provider_name())}, {"outcome", outcome_}})
-      .increment();
+  count_stream_end();
 }
 
 asio::awaitable<void> Bridge::closing() {
@@ -689,27 +730,14 @@ asio::awaitable<void> Bridge::keep_recording() {
   auto* raw = file.get();
   auto finished = co_await run_on(shared_->disk, [raw, frames] { return raw->finish(frames); });
   const bool saved = finished.index() == 0;
-  lane_.metrics->counter(shared_->ids.recordings, {{"outcome", saved ? "saved" : "failed"}}).increment();
+  count_recording(saved);
   if (!saved) {
     LogLine(LogLevel::error, "recording_not_saved")
         .trusted_text("lead_id", lead_.id)
         .text("reason", std::get<1>(finished));
     co_return;
   }
-  const auto now = WallClock::now();
-  Recording entry{"bridge-" + file_safe(start_.stream_sid),
-                  "bridge",
-                  start_.call_sid,
-                  "completed",
-                  std::get<0>(finished),
-                  "",
-                  static_cast<std::int64_t>(recording_.duration_ms()),
-                  2,
-                  recording_.encoding() == RecordingEncoding::pcm16 ? "wav/pcm16" : "wav/mulaw",
-                  "",
-                  now - std::chrono::milliseconds(recording_.duration_ms()),
-                  now};
-  auto stored = co_await shared_->store.update_lead(lead_.id, std::move(entry));
+  auto stored = co_await shared_->store.update_lead(lead_.id, finished_recording(std::get<0>(finished)));
   if (auto* error = std::get_if<store::StoreError>(&stored))
     LogLine(LogLevel::error, "recording_not_listed").trusted_text("lead_id", lead_.id).text("reason", error->message);
 }

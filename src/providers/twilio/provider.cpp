@@ -42,6 +42,19 @@ std::optional<double> parse_confidence(std::string_view text) {
   return value;
 }
 
+// A stream that never reached the bridge, as the lead keeps it. (Built
+// outside the coroutine: GCC 12 destroys a braced temporary in one twice.)
+MediaStream unbridged_stream(const std::string& call_sid, WallTime now) {
+  MediaStream stream;
+  stream.claim = "unbridged:" + call_sid;
+  stream.call_sid = call_sid;
+  stream.provider = "twilio";
+  stream.started = now;
+  stream.ended = now;
+  stream.outcome = "agent_unavailable";
+  return stream;
+}
+
 }  // namespace
 
 http::ClientRequest TwilioProvider::build_place_call_request(const Config& config,
@@ -153,9 +166,7 @@ void TwilioProvider::register_call_flow_endpoints(http::HttpRouter& router,
                  // URL unreachable from Twilio): the caller met no agent, and
                  // the lead says so, so the dialer calls again.
                  const auto now = WallClock::now();
-                 auto kept = co_await store.update_lead(
-                     lead->id,
-                     MediaStream{"unbridged:" + call_sid, call_sid, "twilio", "", now, now, "agent_unavailable", ""});
+                 auto kept = co_await store.update_lead(lead->id, unbridged_stream(call_sid, now));
                  if (auto* error = std::get_if<store::StoreError>(&kept))
                    LogLine(LogLevel::warn, "media_stream_end_not_recorded")
                        .trusted_text("lead_id", lead->id)
