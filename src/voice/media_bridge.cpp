@@ -174,6 +174,7 @@ class Bridge : public std::enable_shared_from_this<Bridge> {
   std::optional<AgentMessageWriter> to_agent_;
   ExotelChunker exotel_out_;
 
+  bool start_timed_out_ = false;
   bool ending_ = false;
   std::string outcome_;
   std::string transfer_to_;
@@ -220,16 +221,18 @@ asio::awaitable<void> Bridge::run(http::Request request) {
   if (accepted) co_return;
   opened_ = Clock::now();
 
-  auto self = shared_from_this();
-  // The start must come soon; a socket that says nothing is cut.
+  // The start must come soon: a socket that says nothing is closed (a
+  // close handshake with the reason, which ends the pending read; the
+  // WebSocket's own timeout cuts a client that never answers it).
   asio::steady_timer start_deadline(provider_.get_executor(), voice_.start_timeout);
-  bool started = false;
-  start_deadline.async_wait([weak = weak_from_this(), &started](boost::system::error_code error) {
-    if (error || started) return;
-    if (auto bridge = weak.lock()) bridge->provider_.next_layer().cancel();
+  start_deadline.async_wait([weak = weak_from_this()](boost::system::error_code error) {
+    auto bridge = weak.lock();
+    if (error || !bridge || bridge->start_.call_sid.size() > 0) return;
+    bridge->start_timed_out_ = true;
+    bridge->provider_.async_close(websocket::close_reason(websocket::close_code::policy_error, "no start"),
+                                  [](boost::system::error_code) {});
   });
   auto start = co_await read_start();
-  started = true;
   start_deadline.cancel();
   if (!start) {
     if (provider_.is_open())
@@ -289,8 +292,7 @@ asio::awaitable<std::optional<StreamStart>> Bridge::read_start() {
   for (int read = 0; read < 8; ++read) {
     auto [error, bytes] = co_await provider_.async_read(buffer, use_tuple);
     if (error) {
-      refuse("no_start",
-             error == asio::error::operation_aborted ? "no start message within voice.start_timeout" : error.message());
+      refuse("no_start", start_timed_out_ ? "no start message within voice.start_timeout" : error.message());
       co_return std::nullopt;
     }
     const auto* data = static_cast<const char*>(buffer.data().data());

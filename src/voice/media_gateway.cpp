@@ -292,6 +292,25 @@ asio::awaitable<http::Response> serve_recording(std::shared_ptr<MediaGateway::Sh
   co_return http::Response{status_code, 11};
 }
 
+// Hourly: recordings older than retention go (on the disk thread).
+asio::awaitable<void> sweep_recordings(std::shared_ptr<MediaGateway::Shared> shared, asio::steady_timer& timer,
+                                       Milliseconds retention) {
+  if (retention.count() == 0) co_return;
+  for (;;) {
+    const auto cutoff = fs::file_time_type::clock::now() - retention;
+    asio::post(shared->disk, [shared, cutoff] {
+      const auto deleted = delete_recordings_older_than(shared->recordings_path, cutoff);
+      if (deleted > 0)
+        LogLine(LogLevel::info, "recordings_deleted")
+            .number("count", deleted)
+            .trusted_text("why", "voice.recording_retention");
+    });
+    timer.expires_after(std::chrono::hours(1));
+    auto [error] = co_await timer.async_wait(use_tuple);
+    if (error) co_return;
+  }
+}
+
 }  // namespace
 
 std::string stream_token_key(const Config& config, std::string_view fallback) {
@@ -337,24 +356,12 @@ void MediaGateway::start(asio::io_context& home, const Config& config) {
         .text("file", name)
         .trusted_text("detail", "kept up to where it stopped; the lead does not list it");
   retention_timer_ = std::make_unique<asio::steady_timer>(home);
+  // The loop is a function of its own: a coroutine lambda's captures would
+  // die with the lambda, which spawn_loop moves away.
   spawn_loop(
       home,
-      [shared = shared_, timer = retention_timer_.get(),
-       retention = config.voice.recording_retention]() -> asio::awaitable<void> {
-        if (retention.count() == 0) co_return;
-        for (;;) {
-          const auto cutoff = fs::file_time_type::clock::now() - retention;
-          asio::post(shared->disk, [shared, cutoff] {
-            const auto deleted = delete_recordings_older_than(shared->recordings_path, cutoff);
-            if (deleted > 0)
-              LogLine(LogLevel::info, "recordings_deleted")
-                  .number("count", deleted)
-                  .trusted_text("why", "voice.recording_retention");
-          });
-          timer->expires_after(std::chrono::hours(1));
-          auto [error] = co_await timer->async_wait(use_tuple);
-          if (error) co_return;
-        }
+      [shared = shared_, timer = retention_timer_.get(), retention = config.voice.recording_retention] {
+        return sweep_recordings(shared, *timer, retention);
       },
       "recording retention");
 }

@@ -9,6 +9,7 @@
 #include "fake_twilio_account.hpp"
 #include "fake_voice_agent.hpp"
 #include "lead_flow_support.hpp"
+#include "loopback_port.hpp"
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -285,6 +286,66 @@ boost::json::object wait_for_stream_end(unsigned short port, const std::string& 
   return lead;
 }
 
+std::string exotel_start(const PlacedCall& call, const std::string& stream_sid) {
+  boost::json::object start{{"event", "start"}, {"sequence_number", 1}, {"stream_sid", stream_sid}};
+  start["start"] = boost::json::object{
+      {"stream_sid", stream_sid},
+      {"call_sid", call.call_sid},
+      {"account_sid", "exotel-account"},
+      {"from", "09876543210"},
+      {"to", "08012345678"},
+      {"custom_parameters", boost::json::object{}},
+      {"media_format", boost::json::object{{"encoding", "base64"}, {"sample_rate", "8000"}, {"bit_rate", "128kbps"}}}};
+  return boost::json::serialize(start);
+}
+
+std::string exotel_media(const std::string& stream_sid, std::size_t index, std::string_view pcm) {
+  boost::json::object media{{"event", "media"}, {"sequence_number", index + 2}, {"stream_sid", stream_sid}};
+  media["media"] =
+      boost::json::object{{"chunk", index + 1}, {"timestamp", std::to_string(index * 20)}, {"payload", base64(pcm)}};
+  return boost::json::serialize(media);
+}
+
+std::vector<std::pair<std::string, std::string>> exotel_credentials(const std::string& password = "exo-secret") {
+  return {{"Authorization", "Basic " + base64("exo:" + password)}};
+}
+
+// The status of a raw upgrade request to path with extra headers.
+unsigned upgrade_status(unsigned short port, const std::string& path, const std::string& headers) {
+  testing::Connection connection(port);
+  connection.send("GET " + path +
+                  " HTTP/1.1\r\nHost: gw.example.test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                  "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n" +
+                  headers + "\r\n");
+  auto raw = connection.read_response();
+  BOOST_REQUIRE_MESSAGE(raw.has_value(), "no answer to the upgrade");
+  return testing::parse_response(*raw).status;
+}
+
+// Posts a signed status callback for the call.
+void call_status(unsigned short port, const PlacedCall& call, const std::string& status, int sequence) {
+  testing::Connection connection(port);
+  BOOST_TEST(post_callback(connection, call.lead_id, callback(call.call_sid, status, sequence)) == 204);
+}
+
+// What Twilio's <Connect action> gets once the stream ended.
+std::string stream_ended(unsigned short port, const PlacedCall& call) {
+  const http::FormFields fields{{"AccountSid", kAccountSid}, {"CallSid", call.call_sid}, {"CallStatus", "in-progress"}};
+  const std::string target = "/twiml/stream-ended?leadId=" + call.lead_id;
+  const auto answer =
+      send(port, "POST", target,
+           "Content-Type: application/x-www-form-urlencoded\r\nX-Twilio-Signature: " +
+               providers::twilio::compute_signature(kAuthToken, std::string(kPublicBase) + target, fields) + "\r\n",
+           http::encode_form(fields));
+  BOOST_REQUIRE_MESSAGE(answer.status == 200, answer.status << " " << answer.body);
+  return answer.body;
+}
+
+std::size_t wait_for_calls(const FakeTwilioAccount& account, const std::string& number, std::size_t count) {
+  for (int tries = 0; tries < 400 && account.calls_to(number) < count; ++tries) std::this_thread::sleep_for(20ms);
+  return account.calls_to(number);
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(media_bridge)
@@ -411,6 +472,232 @@ BOOST_AUTO_TEST_CASE(a_twilio_call_is_bridged_to_the_agent_both_ways_and_recorde
   BOOST_TEST(metric_value(daemon.port(), "callgate_media_frames_total{direction=\"to_provider\"}") ==
              static_cast<std::int64_t>(reply_frames));
   BOOST_TEST(metric_value(daemon.port(), "callgate_media_frames_dropped_total{direction=\"to_agent\"}") <= 0);
+}
+
+BOOST_AUTO_TEST_CASE(an_exotel_stream_is_converted_both_ways_and_recorded) {
+  TemporaryDirectory directory;
+  const auto& said = speech(directory);
+  const std::size_t speech_frames = said.mulaw.size() / kFrameBytes;
+  FakeVoiceAgent::Script script;
+  script.reply_after_frames = speech_frames;
+  script.reply_mulaw = said.tone;
+  FakeVoiceAgent agent(script);
+  FakeProviderServer twilio(&testing::test_certificates());
+  FakeTwilioAccount account(twilio, kAccountSid, kAuthToken);
+  DaemonProcess daemon(lead_config(twilio.port(), kMemoryStore, media_config(agent.port(), directory)));
+  const auto call = place_call(daemon.port(), "+919876543211");
+  // Exotel's applet URL is fixed in its dashboard: no token, the call sid names the lead.
+  BOOST_TEST(upgrade_status(daemon.port(), "/media/exotel", "") == 403u);
+  BOOST_TEST(upgrade_status(daemon.port(), "/media/exotel", "Authorization: Basic " + base64("exo:wrong") + "\r\n") ==
+             403u);
+
+  const std::string stream_sid = "exotel-stream-1";
+  const std::size_t frames = speech_frames + 50;
+  ProviderClient client(daemon.port(), "/media/exotel", exotel_credentials());
+  client.mark_field = "stream_sid";
+  client.send(R"({"event":"connected"})");
+  client.send(exotel_start(call, stream_sid));
+  const std::string silence(320, '\0');
+  play(client, frames, [&](std::size_t index) {
+    return exotel_media(
+        stream_sid, index,
+        index < speech_frames ? std::string_view(said.pcm).substr(index * 320, 320) : std::string_view(silence));
+  });
+  client.send(R"({"event":"stop","sequence_number":999,"stream_sid":")" + stream_sid + R"("})");
+  BOOST_TEST_REQUIRE(client.wait_closed(5s));
+  BOOST_TEST_REQUIRE(agent.wait_until_closed(0, 5s));
+
+  // The agent heard Twilio's format: 20 ms µ-law frames, one per Exotel chunk here, in order.
+  const auto heard = agent.received();
+  std::size_t media_seen = 0;
+  for (const auto& message : heard) {
+    const auto object = parse(message);
+    if (text(object.at("event")) != "media") continue;
+    BOOST_TEST(text(object.at("media").at("payload")).size() == 216u);  // base64 of 160 bytes
+    BOOST_TEST(text(object.at("media").at("timestamp")) == std::to_string(media_seen * 20));
+    ++media_seen;
+  }
+  BOOST_TEST(media_seen == frames);
+  BOOST_TEST(events_of(heard).back() == "stop");
+
+  // The provider got 16-bit PCM in Exotel's chunks (multiples of 320 bytes,
+  // at least 3.2 KB), keyed by stream_sid, then the mark, then the clear.
+  const auto got = client.received();
+  std::size_t pcm_bytes = 0;
+  std::vector<std::string> events;
+  for (const auto& message : got) {
+    const auto object = parse(message);
+    events.push_back(text(object.at("event")));
+    BOOST_TEST(text(object.at("stream_sid")) == stream_sid);
+    if (events.back() != "media") continue;
+    const auto payload = text(object.at("media").at("payload"));
+    const auto bytes =
+        payload.size() / 4 * 3 - static_cast<std::size_t>(std::count(payload.end() - 2, payload.end(), '='));
+    BOOST_TEST(bytes % 320 == 0u);
+    BOOST_TEST(bytes >= 3'200u);
+    pcm_bytes += bytes;
+  }
+  BOOST_TEST_REQUIRE(events.size() >= 3u);
+  BOOST_TEST(events[events.size() - 2] == "mark");
+  BOOST_TEST(events.back() == "clear");
+  BOOST_TEST(pcm_bytes >= said.tone.size() * 2);         // all of the reply ...
+  BOOST_TEST(pcm_bytes < said.tone.size() * 2 + 3'200);  // ... padded to one more chunk at most
+
+  const auto lead = wait_for_stream_end(daemon.port(), call.lead_id);
+  BOOST_TEST(text(lead.at("mediaStreams").at(0).at("claim")) == "exotel:" + call.call_sid);
+  const auto whole = send(daemon.port(), "GET", "/leads/" + call.lead_id + "/recordings/1", kAdmin);
+  BOOST_TEST_REQUIRE(whole.status == 200);
+  const auto wav = directory.file("exotel.wav");
+  { std::ofstream(wav, std::ios::binary) << whole.body; }
+  BOOST_TEST(run("soxi -c " + wav) == "2\n");
+  const double speech_seconds = static_cast<double>(speech_frames) * 0.02;
+  BOOST_TEST(std::abs(std::stod(run("soxi -D " + wav)) - static_cast<double>(frames) * 0.02) <= 0.02);
+  BOOST_TEST(rms(wav, 1, 0, speech_seconds) > 0.02);
+  BOOST_TEST(rms(wav, 2, 0, speech_seconds - 0.1) < 0.001);
+  BOOST_TEST(rms(wav, 2, speech_seconds + 0.1, 0.3) > 0.1);
+}
+
+BOOST_AUTO_TEST_CASE(streams_that_are_not_the_calls_own_are_refused) {
+  TemporaryDirectory directory;
+  FakeVoiceAgent agent({});
+  FakeProviderServer twilio(&testing::test_certificates());
+  FakeTwilioAccount account(twilio, kAccountSid, kAuthToken);
+  DaemonProcess daemon(lead_config(twilio.port(), kMemoryStore, media_config(agent.port(), directory)));
+  const auto first = place_call(daemon.port(), "+919876543212");
+  const auto second = place_call(daemon.port(), "+919876543213");
+
+  // At the upgrade: no signature, a wrong one, a plain GET.
+  BOOST_TEST(upgrade_status(daemon.port(), "/media/twilio", "") == 403u);
+  BOOST_TEST(upgrade_status(daemon.port(), "/media/twilio", "X-Twilio-Signature: bm90IGl0\r\n") == 403u);
+  BOOST_TEST(send(daemon.port(), "GET", "/media/twilio", "").status == 426u);
+
+  // A start that never comes: closed after voice.start_timeout (1 s).
+  {
+    ProviderClient silent(daemon.port(), "/media/twilio", twilio_signed());
+    const auto opened = Clock::now();
+    BOOST_TEST_REQUIRE(silent.wait_closed(3s));
+    BOOST_TEST((Clock::now() - opened >= 900ms));
+    BOOST_TEST((silent.close_reason().code == websocket::close_code::policy_error));
+  }
+  // The first call's token with the second call's sid.
+  {
+    ProviderClient client(daemon.port(), "/media/twilio", twilio_signed());
+    auto crossed = first;
+    crossed.call_sid = second.call_sid;
+    client.send(twilio_start(crossed, "MZ-crossed", first.token));
+    BOOST_TEST_REQUIRE(client.wait_closed(3s));
+    BOOST_TEST((client.close_reason().code == websocket::close_code::policy_error));
+    BOOST_TEST(std::string(client.close_reason().reason.data(), client.close_reason().reason.size()) == "bad token");
+  }
+  // A good stream, then the same token again.
+  {
+    ProviderClient client(daemon.port(), "/media/twilio", twilio_signed());
+    client.send(twilio_start(first, "MZ-first", first.token));
+    client.send(twilio_media("MZ-first", 0, std::string(kFrameBytes, '\xFF')));
+    client.send(R"({"event":"stop","streamSid":"MZ-first"})");
+    BOOST_TEST_REQUIRE(client.wait_closed(3s));
+    BOOST_TEST((client.close_reason().code == websocket::close_code::normal));
+  }
+  {
+    ProviderClient again(daemon.port(), "/media/twilio", twilio_signed());
+    again.send(twilio_start(first, "MZ-again", first.token));
+    BOOST_TEST_REQUIRE(again.wait_closed(3s));
+    BOOST_TEST(std::string(again.close_reason().reason.data(), again.close_reason().reason.size()) ==
+               "stream already claimed");
+  }
+  // A call that has ended takes no stream, even with its own token.
+  call_status(daemon.port(), second, "completed", 1);
+  {
+    ProviderClient late(daemon.port(), "/media/twilio", twilio_signed());
+    late.send(twilio_start(second, "MZ-late", second.token));
+    BOOST_TEST_REQUIRE(late.wait_closed(3s));
+    BOOST_TEST(std::string(late.close_reason().reason.data(), late.close_reason().reason.size()) ==
+               "call not in progress");
+  }
+  BOOST_TEST(agent.connections() == 1u);  // only the good stream reached the agent
+  const auto lead = get_lead(daemon.port(), first.lead_id);
+  BOOST_TEST(lead.at("mediaStreams").as_array().size() == 1u);
+  BOOST_TEST(metric_value(daemon.port(),
+                          R"(callgate_media_streams_refused_total{provider="twilio",reason="token_reused"})") == 1);
+  BOOST_TEST(metric_value(daemon.port(),
+                          R"(callgate_media_streams_refused_total{provider="twilio",reason="token_wrong_call"})") == 1);
+  BOOST_TEST(metric_value(daemon.port(),
+                          R"(callgate_media_streams_refused_total{provider="twilio",reason="bad_signature"})") == 1);
+}
+
+BOOST_AUTO_TEST_CASE(without_an_agent_the_caller_hears_the_fallback_and_the_lead_is_called_again) {
+  TemporaryDirectory directory;
+  const auto closed_port = testing::free_loopback_port();  // nothing listens there
+  FakeProviderServer twilio(&testing::test_certificates());
+  FakeTwilioAccount account(twilio, kAccountSid, kAuthToken);
+  DaemonProcess daemon(lead_config(twilio.port(), kMemoryStore, media_config(closed_port, directory)));
+  const auto call = place_call(daemon.port(), "+919876543214");
+  ProviderClient client(daemon.port(), "/media/twilio", twilio_signed());
+  client.send(twilio_start(call, "MZ-nobody", call.token));
+  BOOST_TEST_REQUIRE(client.wait_closed(5s));
+  BOOST_TEST((client.close_reason().code == websocket::close_code::normal));  // Twilio goes on to <Connect action>
+  const auto lead = get_lead(daemon.port(), call.lead_id);
+  BOOST_TEST(text(lead.at("mediaStreams").at(0).at("outcome")) == "agent_unavailable");
+  const auto next = stream_ended(daemon.port(), call);
+  BOOST_TEST(next.find("<Say>Sorry, please expect our call again.</Say><Hangup/>") != std::string::npos);
+  call_status(daemon.port(), call, "in-progress", 1);
+  call_status(daemon.port(), call, "completed", 2);
+  BOOST_TEST(wait_for_calls(account, "+919876543214", 2) == 2u);  // dialer.redial after 1 s
+}
+
+BOOST_AUTO_TEST_CASE(an_agent_lost_mid_call_is_treated_as_absent) {
+  TemporaryDirectory directory;
+  FakeVoiceAgent::Script script;
+  script.close_after_frames = 10;
+  FakeVoiceAgent agent(script);
+  FakeProviderServer twilio(&testing::test_certificates());
+  FakeTwilioAccount account(twilio, kAccountSid, kAuthToken);
+  DaemonProcess daemon(lead_config(twilio.port(), kMemoryStore, media_config(agent.port(), directory)));
+  const auto call = place_call(daemon.port(), "+919876543215");
+  ProviderClient client(daemon.port(), "/media/twilio", twilio_signed());
+  client.send(twilio_start(call, "MZ-lost", call.token));
+  std::thread talk([&] {
+    play(client, 100,
+         [&](std::size_t index) { return twilio_media("MZ-lost", index, std::string(kFrameBytes, '\x55')); });
+  });
+  BOOST_TEST(client.wait_closed(5s));  // well before the 2 s of audio are over
+  talk.join();
+  const auto lead = wait_for_stream_end(daemon.port(), call.lead_id);
+  BOOST_TEST(text(lead.at("mediaStreams").at(0).at("outcome")) == "agent_unavailable");
+  BOOST_TEST(stream_ended(daemon.port(), call).find("<Say>Sorry, please expect our call again.</Say>") !=
+             std::string::npos);
+  call_status(daemon.port(), call, "completed", 1);
+  BOOST_TEST(wait_for_calls(account, "+919876543215", 2) == 2u);
+  // The part of the call that was bridged is recorded.
+  BOOST_TEST(lead.at("recordings").as_array().size() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(an_agent_that_hangs_up_ends_the_call_without_a_fallback_or_redial) {
+  TemporaryDirectory directory;
+  FakeVoiceAgent::Script script;
+  script.send_at_frame = 5;
+  script.send_at_frame_text = R"({"event":"hangup"})";
+  FakeVoiceAgent agent(script);
+  FakeProviderServer twilio(&testing::test_certificates());
+  FakeTwilioAccount account(twilio, kAccountSid, kAuthToken);
+  DaemonProcess daemon(lead_config(twilio.port(), kMemoryStore, media_config(agent.port(), directory)));
+  const auto call = place_call(daemon.port(), "+919876543216");
+  ProviderClient client(daemon.port(), "/media/twilio", twilio_signed());
+  client.send(twilio_start(call, "MZ-bye", call.token));
+  std::thread talk([&] {
+    play(client, 50,
+         [&](std::size_t index) { return twilio_media("MZ-bye", index, std::string(kFrameBytes, '\x55')); });
+  });
+  BOOST_TEST(client.wait_closed(5s));
+  talk.join();
+  const auto lead = wait_for_stream_end(daemon.port(), call.lead_id);
+  BOOST_TEST(text(lead.at("mediaStreams").at(0).at("outcome")) == "hangup");
+  const auto next = stream_ended(daemon.port(), call);
+  BOOST_TEST(next.find("<Say>") == std::string::npos);
+  BOOST_TEST(next.find("<Hangup/>") != std::string::npos);
+  call_status(daemon.port(), call, "completed", 1);
+  std::this_thread::sleep_for(1500ms);  // past dialer.redial's 1 s
+  BOOST_TEST(account.calls_to("+919876543216") == 1u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
