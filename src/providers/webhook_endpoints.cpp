@@ -85,6 +85,24 @@ Counter& event_counter(http::RequestContext& context, const WebhookMetricIds& id
   return counter;
 }
 
+// The recording a provider names in its status callback, as the lead lists
+// it. Twilio's have a callback of their own (with their sid and status);
+// Exotel's come only this way. (Built outside the coroutine: GCC 12
+// destroys a braced temporary in one twice.)
+std::optional<Recording> recording_in(const CallEvent& event, std::string_view provider, WallTime received) {
+  if (event.recording_url.empty() || provider == "twilio" || event.recording_url == "null") return std::nullopt;
+  Recording recording;
+  recording.id = std::string(provider) + ":" + event.call_sid;
+  recording.source = std::string(provider);
+  recording.call_sid = event.call_sid;
+  recording.status = "completed";
+  recording.provider_url = event.recording_url;
+  if (event.duration_seconds) recording.duration_ms = *event.duration_seconds * 1000;
+  recording.started = received;
+  recording.updated = received;
+  return recording;
+}
+
 awaitable<http::Response> handle_status_callback(const Provider& provider, http::RequestContext& context,
                                                  store::LeadStore& store, const WebhookMetricIds& ids,
                                                  store::EventSpool* spool, dialer::CallEndings* dialer) {
@@ -119,6 +137,7 @@ awaitable<http::Response> handle_status_callback(const Provider& provider, http:
   // expression in the co_await: GCC 12 destroyed its temporary twice.)
   std::optional<CallEvent> for_spool;
   if (spool) for_spool = event;
+  auto recording = recording_in(event, provider_name, received);
   auto stored = co_await store.apply_event(std::move(event), received);
   if (auto* error = std::get_if<store::StoreError>(&stored);
       error && error->failure == store::StoreFailure::unavailable && spool) {
@@ -144,6 +163,14 @@ awaitable<http::Response> handle_status_callback(const Provider& provider, http:
   }
   const auto& applied = std::get<store::ApplyResult>(stored);
   event_counter(context, ids, provider_name, to_string(applied.outcome)).increment();
+  if (recording && !applied.lead_id.empty()) {
+    // The event itself is stored; a recording not listed is logged, not a reason for the provider to retry.
+    auto listed = co_await store.update_lead(applied.lead_id, std::move(*recording));
+    if (auto* error = std::get_if<store::StoreError>(&listed))
+      LogLine(LogLevel::warn, "recording_not_listed")
+          .trusted_text("lead_id", applied.lead_id)
+          .text("reason", error->message);
+  }
   // The call is over: the dialer decides on a redial, after this answer.
   if (dialer && applied.outcome == EventOutcome::applied && is_terminal(status) && !applied.lead_id.empty())
     spawn_task(context.shard.io(), dialer->call_ended(applied.lead_id, call_sid), "dialer deciding a redial");

@@ -47,6 +47,16 @@ http::ClientRequest build_create_call_request(const Config& config, const provid
   if (twilio.ring_timeout_seconds != 0) fields.emplace_back("Timeout", std::to_string(twilio.ring_timeout_seconds));
   if (twilio.time_limit_seconds != 0) fields.emplace_back("TimeLimit", std::to_string(twilio.time_limit_seconds));
   if (!twilio.machine_detection.empty()) fields.emplace_back("MachineDetection", twilio.machine_detection);
+  if (twilio.record_calls) {
+    // Both sides on their own channel, and each step of the recording
+    // reported back so it is listed on the lead.
+    fields.emplace_back("RecordingChannels", "dual");
+    fields.emplace_back("RecordingStatusCallback", providers::callback_url(config.server.public_base_url,
+                                                                           "/webhook/twilio/recording", order.lead_id));
+    fields.emplace_back("RecordingStatusCallbackMethod", "POST");
+    for (const char* event : {"in-progress", "completed", "absent"})
+      fields.emplace_back("RecordingStatusCallbackEvent", event);
+  }
 
   return http::make_form_post(
       twilio.api_base + "/2010-04-01/Accounts/" + http::encode_form_component(twilio.account_sid) + "/Calls.json",

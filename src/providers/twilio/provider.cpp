@@ -55,6 +55,47 @@ MediaStream unbridged_stream(const std::string& call_sid, WallTime now) {
   return stream;
 }
 
+// A recording status or transcription callback: signed like every Twilio
+// webhook, parsed, kept on the lead its URL (or its call) names; 204 once
+// stored, so Twilio retries anything that was not.
+template <class Parse>
+awaitable<http::Response> keep_on_lead(const providers::Provider& self, store::LeadStore& store,
+                                       const providers::WebhookMetricIds& ids, http::RequestContext& context,
+                                       Parse parse) {
+  const auto inbound = providers::inbound_request(context);
+  if (auto refusal = providers::reject_unless_authentic_call_flow(self, inbound, context, ids))
+    co_return std::move(*refusal);
+  const auto* fields = inbound.form_fields();
+  if (!fields)
+    co_return http::make_json_error(http::Status::bad_request,
+                                    "the body is not valid application/x-www-form-urlencoded", context.request_id);
+  auto parsed = parse(*fields, WallClock::now());
+  if (auto* error = std::get_if<WebhookError>(&parsed))
+    co_return http::make_json_error(http::Status::bad_request, error->message, context.request_id);
+  auto update = std::visit(
+      [](auto& item) -> LeadUpdate {
+        if constexpr (std::is_same_v<std::decay_t<decltype(item)>, WebhookError>)
+          return LeadUpdate{};
+        else
+          return LeadUpdate(std::move(item));
+      },
+      parsed);
+  std::string lead_id(http::query_parameter(context.request, "leadId").value_or(""));
+  if (lead_id.empty()) {
+    const auto call_sid = std::string(http::form_value(*fields, "CallSid").value_or(""));
+    auto owner = co_await store.find_lead_by_call_sid(call_sid);
+    if (auto* found = std::get_if<std::optional<std::string>>(&owner); found && *found) lead_id = **found;
+  }
+  auto stored = co_await store.update_lead(lead_id, std::move(update));
+  if (auto* error = std::get_if<store::StoreError>(&stored)) {
+    if (error->failure == store::StoreFailure::not_found)
+      co_return http::make_json_error(http::Status::not_found, "no lead has this call", context.request_id);
+    co_return http::make_json_error(http::Status::service_unavailable, "could not be stored; retry",
+                                    context.request_id);
+  }
+  co_return http::Response{http::Status::no_content, 11};
+}
+
 }  // namespace
 
 http::ClientRequest TwilioProvider::build_place_call_request(const Config& config,
@@ -142,6 +183,15 @@ void TwilioProvider::register_call_flow_endpoints(http::HttpRouter& router,
   };
   router.add(http::Verb::get, "/twiml", first_document);
   router.add(http::Verb::post, "/twiml", first_document);
+
+  router.add(http::Verb::post, "/webhook/twilio/recording",
+             [self, &store = services.store, &ids = services.metric_ids](http::RequestContext& context) {
+               return keep_on_lead(*self, store, ids, context, parse_recording_callback);
+             });
+  router.add(http::Verb::post, "/webhook/twilio/transcription",
+             [self, &store = services.store, &ids = services.metric_ids](http::RequestContext& context) {
+               return keep_on_lead(*self, store, ids, context, parse_transcription_callback);
+             });
 
   // <Connect action>: a bridged stream ended; what the call does next is
   // what the media bridge kept on the lead.

@@ -9,6 +9,63 @@
 namespace callgate::providers::twilio {
 namespace {}  // namespace
 
+namespace {
+
+std::string field(const http::FormFields& fields, std::string_view name) {
+  return std::string(http::form_value(fields, name).value_or(""));
+}
+
+bool is_sid(std::string_view text, std::string_view prefix) {
+  if (text.size() != 34 || !text.starts_with(prefix)) return false;
+  for (const char c : text.substr(2))
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) return false;
+  return true;
+}
+
+}  // namespace
+
+std::variant<Recording, WebhookError> parse_recording_callback(const http::FormFields& fields, WallTime received) {
+  Recording recording;
+  recording.id = field(fields, "RecordingSid");
+  recording.call_sid = field(fields, "CallSid");
+  if (!is_sid(recording.id, "RE")) return WebhookError{"RecordingSid must be RE and 32 hex digits"};
+  if (!is_sid(recording.call_sid, "CA")) return WebhookError{"CallSid must be CA and 32 hex digits"};
+  recording.source = "twilio";
+  recording.status = field(fields, "RecordingStatus");
+  if (recording.status != "in-progress" && recording.status != "completed" && recording.status != "absent" &&
+      recording.status != "failed")
+    return WebhookError{"RecordingStatus must be in-progress, completed, absent or failed"};
+  recording.provider_url = field(fields, "RecordingUrl");
+  if (!recording.provider_url.empty() && !recording.provider_url.starts_with("https://"))
+    return WebhookError{"RecordingUrl must be an https:// URL"};
+  if (const auto seconds = parse_decimal<std::int64_t>(field(fields, "RecordingDuration")))
+    recording.duration_ms = *seconds * 1000;
+  recording.channels = parse_decimal<unsigned>(field(fields, "RecordingChannels")).value_or(0);
+  if (recording.channels > 2) return WebhookError{"RecordingChannels must be 1 or 2"};
+  const auto source = field(fields, "RecordingSource");
+  recording.format = source.empty() ? "" : "twilio/" + source;
+  recording.error_code = field(fields, "ErrorCode");
+  recording.started = parse_rfc2822_time(field(fields, "RecordingStartTime")).value_or(received);
+  recording.updated = received;
+  return recording;
+}
+
+std::variant<TranscriptEntry, WebhookError> parse_transcription_callback(const http::FormFields& fields,
+                                                                         WallTime received) {
+  TranscriptEntry entry;
+  entry.call_sid = field(fields, "CallSid");
+  if (!is_sid(entry.call_sid, "CA")) return WebhookError{"CallSid must be CA and 32 hex digits"};
+  entry.status = field(fields, "TranscriptionStatus");
+  if (entry.status != "completed" && entry.status != "failed")
+    return WebhookError{"TranscriptionStatus must be completed or failed"};
+  entry.text = field(fields, "TranscriptionText");
+  if (entry.text.size() > 16 * 1024) return WebhookError{"TranscriptionText is longer than 16 KiB"};
+  entry.source = "twilio";
+  entry.role = "caller";
+  entry.at = received;
+  return entry;
+}
+
 std::optional<WallTime> parse_rfc2822_time(std::string_view text) {
   // "Wed, 25 Nov 2026 11:06:12 +0000"; the weekday is optional in RFC 2822.
   if (const auto comma = text.find(", "); comma != std::string_view::npos) text.remove_prefix(comma + 2);

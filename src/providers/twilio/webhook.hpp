@@ -21,6 +21,14 @@ struct WebhookError {
 std::variant<CallEvent, WebhookError> parse_status_callback(const http::FormFields& fields, std::string_view lead_id,
                                                             std::string_view idempotency_token);
 
+// The recording status callback (RecordingStatusCallback on Create Call):
+// a recording of the provider's own, listed on the lead. received: when it came.
+std::variant<Recording, WebhookError> parse_recording_callback(const http::FormFields& fields, WallTime received);
+
+// A transcription callback (<Record transcribeCallback>): one line of what the caller said.
+std::variant<TranscriptEntry, WebhookError> parse_transcription_callback(const http::FormFields& fields,
+                                                                         WallTime received);
+
 // RFC 2822 date-times as Twilio writes them: "Wed, 25 Nov 2026 11:06:12 +0000".
 std::optional<WallTime> parse_rfc2822_time(std::string_view text);
 

@@ -114,6 +114,66 @@ BOOST_AUTO_TEST_CASE(a_signed_callback_moves_the_call_and_its_end_reaches_the_di
   BOOST_TEST(bench.lead(id).events.size() == 2u);
 }
 
+BOOST_AUTO_TEST_CASE(recording_and_transcription_callbacks_are_kept_on_the_lead_and_forged_ones_refused) {
+  WebhookBench bench;
+  const auto id = bench.lead_with_call();
+  const std::string recording_sid = "RE0123456789abcdef0123456789abcdef";
+  http::FormFields recording{
+      {"AccountSid", "AC0123456789abcdef0123456789abcdef"},
+      {"CallSid", kCall},
+      {"RecordingSid", recording_sid},
+      {"RecordingUrl", "https://api.twilio.com/2010-04-01/Accounts/AC/Recordings/" + recording_sid},
+      {"RecordingStatus", "in-progress"},
+      {"RecordingChannels", "2"},
+      {"RecordingSource", "OutboundAPI"},
+      {"RecordingStartTime", "Mon, 07 Dec 2026 10:00:00 +0000"}};
+  const std::string target = "/webhook/twilio/recording?leadId=" + id;
+  BOOST_TEST(bench.twilio_callback(target, recording).result_int() == 204u);
+  recording[4].second = "completed";
+  recording.emplace_back("RecordingDuration", "42");
+  BOOST_TEST(bench.twilio_callback(target, recording).result_int() == 204u);
+  // Without the lead in the URL, the call names it.
+  BOOST_TEST(
+      bench
+          .twilio_callback("/webhook/twilio/transcription", {{"CallSid", kCall},
+                                                             {"TranscriptionSid", "TR0123456789abcdef0123456789abcdef"},
+                                                             {"TranscriptionText", "Please call me after six"},
+                                                             {"TranscriptionStatus", "completed"},
+                                                             {"RecordingSid", recording_sid}})
+          .result_int() == 204u);
+  auto lead = bench.lead(id);
+  BOOST_TEST_REQUIRE(lead.recordings.size() == 1u);
+  BOOST_TEST(lead.recordings[0].id == recording_sid);
+  BOOST_TEST(lead.recordings[0].status == "completed");
+  BOOST_TEST(lead.recordings[0].duration_ms.value_or(0) == 42'000);
+  BOOST_TEST(lead.recordings[0].channels == 2u);
+  BOOST_TEST(lead.recordings[0].file.empty());  // the provider keeps it
+  BOOST_TEST_REQUIRE(lead.transcript.size() == 1u);
+  BOOST_TEST(lead.transcript[0].text == "Please call me after six");
+  BOOST_TEST(lead.transcript[0].source == "twilio");
+
+  // Tampered after signing (the signature covers the form): 403, nothing kept.
+  auto tampered = recording;
+  const auto signature = providers::twilio::compute_signature(kToken, std::string(kBase) + target, recording);
+  tampered[4].second = "absent";
+  BOOST_TEST(bench.harness
+                 .call({http::Verb::post,
+                        target,
+                        http::encode_form(tampered),
+                        {{"Content-Type", "application/x-www-form-urlencoded"}, {"X-Twilio-Signature", signature}}})
+                 .result_int() == 403u);
+  BOOST_TEST(bench.twilio_callback(target, recording, "another-token").result_int() == 403u);
+  // Signed but wrong: 400 with what is wrong.
+  auto bad = recording;
+  bad[2].second = "not-a-recording";
+  const auto refused = bench.twilio_callback(target, bad);
+  BOOST_TEST(refused.result_int() == 400u);
+  BOOST_TEST(refused.body().find("RecordingSid") != std::string::npos);
+  lead = bench.lead(id);
+  BOOST_TEST(lead.recordings.size() == 1u);
+  BOOST_TEST(lead.recordings[0].status == "completed");
+}
+
 BOOST_AUTO_TEST_CASE(the_unlabelled_webhook_knows_twilio_by_its_signature) {
   WebhookBench bench;
   const auto id = bench.lead_with_call();

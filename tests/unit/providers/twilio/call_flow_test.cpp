@@ -7,8 +7,8 @@
 #include <boost/test/unit_test.hpp>
 
 #include <map>
-#include <vector>
 #include <sstream>
+#include <vector>
 
 using namespace callgate;
 using namespace callgate::providers;

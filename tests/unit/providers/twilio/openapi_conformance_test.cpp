@@ -127,6 +127,12 @@ BOOST_AUTO_TEST_CASE(every_field_sent_is_declared_and_fits_its_type) {
     BOOST_TEST(occurrences.contains(std::string(required.as_string())), required.as_string() << " is required");
   // Twilio needs one of Url, Twiml or ApplicationSid; callgate always sends Url.
   BOOST_TEST(occurrences.contains("Url"));
+  // Recording on: both sides on their own channel, each step reported back.
+  BOOST_TEST(occurrences["RecordingChannels"] == 1);
+  BOOST_TEST(occurrences["RecordingStatusCallback"] == 1);
+  BOOST_TEST(occurrences["RecordingStatusCallbackEvent"] == 3);
+  BOOST_TEST(http::form_value(*fields, "RecordingStatusCallback").value_or("") ==
+             "https://gw.example.com/webhook/twilio/recording?leadId=lead-1");
   // The documented values for the events callgate asks for.
   const auto& events = properties.at("StatusCallbackEvent").as_object().at("description").as_string();
   for (const char* event : {"initiated", "ringing", "answered", "completed"})
