@@ -320,8 +320,12 @@ void Daemon::build() {
                                                     std::string_view call_sid) {
     return gateway->issue_token(config, lead_id, call_sid);
   };
+  fetch_recording_ = [gateway = media_gateway_.get()](http::RequestContext& context, const std::string& lead_id,
+                                                      const Recording& recording) {
+    gateway->fetch_recording(context.shard.io(), context.shard.config(), lead_id, recording);
+  };
   providers::register_webhook_endpoints(router_, *store_, webhook_metric_ids_, spool_.get(), dialer_.get(),
-                                        &stream_tokens_);
+                                        &stream_tokens_, &fetch_recording_);
   media_gateway_->register_endpoints(router_);
   if (config_.call_flow.next == CallFlowStep::stream && config_.call_flow.stream_url.empty() &&
       config_.voice.stream_secret.empty() && config_.admin.token.empty())

@@ -105,7 +105,8 @@ class Daemon {
   std::unique_ptr<dialer::Dialer> dialer_;
   std::unique_ptr<providers::simulator::SimulatedAccount> simulated_account_;  // only with the simulator in use
   std::unique_ptr<voice::MediaGateway> media_gateway_;
-  providers::StreamTokenIssuer stream_tokens_;  // the gateway's, for the call flows the providers serve
+  providers::StreamTokenIssuer stream_tokens_;   // the gateway's, for the call flows the providers serve
+  providers::RecordingFetcher fetch_recording_;  // the gateway's, for the providers' recording callbacks
   // The running config for threads other than the reactors' own (the
   // dialer is called from every reactor); replaced whole on reload.
   std::atomic<std::shared_ptr<const Config>> shared_config_;

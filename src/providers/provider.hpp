@@ -77,10 +77,15 @@ struct WebhookMetricIds;
 // (config, lead id, call sid); empty when no media bridge runs.
 using StreamTokenIssuer = std::function<std::string(const Config&, std::string_view, std::string_view)>;
 
+// Downloads a provider's finished recording for the lead (request context,
+// lead id, the recording as listed); empty when nothing downloads them.
+using RecordingFetcher = std::function<void(http::RequestContext&, const std::string&, const Recording&)>;
+
 struct CallFlowServices {
   store::LeadStore& store;
   const WebhookMetricIds& metric_ids;
   const StreamTokenIssuer& stream_tokens;
+  const RecordingFetcher& fetch_recording;
 };
 
 class Provider {

@@ -105,7 +105,8 @@ std::optional<Recording> recording_in(const CallEvent& event, std::string_view p
 
 awaitable<http::Response> handle_status_callback(const Provider& provider, http::RequestContext& context,
                                                  store::LeadStore& store, const WebhookMetricIds& ids,
-                                                 store::EventSpool* spool, dialer::CallEndings* dialer) {
+                                                 store::EventSpool* spool, dialer::CallEndings* dialer,
+                                                 const RecordingFetcher& fetch_recording) {
   const auto provider_name = to_string(provider.name());
   // The simulator's endpoint exists only while it places calls (with its
   // once well-known development token it stored forged events into real
@@ -165,6 +166,7 @@ awaitable<http::Response> handle_status_callback(const Provider& provider, http:
   event_counter(context, ids, provider_name, to_string(applied.outcome)).increment();
   if (recording && !applied.lead_id.empty()) {
     // The event itself is stored; a recording not listed is logged, not a reason for the provider to retry.
+    if (fetch_recording) fetch_recording(context, applied.lead_id, *recording);
     auto listed = co_await store.update_lead(applied.lead_id, std::move(*recording));
     if (auto* error = std::get_if<store::StoreError>(&listed))
       LogLine(LogLevel::warn, "recording_not_listed")
@@ -182,15 +184,18 @@ awaitable<http::Response> handle_status_callback(const Provider& provider, http:
 
 void register_webhook_endpoints(http::HttpRouter& router, store::LeadStore& store, const WebhookMetricIds& ids,
                                 store::EventSpool* spool, dialer::CallEndings* dialer,
-                                const StreamTokenIssuer* stream_tokens) {
+                                const StreamTokenIssuer* stream_tokens, const RecordingFetcher* fetch_recording) {
   static const StreamTokenIssuer no_bridge;
+  static const RecordingFetcher no_downloads;
+  const RecordingFetcher& fetcher = fetch_recording ? *fetch_recording : no_downloads;
   for (const Provider* provider : all_providers()) {
     const std::string path = "/webhook/" + std::string(to_string(provider->name()));
-    router.add(http::Verb::post, path, [provider, &store, &ids, spool, dialer](http::RequestContext& context) {
-      return handle_status_callback(*provider, context, store, ids, spool, dialer);
-    });
-    provider->register_call_flow_endpoints(router,
-                                           CallFlowServices{store, ids, stream_tokens ? *stream_tokens : no_bridge});
+    router.add(http::Verb::post, path,
+               [provider, &store, &ids, spool, dialer, &fetcher](http::RequestContext& context) {
+                 return handle_status_callback(*provider, context, store, ids, spool, dialer, fetcher);
+               });
+    provider->register_call_flow_endpoints(
+        router, CallFlowServices{store, ids, stream_tokens ? *stream_tokens : no_bridge, fetcher});
   }
 
   // The address the old system gave providers: which one is calling is
@@ -198,7 +203,7 @@ void register_webhook_endpoints(http::HttpRouter& router, store::LeadStore& stor
   // the last one (Exotel, which carries no distinctive header) takes the rest.
   // A provider whose callbacks count only while it is in use is skipped
   // when it is not.
-  router.add(http::Verb::post, "/webhook", [&store, &ids, spool, dialer](http::RequestContext& context) {
+  router.add(http::Verb::post, "/webhook", [&store, &ids, spool, dialer, &fetcher](http::RequestContext& context) {
     const auto providers = all_providers();
     const Provider* chosen = providers.back();
     for (const Provider* provider : providers) {
@@ -209,7 +214,7 @@ void register_webhook_endpoints(http::HttpRouter& router, store::LeadStore& stor
         break;
       }
     }
-    return handle_status_callback(*chosen, context, store, ids, spool, dialer);
+    return handle_status_callback(*chosen, context, store, ids, spool, dialer, fetcher);
   });
 }
 

@@ -26,7 +26,8 @@ WebhookMetricIds declare_webhook_metrics(MetricsRegistry& registry);
 // stream_tokens must outlive the router.
 void register_webhook_endpoints(http::HttpRouter& router, store::LeadStore& store, const WebhookMetricIds& ids,
                                 store::EventSpool* spool, dialer::CallEndings* dialer = nullptr,
-                                const StreamTokenIssuer* stream_tokens = nullptr);
+                                const StreamTokenIssuer* stream_tokens = nullptr,
+                                const RecordingFetcher* fetch_recording = nullptr);
 
 // For call-flow endpoints too: the inbound request as its provider sees it.
 InboundRequest inbound_request(const http::RequestContext& context);

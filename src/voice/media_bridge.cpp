@@ -36,24 +36,6 @@ constexpr std::size_t kMulawFrameBytes = 160;  // 20 ms at 8 kHz
 constexpr auto kClosingGrace = std::chrono::seconds(3);
 constexpr auto kExotelFlushAfter = std::chrono::milliseconds(100);
 
-// Runs work on pool and resumes the coroutine on its own executor with the
-// result: blocking file work (fsync, rename) kept off the reactor.
-template <class Work>
-auto run_on(asio::thread_pool& pool, Work work) {
-  using Result = decltype(work());
-  return asio::async_initiate<const asio::use_awaitable_t<>, void(Result)>(
-      [&pool](auto handler, Work job) {
-        auto home = asio::get_associated_executor(handler);
-        asio::post(pool, [handler = std::move(handler), job = std::move(job), home]() mutable {
-          auto result = job();
-          asio::post(home, [handler = std::move(handler), result = std::move(result)]() mutable {
-            std::move(handler)(std::move(result));
-          });
-        });
-      },
-      asio::use_awaitable, std::move(work));
-}
-
 std::vector<std::int16_t> samples_of_mulaw(std::string_view mulaw) {
   std::vector<std::int16_t> samples(mulaw.size());
   for (std::size_t index = 0; index < mulaw.size(); ++index)

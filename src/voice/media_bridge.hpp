@@ -9,7 +9,9 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
 #include <memory>
 #include <string>
@@ -31,6 +33,24 @@ struct MediaGateway::Shared {
     return nullptr;
   }
 };
+
+// Runs work on pool and resumes the coroutine on its own executor with the
+// result: blocking file work (fsync, rename) kept off the reactor.
+template <class Work>
+auto run_on(boost::asio::thread_pool& pool, Work work) {
+  using Result = decltype(work());
+  return boost::asio::async_initiate<const boost::asio::use_awaitable_t<>, void(Result)>(
+      [&pool](auto handler, Work job) {
+        auto home = boost::asio::get_associated_executor(handler);
+        boost::asio::post(pool, [handler = std::move(handler), job = std::move(job), home]() mutable {
+          auto result = job();
+          boost::asio::post(home, [handler = std::move(handler), result = std::move(result)]() mutable {
+            std::move(handler)(std::move(result));
+          });
+        });
+      },
+      boost::asio::use_awaitable, std::move(work));
+}
 
 // Serves an accepted upgrade to its end. reservation: the stream's place
 // under voice.max_streams, given back when it ends.

@@ -7,6 +7,7 @@
 #include "core/state_files.hpp"
 #include "core/voice/stream_token.hpp"
 #include "http/endpoints/lead_endpoints.hpp"
+#include "providers/exotel/settings.hpp"
 #include "providers/public_url.hpp"
 #include "providers/twilio/settings.hpp"
 #include "providers/twilio/signature.hpp"
@@ -18,6 +19,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
+#include <boost/url/parse.hpp>
 
 #include <charconv>
 #include <filesystem>
@@ -292,6 +294,64 @@ asio::awaitable<http::Response> serve_recording(std::shared_ptr<MediaGateway::Sh
   co_return http::Response{status_code, 11};
 }
 
+// What a provider's recording URL is fetched with: Twilio's needs the
+// extension of the format wanted and the account's Basic credentials;
+// Exotel's (its own hosts) its API key and token; anything else as given.
+http::ClientRequest recording_download(const Config& config, const Recording& recording) {
+  http::ClientRequest request;
+  request.method = beast_http::verb::get;
+  request.max_response_bytes = MediaGateway::kMaxFetchedRecordingBytes;
+  auto basic = [&request](const std::string& user, const std::string& password) {
+    request.headers.emplace_back("Authorization", "Basic " + base64_encode(user + ":" + password));
+  };
+  if (recording.source == "twilio") {
+    const auto& twilio = providers::twilio::settings_of(config);
+    request.url = recording.provider_url + ".wav";
+    basic(twilio.account_sid, twilio.auth_token);
+    return request;
+  }
+  request.url = recording.provider_url;
+  const auto url = boost::urls::parse_absolute_uri(recording.provider_url);
+  const auto host = url ? std::string(url->host()) : std::string();
+  if (recording.source == "exotel" && (host.ends_with(".exotel.com") || host.ends_with(".exotel.in"))) {
+    const auto& exotel = providers::exotel::settings_of(config);
+    basic(exotel.api_key, exotel.api_token);
+  }
+  return request;
+}
+
+asio::awaitable<void> fetch_and_keep(std::shared_ptr<MediaGateway::Shared> shared, http::HttpClient& client,
+                                     std::shared_ptr<const Config> config, std::string lead_id, Recording recording) {
+  auto answer = co_await client.send(recording_download(*config, recording));
+  if (answer.failure != http::TransportFailure::none || answer.status != 200 || answer.body.size() < 44) {
+    LogLine(LogLevel::warn, "recording_not_fetched")
+        .trusted_text("lead_id", lead_id)
+        .text("recording", recording.id)
+        .text("reason", answer.failure != http::TransportFailure::none ? answer.failure_reason
+                                                                       : "HTTP " + std::to_string(answer.status));
+    co_return;
+  }
+  std::string name;
+  for (const char c : lead_id + "-" + recording.id)
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-') name.push_back(c);
+  name += answer.body.starts_with("RIFF") ? ".wav" : ".mp3";
+  const auto directory = shared->recordings_path;
+  auto kept = co_await run_on(shared->disk, [directory, name, body = std::move(answer.body)] {
+    return keep_downloaded_recording(directory, name, body);
+  });
+  if (kept.index() != 0) {
+    LogLine(LogLevel::error, "recording_not_fetched")
+        .trusted_text("lead_id", lead_id)
+        .text("reason", std::get<1>(kept));
+    co_return;
+  }
+  recording.file = std::get<0>(kept);
+  recording.updated = WallClock::now();
+  auto listed = co_await shared->store.update_lead(lead_id, std::move(recording));
+  if (auto* error = std::get_if<store::StoreError>(&listed))
+    LogLine(LogLevel::error, "recording_not_listed").trusted_text("lead_id", lead_id).text("reason", error->message);
+}
+
 // Hourly: recordings older than retention go (on the disk thread).
 asio::awaitable<void> sweep_recordings(std::shared_ptr<MediaGateway::Shared> shared, asio::steady_timer& timer,
                                        Milliseconds retention) {
@@ -368,6 +428,17 @@ void MediaGateway::start(asio::io_context& home, const Config& config) {
 
 void MediaGateway::stop() {
   if (retention_timer_) retention_timer_->cancel();
+}
+
+void MediaGateway::fetch_recording(asio::io_context& reactor, std::shared_ptr<const Config> config, std::string lead_id,
+                                   Recording recording) {
+  const auto* lane = shared_->lane_for(reactor);
+  if (lane == nullptr || !config->voice.fetch_provider_recordings || recording.status != "completed" ||
+      recording.provider_url.empty() || !recording.file.empty())
+    return;
+  spawn_task(reactor,
+             fetch_and_keep(shared_, *lane->client, std::move(config), std::move(lead_id), std::move(recording)),
+             "recording download");
 }
 
 std::string MediaGateway::issue_token(const Config& config, std::string_view lead_id, std::string_view call_sid) const {

@@ -67,6 +67,16 @@ class MediaGateway {
 
   unsigned open_streams() const { return open_.load(std::memory_order_relaxed); }
 
+  // voice.fetch_provider_recordings: downloads a provider's finished
+  // recording (with the account's credentials) into the recordings path on
+  // reactor's client, and lists the copy on the lead. Returns at once.
+  void fetch_recording(boost::asio::io_context& reactor, std::shared_ptr<const Config> config, std::string lead_id,
+                       Recording recording);
+
+  // At most this much is downloaded of one recording (over an hour of
+  // Twilio's dual-channel WAV); a larger one stays with the provider.
+  static constexpr std::size_t kMaxFetchedRecordingBytes = 256 * 1024 * 1024;
+
   struct Lane {
     boost::asio::io_context* io = nullptr;
     http::HttpClient* client = nullptr;

@@ -106,6 +106,29 @@ void RecordingFile::abandon() {
   fs::remove(part_path(), ignored);
 }
 
+std::variant<std::string, std::string> keep_downloaded_recording(const fs::path& directory, const std::string& name,
+                                                                 const std::string& bytes) {
+  using Result = std::variant<std::string, std::string>;
+  try {
+    create_private_directories(directory);
+  } catch (const std::exception& failure) {
+    return Result(std::in_place_index<1>, failure.what());
+  }
+  const auto part = directory / (name + ".part");
+  const int fd = ::open(part.c_str(), O_WRONLY | O_CREAT | O_TRUNC | kStateFileOpenFlags, 0600);
+  if (fd < 0) return Result(std::in_place_index<1>, "cannot create " + part.string() + ": " + std::strerror(errno));
+  const bool written = write_all(fd, bytes) && ::fsync(fd) == 0;
+  ::close(fd);
+  std::error_code error;
+  if (written) fs::rename(part, directory / name, error);
+  if (!written || error) {
+    fs::remove(part, error);
+    return Result(std::in_place_index<1>, "cannot write " + part.string());
+  }
+  sync_directory(directory);
+  return Result(std::in_place_index<0>, name);
+}
+
 std::vector<std::string> finish_abandoned_recordings(const fs::path& directory) {
   std::vector<std::string> finished;
   std::error_code error;

@@ -57,6 +57,11 @@ class RecordingFile {
   std::string failure_;
 };
 
+// A recording downloaded whole (a provider's), kept as directory/name:
+// written to a ".part" (0600), synced, renamed. The name, or why not.
+std::variant<std::string, std::string> keep_downloaded_recording(const std::filesystem::path& directory,
+                                                                 const std::string& name, const std::string& bytes);
+
 // Start-up: a ".part" left by a crash is completed from its size (the
 // header counted for the whole frames it holds) and renamed, so the audio
 // up to the crash is kept. Returns the names finished.

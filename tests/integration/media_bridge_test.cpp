@@ -24,6 +24,8 @@
 #include <mutex>
 #include <regex>
 
+#include <sys/stat.h>
+
 namespace callgate {
 
 using namespace lead_flow;
@@ -85,7 +87,7 @@ std::string text(const boost::json::value& value) {
 }
 
 std::string media_config(unsigned short agent_port, const TemporaryDirectory& directory,
-                         const std::string& extra = "") {
+                         const std::string& extra_voice = "") {
   return "call_flow:\n  next: stream\n"
          "voice:\n"
          "  agent:\n    url: \"ws://127.0.0.1:" +
@@ -98,7 +100,7 @@ std::string media_config(unsigned short agent_port, const TemporaryDirectory& di
          "  consent_notice: \"This call is recorded.\"\n"
          "  fallback_say: \"Sorry, please expect our call again.\"\n"
          "  exotel:\n    username: exo\n    password: exo-secret\n" +
-         kFastDialer + extra;
+         extra_voice + kFastDialer;
 }
 
 // A call placed through the daemon, and the stream token its call flow carries.
@@ -698,6 +700,57 @@ BOOST_AUTO_TEST_CASE(an_agent_that_hangs_up_ends_the_call_without_a_fallback_or_
   call_status(daemon.port(), call, "completed", 1);
   std::this_thread::sleep_for(1500ms);  // past dialer.redial's 1 s
   BOOST_TEST(account.calls_to("+919876543216") == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(a_providers_recording_is_listed_and_downloaded_into_the_recordings_path) {
+  TemporaryDirectory directory;
+  FakeVoiceAgent agent({});
+  FakeProviderServer twilio(&testing::test_certificates());
+  FakeTwilioAccount account(twilio, kAccountSid, kAuthToken);
+  DaemonProcess daemon(lead_config(twilio.port(), kMemoryStore,
+                                   media_config(agent.port(), directory, "  fetch_provider_recordings: true\n")));
+  const auto call = place_call(daemon.port(), "+919876543217");
+  const std::string recording_sid = "RE0123456789abcdef0123456789abcdef";
+  const std::string url = "https://localhost:" + std::to_string(twilio.port()) + "/2010-04-01/Accounts/" + kAccountSid +
+                          "/Recordings/" + recording_sid;
+  const std::string wav = "RIFF" + std::string(40, '\0') + std::string(1000, '\x7F');
+  twilio.script({200, wav, "audio/x-wav"});
+  const http::FormFields fields{{"AccountSid", kAccountSid},      {"CallSid", call.call_sid},
+                                {"RecordingSid", recording_sid},  {"RecordingUrl", url},
+                                {"RecordingStatus", "completed"}, {"RecordingDuration", "12"},
+                                {"RecordingChannels", "2"},       {"RecordingSource", "OutboundAPI"}};
+  const std::string target = "/webhook/twilio/recording?leadId=" + call.lead_id;
+  const auto answer =
+      send(daemon.port(), "POST", target,
+           "Content-Type: application/x-www-form-urlencoded\r\nX-Twilio-Signature: " +
+               providers::twilio::compute_signature(kAuthToken, std::string(kPublicBase) + target, fields) + "\r\n",
+           http::encode_form(fields));
+  BOOST_TEST_REQUIRE(answer.status == 204);
+  boost::json::object lead;
+  for (int tries = 0; tries < 250; ++tries, std::this_thread::sleep_for(20ms)) {
+    lead = get_lead(daemon.port(), call.lead_id);
+    const auto& recordings = lead.at("recordings").as_array();
+    if (!recordings.empty() && recordings[0].as_object().contains("file")) break;
+  }
+  const auto& recording = lead.at("recordings").at(0).as_object();
+  BOOST_TEST(text(recording.at("id")) == recording_sid);
+  BOOST_TEST(text(recording.at("providerUrl")) == url);
+  BOOST_TEST_REQUIRE(recording.contains("file"));
+  // Fetched as Twilio serves it: the WAV extension, the account's Basic credentials.
+  const auto requests = twilio.requests();
+  BOOST_TEST_REQUIRE(!requests.empty());
+  const auto& fetched = requests.back();
+  BOOST_TEST(fetched.method == "GET");
+  BOOST_TEST(fetched.target ==
+             "/2010-04-01/Accounts/" + std::string(kAccountSid) + "/Recordings/" + recording_sid + ".wav");
+  BOOST_TEST(fetched.header("Authorization") == "Basic " + base64(std::string(kAccountSid) + ":" + kAuthToken));
+  // Kept privately on disk, and served like callgate's own.
+  const auto path = directory.file("recordings/" + text(recording.at("file")));
+  BOOST_TEST(read_file(path) == wav);
+  struct stat status {};
+  BOOST_TEST_REQUIRE(::stat(path.c_str(), &status) == 0);
+  BOOST_TEST((status.st_mode & 0777) == 0600u);
+  BOOST_TEST(send(daemon.port(), "GET", "/leads/" + call.lead_id + "/recordings/1", kAdmin).body == wav);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

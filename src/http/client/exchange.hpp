@@ -9,6 +9,7 @@
 
 #include <boost/beast/http/verb.hpp>
 
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -20,6 +21,9 @@ struct ClientRequest {
   std::string url;                                           // absolute: https://host[:port]/path?query
   std::vector<std::pair<std::string, std::string>> headers;  // beyond Host, Content-Length, User-Agent
   std::string body;
+  // A larger answer than http_client.max_response_bytes may be read (a
+  // recording downloaded); nothing: that limit.
+  std::optional<std::size_t> max_response_bytes;
 };
 
 // Where an exchange failed, if it did. The line that matters to callers is

@@ -337,7 +337,8 @@ awaitable<ClientResponse> HttpClient::send(ClientRequest request) {
 
   beast_http::response_parser<beast_http::string_body> parser;
   parser.header_limit(16 * 1024);
-  parser.body_limit(config_.max_response_bytes);
+  const auto body_limit = request.max_response_bytes.value_or(config_.max_response_bytes);
+  parser.body_limit(body_limit);
   boost::system::error_code read_error;
   if (connection->secure)
     std::tie(read_error, std::ignore) =
@@ -349,7 +350,7 @@ awaitable<ClientResponse> HttpClient::send(ClientRequest request) {
     forget(pool);
     const std::string why = read_error == beast::error::timeout ? "timed out waiting for the answer"
                             : read_error == beast_http::error::body_limit
-                                ? "the answer is larger than " + std::to_string(config_.max_response_bytes) + " bytes"
+                                ? "the answer is larger than " + std::to_string(body_limit) + " bytes"
                                 : read_error.message();
     co_return failed(TransportFailure::after_sending, why);
   }

@@ -61,7 +61,7 @@ MediaStream unbridged_stream(const std::string& call_sid, WallTime now) {
 template <class Parse>
 awaitable<http::Response> keep_on_lead(const providers::Provider& self, store::LeadStore& store,
                                        const providers::WebhookMetricIds& ids, http::RequestContext& context,
-                                       Parse parse) {
+                                       Parse parse, const providers::RecordingFetcher& fetch_recording) {
   const auto inbound = providers::inbound_request(context);
   if (auto refusal = providers::reject_unless_authentic_call_flow(self, inbound, context, ids))
     co_return std::move(*refusal);
@@ -86,6 +86,8 @@ awaitable<http::Response> keep_on_lead(const providers::Provider& self, store::L
     auto owner = co_await store.find_lead_by_call_sid(call_sid);
     if (auto* found = std::get_if<std::optional<std::string>>(&owner); found && *found) lead_id = **found;
   }
+  std::optional<Recording> finished;
+  if (auto* recording = std::get_if<Recording>(&update)) finished = *recording;
   auto stored = co_await store.update_lead(lead_id, std::move(update));
   if (auto* error = std::get_if<store::StoreError>(&stored)) {
     if (error->failure == store::StoreFailure::not_found)
@@ -93,6 +95,7 @@ awaitable<http::Response> keep_on_lead(const providers::Provider& self, store::L
     co_return http::make_json_error(http::Status::service_unavailable, "could not be stored; retry",
                                     context.request_id);
   }
+  if (finished && fetch_recording) fetch_recording(context, lead_id, *finished);
   co_return http::Response{http::Status::no_content, 11};
 }
 
@@ -185,12 +188,14 @@ void TwilioProvider::register_call_flow_endpoints(http::HttpRouter& router,
   router.add(http::Verb::post, "/twiml", first_document);
 
   router.add(http::Verb::post, "/webhook/twilio/recording",
-             [self, &store = services.store, &ids = services.metric_ids](http::RequestContext& context) {
-               return keep_on_lead(*self, store, ids, context, parse_recording_callback);
+             [self, &store = services.store, &ids = services.metric_ids,
+              &fetch = services.fetch_recording](http::RequestContext& context) {
+               return keep_on_lead(*self, store, ids, context, parse_recording_callback, fetch);
              });
   router.add(http::Verb::post, "/webhook/twilio/transcription",
-             [self, &store = services.store, &ids = services.metric_ids](http::RequestContext& context) {
-               return keep_on_lead(*self, store, ids, context, parse_transcription_callback);
+             [self, &store = services.store, &ids = services.metric_ids,
+              &fetch = services.fetch_recording](http::RequestContext& context) {
+               return keep_on_lead(*self, store, ids, context, parse_transcription_callback, fetch);
              });
 
   // <Connect action>: a bridged stream ended; what the call does next is
