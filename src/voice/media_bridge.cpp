@@ -35,6 +35,8 @@ constexpr std::size_t kFrameMs = 20;
 constexpr std::size_t kMulawFrameBytes = 160;  // 20 ms at 8 kHz
 constexpr auto kClosingGrace = std::chrono::seconds(3);
 constexpr auto kExotelFlushAfter = std::chrono::milliseconds(100);
+constexpr auto kWatchdogEvery = std::chrono::seconds(5);
+constexpr auto kProviderSilence = std::chrono::seconds(30);  // a provider sends every 20 ms
 
 std::vector<std::int16_t> samples_of_mulaw(std::string_view mulaw) {
   std::vector<std::int16_t> samples(mulaw.size());
@@ -80,6 +82,7 @@ class Bridge : public std::enable_shared_from_this<Bridge> {
         agent_out_(socket.get_executor()),
         flush_timer_(socket.get_executor()),
         cut_timer_(socket.get_executor()),
+        watchdog_timer_(socket.get_executor()),
         recording_(voice_.recording_format == RecordingFormat::pcm16 ? RecordingEncoding::pcm16
                                                                      : RecordingEncoding::mulaw),
         frames_to_agent_(lane.metrics->counter(shared_->ids.frames, {{"direction", "to_agent"}})),
@@ -114,6 +117,7 @@ class Bridge : public std::enable_shared_from_this<Bridge> {
   std::vector<std::pair<std::string, std::string>> agent_parameters() const;
 
   asio::awaitable<void> provider_reader();
+  asio::awaitable<void> watchdog();
   asio::awaitable<void> agent_reader();
   asio::awaitable<void> provider_writer();
   asio::awaitable<void> agent_writer();
@@ -149,6 +153,8 @@ class Bridge : public std::enable_shared_from_this<Bridge> {
   Queue agent_out_;
   asio::steady_timer flush_timer_;
   asio::steady_timer cut_timer_;
+  asio::steady_timer watchdog_timer_;
+  Clock::time_point last_heard_ = Clock::now();  // the provider's latest message
 
   StreamStart start_;
   Lead lead_;
@@ -165,7 +171,6 @@ class Bridge : public std::enable_shared_from_this<Bridge> {
 
   StereoRecording recording_;
   std::unique_ptr<RecordingFile> file_;
-  std::string scratch_;
 
   Counter& frames_to_agent_;
   Counter& frames_to_provider_;
@@ -190,10 +195,11 @@ void Bridge::refuse(std::string_view reason, std::string detail) {
 asio::awaitable<void> Bridge::run(http::Request request) {
   websocket::stream_base::timeout limits{};
   limits.handshake_timeout = std::chrono::seconds(5);
-  // A provider sends a frame every 20 ms for as long as the call lasts:
-  // silence this long is a stream that is gone.
-  limits.idle_timeout = std::chrono::seconds(30);
-  limits.keep_alive_pings = true;
+  // A provider sends a frame every 20 ms for as long as the call lasts;
+  // silence is watched by the bridge's own watchdog (a check every few
+  // seconds), not by a timer re-armed on every frame read.
+  limits.idle_timeout = websocket::stream_base::none();
+  limits.keep_alive_pings = false;
   provider_.set_option(limits);
   provider_.set_option(websocket::stream_base::decorator(
       [](websocket::response_type& response) { response.set(beast::http::field::server, "callgated"); }));
@@ -263,7 +269,7 @@ asio::awaitable<void> Bridge::run(http::Request request) {
           .text("reason", std::get<std::string>(created));
   }
 
-  co_await (provider_reader() && agent_reader() && provider_writer() && agent_writer());
+  co_await (provider_reader() && agent_reader() && provider_writer() && agent_writer() && watchdog());
   cut_timer_.cancel();
   co_await keep_recording();
 }
@@ -399,11 +405,9 @@ void Bridge::enqueue(Queue& queue, std::string text, bool audio, Clock::time_poi
 void Bridge::record_caller(std::uint64_t timestamp_ms, const std::vector<std::int16_t>& samples) {
   if (!file_) return;
   recording_.caller(timestamp_ms, samples);
-  recording_.take(scratch_);
-  if (scratch_.size() >= RecordingFile::kBlockBytes) {
-    file_->append(scratch_);
-    scratch_.clear();
-  }
+  // Straight into the file's block: one buffer a call, not two.
+  recording_.take(file_->block());
+  file_->write_if_full();
 }
 
 void Bridge::on_provider_message(std::string_view text, Clock::time_point received) {
@@ -530,10 +534,19 @@ void Bridge::on_agent_message(std::string_view text, Clock::time_point received)
   }
 }
 
+asio::awaitable<void> Bridge::watchdog() {
+  while (!ending_) {
+    watchdog_timer_.expires_after(kWatchdogEvery);
+    co_await watchdog_timer_.async_wait(use_tuple);
+    if (!ending_ && Clock::now() - last_heard_ > kProviderSilence) end("completed", "the provider went silent");
+  }
+}
+
 asio::awaitable<void> Bridge::provider_reader() {
   beast::flat_buffer buffer;
   for (;;) {
     auto [error, bytes] = co_await provider_.async_read(buffer, use_tuple);
+    last_heard_ = Clock::now();
     if (error) {
       end("completed", "the provider closed the stream");
       co_return;
@@ -627,6 +640,7 @@ void Bridge::end(std::string outcome, std::string detail, std::string transfer_t
   provider_out_.wake.cancel();
   agent_out_.wake.cancel();
   flush_timer_.cancel();
+  watchdog_timer_.cancel();
   // Whatever is still open after the grace is cut: nothing waits for ever.
   cut_timer_.expires_after(kClosingGrace);
   cut_timer_.async_wait([weak = weak_from_this()](boost::system::error_code error) {
@@ -703,8 +717,7 @@ asio::awaitable<void> Bridge::closing() {
 
 asio::awaitable<void> Bridge::keep_recording() {
   if (!file_) co_return;
-  recording_.take(scratch_);
-  if (!scratch_.empty()) file_->append(scratch_);
+  recording_.take(file_->block());
   const auto frames = recording_.frames();
   auto file = std::move(file_);
   if (frames == 0) {

@@ -31,7 +31,8 @@ bool write_at(int fd, const std::string& bytes, off_t offset) {
 
 RecordingFile::RecordingFile(int fd, fs::path directory, std::string name, RecordingEncoding encoding)
     : fd_(fd), directory_(std::move(directory)), name_(std::move(name)), encoding_(encoding) {
-  buffer_.reserve(kBlockBytes + 4 * 1024);
+  // A block and one frame's worth past it, so filling it never reallocates.
+  buffer_.reserve(kBlockBytes + 1024);
 }
 
 RecordingFile::~RecordingFile() {
@@ -58,10 +59,12 @@ std::variant<std::unique_ptr<RecordingFile>, std::string> RecordingFile::create(
   return file;
 }
 
-void RecordingFile::append(const std::string& bytes) {
-  if (failed()) return;
-  buffer_.append(bytes);
+void RecordingFile::write_if_full() {
   if (buffer_.size() < kBlockBytes) return;
+  if (failed()) {
+    buffer_.clear();
+    return;
+  }
   if (!write_all(fd_, buffer_)) failure_ = std::string("cannot write the recording: ") + std::strerror(errno);
   buffer_.clear();
 }

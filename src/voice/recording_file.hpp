@@ -29,9 +29,11 @@ class RecordingFile {
   RecordingFile(const RecordingFile&) = delete;
   RecordingFile& operator=(const RecordingFile&) = delete;
 
-  // Buffers bytes and writes a block once there is one. A failed write
-  // (full disk) stops the recording, never the call: failed() tells.
-  void append(const std::string& bytes);
+  // The block being filled: audio is appended here, then write_if_full()
+  // writes it once it holds kBlockBytes. A failed write (full disk) stops
+  // the recording, never the call: failed() tells.
+  std::string& block() { return buffer_; }
+  void write_if_full();
   bool failed() const { return !failure_.empty(); }
   const std::string& failure() const { return failure_; }
   std::uint64_t bytes_buffered() const { return buffer_.size(); }
@@ -43,6 +45,7 @@ class RecordingFile {
   // Removes the part file (nothing worth keeping was recorded).
   void abandon();
 
+  // Half a second of PCM16 stereo: two writes a second a call.
   static constexpr std::size_t kBlockBytes = 16 * 1024;
 
  private:
