@@ -134,6 +134,8 @@ asio::awaitable<http::Response> upgrade(std::shared_ptr<MediaGateway::Shared> sh
                                                                                http::Request request) {
     // A client that spoke before the handshake's answer is no provider.
     if (already_read.size() > 0) return [](std::shared_ptr<void>) -> asio::awaitable<void> { co_return; }(place);
+    // The session's read buffer (16 KiB) is not needed for the call's hours.
+    already_read.shrink_to_fit();
     return serve_media_stream(shared, format, config, place, socket, std::move(request));
   };
   co_return http::Response{http::Status::switching_protocols, 11};
