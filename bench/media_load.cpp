@@ -45,16 +45,18 @@ constexpr auto kFrame = std::chrono::milliseconds(20);
 
 std::string base64(std::string_view data) {
   std::string out(4 * ((data.size() + 2) / 3), '\0');
-  const int written = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                      reinterpret_cast<const unsigned char*>(data.data()), static_cast<int>(data.size()));
+  const int written =
+      EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), reinterpret_cast<const unsigned char*>(data.data()),
+                      static_cast<int>(data.size()));
   out.resize(static_cast<std::size_t>(written));
   return out;
 }
 
 std::string unbase64(std::string_view text) {
   std::string out(3 * text.size() / 4 + 3, '\0');
-  const int written = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                      reinterpret_cast<const unsigned char*>(text.data()), static_cast<int>(text.size()));
+  const int written =
+      EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()), reinterpret_cast<const unsigned char*>(text.data()),
+                      static_cast<int>(text.size()));
   if (written < 0) return {};
   out.resize(static_cast<std::size_t>(written));
   return out;
@@ -182,10 +184,11 @@ asio::awaitable<void> agent_session(tcp::socket socket) {
     } else if (text.find(R"("event":"start")") != std::string::npos) {
       const auto value = boost::json::parse(text);
       stream_sid = std::string(value.at("streamSid").as_string());
-      asio::co_spawn(peer->ws.get_executor(),
-                     pace(peer, Clock::now() + kFrame, to_provider,
-                          [stream_sid](std::uint64_t index) { return media_json(stream_sid, index, stamped_frame(), false); }),
-                     asio::detached);
+      asio::co_spawn(
+          peer->ws.get_executor(),
+          pace(peer, Clock::now() + kFrame, to_provider,
+               [stream_sid](std::uint64_t index) { return media_json(stream_sid, index, stamped_frame(), false); }),
+          asio::detached);
     } else if (text.find(R"("event":"stop")") != std::string::npos) {
       break;
     }
@@ -245,10 +248,11 @@ asio::awaitable<void> provider_call(Call call, unsigned short port, std::string 
   peer->send(R"({"event":"connected","protocol":"Call","version":"1.0.0"})");
   peer->send(start_message(call, stream_sid));
   streams_open.fetch_add(1);
-  asio::co_spawn(executor,
-                 pace(peer, first, to_agent,
-                      [stream_sid](std::uint64_t frame) { return media_json(stream_sid, frame, stamped_frame(), true); }),
-                 asio::detached);
+  asio::co_spawn(
+      executor,
+      pace(peer, first, to_agent,
+           [stream_sid](std::uint64_t frame) { return media_json(stream_sid, frame, stamped_frame(), true); }),
+      asio::detached);
   beast::flat_buffer buffer;
   for (;;) {
     auto [error, bytes] = co_await peer->ws.async_read(buffer, use_tuple);
@@ -268,14 +272,15 @@ std::string summary(const char* name, Side& side) {
   std::sort(delays.begin(), delays.end());
   auto at = [&](double quantile) {
     if (delays.empty()) return 0.0;
-    const auto index = std::min(delays.size() - 1, static_cast<std::size_t>(quantile * static_cast<double>(delays.size())));
+    const auto index =
+        std::min(delays.size() - 1, static_cast<std::size_t>(quantile * static_cast<double>(delays.size())));
     return static_cast<double>(delays[index]) / 1e6;
   };
   char line[400];
-  std::snprintf(line, sizeof line, "%s_p50_ms=%.3f %s_p99_ms=%.3f %s_p999_ms=%.3f %s_max_ms=%.3f %s_sent=%llu %s_received=%llu",
-                name, at(0.5), name, at(0.99), name, at(0.999), name, delays.empty() ? 0.0 : delays.back() / 1e6, name,
-                static_cast<unsigned long long>(side.sent.load()), name,
-                static_cast<unsigned long long>(side.received.load()));
+  std::snprintf(
+      line, sizeof line, "%s_p50_ms=%.3f %s_p99_ms=%.3f %s_p999_ms=%.3f %s_max_ms=%.3f %s_sent=%llu %s_received=%llu",
+      name, at(0.5), name, at(0.99), name, at(0.999), name, delays.empty() ? 0.0 : delays.back() / 1e6, name,
+      static_cast<unsigned long long>(side.sent.load()), name, static_cast<unsigned long long>(side.received.load()));
   return line;
 }
 
