@@ -559,6 +559,50 @@ BOOST_AUTO_TEST_CASE(an_exotel_stream_is_converted_both_ways_and_recorded) {
   BOOST_TEST(rms(wav, 2, speech_seconds + 0.1, 0.3) > 0.1);
 }
 
+BOOST_AUTO_TEST_CASE(an_agent_behind_wss_is_reached_over_verified_tls) {
+  TemporaryDirectory directory;
+  FakeVoiceAgent::Script script;
+  script.send_at_frame = 3;
+  script.send_at_frame_text = R"({"event":"hangup"})";
+  FakeVoiceAgent agent(script, &testing::test_certificates());
+  FakeProviderServer twilio(&testing::test_certificates());
+  FakeTwilioAccount account(twilio, kAccountSid, kAuthToken);
+  auto config = media_config(agent.port(), directory);
+  // wss:// to "localhost", whose certificate the daemon checks against the test CA (http_client.ca_file).
+  config.replace(config.find("ws://127.0.0.1:"), 15, "wss://localhost:");
+  DaemonProcess daemon(lead_config(twilio.port(), kMemoryStore, config));
+  const auto call = place_call(daemon.port(), "+919876543218");
+  ProviderClient client(daemon.port(), "/media/twilio", twilio_signed());
+  client.send(twilio_start(call, "MZ-tls", call.token));
+  for (std::size_t index = 0; index < 5; ++index)
+    client.send(twilio_media("MZ-tls", index, std::string(kFrameBytes, '\xFF')));
+  BOOST_TEST_REQUIRE(client.wait_closed(5s));
+  const auto heard = events_of(agent.received());
+  BOOST_TEST_REQUIRE(heard.size() >= 5u);
+  BOOST_TEST(heard[0] == "connected");
+  BOOST_TEST(heard[1] == "start");
+  const auto lead = get_lead(daemon.port(), call.lead_id);
+  BOOST_TEST(text(lead.at("mediaStreams").at(0).at("outcome")) == "hangup");
+}
+
+BOOST_AUTO_TEST_CASE(an_agent_whose_certificate_is_not_trusted_is_not_reached) {
+  TemporaryDirectory directory;
+  FakeVoiceAgent agent({}, &testing::test_certificates());
+  FakeProviderServer twilio(&testing::test_certificates());
+  FakeTwilioAccount account(twilio, kAccountSid, kAuthToken);
+  auto config = media_config(agent.port(), directory);
+  // The certificate names localhost and 127.0.0.1, not this name: refused, as an impostor would be.
+  config.replace(config.find("ws://127.0.0.1:"), 15, "wss://127.0.0.2:");
+  DaemonProcess daemon(lead_config(twilio.port(), kMemoryStore, config));
+  const auto call = place_call(daemon.port(), "+919876543219");
+  ProviderClient client(daemon.port(), "/media/twilio", twilio_signed());
+  client.send(twilio_start(call, "MZ-untrusted", call.token));
+  BOOST_TEST_REQUIRE(client.wait_closed(5s));
+  BOOST_TEST(agent.received().empty());
+  const auto lead = get_lead(daemon.port(), call.lead_id);
+  BOOST_TEST(text(lead.at("mediaStreams").at(0).at("outcome")) == "agent_unavailable");
+}
+
 BOOST_AUTO_TEST_CASE(streams_that_are_not_the_calls_own_are_refused) {
   TemporaryDirectory directory;
   FakeVoiceAgent agent({});

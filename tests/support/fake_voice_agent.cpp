@@ -5,10 +5,13 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/stream_traits.hpp>
 #include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
 #include <boost/json.hpp>
 
 #include <condition_variable>
@@ -52,6 +55,7 @@ struct FakeVoiceAgent::State {
   explicit State(Script s)
       : script(std::move(s)), acceptor(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {}
   Script script;
+  std::unique_ptr<asio::ssl::context> tls;  // set: wss://
   asio::io_context io;
   tcp::acceptor acceptor;
   std::thread thread;
@@ -63,8 +67,8 @@ struct FakeVoiceAgent::State {
 
 namespace {
 
-asio::awaitable<void> serve(std::shared_ptr<FakeVoiceAgent::State> state, tcp::socket socket, std::size_t index) {
-  websocket::stream<tcp::socket> ws(std::move(socket));
+template <class Stream>
+asio::awaitable<void> serve(std::shared_ptr<FakeVoiceAgent::State> state, Stream ws, std::size_t index) {
   auto [accepted] = co_await ws.async_accept(use_tuple);
   auto finish = [&] {
     std::lock_guard lock(state->mutex);
@@ -124,9 +128,21 @@ asio::awaitable<void> serve(std::shared_ptr<FakeVoiceAgent::State> state, tcp::s
     }
   }
   boost::system::error_code ignored;
-  ws.next_layer().shutdown(tcp::socket::shutdown_both, ignored);
-  ws.next_layer().close(ignored);
+  boost::beast::get_lowest_layer(ws).shutdown(tcp::socket::shutdown_both, ignored);
+  boost::beast::get_lowest_layer(ws).close(ignored);
   finish();
+}
+
+asio::awaitable<void> serve_tls(std::shared_ptr<FakeVoiceAgent::State> state, tcp::socket socket, std::size_t index) {
+  asio::ssl::stream<tcp::socket> secure(std::move(socket), *state->tls);
+  auto [handshake_error] = co_await secure.async_handshake(asio::ssl::stream_base::server, use_tuple);
+  if (handshake_error) {
+    std::lock_guard lock(state->mutex);
+    state->closed[index] = true;
+    state->changed.notify_all();
+    co_return;
+  }
+  co_await serve(state, websocket::stream<asio::ssl::stream<tcp::socket>>(std::move(secure)), index);
 }
 
 asio::awaitable<void> accept_loop(std::shared_ptr<FakeVoiceAgent::State> state) {
@@ -140,13 +156,22 @@ asio::awaitable<void> accept_loop(std::shared_ptr<FakeVoiceAgent::State> state) 
       state->received.emplace_back();
       state->closed.push_back(false);
     }
-    asio::co_spawn(state->io, serve(state, std::move(socket), index), asio::detached);
+    if (state->tls)
+      asio::co_spawn(state->io, serve_tls(state, std::move(socket), index), asio::detached);
+    else
+      asio::co_spawn(state->io, serve(state, websocket::stream<tcp::socket>(std::move(socket)), index), asio::detached);
   }
 }
 
 }  // namespace
 
-FakeVoiceAgent::FakeVoiceAgent(Script script) : state_(std::make_shared<State>(std::move(script))) {
+FakeVoiceAgent::FakeVoiceAgent(Script script, const TestCertificates* tls)
+    : state_(std::make_shared<State>(std::move(script))) {
+  if (tls) {
+    state_->tls = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
+    state_->tls->use_certificate_chain(asio::buffer(tls->server_cert_pem));
+    state_->tls->use_private_key(asio::buffer(tls->server_key_pem), asio::ssl::context::pem);
+  }
   asio::co_spawn(state_->io, accept_loop(state_), asio::detached);
   state_->thread = std::thread([state = state_] { state->io.run(); });
 }

@@ -4,6 +4,8 @@
 // when destroyed.
 #pragma once
 
+#include "test_certificates.hpp"
+
 #include <chrono>
 #include <cstddef>
 #include <memory>
@@ -34,7 +36,8 @@ class FakeVoiceAgent {
     std::string send_at_frame_text;
   };
 
-  explicit FakeVoiceAgent(Script script);
+  // tls: serve wss:// with these certificates (the daemon must trust their CA).
+  explicit FakeVoiceAgent(Script script, const TestCertificates* tls = nullptr);
   ~FakeVoiceAgent();
   FakeVoiceAgent(const FakeVoiceAgent&) = delete;
   FakeVoiceAgent& operator=(const FakeVoiceAgent&) = delete;
