@@ -411,7 +411,11 @@ void MediaGateway::attach(asio::io_context& reactor, http::HttpClient& client, M
 
 void MediaGateway::start(asio::io_context& home, const Config& config) {
   shared_->recordings_path = config.voice.recordings_path;
-  if (!config.voice.record && !config.voice.fetch_provider_recordings) return;
+  // The directory is made only when something will be written there: a
+  // daemon that bridges no calls must start without it (a developer's run
+  // has no /var/lib/callgate).
+  const bool bridging = config.call_flow.next == CallFlowStep::stream && config.call_flow.stream_url.empty();
+  if (!(bridging && config.voice.record) && !config.voice.fetch_provider_recordings) return;
   create_private_directories(shared_->recordings_path);
   for (const auto& name : finish_abandoned_recordings(shared_->recordings_path))
     LogLine(LogLevel::warn, "recording_finished_after_crash")

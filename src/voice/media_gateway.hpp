@@ -56,9 +56,10 @@ class MediaGateway {
   void register_endpoints(http::HttpRouter& router);
   // One reactor's client (to reach the agent) and metrics, before it runs.
   void attach(boost::asio::io_context& reactor, http::HttpClient& client, MetricsShard& metrics);
-  // Finishes recordings a crash left behind and starts the retention sweep
-  // on home (hourly). Throws std::runtime_error when the recordings
-  // directory cannot be made.
+  // When calls are bridged with recording on (or provider recordings are
+  // fetched): makes the recordings directory, finishes recordings a crash
+  // left behind and starts the retention sweep on home (hourly). Throws
+  // std::runtime_error when the directory cannot be made.
   void start(boost::asio::io_context& home, const Config& config);
   void stop();
 

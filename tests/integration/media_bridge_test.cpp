@@ -603,6 +603,25 @@ BOOST_AUTO_TEST_CASE(an_agent_whose_certificate_is_not_trusted_is_not_reached) {
   BOOST_TEST(text(lead.at("mediaStreams").at(0).at("outcome")) == "agent_unavailable");
 }
 
+BOOST_AUTO_TEST_CASE(the_recordings_directory_is_needed_only_by_a_daemon_that_records) {
+  TemporaryDirectory directory;
+  FakeProviderServer twilio(&testing::test_certificates());
+  std::ofstream(directory.file("a-file")) << "not a directory";
+  const std::string unmakeable = "voice:\n  recordings_path: \"" + directory.file("a-file") + "/recordings\"\n";
+  // Bridging nothing: starts, whatever the path.
+  { DaemonProcess daemon(lead_config(twilio.port(), kMemoryStore, unmakeable)); }
+  // Bridging and recording: refuses to start, saying why.
+  const auto config =
+      lead_config(twilio.port(), kMemoryStore,
+                  "call_flow:\n  next: stream\n" + unmakeable + "  agent:\n    url: \"ws://127.0.0.1:9/agent\"\n");
+  try {
+    DaemonProcess daemon(config);
+    BOOST_FAIL("callgated started without a recordings directory");
+  } catch (const std::runtime_error& failure) {
+    BOOST_TEST(std::string(failure.what()).find("recordings") != std::string::npos, failure.what());
+  }
+}
+
 BOOST_AUTO_TEST_CASE(streams_that_are_not_the_calls_own_are_refused) {
   TemporaryDirectory directory;
   FakeVoiceAgent agent({});
