@@ -134,7 +134,14 @@ BOOST_AUTO_TEST_CASE(twilio_optional_fields_follow_the_config) {
   BOOST_TEST(
       body.find("&Url=https%3A%2F%2Fflows.example.com%2Fvoice%3Fflow%3D7%26leadId%3Dlead-1&") != std::string::npos,
       body);
-  BOOST_TEST(body.ends_with("&Record=true&Timeout=25&TimeLimit=600&MachineDetection=Enable"), body);
+  // Recording on: both channels, and each step reported to callgate.
+  BOOST_TEST(body.ends_with("&Record=true&Timeout=25&TimeLimit=600&MachineDetection=Enable"
+                            "&RecordingChannels=dual"
+                            "&RecordingStatusCallback=https%3A%2F%2Fcallgate.example.com%2Fwebhook%2Ftwilio%2Frecording"
+                            "%3FleadId%3Dlead-1&RecordingStatusCallbackMethod=POST"
+                            "&RecordingStatusCallbackEvent=in-progress&RecordingStatusCallbackEvent=completed"
+                            "&RecordingStatusCallbackEvent=absent"),
+             body);
 }
 
 BOOST_AUTO_TEST_CASE(twilio_errors_are_classified_by_what_they_mean) {
