@@ -21,6 +21,7 @@
 
 #include <condition_variable>
 #include <cstdio>
+#include <filesystem>
 #include <mutex>
 #include <regex>
 
@@ -745,18 +746,39 @@ BOOST_AUTO_TEST_CASE(an_agent_that_hangs_up_ends_the_call_without_a_fallback_or_
   FakeVoiceAgent agent(script);
   FakeProviderServer twilio(&testing::test_certificates());
   FakeTwilioAccount account(twilio, kAccountSid, kAuthToken);
-  DaemonProcess daemon(lead_config(twilio.port(), kMemoryStore, media_config(agent.port(), directory)));
+  // Recording off: nothing written, nothing listed.
+  DaemonProcess daemon(
+      lead_config(twilio.port(), kMemoryStore, media_config(agent.port(), directory, "  record: false\n")));
   const auto call = place_call(daemon.port(), "+919876543216");
   ProviderClient client(daemon.port(), "/media/twilio", twilio_signed());
   client.send(twilio_start(call, "MZ-bye", call.token));
   std::thread talk([&] {
-    play(client, 50,
-         [&](std::size_t index) { return twilio_media("MZ-bye", index, std::string(kFrameBytes, '\x55')); });
+    play(client, 50, [&](std::size_t index) {
+      // A key pressed between frames reaches the agent in its place.
+      if (index == 2)
+        client.send(
+            R"({"event":"dtmf","streamSid":"MZ-bye","sequenceNumber":"4","dtmf":{"track":"inbound_track","digit":"7"}})");
+      return twilio_media("MZ-bye", index, std::string(kFrameBytes, '\x55'));
+    });
   });
   BOOST_TEST(client.wait_closed(5s));
   talk.join();
-  const auto lead = wait_for_stream_end(daemon.port(), call.lead_id);
+  boost::json::object lead;
+  for (int tries = 0; tries < 250; ++tries, std::this_thread::sleep_for(20ms)) {
+    lead = get_lead(daemon.port(), call.lead_id);
+    const auto& streams = lead.at("mediaStreams").as_array();
+    if (!streams.empty() && streams[0].as_object().contains("endedAt")) break;
+  }
   BOOST_TEST(text(lead.at("mediaStreams").at(0).at("outcome")) == "hangup");
+  BOOST_TEST(lead.at("recordings").as_array().empty());
+  BOOST_TEST(!std::filesystem::exists(directory.file("recordings")));
+  const auto heard = agent.received();
+  const auto heard_events = events_of(heard);
+  BOOST_TEST_REQUIRE(heard_events.size() >= 6u);
+  BOOST_TEST(heard_events[2] == "media");
+  BOOST_TEST(heard_events[3] == "media");
+  BOOST_TEST(heard_events[4] == "dtmf");
+  BOOST_TEST(text(parse(heard[4]).at("dtmf").at("digit")) == "7");
   const auto next = stream_ended(daemon.port(), call);
   BOOST_TEST(next.find("<Say>") == std::string::npos);
   BOOST_TEST(next.find("<Hangup/>") != std::string::npos);
