@@ -2,6 +2,7 @@
 #include "core/config_loader.hpp"
 #include "core/log.hpp"
 #include "core/state_files.hpp"
+#include "core/store/journal_backup.hpp"
 #include "core/store/journal_repair.hpp"
 #include "daemon/daemon.hpp"
 #include "daemon/dynamodb_start.hpp"
@@ -24,6 +25,7 @@ constexpr const char* kDefaultConfigPath = "/etc/callgate/callgate.yaml";
 void print_usage(std::ostream& out) {
   out << "usage: callgated [--config FILE] [--check-config] [--version] [--help]\n"
          "       callgated --check-journal FILE | --repair-journal FILE\n"
+         "       callgated [--config FILE] --backup DIR\n"
          "\n"
          "  --config FILE          YAML configuration (default "
       << kDefaultConfigPath
@@ -33,6 +35,8 @@ void print_usage(std::ostream& out) {
          "                         spool or dialer journal; exit 0 when clean, 1 when damaged\n"
          "  --repair-journal FILE  keep FILE's intact records, in order; the original and the damaged\n"
          "                         bytes are kept beside it first (callgated must not be running)\n"
+         "  --backup DIR           copy the journal store's files (the leads journal, and the dialer's\n"
+         "                         when dialer.path is set) into DIR, consistent while callgated runs\n"
          "  --version              print the version and exit\n"
          "\n"
          "Secrets may come from the environment (TWILIO_AUTH_TOKEN, EXOTEL_API_TOKEN, ...);\n"
@@ -79,6 +83,35 @@ int check_or_repair_journal(const std::string& file, bool repair) {
   }
 }
 
+// --backup: the journal store's files, each a consistent copy of its whole
+// records (core/store/journal_backup.hpp). Other stores keep their own
+// backups (Redis: its RDB or AOF files; DynamoDB: point-in-time recovery).
+int back_up(const callgate::Config& config, const std::filesystem::path& into) {
+  if (config.store.backend != callgate::StoreBackend::journal) {
+    std::cerr << "callgated: --backup copies the journal store; store.backend is "
+              << callgate::to_string(config.store.backend)
+              << " (back up Redis with its RDB or AOF files, DynamoDB with point-in-time recovery)\n";
+    return 2;
+  }
+  std::vector<std::filesystem::path> files{std::filesystem::path(config.store.journal_path) / "leads.journal"};
+  if (!config.dialer.path.empty()) files.push_back(std::filesystem::path(config.dialer.path) / "dialer.journal");
+  try {
+    for (const auto& file : files) {
+      const auto copied = callgate::store::backup_journal(file, into);
+      std::cout << copied.written.string() << ": " << copied.records << " records, " << copied.bytes << " bytes";
+      if (copied.tail_dropped > 0)
+        std::cout << " (a record being written, " << copied.tail_dropped << " bytes, left out)";
+      std::cout << "\n";
+    }
+  } catch (const std::exception& failure) {
+    std::cerr << "callgated: " << failure.what() << "\n";
+    return 1;
+  }
+  std::cout << "To restore: stop callgated, put these files in place of the ones in store.journal.path"
+            << (config.dialer.path.empty() ? "" : " and dialer.path") << ", start it.\n";
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -101,6 +134,7 @@ int main(int argc, char** argv) {
 
   std::string config_path = kDefaultConfigPath;
   bool check_only = false;
+  std::string backup_into;
   for (int i = 1; i < argc; ++i) {
     const std::string_view argument = argv[i];
     if (argument == "--config" && i + 1 < argc) {
@@ -111,6 +145,8 @@ int main(int argc, char** argv) {
       return check_or_repair_journal(argv[i + 1], argument == "--repair-journal");
     } else if (argument == "--check-config") {
       check_only = true;
+    } else if (argument == "--backup" && i + 1 < argc) {
+      backup_into = argv[++i];
     } else if (argument == "--version") {
       std::cout << "callgated " << callgate::version() << "\n";
       return 0;
@@ -144,6 +180,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (!loaded.ok()) return 1;
+  if (!backup_into.empty()) return back_up(loaded.config, backup_into);
 
   try {
     callgate::Daemon daemon(config_path, std::move(loaded.config), callgate::SystemdNotifier::from_environment());
