@@ -5,8 +5,8 @@
 // voice agent (ws://127.0.0.1:AGENT_PORT) it answers every stream with its
 // own 20 ms frames. Each frame carries its send time (steady clock, ns) in
 // its first 8 bytes, so the relay delay is measured end to end both ways,
-// in one process with one clock. After SECONDS it stops every stream and
-// prints one line: delays (p50, p99, p99.9, max) each way, frames sent and
+// in one process with one clock. After SECONDS it stops sending, waits for
+// what is still queued to arrive, and prints one line: delays (p50, p99, p99.9, max) each way, frames sent and
 // received each way, streams opened and refused.
 //
 // Usage: bench_media DAEMON_PORT AGENT_PORT CALLS_FILE SECONDS AUTH_TOKEN PUBLIC_WSS_URL
@@ -314,7 +314,13 @@ int main(int argc, char** argv) {
   std::thread provider_thread([&] { provider_io.run(); });
   std::this_thread::sleep_for(std::chrono::seconds(seconds));
   stopping = true;
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // frames in flight arrive
+  // Frames still queued arrive: wait until neither side's count moves for
+  // half a second (at most 10 s), so what never arrives is what was lost.
+  for (int waited = 0; waited < 20; ++waited) {
+    const auto before = to_agent.received.load() + to_provider.received.load();
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    if (to_agent.received.load() + to_provider.received.load() == before) break;
+  }
   std::cout << "streams=" << streams_open.load() << " refused=" << streams_refused.load() << " "
             << summary("to_agent", to_agent) << " " << summary("to_provider", to_provider) << std::endl;
   agent_io.stop();
