@@ -623,6 +623,35 @@ BOOST_AUTO_TEST_CASE(the_recordings_directory_is_needed_only_by_a_daemon_that_re
   }
 }
 
+BOOST_AUTO_TEST_CASE(streams_past_voice_max_streams_are_refused_until_one_ends) {
+  TemporaryDirectory directory;
+  FakeVoiceAgent agent({});
+  FakeProviderServer twilio(&testing::test_certificates());
+  FakeTwilioAccount account(twilio, kAccountSid, kAuthToken);
+  DaemonProcess daemon(
+      lead_config(twilio.port(), kMemoryStore, media_config(agent.port(), directory, "  max_streams: 1\n")));
+  const auto call = place_call(daemon.port(), "+919876543220");
+  {
+    ProviderClient open(daemon.port(), "/media/twilio", twilio_signed());
+    open.send(twilio_start(call, "MZ-one", call.token));
+    for (int tries = 0; tries < 100 && agent.connections() == 0; ++tries) std::this_thread::sleep_for(20ms);
+    BOOST_TEST_REQUIRE(agent.connections() == 1u);
+    const auto signature = "X-Twilio-Signature: " + twilio_signed()[0].second + "\r\n";
+    BOOST_TEST(upgrade_status(daemon.port(), "/media/twilio", signature) == 503u);
+    BOOST_TEST(metric_value(daemon.port(), "callgate_media_streams_open") == 1);
+    open.send(R"({"event":"stop","streamSid":"MZ-one"})");
+    BOOST_TEST_REQUIRE(open.wait_closed(3s));
+  }
+  // Its place is given back when it ends.
+  for (int tries = 0; tries < 100 && metric_value(daemon.port(), "callgate_media_streams_open") != 0; ++tries)
+    std::this_thread::sleep_for(20ms);
+  BOOST_TEST(metric_value(daemon.port(), "callgate_media_streams_open") == 0);
+  BOOST_TEST(upgrade_status(daemon.port(), "/media/twilio",
+                            "X-Twilio-Signature: " + twilio_signed()[0].second + "\r\n") == 101u);
+  BOOST_TEST(metric_value(daemon.port(),
+                          R"(callgate_media_streams_refused_total{provider="twilio",reason="at_capacity"})") == 1);
+}
+
 BOOST_AUTO_TEST_CASE(streams_that_are_not_the_calls_own_are_refused) {
   TemporaryDirectory directory;
   FakeVoiceAgent agent({});
