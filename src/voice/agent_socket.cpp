@@ -36,6 +36,28 @@ asio::awaitable<std::string> handshake(Stream& stream, const std::string& host, 
   co_return error ? "WebSocket handshake failed: " + error.message() : std::string();
 }
 
+// Plain functions, not capturing lambdas: a coroutine lambda's captures
+// die with the lambda, before the coroutine has run.
+template <class Stream>
+asio::awaitable<boost::system::error_code> write_to(Stream& stream, const std::string& text) {
+  stream.text(true);
+  auto [error, written] = co_await stream.async_write(asio::buffer(text), use_tuple);
+  co_return error;
+}
+
+template <class Stream>
+asio::awaitable<boost::system::error_code> read_from(Stream& stream, beast::flat_buffer& buffer) {
+  auto [error, read] = co_await stream.async_read(buffer, use_tuple);
+  if (!error && !stream.got_text()) co_return websocket::error::bad_data_frame;  // JSON travels as text
+  co_return error;
+}
+
+template <class Stream>
+asio::awaitable<void> close_of(Stream& stream) {
+  // Bounded by the handshake timeout, which Beast applies to the close too.
+  if (stream.is_open()) co_await stream.async_close(websocket::close_code::normal, use_tuple);
+}
+
 }  // namespace
 
 asio::awaitable<std::variant<std::unique_ptr<AgentSocket>, std::string>> AgentSocket::connect(
@@ -67,28 +89,6 @@ asio::awaitable<std::variant<std::unique_ptr<AgentSocket>, std::string>> AgentSo
   configure(*stream, left);
   if (auto failure = co_await handshake(*stream, host, target); !failure.empty()) co_return failure;
   co_return std::make_unique<AgentSocket>(std::move(stream));
-}
-
-// Plain functions, not capturing lambdas: a coroutine lambda's captures
-// die with the lambda, before the coroutine has run.
-template <class Stream>
-asio::awaitable<boost::system::error_code> write_to(Stream& stream, const std::string& text) {
-  stream.text(true);
-  auto [error, written] = co_await stream.async_write(asio::buffer(text), use_tuple);
-  co_return error;
-}
-
-template <class Stream>
-asio::awaitable<boost::system::error_code> read_from(Stream& stream, beast::flat_buffer& buffer) {
-  auto [error, read] = co_await stream.async_read(buffer, use_tuple);
-  if (!error && !stream.got_text()) co_return websocket::error::bad_data_frame;  // JSON travels as text
-  co_return error;
-}
-
-template <class Stream>
-asio::awaitable<void> close_of(Stream& stream) {
-  // Bounded by the handshake timeout, which Beast applies to the close too.
-  if (stream.is_open()) co_await stream.async_close(websocket::close_code::normal, use_tuple);
 }
 
 asio::awaitable<boost::system::error_code> AgentSocket::write(const std::string& text) {

@@ -53,15 +53,6 @@ std::vector<std::int16_t> samples_of_pcm(std::string_view pcm) {
   return samples;
 }
 
-// A provider's sid in a file name: letters, digits, '-' and '_' only.
-std::string file_safe(std::string_view text) {
-  std::string safe;
-  for (const char c : text.substr(0, 64))
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_')
-      safe.push_back(c);
-  return safe.empty() ? random_hex(8) : safe;
-}
-
 const Attempt* attempt_for_call(const Lead& lead, std::string_view call_sid) {
   for (const auto& attempt : lead.attempts)
     if (!call_sid.empty() && attempt.call_sid == call_sid) return &attempt;
@@ -259,7 +250,7 @@ asio::awaitable<void> Bridge::run(http::Request request) {
   enqueue(agent_out_, to_agent_->start(context), false, now, dropped_to_agent_);
 
   if (voice_.record) {
-    auto created = RecordingFile::create(shared_->recordings_path, lead_.id + "-" + file_safe(start_.stream_sid),
+    auto created = RecordingFile::create(shared_->recordings_path, lead_.id + "-" + file_name_part(start_.stream_sid),
                                          recording_.encoding());
     if (auto* file = std::get_if<std::unique_ptr<RecordingFile>>(&created))
       file_ = std::move(*file);
@@ -676,7 +667,7 @@ void Bridge::count_recording(bool saved) {
 
 Recording Bridge::finished_recording(const std::string& file) const {
   const auto now = WallClock::now();
-  return Recording{"bridge-" + file_safe(start_.stream_sid),
+  return Recording{"bridge-" + file_name_part(start_.stream_sid),
                    "bridge",
                    start_.call_sid,
                    "completed",

@@ -180,15 +180,6 @@ std::optional<ByteRange> parse_range(std::string_view header, std::uint64_t size
   return ByteRange{*first, std::min(last.value_or(size - 1), size - 1)};
 }
 
-bool is_recording_file_name(std::string_view name) {
-  if (name.empty() || name.size() > 200 || !name.ends_with(".wav") || name.starts_with(".")) return false;
-  for (const char c : name)
-    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-          c == '.'))
-      return false;
-  return true;
-}
-
 // Writes the answer's head, then the file's bytes from first to last, in
 // blocks, each within the write timeout.
 asio::awaitable<void> stream_file(int fd, std::string head, ByteRange range, bool with_body,
@@ -278,11 +269,11 @@ asio::awaitable<http::Response> serve_recording(std::shared_ptr<MediaGateway::Sh
   }
   const ByteRange sent = range.value_or(ByteRange{0, size - 1});
   const auto status_code = range ? http::Status::partial_content : http::Status::ok;
-  std::string head = "HTTP/1.1 " + std::to_string(static_cast<unsigned>(status_code)) +
-                     (range ? " Partial Content" : " OK") +
-                     "\r\nServer: callgated\r\nX-Request-Id: " + context.request_id +
-                     "\r\nContent-Type: audio/wav\r\nAccept-Ranges: bytes\r\nContent-Length: " +
-                     std::to_string(sent.last - sent.first + 1) + "\r\n";
+  std::string head =
+      "HTTP/1.1 " + std::to_string(static_cast<unsigned>(status_code)) + (range ? " Partial Content" : " OK") +
+      "\r\nServer: callgated\r\nX-Request-Id: " + context.request_id +
+      "\r\nContent-Type: " + (recording.file.ends_with(".mp3") ? "audio/mpeg" : "audio/wav") +
+      "\r\nAccept-Ranges: bytes\r\nContent-Length: " + std::to_string(sent.last - sent.first + 1) + "\r\n";
   if (range)
     head += "Content-Range: bytes " + std::to_string(sent.first) + "-" + std::to_string(sent.last) + "/" +
             std::to_string(size) + "\r\n";
@@ -333,10 +324,9 @@ asio::awaitable<void> fetch_and_keep(std::shared_ptr<MediaGateway::Shared> share
                                                                        : "HTTP " + std::to_string(answer.status));
     co_return;
   }
-  std::string name;
-  for (const char c : lead_id + "-" + recording.id)
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-') name.push_back(c);
-  name += answer.body.starts_with("RIFF") ? ".wav" : ".mp3";
+  // What the provider sent decides the extension (its WAV, or what it chose to send).
+  auto name = file_name_part(lead_id) + "-" + file_name_part(recording.id) +
+              (answer.body.starts_with("RIFF") ? ".wav" : ".mp3");
   const auto directory = shared->recordings_path;
   auto kept = co_await run_on(shared->disk, [directory, name, body = std::move(answer.body)] {
     return keep_downloaded_recording(directory, name, body);

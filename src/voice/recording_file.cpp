@@ -1,6 +1,9 @@
 #include "voice/recording_file.hpp"
 
+#include "core/crypto.hpp"
 #include "core/state_files.hpp"
+
+#include <algorithm>
 
 #include <cerrno>
 #include <cstring>
@@ -107,6 +110,24 @@ void RecordingFile::abandon() {
   fd_ = -1;
   std::error_code ignored;
   fs::remove(part_path(), ignored);
+}
+
+namespace {
+bool is_name_character(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+}
+}  // namespace
+
+std::string file_name_part(std::string_view text) {
+  std::string safe;
+  for (const char c : text.substr(0, 64))
+    if (is_name_character(c)) safe.push_back(c);
+  return safe.empty() ? random_hex(8) : safe;
+}
+
+bool is_recording_file_name(std::string_view name) {
+  if (name.size() > 200 || name.starts_with(".") || !(name.ends_with(".wav") || name.ends_with(".mp3"))) return false;
+  return std::all_of(name.begin(), name.end(), [](char c) { return is_name_character(c) || c == '.'; });
 }
 
 std::variant<std::string, std::string> keep_downloaded_recording(const fs::path& directory, const std::string& name,

@@ -15,6 +15,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <variant>
 
 namespace callgate::voice {
@@ -64,6 +65,14 @@ class RecordingFile {
 // written to a ".part" (0600), synced, renamed. The name, or why not.
 std::variant<std::string, std::string> keep_downloaded_recording(const std::filesystem::path& directory,
                                                                  const std::string& name, const std::string& bytes);
+
+// Text from outside (a provider's sid) as part of a file name: letters,
+// digits, '-' and '_' only, at most 64 of them; random hex when none is left.
+std::string file_name_part(std::string_view text);
+
+// Whether name can be a recording callgate wrote (what a lead may name):
+// one of file_name_part's characters and dots, ".wav" or ".mp3", no path.
+bool is_recording_file_name(std::string_view name);
 
 // Start-up: a ".part" left by a crash is completed from its size (the
 // header counted for the whole frames it holds) and renamed, so the audio

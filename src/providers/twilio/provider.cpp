@@ -72,14 +72,7 @@ awaitable<http::Response> keep_on_lead(const providers::Provider& self, store::L
   auto parsed = parse(*fields, WallClock::now());
   if (auto* error = std::get_if<WebhookError>(&parsed))
     co_return http::make_json_error(http::Status::bad_request, error->message, context.request_id);
-  auto update = std::visit(
-      [](auto& item) -> LeadUpdate {
-        if constexpr (std::is_same_v<std::decay_t<decltype(item)>, WebhookError>)
-          return LeadUpdate{};
-        else
-          return LeadUpdate(std::move(item));
-      },
-      parsed);
+  LeadUpdate update(std::move(std::get<0>(parsed)));
   std::string lead_id(http::query_parameter(context.request, "leadId").value_or(""));
   if (lead_id.empty()) {
     const auto call_sid = std::string(http::form_value(*fields, "CallSid").value_or(""));

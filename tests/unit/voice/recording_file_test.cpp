@@ -134,4 +134,15 @@ BOOST_AUTO_TEST_CASE(a_downloaded_recording_is_kept_whole_and_private) {
   BOOST_TEST(!fs::exists(scratch.path / "L4-RE1.wav.part"));
 }
 
+BOOST_AUTO_TEST_CASE(names_from_outside_become_file_names_that_stay_in_the_directory) {
+  BOOST_TEST(file_name_part("MZ0123abc_-") == "MZ0123abc_-");
+  BOOST_TEST(file_name_part("../../etc/passwd") == "etcpasswd");
+  BOOST_TEST(file_name_part("exotel:CA1") == "exotelCA1");
+  BOOST_TEST(file_name_part("/..:").size() == 16u);  // nothing usable: random
+  BOOST_TEST(file_name_part(std::string(100, 'a')).size() == 64u);
+  for (const char* good : {"L1-MZ1.wav", "L1-RE1.mp3"}) BOOST_TEST(is_recording_file_name(good), good);
+  for (const char* bad : {"", ".wav", "../x.wav", "a/b.wav", "x.txt", "x.wav.part", "x y.wav"})
+    BOOST_TEST(!is_recording_file_name(bad), bad);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
