@@ -303,7 +303,8 @@ void validate(Config& config, ProviderSections sections, ConfigDiagnostics& diag
   // The same parser the store connects with; the URL is not echoed, it may hold a password.
   if (store.backend == StoreBackend::redis)
     check(redis::parse_redis_url(store.redis_url).has_value(), "store.redis.url",
-          "expected redis://[:password@]host[:port][/db] with a port of 1-65535 and a db number");
+          "expected redis://[[user]:password@]host[:port][/db] with a port of 1-65535 and a db number "
+          "(an ACL user needs its password)");
 
   if (store.backend == StoreBackend::dynamodb) {
     check(is_aws_region(store.dynamodb_region), "store.dynamodb.region",

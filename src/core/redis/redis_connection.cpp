@@ -166,7 +166,12 @@ std::optional<ConnectionOptions> parse_redis_url(std::string_view text) {
     if (error != std::errc{} || end != digits.data() + digits.size() || port == 0 || port > 65535) return std::nullopt;
     options.port = static_cast<unsigned short>(port);
   }
-  if (url->has_password()) options.password = url->password();
+  if (url->has_userinfo()) {
+    options.username = url->user();
+    if (url->has_password()) options.password = url->password();
+    // An ACL user needs its password; `redis://user@host` is a typo, not a login.
+    if (!options.username.empty() && options.password.empty()) return std::nullopt;
+  }
   auto path = std::string(url->path());
   if (!path.empty() && path != "/") {
     unsigned database = 0;
@@ -249,7 +254,9 @@ awaitable<void> Connection::connect_loop() {
       bool ok = link_->context != nullptr;
       // The first command also completes the non-blocking connect.
       if (ok && !options_.password.empty()) {
-        std::vector<std::string> auth{std::string("AUTH"), options_.password};
+        std::vector<std::string> auth{std::string("AUTH")};
+        if (!options_.username.empty()) auth.push_back(options_.username);
+        auth.push_back(options_.password);
         auto reply = co_await raw_command(std::move(auth));
         if (stop.stopped()) co_return;
         ok = std::holds_alternative<Reply>(reply) && !std::get<Reply>(reply).is_error();

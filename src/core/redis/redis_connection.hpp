@@ -44,6 +44,7 @@ struct Failure {
 struct ConnectionOptions {
   std::string host = "127.0.0.1";
   unsigned short port = 6379;
+  std::string username;   // a Redis 6 ACL user: AUTH username password
   std::string password;   // AUTH on connect when set
   unsigned database = 0;  // SELECT on connect when not 0
   std::chrono::milliseconds command_timeout{1000};
@@ -51,7 +52,8 @@ struct ConnectionOptions {
   std::chrono::milliseconds reconnect_max{5000};
 };
 
-// Parses redis://[:password@]host[:port][/db]; nothing when malformed.
+// Parses redis://[[user]:password@]host[:port][/db] (user and password
+// percent-decoded); nothing when malformed, or with a user but no password.
 std::optional<ConnectionOptions> parse_redis_url(std::string_view url);
 
 class Connection {

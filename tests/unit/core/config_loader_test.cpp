@@ -444,6 +444,11 @@ BOOST_AUTO_TEST_CASE(a_bad_redis_url_is_refused_without_echoing_its_password) {
   BOOST_TEST(describe(bad).find("hunter2") == std::string::npos, describe(bad));
   auto good = load("store:\n  backend: redis\n  redis:\n    url: \"redis://:hunter2@10.0.0.5:6380/3\"\n");
   BOOST_TEST(good.ok(), describe(good));
+  auto acl_user = load("store:\n  backend: redis\n  redis:\n    url: \"redis://callgate:hunter2@10.0.0.5:6380/3\"\n");
+  BOOST_TEST(acl_user.ok(), describe(acl_user));
+  auto user_without_password =
+      load("store:\n  backend: redis\n  redis:\n    url: \"redis://callgate@10.0.0.5:6380/3\"\n");
+  BOOST_TEST(has_error(user_without_password, "an ACL user needs its password"), describe(user_without_password));
 }
 
 BOOST_AUTO_TEST_CASE(intake_keys_are_checked) {
