@@ -81,6 +81,9 @@ ReloadPlan plan_reload(const Config& running, const Config& reloaded) {
         a.store.journal_max_syncs_per_second != b.store.journal_max_syncs_per_second);
   fixed("store.redis.url", a.store.redis_url != b.store.redis_url);
   fixed("store.redis.key_prefix", a.store.redis_key_prefix != b.store.redis_key_prefix);
+  fixed("store.redis.ca_file", a.store.redis_ca_file != b.store.redis_ca_file);
+  fixed("store.redis.cert_file", a.store.redis_cert_file != b.store.redis_cert_file);
+  fixed("store.redis.key_file", a.store.redis_key_file != b.store.redis_key_file);
   fixed("store.redis.command_timeout", a.store.redis_command_timeout != b.store.redis_command_timeout);
   fixed("store.redis.orphan_wait", a.store.redis_orphan_wait != b.store.redis_orphan_wait);
   fixed("store.dynamodb.region", a.store.dynamodb_region != b.store.dynamodb_region);

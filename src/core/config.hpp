@@ -65,6 +65,11 @@ struct StoreConfig {
   unsigned journal_max_syncs_per_second = 2'000;
   std::string redis_url = "redis://127.0.0.1:6379/0";
   std::string redis_key_prefix = "callgate:";
+  // rediss:// only: the CA that signs the server's certificate (empty: the
+  // system's store), and a client certificate and its key (Redis's tls-auth-clients).
+  std::string redis_ca_file;
+  std::string redis_cert_file;
+  std::string redis_key_file;
   Milliseconds redis_command_timeout{1'000};           // past it a command fails and the event goes to the spool
   Milliseconds redis_orphan_wait{3'600'000};           // an orphan's list expires this long after its latest event
   std::string spool_path = "/var/lib/callgate/spool";  // webhook events waiting for the store

@@ -78,6 +78,9 @@ void read_file_sections(const YAML::Node& root, Config& config, ProviderSections
   auto redis = store.section("redis");
   redis.text("url", config.store.redis_url);
   redis.text("key_prefix", config.store.redis_key_prefix);
+  redis.text("ca_file", config.store.redis_ca_file);
+  redis.text("cert_file", config.store.redis_cert_file);
+  redis.text("key_file", config.store.redis_key_file);
   redis.duration("command_timeout", config.store.redis_command_timeout, Milliseconds(10), Milliseconds(60'000));
   redis.duration("orphan_wait", config.store.redis_orphan_wait, Milliseconds(1'000), Milliseconds(7 * 86'400'000));
   redis.finish();
@@ -301,10 +304,22 @@ void validate(Config& config, ProviderSections sections, ConfigDiagnostics& diag
   if (store.backend == StoreBackend::journal)
     check(!store.journal_path.empty(), "store.journal.path", "must not be empty with the journal backend");
   // The same parser the store connects with; the URL is not echoed, it may hold a password.
-  if (store.backend == StoreBackend::redis)
-    check(redis::parse_redis_url(store.redis_url).has_value(), "store.redis.url",
-          "expected redis://[[user]:password@]host[:port][/db] with a port of 1-65535 and a db number "
+  if (store.backend == StoreBackend::redis) {
+    const auto redis_url = redis::parse_redis_url(store.redis_url);
+    check(redis_url.has_value(), "store.redis.url",
+          "expected redis[s]://[[user]:password@]host[:port][/db] with a port of 1-65535 and a db number "
           "(an ACL user needs its password)");
+    const bool tls = redis_url && redis_url->tls;
+    for (const auto& [key, file] : {std::pair<std::string, std::string>{"store.redis.ca_file", store.redis_ca_file},
+                                    {"store.redis.cert_file", store.redis_cert_file},
+                                    {"store.redis.key_file", store.redis_key_file}}) {
+      if (file.empty()) continue;
+      check(tls, key, "is used with a rediss:// URL only (TLS); the URL is redis://");
+      check(static_cast<bool>(std::ifstream(file)), key, "cannot read '" + file + "'");
+    }
+    check(store.redis_cert_file.empty() == store.redis_key_file.empty(), "store.redis.cert_file",
+          "set both store.redis.cert_file and store.redis.key_file, or neither");
+  }
 
   if (store.backend == StoreBackend::dynamodb) {
     check(is_aws_region(store.dynamodb_region), "store.dynamodb.region",

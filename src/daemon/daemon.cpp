@@ -39,6 +39,17 @@ unsigned reactor_count(const ServerConfig& server) {
   return std::max(1u, std::thread::hardware_concurrency());
 }
 
+// The Redis store's and the dial scheduler's connection, from the config
+// (the URL was validated with it).
+redis::ConnectionOptions redis_connection(const StoreConfig& store) {
+  auto options = *redis::parse_redis_url(store.redis_url);
+  options.command_timeout = store.redis_command_timeout;
+  options.ca_file = store.redis_ca_file;
+  options.cert_file = store.redis_cert_file;
+  options.key_file = store.redis_key_file;
+  return options;
+}
+
 // A store other hosts may share, reached over the network: webhook events
 // wait in the spool while it is away.
 bool networked(StoreBackend backend) { return backend == StoreBackend::redis || backend == StoreBackend::dynamodb; }
@@ -68,8 +79,7 @@ std::unique_ptr<store::LeadStore> open_store(const Config& config, const std::ve
     }
     case StoreBackend::redis: {
       store::RedisStoreOptions options;
-      options.connection = *redis::parse_redis_url(store.redis_url);  // validated with the config
-      options.connection.command_timeout = store.redis_command_timeout;
+      options.connection = redis_connection(store);
       options.key_prefix = store.redis_key_prefix;
       options.orphan_wait = store.redis_orphan_wait;
       // Beside the spool: this host's own directory (redis_epoch.hpp).
@@ -257,8 +267,7 @@ void Daemon::build() {
   // on it), else beside the journal's files (the memory store: in memory).
   if (config_.store.backend == StoreBackend::redis) {
     dialer::RedisSchedulerOptions options;
-    options.connection = *redis::parse_redis_url(config_.store.redis_url);  // validated with the config
-    options.connection.command_timeout = config_.store.redis_command_timeout;
+    options.connection = redis_connection(config_.store);
     options.key_prefix = config_.store.redis_key_prefix;
     redis_scheduler_ =
         std::make_unique<dialer::RedisDialScheduler>(reactors_.front().reactor->io(), std::move(options));

@@ -416,83 +416,131 @@ BOOST_AUTO_TEST_CASE(a_spool_that_cannot_be_written_acknowledges_nothing_more) {
   BOOST_TEST(missing.empty(), missing.size() << " acknowledged callbacks are missing of " << acknowledged.size());
 }
 
+// The README's "ACL SETUSER callgate ..." line, split into words, with
+// password in place of its placeholder; empty when the README has none.
+std::vector<std::string> readme_acl_command(const std::string& password) {
+  std::ifstream readme(std::string(CALLGATE_SOURCE_DIR) + "/README.md");
+  std::string line;
+  while (std::getline(readme, line)) {
+    std::istringstream words(line);
+    std::string word;
+    std::vector<std::string> split;
+    while (words >> word) split.push_back(word == ">PASSWORD" ? ">" + password : word);
+    if (split.size() > 3 && split[0] == "ACL" && split[1] == "SETUSER" && split[2] == "callgate") return split;
+  }
+  return {};
+}
+
+// What Redis refused, from its ACL LOG: each entry names what it refused as
+// its "object" (a bulk string after that key).
+std::vector<std::string> refused_by_acl(const testing::RedisServer& redis, std::string& log) {
+  log = redis.command({"ACL", "LOG"});
+  std::vector<std::string> refused;
+  for (auto at = log.find("$6\r\nobject\r\n"); at != std::string::npos; at = log.find("$6\r\nobject\r\n", at + 1)) {
+    const auto length_at = at + std::string_view("$6\r\nobject\r\n$").size();
+    const auto length_end = log.find("\r\n", length_at);
+    const auto length = std::stoul(log.substr(length_at, length_end - length_at));
+    refused.push_back(log.substr(length_end + 2, length));
+  }
+  return refused;
+}
+
+// A daemon on store_yaml takes an enquiry, places its call and keeps its
+// four callbacks until the lead is completed, all through Redis; stopped
+// after, and its log holds no trace of secret.
+void carry_a_lead_to_completed(FakeProviderServer& twilio, const std::string& store_yaml, const std::string& secret) {
+  twilio.script({201, kPlaced});
+  DaemonProcess daemon(lead_config(twilio.port(), store_yaml));
+  BOOST_TEST_REQUIRE(wait_until_ready(daemon.port()), daemon.all_output());
+  const auto id = lead_id_of(enquire(daemon.port(), R"({"phone":"+919876543210","consent":true})"));
+  wait_for_attempt(daemon.port(), id);
+  const std::string sid = "CA00000000000000000000000000000001";
+  testing::Connection connection(daemon.port());
+  int sequence = 0;
+  for (const char* status : {"initiated", "ringing", "in-progress", "completed"})
+    BOOST_TEST(post_callback(connection, id, callback(sid, status, sequence++)) == 204);
+  const auto lead = get_lead(daemon.port(), id);
+  BOOST_TEST(lead.at("status").as_string() == "completed");
+  BOOST_TEST(lead.at("events").as_array().size() == 4u);
+  BOOST_TEST(metric_value(daemon.port(), "callgate_spool_events") == 0);  // nothing had to wait for Redis
+  daemon.signal(SIGTERM);
+  BOOST_TEST(daemon.wait_for_exit(10s).has_value());
+  BOOST_TEST(daemon.all_output().find(secret) == std::string::npos);
+}
+
+std::string redis_store_at(const std::string& url, const TemporaryDirectory& directory, const std::string& extra = "") {
+  return "store:\n  backend: redis\n  redis:\n    url: \"" + url + "\"\n    command_timeout: 2s\n" + extra +
+         "  spool:\n    path: \"" + directory.file("spool") + "\"\n";
+}
+
 // The README's ACL line for callgate's own Redis user, applied as written:
 // a lead goes from enquiry to completed as that user (the dial scheduler's
-// scripts included) and Redis refused nothing. A wrong password is a host
-// that is not ready, and the password is never logged.
+// scripts included) and Redis refused nothing but the CONFIG GET the README
+// leaves out on purpose (callgated goes on without it). A wrong password is
+// a host that is not ready, and the password is never logged.
 BOOST_AUTO_TEST_CASE(an_acl_user_with_the_readmes_commands_carries_a_lead_to_its_end) {
   if (!testing::redis_server_available()) {
     BOOST_TEST_MESSAGE("SKIPPED: /usr/bin/redis-server is not installed (scripts/setup installs it)");
     BOOST_TEST(!testing::redis_server_available());
     return;
   }
-  std::ifstream readme_file(std::string(CALLGATE_SOURCE_DIR) + "/README.md");
-  BOOST_TEST_REQUIRE(static_cast<bool>(readme_file), "README.md not found beside the sources");
-  std::string line;
-  std::vector<std::string> acl_command;
-  const std::string password = "s3cret:p@ss";  // ':' and '@' percent-encoded in the URL
-  while (std::getline(readme_file, line) && acl_command.empty()) {
-    std::istringstream words(line);
-    std::string word;
-    std::vector<std::string> split;
-    while (words >> word) split.push_back(word == ">PASSWORD" ? ">" + password : word);
-    if (split.size() > 3 && split[0] == "ACL" && split[1] == "SETUSER" && split[2] == "callgate") acl_command = split;
-  }
+  const auto acl_command = readme_acl_command("s3cret:p@ss");  // ':' and '@' percent-encoded in the URL
   BOOST_TEST_REQUIRE(!acl_command.empty(), "the README has no 'ACL SETUSER callgate' line");
-
   FakeProviderServer twilio(&testing::test_certificates());
-  twilio.script({201, kPlaced});
   TemporaryDirectory directory;
   testing::RedisServer redis;
   BOOST_TEST_REQUIRE(redis.command(acl_command) == "+OK\r\n");
-  auto store_as = [&](const std::string& userinfo) {
-    return "store:\n  backend: redis\n  redis:\n    url: \"redis://" + userinfo +
-           "@127.0.0.1:" + std::to_string(redis.port()) + "/0\"\n    command_timeout: 2s\n  spool:\n    path: \"" +
-           directory.file("spool") + "\"\n";
-  };
-  {
-    DaemonProcess daemon(lead_config(twilio.port(), store_as("callgate:s3cret%3Ap%40ss")));
-    BOOST_TEST_REQUIRE(wait_until_ready(daemon.port()));
-    const auto id = lead_id_of(enquire(daemon.port(), R"({"phone":"+919876543210","consent":true})"));
-    wait_for_attempt(daemon.port(), id);
-    const std::string sid = "CA00000000000000000000000000000001";
-    testing::Connection connection(daemon.port());
-    int sequence = 0;
-    for (const char* status : {"initiated", "ringing", "in-progress", "completed"})
-      BOOST_TEST(post_callback(connection, id, callback(sid, status, sequence++)) == 204);
-    const auto lead = get_lead(daemon.port(), id);
-    BOOST_TEST(lead.at("status").as_string() == "completed");
-    BOOST_TEST(lead.at("events").as_array().size() == 4u);
-    BOOST_TEST(metric_value(daemon.port(), "callgate_spool_events") == 0);  // nothing had to wait for Redis
-    daemon.signal(SIGTERM);
-    BOOST_TEST(daemon.wait_for_exit(10s).has_value());
-    BOOST_TEST(daemon.all_output().find("s3cret") == std::string::npos);
-  }
-  // Every command the daemon sent was one the user may run, but the
-  // persistence check's CONFIG GET, which the README leaves out on purpose
-  // (callgated goes on without it). Each ACL LOG entry names what was refused
-  // as its "object": a bulk string after the key.
-  const auto denied = redis.command({"ACL", "LOG"});
-  std::vector<std::string> refused;
-  for (auto at = denied.find("$6\r\nobject\r\n"); at != std::string::npos;
-       at = denied.find("$6\r\nobject\r\n", at + 1)) {
-    const auto length_at = at + std::string_view("$6\r\nobject\r\n$").size();
-    const auto length_end = denied.find("\r\n", length_at);
-    const auto length = std::stoul(denied.substr(length_at, length_end - length_at));
-    refused.push_back(denied.substr(length_end + 2, length));
-  }
-  for (const auto& object : refused)
-    BOOST_TEST(object == "config|get", "Redis refused callgate's user " << object << ": " << denied);
-  BOOST_TEST((denied == "*0\r\n" || !refused.empty()), denied);
+  const auto at = "@127.0.0.1:" + std::to_string(redis.port()) + "/0";
+  carry_a_lead_to_completed(twilio, redis_store_at("redis://callgate:s3cret%3Ap%40ss" + at, directory), "s3cret");
+
+  std::string log;
+  for (const auto& object : refused_by_acl(redis, log))
+    BOOST_TEST(object == "config|get", "Redis refused callgate's user " << object << ": " << log);
   const auto keys = redis.command({"KEYS", "*"});
   BOOST_TEST(keys.find("callgate:") != std::string::npos, keys);
 
-  DaemonProcess wrong(lead_config(twilio.port(), store_as("callgate:not-the-password")));
+  DaemonProcess wrong(lead_config(twilio.port(), redis_store_at("redis://callgate:not-the-password" + at, directory)));
   BOOST_TEST_REQUIRE(testing::eventually([&] { return testing::http_get(wrong.port(), "/healthz").status == 200; }));
   const auto ready = testing::http_get(wrong.port(), "/readyz");
   BOOST_TEST(ready.status == 503, ready.body);
   BOOST_TEST(wrong.wait_for_event("redis_connect_failed").has_value());
   BOOST_TEST(wrong.all_output().find("not-the-password") == std::string::npos);
+}
+
+// The same over TLS, as a managed Redis is reached: rediss:// by name, the
+// server verified against the test's CA, a client certificate demanded by
+// redis-server (tls-auth-clients), the ACL user logging in over it.
+BOOST_AUTO_TEST_CASE(over_tls_with_a_client_certificate_a_lead_is_carried_to_its_end) {
+  if (!testing::redis_server_available()) {
+    BOOST_TEST_MESSAGE("SKIPPED: /usr/bin/redis-server is not installed (scripts/setup installs it)");
+    BOOST_TEST(!testing::redis_server_available());
+    return;
+  }
+  const auto& certificates = testing::test_certificates();
+  FakeProviderServer twilio(&certificates);
+  TemporaryDirectory directory;
+  testing::RedisServer redis(
+      "", testing::RedisTls{certificates.server_cert_file, certificates.server_key_file, certificates.ca_file, true});
+  BOOST_TEST_REQUIRE(redis.command(readme_acl_command("tls-secret")) == "+OK\r\n");
+  const auto url = "rediss://callgate:tls-secret@localhost:" + std::to_string(redis.tls_port()) + "/0";
+  const auto tls_files = "    ca_file: \"" + certificates.ca_file + "\"\n    cert_file: \"" +
+                         certificates.client_cert_file + "\"\n    key_file: \"" + certificates.client_key_file + "\"\n";
+  carry_a_lead_to_completed(twilio, redis_store_at(url, directory, tls_files), "tls-secret");
+  std::string log;
+  for (const auto& object : refused_by_acl(redis, log))
+    BOOST_TEST(object == "config|get", "Redis refused callgate's user " << object << ": " << log);
+  BOOST_TEST(redis.command({"KEYS", "callgate:*"}).find("callgate:") != std::string::npos);
+
+  // Without the client certificate, Redis refuses it (TLS 1.3: just after
+  // the handshake, at the first command): not ready, and the log says why.
+  DaemonProcess refused(
+      lead_config(twilio.port(), redis_store_at(url, directory, "    ca_file: \"" + certificates.ca_file + "\"\n")));
+  BOOST_TEST_REQUIRE(testing::eventually([&] { return testing::http_get(refused.port(), "/healthz").status == 200; }));
+  BOOST_TEST(testing::http_get(refused.port(), "/readyz").status == 503);
+  const auto failed = refused.wait_for_event("redis_connect_failed");
+  BOOST_TEST_REQUIRE(failed.has_value());
+  BOOST_TEST(std::string(failed->at("reason").as_string()).find("certificate") != std::string::npos,
+             failed->at("reason"));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -34,8 +34,11 @@ bool answers_ping(unsigned short port) {
 
 bool redis_server_available() { return ::access("/usr/bin/redis-server", X_OK) == 0; }
 
-RedisServer::RedisServer(std::string data_directory)
-    : data_directory_(std::move(data_directory)), port_(free_loopback_port()) {
+RedisServer::RedisServer(std::string data_directory, std::optional<RedisTls> tls)
+    : data_directory_(std::move(data_directory)),
+      tls_(std::move(tls)),
+      port_(free_loopback_port()),
+      tls_port_(tls_ ? free_loopback_port() : 0) {
   start();
 }
 
@@ -43,19 +46,28 @@ RedisServer::~RedisServer() { stop(); }
 
 void RedisServer::start() {
   const auto port = std::to_string(port_);
+  std::vector<std::string> arguments{"redis-server", "--port", port,         "--bind", "127.0.0.1", "--save", "",
+                                     "--daemonize",  "no",     "--loglevel", "warning"};
+  if (data_directory_.empty()) {
+    arguments.insert(arguments.end(), {"--appendonly", "no"});
+  } else {
+    arguments.insert(arguments.end(), {"--appendonly", "yes", "--appendfsync", "always", "--dir", data_directory_});
+  }
+  if (tls_) {
+    arguments.insert(arguments.end(), {"--tls-port", std::to_string(tls_port_), "--tls-cert-file", tls_->cert_file,
+                                       "--tls-key-file", tls_->key_file, "--tls-ca-cert-file", tls_->ca_file,
+                                       "--tls-auth-clients", tls_->auth_clients ? "yes" : "no"});
+  }
+  std::vector<char*> argv;
+  for (auto& argument : arguments) argv.push_back(argument.data());
+  argv.push_back(nullptr);
   pid_ = ::fork();
   if (pid_ == 0) {
     // Its start-up banner and warnings would bury the test output.
     const int null = ::open("/dev/null", O_WRONLY);
     ::dup2(null, STDOUT_FILENO);
     ::dup2(null, STDERR_FILENO);
-    if (data_directory_.empty())
-      ::execl("/usr/bin/redis-server", "redis-server", "--port", port.c_str(), "--bind", "127.0.0.1", "--save", "",
-              "--appendonly", "no", "--daemonize", "no", "--loglevel", "warning", static_cast<char*>(nullptr));
-    else
-      ::execl("/usr/bin/redis-server", "redis-server", "--port", port.c_str(), "--bind", "127.0.0.1", "--save", "",
-              "--appendonly", "yes", "--appendfsync", "always", "--dir", data_directory_.c_str(), "--daemonize", "no",
-              "--loglevel", "warning", static_cast<char*>(nullptr));
+    ::execv("/usr/bin/redis-server", argv.data());
     ::_exit(127);
   }
   for (int tries = 0; tries < 200; ++tries) {

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <memory>
 #include <stdexcept>
+#include <vector>
 
 namespace callgate::testing {
 namespace {
@@ -40,8 +41,11 @@ void add_extension(X509* certificate, X509* issuer, int nid, const char* value) 
   X509_EXTENSION_free(extension);
 }
 
+// A CA (is_authority), or a leaf for alt_names used as usage (serverAuth or clientAuth).
 CertificatePointer make_certificate(EVP_PKEY* key, const char* common_name, long serial, X509* issuer,
-                                    EVP_PKEY* issuer_key, bool is_authority) {
+                                    EVP_PKEY* issuer_key, bool is_authority,
+                                    const char* alt_names = "DNS:localhost,IP:127.0.0.1",
+                                    const char* usage = "serverAuth") {
   CertificatePointer certificate(X509_new());
   X509* raw = certificate.get();
   X509_set_version(raw, 2);
@@ -58,8 +62,8 @@ CertificatePointer make_certificate(EVP_PKEY* key, const char* common_name, long
     add_extension(raw, signer, NID_key_usage, "critical,keyCertSign,cRLSign");
   } else {
     add_extension(raw, signer, NID_basic_constraints, "critical,CA:FALSE");
-    add_extension(raw, signer, NID_subject_alt_name, "DNS:localhost,IP:127.0.0.1");
-    add_extension(raw, signer, NID_ext_key_usage, "serverAuth");
+    add_extension(raw, signer, NID_subject_alt_name, alt_names);
+    add_extension(raw, signer, NID_ext_key_usage, usage);
   }
   require(X509_sign(raw, issuer_key, EVP_sha256()) > 0, "signing");
   return certificate;
@@ -85,10 +89,21 @@ std::string pem_of(EVP_PKEY* key) {
   return pem;
 }
 
+// Files the process wrote, removed when it exits.
+struct TemporaryFiles {
+  std::vector<std::filesystem::path> paths;
+  ~TemporaryFiles() {
+    std::error_code ignored;
+    for (const auto& path : paths) std::filesystem::remove(path, ignored);
+  }
+};
+
 std::string write_temporary(const std::string& name, const std::string& text) {
+  static TemporaryFiles written;
   const auto path =
       std::filesystem::temp_directory_path() / ("callgate-test-" + std::to_string(::getpid()) + "-" + name);
   std::ofstream(path) << text;
+  written.paths.push_back(path);
   return path.string();
 }
 
@@ -100,11 +115,23 @@ const TestCertificates& test_certificates() {
     auto authority = make_certificate(authority_key.get(), "callgate test CA", 1, nullptr, authority_key.get(), true);
     auto server_key = make_key();
     auto server = make_certificate(server_key.get(), "localhost", 2, authority.get(), authority_key.get(), false);
+    auto client_key = make_key();
+    auto client = make_certificate(client_key.get(), "callgate test client", 4, authority.get(), authority_key.get(),
+                                   false, "DNS:callgate-client", "clientAuth");
+    auto elsewhere_key = make_key();
+    auto elsewhere = make_certificate(elsewhere_key.get(), "redis.elsewhere.test", 5, authority.get(),
+                                      authority_key.get(), false, "DNS:redis.elsewhere.test", "serverAuth");
     TestCertificates made;
     made.ca_pem = pem_of(authority.get());
     made.server_cert_pem = pem_of(server.get());
     made.server_key_pem = pem_of(server_key.get());
     made.ca_file = write_temporary("ca.pem", made.ca_pem);
+    made.server_cert_file = write_temporary("server.pem", made.server_cert_pem);
+    made.server_key_file = write_temporary("server.key", made.server_key_pem);
+    made.client_cert_file = write_temporary("client.pem", pem_of(client.get()));
+    made.client_key_file = write_temporary("client.key", pem_of(client_key.get()));
+    made.elsewhere_cert_file = write_temporary("elsewhere.pem", pem_of(elsewhere.get()));
+    made.elsewhere_key_file = write_temporary("elsewhere.key", pem_of(elsewhere_key.get()));
     return made;
   }();
   return certificates;

@@ -6,16 +6,21 @@
 #include "core/spawn.hpp"
 
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/url/parse.hpp>
 
-#include <hiredis/async.h>
 #include <hiredis/hiredis.h>
+#include <hiredis/read.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 
+#include <array>
 #include <charconv>
 #include <deque>
 
@@ -33,36 +38,52 @@ struct InFlight {
   bool timed_out = false;  // its deadline passed: it fails saying so, not "lost"
 };
 
+namespace {
+
+// One connection's socket, and what its operations in progress use. Shared
+// with their handlers, so a connection dropped (or replaced by the next
+// one) while a read or write is pending stays alive until it completes.
+struct Wire {
+  explicit Wire(asio::io_context& io) : resolver(io), tcp(io), connect_deadline(io) {}
+  asio::ip::tcp::resolver resolver;
+  asio::ip::tcp::socket tcp;
+  std::unique_ptr<asio::ssl::stream<asio::ip::tcp::socket&>> tls;  // over tcp, for rediss://
+  asio::steady_timer connect_deadline;
+  bool connect_settled = false;
+  std::string sending;  // the bytes of the write under way
+  std::array<char, 16 * 1024> inbox;
+};
+
+}  // namespace
+
 struct Connection::Link : std::enable_shared_from_this<Link> {
   explicit Link(asio::io_context& context_io) : io(context_io) {}
+  ~Link() {
+    if (reader != nullptr) redisReaderFree(reader);
+  }
   asio::io_context& io;
-  redisAsyncContext* context = nullptr;
-  std::unique_ptr<asio::posix::stream_descriptor> socket;
-  bool reading = false;
+  std::shared_ptr<Wire> wire;        // the open connection; none while down
+  std::shared_ptr<Wire> connecting;  // the one being made, which stop() cuts off
+  redisReader* reader = nullptr;     // this connection's replies, as they arrive
+  bool ready = false;                // AUTH, SELECT and on_connected done
   bool writing = false;
-  bool read_armed = false;
-  bool write_armed = false;
-  bool ready = false;
+  std::string outbox;             // commands sent while a write was under way
   std::function<void()> on_lost;  // wakes the connect loop
-  // In the order sent, which is the order Redis answers in: hiredis calls
-  // back once per command, with its reply or (connection gone) with none.
+  // In the order sent, which is the order Redis answers in.
   std::deque<InFlight> in_flight;
-  // Answered from inside hiredis; resumed once it has returned.
+  // Answered or failed while reading; resumed once the reader is done.
   std::vector<std::pair<Completion, std::variant<Reply, Failure>>> answered;
   std::string timeout_message;
-  std::string wire;  // the command being written, reused
+  std::string lost_because;  // the socket's error that ended the last connection, for the log
 };
 
 namespace {
 
 using Link = Connection::Link;
 
-void arm_read(const std::shared_ptr<Link>& link);
-void arm_write(const std::shared_ptr<Link>& link);
-
-// Resumes the commands hiredis answered (or failed) during the call that
-// just returned. Their coroutines may send more commands: that is safe here,
-// outside hiredis, and not inside its callback.
+// Resumes the commands answered (or failed) by the handler now running.
+// Their coroutines may send more commands: that is safe here, once the
+// reader and the in-flight queue are consistent again.
 void resume_answered(Link& link) {
   while (!link.answered.empty()) {
     auto answered = std::move(link.answered);
@@ -81,83 +102,123 @@ void post_answered(Link& link) {
   link.answered.clear();
 }
 
-void arm_read(const std::shared_ptr<Link>& link) {
-  if (link->read_armed || !link->socket || !link->reading) return;
-  link->read_armed = true;
-  link->socket->async_wait(asio::posix::stream_descriptor::wait_read, [link](boost::system::error_code error) {
-    link->read_armed = false;
-    if (error || link->context == nullptr) return;
-    redisAsyncHandleRead(link->context);
-    resume_answered(*link);
-    arm_read(link);
-  });
-}
-
-void arm_write(const std::shared_ptr<Link>& link) {
-  if (link->write_armed || !link->socket || !link->writing) return;
-  link->write_armed = true;
-  link->socket->async_wait(asio::posix::stream_descriptor::wait_write, [link](boost::system::error_code error) {
-    link->write_armed = false;
-    if (error || link->context == nullptr) return;
-    redisAsyncHandleWrite(link->context);
-    resume_answered(*link);
-    arm_write(link);
-  });
-}
-
-Link* link_of(void* privdata) { return static_cast<Link*>(privdata); }
-
-void add_read(void* privdata) {
-  auto* link = link_of(privdata);
-  link->reading = true;
-  arm_read(link->shared_from_this());
-}
-void del_read(void* privdata) { link_of(privdata)->reading = false; }
-void add_write(void* privdata) {
-  auto* link = link_of(privdata);
-  link->writing = true;
-  arm_write(link->shared_from_this());
-}
-void del_write(void* privdata) { link_of(privdata)->writing = false; }
-void cleanup(void* privdata) {
-  auto* link = link_of(privdata);
-  link->reading = link->writing = false;
-  link->context = nullptr;
-  link->ready = false;
-  if (link->socket) {
-    boost::system::error_code ignored;
-    link->socket->cancel(ignored);
-    link->socket->release();  // hiredis closes the socket, not Asio
-    link->socket.reset();
+// Closes the connection: every command in flight fails (the one whose
+// deadline passed saying so), and the connect loop is woken.
+void drop_connection(Link& link) {
+  if (!link.wire) return;
+  boost::system::error_code ignored;
+  link.wire->tcp.close(ignored);  // its pending operations end, aborted
+  link.wire.reset();
+  link.ready = false;
+  link.writing = false;
+  link.outbox.clear();
+  if (link.reader != nullptr) {
+    redisReaderFree(link.reader);
+    link.reader = nullptr;
   }
+  for (auto& command : link.in_flight)
+    link.answered.emplace_back(std::move(command.completion),
+                               Failure{command.timed_out ? link.timeout_message : "the Redis connection was lost"});
+  link.in_flight.clear();
+  if (link.on_lost) asio::post(link.io, link.on_lost);
 }
 
-void on_disconnect(const redisAsyncContext* context, int) {
-  auto* link = static_cast<Link*>(context->data);
-  if (link == nullptr) return;
-  link->ready = false;
-  link->context = nullptr;  // hiredis frees it after this returns
-  if (link->on_lost) asio::post(link->io, link->on_lost);
-}
+void flush(const std::shared_ptr<Link>& link);
 
-void on_reply(redisAsyncContext*, void* reply, void* privdata) {
-  auto& link = *static_cast<Link*>(privdata);
-  if (link.in_flight.empty()) return;  // never: one callback per command sent
-  auto& oldest = link.in_flight.front();
-  if (reply != nullptr)
-    link.answered.emplace_back(std::move(oldest.completion), copy_reply(static_cast<redisReply*>(reply)));
+void read_more(const std::shared_ptr<Link>& link) {
+  auto wire = link->wire;
+  auto on_read = [link, wire](boost::system::error_code error, std::size_t size) {
+    if (link->wire != wire) return;  // dropped meanwhile: its commands have failed already
+    if (error) link->lost_because = error.message();
+    bool broken = error || redisReaderFeed(link->reader, wire->inbox.data(), size) != REDIS_OK;
+    while (!broken) {
+      void* reply = nullptr;
+      if (redisReaderGetReply(link->reader, &reply) != REDIS_OK) {
+        broken = true;  // not RESP: nothing after it can be trusted
+        break;
+      }
+      if (reply == nullptr) break;
+      if (link->in_flight.empty()) {  // a reply to nothing sent
+        freeReplyObject(reply);
+        broken = true;
+        break;
+      }
+      link->answered.emplace_back(std::move(link->in_flight.front().completion),
+                                  copy_reply(static_cast<redisReply*>(reply)));
+      freeReplyObject(reply);
+      link->in_flight.pop_front();
+    }
+    if (broken) drop_connection(*link);
+    resume_answered(*link);
+    if (link->wire == wire) read_more(link);
+  };
+  if (wire->tls)
+    wire->tls->async_read_some(asio::buffer(wire->inbox), std::move(on_read));
   else
-    link.answered.emplace_back(std::move(oldest.completion),
-                               Failure{oldest.timed_out ? link.timeout_message : "the Redis connection was lost"});
-  link.in_flight.pop_front();
+    wire->tcp.async_read_some(asio::buffer(wire->inbox), std::move(on_read));
+}
+
+// Writes what is waiting in the outbox, one write at a time: commands sent
+// meanwhile gather there and go out together with the next.
+void flush(const std::shared_ptr<Link>& link) {
+  if (link->writing || link->outbox.empty() || !link->wire) return;
+  auto wire = link->wire;
+  link->writing = true;
+  wire->sending.swap(link->outbox);
+  link->outbox.clear();
+  auto on_written = [link, wire](boost::system::error_code error, std::size_t) {
+    if (link->wire != wire) return;
+    link->writing = false;
+    if (error) {
+      link->lost_because = error.message();
+      drop_connection(*link);
+      resume_answered(*link);
+      return;
+    }
+    flush(link);
+  };
+  if (wire->tls)
+    asio::async_write(*wire->tls, asio::buffer(wire->sending), std::move(on_written));
+  else
+    asio::async_write(wire->tcp, asio::buffer(wire->sending), std::move(on_written));
+}
+
+bool is_ip_literal(const std::string& host) {
+  boost::system::error_code error;
+  asio::ip::make_address(host, error);
+  return !error;
+}
+
+std::unique_ptr<asio::ssl::context> make_tls_context(const ConnectionOptions& options) {
+  auto context = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_client);
+  SSL_CTX_set_min_proto_version(context->native_handle(), TLS1_2_VERSION);
+  context->set_verify_mode(asio::ssl::verify_peer);
+  boost::system::error_code error;
+  if (options.ca_file.empty())
+    context->set_default_verify_paths(error);
+  else
+    context->load_verify_file(options.ca_file, error);
+  if (error)
+    throw std::runtime_error("Redis TLS: cannot load the CA certificates" +
+                             (options.ca_file.empty() ? std::string() : " from " + options.ca_file) + ": " +
+                             error.message());
+  if (!options.cert_file.empty()) {
+    context->use_certificate_chain_file(options.cert_file, error);
+    if (!error) context->use_private_key_file(options.key_file, asio::ssl::context::pem, error);
+    if (error)
+      throw std::runtime_error("Redis TLS: cannot load the client certificate " + options.cert_file + " and key " +
+                               options.key_file + ": " + error.message());
+  }
+  return context;
 }
 
 }  // namespace
 
 std::optional<ConnectionOptions> parse_redis_url(std::string_view text) {
   auto url = boost::urls::parse_absolute_uri(text);
-  if (!url || url->scheme() != "redis" || url->host().empty()) return std::nullopt;
+  if (!url || (url->scheme() != "redis" && url->scheme() != "rediss") || url->host().empty()) return std::nullopt;
   ConnectionOptions options;
+  options.tls = url->scheme() == "rediss";
   options.host = url->host_address();
   if (url->has_port()) {
     unsigned port = 0;
@@ -188,13 +249,14 @@ Connection::Connection(asio::io_context& io, ConnectionOptions options,
     : io_(io),
       options_(std::move(options)),
       on_connected_(std::move(on_connected)),
+      tls_(options_.tls ? make_tls_context(options_) : nullptr),
       link_(std::make_shared<Link>(io)),
       wake_(io),
       deadline_(io),
       stop_(io.get_executor()) {
   link_->timeout_message = "Redis did not answer within " + std::to_string(options_.command_timeout.count()) + " ms";
   // Only a connection the loop is watching over wakes it; a failed attempt
-  // (which hiredis also reports as a disconnect) must not cut its back-off short.
+  // must not cut its back-off short.
   link_->on_lost = [this] {
     if (watching_) wake_.cancel();
   };
@@ -202,7 +264,7 @@ Connection::Connection(asio::io_context& io, ConnectionOptions options,
 
 Connection::~Connection() { stop(); }
 
-bool Connection::connected() const { return link_->context != nullptr && link_->ready; }
+bool Connection::connected() const { return link_->wire != nullptr && link_->ready; }
 
 void Connection::start() {
   spawn_loop(
@@ -213,33 +275,75 @@ void Connection::stop() {
   if (stop_.stopped()) return;
   stop_.stop();
   link_->on_lost = nullptr;
-  if (link_->context != nullptr) {
-    auto* context = link_->context;
-    context->data = nullptr;
-    redisAsyncFree(context);  // fails what is in flight, then cleanup()
-    post_answered(*link_);
+  // A connection being made ends now, not at its deadline: a stop (the
+  // daemon draining) does not wait out a Redis that does not answer.
+  if (auto connecting = std::move(link_->connecting)) {
+    connecting->resolver.cancel();
+    boost::system::error_code ignored;
+    connecting->tcp.close(ignored);
   }
+  drop_connection(*link_);
+  post_answered(*link_);
   wake_.cancel();
   deadline_.cancel();
 }
 
-void Connection::connect_once() {
-  auto* context = redisAsyncConnect(options_.host.c_str(), options_.port);
-  if (context == nullptr) return;
-  if (context->err) {
-    redisAsyncFree(context);
-    return;
+awaitable<std::optional<std::string>> Connection::open_connection() {
+  const auto stop = stop_.token();
+  auto wire = std::make_shared<Wire>(io_);
+  // One deadline for the lookup, the connect and the handshake: when it
+  // passes, whichever is under way is cut off and fails.
+  wire->connect_deadline.expires_after(options_.connect_timeout);
+  wire->connect_deadline.async_wait([wire](boost::system::error_code error) {
+    if (error || wire->connect_settled) return;
+    wire->resolver.cancel();
+    boost::system::error_code ignored;
+    wire->tcp.close(ignored);
+  });
+  link_->connecting = wire;
+  auto settle = [&wire, link = link_](std::optional<std::string> problem) {
+    wire->connect_settled = true;
+    wire->connect_deadline.cancel();
+    if (link->connecting == wire) link->connecting.reset();
+    return problem;
+  };
+  const auto timed_out = [&wire] { return wire->connect_deadline.expiry() <= asio::steady_timer::clock_type::now(); };
+
+  auto [resolve_error, endpoints] = co_await wire->resolver.async_resolve(options_.host, std::to_string(options_.port),
+                                                                          asio::as_tuple(asio::use_awaitable));
+  if (stop.stopped()) co_return settle("stopped");
+  if (resolve_error)
+    co_return settle(timed_out() ? "the name did not resolve in time" : "cannot resolve: " + resolve_error.message());
+  auto [connect_error, endpoint] =
+      co_await asio::async_connect(wire->tcp, endpoints, asio::as_tuple(asio::use_awaitable));
+  if (stop.stopped()) co_return settle("stopped");
+  if (connect_error)
+    co_return settle(timed_out() ? "no connection in time" : "cannot connect: " + connect_error.message());
+  boost::system::error_code ignored;
+  wire->tcp.set_option(asio::ip::tcp::no_delay(true), ignored);
+
+  if (tls_) {
+    wire->tls = std::make_unique<asio::ssl::stream<asio::ip::tcp::socket&>>(wire->tcp, *tls_);
+    SSL* ssl = wire->tls->native_handle();
+    // The certificate must be for the host the URL names: its IP address,
+    // or its name (sent as SNI too, for a proxy that routes by it).
+    const bool configured = is_ip_literal(options_.host)
+                                ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), options_.host.c_str()) == 1
+                                : SSL_set_tlsext_host_name(ssl, options_.host.c_str()) == 1 &&
+                                      SSL_set1_host(ssl, options_.host.c_str()) == 1;
+    if (!configured) co_return settle("cannot set up TLS for " + options_.host);
+    auto [handshake_error] =
+        co_await wire->tls->async_handshake(asio::ssl::stream_base::client, asio::as_tuple(asio::use_awaitable));
+    if (stop.stopped()) co_return settle("stopped");
+    if (handshake_error)
+      co_return settle(timed_out() ? "no TLS handshake in time" : "TLS handshake: " + handshake_error.message());
   }
-  context->data = link_.get();
-  context->ev.data = link_.get();
-  context->ev.addRead = add_read;
-  context->ev.delRead = del_read;
-  context->ev.addWrite = add_write;
-  context->ev.delWrite = del_write;
-  context->ev.cleanup = cleanup;
-  redisAsyncSetDisconnectCallback(context, on_disconnect);
-  link_->context = context;
-  link_->socket = std::make_unique<asio::posix::stream_descriptor>(io_, context->c.fd);
+  settle(std::nullopt);
+  link_->reader = redisReaderCreate();
+  if (link_->reader == nullptr) co_return "no memory for a reply reader";
+  link_->wire = wire;
+  read_more(link_);
+  co_return std::nullopt;
 }
 
 awaitable<void> Connection::connect_loop() {
@@ -249,40 +353,46 @@ awaitable<void> Connection::connect_loop() {
   const auto stop = stop_.token();
   auto backoff = options_.reconnect_min;
   while (!stop.stopped()) {
-    if (link_->context == nullptr) {
-      connect_once();
-      bool ok = link_->context != nullptr;
-      // The first command also completes the non-blocking connect.
-      if (ok && !options_.password.empty()) {
+    if (link_->wire == nullptr) {
+      link_->lost_because.clear();
+      auto problem = co_await open_connection();
+      if (stop.stopped()) co_return;
+      if (!problem && !options_.password.empty()) {
         std::vector<std::string> auth{std::string("AUTH")};
         if (!options_.username.empty()) auth.push_back(options_.username);
         auth.push_back(options_.password);
         auto reply = co_await raw_command(std::move(auth));
         if (stop.stopped()) co_return;
-        ok = std::holds_alternative<Reply>(reply) && !std::get<Reply>(reply).is_error();
+        if (const auto* answer = std::get_if<Reply>(&reply); !answer || answer->is_error())
+          problem = answer ? "AUTH refused: " + answer->text : std::get<Failure>(reply).message;
       }
-      if (ok) {
+      if (!problem) {
         std::vector<std::string> select{std::string("SELECT"), std::to_string(options_.database)};
         auto reply = co_await raw_command(std::move(select));
         if (stop.stopped()) co_return;
-        ok = std::holds_alternative<Reply>(reply) && !std::get<Reply>(reply).is_error();
+        if (const auto* answer = std::get_if<Reply>(&reply); !answer || answer->is_error())
+          problem = answer ? "SELECT refused: " + answer->text : std::get<Failure>(reply).message;
       }
-      if (ok && on_connected_) ok = co_await on_connected_(*this);
+      if (!problem && on_connected_ && !co_await on_connected_(*this)) problem = "the store's set-up failed";
+      // A TLS 1.3 server refuses a client certificate after the handshake:
+      // the first command then finds the connection gone, and this says why.
+      if (problem && !link_->lost_because.empty()) *problem += " (" + link_->lost_because + ")";
       if (stop.stopped()) co_return;
-      if (ok) {
+      if (!problem) {
         link_->ready = true;
         has_connected_ = true;
         backoff = options_.reconnect_min;
-        LogLine(LogLevel::info, "redis_connected").trusted_text("host", options_.host).number("port", options_.port);
+        LogLine(LogLevel::info, "redis_connected")
+            .trusted_text("host", options_.host)
+            .number("port", options_.port)
+            .trusted_text("transport", options_.tls ? "tls" : "tcp");
       } else {
-        if (link_->context != nullptr) {
-          auto* context = link_->context;
-          redisAsyncFree(context);
-          resume_answered(*link_);
-        }
+        drop_connection(*link_);
+        resume_answered(*link_);
         LogLine(LogLevel::warn, "redis_connect_failed")
             .trusted_text("host", options_.host)
             .number("port", options_.port)
+            .text("reason", *problem)
             .number("retry_in_ms", backoff.count());
         wake_.expires_after(backoff);
         if (!co_await stop.wait(wake_)) co_return;
@@ -292,10 +402,10 @@ awaitable<void> Connection::connect_loop() {
     }
     // Connected: sleep until the connection is lost (the timer is cancelled).
     wake_.expires_at(asio::steady_timer::time_point::max());
-    watching_ = link_->context != nullptr;
+    watching_ = link_->wire != nullptr;
     if (watching_ && !co_await stop.wait(wake_)) co_return;
     watching_ = false;
-    if (link_->context == nullptr) {
+    if (link_->wire == nullptr) {
       LogLine(LogLevel::warn, "redis_disconnected").trusted_text("host", options_.host).number("port", options_.port);
       wake_.expires_after(backoff);
       if (!co_await stop.wait(wake_)) co_return;
@@ -327,21 +437,15 @@ awaitable<std::variant<Reply, Failure>> Connection::raw_command(std::vector<std:
 }
 
 awaitable<std::variant<Reply, Failure>> Connection::raw_command(std::span<const std::string_view> arguments) {
-  if (link_->context == nullptr) co_return Failure{"Redis is not connected"};
-  auto& wire = link_->wire;
-  wire.clear();
-  append_command(wire, arguments);
+  if (link_->wire == nullptr) co_return Failure{"Redis is not connected"};
+  // Written into the outbox before the first suspension: the arguments need
+  // only outlive the start of the co_await.
+  append_command(link_->outbox, arguments);
   co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(std::variant<Reply, Failure>)>(
-      [this, &wire](auto handler) {
-        if (redisAsyncFormattedCommand(link_->context, on_reply, link_.get(), wire.data(), wire.size()) != REDIS_OK) {
-          // Resumed from the loop: a coroutine is not resumed from inside its own co_await.
-          asio::post(io_, [handler = std::move(handler)]() mutable {
-            std::move(handler)(Failure{"Redis refused the command (connection closing)"});
-          });
-          return;
-        }
+      [this](auto handler) {
         link_->in_flight.push_back(
             InFlight{std::chrono::steady_clock::now() + options_.command_timeout, Completion(std::move(handler))});
+        flush(link_);
         watch_oldest_deadline();
       },
       asio::use_awaitable);
@@ -367,9 +471,8 @@ void Connection::oldest_deadline_reached() {
   in_flight.front().timed_out = true;
   // A late reply would be taken for the next command's: start afresh (which
   // fails every command in flight).
-  if (link_->context != nullptr && !stop_.stopped()) {
-    auto* context = link_->context;
-    redisAsyncFree(context);
+  if (link_->wire != nullptr && !stop_.stopped()) {
+    drop_connection(*link_);
     // Wake the connect loop before resuming anyone: a loop resumed here (its
     // own AUTH or SELECT timed out) goes on to wait out its back-off, which
     // this must not cut short.

@@ -440,7 +440,7 @@ call_flow:
 
 BOOST_AUTO_TEST_CASE(a_bad_redis_url_is_refused_without_echoing_its_password) {
   auto bad = load("store:\n  backend: redis\n  redis:\n    url: \"redis://:hunter2@10.0.0.5:99999/0\"\n");
-  BOOST_TEST(has_error(bad, "test.yaml:4: store.redis.url: expected redis://"), describe(bad));
+  BOOST_TEST(has_error(bad, "test.yaml:4: store.redis.url: expected redis[s]://"), describe(bad));
   BOOST_TEST(describe(bad).find("hunter2") == std::string::npos, describe(bad));
   auto good = load("store:\n  backend: redis\n  redis:\n    url: \"redis://:hunter2@10.0.0.5:6380/3\"\n");
   BOOST_TEST(good.ok(), describe(good));
@@ -449,6 +449,23 @@ BOOST_AUTO_TEST_CASE(a_bad_redis_url_is_refused_without_echoing_its_password) {
   auto user_without_password =
       load("store:\n  backend: redis\n  redis:\n    url: \"redis://callgate@10.0.0.5:6380/3\"\n");
   BOOST_TEST(has_error(user_without_password, "an ACL user needs its password"), describe(user_without_password));
+}
+
+BOOST_AUTO_TEST_CASE(redis_tls_files_are_for_rediss_urls_and_must_be_readable) {
+  const std::string readable = std::string(CALLGATE_SOURCE_DIR) + "/README.md";
+  auto tls = load("store:\n  backend: redis\n  redis:\n    url: \"rediss://10.0.0.5:6380/0\"\n    ca_file: \"" +
+                  readable + "\"\n    cert_file: \"" + readable + "\"\n    key_file: \"" + readable + "\"\n");
+  BOOST_TEST(tls.ok(), describe(tls));
+  auto plain = load("store:\n  backend: redis\n  redis:\n    url: \"redis://10.0.0.5:6380/0\"\n    ca_file: \"" +
+                    readable + "\"\n");
+  BOOST_TEST(has_error(plain, "store.redis.ca_file: is used with a rediss:// URL only"), describe(plain));
+  auto missing = load(
+      "store:\n  backend: redis\n  redis:\n    url: \"rediss://10.0.0.5:6380/0\"\n    ca_file: "
+      "\"/nonexistent/ca.pem\"\n");
+  BOOST_TEST(has_error(missing, "store.redis.ca_file: cannot read '/nonexistent/ca.pem'"), describe(missing));
+  auto half = load("store:\n  backend: redis\n  redis:\n    url: \"rediss://10.0.0.5:6380/0\"\n    cert_file: \"" +
+                   readable + "\"\n");
+  BOOST_TEST(has_error(half, "set both store.redis.cert_file and store.redis.key_file"), describe(half));
 }
 
 BOOST_AUTO_TEST_CASE(intake_keys_are_checked) {

@@ -35,6 +35,15 @@ BOOST_AUTO_TEST_CASE(an_acl_user_and_its_password_are_percent_decoded) {
   BOOST_TEST(options->password == "p@ss:word/1");
 }
 
+BOOST_AUTO_TEST_CASE(rediss_means_tls) {
+  const auto secure = parse_redis_url("rediss://callgate:pw@redis.example.test:6380/1");
+  BOOST_TEST_REQUIRE(secure.has_value());
+  BOOST_TEST(secure->tls);
+  BOOST_TEST(secure->host == "redis.example.test");
+  BOOST_TEST(secure->username == "callgate");
+  BOOST_TEST(!parse_redis_url("redis://127.0.0.1:6379/0")->tls);
+}
+
 BOOST_AUTO_TEST_CASE(malformed_urls_are_refused) {
   BOOST_TEST(!parse_redis_url("redis://callgate@127.0.0.1:6379/0"));  // a user with no password
   BOOST_TEST(!parse_redis_url("redis://127.0.0.1:0/0"));
@@ -42,6 +51,7 @@ BOOST_AUTO_TEST_CASE(malformed_urls_are_refused) {
   BOOST_TEST(!parse_redis_url("redis://127.0.0.1:6379/x"));
   BOOST_TEST(!parse_redis_url("redis://127.0.0.1:6379/1001"));
   BOOST_TEST(!parse_redis_url("http://127.0.0.1:6379/0"));
+  BOOST_TEST(!parse_redis_url("redis+tls://127.0.0.1:6379/0"));
   BOOST_TEST(!parse_redis_url("redis:///0"));
   BOOST_TEST(!parse_redis_url("127.0.0.1:6379"));
 }
