@@ -246,9 +246,15 @@ inline boost::json::object wait_for_attempts(unsigned short port, const std::str
 // the command timeout only has to outlast a test Redis that syncs every
 // write (a disk that stalls for a few hundred milliseconds, a sanitizer
 // build) without turning an enquiry into a 503.
+// The Redis store at url, its spool in directory; extra: more lines of store.redis.
+inline std::string redis_store_at(const std::string& url, const TemporaryDirectory& directory,
+                                  const std::string& extra = "") {
+  return "store:\n  backend: redis\n  redis:\n    url: \"" + url + "\"\n    command_timeout: 2s\n" + extra +
+         "  spool:\n    path: \"" + directory.file("spool") + "\"\n";
+}
+
 inline std::string redis_store(const testing::RedisServer& server, const TemporaryDirectory& directory) {
-  return "store:\n  backend: redis\n  redis:\n    url: \"" + server.url() +
-         "\"\n    command_timeout: 2s\n  spool:\n    path: \"" + directory.file("spool") + "\"\n";
+  return redis_store_at(server.url(), directory);
 }
 
 // count leads, each called by the fake Twilio (its answers scripted here):

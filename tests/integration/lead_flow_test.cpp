@@ -468,11 +468,6 @@ void carry_a_lead_to_completed(FakeProviderServer& twilio, const std::string& st
   BOOST_TEST(daemon.all_output().find(secret) == std::string::npos);
 }
 
-std::string redis_store_at(const std::string& url, const TemporaryDirectory& directory, const std::string& extra = "") {
-  return "store:\n  backend: redis\n  redis:\n    url: \"" + url + "\"\n    command_timeout: 2s\n" + extra +
-         "  spool:\n    path: \"" + directory.file("spool") + "\"\n";
-}
-
 // The README's ACL line for callgate's own Redis user, applied as written:
 // a lead goes from enquiry to completed as that user (the dial scheduler's
 // scripts included) and Redis refused nothing but the CONFIG GET the README

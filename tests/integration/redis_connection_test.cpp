@@ -4,6 +4,7 @@
 // (redis-server's --tls-port, certificates made by the test) the server is
 // verified, a client certificate presented when asked, and a name resolved.
 #include "core/redis/redis_connection.hpp"
+#include "core/log.hpp"
 #include "redis_server.hpp"
 #include "test_certificates.hpp"
 
@@ -14,6 +15,7 @@
 
 #include <chrono>
 #include <future>
+#include <mutex>
 #include <thread>
 
 namespace {
@@ -34,7 +36,6 @@ struct ConnectedLoop {
   ConnectedLoop(callgate::redis::ConnectionOptions options, std::chrono::milliseconds timeout,
                 bool expect_connection = true) {
     options.command_timeout = timeout;
-    options.connect_timeout = std::chrono::milliseconds(2000);
     options.reconnect_min = std::chrono::milliseconds(20);
     options.reconnect_max = std::chrono::milliseconds(100);
     connection = std::make_unique<Connection>(io, options);
@@ -99,6 +100,22 @@ callgate::redis::ConnectionOptions tls_client(const callgate::testing::RedisServ
   }
   return options;
 }
+
+// The log lines written while it lives, for a test to read (a log sink is a plain function).
+struct CapturedLog {
+  CapturedLog() { callgate::set_log_sink(&capture); }
+  ~CapturedLog() { callgate::set_log_sink(nullptr); }
+  static void capture(std::string_view lines) {
+    std::lock_guard lock(mutex);
+    text.append(lines);
+  }
+  static bool holds(std::string_view words) {
+    std::lock_guard lock(mutex);
+    return text.find(words) != std::string::npos;
+  }
+  static inline std::mutex mutex;
+  static inline std::string text;
+};
 
 // Whether the connection is made within a second (it retries every 100 ms).
 bool connects_within_a_second(ConnectedLoop& loop) {
@@ -243,6 +260,36 @@ BOOST_AUTO_TEST_CASE(with_tls_auth_clients_only_a_client_with_its_certificate_ge
   const auto pong =
       with.run([&connection]() -> asio::awaitable<Outcome> { co_return co_await send(connection, ping()); });
   BOOST_TEST(text_of(pong) == "PONG");
+}
+
+BOOST_AUTO_TEST_CASE(a_handshake_that_never_finishes_ends_at_the_connect_deadline_or_at_a_stop) {
+  // A stopped redis-server: the kernel still accepts the connection, and
+  // nobody ever answers the TLS handshake.
+  callgate::testing::RedisServer server("", server_tls(false));
+  server.pause();
+  CapturedLog log;
+  auto options = tls_client(server, "127.0.0.1", false);
+  options.connect_timeout = std::chrono::milliseconds(300);
+  {
+    ConnectedLoop loop(options, std::chrono::milliseconds(1000), false);
+    bool given_up = false;
+    for (int tries = 0; tries < 300 && !given_up; ++tries) {
+      given_up = CapturedLog::holds("no TLS handshake in time");
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    BOOST_TEST(given_up);
+    BOOST_TEST(!loop.connection->connected());
+  }
+  // With a deadline far away, a stop (the daemon draining) ends the attempt
+  // at once: the loop's thread is done long before the deadline.
+  options.connect_timeout = std::chrono::seconds(30);
+  const auto started = Clock::now();
+  {
+    ConnectedLoop loop(options, std::chrono::milliseconds(1000), false);
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  BOOST_TEST((Clock::now() - started < std::chrono::seconds(5)));
+  server.resume();
 }
 
 BOOST_AUTO_TEST_CASE(a_host_name_connects_and_reconnects) {

@@ -4,6 +4,7 @@
 #include "core/log.hpp"
 #include "core/redis/redis_command.hpp"
 #include "core/spawn.hpp"
+#include "core/tls_client.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/connect.hpp>
@@ -17,8 +18,6 @@
 
 #include <hiredis/hiredis.h>
 #include <hiredis/read.h>
-#include <openssl/ssl.h>
-#include <openssl/x509v3.h>
 
 #include <array>
 #include <charconv>
@@ -183,26 +182,15 @@ void flush(const std::shared_ptr<Link>& link) {
     asio::async_write(wire->tcp, asio::buffer(wire->sending), std::move(on_written));
 }
 
-bool is_ip_literal(const std::string& host) {
-  boost::system::error_code error;
-  asio::ip::make_address(host, error);
-  return !error;
-}
-
 std::unique_ptr<asio::ssl::context> make_tls_context(const ConnectionOptions& options) {
   auto context = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_client);
-  SSL_CTX_set_min_proto_version(context->native_handle(), TLS1_2_VERSION);
-  context->set_verify_mode(asio::ssl::verify_peer);
-  boost::system::error_code error;
-  if (options.ca_file.empty())
-    context->set_default_verify_paths(error);
-  else
-    context->load_verify_file(options.ca_file, error);
-  if (error)
-    throw std::runtime_error("Redis TLS: cannot load the CA certificates" +
-                             (options.ca_file.empty() ? std::string() : " from " + options.ca_file) + ": " +
-                             error.message());
+  try {
+    verify_servers(*context, options.ca_file);
+  } catch (const std::exception& failure) {
+    throw std::runtime_error(std::string("Redis TLS: ") + failure.what());
+  }
   if (!options.cert_file.empty()) {
+    boost::system::error_code error;
     context->use_certificate_chain_file(options.cert_file, error);
     if (!error) context->use_private_key_file(options.key_file, asio::ssl::context::pem, error);
     if (error)
@@ -324,13 +312,8 @@ awaitable<std::optional<std::string>> Connection::open_connection() {
 
   if (tls_) {
     wire->tls = std::make_unique<asio::ssl::stream<asio::ip::tcp::socket&>>(wire->tcp, *tls_);
-    SSL* ssl = wire->tls->native_handle();
-    // The certificate must be for the host the URL names: its IP address,
-    // or its name (sent as SNI too, for a proxy that routes by it).
-    const bool configured = is_ip_literal(options_.host)
-                                ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), options_.host.c_str()) == 1
-                                : SSL_set_tlsext_host_name(ssl, options_.host.c_str()) == 1 &&
-                                      SSL_set1_host(ssl, options_.host.c_str()) == 1;
+    // The certificate must be for the host the URL names.
+    const bool configured = expect_peer(wire->tls->native_handle(), options_.host);
     if (!configured) co_return settle("cannot set up TLS for " + options_.host);
     auto [handshake_error] =
         co_await wire->tls->async_handshake(asio::ssl::stream_base::client, asio::as_tuple(asio::use_awaitable));

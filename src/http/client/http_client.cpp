@@ -1,5 +1,7 @@
 #include "http/client/http_client.hpp"
 
+#include "core/tls_client.hpp"
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -10,9 +12,6 @@
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <boost/url/parse.hpp>
-
-#include <openssl/ssl.h>
-#include <openssl/x509v3.h>
 
 #include <poll.h>
 #include <sys/socket.h>
@@ -70,27 +69,11 @@ ClientResponse failed(TransportFailure failure, std::string reason) {
   return response;
 }
 
-bool is_ip_literal(const std::string& host) {
-  boost::system::error_code error;
-  asio::ip::make_address(host, error);
-  return !error;
-}
-
 }  // namespace
 
 HttpClient::HttpClient(asio::io_context& io, HttpClientConfig config)
     : io_(io), config_(std::move(config)), tls_(asio::ssl::context::tls_client) {
-  SSL_CTX_set_min_proto_version(tls_.native_handle(), TLS1_2_VERSION);
-  tls_.set_verify_mode(asio::ssl::verify_peer);
-  boost::system::error_code error;
-  if (config_.ca_file.empty())
-    tls_.set_default_verify_paths(error);
-  else
-    tls_.load_verify_file(config_.ca_file, error);
-  if (error)
-    throw std::runtime_error("cannot load the CA certificates" +
-                             (config_.ca_file.empty() ? std::string() : " from " + config_.ca_file) + ": " +
-                             error.message());
+  verify_servers(tls_, config_.ca_file);
 }
 
 HttpClient::~HttpClient() = default;
@@ -204,15 +187,7 @@ awaitable<std::unique_ptr<HttpClient::Connection>> HttpClient::connect(const Ori
   tcp.socket().set_option(asio::ip::tcp::no_delay(true));
 
   if (origin.tls) {
-    SSL* ssl = connection->secure->native_handle();
-    bool configured = true;
-    if (is_ip_literal(origin.host)) {
-      configured = X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), origin.host.c_str()) == 1;
-    } else {
-      // SNI, and the name the certificate must carry.
-      configured =
-          SSL_set_tlsext_host_name(ssl, origin.host.c_str()) == 1 && SSL_set1_host(ssl, origin.host.c_str()) == 1;
-    }
+    const bool configured = expect_peer(connection->secure->native_handle(), origin.host);
     if (!configured) {
       failure = failed(TransportFailure::before_sending, "cannot set up TLS for " + origin.host);
       co_return nullptr;

@@ -3,6 +3,8 @@
 // deleted by retention, and nothing followed through a planted symlink.
 #include "voice/recording_file.hpp"
 
+#include "little_endian.hpp"
+
 #include <boost/test/unit_test.hpp>
 
 #include <chrono>
@@ -17,6 +19,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
+using callgate::testing::u32_at;
+
 struct Scratch {
   Scratch()
       : path(fs::temp_directory_path() /
@@ -29,13 +33,6 @@ struct Scratch {
 std::string contents(const fs::path& file) {
   std::ifstream in(file, std::ios::binary);
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-std::uint32_t u32_at(const std::string& bytes, std::size_t offset) {
-  std::uint32_t value = 0;
-  for (int index = 3; index >= 0; --index)
-    value = (value << 8) | static_cast<std::uint8_t>(bytes[offset + static_cast<std::size_t>(index)]);
-  return value;
 }
 
 }  // namespace

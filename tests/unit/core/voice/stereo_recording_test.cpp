@@ -1,6 +1,7 @@
 #include "core/voice/stereo_recording.hpp"
 
 #include "core/voice/mulaw.hpp"
+#include "little_endian.hpp"
 
 #include <boost/test/unit_test.hpp>
 
@@ -9,6 +10,8 @@
 using namespace callgate::voice;
 
 namespace {
+
+using callgate::testing::u32_at;
 
 std::vector<std::int16_t> constant(std::size_t samples, std::int16_t value) {
   return std::vector<std::int16_t>(samples, value);
@@ -25,13 +28,6 @@ std::vector<std::pair<int, int>> frames_of(const std::string& pcm) {
     frames.emplace_back(sample(at), sample(at + 2));
   }
   return frames;
-}
-
-std::uint32_t u32_at(const std::string& bytes, std::size_t offset) {
-  std::uint32_t value = 0;
-  for (int index = 3; index >= 0; --index)
-    value = (value << 8) | static_cast<std::uint8_t>(bytes[offset + static_cast<std::size_t>(index)]);
-  return value;
 }
 
 }  // namespace
