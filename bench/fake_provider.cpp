@@ -1,8 +1,9 @@
 // bench_fake_provider: a stand-in for Twilio's Create Call endpoint for the
 // enquiry bench, over TLS with keep-alive. Every POST .../Calls.json gets a
-// 201 with a fresh call sid; for each it notes when it arrived (wall clock,
-// ns since 1970) and the lead it is for (the leadId in the request's Url
-// field), and writes those lines to OUTPUT when it gets SIGTERM or SIGINT.
+// 201 with a fresh call sid; for each it notes the lead it is for (the
+// leadId in the request's Url field), when it arrived (wall clock, ns since
+// 1970) and the sid it answered, and writes those lines ("lead ns sid") to
+// OUTPUT when it gets SIGTERM or SIGINT.
 //
 // Usage: bench_fake_provider PORT CERT_PEM KEY_PEM OUTPUT
 #include <boost/asio.hpp>
@@ -27,6 +28,7 @@ namespace {
 struct Arrival {
   std::string lead_id;
   std::int64_t wall_ns;
+  std::string sid;
 };
 
 std::vector<Arrival> arrivals;
@@ -59,9 +61,9 @@ asio::awaitable<void> serve(asio::ssl::stream<tcp::socket> stream) {
     response.keep_alive(request.keep_alive());
     response.set(http::field::content_type, "application/json");
     if (request.method() == http::verb::post && request.target().ends_with("/Calls.json")) {
-      arrivals.push_back({lead_id_in(request.body()), arrived});
       char sid[40];
       std::snprintf(sid, sizeof sid, "CA%032llx", static_cast<unsigned long long>(next_sid++));
+      arrivals.push_back({lead_id_in(request.body()), arrived, sid});
       response.result(http::status::created);
       response.body() = std::string(R"({"sid":")") + sid + R"(","status":"queued"})";
     } else {
@@ -103,6 +105,6 @@ int main(int argc, char** argv) {
   signals.async_wait([&](boost::system::error_code, int) { io.stop(); });
   io.run();
   std::ofstream out(argv[4]);
-  for (const auto& arrival : arrivals) out << arrival.lead_id << ' ' << arrival.wall_ns << '\n';
+  for (const auto& arrival : arrivals) out << arrival.lead_id << ' ' << arrival.wall_ns << ' ' << arrival.sid << '\n';
   return 0;
 }

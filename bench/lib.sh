@@ -158,3 +158,32 @@ print(f"DynamoDB per {what} ({count}): {d['requests'] / count:.2f} requests ({d[
       f"{d['retries']} retries, {d['failures']} failures")
 PY
 }
+
+# A CA and a certificate for localhost made for this run ($work/ca.pem,
+# $work/server.pem, $work/server.key): the fake provider's TLS.
+make_bench_certificates() {
+  openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj "/CN=callgate bench CA" \
+    -keyout "$work/ca.key" -out "$work/ca.pem" 2>/dev/null
+  openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" -keyout "$work/server.key" -out "$work/server.csr" 2>/dev/null
+  printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' > "$work/san.ext"
+  openssl x509 -req -in "$work/server.csr" -CA "$work/ca.pem" -CAkey "$work/ca.key" -CAcreateserial -days 1 \
+    -extfile "$work/san.ext" -out "$work/server.pem" 2>/dev/null
+}
+
+# Waits until the daemon's placements (callgate_calls_placed_total) stop
+# growing, at most a minute, and prints how many it has placed.
+settle_placements() {  # port
+  python3 - "$1" <<'PY'
+import sys, time, urllib.request
+def placed():
+    text = urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/metrics", timeout=5).read().decode()
+    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith("callgate_calls_placed_total{"))
+last, still, deadline = -1, 0, time.time() + 60
+while time.time() < deadline and still < 4:
+    now = placed()
+    still = still + 1 if now == last else 0
+    last = now
+    time.sleep(0.25)
+print(int(last))
+PY
+}

@@ -4,7 +4,7 @@
 // not when it was sent, so a stalled server cannot hide its queueing delay.
 //
 // Usage: bench_load HOST PORT PATH CONNECTIONS SECONDS [RATE]
-//        [--twilio-webhook AUTH_TOKEN PUBLIC_BASE_URL ACKNOWLEDGED_FILE]
+//        [--twilio-webhook AUTH_TOKEN PUBLIC_BASE_URL ACKNOWLEDGED_FILE [--placed SIDS_FILE FIRST]]
 //        [--enquiries ACKNOWLEDGED_FILE] [--slow-timeline MICROSECONDS] [--warmup SECONDS]
 // Prints one line: requests=N errors=N rps=R p50_us=.. p99_us=.. p999_us=.. max_us=.. cpu_us=..
 // (and warmup_requests=N warmup_p99_us=.. warmup_max_us=.. with --warmup).
@@ -15,7 +15,11 @@
 // PATH, each with its own call sid, signed with AUTH_TOKEN for
 // PUBLIC_BASE_URL + PATH exactly as Twilio signs; the call sids answered
 // 2xx are written to ACKNOWLEDGED_FILE, one a line, so the store can be
-// checked for every one afterwards.
+// checked for every one afterwards. With --placed the callbacks are for
+// the calls in SIDS_FILE (one sid a line), each taken through its statuses
+// in turn from request FIRST on (placed_callbacks below), "sid step" is
+// what is written, and placed_next=K at the end of the line is where the
+// next run goes on.
 //
 // With --enquiries every request is a JSON enquiry POSTed to PATH, each for
 // its own phone number; for each one answered 202 the lead id and the
@@ -88,6 +92,28 @@ std::string base64(const unsigned char* data, unsigned size) {
   return out;
 }
 
+// A Twilio status callback POSTed to path, signed with token for url as
+// Twilio signs: fields in name order (the form's order too).
+std::string signed_twilio_callback(const std::string& path, const std::string& token, const std::string& url,
+                                   const std::vector<std::pair<std::string, std::string>>& fields) {
+  std::string body;
+  std::string signed_text = url;
+  for (const auto& [name, value] : fields) {
+    body += (body.empty() ? "" : "&") + name + "=" + value;
+    signed_text += name + value;
+  }
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  HMAC(EVP_sha1(), token.data(), static_cast<int>(token.size()),
+       reinterpret_cast<const unsigned char*>(signed_text.data()), signed_text.size(), digest, &length);
+  return "POST " + path +
+         " HTTP/1.1\r\nHost: bench\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+         "X-Twilio-Signature: " +
+         base64(digest, length) + "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+}
+
+const std::string kAccountSid = "AC0123456789abcdef0123456789abcdef";
+
 // Signed Twilio status callbacks with call sids no other request uses.
 RequestMaker twilio_callbacks(std::string path, std::string token, std::string url, int connection) {
   auto counter = std::make_shared<std::uint64_t>(0);
@@ -96,21 +122,40 @@ RequestMaker twilio_callbacks(std::string path, std::string token, std::string u
     char sid[40];
     std::snprintf(sid, sizeof sid, "CA%08x%04x%020llx", static_cast<unsigned>(::getpid()),
                   static_cast<unsigned>(connection) & 0xffffu, static_cast<unsigned long long>((*counter)++));
-    const std::string account = "AC0123456789abcdef0123456789abcdef";
-    // Form fields in name order, as the signature covers them.
-    const std::string body = "AccountSid=" + account + "&CallSid=" + sid + "&CallStatus=completed&SequenceNumber=3";
-    const std::string signed_text =
-        url + "AccountSid" + account + "CallSid" + sid + "CallStatuscompletedSequenceNumber3";
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int length = 0;
-    HMAC(EVP_sha1(), token.data(), static_cast<int>(token.size()),
-         reinterpret_cast<const unsigned char*>(signed_text.data()), signed_text.size(), digest, &length);
-    std::string request = "POST " + path +
-                          " HTTP/1.1\r\nHost: bench\r\nContent-Type: application/x-www-form-urlencoded\r\n"
-                          "X-Twilio-Signature: " +
-                          base64(digest, length) + "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" +
-                          body;
+    auto request = signed_twilio_callback(
+        path, token, url,
+        {{"AccountSid", kAccountSid}, {"CallSid", sid}, {"CallStatus", "completed"}, {"SequenceNumber", "3"}});
     return std::make_pair(std::move(request), std::string(sid));
+  };
+}
+
+// Signed Twilio status callbacks for calls callgated placed (--placed): the
+// k-th request, counted over every connection from FIRST, is for the call
+// sids[k % N] and carries that call's (k / N)-th status of initiated,
+// ringing, in-progress, completed, with Twilio's sequence numbers 0-3: every
+// call goes through its life once, its steps seconds apart when N is large.
+// Past 4N the completed status repeats (a duplicate to the store); the
+// acknowledged line is "sid step" so those can be told apart.
+struct PlacedCalls {
+  std::vector<std::string> sids;
+  std::uint64_t next = 0;
+};
+
+RequestMaker placed_callbacks(std::string path, std::string token, std::string url,
+                              std::shared_ptr<PlacedCalls> calls) {
+  return [=]() {
+    static constexpr const char* kStatuses[] = {"initiated", "ringing", "in-progress", "completed"};
+    const auto k = calls->next++;
+    const auto& sid = calls->sids[k % calls->sids.size()];
+    const auto step = k / calls->sids.size();
+    const auto shown = std::min<std::uint64_t>(step, 3);
+    std::vector<std::pair<std::string, std::string>> fields{{"AccountSid", kAccountSid}};
+    if (shown == 3) fields.emplace_back("CallDuration", "42");
+    fields.emplace_back("CallSid", sid);
+    fields.emplace_back("CallStatus", kStatuses[shown]);
+    fields.emplace_back("SequenceNumber", std::to_string(shown));
+    auto request = signed_twilio_callback(path, token, url, fields);
+    return std::make_pair(std::move(request), sid + " " + std::to_string(step));
   };
 }
 
@@ -284,6 +329,7 @@ int main(int argc, char** argv) {
   double rate = 0.0;
   std::string token, base_url, acknowledged_file;
   bool enquiry_mode = false;
+  std::shared_ptr<PlacedCalls> placed;
   std::uint32_t slow_threshold_us = 0;
   double warmup_seconds = 0.0;
   bool warmup_given = false;  // the warm-up's fields are printed whenever asked for, 0 s included
@@ -293,6 +339,16 @@ int main(int argc, char** argv) {
       base_url = argv[index + 2];
       acknowledged_file = argv[index + 3];
       index += 3;
+    } else if (std::string(argv[index]) == "--placed" && index + 2 < argc) {
+      placed = std::make_shared<PlacedCalls>();
+      std::ifstream in(argv[index + 1]);
+      for (std::string sid; in >> sid;) placed->sids.push_back(sid);
+      placed->next = std::stoull(argv[index + 2]);
+      if (placed->sids.empty()) {
+        std::cerr << "bench_load: no call sids in " << argv[index + 1] << "\n";
+        return 2;
+      }
+      index += 2;
     } else if (std::string(argv[index]) == "--enquiries" && index + 1 < argc) {
       enquiry_mode = true;
       acknowledged_file = argv[index + 1];
@@ -337,6 +393,7 @@ int main(int argc, char** argv) {
   for (int i = 0; i < connections; ++i) {
     const auto first_due = start + (rate > 0 ? interval * i / connections : Clock::duration::zero());
     RequestMaker maker = enquiry_mode ? enquiries(path, i)
+                         : placed     ? placed_callbacks(path, token, base_url + path, placed)
                          : token.empty()
                              ? RequestMaker([&get_request] { return std::make_pair(get_request, std::string()); })
                              : twilio_callbacks(path, token, base_url + path, i);
@@ -369,6 +426,7 @@ int main(int argc, char** argv) {
   if (warmup_given)
     std::printf(" warmup_requests=%zu warmup_p99_us=%u warmup_max_us=%u", warmup.size(), percentile(warmup, 0.99),
                 warmup.empty() ? 0 : warmup.back());
+  if (placed) std::printf(" placed_next=%llu", static_cast<unsigned long long>(placed->next));
   std::printf("\n");
   return 0;
 }

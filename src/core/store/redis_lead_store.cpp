@@ -10,6 +10,7 @@
 #include "core/store/redis_epoch.hpp"
 
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/post.hpp>
 
 #include <boost/asio/this_coro.hpp>
@@ -26,6 +27,7 @@ namespace asio = boost::asio;
 namespace json = boost::json;
 using asio::awaitable;
 using redis::Reply;
+using namespace asio::experimental::awaitable_operators;
 
 namespace {
 
@@ -51,7 +53,9 @@ redis.call('ZADD', KEYS[5], 0, ARGV[1])
 return {1, ARGV[1]}
 )lua";
 
-// KEYS: lead, old status, new status, sid, orphans.
+// The whole lead written (its events so far folded into the json, so the
+// list of events appended since is emptied).
+// KEYS: lead, old status, new status, sid, orphans, events.
 // ARGV: expected version, json, id, claim sid (1/0), orphans consumed (-1: none).
 constexpr const char* kWriteScript = R"lua(
 local version = tonumber(redis.call('HGET', KEYS[1], 'version'))
@@ -65,6 +69,7 @@ if tonumber(ARGV[5]) >= 0 then
   redis.call('DEL', KEYS[5])
 end
 redis.call('HSET', KEYS[1], 'json', ARGV[2], 'version', version + 1)
+redis.call('DEL', KEYS[6])
 if KEYS[2] ~= KEYS[3] then
   redis.call('ZREM', KEYS[2], ARGV[3])
   redis.call('ZADD', KEYS[3], 0, ARGV[3])
@@ -73,51 +78,61 @@ if ARGV[4] == '1' then redis.call('SET', KEYS[4], ARGV[3]) end
 return 1
 )lua";
 
-// An event's first step: who owns the call sid and, if a lead does, that
-// lead (so it need not be read in a second round trip); if none does and
-// the event came with an orphan record, the event is kept as an orphan, in
-// the same atomic step as the look-up. The events a reactor took in one
-// turn of its loop go in one call (a script's call costs Redis more than
-// its few commands). The lead's key is named here from the owner found, as
-// a script on one Redis (not a Cluster) may.
-// KEYS: sid and orphans of each event. ARGV[1]: the lead key's prefix;
-// ARGV[2]: how long orphans wait (ms); ARGV[2 + i]: event i's orphan record
-// ("" to keep nothing).
-// Returns, per event: {owner, json, version}; 1 when kept; 0 when neither.
-constexpr const char* kResolveScript = R"lua(
+// A callback's write: the event appended to its lead's events, the version
+// counted and the status index moved, if the lead is still at the version
+// its event was applied to. A few hundred bytes instead of the whole lead
+// (which grows with every event). The appends of one turn of a reactor's
+// loop go in one call.
+// Per append i, KEYS[4i-3..4i]: lead, events, old status, new status;
+// ARGV[3i-2..3i]: expected version, the event record, the lead id when the
+// status index moves ('' when it stays).
+// Returns, per append: 1 appended, 0 the version moved on (apply again).
+constexpr const char* kAppendScript = R"lua(
 local results = {}
-for i = 1, #KEYS / 2 do
-  local owner = redis.call('GET', KEYS[2 * i - 1])
-  if owner then
-    local lead = redis.call('HMGET', ARGV[1] .. owner, 'json', 'version')
-    results[i] = {owner, lead[1], lead[2]}
-  elseif ARGV[i + 2] ~= '' then
-    redis.call('RPUSH', KEYS[2 * i], ARGV[i + 2])
-    redis.call('PEXPIRE', KEYS[2 * i], ARGV[2])
-    results[i] = 1
-  else
+for i = 1, #KEYS / 4 do
+  local version = tonumber(redis.call('HGET', KEYS[4 * i - 3], 'version'))
+  if version ~= tonumber(ARGV[3 * i - 2]) then
     results[i] = 0
+  else
+    redis.call('RPUSH', KEYS[4 * i - 2], ARGV[3 * i - 1])
+    redis.call('HSET', KEYS[4 * i - 3], 'version', version + 1)
+    if ARGV[3 * i] ~= '' then
+      redis.call('ZREM', KEYS[4 * i - 1], ARGV[3 * i])
+      redis.call('ZADD', KEYS[4 * i], 0, ARGV[3 * i])
+    end
+    results[i] = 1
   end
 end
 return results
 )lua";
 
-// KEYS: sid, orphans. ARGV: the event record, how long orphans wait (ms).
-// Returns the owner when the call sid found its lead meanwhile (apply
-// instead), else nil once kept.
-constexpr const char* kOrphanScript = R"lua(
-local owner = redis.call('GET', KEYS[1])
-if owner then return owner end
-redis.call('RPUSH', KEYS[2], ARGV[1])
-redis.call('PEXPIRE', KEYS[2], ARGV[2])
-return false
+// Events for calls no lead owns (a plain GET found no owner): each kept
+// as an orphan, unless its sid found its lead meanwhile, in the same atomic
+// step as that look-up. The events a reactor took in one turn of its loop
+// go in one call (a script's call costs Redis more than its few commands).
+// KEYS: sid and orphans of each event. ARGV[1]: how long orphans wait (ms);
+// ARGV[1 + i]: event i's record.
+// Returns, per event: the owner when there is one now (apply instead); 1 when kept.
+constexpr const char* kKeepOrphansScript = R"lua(
+local results = {}
+for i = 1, #KEYS / 2 do
+  local owner = redis.call('GET', KEYS[2 * i - 1])
+  if owner then
+    results[i] = owner
+  else
+    redis.call('RPUSH', KEYS[2 * i], ARGV[i + 1])
+    redis.call('PEXPIRE', KEYS[2 * i], ARGV[1])
+    results[i] = 1
+  end
+end
+return results
 )lua";
 
 const redis::Script create_script{kCreateScript};
 const redis::Script write_script{kWriteScript};
-const redis::Script orphan_script{kOrphanScript};
-const redis::Script resolve_script{kResolveScript};
-const redis::Script* const kScripts[] = {&create_script, &write_script, &orphan_script, &resolve_script};
+const redis::Script keep_orphans_script{kKeepOrphansScript};
+const redis::Script append_script{kAppendScript};
+const redis::Script* const kScripts[] = {&create_script, &write_script, &keep_orphans_script, &append_script};
 
 StoreError unavailable(std::string message) { return {StoreFailure::unavailable, std::move(message)}; }
 
@@ -134,30 +149,35 @@ std::vector<std::pair<CallEvent, WallTime>> read_orphans(const Reply& reply) {
   return orphans;
 }
 
-// At most this many events in one resolve call: Redis runs a script
-// alone, and a long one would hold up every other client.
-constexpr std::size_t kMaxResolveBatch = 128;
+// At most this many events in one resolve or append call: Redis runs a
+// script alone, and a long one would hold up every other client.
+constexpr std::size_t kMaxBatch = 128;
+
+// Past this many events appended since its json, a lead's next change
+// writes it whole (and empties the list): every read folds the list, and
+// it must not grow without end under a provider repeating itself.
+constexpr std::size_t kFoldAfter = 16;
 
 }  // namespace
 
-// An event waiting for its resolve call; its views point into the waiting
-// coroutine's frame, which stays put until it is resumed.
-struct RedisLeadStore::PendingResolve {
+// An event waiting for its resolve or append call; its views point into
+// the waiting coroutine's frame, which stays put until it is resumed.
+struct RedisLeadStore::PendingScript {
   using Resume = AnyCompletion<void(std::variant<Reply, StoreError>)>;
-  std::string_view sid_key;
-  std::string_view orphans_key;
-  std::string_view record;
+  std::array<std::string_view, 4> keys;
+  std::array<std::string_view, 3> arguments;
   Resume resume;
 };
 
-struct RedisLeadStore::ResolveBatch {
-  std::vector<PendingResolve> waiting;
+struct RedisLeadStore::ScriptBatch {
+  std::vector<PendingScript> waiting;
   bool send_posted = false;
 };
 
 struct RedisLeadStore::Stored {
   Lead lead;
   std::int64_t version = 0;
+  std::size_t appended = 0;  // events folded in from the list, not yet in the json
 };
 
 RedisLeadStore::RedisLeadStore(std::vector<asio::io_context*> homes, RedisStoreOptions options)
@@ -166,7 +186,7 @@ RedisLeadStore::RedisLeadStore(std::vector<asio::io_context*> homes, RedisStoreO
   for (auto* io : homes) {
     auto on_connected = [this](redis::Connection& connection) { return check_redis(connection); };
     homes_.push_back({io, std::make_unique<redis::Connection>(*io, options_.connection, on_connected),
-                      std::make_unique<ResolveBatch>()});
+                      std::make_unique<ScriptBatch>(), std::make_unique<ScriptBatch>()});
   }
 }
 
@@ -353,34 +373,57 @@ awaitable<std::variant<Reply, StoreError>> RedisLeadStore::script(redis::Connect
 }
 
 StoreResult<RedisLeadStore::Stored> RedisLeadStore::stored_lead(const std::string& lead_id, const Reply& json_field,
-                                                                const Reply& version_field) {
+                                                                const Reply& version_field, const Reply& events) {
   if (json_field.type != Reply::Type::string) return StoreError{StoreFailure::not_found, "no lead " + lead_id};
   boost::system::error_code error;
   auto lead = lead_from_json(parse_stored_json(json_field.text, error));
   if (error || !lead) return unavailable("the stored lead " + lead_id + " does not parse");
   std::int64_t version = 0;
   if (version_field.type == Reply::Type::string) version = parse_decimal<std::int64_t>(version_field.text).value_or(0);
-  return Stored{std::move(*lead), version};
+  // The events appended since the json, through the same state machine, in
+  // the order Redis took them: the lead as each append saw it, and after.
+  for (const auto& element : events.elements) {
+    auto appended = read_received_event_record(element.text);
+    // Skipping one would change what every later event did: refuse instead.
+    if (!appended) return unavailable("an event appended to the stored lead " + lead_id + " does not parse");
+    apply_call_event(*lead, appended->first, appended->second);
+  }
+  return Stored{std::move(*lead), version, events.elements.size()};
 }
 
 awaitable<StoreResult<RedisLeadStore::Stored>> RedisLeadStore::read(redis::Connection& redis,
                                                                     const std::string& lead_id) {
-  std::vector<std::string> command{std::string("HMGET"), key("lead", lead_id), std::string("json"),
-                                   std::string("version")};
-  auto reply = co_await run(redis, std::move(command));
-  if (auto* error = std::get_if<StoreError>(&reply)) co_return *error;
-  const auto& fields = std::get<Reply>(reply).elements;
-  if (fields.size() != 2) co_return StoreError{StoreFailure::not_found, "no lead " + lead_id};
-  co_return stored_lead(lead_id, fields[0], fields[1]);
+  // Two plain commands, pipelined (a script's call costs Redis more than
+  // both). Not one atomic step, and need not be: between them a callback may
+  // append (the list then holds one event more than the json's version
+  // counts: a later state, whole) or a whole write may fold the list into a
+  // new json (this reads the state before the fold's events). Either way a
+  // state the lead had; and what is written from it is checked against the
+  // version read, which any change in between has moved.
+  const std::string lead_key = key("lead", lead_id);
+  const std::string events_key = key("events", lead_id);
+  const std::array<std::string_view, 4> fields{"HMGET", lead_key, "json", "version"};
+  const std::array<std::string_view, 4> range{"LRANGE", events_key, "0", "-1"};
+  auto [lead, events] = co_await (redis.command(std::span<const std::string_view>(fields)) &&
+                                  redis.command(std::span<const std::string_view>(range)));
+  for (auto* reply : {&lead, &events}) {
+    if (auto* failure = std::get_if<redis::Failure>(reply)) co_return unavailable(failure->message);
+    if (std::get<Reply>(*reply).is_error()) co_return unavailable("Redis: " + std::get<Reply>(*reply).text);
+  }
+  const auto& pair = std::get<Reply>(lead).elements;
+  if (pair.size() != 2) co_return unavailable("unexpected answer to HMGET of lead " + lead_id);
+  co_return stored_lead(lead_id, pair[0], pair[1], std::get<Reply>(events));
 }
 
 awaitable<std::variant<std::int64_t, StoreError>> RedisLeadStore::write(redis::Connection& redis, const Stored& before,
                                                                         const Lead& after, const std::string& claim_sid,
                                                                         std::int64_t orphans_consumed) {
-  std::vector<std::string> keys{key("lead", after.id), key("status", to_string(before.lead.status)),
+  std::vector<std::string> keys{key("lead", after.id),
+                                key("status", to_string(before.lead.status)),
                                 key("status", to_string(after.status)),
                                 claim_sid.empty() ? key("sid", "-") : key("sid", claim_sid),
-                                claim_sid.empty() ? key("orphans", "-") : key("orphans", claim_sid)};
+                                claim_sid.empty() ? key("orphans", "-") : key("orphans", claim_sid),
+                                key("events", after.id)};
   std::vector<std::string> arguments{std::to_string(before.version), json::serialize(to_json(after)), after.id,
                                      claim_sid.empty() ? std::string("0") : std::string("1"),
                                      std::to_string(orphans_consumed)};
@@ -454,53 +497,60 @@ awaitable<StoreResult<Lead>> RedisLeadStore::do_add_attempt(redis::Connection& r
   co_return unavailable("too much contention on lead " + lead_id);
 }
 
-awaitable<std::variant<Reply, StoreError>> RedisLeadStore::resolve(redis::Connection& redis, std::string_view sid_key,
-                                                                   std::string_view orphans_key,
-                                                                   std::string_view record) {
-  Home* home = nullptr;
+RedisLeadStore::Home& RedisLeadStore::home_of(redis::Connection& redis) {
   for (auto& candidate : homes_)
-    if (candidate.connection.get() == &redis) home = &candidate;
-  if (home == nullptr) co_return unavailable("no home for this Redis connection");  // route() always gives one
+    if (candidate.connection.get() == &redis) return candidate;
+  return homes_.front();  // route() always gives a home's connection
+}
+
+awaitable<std::variant<Reply, StoreError>> RedisLeadStore::batched(redis::Connection& redis, BatchKind kind,
+                                                                   PendingScript pending) {
+  auto& home = home_of(redis);
   co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(std::variant<Reply, StoreError>)>(
       [&](auto handler) {
-        auto& batch = *home->batch;
-        batch.waiting.push_back({sid_key, orphans_key, record, PendingResolve::Resume(std::move(handler))});
+        auto& batch = kind == BatchKind::keep_orphans ? *home.orphans : *home.appends;
+        pending.resume = PendingScript::Resume(std::move(handler));
+        batch.waiting.push_back(std::move(pending));
         if (batch.send_posted) return;
         batch.send_posted = true;
         // Sent once the loop has run what is ready now: the other requests
         // of this turn join the batch first.
-        asio::post(*home->io, [this, home, gone = gone_.token()] {
+        asio::post(*home.io, [this, home = &home, &batch, kind, gone = gone_.token()] {
           if (gone.stopped()) return;
-          home->batch->send_posted = false;
-          auto waiting = std::move(home->batch->waiting);
-          home->batch->waiting.clear();
-          for (std::size_t first = 0; first < waiting.size(); first += kMaxResolveBatch) {
-            const auto end = std::min(waiting.size(), first + kMaxResolveBatch);
-            std::vector<PendingResolve> part(
+          batch.send_posted = false;
+          auto waiting = std::move(batch.waiting);
+          batch.waiting.clear();
+          for (std::size_t first = 0; first < waiting.size(); first += kMaxBatch) {
+            const auto end = std::min(waiting.size(), first + kMaxBatch);
+            std::vector<PendingScript> part(
                 std::make_move_iterator(waiting.begin() + static_cast<std::ptrdiff_t>(first)),
                 std::make_move_iterator(waiting.begin() + static_cast<std::ptrdiff_t>(end)));
-            spawn_task(*home->io, send_resolve(*home->connection, std::move(part)), "Redis store sending a batch");
+            spawn_task(*home->io, send_batch(*home->connection, kind, std::move(part)), "Redis store sending a batch");
           }
         });
       },
       asio::use_awaitable);
 }
 
-awaitable<void> RedisLeadStore::send_resolve(redis::Connection& redis, std::vector<PendingResolve> events) {
+awaitable<void> RedisLeadStore::send_batch(redis::Connection& redis, BatchKind kind,
+                                           std::vector<PendingScript> events) {
+  // What each event brings: the orphan script's sid and orphans keys and
+  // record; the append script's four keys and three arguments.
+  const bool keeping = kind == BatchKind::keep_orphans;
+  const std::size_t key_count = keeping ? 2 : 4;
+  const std::size_t argument_count = keeping ? 1 : 3;
   std::vector<std::string_view> keys;
   std::vector<std::string_view> arguments;
-  keys.reserve(2 * events.size());
-  arguments.reserve(2 + events.size());
-  const std::string lead_key_prefix = options_.key_prefix + "lead:";
+  keys.reserve(key_count * events.size());
+  arguments.reserve(1 + argument_count * events.size());
   const std::string orphan_wait = std::to_string(options_.orphan_wait.count());
-  arguments.push_back(lead_key_prefix);
-  arguments.push_back(orphan_wait);
+  if (keeping) arguments.push_back(orphan_wait);
   for (const auto& event : events) {
-    keys.push_back(event.sid_key);
-    keys.push_back(event.orphans_key);
-    arguments.push_back(event.record);
+    keys.insert(keys.end(), event.keys.begin(), event.keys.begin() + static_cast<std::ptrdiff_t>(key_count));
+    arguments.insert(arguments.end(), event.arguments.begin(),
+                     event.arguments.begin() + static_cast<std::ptrdiff_t>(argument_count));
   }
-  auto reply = co_await script(redis, resolve_script, keys, arguments);
+  auto reply = co_await script(redis, keeping ? keep_orphans_script : append_script, keys, arguments);
   // Nothing of this store is touched from here on: it may be gone (a
   // failure posted by its connection's teardown).
   if (auto* error = std::get_if<StoreError>(&reply)) {
@@ -509,7 +559,7 @@ awaitable<void> RedisLeadStore::send_resolve(redis::Connection& redis, std::vect
   }
   auto& answers = std::get<Reply>(reply);
   if (answers.type != Reply::Type::array || answers.elements.size() != events.size()) {
-    for (auto& event : events) std::move(event.resume)(unavailable("unexpected answer from the resolve script"));
+    for (auto& event : events) std::move(event.resume)(unavailable("unexpected answer from a batched script"));
     co_return;
   }
   for (std::size_t index = 0; index < events.size(); ++index)
@@ -520,47 +570,50 @@ awaitable<StoreResult<ApplyResult>> RedisLeadStore::do_apply_event(redis::Connec
                                                                    WallTime received) {
   const std::string sid_key = key("sid", event.call_sid);
   const std::string orphans_key = key("orphans", event.call_sid);
-  // An event that names its lead may be the one that tells a lost placement
-  // answer's call sid: it is not kept as an orphan before that is looked at.
-  const std::string record = event.lead_id.empty() ? received_event_record(event, received) : std::string();
+  // What is kept of the event, as an orphan or appended to its lead.
+  const std::string record = received_event_record(event, received);
+  const std::array<std::string_view, 2> lookup{"GET", sid_key};
   for (int round = 0; round < kMaxRetries; ++round) {
-    auto resolved = co_await resolve(redis, sid_key, orphans_key, record);
-    if (auto* error = std::get_if<StoreError>(&resolved)) co_return *error;
-    const auto& answer = std::get<Reply>(resolved);
-    if (answer.type == Reply::Type::integer && answer.integer == 1)
-      co_return ApplyResult{EventOutcome::unknown_call, {}};
+    // Who owns the call: a plain GET (the owner of a sid never changes once set).
+    auto owner = co_await redis.command(std::span<const std::string_view>(lookup));
+    if (auto* failure = std::get_if<redis::Failure>(&owner)) co_return unavailable(failure->message);
+    const auto& owner_reply = std::get<Reply>(owner);
+    if (owner_reply.is_error()) co_return unavailable("Redis: " + owner_reply.text);
 
     std::string lead_id;
     std::string claim_sid;
     std::int64_t consumed = -1;
     std::optional<Stored> found;
-    if (answer.type == Reply::Type::array && answer.elements.size() == 3) {
-      lead_id = answer.elements[0].text;
-      auto stored = stored_lead(lead_id, answer.elements[1], answer.elements[2]);
+    if (owner_reply.type == Reply::Type::string) {
+      lead_id = owner_reply.text;
+      auto stored = co_await read(redis, lead_id);
       if (auto* error = std::get_if<StoreError>(&stored)) co_return *error;
       found = std::move(std::get<Stored>(stored));
-    } else if (answer.type != Reply::Type::integer) {
-      co_return unavailable("unexpected answer from the resolve script");
     } else {
-      // Nobody owns the sid, and the event names a lead: its latest attempt
-      // may be waiting for this sid (the placement's answer was lost).
-      auto named = co_await read(redis, event.lead_id);
-      if (auto* stored = std::get_if<Stored>(&named)) {
-        const auto& attempts = stored->lead.attempts;
-        if (!attempts.empty() && attempts.back().call_sid.empty() && attempts.back().provider == event.provider) {
-          lead_id = event.lead_id;
-          claim_sid = event.call_sid;
-          found = std::move(*stored);
+      if (!event.lead_id.empty()) {
+        // Nobody owns the sid, and the event names a lead: its latest attempt
+        // may be waiting for this sid (the placement's answer was lost).
+        auto named = co_await read(redis, event.lead_id);
+        if (auto* stored = std::get_if<Stored>(&named)) {
+          const auto& attempts = stored->lead.attempts;
+          if (!attempts.empty() && attempts.back().call_sid.empty() && attempts.back().provider == event.provider) {
+            lead_id = event.lead_id;
+            claim_sid = event.call_sid;
+            found = std::move(*stored);
+          }
         }
       }
       if (lead_id.empty()) {
-        const std::array<std::string_view, 2> orphan_keys{sid_key, orphans_key};
-        const std::string named_record = received_event_record(event, received);
-        const std::string orphan_wait = std::to_string(options_.orphan_wait.count());
-        const std::array<std::string_view, 2> orphan_arguments{named_record, orphan_wait};
-        auto kept = co_await script(redis, orphan_script, orphan_keys, orphan_arguments);
+        // Kept as an orphan, batched with this turn's others, unless the sid
+        // found its lead since the GET.
+        PendingScript keep;
+        keep.keys = {sid_key, orphans_key};
+        keep.arguments = {record};
+        auto kept = co_await batched(redis, BatchKind::keep_orphans, std::move(keep));
         if (auto* error = std::get_if<StoreError>(&kept)) co_return *error;
-        if (std::get<Reply>(kept).type == Reply::Type::string) continue;  // the sid found its lead meanwhile
+        const auto& answer = std::get<Reply>(kept);
+        if (answer.type == Reply::Type::string) continue;  // owned now: apply it
+        if (answer.type != Reply::Type::integer) co_return unavailable("unexpected answer from the orphan script");
         co_return ApplyResult{EventOutcome::unknown_call, {}};
       }
     }
@@ -575,9 +628,28 @@ awaitable<StoreResult<ApplyResult>> RedisLeadStore::do_apply_event(redis::Connec
     }
     const auto outcome = apply_call_event(after, event, received);
     if (outcome == EventOutcome::duplicate && claim_sid.empty()) co_return ApplyResult{outcome, lead_id};
-    auto written = co_await write(redis, before, after, claim_sid, consumed);
-    if (auto* error = std::get_if<StoreError>(&written)) co_return *error;
-    if (std::get<std::int64_t>(written) == 1) co_return ApplyResult{outcome, lead_id};
+    std::int64_t written = 0;
+    if (claim_sid.empty() && before.appended < kFoldAfter) {
+      // The common case: the event appended. Read back, the same state
+      // machine over the same events in the same order gives this lead.
+      const std::string lead_key = key("lead", lead_id);
+      const std::string events_key = key("events", lead_id);
+      const std::string old_status_key = key("status", to_string(before.lead.status));
+      const std::string new_status_key = key("status", to_string(after.status));
+      const std::string version = std::to_string(before.version);
+      PendingScript append;
+      append.keys = {lead_key, events_key, old_status_key, new_status_key};
+      append.arguments = {version, record,
+                          before.lead.status == after.status ? std::string_view() : std::string_view(lead_id)};
+      auto appended = co_await batched(redis, BatchKind::append, std::move(append));
+      if (auto* error = std::get_if<StoreError>(&appended)) co_return *error;
+      written = std::get<Reply>(appended).integer;
+    } else {
+      auto whole = co_await write(redis, before, after, claim_sid, consumed);
+      if (auto* error = std::get_if<StoreError>(&whole)) co_return *error;
+      written = std::get<std::int64_t>(whole);
+    }
+    if (written == 1) co_return ApplyResult{outcome, lead_id};
     // Lost the race (another event for this lead, or the sid was claimed): again, from the top.
   }
   co_return unavailable("too much contention on call " + event.call_sid);

@@ -1,7 +1,9 @@
 // The Redis backend, for running several callgate hosts on one store.
 //
 // Key layout (every key starts with store.redis.key_prefix, "callgate:"):
-//   lead:{id}        hash: json (the lead, lead_json.hpp), version (counts writes), key (its idempotency key)
+//   lead:{id}        hash: json (the lead, lead_json.hpp), version (counts changes), key (its idempotency key)
+//   events:{id}      list: call events appended since the json (lead_json.hpp's event records), oldest
+//                    first; the lead is the json with these applied in order, by the same state machine
 //   idem:{key}       string: the lead id an Idempotency-Key created
 //   phone:{e164}     hash: id and created (ms) of the number's latest lead, for the duplicate window
 //   sid:{call sid}   string: the lead id that owns a call
@@ -15,11 +17,17 @@
 // every other backend: the lead is read, the event applied, and the result
 // written by a compare-and-set script that only succeeds if the lead's
 // version is still the one read (else: read again and retry). One state
-// machine, in C++, and no interleaving of two webhooks for one lead. An
-// event's first script finds the sid's owner and reads its lead in one
-// round trip, or keeps the event as an orphan: two round trips for an event
-// of a known call, one for an orphan. (That script names the lead's key
-// from the owner it finds: one Redis, not a Redis Cluster.)
+// machine, in C++, and no interleaving of two webhooks for one lead.
+//
+// A callback costs Redis as little as that allows, since one Redis serves a
+// fleet: the sid's owner and the lead are read by plain pipelined commands
+// (GET; HMGET and LRANGE), not a script, and the compare-and-set does not
+// write the lead back: it appends the event to events:{id} (the event's few
+// hundred bytes, not the lead's kilobytes) and every read applies that list
+// to the json. Writes of the whole lead (a new attempt, an update, a list
+// grown past a bound) fold the list into the json and empty it. The
+// appends, and the orphans kept for calls nobody owns, go out one script
+// call per turn of the reactor's loop.
 //
 // One connection per reactor (pipelined); a caller on any other loop is
 // served by the first reactor's connection.
@@ -78,13 +86,15 @@ class RedisLeadStore final : public LeadStore {
   std::int64_t data_losses_detected() const { return data_losses_.load(std::memory_order_relaxed); }
 
  private:
-  struct PendingResolve;
-  struct ResolveBatch;  // the events of one turn of a home's loop, resolved by one script call
+  struct PendingScript;
+  struct ScriptBatch;  // the events of one turn of a home's loop, sent in one script call
   struct Home {
     boost::asio::io_context* io;
     std::unique_ptr<redis::Connection> connection;
-    std::unique_ptr<ResolveBatch> batch;
+    std::unique_ptr<ScriptBatch> orphans;
+    std::unique_ptr<ScriptBatch> appends;
   };
+  enum class BatchKind { keep_orphans, append };
   struct Stored;  // a lead as read, with its version
 
   // After each connect: the epoch compared (and set on first use); once per
@@ -119,16 +129,16 @@ class RedisLeadStore final : public LeadStore {
                                                                         std::span<const std::string_view> keys,
                                                                         std::span<const std::string_view> arguments);
   boost::asio::awaitable<StoreResult<Stored>> read(redis::Connection& redis, const std::string& lead_id);
-  // An event's first step (the resolve script), batched with the others of
-  // this turn of the loop; the views must outlive the co_await.
-  boost::asio::awaitable<std::variant<redis::Reply, StoreError>> resolve(redis::Connection& redis,
-                                                                         std::string_view sid_key,
-                                                                         std::string_view orphans_key,
-                                                                         std::string_view record);
-  boost::asio::awaitable<void> send_resolve(redis::Connection& redis, std::vector<PendingResolve> events);
-  // A lead from its hash's json and version fields (as HMGET answers them).
+  Home& home_of(redis::Connection& redis);
+  // An event's orphan or append script, batched with the others of this
+  // turn of the loop; the views must outlive the co_await.
+  boost::asio::awaitable<std::variant<redis::Reply, StoreError>> batched(redis::Connection& redis, BatchKind kind,
+                                                                         PendingScript pending);
+  boost::asio::awaitable<void> send_batch(redis::Connection& redis, BatchKind kind, std::vector<PendingScript> events);
+  // A lead from its hash's json and version fields (as HMGET answers them)
+  // and the events appended to it since.
   static StoreResult<Stored> stored_lead(const std::string& lead_id, const redis::Reply& json_field,
-                                         const redis::Reply& version_field);
+                                         const redis::Reply& version_field, const redis::Reply& events);
   // Applies the events waiting for call_sid to lead; returns how many the
   // list held, which the write then consumes (and checks none came since).
   boost::asio::awaitable<std::variant<std::int64_t, StoreError>> apply_orphans(redis::Connection& redis,
