@@ -205,6 +205,17 @@ void Daemon::build() {
                                       "Connects that found Redis emptied or replaced (its epoch gone or changed): "
                                       "leads stored before are not in it.",
                                       [redis] { return redis->data_losses_detected(); });
+    // What the lead store asks of Redis (the dial scheduler's connections
+    // are apart): divided by callgate_webhook_events_total, the commands
+    // and bytes a callback costs the one Redis a fleet shares.
+    metrics_.declare_counter_function("callgate_redis_store_commands_total",
+                                      "Commands the lead store sent to Redis (a script's call is one).",
+                                      [redis] { return redis->traffic().commands; });
+    metrics_.declare_counter_function("callgate_redis_store_sent_bytes_total", "Bytes the lead store sent to Redis.",
+                                      [redis] { return redis->traffic().bytes_sent; });
+    metrics_.declare_counter_function("callgate_redis_store_received_bytes_total",
+                                      "Bytes the lead store received from Redis.",
+                                      [redis] { return redis->traffic().bytes_received; });
   }
   // A networked store can be away for a while: webhooks wait in the spool.
   // While the spool takes them, the store being away degrades the host

@@ -457,8 +457,21 @@ void carry_a_lead_to_completed(FakeProviderServer& twilio, const std::string& st
   const std::string sid = "CA00000000000000000000000000000001";
   testing::Connection connection(daemon.port());
   int sequence = 0;
+  const auto commands_before = metric_value(daemon.port(), "callgate_redis_store_commands_total");
+  const auto sent_before = metric_value(daemon.port(), "callgate_redis_store_sent_bytes_total");
   for (const char* status : {"initiated", "ringing", "in-progress", "completed"})
     BOOST_TEST(post_callback(connection, id, callback(sid, status, sequence++)) == 204);
+  // What a callback asked of Redis, by the daemon's own count: its owner
+  // and lead read, its event appended (a few hundred bytes; writing the
+  // lead back, as before, sent its whole json, over a kilobyte by the
+  // fourth event). The completed call's redial decision reads the lead too.
+  const auto commands = metric_value(daemon.port(), "callgate_redis_store_commands_total") - commands_before;
+  const auto sent = metric_value(daemon.port(), "callgate_redis_store_sent_bytes_total") - sent_before;
+  BOOST_TEST(commands >= 4 * 4);
+  BOOST_TEST(commands <= 4 * 4 + 4);
+  BOOST_TEST(sent / 4 < 1024, sent << " bytes sent to Redis for 4 callbacks");
+  BOOST_TEST_MESSAGE("callbacks: " << commands << " commands, " << sent << " bytes");
+  BOOST_TEST(metric_value(daemon.port(), "callgate_redis_store_received_bytes_total") > 0);
   const auto lead = get_lead(daemon.port(), id);
   BOOST_TEST(lead.at("status").as_string() == "completed");
   BOOST_TEST(lead.at("events").as_array().size() == 4u);

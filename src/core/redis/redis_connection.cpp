@@ -20,6 +20,7 @@
 #include <hiredis/read.h>
 
 #include <array>
+#include <atomic>
 #include <charconv>
 #include <deque>
 
@@ -74,6 +75,10 @@ struct Connection::Link : std::enable_shared_from_this<Link> {
   std::vector<std::pair<Completion, std::variant<Reply, Failure>>> answered;
   std::string timeout_message;
   std::string lost_because;  // the socket's error that ended the last connection, for the log
+  // What went over this connection, for /metrics (read from other threads).
+  std::atomic<std::int64_t> commands{0};
+  std::atomic<std::int64_t> bytes_sent{0};
+  std::atomic<std::int64_t> bytes_received{0};
 };
 
 namespace {
@@ -129,6 +134,7 @@ void read_more(const std::shared_ptr<Link>& link) {
   auto on_read = [link, wire](boost::system::error_code error, std::size_t size) {
     if (link->wire != wire) return;  // dropped meanwhile: its commands have failed already
     if (error) link->lost_because = error.message();
+    link->bytes_received.fetch_add(static_cast<std::int64_t>(size), std::memory_order_relaxed);
     bool broken = error || redisReaderFeed(link->reader, wire->inbox.data(), size) != REDIS_OK;
     while (!broken) {
       void* reply = nullptr;
@@ -253,6 +259,11 @@ Connection::Connection(asio::io_context& io, ConnectionOptions options,
 Connection::~Connection() { stop(); }
 
 bool Connection::connected() const { return link_->wire != nullptr && link_->ready; }
+
+Traffic Connection::traffic() const {
+  return {link_->commands.load(std::memory_order_relaxed), link_->bytes_sent.load(std::memory_order_relaxed),
+          link_->bytes_received.load(std::memory_order_relaxed)};
+}
 
 void Connection::start() {
   spawn_loop(
@@ -423,7 +434,10 @@ awaitable<std::variant<Reply, Failure>> Connection::raw_command(std::span<const 
   if (link_->wire == nullptr) co_return Failure{"Redis is not connected"};
   // Written into the outbox before the first suspension: the arguments need
   // only outlive the start of the co_await.
+  const auto queued = link_->outbox.size();
   append_command(link_->outbox, arguments);
+  link_->commands.fetch_add(1, std::memory_order_relaxed);
+  link_->bytes_sent.fetch_add(static_cast<std::int64_t>(link_->outbox.size() - queued), std::memory_order_relaxed);
   co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(std::variant<Reply, Failure>)>(
       [this](auto handler) {
         link_->in_flight.push_back(

@@ -49,6 +49,13 @@ struct Failure {
   std::string message;
 };
 
+// What a connection has carried: commands sent, bytes sent and received.
+struct Traffic {
+  std::int64_t commands = 0;
+  std::int64_t bytes_sent = 0;
+  std::int64_t bytes_received = 0;
+};
+
 struct ConnectionOptions {
   std::string host = "127.0.0.1";
   unsigned short port = 6379;
@@ -101,6 +108,8 @@ class Connection {
   }
 
   bool connected() const;
+  // Commands sent and bytes each way since it was made (any thread may ask).
+  Traffic traffic() const;
   // Whether it has been connected at least once since it was made.
   bool has_connected() const { return has_connected_.load(); }
   const ConnectionOptions& options() const { return options_; }

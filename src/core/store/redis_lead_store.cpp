@@ -303,6 +303,17 @@ std::optional<std::string> RedisLeadStore::data_loss() const {
 
 RedisLeadStore::~RedisLeadStore() { gone_.stop(); }
 
+redis::Traffic RedisLeadStore::traffic() const {
+  redis::Traffic total;
+  for (const auto& home : homes_) {
+    const auto one = home.connection->traffic();
+    total.commands += one.commands;
+    total.bytes_sent += one.bytes_sent;
+    total.bytes_received += one.bytes_received;
+  }
+  return total;
+}
+
 void RedisLeadStore::start() {
   for (auto& home : homes_) asio::post(*home.io, [connection = home.connection.get()] { connection->start(); });
 }

@@ -84,6 +84,9 @@ class RedisLeadStore final : public LeadStore {
   // /readyz (degraded until a restart: someone must look), and how often.
   std::optional<std::string> data_loss() const;
   std::int64_t data_losses_detected() const { return data_losses_.load(std::memory_order_relaxed); }
+  // Every connection's commands and bytes together: what this host asks of
+  // Redis (per callback: against callgate_webhook_events_total).
+  redis::Traffic traffic() const;
 
  private:
   struct PendingScript;
