@@ -8,9 +8,14 @@
 #include "redis_server.hpp"
 #include "test_certificates.hpp"
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/use_future.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/test/unit_test.hpp>
 
 #include <chrono>
@@ -124,6 +129,81 @@ bool connects_within_a_second(ConnectedLoop& loop) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   return false;
+}
+
+// A server that speaks just enough RESP to be connected to (+OK to the
+// SELECT), then answers a PING with `answer` (in 1 MB pieces, as a server
+// streaming a long reply would); runs on a loop of its own, stopped with it.
+asio::awaitable<void> answer_hostile(asio::ip::tcp::socket socket, const std::string& answer) {
+  std::string seen;
+  char chunk[4096];
+  bool selected = false;
+  for (;;) {
+    auto [error, size] = co_await socket.async_read_some(asio::buffer(chunk), asio::as_tuple(asio::use_awaitable));
+    if (error) co_return;
+    seen.append(chunk, size);
+    if (!selected && seen.find("SELECT\r\n$1\r\n0\r\n") != std::string::npos) {
+      selected = true;
+      co_await asio::async_write(socket, asio::buffer(std::string_view("+OK\r\n")),
+                                 asio::as_tuple(asio::use_awaitable));
+    }
+    if (seen.find("PING\r\n") != std::string::npos) break;
+  }
+  for (std::size_t at = 0; at < answer.size(); at += 1 << 20) {
+    const auto piece = std::string_view(answer).substr(at, 1 << 20);
+    auto [error, written] =
+        co_await asio::async_write(socket, asio::buffer(piece), asio::as_tuple(asio::use_awaitable));
+    if (error) co_return;  // the client hung up: what the test wants
+  }
+  // Then silence, the socket kept open, until the loop stops.
+  co_await socket.async_read_some(asio::buffer(chunk), asio::as_tuple(asio::use_awaitable));
+}
+
+asio::awaitable<void> accept_hostile(asio::ip::tcp::acceptor& acceptor, const std::string& answer) {
+  for (;;) {
+    auto [error, socket] = co_await acceptor.async_accept(asio::as_tuple(asio::use_awaitable));
+    if (error) co_return;
+    asio::co_spawn(acceptor.get_executor(), answer_hostile(std::move(socket), answer), asio::detached);
+  }
+}
+
+class HostileRedis {
+ public:
+  explicit HostileRedis(std::string answer) : answer_(std::move(answer)) {
+    asio::co_spawn(io_, accept_hostile(acceptor_, answer_), asio::detached);
+    thread_ = std::thread([this] { io_.run(); });
+  }
+  ~HostileRedis() {
+    io_.stop();
+    thread_.join();
+  }
+  unsigned short port() const { return acceptor_.local_endpoint().port(); }
+
+ private:
+  std::string answer_;
+  asio::io_context io_{1};
+  asio::ip::tcp::acceptor acceptor_{io_, {asio::ip::make_address("127.0.0.1"), 0}};
+  std::thread thread_;
+};
+
+// A PING to that server: what it got and how long it took; then, while
+// the connection is still there to log it, whether the log came to say
+// logged_words (empty: not asked).
+struct HostilePing {
+  Outcome outcome;
+  Clock::duration took;
+  bool logged = false;
+};
+HostilePing ping_hostile(const HostileRedis& server, std::string_view logged_words = {}) {
+  auto options = *callgate::redis::parse_redis_url("redis://127.0.0.1:" + std::to_string(server.port()) + "/0");
+  ConnectedLoop loop(options, std::chrono::seconds(20));
+  const auto started = Clock::now();
+  HostilePing result{loop.run([&] { return send(*loop.connection, ping()); }), Clock::now() - started};
+  for (int tries = 0; tries < 300 && !logged_words.empty() && !result.logged; ++tries) {
+    result.logged = CapturedLog::holds(logged_words);
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return result;
 }
 
 }  // namespace
@@ -307,6 +387,27 @@ BOOST_AUTO_TEST_CASE(a_host_name_connects_and_reconnects) {
   BOOST_TEST(!loop.connection->connected());
   server.start();
   BOOST_TEST(loop.wait_until_connected());
+}
+
+BOOST_AUTO_TEST_CASE(a_reply_declaring_millions_of_elements_drops_the_connection_at_once) {
+  // hiredis alone allocates 6 GB on reading "*777677777" (and then waits
+  // for the elements): refused on the count, the command fails now, not
+  // at its 20 s deadline.
+  HostileRedis server("*777677777\r\n");
+  const auto pinged = ping_hostile(server);
+  BOOST_TEST(text_of(pinged.outcome) == "failure: the Redis connection was lost");
+  BOOST_TEST((pinged.took < std::chrono::seconds(10)));
+}
+
+BOOST_AUTO_TEST_CASE(a_reply_without_end_is_cut_off_before_it_fills_memory) {
+  // A bulk string declared at almost 1 GB, and 80 MB of it sent: the
+  // reader lets 64 MB wait for the rest, no more.
+  HostileRedis server("$999999999\r\n" + std::string(80u << 20, 'x'));
+  CapturedLog log;
+  const auto pinged = ping_hostile(server, "a reply longer than any callgate asks for");
+  BOOST_TEST(text_of(pinged.outcome) == "failure: the Redis connection was lost");
+  BOOST_TEST((pinged.took < std::chrono::seconds(10)));
+  BOOST_TEST(pinged.logged, "redis_disconnected says why");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -153,6 +153,10 @@ void read_more(const std::shared_ptr<Link>& link) {
       freeReplyObject(reply);
       link->in_flight.pop_front();
     }
+    if (!broken && holds_too_much(link->reader)) {
+      link->lost_because = "a reply longer than any callgate asks for";
+      broken = true;
+    }
     if (broken) drop_connection(*link);
     resume_answered(*link);
     if (link->wire == wire) read_more(link);
@@ -333,7 +337,7 @@ awaitable<std::optional<std::string>> Connection::open_connection() {
       co_return settle(timed_out() ? "no TLS handshake in time" : "TLS handshake: " + handshake_error.message());
   }
   settle(std::nullopt);
-  link_->reader = redisReaderCreate();
+  link_->reader = make_bounded_reader();
   if (link_->reader == nullptr) co_return "no memory for a reply reader";
   link_->wire = wire;
   read_more(link_);
@@ -400,7 +404,9 @@ awaitable<void> Connection::connect_loop() {
     if (watching_ && !co_await stop.wait(wake_)) co_return;
     watching_ = false;
     if (link_->wire == nullptr) {
-      LogLine(LogLevel::warn, "redis_disconnected").trusted_text("host", options_.host).number("port", options_.port);
+      LogLine line(LogLevel::warn, "redis_disconnected");
+      line.trusted_text("host", options_.host).number("port", options_.port);
+      if (!link_->lost_because.empty()) line.text("reason", link_->lost_because);
       wake_.expires_after(backoff);
       if (!co_await stop.wait(wake_)) co_return;
     }

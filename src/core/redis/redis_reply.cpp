@@ -59,9 +59,43 @@ bool reply_sizes_are_bounded(std::string_view bytes) {
   return true;
 }
 
+namespace {
+
+// hiredis's own object functions, with the array's count checked first.
+redisReplyObjectFunctions bounded_functions() {
+  redisReader* probe = redisReaderCreate();
+  redisReplyObjectFunctions functions = *probe->fn;
+  redisReaderFree(probe);
+  return functions;
+}
+
+const redisReplyObjectFunctions kDefaultFunctions = bounded_functions();
+
+void* create_bounded_array(const redisReadTask* task, int elements) {
+  // Returning nothing makes the reader fail ("OOM"), which drops the connection.
+  if (elements < 0 || elements > kMaxReplyElements) return nullptr;
+  return kDefaultFunctions.createArray(task, elements);
+}
+
+const redisReplyObjectFunctions kBoundedFunctions = [] {
+  auto functions = kDefaultFunctions;
+  functions.createArray = create_bounded_array;
+  return functions;
+}();
+
+}  // namespace
+
+redisReader* make_bounded_reader() {
+  redisReader* reader = redisReaderCreate();
+  if (reader != nullptr) reader->fn = const_cast<redisReplyObjectFunctions*>(&kBoundedFunctions);
+  return reader;
+}
+
+bool holds_too_much(const redisReader* reader) { return reader->len - reader->pos > kMaxPendingReplyBytes; }
+
 std::optional<std::vector<Reply>> read_replies(std::string_view bytes) {
   if (!reply_sizes_are_bounded(bytes)) return std::nullopt;
-  redisReader* reader = redisReaderCreate();
+  redisReader* reader = make_bounded_reader();
   if (!reader) return std::nullopt;
   std::vector<Reply> replies;
   bool ok = redisReaderFeed(reader, bytes.data(), bytes.size()) == REDIS_OK;

@@ -10,6 +10,7 @@
 #include <vector>
 
 struct redisReply;
+struct redisReader;
 
 namespace callgate::redis {
 
@@ -38,6 +39,17 @@ Reply copy_reply(const redisReply* reply);
 inline constexpr long long kMaxReplyElements = 1 << 20;
 inline constexpr long long kMaxReplyBulkBytes = 512ll * 1024 * 1024;
 std::optional<std::vector<Reply>> read_replies(std::string_view bytes);
+
+// A live connection's reader cannot scan ahead (a header may come split
+// over reads), so it is bounded as it goes: an array count over
+// kMaxReplyElements is refused before hiredis allocates for it (the
+// reader then fails, and the connection is dropped), and a reply still
+// unfinished after kMaxPendingReplyBytes has arrived is too long to wait
+// for ("$999999999" and bytes without end from a broken or hostile server).
+// callgate's largest replies (a lead, a page of ids) are far below both.
+inline constexpr std::size_t kMaxPendingReplyBytes = 64u * 1024 * 1024;
+redisReader* make_bounded_reader();
+bool holds_too_much(const redisReader* reader);
 
 // Whether every array count and bulk length declared in bytes is within
 // the limits above (a scan of the headers alone; nothing is allocated).
