@@ -136,6 +136,14 @@ const redis::Script* const kScripts[] = {&create_script, &write_script, &keep_or
 
 StoreError unavailable(std::string message) { return {StoreFailure::unavailable, std::move(message)}; }
 
+// What a command got, as the store says it: Redis away or refusing is "unavailable".
+std::variant<Reply, StoreError> checked(std::variant<Reply, redis::Failure> reply) {
+  if (auto* failure = std::get_if<redis::Failure>(&reply)) return unavailable(failure->message);
+  auto& value = std::get<Reply>(reply);
+  if (value.is_error()) return unavailable("Redis: " + value.text);
+  return std::move(value);
+}
+
 std::int64_t milliseconds(WallTime time) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(time.time_since_epoch()).count();
 }
@@ -149,7 +157,7 @@ std::vector<std::pair<CallEvent, WallTime>> read_orphans(const Reply& reply) {
   return orphans;
 }
 
-// At most this many events in one resolve or append call: Redis runs a
+// At most this many events in one orphan or append call: Redis runs a
 // script alone, and a long one would hold up every other client.
 constexpr std::size_t kMaxBatch = 128;
 
@@ -160,7 +168,7 @@ constexpr std::size_t kFoldAfter = 16;
 
 }  // namespace
 
-// An event waiting for its resolve or append call; its views point into
+// An event waiting for its orphan or append call; its views point into
 // the waiting coroutine's frame, which stays put until it is resumed.
 struct RedisLeadStore::PendingScript {
   using Resume = AnyCompletion<void(std::variant<Reply, StoreError>)>;
@@ -359,11 +367,7 @@ awaitable<Result> RedisLeadStore::route(awaitable<Result> (RedisLeadStore::*oper
 
 awaitable<std::variant<Reply, StoreError>> RedisLeadStore::run(redis::Connection& redis,
                                                                std::vector<std::string> arguments) {
-  auto reply = co_await redis.command(std::move(arguments));
-  if (auto* failure = std::get_if<redis::Failure>(&reply)) co_return unavailable(failure->message);
-  auto& value = std::get<Reply>(reply);
-  if (value.is_error()) co_return unavailable("Redis: " + value.text);
-  co_return std::move(value);
+  co_return checked(co_await redis.command(std::move(arguments)));
 }
 
 awaitable<std::variant<Reply, StoreError>> RedisLeadStore::script(redis::Connection& redis, const redis::Script& which,
@@ -377,10 +381,7 @@ awaitable<std::variant<Reply, StoreError>> RedisLeadStore::script(redis::Connect
 awaitable<std::variant<Reply, StoreError>> RedisLeadStore::script(redis::Connection& redis, const redis::Script& which,
                                                                   std::span<const std::string_view> keys,
                                                                   std::span<const std::string_view> arguments) {
-  auto reply = co_await redis::run_script(redis, which, keys, arguments);
-  if (auto* failure = std::get_if<redis::Failure>(&reply)) co_return unavailable(failure->message);
-  if (std::get<Reply>(reply).is_error()) co_return unavailable("Redis: " + std::get<Reply>(reply).text);
-  co_return std::move(std::get<Reply>(reply));
+  co_return checked(co_await redis::run_script(redis, which, keys, arguments));
 }
 
 StoreResult<RedisLeadStore::Stored> RedisLeadStore::stored_lead(const std::string& lead_id, const Reply& json_field,
@@ -415,12 +416,12 @@ awaitable<StoreResult<RedisLeadStore::Stored>> RedisLeadStore::read(redis::Conne
   const std::string events_key = key("events", lead_id);
   const std::array<std::string_view, 4> fields{"HMGET", lead_key, "json", "version"};
   const std::array<std::string_view, 4> range{"LRANGE", events_key, "0", "-1"};
-  auto [lead, events] = co_await (redis.command(std::span<const std::string_view>(fields)) &&
-                                  redis.command(std::span<const std::string_view>(range)));
-  for (auto* reply : {&lead, &events}) {
-    if (auto* failure = std::get_if<redis::Failure>(reply)) co_return unavailable(failure->message);
-    if (std::get<Reply>(*reply).is_error()) co_return unavailable("Redis: " + std::get<Reply>(*reply).text);
-  }
+  auto [lead_reply, events_reply] = co_await (redis.command(std::span<const std::string_view>(fields)) &&
+                                              redis.command(std::span<const std::string_view>(range)));
+  auto lead = checked(std::move(lead_reply));
+  if (auto* error = std::get_if<StoreError>(&lead)) co_return *error;
+  auto events = checked(std::move(events_reply));
+  if (auto* error = std::get_if<StoreError>(&events)) co_return *error;
   const auto& pair = std::get<Reply>(lead).elements;
   if (pair.size() != 2) co_return unavailable("unexpected answer to HMGET of lead " + lead_id);
   co_return stored_lead(lead_id, pair[0], pair[1], std::get<Reply>(events));
@@ -586,10 +587,9 @@ awaitable<StoreResult<ApplyResult>> RedisLeadStore::do_apply_event(redis::Connec
   const std::array<std::string_view, 2> lookup{"GET", sid_key};
   for (int round = 0; round < kMaxRetries; ++round) {
     // Who owns the call: a plain GET (the owner of a sid never changes once set).
-    auto owner = co_await redis.command(std::span<const std::string_view>(lookup));
-    if (auto* failure = std::get_if<redis::Failure>(&owner)) co_return unavailable(failure->message);
+    auto owner = checked(co_await redis.command(std::span<const std::string_view>(lookup)));
+    if (auto* error = std::get_if<StoreError>(&owner)) co_return *error;
     const auto& owner_reply = std::get<Reply>(owner);
-    if (owner_reply.is_error()) co_return unavailable("Redis: " + owner_reply.text);
 
     std::string lead_id;
     std::string claim_sid;
