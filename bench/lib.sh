@@ -187,3 +187,27 @@ while time.time() < deadline and still < 4:
 print(int(last))
 PY
 }
+
+# callgrind's profile of a daemon once it is written: the dump is written
+# by the daemon's process a moment after callgrind_control asked for it, and
+# its totals line comes last. Prints the program's total instructions, or
+# nothing after 10 s.
+callgrind_total() {  # profile
+  local total=
+  for _ in $(seq 100); do
+    [ -s "$1" ] && total=$(callgrind_annotate "$1" 2>/dev/null | awk '/PROGRAM TOTALS/ && !found { gsub(",", "", $1); print $1; found = 1 }')
+    [ -n "$total" ] && break
+    sleep 0.1
+  done
+  echo "$total"
+}
+
+# The N functions that execute the most instructions (self), per request.
+callgrind_top() {  # profile requests N
+  callgrind_annotate --inclusive=no --threshold=100 "$1" 2>/dev/null |
+    awk -v requests="$2" -v top="$3" '
+      /file:function/ { listing = 1; next }
+      listing && $1 ~ /^[0-9,]+$/ && shown < top {
+        count = $1; gsub(",", "", count); $1 = ""; $2 = "";
+        printf "%8.0f %s\n", count / requests, substr($0, 3, 150); shown++ }'
+}

@@ -1,5 +1,7 @@
 #include "core/dialer/dial_job_json.hpp"
 
+#include "core/json_object_writer.hpp"
+
 namespace callgate::dialer {
 
 namespace json = boost::json;
@@ -21,6 +23,25 @@ json::object job_json(const DialJob& job) {
     object["check"] = std::move(check);
   }
   return object;
+}
+
+void append_job_json(std::string& out, const DialJob& job) {
+  JsonObjectWriter object(out);
+  object.text("leadId", job.lead_id);
+  object.number("call", job.call);
+  object.number("failures", job.failures);
+  object.time("due", job.due);
+  object.text_if_any("reason", job.reason);
+  if (job.slot_reserved) object.boolean("slotReserved", true);
+  if (job.check) {
+    auto check = object.object("check");
+    check.text("provider", job.check->provider);
+    check.time("since", job.check->since);
+    check.number("lookups", job.check->lookups);
+    check.number("failedLookups", job.check->failed_lookups);
+    check.close();
+  }
+  object.close();
 }
 
 std::optional<DialJob> job_from_json(const json::value* value) {

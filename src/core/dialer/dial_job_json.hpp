@@ -7,10 +7,13 @@
 #include <boost/json/value.hpp>
 
 #include <optional>
+#include <string>
 
 namespace callgate::dialer {
 
 boost::json::object job_json(const DialJob& job);
+// The same object written straight onto out (the journal's job records).
+void append_job_json(std::string& out, const DialJob& job);
 // Nothing when a field is missing or of the wrong type.
 std::optional<DialJob> job_from_json(const boost::json::value* value);
 

@@ -1,5 +1,7 @@
 #include "core/dialer/embedded_dial_scheduler.hpp"
 
+#include "core/json_object_writer.hpp"
+
 #include "core/state_files.hpp"
 
 #include "core/civil_time.hpp"
@@ -29,21 +31,28 @@ constexpr const char* kFile = "dialer.journal";
 
 store::StoreError unavailable(const std::string& why) { return {store::StoreFailure::unavailable, why}; }
 
-// The records this journal holds: built here once for appends and snapshots.
+// The records this journal holds: built here once for appends and
+// snapshots, written straight as text (two of them come with every
+// enquiry).
 std::string job_record(const DialJob& job) {
-  json::object object;
-  object["op"] = "job";
-  object["job"] = job_json(job);
-  return json::serialize(object);
+  std::string record;
+  record.reserve(160);
+  record.append(R"({"op":"job","job":)");
+  append_job_json(record, job);
+  record.push_back('}');
+  return record;
 }
 
 std::string claim_record(const std::string& lead_id, std::uint64_t claim, WallTime lease_until) {
-  json::object object;
-  object["op"] = "claim";
-  object["leadId"] = lead_id;
-  object["claim"] = claim;
-  object["leaseUntil"] = format_iso8601(lease_until);
-  return json::serialize(object);
+  std::string record;
+  record.reserve(128);
+  JsonObjectWriter object(record);
+  object.text("op", "claim");
+  object.text("leadId", lead_id);
+  object.number("claim", claim);
+  object.time("leaseUntil", lease_until);
+  object.close();
+  return record;
 }
 
 std::string calls_record(const std::string& number, CivilDate day, int count) {

@@ -1,6 +1,7 @@
 #include "core/lead/lead_json.hpp"
 
 #include "core/civil_time.hpp"
+#include "core/json_object_writer.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -8,6 +9,7 @@
 #include <charconv>
 #include <cstdint>
 #include <cstring>
+#include <stdexcept>
 
 namespace callgate {
 
@@ -70,106 +72,6 @@ struct Reader {
 };
 
 const json::object* as_object(const json::value& value) { return value.is_object() ? &value.as_object() : nullptr; }
-
-// A JSON object written field by field. Strings are escaped as JSON needs
-// (quote, backslash, control characters) and otherwise kept byte for byte,
-// as Boost.JSON's serializer keeps them: what a provider sent is stored as
-// it came, valid UTF-8 or not (parse_stored_json reads it back).
-class ObjectWriter {
- public:
-  explicit ObjectWriter(std::string& out) : out_(out) { out_.push_back('{'); }
-  void text(std::string_view key, std::string_view value) {
-    this->key(key);
-    quoted(value);
-  }
-  void text_if_any(std::string_view key, const std::string& value) {
-    if (!value.empty()) text(key, value);
-  }
-  void time_if_any(std::string_view key, const std::optional<WallTime>& value) {
-    if (!value) return;
-    this->key(key);
-    out_.push_back('"');
-    append_iso8601(out_, *value);  // digits, '-', ':', '.' and 'Z': nothing to escape
-    out_.push_back('"');
-  }
-  template <class Number>
-  void number_if_any(std::string_view key, const std::optional<Number>& value) {
-    if (!value) return;
-    this->key(key);
-    char buffer[64];
-    const auto [end, error] = std::to_chars(buffer, buffer + sizeof buffer, *value);
-    const std::string_view digits(buffer, static_cast<std::size_t>(end - buffer));
-    out_.append(digits);
-    // A whole double keeps a fraction so it reads back as a double.
-    if constexpr (std::is_floating_point_v<Number>)
-      if (digits.find_first_of(".en") == std::string_view::npos) out_.append(".0");
-  }
-  void close() { out_.push_back('}'); }
-
- private:
-  // Keys are this file's own literals, which need no escape.
-  void key(std::string_view key) {
-    if (!first_) out_.push_back(',');
-    first_ = false;
-    out_.push_back('"');
-    out_.append(key.data(), key.size());
-    out_.append("\":", 2);
-  }
-  void quoted(std::string_view value) {
-    static constexpr char hex[] = "0123456789abcdef";
-    out_.push_back('"');
-    // Runs that need no escape (nearly everything) are appended whole.
-    std::size_t run = 0;
-    for (std::size_t at = first_to_escape(value, 0); at < value.size(); at = first_to_escape(value, run)) {
-      const char c = value[at];
-      const auto byte = static_cast<unsigned char>(c);
-      out_.append(value.data() + run, at - run);
-      run = at + 1;
-      if (byte >= 0x20) {
-        out_.push_back('\\');
-        out_.push_back(c);
-      } else {
-        const char escaped[] = {'\\', 'u', '0', '0', hex[byte >> 4], hex[byte & 0xf]};
-        out_.append(escaped, sizeof escaped);
-      }
-    }
-    out_.append(value.data() + run, value.size() - run);
-    out_.push_back('"');
-  }
-
-  static bool needs_escape(char c) { return c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20; }
-
-  // Where the first byte from `from` on that JSON must escape is, or the
-  // size. Eight bytes are looked at together: a word in which no byte is a
-  // quote, a backslash or below 0x20 is skipped whole. (The tests below can
-  // report a byte that is none of those, never miss one: a word they flag
-  // is looked at byte by byte.)
-  static std::size_t first_to_escape(std::string_view value, std::size_t from) {
-    constexpr std::uint64_t ones = 0x0101010101010101ULL;
-    constexpr std::uint64_t highs = 0x8080808080808080ULL;
-    std::size_t at = from;
-    while (at + 8 <= value.size()) {
-      std::uint64_t word;
-      std::memcpy(&word, value.data() + at, sizeof word);
-      const std::uint64_t quote = word ^ (ones * '"');
-      const std::uint64_t backslash = word ^ (ones * '\\');
-      const std::uint64_t flagged =
-          ((quote - ones) & ~quote) | ((backslash - ones) & ~backslash) | ((word - ones * 0x20) & ~word);
-      if ((flagged & highs) == 0) {
-        at += 8;
-        continue;
-      }
-      for (const auto end = at + 8; at < end; ++at)
-        if (needs_escape(value[at])) return at;
-    }
-    for (; at < value.size(); ++at)
-      if (needs_escape(value[at])) return at;
-    return value.size();
-  }
-
-  std::string& out_;
-  bool first_ = true;
-};
 
 }  // namespace
 
@@ -235,7 +137,7 @@ struct ObjectFieldWriter {
 
 // The fields written straight as text (the webhook's journal record).
 struct AppendFieldWriter {
-  ObjectWriter& object;
+  JsonObjectWriter& object;
   void operator()(std::string_view key, const std::string& value, Presence presence) {
     if (presence == Presence::always)
       object.text(key, value);
@@ -279,126 +181,140 @@ json::object to_json(const CallEvent& event) {
 }
 
 void append_json(std::string& out, const CallEvent& event) {
-  ObjectWriter object(out);
+  JsonObjectWriter object(out);
   visit_call_event_fields(event, AppendFieldWriter{object});
   object.close();
 }
 
-json::object to_json(const Attempt& attempt) {
-  json::object object;
-  object["provider"] = attempt.provider;
-  object["callSid"] = attempt.call_sid;
-  if (attempt.status) object["status"] = to_string(*attempt.status);
-  object["createdAt"] = format_iso8601(attempt.created);
-  put(object, "answeredAt", attempt.answered);
-  put(object, "endedAt", attempt.ended);
-  put(object, "durationSeconds", attempt.duration_seconds);
-  put(object, "recordingUrl", attempt.recording_url);
-  put(object, "answeredBy", attempt.answered_by);
-  put(object, "sipCode", attempt.sip_code);
-  put(object, "error", attempt.error);
-  return object;
+// Each part of a lead written once, here: the journal's records take the
+// text as it is, and to_json reads the same text back into an object for
+// the API and the other stores, so the two can never say different things.
+namespace {
+
+void write_fields(JsonObjectWriter& object, const Attempt& attempt) {
+  object.text("provider", attempt.provider);
+  object.text("callSid", attempt.call_sid);
+  if (attempt.status) object.text("status", to_string(*attempt.status));
+  object.time("createdAt", attempt.created);
+  object.time_if_any("answeredAt", attempt.answered);
+  object.time_if_any("endedAt", attempt.ended);
+  object.number_if_any("durationSeconds", attempt.duration_seconds);
+  object.text_if_any("recordingUrl", attempt.recording_url);
+  object.text_if_any("answeredBy", attempt.answered_by);
+  object.number_if_any("sipCode", attempt.sip_code);
+  object.text_if_any("error", attempt.error);
 }
 
-json::object to_json(const CallFlowInput& input) {
-  json::object object;
-  object["provider"] = input.provider;
-  object["callSid"] = input.call_sid;
-  put(object, "digits", input.digits);
-  put(object, "speechResult", input.speech_result);
-  put(object, "confidence", input.confidence);
-  put(object, "detail", input.detail);
-  object["receivedAt"] = format_iso8601(input.received);
-  return object;
+void write_fields(JsonObjectWriter& object, const RecordedEvent& recorded) {
+  visit_call_event_fields(recorded.event, AppendFieldWriter{object});
+  object.time("receivedAt", recorded.received);
+  object.text("outcome", to_string(recorded.outcome));
 }
 
-json::object to_json(const Recording& recording) {
-  json::object object;
-  object["id"] = recording.id;
-  object["source"] = recording.source;
-  put(object, "callSid", recording.call_sid);
-  put(object, "status", recording.status);
-  put(object, "file", recording.file);
-  put(object, "providerUrl", recording.provider_url);
-  put(object, "durationMs", recording.duration_ms);
-  if (recording.channels) object["channels"] = recording.channels;
-  put(object, "format", recording.format);
-  put(object, "errorCode", recording.error_code);
-  object["startedAt"] = format_iso8601(recording.started);
-  object["updatedAt"] = format_iso8601(recording.updated);
-  return object;
+void write_fields(JsonObjectWriter& object, const CallFlowInput& input) {
+  object.text("provider", input.provider);
+  object.text("callSid", input.call_sid);
+  object.text_if_any("digits", input.digits);
+  object.text_if_any("speechResult", input.speech_result);
+  object.number_if_any("confidence", input.confidence);
+  object.text_if_any("detail", input.detail);
+  object.time("receivedAt", input.received);
 }
 
-json::object to_json(const TranscriptEntry& entry) {
-  json::object object;
-  put(object, "callSid", entry.call_sid);
-  object["source"] = entry.source;
-  object["role"] = entry.role;
-  object["text"] = entry.text;
-  put(object, "status", entry.status);
-  object["at"] = format_iso8601(entry.at);
-  return object;
+void write_fields(JsonObjectWriter& object, const Recording& recording) {
+  object.text("id", recording.id);
+  object.text("source", recording.source);
+  object.text_if_any("callSid", recording.call_sid);
+  object.text_if_any("status", recording.status);
+  object.text_if_any("file", recording.file);
+  object.text_if_any("providerUrl", recording.provider_url);
+  object.number_if_any("durationMs", recording.duration_ms);
+  if (recording.channels) object.number("channels", recording.channels);
+  object.text_if_any("format", recording.format);
+  object.text_if_any("errorCode", recording.error_code);
+  object.time("startedAt", recording.started);
+  object.time("updatedAt", recording.updated);
 }
 
-json::object to_json(const MediaStream& stream) {
-  json::object object;
-  object["claim"] = stream.claim;
-  object["callSid"] = stream.call_sid;
-  object["provider"] = stream.provider;
-  put(object, "streamSid", stream.stream_sid);
-  object["startedAt"] = format_iso8601(stream.started);
-  put(object, "endedAt", stream.ended);
-  put(object, "outcome", stream.outcome);
-  put(object, "transferTo", stream.transfer_to);
-  return object;
+void write_fields(JsonObjectWriter& object, const TranscriptEntry& entry) {
+  object.text_if_any("callSid", entry.call_sid);
+  object.text("source", entry.source);
+  object.text("role", entry.role);
+  object.text("text", entry.text);
+  object.text_if_any("status", entry.status);
+  object.time("at", entry.at);
 }
 
-json::object to_json(const Lead& lead) {
-  json::object object;
-  object["id"] = lead.id;
-  object["phone"] = lead.phone;
-  put(object, "name", lead.name);
-  put(object, "email", lead.email);
-  put(object, "source", lead.source);
+void write_fields(JsonObjectWriter& object, const MediaStream& stream) {
+  object.text("claim", stream.claim);
+  object.text("callSid", stream.call_sid);
+  object.text("provider", stream.provider);
+  object.text_if_any("streamSid", stream.stream_sid);
+  object.time("startedAt", stream.started);
+  object.time_if_any("endedAt", stream.ended);
+  object.text_if_any("outcome", stream.outcome);
+  object.text_if_any("transferTo", stream.transfer_to);
+}
+
+void write_fields(JsonObjectWriter& object, const Lead& lead) {
+  object.text("id", lead.id);
+  object.text("phone", lead.phone);
+  object.text_if_any("name", lead.name);
+  object.text_if_any("email", lead.email);
+  object.text_if_any("source", lead.source);
   if (!lead.metadata_json.empty()) {
+    // Read and written again: a record must stay JSON whatever the field
+    // holds (one that does not read is left out).
     boost::system::error_code error;
-    auto metadata = parse_stored_json(lead.metadata_json, error);
-    if (!error) object["metadata"] = std::move(metadata);
+    const auto metadata = parse_stored_json(lead.metadata_json, error);
+    if (!error) object.raw("metadata", json::serialize(metadata));
   }
-  json::object consent;
-  consent["givenAt"] = format_iso8601(lead.consent.given_at);
-  put(consent, "clientAddress", lead.consent.client_address);
-  put(consent, "userAgent", lead.consent.user_agent);
-  put(consent, "textVersion", lead.consent.text_version);
-  object["consent"] = std::move(consent);
-  object["createdAt"] = format_iso8601(lead.created);
-  object["updatedAt"] = format_iso8601(lead.updated);
-  object["status"] = to_string(lead.status);
-  json::array attempts;
-  for (const auto& attempt : lead.attempts) attempts.push_back(to_json(attempt));
-  object["attempts"] = std::move(attempts);
-  json::array events;
-  for (const auto& recorded : lead.events) {
-    auto event = to_json(recorded.event);
-    event["receivedAt"] = format_iso8601(recorded.received);
-    event["outcome"] = to_string(recorded.outcome);
-    events.push_back(std::move(event));
-  }
-  object["events"] = std::move(events);
-  json::array inputs;
-  for (const auto& input : lead.call_flow_inputs) inputs.push_back(to_json(input));
-  object["callFlowInputs"] = std::move(inputs);
-  json::array recordings;
-  for (const auto& recording : lead.recordings) recordings.push_back(to_json(recording));
-  object["recordings"] = std::move(recordings);
-  json::array transcript;
-  for (const auto& entry : lead.transcript) transcript.push_back(to_json(entry));
-  object["transcript"] = std::move(transcript);
-  json::array streams;
-  for (const auto& stream : lead.media_streams) streams.push_back(to_json(stream));
-  object["mediaStreams"] = std::move(streams);
-  return object;
+  auto consent = object.object("consent");
+  consent.time("givenAt", lead.consent.given_at);
+  consent.text_if_any("clientAddress", lead.consent.client_address);
+  consent.text_if_any("userAgent", lead.consent.user_agent);
+  consent.text_if_any("textVersion", lead.consent.text_version);
+  consent.close();
+  object.time("createdAt", lead.created);
+  object.time("updatedAt", lead.updated);
+  object.text("status", to_string(lead.status));
+  const auto each = [](JsonObjectWriter& item, const auto& part) { write_fields(item, part); };
+  object.objects("attempts", lead.attempts, each);
+  object.objects("events", lead.events, each);
+  object.objects("callFlowInputs", lead.call_flow_inputs, each);
+  object.objects("recordings", lead.recordings, each);
+  object.objects("transcript", lead.transcript, each);
+  object.objects("mediaStreams", lead.media_streams, each);
 }
+
+template <class Part>
+void append_part(std::string& out, const Part& part) {
+  JsonObjectWriter object(out);
+  write_fields(object, part);
+  object.close();
+}
+
+template <class Part>
+json::object object_of(const Part& part) {
+  std::string text;
+  append_part(text, part);
+  boost::system::error_code error;
+  auto value = parse_stored_json(text, error);
+  if (error || !value.is_object()) throw std::logic_error("lead_json wrote JSON it cannot read: " + text);
+  return std::move(value.as_object());
+}
+
+}  // namespace
+
+json::object to_json(const Attempt& attempt) { return object_of(attempt); }
+json::object to_json(const CallFlowInput& input) { return object_of(input); }
+json::object to_json(const Recording& recording) { return object_of(recording); }
+json::object to_json(const TranscriptEntry& entry) { return object_of(entry); }
+json::object to_json(const MediaStream& stream) { return object_of(stream); }
+json::object to_json(const Lead& lead) { return object_of(lead); }
+
+void append_json(std::string& out, const Attempt& attempt) { append_part(out, attempt); }
+void append_json(std::string& out, const Lead& lead) { append_part(out, lead); }
 
 std::optional<CallEvent> call_event_from_json(const json::value& value) {
   const auto* object = as_object(value);

@@ -18,11 +18,18 @@ boost::json::object to_json(const CallEvent& event);
 // journal's hot path, without building a boost::json::object first.
 void append_json(std::string& out, const CallEvent& event);
 boost::json::object to_json(const Attempt& attempt);
+// The same object as to_json(attempt), written straight onto out.
+void append_json(std::string& out, const Attempt& attempt);
 boost::json::object to_json(const CallFlowInput& input);
 boost::json::object to_json(const Recording& recording);
 boost::json::object to_json(const TranscriptEntry& entry);
 boost::json::object to_json(const MediaStream& stream);
 boost::json::object to_json(const Lead& lead);
+// The lead as JSON text, straight onto out: the journal's record of a lead.
+// to_json(lead) (and of each part) is this text read back, so both always
+// agree; building the object and serializing it was a fifth of an
+// enquiry's instructions (bench/enquiry-instructions).
+void append_json(std::string& out, const Lead& lead);
 // {"input"|"recording"|"transcript"|"mediaStream"|"mediaStreamEnd": {...}}
 boost::json::object to_json(const LeadUpdate& update);
 

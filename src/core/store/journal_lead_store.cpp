@@ -29,12 +29,15 @@ namespace {
 constexpr const char* kJournalFile = "leads.journal";
 constexpr const char* kArchiveDirectory = "archive";
 
+// {"op":"lead","lead":{...},"key":...}, the lead written straight as text.
 std::string lead_record(const Lead& lead, const std::string& idempotency_key) {
-  json::object object;
-  object["op"] = "lead";
-  object["lead"] = to_json(lead);
-  if (!idempotency_key.empty()) object["key"] = idempotency_key;
-  return json::serialize(object);
+  std::string record;
+  record.reserve(1024);
+  record.append(R"({"op":"lead","lead":)");
+  append_json(record, lead);
+  if (!idempotency_key.empty()) record.append(R"(,"key":)").append(json::serialize(json::string(idempotency_key)));
+  record.push_back('}');
+  return record;
 }
 
 // {"op", "event", "receivedAt"}: the same text json::serialize gives for
@@ -306,12 +309,13 @@ awaitable<StoreResult<Lead>> JournalLeadStore::add_attempt(std::string lead_id, 
     std::lock_guard lock(mutex_);
     result = table_.add_attempt(lead_id, attempt, lead_status);
     if (std::holds_alternative<StoreError>(result)) co_return result;
-    json::object object;
-    object["op"] = "attempt";
-    object["leadId"] = lead_id;
-    object["attempt"] = to_json(attempt);
-    object["leadStatus"] = to_string(lead_status);
-    ticket = record(json::serialize(object));
+    // {"op":"attempt","leadId":…,"attempt":{…},"leadStatus":…}, written straight as text.
+    std::string text = R"({"op":"attempt","leadId":)";
+    text.append(json::serialize(json::string(lead_id)));
+    text.append(R"(,"attempt":)");
+    append_json(text, attempt);
+    text.append(R"(,"leadStatus":")").append(to_string(lead_status)).append(R"("})");
+    ticket = record(text);
   }
   const auto [error] = co_await durable(ticket);
   if (error) co_return unwritten(error);

@@ -1,5 +1,6 @@
 #include "http/form/form_codec.hpp"
 
+#include <array>
 #include <cstring>
 
 namespace callgate::http {
@@ -12,7 +13,7 @@ int hex_value(char c) {
   return -1;
 }
 
-bool is_unreserved(char c) {
+constexpr bool is_unreserved(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
          c == '_' || c == '~';
 }
@@ -92,33 +93,67 @@ std::optional<FormFields> parse_form(std::string_view body) {
   return parsed;
 }
 
-std::string encode_form_component(std::string_view text) {
-  static constexpr char digits[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(text.size() * 3);
-  for (const char c : text) {
-    if (is_unreserved(c)) {
-      out.push_back(c);
+namespace {
+
+// What form encoding writes for each byte: itself (unreserved), '+' (a
+// space) or %XX, padded to four bytes so a byte's encoding is copied in one
+// move without a branch. A Create Call body is ~1 KB of URLs, and appending
+// a character at a time was a tenth of an enquiry's instructions
+// (bench/enquiry-instructions).
+struct FormByte {
+  char text[3];
+  unsigned char length;
+};
+
+constexpr std::array<FormByte, 256> kFormBytes = [] {
+  constexpr char digits[] = "0123456789ABCDEF";
+  std::array<FormByte, 256> table{};
+  for (int c = 0; c < 256; ++c) {
+    auto& entry = table[static_cast<std::size_t>(c)];
+    if (is_unreserved(static_cast<char>(c))) {
+      entry = {{static_cast<char>(c), 0, 0}, 1};
     } else if (c == ' ') {
-      out.push_back('+');
+      entry = {{'+', 0, 0}, 1};
     } else {
-      const auto byte = static_cast<unsigned char>(c);
-      out.push_back('%');
-      out.push_back(digits[byte >> 4]);
-      out.push_back(digits[byte & 0xf]);
+      entry = {{'%', digits[c >> 4], digits[c & 0xf]}, 3};
     }
+  }
+  return table;
+}();
+
+// Writes text encoded at out, which has room for 3 * text.size() + 1 bytes
+// (each encoding is copied whole, four bytes); returns the end.
+char* write_encoded(char* out, std::string_view text) {
+  for (const char c : text) {
+    const FormByte& encoded = kFormBytes[static_cast<unsigned char>(c)];
+    std::memcpy(out, &encoded, sizeof encoded);
+    out += encoded.length;
   }
   return out;
 }
 
+static_assert(sizeof(FormByte) == 4);
+
+}  // namespace
+
+std::string encode_form_component(std::string_view text) {
+  std::string out(3 * text.size() + 1, '\0');
+  out.resize(static_cast<std::size_t>(write_encoded(out.data(), text) - out.data()));
+  return out;
+}
+
 std::string encode_form(const FormFields& fields) {
-  std::string out;
+  std::size_t room = 1;
+  for (const auto& [name, value] : fields) room += 3 * (name.size() + value.size()) + 2;  // '=' and '&'
+  std::string out(room, '\0');
+  char* at = out.data();
   for (const auto& [name, value] : fields) {
-    if (!out.empty()) out.push_back('&');
-    out += encode_form_component(name);
-    out.push_back('=');
-    out += encode_form_component(value);
+    if (at != out.data()) *at++ = '&';
+    at = write_encoded(at, name);
+    *at++ = '=';
+    at = write_encoded(at, value);
   }
+  out.resize(static_cast<std::size_t>(at - out.data()));
   return out;
 }
 

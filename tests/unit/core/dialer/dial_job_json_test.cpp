@@ -25,6 +25,25 @@ BOOST_AUTO_TEST_CASE(a_job_with_every_field_set_reads_back_whole) {
   BOOST_TEST((job_from_json(&plain_parsed) == plain));
 }
 
+BOOST_AUTO_TEST_CASE(the_direct_writer_says_what_job_json_says) {
+  auto full = dial_job("01LEAD", 3, WallTime(std::chrono::seconds(1'795'604'472)), "redial: \"busy\"\n");
+  full.failures = 2;
+  full.slot_reserved = true;
+  full.check = AmbiguousCheck{"exotel", WallTime(std::chrono::milliseconds(1'795'604'400'250)), 4, 2};
+  auto without_reason = full;
+  without_reason.reason.clear();
+  without_reason.slot_reserved = false;
+  const auto plain = dial_job("01OTHER", 1, WallTime(std::chrono::seconds(1'795'604'000)), "enquiry");
+  for (const auto& job : {full, without_reason, plain}) {
+    std::string written;
+    append_job_json(written, job);
+    const auto expected = boost::json::serialize(job_json(job));
+    const auto parsed = boost::json::parse(written);
+    BOOST_TEST(boost::json::serialize(parsed) == expected, written);  // the same fields, in the same order
+    BOOST_TEST((job_from_json(&parsed) == job), written);
+  }
+}
+
 BOOST_AUTO_TEST_CASE(a_job_missing_a_field_or_of_the_wrong_type_is_refused) {
   const auto whole = job_json(dial_job("01LEAD", 1, WallTime(std::chrono::seconds(1'795'604'472)), "enquiry"));
   BOOST_TEST(!job_from_json(nullptr).has_value());

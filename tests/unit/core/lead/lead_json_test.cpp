@@ -12,8 +12,12 @@ using namespace callgate;
 
 BOOST_AUTO_TEST_SUITE(lead_json)
 
-BOOST_AUTO_TEST_CASE(a_full_lead_round_trips) {
-  const WallTime t0(std::chrono::milliseconds(1'795'604'472'123));
+namespace {
+
+const WallTime t0(std::chrono::milliseconds(1'795'604'472'123));
+
+// A lead with every part filled in, no field at its default.
+Lead full_lead() {
   Lead lead;
   lead.id = "01M89GEGBQXW57F1EKQXC07AED";
   lead.phone = "+919876543210";
@@ -62,6 +66,13 @@ BOOST_AUTO_TEST_CASE(a_full_lead_round_trips) {
   lead.events.push_back({event, t0 + std::chrono::seconds(71), EventOutcome::out_of_order});
   lead.call_flow_inputs.push_back({"twilio", "CA1", "1", "call me", 0.93, "gather", t0 + std::chrono::seconds(30)});
 
+  return lead;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(a_full_lead_round_trips) {
+  const Lead lead = full_lead();
   const auto text = boost::json::serialize(to_json(lead));
   const auto back = lead_from_json(boost::json::parse(text));
   BOOST_TEST_REQUIRE(back.has_value(), text);
@@ -76,7 +87,6 @@ BOOST_AUTO_TEST_CASE(a_full_lead_round_trips) {
 }
 
 BOOST_AUTO_TEST_CASE(the_direct_event_writer_says_what_to_json_says) {
-  const WallTime t0(std::chrono::milliseconds(1'795'604'472'123));
   std::vector<CallEvent> events(4);
   events[0].call_sid = "CA1";  // the least an event has
   events[1].provider = "twilio";
@@ -114,6 +124,72 @@ BOOST_AUTO_TEST_CASE(the_direct_event_writer_says_what_to_json_says) {
     BOOST_TEST_REQUIRE(back.has_value(), written);
     BOOST_TEST((*back == event), written);  // every field read back as written
   }
+}
+
+// The API's lead and the journal's record keep their shape: every key, its
+// order and its type, as the build that built a boost::json::object field
+// by field wrote them (taken from it, 2026-12-07).
+BOOST_AUTO_TEST_CASE(a_lead_is_written_in_its_documented_shape) {
+  Lead voice = full_lead();
+  voice.recordings.push_back({"bridge-MZ1", "bridge", "CA1", "completed", "MZ1.wav", "", 61'000, 2, "wav/mulaw", "", t0,
+                              t0 + std::chrono::seconds(61)});
+  voice.recordings.push_back(
+      {"RE1", "twilio", "", "failed", "", "https://api.twilio.com/RE1", std::nullopt, 0, "", "13617", t0, t0});
+  voice.transcript.push_back({"CA1", "agent", "agent", "Hello \"there\"", "", t0});
+  voice.transcript.push_back({"", "twilio", "caller", "", "completed", t0 + std::chrono::seconds(2)});
+  voice.media_streams.push_back(
+      {"claim-1", "CA1", "twilio", "MZ1", t0, t0 + std::chrono::seconds(61), "agent_closed", "+14155550100"});
+  voice.media_streams.push_back({"claim-2", "CA2", "exotel", "", t0, std::nullopt, "", ""});
+  Lead least;  // only what every lead has
+  least.id = "01M89GEGBQXW57F1EKQXC07AEE";
+  least.phone = "+14155550123";
+  least.consent.given_at = t0;
+  least.created = t0;
+  least.updated = t0;
+  Lead broken_metadata = least;  // a metadata text that does not read is left out, not written broken
+  broken_metadata.metadata_json = "{not json";
+
+  const std::string full_shape =
+      R"JSON({"id":"01M89GEGBQXW57F1EKQXC07AED","phone":"+919876543210","name":"Asha \"A\" Rao","email":"asha@example.in","source":"pricing","metadata":{"utm":"diwali"},"consent":{"givenAt":"2026-11-25T11:01:12.123Z","clientAddress":"203.0.113.9","userAgent":"Mozilla/5.0","textVersion":"v3"},"createdAt":"2026-11-25T11:01:12.123Z","updatedAt":"2026-11-25T11:02:22.123Z","status":"completed","attempts":[{"provider":"twilio","callSid":"CA1","status":"completed","createdAt":"2026-11-25T11:01:12.123Z","answeredAt":"2026-11-25T11:01:21.123Z","endedAt":"2026-11-25T11:02:22.123Z","durationSeconds":61,"recordingUrl":"https://api.twilio.com/rec/RE1","answeredBy":"human","sipCode":200},{"provider":"exotel","callSid":"","createdAt":"2026-11-25T11:02:32.123Z","error":"rejected 21211: invalid To number"}],"events":[{"provider":"twilio","callSid":"CA1","leadId":"01M89GEGBQXW57F1EKQXC07AED","status":"completed","rawStatus":"completed","sequenceNumber":3,"idempotencyToken":"tok-3","eventTime":"2026-11-25T11:02:22.123Z","durationSeconds":61,"recordingUrl":"https://api.twilio.com/rec/RE1","answeredBy":"human","sipCode":200,"digits":"1","speechResult":"call me","confidence":5E-1,"receivedAt":"2026-11-25T11:02:23.123Z","outcome":"out_of_order"}],"callFlowInputs":[{"provider":"twilio","callSid":"CA1","digits":"1","speechResult":"call me","confidence":9.3E-1,"detail":"gather","receivedAt":"2026-11-25T11:01:42.123Z"}],"recordings":[],"transcript":[],"mediaStreams":[]})JSON";
+  const std::string voice_parts =
+      R"JSON("recordings":[{"id":"bridge-MZ1","source":"bridge","callSid":"CA1","status":"completed","file":"MZ1.wav","durationMs":61000,"channels":2,"format":"wav/mulaw","startedAt":"2026-11-25T11:01:12.123Z","updatedAt":"2026-11-25T11:02:13.123Z"},{"id":"RE1","source":"twilio","status":"failed","providerUrl":"https://api.twilio.com/RE1","errorCode":"13617","startedAt":"2026-11-25T11:01:12.123Z","updatedAt":"2026-11-25T11:01:12.123Z"}],"transcript":[{"callSid":"CA1","source":"agent","role":"agent","text":"Hello \"there\"","at":"2026-11-25T11:01:12.123Z"},{"source":"twilio","role":"caller","text":"","status":"completed","at":"2026-11-25T11:01:14.123Z"}],"mediaStreams":[{"claim":"claim-1","callSid":"CA1","provider":"twilio","streamSid":"MZ1","startedAt":"2026-11-25T11:01:12.123Z","endedAt":"2026-11-25T11:02:13.123Z","outcome":"agent_closed","transferTo":"+14155550100"},{"claim":"claim-2","callSid":"CA2","provider":"exotel","startedAt":"2026-11-25T11:01:12.123Z"}]})JSON";
+  const std::string least_shape =
+      R"JSON({"id":"01M89GEGBQXW57F1EKQXC07AEE","phone":"+14155550123","consent":{"givenAt":"2026-11-25T11:01:12.123Z"},"createdAt":"2026-11-25T11:01:12.123Z","updatedAt":"2026-11-25T11:01:12.123Z","status":"pending","attempts":[],"events":[],"callFlowInputs":[],"recordings":[],"transcript":[],"mediaStreams":[]})JSON";
+  // The record's text, re-serialized (it writes 0.5, Boost.JSON 5E-1), and the API's object.
+  const auto record = [](const Lead& lead) {
+    std::string written;
+    append_json(written, lead);
+    boost::system::error_code error;
+    const auto parsed = parse_stored_json(written, error);
+    BOOST_TEST_REQUIRE(!error, written);
+    return boost::json::serialize(parsed);
+  };
+  BOOST_TEST(record(full_lead()) == full_shape);
+  BOOST_TEST(boost::json::serialize(to_json(full_lead())) == full_shape);
+  BOOST_TEST(record(voice) == full_shape.substr(0, full_shape.find(R"("recordings")")) + voice_parts);
+  BOOST_TEST(record(least) == least_shape);
+  BOOST_TEST(record(broken_metadata) == least_shape);
+  BOOST_TEST(boost::json::serialize(to_json(broken_metadata)) == least_shape);
+}
+
+BOOST_AUTO_TEST_CASE(the_written_lead_reads_back_whole_whatever_its_text_holds) {
+  Lead lead = full_lead();
+  lead.name = std::string("caf\xe9 \"\\\n\x01\x7f", 10);  // not UTF-8, and every kind of escape
+  lead.metadata_json = boost::json::serialize(boost::json::parse(R"({"a":[1,2.5,{"b":null}],"c":"\u00e9"})"));
+  lead.recordings.push_back({"RE1", "twilio", "", "failed", "", "https://api.twilio.com/RE1", 5, 1, "", "", t0, t0});
+  lead.transcript.push_back({"CA1", "agent", "agent", "tab\there", "", t0});
+  lead.media_streams.push_back({"c", "CA1", "twilio", "", t0, std::nullopt, "", ""});
+  std::string written;
+  append_json(written, lead);
+  boost::system::error_code error;
+  const auto parsed = parse_stored_json(written, error);
+  BOOST_TEST_REQUIRE(!error, written);
+  const auto back = lead_from_json(parsed);
+  BOOST_TEST_REQUIRE(back.has_value(), written);
+  BOOST_TEST((*back == lead), written);
+  const auto from_object = lead_from_json(to_json(lead));
+  BOOST_TEST_REQUIRE(from_object.has_value());
+  BOOST_TEST((*from_object == lead));
 }
 
 BOOST_AUTO_TEST_CASE(every_character_json_must_escape_is_escaped_wherever_it_stands) {

@@ -2,6 +2,9 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <cctype>
+#include <cstdio>
+
 using namespace callgate::http;
 
 BOOST_AUTO_TEST_SUITE(form_codec)
@@ -56,6 +59,26 @@ BOOST_AUTO_TEST_CASE(encodes_so_that_it_parses_back) {
   BOOST_TEST(body.find("StatusCallbackEvent=initiated&StatusCallbackEvent=ringing") != std::string::npos, body);
   BOOST_TEST(body.find("caf%C3%A9+~_.-") != std::string::npos, body);
   BOOST_TEST((*parse_form(body) == fields));
+}
+
+BOOST_AUTO_TEST_CASE(encodes_every_byte_and_empty_pieces) {
+  // Each of the 256 bytes alone and between plain letters: unreserved as it
+  // is, space as '+', the rest %XX in upper-case hex, and the size exact.
+  for (int c = 0; c < 256; ++c) {
+    const char byte = static_cast<char>(c);
+    const bool unreserved = std::isalnum(c) != 0 || byte == '-' || byte == '.' || byte == '_' || byte == '~';
+    char escaped[4];
+    std::snprintf(escaped, sizeof escaped, "%%%02X", c);
+    const std::string alone = unreserved ? std::string(1, byte) : byte == ' ' ? "+" : escaped;
+    BOOST_TEST(encode_form_component(std::string_view(&byte, 1)) == alone, c);
+    const std::string between = std::string("a") + byte + "b";
+    BOOST_TEST(encode_form_component(between) == "a" + alone + "b", c);
+    BOOST_TEST(*decode_form_component(encode_form_component(between)) == between, c);
+  }
+  BOOST_TEST(encode_form_component("") == "");
+  BOOST_TEST(encode_form({}) == "");
+  BOOST_TEST(encode_form({{"", ""}}) == "=");
+  BOOST_TEST(encode_form({{"a", ""}, {"", "b"}, {"c d", "%"}}) == "a=&=b&c+d=%25");
 }
 
 BOOST_AUTO_TEST_CASE(percent_decoding_of_paths_keeps_plus) {
