@@ -365,16 +365,21 @@ awaitable<store::StoreResult<bool>> EmbeddedDialScheduler::complete(ClaimedJob c
     std::lock_guard lock(mutex_);
     const auto found = jobs_.find(claimed.job.lead_id);
     if (found == jobs_.end() || found->second.claim != claimed.claim) co_return false;
-    json::object object;
-    object["op"] = "done";
-    object["leadId"] = claimed.job.lead_id;
+    std::string text;
+    text.reserve(192);
+    JsonObjectWriter object(text);
+    object.text("op", "done");
+    object.text("leadId", claimed.job.lead_id);
     remove(claimed.job.lead_id);
     if (next) {
       next->lead_id = claimed.job.lead_id;
-      object["next"] = job_json(*next);
+      std::string job;
+      append_job_json(job, *next);
+      object.raw("next", job);
       put(*next);
     }
-    ticket = record(json::serialize(object));
+    object.close();
+    ticket = record(std::move(text));
   }
   if (auto error = co_await durable(ticket)) co_return *error;
   co_return true;
