@@ -31,6 +31,14 @@ using namespace asio::experimental::awaitable_operators;
 
 namespace {
 
+// A lead's JSON as the store keeps it: lead_json's writer, straight to text.
+std::string lead_text(const Lead& lead) {
+  std::string text;
+  text.reserve(1024);
+  append_json(text, lead);
+  return text;
+}
+
 constexpr int kMaxRetries = 64;
 
 // KEYS: lead, idem, phone, leads, status. ARGV: id, json, has key, dedupe since (ms or ""), created (ms), key.
@@ -436,7 +444,7 @@ awaitable<std::variant<std::int64_t, StoreError>> RedisLeadStore::write(redis::C
                                 claim_sid.empty() ? key("sid", "-") : key("sid", claim_sid),
                                 claim_sid.empty() ? key("orphans", "-") : key("orphans", claim_sid),
                                 key("events", after.id)};
-  std::vector<std::string> arguments{std::to_string(before.version), json::serialize(to_json(after)), after.id,
+  std::vector<std::string> arguments{std::to_string(before.version), lead_text(after), after.id,
                                      claim_sid.empty() ? std::string("0") : std::string("1"),
                                      std::to_string(orphans_consumed)};
   auto reply = co_await script(redis, write_script, std::move(keys), std::move(arguments));
@@ -462,7 +470,7 @@ awaitable<StoreResult<CreateResult>> RedisLeadStore::do_create(redis::Connection
                                 key("phone", lead.phone), key("leads", ""), key("status", to_string(lead.status))};
   std::vector<std::string> arguments{
       lead.id,
-      json::serialize(to_json(lead)),
+      lead_text(lead),
       request.idempotency_key.empty() ? std::string("0") : std::string("1"),
       request.same_phone_since ? std::to_string(milliseconds(*request.same_phone_since)) : std::string(),
       std::to_string(milliseconds(lead.created)),
