@@ -334,6 +334,12 @@ void Daemon::build() {
     dynamodb_first_jobs_ = std::make_unique<aws::DynamoLeadsWithFirstJobs>(*dynamodb_store, *dynamodb_scheduler_);
     dialer_->keep_first_jobs_with_leads(*dynamodb_first_jobs_);
   }
+  if (auto* journal = dynamic_cast<store::JournalLeadStore*>(store_.get()); journal && embedded_scheduler_ &&
+                                                                            embedded_scheduler_->in_lead_journal() &&
+                                                                            scheduler_ == embedded_scheduler_.get()) {
+    journal_first_jobs_ = std::make_unique<dialer::JournalLeadsWithFirstJobs>(*journal, *embedded_scheduler_);
+    dialer_->keep_first_jobs_with_leads(*journal_first_jobs_);
+  }
 
   media_gateway_ = std::make_unique<voice::MediaGateway>(*store_, metrics_);
   stream_tokens_ = [gateway = media_gateway_.get()](const Config& config, std::string_view lead_id,

@@ -100,7 +100,8 @@ class Daemon {
   std::unique_ptr<dialer::EmbeddedDialScheduler> embedded_scheduler_;  // one of these three is built
   std::unique_ptr<dialer::RedisDialScheduler> redis_scheduler_;
   std::unique_ptr<aws::DynamoDialScheduler> dynamodb_scheduler_;
-  std::unique_ptr<aws::DynamoLeadsWithFirstJobs> dynamodb_first_jobs_;  // an enquiry and its job in one write
+  std::unique_ptr<aws::DynamoLeadsWithFirstJobs> dynamodb_first_jobs_;     // an enquiry and its job in one write
+  std::unique_ptr<dialer::JournalLeadsWithFirstJobs> journal_first_jobs_;  // an enquiry and its job, one wait
   dialer::DialScheduler* scheduler_ = nullptr;
   std::unique_ptr<dialer::Dialer> dialer_;
   std::unique_ptr<providers::simulator::SimulatedAccount> simulated_account_;  // only with the simulator in use

@@ -319,21 +319,46 @@ awaitable<store::StoreResult<bool>> EmbeddedDialScheduler::schedule(DialJob job)
 
 awaitable<store::StoreResult<std::optional<ClaimedJob>>> EmbeddedDialScheduler::schedule_claimed(
     DialJob job, WallTime now, std::chrono::milliseconds lease) {
-  std::optional<ClaimedJob> claimed;
-  std::uint64_t ticket = 0;
-  {
-    std::lock_guard lock(mutex_);
-    if (jobs_.contains(job.lead_id)) co_return claimed;
-    const auto lease_until = now + lease;
-    const auto claim = next_claim_++;
-    put(job);
-    record(job_record(job));
-    put_claim(job.lead_id, claim, lease_until);
-    ticket = record(claim_record(job.lead_id, claim, lease_until));
-    claimed = ClaimedJob{std::move(job), claim, lease_until, false};
-  }
+  auto [claimed, ticket] = schedule_claimed_queued(std::move(job), now, lease);
   if (auto error = co_await durable(ticket)) co_return *error;
   co_return claimed;
+}
+
+std::pair<std::optional<ClaimedJob>, std::uint64_t> EmbeddedDialScheduler::schedule_claimed_queued(
+    DialJob job, WallTime now, std::chrono::milliseconds lease) {
+  std::lock_guard lock(mutex_);
+  if (jobs_.contains(job.lead_id)) return {std::nullopt, 0};
+  const auto lease_until = now + lease;
+  const auto claim = next_claim_++;
+  put(job);
+  record(job_record(job));
+  put_claim(job.lead_id, claim, lease_until);
+  const auto ticket = record(claim_record(job.lead_id, claim, lease_until));
+  return {ClaimedJob{std::move(job), claim, lease_until, false}, ticket};
+}
+
+awaitable<store::StoreResult<LeadsWithFirstJobs::Stored>> JournalLeadsWithFirstJobs::create_with_first_job(
+    store::CreateRequest request, DialJob job, WallTime now, std::optional<std::chrono::milliseconds> lease) {
+  auto [created, ticket] = leads_.create_queued(request);
+  Stored stored;
+  if (created.created && lease) {
+    job.lead_id = created.lead.id;
+    auto [claimed, job_ticket] = jobs_.schedule_claimed_queued(std::move(job), now, *lease);
+    stored.claimed = std::move(claimed);
+    ticket = std::max(ticket, job_ticket);
+  }
+  const bool schedule_after = created.created && !lease;
+  auto written = co_await leads_.once_written(std::move(created), ticket);
+  if (auto* error = std::get_if<store::StoreError>(&written)) co_return *error;
+  stored.lead = std::get<store::CreateResult>(std::move(written));
+  if (schedule_after) {
+    // Due later (calling hours): waiting, not claimed; written once the
+    // lead is (the dialer's sweep hands over a lead left without a job).
+    job.lead_id = stored.lead.lead.id;
+    auto scheduled = co_await jobs_.schedule(std::move(job));
+    if (auto* error = std::get_if<store::StoreError>(&scheduled)) co_return *error;
+  }
+  co_return stored;
 }
 
 awaitable<store::StoreResult<std::vector<ClaimedJob>>> EmbeddedDialScheduler::claim_due(

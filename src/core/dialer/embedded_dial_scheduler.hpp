@@ -9,6 +9,8 @@
 // attempt the first one recorded on the lead (see dial_scheduler.hpp).
 #pragma once
 
+#include "core/store/journal_lead_store.hpp"
+
 #include "core/dialer/dial_scheduler.hpp"
 #include "core/dialer/pacer.hpp"
 #include "core/state_files.hpp"
@@ -66,6 +68,14 @@ class EmbeddedDialScheduler final : public DialScheduler, public store::JournalG
   std::optional<std::string> problem() const override;
 
   std::string path() const;
+  // Whether its records go into the lead journal (InLeadJournal, attached).
+  bool in_lead_journal() const { return in_lead_journal_; }
+
+  // schedule_claimed() without its wait: the job claimed (nothing when the
+  // lead has a job already) and the ticket of its records, for
+  // JournalLeadsWithFirstJobs.
+  std::pair<std::optional<ClaimedJob>, std::uint64_t> schedule_claimed_queued(DialJob job, WallTime now,
+                                                                              std::chrono::milliseconds lease);
 
  private:
   struct Entry {
@@ -102,6 +112,22 @@ class EmbeddedDialScheduler final : public DialScheduler, public store::JournalG
   std::unique_ptr<DirectoryLock> lock_;  // one process per directory; released after own_writer_ stops
   std::unique_ptr<store::JournalWriter> own_writer_;
   store::JournalWriter* writer_ = nullptr;  // own_writer_ or the lead journal's; none: in memory only
+};
+
+// The journal store and this scheduler in its journal: a new lead's record
+// and its first job's go into the journal one behind the other, and the
+// enquiry waits for both once (the journal syncs in order, so the job is
+// never durable without its lead) instead of twice, one sync after the
+// other.
+class JournalLeadsWithFirstJobs final : public LeadsWithFirstJobs {
+ public:
+  JournalLeadsWithFirstJobs(store::JournalLeadStore& leads, EmbeddedDialScheduler& jobs) : leads_(leads), jobs_(jobs) {}
+  boost::asio::awaitable<store::StoreResult<Stored>> create_with_first_job(
+      store::CreateRequest request, DialJob job, WallTime now, std::optional<std::chrono::milliseconds> lease) override;
+
+ private:
+  store::JournalLeadStore& leads_;
+  EmbeddedDialScheduler& jobs_;
 };
 
 }  // namespace callgate::dialer

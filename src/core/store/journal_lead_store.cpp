@@ -259,15 +259,20 @@ StoreError JournalLeadStore::unwritten(const boost::system::error_code& error) {
 }
 
 awaitable<StoreResult<CreateResult>> JournalLeadStore::create(CreateRequest request) {
-  std::uint64_t ticket = 0;
-  CreateResult result;
-  {
-    std::lock_guard lock(mutex_);
-    result = table_.create(request);
-    // An existing lead may have been created a moment ago by a request still
-    // waiting for its record to reach the disk: answer only once it has.
-    ticket = result.created ? record(lead_record(result.lead, request.idempotency_key)) : last_ticket_;
-  }
+  auto [result, ticket] = create_queued(request);
+  return once_written(std::move(result), ticket);
+}
+
+std::pair<CreateResult, std::uint64_t> JournalLeadStore::create_queued(const CreateRequest& request) {
+  std::lock_guard lock(mutex_);
+  auto result = table_.create(request);
+  // An existing lead may have been created a moment ago by a request still
+  // waiting for its record to reach the disk: answer only once it has.
+  const auto ticket = result.created ? record(lead_record(result.lead, request.idempotency_key)) : last_ticket_;
+  return {std::move(result), ticket};
+}
+
+awaitable<StoreResult<CreateResult>> JournalLeadStore::once_written(CreateResult result, std::uint64_t ticket) {
   if (ticket != 0) {
     const auto [error] = co_await durable(ticket);
     if (error) co_return unwritten(error);

@@ -64,6 +64,14 @@ class JournalLeadStore final : public LeadStore {
 
   std::optional<std::string> problem() const override;
 
+  // create() in two halves, for a caller that queues more records behind
+  // the lead (its first dial job: JournalLeadsWithFirstJobs) and waits once
+  // for all of them. The first half decides and queues the lead's record
+  // and gives the ticket to wait for (0: nothing); the second waits for a
+  // ticket and says what create() would have answered.
+  std::pair<CreateResult, std::uint64_t> create_queued(const CreateRequest& request);
+  boost::asio::awaitable<StoreResult<CreateResult>> once_written(CreateResult result, std::uint64_t ticket);
+
   const JournalReplay& replay() const { return replay_; }
   const JournalWriter& writer() const { return *writer_; }
   JournalWriter& writer_for_guest() { return *writer_; }

@@ -164,6 +164,58 @@ BOOST_AUTO_TEST_CASE(in_the_lead_journal_jobs_share_its_syncs_and_survive_its_co
   expect(run(journal.store->get("01A")));
 }
 
+BOOST_AUTO_TEST_CASE(a_lead_and_its_first_job_are_written_together_and_waited_for_once) {
+  SchedulerDirectory directory;
+  const auto lease = std::chrono::milliseconds(30'000);
+  {
+    LeadJournalWithJobs journal(directory.path);
+    JournalLeadsWithFirstJobs together(*journal.store, *journal.scheduler);
+    auto stored = expect(run(together.create_with_first_job({conformance::make_lead("01A"), "key-1", std::nullopt},
+                                                            job("01A", 5), at(5), lease)));
+    BOOST_TEST(stored.lead.created);
+    BOOST_TEST_REQUIRE(stored.claimed.has_value());
+    BOOST_TEST(stored.claimed->job.lead_id == "01A");
+    BOOST_TEST((stored.claimed->lease_until == at(5) + lease));
+    // Once it answered, the lead and both of the job's records are in the
+    // file, in that order (the writer answers after writing and syncing).
+    std::ifstream file(journal.store->path(), std::ios::binary);
+    const std::string text((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+    const auto lead_at = text.find(R"({"op":"lead","lead":{"id":"01A")");
+    const auto job_at = text.find(R"({"op":"job","job":{"leadId":"01A")");
+    const auto claim_at = text.find(R"({"op":"claim","leadId":"01A")");
+    BOOST_TEST_REQUIRE(lead_at != std::string::npos);
+    BOOST_TEST_REQUIRE(job_at != std::string::npos);
+    BOOST_TEST_REQUIRE(claim_at != std::string::npos);
+    BOOST_TEST((lead_at < job_at && job_at < claim_at));
+
+    // The same key again: the lead it made, nothing written, no job claimed twice.
+    const auto appended = journal.store->writer().appended_bytes();
+    auto again = expect(run(together.create_with_first_job({conformance::make_lead("01B"), "key-1", std::nullopt},
+                                                           job("01B", 6), at(6), lease)));
+    BOOST_TEST(!again.lead.created);
+    BOOST_TEST(again.lead.lead.id == "01A");
+    BOOST_TEST(!again.claimed.has_value());
+    BOOST_TEST(journal.store->writer().appended_bytes() == appended);
+    BOOST_TEST(!expect(run(journal.scheduler->job_for("01B"))).has_value());
+
+    // Held for calling hours (no lease): written waiting, not claimed.
+    auto later = expect(run(together.create_with_first_job({conformance::make_lead("01C"), "", std::nullopt},
+                                                           job("01C", 900), at(7), std::nullopt)));
+    BOOST_TEST(later.lead.created);
+    BOOST_TEST(!later.claimed.has_value());
+  }
+  // After a restart: the leads, the claimed job and the waiting one.
+  LeadJournalWithJobs journal(directory.path);
+  expect(run(journal.store->get("01A")));
+  expect(run(journal.store->get("01C")));
+  BOOST_TEST((*expect(run(journal.scheduler->job_for("01A"))) == job("01A", 5)));
+  BOOST_TEST((*expect(run(journal.scheduler->job_for("01C"))) == job("01C", 900)));
+  // 01A's claim came back with it: not due to anyone else until its lease ends.
+  BOOST_TEST(expect(run(journal.scheduler->claim_due(at(10), 10, lease))).size() == 0u);
+  BOOST_TEST(expect(run(journal.scheduler->claim_due(at(5) + lease + std::chrono::seconds(1), 10, lease))).size() ==
+             1u);
+}
+
 BOOST_AUTO_TEST_CASE(an_earlier_dialer_journal_is_moved_into_the_lead_journal) {
   SchedulerDirectory directory;
   {
