@@ -6,6 +6,7 @@
 #include "core/civil_time.hpp"
 
 #include <charconv>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <optional>
@@ -36,9 +37,13 @@ class JsonObjectWriter {
     append_iso8601(out_, *value);  // digits, '-', ':', '.' and 'Z': nothing to escape
     out_.push_back('"');
   }
+  // A number that is not finite is left out like an absent one: JSON has
+  // no NaN or infinity, and a record with "nan" in it would not read back.
   template <class Number>
   void number_if_any(std::string_view key, const std::optional<Number>& value) {
     if (!value) return;
+    if constexpr (std::is_floating_point_v<Number>)
+      if (!std::isfinite(*value)) return;
     this->key(key);
     char buffer[64];
     const auto [end, error] = std::to_chars(buffer, buffer + sizeof buffer, *value);

@@ -37,7 +37,8 @@ http::Response twiml_response(std::string document) {
 std::optional<double> parse_confidence(std::string_view text) {
   double value = 0;
   auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (text.empty() || error != std::errc{} || end != text.data() + text.size() || value < 0 || value > 1)
+  // "Not inside [0, 1]", so that "nan" (which parses) is refused too.
+  if (text.empty() || error != std::errc{} || end != text.data() + text.size() || !(value >= 0 && value <= 1))
     return std::nullopt;
   return value;
 }

@@ -136,10 +136,10 @@ std::variant<CallEvent, WebhookError> parse_status_callback(const http::FormFiel
     if (!event.sip_code) return WebhookError{"SipResponseCode is not a number"};
   }
   if (const auto text = field("Confidence"); !text.empty()) {
-    char* end = nullptr;
-    const std::string copy(text);
-    const double confidence = std::strtod(copy.c_str(), &end);
-    if (end != copy.c_str() + copy.size() || confidence < 0.0 || confidence > 1.0)
+    double confidence = 0;
+    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), confidence);
+    // Written as "not inside [0, 1]": "nan" parses, and fails every comparison.
+    if (error != std::errc{} || end != text.data() + text.size() || !(confidence >= 0.0 && confidence <= 1.0))
       return WebhookError{"Confidence is not a number from 0 to 1"};
     event.confidence = confidence;
   }

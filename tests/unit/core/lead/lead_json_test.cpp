@@ -7,6 +7,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <algorithm>
+#include <limits>
 
 using namespace callgate;
 
@@ -190,6 +191,29 @@ BOOST_AUTO_TEST_CASE(the_written_lead_reads_back_whole_whatever_its_text_holds) 
   const auto from_object = lead_from_json(to_json(lead));
   BOOST_TEST_REQUIRE(from_object.has_value());
   BOOST_TEST((*from_object == lead));
+}
+
+BOOST_AUTO_TEST_CASE(a_number_json_cannot_hold_is_left_out_not_written_broken) {
+  // A record with "nan" in it would not read back, and the journal would
+  // not start past it: a value that is not finite is left out, as absent.
+  for (const double odd : {std::numeric_limits<double>::quiet_NaN(), std::numeric_limits<double>::infinity(),
+                           -std::numeric_limits<double>::infinity()}) {
+    Lead lead = full_lead();
+    lead.events.front().event.confidence = odd;
+    lead.call_flow_inputs.front().confidence = odd;
+    std::string written;
+    append_json(written, lead);
+    boost::system::error_code error;
+    const auto parsed = parse_stored_json(written, error);
+    BOOST_TEST_REQUIRE(!error, written);
+    const auto back = lead_from_json(parsed);
+    BOOST_TEST_REQUIRE(back.has_value(), written);
+    BOOST_TEST(!back->events.front().event.confidence.has_value());
+    BOOST_TEST(!back->call_flow_inputs.front().confidence.has_value());
+    std::string event_text;
+    append_json(event_text, lead.events.front().event);
+    BOOST_TEST(event_text.find("confidence") == std::string::npos, event_text);
+  }
 }
 
 BOOST_AUTO_TEST_CASE(every_character_json_must_escape_is_escaped_wherever_it_stands) {

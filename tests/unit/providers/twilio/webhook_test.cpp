@@ -88,8 +88,17 @@ BOOST_AUTO_TEST_CASE(malformed_callbacks_say_what_is_wrong) {
              "Timestamp is not an RFC 2822 date-time");
   BOOST_TEST(error_of(providers::twilio::parse_status_callback(callback({{"CallDuration", "4x"}}), "", "")) ==
              "CallDuration is not a number of seconds");
-  BOOST_TEST(error_of(providers::twilio::parse_status_callback(callback({{"Confidence", "1.5"}}), "", "")) ==
-             "Confidence is not a number from 0 to 1");
+  // Not inside [0, 1], "nan" included: it parses, fails every comparison,
+  // and has no JSON to be written as.
+  for (const char* bad :
+       {"1.5", "-0.1", "nan", "NaN", "-nan", "inf", "-inf", "infinity", "0x0.8", " 0.5", "0.5 ", "1e999"})
+    BOOST_TEST(error_of(providers::twilio::parse_status_callback(callback({{"Confidence", bad}}), "", "")) ==
+                   "Confidence is not a number from 0 to 1",
+               bad);
+  for (const char* good : {"0", "1", "0.5", "1e-3"})
+    BOOST_TEST(std::holds_alternative<CallEvent>(
+                   providers::twilio::parse_status_callback(callback({{"Confidence", good}}), "", "")),
+               good);
 }
 
 BOOST_AUTO_TEST_CASE(rfc2822_times_with_zones) {
