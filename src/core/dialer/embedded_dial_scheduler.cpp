@@ -341,21 +341,21 @@ awaitable<store::StoreResult<LeadsWithFirstJobs::Stored>> JournalLeadsWithFirstJ
     store::CreateRequest request, DialJob job, WallTime now, std::optional<std::chrono::milliseconds> lease) {
   auto [created, ticket] = leads_.create_queued(request);
   Stored stored;
+  // Due later (calling hours): a waiting job, not claimed, written once the
+  // lead is (the dialer's sweep hands over a lead left without a job).
+  std::optional<DialJob> waiting;
   if (created.created && lease) {
-    job.lead_id = created.lead.id;
     auto [claimed, job_ticket] = jobs_.schedule_claimed_queued(std::move(job), now, *lease);
     stored.claimed = std::move(claimed);
     ticket = std::max(ticket, job_ticket);
+  } else if (created.created) {
+    waiting = std::move(job);
   }
-  const bool schedule_after = created.created && !lease;
   auto written = co_await leads_.once_written(std::move(created), ticket);
   if (auto* error = std::get_if<store::StoreError>(&written)) co_return *error;
   stored.lead = std::get<store::CreateResult>(std::move(written));
-  if (schedule_after) {
-    // Due later (calling hours): waiting, not claimed; written once the
-    // lead is (the dialer's sweep hands over a lead left without a job).
-    job.lead_id = stored.lead.lead.id;
-    auto scheduled = co_await jobs_.schedule(std::move(job));
+  if (waiting) {
+    auto scheduled = co_await jobs_.schedule(std::move(*waiting));
     if (auto* error = std::get_if<store::StoreError>(&scheduled)) co_return *error;
   }
   co_return stored;
