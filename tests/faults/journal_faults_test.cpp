@@ -59,6 +59,10 @@ BOOST_AUTO_TEST_CASE(disk_full_under_the_journal) {
     const auto ready = testing::http_get(daemon.port(), "/readyz");
     BOOST_TEST(ready.status == 503, ready.body);
     BOOST_TEST(ready.body.find("the journal cannot be written") != std::string::npos, ready.body);
+    // An enquiry meanwhile (its lead and first job written together) is
+    // refused too, not acknowledged.
+    const auto enquiry = enquire(daemon.port(), R"({"phone":"+919876543211","consent":true})");
+    BOOST_TEST(enquiry.status == 503, enquiry.body);
   }
   // The operator makes room and restarts it, as the README says.
   if (disk.mounted()) BOOST_TEST_REQUIRE(disk.grow("64m"));

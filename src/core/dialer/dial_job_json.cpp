@@ -1,7 +1,5 @@
 #include "core/dialer/dial_job_json.hpp"
 
-#include "core/json_object_writer.hpp"
-
 namespace callgate::dialer {
 
 namespace json = boost::json;
@@ -25,8 +23,7 @@ json::object job_json(const DialJob& job) {
   return object;
 }
 
-void append_job_json(std::string& out, const DialJob& job) {
-  JsonObjectWriter object(out);
+void write_job_fields(JsonObjectWriter& object, const DialJob& job) {
   object.text("leadId", job.lead_id);
   object.number("call", job.call);
   object.number("failures", job.failures);
@@ -41,7 +38,6 @@ void append_job_json(std::string& out, const DialJob& job) {
     check.number("failedLookups", job.check->failed_lookups);
     check.close();
   }
-  object.close();
 }
 
 std::optional<DialJob> job_from_json(const json::value* value) {

@@ -1,7 +1,5 @@
 #include "core/dialer/embedded_dial_scheduler.hpp"
 
-#include "core/json_object_writer.hpp"
-
 #include "core/state_files.hpp"
 
 #include "core/civil_time.hpp"
@@ -37,9 +35,12 @@ store::StoreError unavailable(const std::string& why) { return {store::StoreFail
 std::string job_record(const DialJob& job) {
   std::string record;
   record.reserve(160);
-  record.append(R"({"op":"job","job":)");
-  append_job_json(record, job);
-  record.push_back('}');
+  JsonObjectWriter object(record);
+  object.text("op", "job");
+  auto fields = object.object("job");
+  write_job_fields(fields, job);
+  fields.close();
+  object.close();
   return record;
 }
 
@@ -398,9 +399,9 @@ awaitable<store::StoreResult<bool>> EmbeddedDialScheduler::complete(ClaimedJob c
     remove(claimed.job.lead_id);
     if (next) {
       next->lead_id = claimed.job.lead_id;
-      std::string job;
-      append_job_json(job, *next);
-      object.raw("next", job);
+      auto fields = object.object("next");
+      write_job_fields(fields, *next);
+      fields.close();
       put(*next);
     }
     object.close();

@@ -260,7 +260,7 @@ StoreError JournalLeadStore::unwritten(const boost::system::error_code& error) {
 
 awaitable<StoreResult<CreateResult>> JournalLeadStore::create(CreateRequest request) {
   auto [result, ticket] = create_queued(request);
-  return once_written(std::move(result), ticket);
+  co_return co_await once_written(std::move(result), ticket);
 }
 
 std::pair<CreateResult, std::uint64_t> JournalLeadStore::create_queued(const CreateRequest& request) {

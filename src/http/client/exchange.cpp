@@ -2,6 +2,7 @@
 
 #include "core/crypto.hpp"
 
+#include <algorithm>
 #include <cctype>
 
 namespace callgate::http {
@@ -44,6 +45,18 @@ bool is_target(std::string_view target) {
   return true;
 }
 
+// Headers wire_request writes itself, or that would change how the body is
+// framed: one of them among the request's own would be a second Host or
+// Content-Length, or a Transfer-Encoding beside the Content-Length.
+bool is_framing_header(std::string_view name) {
+  for (const std::string_view own : {"Host", "User-Agent", "Content-Length", "Transfer-Encoding"})
+    if (name.size() == own.size() && std::equal(name.begin(), name.end(), own.begin(), [](char a, char b) {
+          return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+        }))
+      return true;
+  return false;
+}
+
 void append_field(std::string& out, std::string_view name, std::string_view value) {
   out += name;
   out += ": ";
@@ -62,7 +75,7 @@ std::optional<std::string> wire_request(const ClientRequest& request, std::strin
   const auto method = boost::beast::http::to_string(request.method);
   std::size_t size = method.size() + target.size() + host.size() + user_agent.size() + request.body.size() + 64;
   for (const auto& [name, value] : request.headers) {
-    if (!is_token(name) || !is_field_value(value)) return std::nullopt;
+    if (!is_token(name) || !is_field_value(value) || is_framing_header(name)) return std::nullopt;
     size += name.size() + value.size() + 4;
   }
   std::string out;

@@ -54,9 +54,10 @@ ClientRequest make_get(std::string url, std::string_view user, std::string_view 
 // User-Agent, the request's own headers in order, Content-Length when HTTP
 // has one for it (a body, or a POST, PUT or OPTIONS without one), the body.
 // Nothing when the target, a name or a value would break the framing (a
-// control character, or a name that is not a token): a header can carry
-// text from elsewhere (a metadata token, a config value), and a line break
-// in it would smuggle a second request.
+// control character, a name that is not a token, or one of the headers
+// written here or Transfer-Encoding among the request's own): a header can
+// carry text from elsewhere (a metadata token, a config value), and a line
+// break in it would smuggle a second request.
 std::optional<std::string> wire_request(const ClientRequest& request, std::string_view target, std::string_view host,
                                         std::string_view user_agent);
 

@@ -73,6 +73,9 @@ BOOST_AUTO_TEST_CASE(text_that_would_break_the_framing_is_refused) {
   BOOST_TEST(!wire_request(with_header("X-Token", std::string("a\0b", 3)), "/", "h", "ua").has_value());
   for (const char* name : {"", "Bad Name", "Bad:Name", "Bad\r\nName", "Ünï"})
     BOOST_TEST(!wire_request(with_header(name, "v"), "/", "h", "ua").has_value(), name);
+  // The headers written here, or a Transfer-Encoding beside the Content-Length, in any case.
+  for (const char* name : {"Host", "user-agent", "Content-Length", "TRANSFER-ENCODING"})
+    BOOST_TEST(!wire_request(with_header(name, "1"), "/", "h", "ua").has_value(), name);
   BOOST_TEST(wire_request(with_header("X-Ok", "tab\there, caf\xc3\xa9"), "/", "h", "ua").has_value());
   ClientRequest plain;
   for (const char* target : {"", "/a b", "/a\r\nb", "/\x01"})
