@@ -115,6 +115,8 @@ ReloadPlan plan_reload(const Config& running, const Config& reloaded) {
   live("call_flow", a.call_flow != b.call_flow);
   live("intake", a.intake != b.intake);
   fixed("dialer.path", a.dialer.path != b.dialer.path);
+  // The outbox and its delivery loops are made at start-up, with the journal.
+  fixed("events", a.events != b.events);
   // Each new media stream reads the voice settings from the snapshot; the
   // recordings stay where they were written.
   fixed("voice.recordings_path", a.voice.recordings_path != b.voice.recordings_path);
@@ -137,6 +139,7 @@ ReloadPlan plan_reload(const Config& running, const Config& reloaded) {
   plan.effective.telephony.http_client = running.telephony.http_client;
   plan.effective.dialer.path = running.dialer.path;
   plan.effective.voice.recordings_path = running.voice.recordings_path;
+  plan.effective.events = running.events;
   // Each provider's own keys, by the provider's rules. A section only one
   // side has is compared with its defaults.
   ReloadKeys keys(plan.applied, plan.needs_restart);

@@ -240,6 +240,28 @@ struct VoiceConfig {
   bool operator==(const VoiceConfig&) const = default;
 };
 
+// Lead events delivered to the business's own systems (src/events), signed
+// per Standard Webhooks and retried until taken or too old.
+struct EventEndpointConfig {
+  std::string name;                // names its records in the journal; default: the URL
+  std::string url;                 // https://, or http:// to a loopback address
+  std::string secret;              // whsec_<base64>
+  std::vector<std::string> types;  // empty: every type
+
+  bool operator==(const EventEndpointConfig&) const = default;
+};
+
+struct EventsConfig {
+  std::vector<EventEndpointConfig> endpoints;
+  Milliseconds retry_first{1'000};
+  Milliseconds retry_longest{600'000};
+  Milliseconds give_up_after{3LL * 86'400'000};
+  Milliseconds timeout{10'000};  // one delivery: connect, send, answer
+  unsigned concurrency = 8;      // deliveries in flight per endpoint, each for another lead
+
+  bool operator==(const EventsConfig&) const = default;
+};
+
 struct Config {
   ServerConfig server;
   LogConfig log;
@@ -250,6 +272,7 @@ struct Config {
   IntakeConfig intake;
   DialerConfig dialer;
   VoiceConfig voice;
+  EventsConfig events;
 };
 
 std::string_view to_string(StoreBackend backend);

@@ -1,6 +1,8 @@
 #include "core/config_loader.hpp"
 
 #include "core/config_reader.hpp"
+#include "core/events/lead_events.hpp"
+#include "core/events/standard_webhooks.hpp"
 #include "core/redis/redis_connection.hpp"
 
 #include <yaml-cpp/yaml.h>
@@ -191,6 +193,27 @@ void read_file_sections(const YAML::Node& root, Config& config, ProviderSections
   exotel_stream.network_ranges("allowed_networks", v.exotel_networks);
   exotel_stream.finish();
   voice.finish();
+
+  auto events = top.section("events");
+  auto& e = config.events;
+  for (auto& item : events.items("endpoints")) {
+    EventEndpointConfig endpoint;
+    item.text("name", endpoint.name);
+    item.text("url", endpoint.url);
+    item.text("secret", endpoint.secret);
+    item.text_list("types", endpoint.types);
+    item.finish();
+    if (endpoint.name.empty()) endpoint.name = endpoint.url;
+    e.endpoints.push_back(std::move(endpoint));
+  }
+  auto event_retry = events.section("retry");
+  event_retry.duration("first", e.retry_first, Milliseconds(100), Milliseconds(3'600'000));
+  event_retry.duration("longest", e.retry_longest, Milliseconds(1'000), Milliseconds(86'400'000));
+  event_retry.finish();
+  events.duration("give_up_after", e.give_up_after, Milliseconds(60'000), Milliseconds(30LL * 86'400'000));
+  events.duration("timeout", e.timeout, Milliseconds(100), Milliseconds(120'000));
+  events.number<unsigned>("concurrency", e.concurrency, 1, 256);
+  events.finish();
 
   auto intake = top.section("intake");
   auto& i = config.intake;
@@ -388,6 +411,32 @@ void validate(Config& config, ProviderSections sections, ConfigDiagnostics& diag
     check(!voice.recordings_path.empty(), "voice.recordings_path", "must not be empty with voice.record on");
   check(voice.exotel_username.empty() == voice.exotel_password.empty(), "voice.exotel.username",
         "set both voice.exotel.username and voice.exotel.password, or neither");
+
+  const auto& events = config.events;
+  for (std::size_t index = 0; index < events.endpoints.size(); ++index) {
+    const auto& endpoint = events.endpoints[index];
+    const auto key = "events.endpoints[" + std::to_string(index) + "]";
+    check(is_event_endpoint_url(endpoint.url), key + ".url",
+          "expected an https:// URL (or http:// to a loopback address), without credentials or a fragment, got '" +
+              endpoint.url + "'");
+    check(events::webhook_secret_key(endpoint.secret).has_value(), key + ".secret",
+          "expected whsec_ followed by the base64 of 24 to 64 random bytes (Standard Webhooks)");
+    for (const auto& type : endpoint.types) {
+      const auto& known = events::lead_event_types();
+      check(std::find(known.begin(), known.end(), type) != known.end(), key + ".types",
+            "unknown event type '" + type + "'");
+    }
+    for (std::size_t other = 0; other < index; ++other)
+      check(events.endpoints[other].name != endpoint.name, key + ".name",
+            "two endpoints are named '" + endpoint.name + "'");
+  }
+  check(events.retry_first <= events.retry_longest, "events.retry.first",
+        "must not be longer than events.retry.longest");
+  if (!events.endpoints.empty())
+    check(config.store.backend == StoreBackend::journal || config.store.backend == StoreBackend::memory,
+          "events.endpoints",
+          "lead events are kept with the journal store (or memory, for tests) in this version; store.backend is " +
+              std::string(to_string(config.store.backend)));
 
   for (const auto* section : sections)
     section->validate(config.telephony.sections.at(section->name()), provider_in_use(config.telephony, section->name()),

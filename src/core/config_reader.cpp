@@ -15,15 +15,27 @@ bool is_http_url(const std::string& text, bool allow_path) {
   return allow_path || url->path().empty() || url->path() == "/";
 }
 
-bool is_loopback_http_url(const std::string& text) {
-  if (!text.starts_with("http://") || !is_http_url(text, false)) return false;
-  const auto url = boost::urls::parse_absolute_uri(text);
-  std::string host = url->host();
+namespace {
+// "localhost", or a loopback address (an IPv6 one in brackets, as a URL has it).
+bool is_loopback_host(std::string host) {
   if (host == "localhost") return true;
   if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
   boost::system::error_code error;
   const auto address = boost::asio::ip::make_address(host, error);
   return !error && address.is_loopback();
+}
+}  // namespace
+
+bool is_loopback_http_url(const std::string& text) {
+  if (!text.starts_with("http://") || !is_http_url(text, false)) return false;
+  return is_loopback_host(boost::urls::parse_absolute_uri(text)->host());
+}
+
+bool is_event_endpoint_url(const std::string& text) {
+  auto url = boost::urls::parse_absolute_uri(text);
+  if (!url || url->host().empty() || url->has_userinfo() || url->has_fragment()) return false;
+  if (url->scheme() == "https") return true;
+  return url->scheme() == "http" && is_loopback_host(url->host());
 }
 
 bool is_https_or_loopback_url(const std::string& text) {

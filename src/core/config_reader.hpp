@@ -329,6 +329,9 @@ bool is_loopback_http_url(const std::string& text);
 // https://, or http:// that stays on this machine (is_loopback_http_url):
 // where signed or secret-bearing requests may be sent.
 bool is_https_or_loopback_url(const std::string& text);
+// Where lead events may go: https://, or http:// to a loopback address
+// (development); a path and a query allowed, credentials and a fragment not.
+bool is_event_endpoint_url(const std::string& text);
 // An AWS region's name: "ap-south-1", "us-gov-west-1".
 bool is_aws_region(std::string_view text);
 // A DynamoDB table name: 3 to 255 of letters, digits, '_', '-', '.'.

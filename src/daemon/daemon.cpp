@@ -14,6 +14,7 @@
 #include "core/store/memory_lead_store.hpp"
 #include "core/store/redis_lead_store.hpp"
 #include "daemon/version.hpp"
+#include "events/event_endpoints.hpp"
 
 #include "aws/dynamodb_lead_store.hpp"
 
@@ -55,22 +56,26 @@ redis::ConnectionOptions redis_connection(const StoreConfig& store) {
 bool networked(StoreBackend backend) { return backend == StoreBackend::redis || backend == StoreBackend::dynamodb; }
 
 std::unique_ptr<store::LeadStore> open_store(const Config& config, const std::vector<asio::io_context*>& reactors,
-                                             store::JournalGuest* journal_guest, const DynamoDbStart* dynamodb) {
+                                             store::JournalGuest* journal_guest, events::EventOutbox* outbox,
+                                             const DynamoDbStart* dynamodb) {
   const auto& store = config.store;
   // Without the embedded dialer as its guest, the journal must not hold its records.
   std::optional<store::AbsentGuest> absent_guest;
   if (!journal_guest) absent_guest = dialer::EmbeddedDialScheduler::absent_from_lead_journal();
+  std::vector<store::JournalGuest*> guests;
+  if (journal_guest) guests.push_back(journal_guest);
+  if (outbox) guests.push_back(outbox);
   switch (store.backend) {
     case StoreBackend::memory:
       LogLine(LogLevel::warn, "memory_store").trusted_text("detail", "store.backend is memory: leads last until exit");
-      return std::make_unique<store::MemoryLeadStore>();
+      return std::make_unique<store::MemoryLeadStore>(outbox);
     case StoreBackend::journal: {
       auto journal = std::make_unique<store::JournalLeadStore>(store::JournalStoreOptions{
           store.journal_path, store.journal_compact_bytes,
           store::OrphanLimits{static_cast<std::size_t>(store.journal_orphans_in_memory),
                               std::chrono::duration_cast<std::chrono::seconds>(store.journal_orphan_wait),
                               static_cast<std::size_t>(store.journal_orphan_memory_bytes)},
-          store.journal_max_syncs_per_second, journal_guest, std::move(absent_guest)});
+          store.journal_max_syncs_per_second, std::move(guests), std::move(absent_guest), outbox});
       LogLine(LogLevel::info, "journal_replayed")
           .trusted_text("path", journal->path())
           .number("records", static_cast<std::int64_t>(journal->replay().records))
@@ -187,9 +192,16 @@ void Daemon::build() {
         dialer::EmbeddedDialScheduler::InLeadJournal{}, config_.store.journal_path);
   if (config_.store.backend == StoreBackend::dynamodb)
     dynamodb_ = start_dynamodb(config_.store, config_.telephony.http_client, process_environment(), TableStep::prepare);
-  store_ = open_store(config_, reactor_loops, embedded_scheduler_.get(), dynamodb_ ? &*dynamodb_ : nullptr);
+  // Before the store: the journal's replay tells it of every change again.
+  if (!config_.events.endpoints.empty())
+    outbox_ = std::make_unique<events::EventOutbox>(events::outbox_endpoints(config_.events),
+                                                    events::retry_policy(config_.events));
+  store_ =
+      open_store(config_, reactor_loops, embedded_scheduler_.get(), outbox_.get(), dynamodb_ ? &*dynamodb_ : nullptr);
   if (jobs_in_lead_journal)
     embedded_scheduler_->attach(dynamic_cast<store::JournalLeadStore&>(*store_).writer_for_guest());
+  if (outbox_) build_event_delivery();
+  events::register_event_endpoints(router_, outbox_.get(), system_clock());
   readiness_checks_.push_back(
       {"store", [this](http::RequestContext&) -> boost::asio::awaitable<std::optional<std::string>> {
          co_return store_->problem();
@@ -330,6 +342,7 @@ void Daemon::build() {
   dialer_ = std::make_unique<dialer::Dialer>(
       reactors_.front().reactor->io(), *scheduler_, *store_, [this] { return shared_config_.load(); },
       dialer::declare_dialer_metrics(metrics_, lead_metric_ids_.calls_placed));
+  if (outbox_) dialer_->tell_decisions_to(*outbox_);
   if (auto* dynamodb_store = dynamic_cast<aws::DynamoLeadStore*>(store_.get()); dynamodb_store && dynamodb_scheduler_) {
     dynamodb_first_jobs_ = std::make_unique<aws::DynamoLeadsWithFirstJobs>(*dynamodb_store, *dynamodb_scheduler_);
     dialer_->keep_first_jobs_with_leads(*dynamodb_first_jobs_);
@@ -403,6 +416,10 @@ void Daemon::build() {
     dialer_->attach(parts.reactor->io(), *parts.provider_calls, shard_metrics);
     media_gateway_->attach(parts.reactor->io(), *parts.http_client, shard_metrics);
     if (simulated_account_) simulated_account_->attach(parts.reactor->io(), *parts.http_client, shard_metrics);
+    // Deliveries run on the first reactor, with a client of their own.
+    if (event_delivery_ && index == 0)
+      event_delivery_->start(parts.reactor->io(), shard_metrics, event_metric_ids_,
+                             config_.telephony.http_client.ca_file);
   }
   bound_address_ = address;
   if (simulated_account_) warn_if_simulator_calls_elsewhere();
@@ -410,6 +427,22 @@ void Daemon::build() {
 
 // What DynamoDB has been asked and what it cost, the store's and the
 // dialer's requests summed: what the business pays AWS for.
+void Daemon::build_event_delivery() {
+  events::EventDelivery::WaitDurable wait_durable = [](std::uint64_t) -> asio::awaitable<bool> { co_return true; };
+  if (auto* journal = dynamic_cast<store::JournalLeadStore*>(store_.get())) {
+    auto& writer = journal->writer_for_guest();
+    outbox_->keep_records_with([&writer](std::string_view payload) { return writer.append(payload); });
+    wait_durable = [&writer](std::uint64_t ticket) -> asio::awaitable<bool> {
+      const auto [error] = co_await writer.async_wait_durable(ticket, asio::as_tuple(asio::use_awaitable));
+      co_return !error;
+    };
+  }
+  outbox_->start_endpoints();
+  event_delivery_ =
+      std::make_unique<events::EventDelivery>(*outbox_, config_.events, std::move(wait_durable), system_clock());
+  event_metric_ids_ = events::declare_event_metrics(metrics_);
+}
+
 void Daemon::declare_dynamodb_metrics() {
   auto* lead_store = dynamic_cast<aws::DynamoLeadStore*>(store_.get());
   auto sum = [lead_store, this](std::atomic<std::int64_t> aws::DynamoUsage::*counter) {
@@ -638,6 +671,7 @@ void Daemon::begin_shutdown() {
   // No more jobs claimed while requests drain; placements under way go on.
   dialer_->stop();
   media_gateway_->stop();
+  if (event_delivery_) event_delivery_->stop();
   if (credentials_refresh_stop_) credentials_refresh_stop_->stop();
   for (auto& parts : reactors_) {
     auto* listener = parts.listener.get();

@@ -11,6 +11,7 @@
 #include "core/dialer/redis_dial_scheduler.hpp"
 #include "daemon/dynamodb_start.hpp"
 #include "dialer/dialer.hpp"
+#include "events/event_delivery.hpp"
 
 #include "core/config.hpp"
 #include "core/metrics.hpp"
@@ -65,6 +66,8 @@ class Daemon {
   http::WarmPlan connections_to_keep_warm() const;
   void warn_if_simulator_calls_elsewhere() const;
   void declare_dynamodb_metrics();
+  // The outbox's records and durability through the store, its delivery, its endpoints.
+  void build_event_delivery();
   http::WarmPlan dynamodb_connections_to_keep_warm() const;
   void wait_for_signals();
   void reload();
@@ -87,6 +90,8 @@ class Daemon {
   MetricsRegistry metrics_;
   http::HttpMetricIds http_metric_ids_;
   providers::WebhookMetricIds webhook_metric_ids_;
+  // Lead events (events.endpoints): the outbox outlives the store that tells it of changes.
+  std::unique_ptr<events::EventOutbox> outbox_;
   std::unique_ptr<store::LeadStore> store_;
   std::unique_ptr<store::EventSpool> spool_;  // only with a networked store (redis, dynamodb)
   std::optional<DynamoDbStart> dynamodb_;     // with the dynamodb store: its credentials
@@ -106,8 +111,10 @@ class Daemon {
   std::unique_ptr<dialer::Dialer> dialer_;
   std::unique_ptr<providers::simulator::SimulatedAccount> simulated_account_;  // only with the simulator in use
   std::unique_ptr<voice::MediaGateway> media_gateway_;
-  providers::StreamTokenIssuer stream_tokens_;   // the gateway's, for the call flows the providers serve
-  providers::RecordingFetcher fetch_recording_;  // the gateway's, for the providers' recording callbacks
+  providers::StreamTokenIssuer stream_tokens_;             // the gateway's, for the call flows the providers serve
+  providers::RecordingFetcher fetch_recording_;            // the gateway's, for the providers' recording callbacks
+  std::unique_ptr<events::EventDelivery> event_delivery_;  // with events.endpoints
+  events::EventMetricIds event_metric_ids_{};
   // The running config for threads other than the reactors' own (the
   // dialer is called from every reactor); replaced whole on reload.
   std::atomic<std::shared_ptr<const Config>> shared_config_;

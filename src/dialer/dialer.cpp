@@ -1,5 +1,7 @@
 #include "dialer/dialer.hpp"
 
+#include "core/events/lead_events.hpp"
+
 #include "core/log.hpp"
 #include "providers/provider.hpp"
 #include "providers/routing.hpp"
@@ -182,9 +184,15 @@ awaitable<void> Dialer::call_ended(std::string lead_id, std::string call_sid) {
     LogLine(LogLevel::error, "redial_not_decided").trusted_text("lead_id", lead_id).text("reason", error->message);
     co_return;
   }
-  auto decision = decide_after_call_ended(std::get<Lead>(got), call_sid, clock_.now(), config->dialer);
-  if (decision.next == CallEndedDecision::Next::lead_done)
+  const auto& lead = std::get<Lead>(got);
+  const auto now = clock_.now();
+  auto decision = decide_after_call_ended(lead, call_sid, now, config->dialer);
+  if (decision.next == CallEndedDecision::Next::lead_done) {
     LogLine(LogLevel::info, "lead_done").trusted_text("lead_id", lead_id).trusted_text("reason", decision.reason);
+    // A completed lead's event came with its call's status (lead.completed).
+    if (events_ && lead.status != LeadStatus::completed)
+      events_->emit_recorded(events::lead_failed_event(lead, decision.reason, now));
+  }
   if (decision.next != CallEndedDecision::Next::redial) co_return;
   const auto call = decision.redial->call;
   const auto due = decision.redial->due;
@@ -194,6 +202,7 @@ awaitable<void> Dialer::call_ended(std::string lead_id, std::string call_sid) {
       LogLine(LogLevel::error, "redial_not_scheduled").trusted_text("lead_id", lead_id).text("reason", error->message);
     co_return;
   }
+  if (events_) events_->emit_recorded(events::redial_scheduled_event(lead_id, call, due, decision.reason, now));
   LogLine(LogLevel::info, "redial_scheduled")
       .trusted_text("lead_id", lead_id)
       .number("call", call)

@@ -23,6 +23,7 @@
 #include "core/dialer/circuit_breaker.hpp"
 #include "core/dialer/dial_scheduler.hpp"
 #include "core/dialer/dialer_hand_offs.hpp"
+#include "core/events/event_outbox.hpp"
 #include "core/metrics.hpp"
 #include "core/spawn.hpp"
 #include "core/store/lead_store.hpp"
@@ -76,6 +77,9 @@ class Dialer final : public FirstCallQueue, public CallEndings {
   // From now on a new lead's first job is written with the lead (the
   // scheduler's jobs live beside the leads). Before start().
   void keep_first_jobs_with_leads(LeadsWithFirstJobs& together) { together_ = &together; }
+  // The decisions after a call (a redial, or no more calls) become lead
+  // events there (lead.redial_scheduled, lead.failed). Set before start().
+  void tell_decisions_to(events::EventOutbox& outbox) { events_ = &outbox; }
   boost::asio::awaitable<void> call_ended(std::string lead_id, std::string call_sid) override;
   // A job may be due now: wake the loop. Any thread.
   void poke();
@@ -115,6 +119,7 @@ class Dialer final : public FirstCallQueue, public CallEndings {
   DialScheduler& scheduler_;
   store::LeadStore& store_;
   LeadsWithFirstJobs* together_ = nullptr;
+  events::EventOutbox* events_ = nullptr;
   std::function<std::shared_ptr<const Config>()> config_;
   DialerMetricIds ids_;
   const Clock& clock_;

@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <span>
 #include <sstream>
 #include <stdexcept>
 
@@ -29,13 +30,17 @@ namespace {
 constexpr const char* kJournalFile = "leads.journal";
 constexpr const char* kArchiveDirectory = "archive";
 
-// {"op":"lead","lead":{...},"key":...}, the lead written straight as text.
-std::string lead_record(const Lead& lead, const std::string& idempotency_key) {
+// {"op":"lead","lead":{...},"key":...[,"new":true]}, the lead written
+// straight as text. "new" marks the enquiry that created it, as against the
+// lead as a snapshot found it: only a creation is a change (lead.created).
+enum class LeadRecordKind { creation, snapshot };
+std::string lead_record(const Lead& lead, const std::string& idempotency_key, LeadRecordKind kind) {
   std::string record;
   record.reserve(1024);
   record.append(R"({"op":"lead","lead":)");
   append_json(record, lead);
   if (!idempotency_key.empty()) record.append(R"(,"key":)").append(json::serialize(json::string(idempotency_key)));
+  if (kind == LeadRecordKind::creation) record.append(R"(,"new":true)");
   record.push_back('}');
   return record;
 }
@@ -84,7 +89,7 @@ EventRecord event_record(std::string_view op, std::string_view event_json, WallT
 // Orphans oldest first, so a replay lets the same ones go first again.
 void append_snapshot_frames(std::string& frames, const LeadTable::Picture& picture) {
   for (const auto& entry : picture.leads)
-    append_journal_record(frames, lead_record(*entry.lead, entry.idempotency_key));
+    append_journal_record(frames, lead_record(*entry.lead, entry.idempotency_key, LeadRecordKind::snapshot));
   for (const auto& orphan : picture.orphans.orphans)
     append_journal_record(frames, event_record("orphan", orphan.event_json, orphan.received).payload);
 }
@@ -98,6 +103,7 @@ JournalLeadStore::JournalLeadStore(JournalStoreOptions options)
   // interleave its appends with ours and lose acknowledged leads.
   lock_ = std::make_unique<DirectoryLock>(options_.directory, "journal.lock", "the journal");
   refuse_symlink(path(), "the journal");
+  table_.set_event_sink(options_.events);
   replay_file(path());
   writer_ = std::make_unique<JournalWriter>(
       path(), JournalWriterOptions{archive_directory(), kJournalRoomBytes, options_.max_syncs_per_second});
@@ -179,7 +185,8 @@ void JournalLeadStore::apply_record(std::string_view payload) {
   const auto* op = object ? object->if_contains("op") : nullptr;
   if (!op || !op->is_string()) throw std::runtime_error("a journal record is not a callgate record");
   const std::string_view kind = op->as_string();
-  if (options_.guest && options_.guest->owns_op(kind)) return options_.guest->replay_record(payload);
+  for (auto* guest : options_.guests)
+    if (guest->owns_op(kind)) return guest->replay_record(payload);
   auto text = [&](std::string_view key) {
     const auto* field = object->if_contains(key);
     return field && field->is_string() ? std::string(field->as_string()) : std::string();
@@ -189,7 +196,10 @@ void JournalLeadStore::apply_record(std::string_view payload) {
   if (kind == "lead") {
     auto lead = lead_from_json(object->contains("lead") ? object->at("lead") : json::value());
     if (!lead) fail();
-    table_.restore(std::move(*lead), text("key"));
+    const auto* created = object->if_contains("new");
+    table_.restore(std::move(*lead), text("key"),
+                   created && created->is_bool() && created->as_bool() ? LeadTable::Restored::created
+                                                                       : LeadTable::Restored::as_it_was);
   } else if (kind == "attempt") {
     auto attempt = attempt_from_json(object->contains("attempt") ? object->at("attempt") : json::value());
     auto status = parse_lead_status(text("leadStatus"));
@@ -217,10 +227,26 @@ void JournalLeadStore::apply_record(std::string_view payload) {
   } else {
     fail();
   }
+  if (options_.events) options_.events->seal(0);  // what a replayed record changed is on disk already
 }
+
+namespace {
+// Holds each guest in turn (none can add a record of its own until the
+// snapshot is queued) and queues the snapshot with all their payloads.
+void hold_guests(std::span<JournalGuest* const> guests, std::vector<std::string> payloads,
+                 const std::function<void(std::vector<std::string>)>& queue_snapshot) {
+  if (guests.empty()) return queue_snapshot(std::move(payloads));
+  guests.front()->hold_for_snapshot([&](std::vector<std::string> more) {
+    payloads.insert(payloads.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
+    hold_guests(guests.subspan(1), std::move(payloads), queue_snapshot);
+  });
+}
+}  // namespace
 
 std::uint64_t JournalLeadStore::record(const std::string& payload) {
   auto ticket = writer_->append(payload);
+  // Before a snapshot is taken below: the events of this change are in it.
+  if (options_.events) options_.events->seal(ticket);
   // Compact once the file is over its size and what was appended since the
   // last snapshot outweighs the snapshot itself: a table larger than
   // compact_bytes must not be rewritten after every record.
@@ -241,10 +267,7 @@ std::uint64_t JournalLeadStore::record(const std::string& payload) {
         return frames;
       });
     };
-    if (options_.guest)
-      options_.guest->hold_for_snapshot(queue_snapshot);
-    else
-      queue_snapshot({});
+    hold_guests(options_.guests, {}, queue_snapshot);
   }
   last_ticket_ = ticket;
   return ticket;
@@ -268,7 +291,9 @@ std::pair<CreateResult, std::uint64_t> JournalLeadStore::create_queued(const Cre
   auto result = table_.create(request);
   // An existing lead may have been created a moment ago by a request still
   // waiting for its record to reach the disk: answer only once it has.
-  const auto ticket = result.created ? record(lead_record(result.lead, request.idempotency_key)) : last_ticket_;
+  const auto ticket = result.created
+                          ? record(lead_record(result.lead, request.idempotency_key, LeadRecordKind::creation))
+                          : last_ticket_;
   return {std::move(result), ticket};
 }
 

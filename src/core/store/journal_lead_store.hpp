@@ -35,8 +35,13 @@ struct JournalStoreOptions {
   std::uint64_t compact_bytes = 256ull * 1024 * 1024;  // snapshot once the file is larger
   OrphanLimits orphans{};
   unsigned max_syncs_per_second = 0;  // JournalWriterOptions; 0: no cap
-  JournalGuest* guest = nullptr;      // whose records share the file (journal_guest.hpp); outlives the store's start-up
+  // Whose records share the file (journal_guest.hpp): the embedded dialer,
+  // the event outbox. Each outlives the store.
+  std::vector<JournalGuest*> guests{};
   std::optional<AbsentGuest> absent_guest{};  // a guest whose records go elsewhere this run
+  // Told of every change, at replay too, and of the record that holds it
+  // (the event outbox). None: nobody listens.
+  events::LeadEventSink* events = nullptr;
 };
 
 // What replaying the journal found, for the start-up log and tests.

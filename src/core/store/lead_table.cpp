@@ -1,5 +1,6 @@
 #include "core/store/lead_table.hpp"
 
+#include "core/events/lead_events.hpp"
 #include "core/lead/lead_json.hpp"
 #include "core/lead/lead_state_machine.hpp"
 
@@ -46,6 +47,7 @@ CreateResult LeadTable::create(const CreateRequest& request) {
   if (!inserted) return {*entry.lead, false};  // the same id twice: a replayed record
   entry = Entry{std::make_shared<Lead>(request.lead), request.idempotency_key};
   index(entry);
+  if (events_) events_->emit(events::lead_created_event(*entry.lead));
   return {*entry.lead, true};
 }
 
@@ -59,7 +61,19 @@ void LeadTable::adopt_orphans(Entry& entry, const std::string& call_sid) {
   auto waiting = orphans_.take(call_sid);
   if (waiting.empty()) return;
   auto& lead = writable(entry);
-  for (const auto& orphan : waiting) apply_call_event(lead, orphan.event, orphan.received);
+  for (const auto& orphan : waiting)
+    if (apply_call_event(lead, orphan.event, orphan.received) == EventOutcome::applied && events_)
+      tell_applied(lead, lead.events.back());
+}
+
+void LeadTable::tell_applied(const Lead& lead, const RecordedEvent& recorded) {
+  const auto attempt = std::find_if(lead.attempts.begin(), lead.attempts.end(),
+                                    [&](const Attempt& each) { return each.call_sid == recorded.event.call_sid; });
+  if (attempt == lead.attempts.end()) return;
+  const auto index = static_cast<std::size_t>(attempt - lead.attempts.begin());
+  events_->emit(events::call_status_event(lead, index, recorded));
+  if (recorded.event.status == CallStatus::completed && lead.status == LeadStatus::completed)
+    events_->emit(events::lead_completed_event(lead, recorded.received));
 }
 
 StoreResult<Lead> LeadTable::add_attempt(const std::string& lead_id, const Attempt& attempt, LeadStatus lead_status) {
@@ -70,6 +84,7 @@ StoreResult<Lead> LeadTable::add_attempt(const std::string& lead_id, const Attem
   lead.attempts.push_back(attempt);
   lead.status = lead_status;
   lead.updated = std::max(lead.updated, attempt.created);
+  if (events_) events_->emit(events::call_attempt_event(lead, lead.attempts.size() - 1));
   if (!attempt.call_sid.empty()) {
     by_call_sid_[attempt.call_sid] = lead_id;
     adopt_orphans(entry, attempt.call_sid);
@@ -107,7 +122,9 @@ ApplyResult LeadTable::apply_event_with(CallEvent&& event, WallTime received, co
   }
   auto& entry = leads_.at(owner->second);
   auto& lead = writable(entry);
-  return {apply_call_event(lead, event, received), lead.id};
+  const auto outcome = apply_call_event(lead, event, received);
+  if (outcome == EventOutcome::applied && events_) tell_applied(lead, lead.events.back());
+  return {outcome, lead.id};
 }
 
 StoreResult<UpdateResult> LeadTable::update_lead(const std::string& lead_id, const LeadUpdate& update) {
@@ -117,7 +134,11 @@ StoreResult<UpdateResult> LeadTable::update_lead(const std::string& lead_id, con
   // shared snapshot (writable) a copy-on-write.
   Lead after = *found->second.lead;
   auto decision = apply_lead_update(after, update);
-  if (decision.outcome == UpdateOutcome::changed) writable(found->second) = after;
+  if (decision.outcome == UpdateOutcome::changed) {
+    writable(found->second) = after;
+    if (events_)
+      if (auto event = events::lead_update_event(after, update)) events_->emit(std::move(*event));
+  }
   return UpdateResult{std::move(after), std::move(decision)};
 }
 
@@ -143,10 +164,11 @@ LeadPage LeadTable::list(const LeadQuery& query) const {
   return page;
 }
 
-void LeadTable::restore(Lead lead, const std::string& idempotency_key) {
+void LeadTable::restore(Lead lead, const std::string& idempotency_key, Restored how) {
   auto& entry = leads_[lead.id];
   entry = Entry{std::make_shared<Lead>(std::move(lead)), idempotency_key};
   index(entry);
+  if (how == Restored::created && events_) events_->emit(events::lead_created_event(*entry.lead));
 }
 
 void LeadTable::restore_orphan(const Orphan& orphan) { keep_orphan(orphan.event, orphan.received); }

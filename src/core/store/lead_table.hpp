@@ -16,6 +16,7 @@
 //   evicted ones on disk.
 #pragma once
 
+#include "core/events/lead_event.hpp"
 #include "core/store/lead_store.hpp"
 #include "core/store/orphan_events.hpp"
 
@@ -30,6 +31,10 @@ class LeadTable {
  public:
   explicit LeadTable(OrphanLimits limits = {}) : orphans_(limits) {}
 
+  // Told of every change as it is made (lead_events.hpp), restores excepted:
+  // a snapshot's leads were told of when they changed. None: nobody listens.
+  void set_event_sink(events::LeadEventSink* sink) { events_ = sink; }
+
   CreateResult create(const CreateRequest& request);
   StoreResult<Lead> get(const std::string& lead_id) const;
   StoreResult<Lead> add_attempt(const std::string& lead_id, const Attempt& attempt, LeadStatus lead_status);
@@ -41,8 +46,11 @@ class LeadTable {
   std::optional<std::string> find_lead_by_call_sid(const std::string& call_sid) const;
   LeadPage list(const LeadQuery& query) const;
 
-  // Puts a whole lead back as it was (a snapshot being replayed).
-  void restore(Lead lead, const std::string& idempotency_key);
+  // Puts a whole lead back: as it was (a snapshot being replayed; nobody is
+  // told), or as an enquiry created it (its creation replayed: told as
+  // lead.created, as when it was made).
+  enum class Restored { as_it_was, created };
+  void restore(Lead lead, const std::string& idempotency_key, Restored how = Restored::as_it_was);
   using Orphan = OrphanEvent;
   void restore_orphan(const Orphan& orphan);
 
@@ -71,6 +79,8 @@ class LeadTable {
   void adopt_orphans(Entry& entry, const std::string& call_sid);
   ApplyResult apply_event_with(CallEvent&& event, WallTime received, const std::string_view* event_json);
   void keep_orphan(const CallEvent& event, WallTime received);  // encodes it first
+  // The events of one applied call event (its status, and the lead's completion).
+  void tell_applied(const Lead& lead, const RecordedEvent& recorded);
 
   std::map<std::string, Entry> leads_;  // by id: ids sort by creation time
   std::unordered_map<std::string, std::string> by_idempotency_key_;
@@ -78,6 +88,7 @@ class LeadTable {
   std::unordered_map<std::string, std::string> latest_by_phone_;
   OrphanEvents orphans_;
   std::string orphan_json_;  // reused to encode orphans for callers without the text
+  events::LeadEventSink* events_ = nullptr;
 };
 
 }  // namespace callgate::store

@@ -18,7 +18,7 @@ std::string_view to_string(StoreFailure failure) {
 
 awaitable<StoreResult<CreateResult>> MemoryLeadStore::create(CreateRequest request) {
   std::lock_guard lock(mutex_);
-  co_return table_.create(request);
+  co_return sealed(table_.create(request));
 }
 
 awaitable<StoreResult<Lead>> MemoryLeadStore::get(std::string lead_id) {
@@ -29,17 +29,17 @@ awaitable<StoreResult<Lead>> MemoryLeadStore::get(std::string lead_id) {
 awaitable<StoreResult<Lead>> MemoryLeadStore::add_attempt(std::string lead_id, Attempt attempt,
                                                           LeadStatus lead_status) {
   std::lock_guard lock(mutex_);
-  co_return table_.add_attempt(lead_id, attempt, lead_status);
+  co_return sealed(table_.add_attempt(lead_id, attempt, lead_status));
 }
 
 awaitable<StoreResult<ApplyResult>> MemoryLeadStore::apply_event(CallEvent event, WallTime received) {
   std::lock_guard lock(mutex_);
-  co_return table_.apply_event(event, received);
+  co_return sealed(table_.apply_event(event, received));
 }
 
 awaitable<StoreResult<UpdateResult>> MemoryLeadStore::update_lead(std::string lead_id, LeadUpdate update) {
   std::lock_guard lock(mutex_);
-  co_return table_.update_lead(lead_id, update);
+  co_return sealed(table_.update_lead(lead_id, update));
 }
 
 awaitable<StoreResult<std::optional<std::string>>> MemoryLeadStore::find_lead_by_call_sid(std::string call_sid) {

@@ -10,6 +10,9 @@ namespace callgate::store {
 
 class MemoryLeadStore final : public LeadStore {
  public:
+  // events: told of every change (the event outbox); nothing outlives the process anyway.
+  explicit MemoryLeadStore(events::LeadEventSink* events = nullptr) : events_(events) { table_.set_event_sink(events); }
+
   boost::asio::awaitable<StoreResult<CreateResult>> create(CreateRequest request) override;
   boost::asio::awaitable<StoreResult<Lead>> get(std::string lead_id) override;
   boost::asio::awaitable<StoreResult<Lead>> add_attempt(std::string lead_id, Attempt attempt,
@@ -20,8 +23,16 @@ class MemoryLeadStore final : public LeadStore {
   boost::asio::awaitable<StoreResult<LeadPage>> list(LeadQuery query) override;
 
  private:
+  // A change's events are sealed under the lock that ordered it.
+  template <class Result>
+  Result sealed(Result result) {
+    if (events_) events_->seal(0);
+    return result;
+  }
+
   mutable std::mutex mutex_;
   LeadTable table_;
+  events::LeadEventSink* events_ = nullptr;
 };
 
 }  // namespace callgate::store

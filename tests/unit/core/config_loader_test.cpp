@@ -215,6 +215,50 @@ BOOST_AUTO_TEST_CASE(a_dynamodb_store_without_a_region_or_with_a_clear_text_endp
   BOOST_TEST(load("store:\n  dynamodb:\n    table: \"x\"\n").ok());
 }
 
+BOOST_AUTO_TEST_CASE(lead_event_endpoints_read_and_are_checked) {
+  const std::string secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+  const auto good =
+      load("events:\n  endpoints:\n    - url: \"https://crm.example.com/hooks?tenant=acme\"\n      secret: \"" +
+           secret + "\"\n    - name: local\n      url: \"http://127.0.0.1:9000/x\"\n      secret: \"" + secret +
+           "\"\n      types: [lead.created, call.status]\n  retry:\n    first: 2s\n    longest: 1m\n"
+           "  give_up_after: 24h\n  timeout: 5s\n  concurrency: 3\n");
+  BOOST_TEST_REQUIRE(good.ok(), describe(good));
+  const auto& events = good.config.events;
+  BOOST_TEST_REQUIRE(events.endpoints.size() == 2u);
+  BOOST_TEST(events.endpoints[0].name == "https://crm.example.com/hooks?tenant=acme");  // named by its URL
+  BOOST_TEST(events.endpoints[1].name == "local");
+  BOOST_TEST((events.endpoints[1].types == std::vector<std::string>{"lead.created", "call.status"}));
+  BOOST_TEST(events.retry_first.count() == 2'000);
+  BOOST_TEST(events.retry_longest.count() == 60'000);
+  BOOST_TEST(events.give_up_after.count() == 86'400'000);
+  BOOST_TEST(events.timeout.count() == 5'000);
+  BOOST_TEST(events.concurrency == 3u);
+
+  auto endpoint = [&](const std::string& fields) { return load("events:\n  endpoints:\n    - " + fields); };
+  // Signed lead data in the clear to another machine: only https leaves this host.
+  const auto clear = endpoint("url: \"http://10.0.0.5/hooks\"\n      secret: \"" + secret + "\"\n");
+  BOOST_TEST(has_error(clear, "events.endpoints[0].url: expected an https:// URL"), describe(clear));
+  const auto credentials = endpoint("url: \"https://user:pw@crm.example.com/\"\n      secret: \"" + secret + "\"\n");
+  BOOST_TEST(has_error(credentials, "events.endpoints[0].url"), describe(credentials));
+  const auto weak = endpoint("url: \"https://crm.example.com/\"\n      secret: \"whsec_c2hvcnQ=\"\n");
+  BOOST_TEST(has_error(weak, "events.endpoints[0].secret: expected whsec_"), describe(weak));
+  const auto unknown = endpoint("url: \"https://crm.example.com/\"\n      secret: \"" + secret +
+                                "\"\n      types: [lead.created, lead.exploded]\n");
+  BOOST_TEST(has_error(unknown, "unknown event type 'lead.exploded'"), describe(unknown));
+  const auto twice =
+      load("events:\n  endpoints:\n    - {name: a, url: \"https://a.example.com/\", secret: \"" + secret +
+           "\"}\n    - {name: a, url: \"https://b.example.com/\", secret: \"" + secret + "\"}\n");
+  BOOST_TEST(has_error(twice, "two endpoints are named 'a'"), describe(twice));
+  // The outbox lives in the journal: a networked store cannot keep it (yet).
+  const auto on_redis = load(
+      "store:\n  backend: redis\nevents:\n  endpoints:\n    - url: \"https://a.example.com/\"\n"
+      "      secret: \"" +
+      secret + "\"\n");
+  BOOST_TEST(has_error(on_redis, "events.endpoints: lead events are kept with the journal store"), describe(on_redis));
+  const auto backwards = load("events:\n  retry:\n    first: 1h\n    longest: 1m\n");
+  BOOST_TEST(has_error(backwards, "events.retry.first"), describe(backwards));
+}
+
 BOOST_AUTO_TEST_CASE(the_journal_sync_cap_reads_and_is_bounded) {
   BOOST_TEST(load("").config.store.journal_max_syncs_per_second == 2'000u);
   const auto capped = load("store:\n  journal:\n    max_syncs_per_second: 500\n");

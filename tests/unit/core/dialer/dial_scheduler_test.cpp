@@ -39,7 +39,7 @@ struct LeadJournalWithJobs {
   LeadJournalWithJobs(const std::filesystem::path& directory, std::uint64_t compact_bytes = 256ull * 1024 * 1024) {
     scheduler = std::make_shared<EmbeddedDialScheduler>(EmbeddedDialScheduler::InLeadJournal{}, directory.string());
     store = std::make_unique<store::JournalLeadStore>(store::JournalStoreOptions{
-        .directory = directory.string(), .compact_bytes = compact_bytes, .guest = scheduler.get()});
+        .directory = directory.string(), .compact_bytes = compact_bytes, .guests = {scheduler.get()}});
     scheduler->attach(store->writer_for_guest());
   }
   ~LeadJournalWithJobs() {
