@@ -203,7 +203,9 @@ void read_file_sections(const YAML::Node& root, Config& config, ProviderSections
     item.text("secret", endpoint.secret);
     item.text_list("types", endpoint.types);
     item.finish();
-    if (endpoint.name.empty()) endpoint.name = endpoint.url;
+    // The URL less its query, which may carry the receiver's token: a name
+    // appears in logs, metrics and the journal.
+    if (endpoint.name.empty()) endpoint.name = endpoint.url.substr(0, endpoint.url.find_first_of("?#"));
     e.endpoints.push_back(std::move(endpoint));
   }
   auto event_retry = events.section("retry");

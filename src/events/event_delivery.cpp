@@ -156,12 +156,17 @@ awaitable<void> EventDelivery::deliver(Delivery delivery) {
         {"webhook-signature", standard_webhook_signature(endpoint.key, event.id, timestamp, event.payload)}};
     request.body = event.payload;
     const auto response = co_await client_->send(std::move(request));
-    if (response.failure != http::TransportFailure::none)
-      failure = response.failure_reason;
-    else if (response.status >= 300 && response.status < 400)
-      failure = "answered " + std::to_string(response.status) + " (redirects are not followed)";
-    else if (response.status < 200 || response.status >= 300)
-      failure = "answered " + std::to_string(response.status);
+    // A 2xx status line is the receiver taking the event, whatever follows
+    // it (a body over the cap, a connection closed early).
+    const bool taken = response.status >= 200 && response.status < 300;
+    if (!taken) {
+      if (response.failure != http::TransportFailure::none)
+        failure = response.failure_reason;
+      else if (response.status >= 300 && response.status < 400)
+        failure = "answered " + std::to_string(response.status) + " (redirects are not followed)";
+      else
+        failure = "answered " + std::to_string(response.status);
+    }
   }
   --endpoint.in_flight;
   const MetricLabels delivered_labels = {{"endpoint", endpoint.name}, {"result", "delivered"}};

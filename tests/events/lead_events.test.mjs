@@ -40,7 +40,8 @@ function freePort() {
 }
 
 // The business's receiver. mode: ok | error (500) | hang (never answers) |
-// close (drops the connection) | down (not listening at all).
+// close (drops the connection) | down (not listening at all) | huge (takes
+// the event: 200 and a body far over what callgated reads).
 class Receiver {
   constructor(port) {
     this.port = port;
@@ -50,6 +51,7 @@ class Receiver {
     this.attempts = 0;   // every request, whatever the answer
     this.problems = [];  // anything a correct sender would never do
     this.hung = new Set();
+    this.takenWithHugeAnswers = [];
     this.webhook = new Webhook(secret);
     this.server = http.createServer((request, response) => this.handle(request, response));
     this.server.on('connection', (socket) => {
@@ -101,10 +103,15 @@ class Receiver {
       }
       if (this.delayMs) await sleep(this.delayMs);
       const id = request.headers['webhook-id'];
+      if (this.mode === 'huge') {
+        this.takenWithHugeAnswers.push(id);
+        response.writeHead(200, { 'Content-Type': 'text/plain' });
+        response.end('x'.repeat(1024 * 1024));
+      }
       if (payload.data?.leadId === undefined || !id.startsWith(`evt_${payload.data.leadId}_`))
         this.problems.push(`id ${id} for lead ${payload.data?.leadId}`);
       this.received.push({ id, type: payload.type, leadId: payload.data.leadId, data: payload.data });
-      response.writeHead(204).end();
+      if (this.mode !== 'huge') response.writeHead(204).end();
     });
   }
 
@@ -281,7 +288,7 @@ test('every change of every lead reaches the receiver, signed, in order per lead
 
 test('a receiver that is down, failing, hanging or dropping connections, and a SIGKILL, lose nothing', async () => {
   const leadIds = [];
-  const phases = [['down', 2500], ['error', 2000], ['hang', 2500], ['close', 2000]];
+  const phases = [['huge', 2000], ['down', 2500], ['error', 2000], ['hang', 2500], ['close', 2000]];
   let index = 100;
   for (const [mode, ms] of phases) {
     await receiver.setMode(mode);
@@ -304,6 +311,10 @@ test('a receiver that is down, failing, hanging or dropping connections, and a S
   await everyChangeArrivedInOrder(leadIds, 60000, leadIds.slice(0, leadIds.length - 4));
   assert.deepEqual(receiver.problems, []);
   assert.ok(attemptsWhileFailing > 0, 'the failing receiver was asked');
+  // A 2xx is the event taken, however long the answer's body: not sent again.
+  assert.ok(receiver.takenWithHugeAnswers.length > 0, 'no event came while the answers were huge');
+  for (const id of receiver.takenWithHugeAnswers)
+    assert.equal(receiver.received.filter((event) => event.id === id).length, 1, `${id} was delivered again`);
   assert.ok(receiver.received.length > beforeKill);
 
   const metrics = await (await fetch(`http://127.0.0.1:${daemonPort}/metrics`)).text();

@@ -37,6 +37,8 @@ enum class TransportFailure {
 struct ClientResponse {
   TransportFailure failure = TransportFailure::none;
   std::string failure_reason;
+  // The answer's status; with an after_sending failure, the status line of
+  // an answer whose body did not come whole (too large, timed out), else 0.
   unsigned status = 0;
   std::string body;
   std::string retry_after;   // the header's raw value, if any
