@@ -75,7 +75,9 @@ std::unique_ptr<store::LeadStore> open_store(const Config& config, const std::ve
           store::OrphanLimits{static_cast<std::size_t>(store.journal_orphans_in_memory),
                               std::chrono::duration_cast<std::chrono::seconds>(store.journal_orphan_wait),
                               static_cast<std::size_t>(store.journal_orphan_memory_bytes)},
-          store.journal_max_syncs_per_second, std::move(guests), std::move(absent_guest), outbox});
+          store.journal_max_syncs_per_second, std::move(guests), std::move(absent_guest),
+          // events.endpoints emptied: what the outbox wrote is about endpoints no longer there.
+          outbox ? std::vector<std::string_view>{} : events::EventOutbox::record_kinds(), outbox});
       LogLine(LogLevel::info, "journal_replayed")
           .trusted_text("path", journal->path())
           .number("records", static_cast<std::int64_t>(journal->replay().records))

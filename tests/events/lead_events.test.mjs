@@ -129,7 +129,19 @@ class Receiver {
   }
 }
 
-function writeConfig() {
+function writeConfig({ withEvents = true } = {}) {
+  const events = withEvents ? `
+events:
+  endpoints:
+    - name: acme-crm
+      url: "http://127.0.0.1:${receiver.port}/hooks/callgate?tenant=acme"
+      secret: "${secret}"
+  retry:
+    first: 200ms
+    longest: 1s
+  timeout: 1s
+  concurrency: 4
+` : '';
   const config = `
 server:
   listen: "127.0.0.1:${daemonPort}"
@@ -156,17 +168,7 @@ call_flow:
 intake:
   rate_per_minute: 100000
   rate_burst: 100000
-events:
-  endpoints:
-    - name: acme-crm
-      url: "http://127.0.0.1:${receiver.port}/hooks/callgate?tenant=acme"
-      secret: "${secret}"
-  retry:
-    first: 200ms
-    longest: 1s
-  timeout: 1s
-  concurrency: 4
-`;
+${events}`;
   writeFileSync(path.join(scratch, 'callgate.yaml'), config);
 }
 
@@ -338,4 +340,20 @@ test('the admin endpoints want the token and say what is wrong', async () => {
     body: JSON.stringify({ endpoint: 'acme-crm', id: 'evt_nothing_created' }),
   });
   assert.equal(answer.status, 404);
+});
+
+test('a daemon restarted with events.endpoints removed starts on the same journal', async () => {
+  const leadId = await enquire(900);
+  await everyChangeArrivedInOrder([leadId], 30000);
+  await stopDaemon('SIGTERM');
+  writeConfig({ withEvents: false });
+  const deliveredBefore = receiver.received.length;
+  await startDaemon();  // the outbox's records in the journal are passed over, not refused
+  const { status, body } = await admin(`/leads/${leadId}`);
+  assert.equal(status, 200);
+  assert.equal(body.status, 'completed');
+  assert.deepEqual((await admin('/events')).body.endpoints, []);
+  await enquire(901);
+  await sleep(1500);
+  assert.equal(receiver.received.length, deliveredBefore, 'events were sent with no endpoint configured');
 });

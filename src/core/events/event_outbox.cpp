@@ -339,8 +339,13 @@ bool EventOutbox::remove_owed(EndpointQueue& queue, const std::string& lead_id, 
   return true;
 }
 
+std::vector<std::string_view> EventOutbox::record_kinds() {
+  return {kEndpointOp, kDoneOp, kFailedOp, kRedeliverOp, kEventOp};
+}
+
 bool EventOutbox::owns_op(std::string_view op) const {
-  return op == kEndpointOp || op == kDoneOp || op == kFailedOp || op == kRedeliverOp || op == kEventOp;
+  const auto kinds = record_kinds();
+  return std::find(kinds.begin(), kinds.end(), op) != kinds.end();
 }
 
 void EventOutbox::replay_record(std::string_view payload) {

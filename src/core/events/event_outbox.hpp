@@ -128,6 +128,9 @@ class EventOutbox final : public LeadEventSink, public store::JournalGuest {
   std::optional<std::size_t> endpoint_named(std::string_view name) const;
 
   bool owns_op(std::string_view op) const override;
+  // Every kind of record the outbox writes: passed over by a journal
+  // opened without an outbox (JournalStoreOptions::passed_over_kinds).
+  static std::vector<std::string_view> record_kinds();
   void replay_record(std::string_view payload) override;
   void hold_for_snapshot(const std::function<void(std::vector<std::string> payloads)>& queue_snapshot) override;
 

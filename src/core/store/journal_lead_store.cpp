@@ -187,6 +187,8 @@ void JournalLeadStore::apply_record(std::string_view payload) {
   const std::string_view kind = op->as_string();
   for (auto* guest : options_.guests)
     if (guest->owns_op(kind)) return guest->replay_record(payload);
+  const auto& passed_over = options_.passed_over_kinds;
+  if (std::find(passed_over.begin(), passed_over.end(), kind) != passed_over.end()) return;
   auto text = [&](std::string_view key) {
     const auto* field = object->if_contains(key);
     return field && field->is_string() ? std::string(field->as_string()) : std::string();

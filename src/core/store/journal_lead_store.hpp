@@ -39,6 +39,10 @@ struct JournalStoreOptions {
   // the event outbox. Each outlives the store.
   std::vector<JournalGuest*> guests{};
   std::optional<AbsentGuest> absent_guest{};  // a guest whose records go elsewhere this run
+  // Kinds ("op") of a guest absent this run whose records are passed over
+  // on replay (and so left out of the next snapshot): the event outbox's,
+  // once events.endpoints is emptied, are about endpoints no longer there.
+  std::vector<std::string_view> passed_over_kinds{};
   // Told of every change, at replay too, and of the record that holds it
   // (the event outbox). None: nobody listens.
   events::LeadEventSink* events = nullptr;

@@ -280,4 +280,25 @@ BOOST_AUTO_TEST_CASE(an_endpoint_added_later_is_not_sent_the_journals_past) {
   BOOST_TEST((deliver_all(*reopened.outbox, 1, at(40)) == ids_of("01LEAD0002", kCalledAndCompleted)));
 }
 
+BOOST_AUTO_TEST_CASE(a_journal_opened_without_an_outbox_passes_over_its_records) {
+  Directory directory;
+  {
+    JournalWithOutbox journal(directory, {{"crm", {}}});
+    journal.call_and_complete("01LEAD0001", "CA1");
+    deliver_all(*journal.outbox, 0, at(20));
+    journal.outbox->emit_recorded(redial_scheduled_event("01LEAD0001", 2, at(100), "redial: test", at(30)));
+  }
+  // events.endpoints emptied: the daemon opens the journal with no outbox.
+  const auto open_without = [&] {
+    return std::make_unique<store::JournalLeadStore>(store::JournalStoreOptions{
+        .directory = directory.path.string(), .passed_over_kinds = EventOutbox::record_kinds()});
+  };
+  auto store = open_without();
+  BOOST_TEST((expect(run(store->get("01LEAD0001"))).status == LeadStatus::completed));
+  store.reset();
+  // Without the kinds passed over, the same journal stops the start: that is what they are for.
+  BOOST_CHECK_THROW(store::JournalLeadStore(store::JournalStoreOptions{.directory = directory.path.string()}),
+                    std::runtime_error);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
