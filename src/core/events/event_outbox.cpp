@@ -118,6 +118,7 @@ void EventOutbox::on_ready(std::function<void()> wake) {
 
 void EventOutbox::start_endpoints() {
   std::lock_guard lock(mutex_);
+  delivered_ahead_.clear();  // the replay is over: every delivery it held has been read
   for (std::size_t index = 0; index < endpoints_.size(); ++index) {
     if (queues_[index].started) continue;
     queues_[index].started = true;
@@ -142,8 +143,16 @@ void EventOutbox::wake() {
   if (wake) wake();
 }
 
+namespace {
+std::string ahead_key(std::size_t endpoint, std::string_view event_id) {
+  return std::to_string(endpoint).append(" ").append(event_id);
+}
+}  // namespace
+
 bool EventOutbox::owe(std::size_t endpoint, std::shared_ptr<const LeadEvent> event, std::uint64_t ticket,
                       std::optional<WallTime> since) {
+  // Delivered further on in the journal being replayed: not owed meanwhile.
+  if (!delivered_ahead_.empty() && delivered_ahead_.contains(ahead_key(endpoint, event->id))) return false;
   auto& queue = queues_[endpoint];
   auto [position, fresh] = queue.lines.try_emplace(event->lead_id);
   auto& line = position->second;
@@ -151,6 +160,7 @@ bool EventOutbox::owe(std::size_t endpoint, std::shared_ptr<const LeadEvent> eve
   const auto from = since.value_or(event->at);
   line.owed.push_back({std::move(event), ticket, from});
   ++queue.owed;
+  replay_peak_owed_ = std::max(replay_peak_owed_, queue.owed);
   if (was_idle) queue.ready.push_back(position->first);
   return was_idle;
 }
@@ -234,11 +244,20 @@ void EventOutbox::finish_head(EndpointQueue& queue, const std::string& lead_id) 
     queue.ready.push_back(lead_id);
 }
 
+// Whether delivery is the one in flight for its lead: a delivery told
+// twice, or after its event was dealt with, must not finish the next one.
+bool EventOutbox::in_flight(const EndpointQueue& queue, const Delivery& delivery) {
+  const auto found = queue.lines.find(delivery.event->lead_id);
+  return found != queue.lines.end() && found->second.in_flight && !found->second.owed.empty() &&
+         found->second.owed.front().event == delivery.event;
+}
+
 void EventOutbox::delivered(const Delivery& delivery) {
   bool more = false;
   {
     std::lock_guard lock(mutex_);
     auto& queue = queues_.at(delivery.endpoint);
+    if (!in_flight(queue, delivery)) return;
     ++queue.delivered;
     queue.failures_in_a_row = 0;
     queue.resting_until.reset();
@@ -263,13 +282,11 @@ void EventOutbox::keep_failed(EndpointQueue& queue, FailedEvent failed) {
 bool EventOutbox::not_delivered(const Delivery& delivery, std::string_view reason, WallTime now) {
   std::lock_guard lock(mutex_);
   auto& queue = queues_.at(delivery.endpoint);
+  if (!in_flight(queue, delivery)) return false;
   const auto& lead_id = delivery.event->lead_id;
-  auto found = queue.lines.find(lead_id);
-  if (found == queue.lines.end()) return false;
-  auto& line = found->second;
+  auto& line = queue.lines.find(lead_id)->second;
   if (++queue.failures_in_a_row >= retry_.endpoint_rest_after)
     queue.resting_until = now + backoff(queue.failures_in_a_row - retry_.endpoint_rest_after + 1);
-  if (line.owed.empty()) return false;
   if (now - line.owed.front().since >= retry_.give_up_after) {
     ++queue.gave_up;
     FailedEvent failed{delivery.event, std::string(reason), now};
@@ -343,6 +360,24 @@ std::vector<std::string_view> EventOutbox::record_kinds() {
   return {kEndpointOp, kDoneOp, kFailedOp, kRedeliverOp, kEventOp};
 }
 
+void EventOutbox::look_ahead(std::string_view payload) {
+  // Only deliveries matter here; a quick look at the start spares parsing the rest.
+  constexpr std::string_view kDonePrefix = R"({"op":"event_done",)";
+  if (!payload.starts_with(kDonePrefix)) return;
+  boost::system::error_code error;
+  const auto value = parse_stored_json(payload, error);
+  const auto* object = error ? nullptr : value.if_object();
+  if (!object) return;  // the replay proper says what is wrong with it
+  std::lock_guard lock(mutex_);
+  if (const auto endpoint = endpoint_named(text_of(*object, "endpoint")))
+    delivered_ahead_.insert(ahead_key(*endpoint, text_of(*object, "id")));
+}
+
+std::size_t EventOutbox::replay_peak_owed() const {
+  std::lock_guard lock(mutex_);
+  return replay_peak_owed_;
+}
+
 bool EventOutbox::owns_op(std::string_view op) const {
   const auto kinds = record_kinds();
   return std::find(kinds.begin(), kinds.end(), op) != kinds.end();
@@ -363,7 +398,10 @@ void EventOutbox::replay_record(std::string_view payload) {
   } else if (op == kDoneOp) {
     if (endpoint) {
       auto& queue = queues_[*endpoint];
-      if (remove_owed(queue, text_of(*object, "leadId"), text_of(*object, "id"))) ++queue.delivered;
+      const auto id = text_of(*object, "id");
+      // Its event was never owed (look_ahead), or is owed now (a record from before this version).
+      if (delivered_ahead_.erase(ahead_key(*endpoint, id)) > 0 || remove_owed(queue, text_of(*object, "leadId"), id))
+        ++queue.delivered;
     }
   } else if (op == kFailedOp) {
     auto event = lead_event_from_json(object->contains("event") ? object->at("event") : json::value());

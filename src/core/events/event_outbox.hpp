@@ -42,6 +42,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 namespace callgate::events {
@@ -127,6 +128,14 @@ class EventOutbox final : public LeadEventSink, public store::JournalGuest {
   const std::vector<OutboxEndpoint>& endpoints() const { return endpoints_; }
   std::optional<std::size_t> endpoint_named(std::string_view name) const;
 
+  // Notes the deliveries the journal holds, so that replaying a change
+  // whose event was delivered later owes nothing, rather than owing it
+  // until its event_done record comes: memory at start-up stays with what
+  // is really owed, not every change since the last snapshot.
+  void look_ahead(std::string_view payload) override;
+  // The most events owed at once during the replay (for tests: with every
+  // event delivered, none should ever be).
+  std::size_t replay_peak_owed() const;
   bool owns_op(std::string_view op) const override;
   // Every kind of record the outbox writes: passed over by a journal
   // opened without an outbox (JournalStoreOptions::passed_over_kinds).
@@ -164,6 +173,7 @@ class EventOutbox final : public LeadEventSink, public store::JournalGuest {
            std::optional<WallTime> since = std::nullopt);
   void owe_everywhere(const std::shared_ptr<const LeadEvent>& event, std::uint64_t ticket, bool& woke);
   void finish_head(EndpointQueue& queue, const std::string& lead_id);
+  static bool in_flight(const EndpointQueue& queue, const Delivery& delivery);
   void keep_failed(EndpointQueue& queue, FailedEvent failed);
   bool remove_owed(EndpointQueue& queue, const std::string& lead_id, std::string_view event_id);
   std::uint64_t write(const std::string& payload);
@@ -177,6 +187,10 @@ class EventOutbox final : public LeadEventSink, public store::JournalGuest {
   std::vector<LeadEvent> staged_;
   std::function<std::uint64_t(std::string_view)> append_;
   std::function<void()> wake_;
+  // Until the replay is over: "<endpoint index> <event id>" of each
+  // event_done the journal holds ahead, taken out as each is replayed.
+  std::unordered_set<std::string> delivered_ahead_;
+  std::size_t replay_peak_owed_ = 0;
 };
 
 // An event as its records hold it, and back.

@@ -29,6 +29,10 @@ class JournalGuest {
   virtual ~JournalGuest() = default;
   // Whether a record's "op" is one of the guest's.
   virtual bool owns_op(std::string_view op) const = 0;
+  // Every record of the file, its own and others', before the replay
+  // proper: a guest that learns from later records what earlier ones need
+  // not hold (the outbox, which events were delivered) looks here.
+  virtual void look_ahead(std::string_view /*payload*/) {}
   // One of its records, at start-up; throws std::runtime_error when it does not parse.
   virtual void replay_record(std::string_view payload) = 0;
   // Takes the guest's state as record payloads and, with the guest still

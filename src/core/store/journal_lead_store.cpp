@@ -138,8 +138,13 @@ void JournalLeadStore::replay_file(const std::string& file_path) {
   const std::string data = buffer.str();
   file.close();
 
-  JournalReader reader(data, kJournalSyncWindowBytes);
   std::string_view payload;
+  if (!options_.guests.empty()) {
+    JournalReader ahead(data, kJournalSyncWindowBytes);
+    while (ahead.next(payload))
+      for (auto* guest : options_.guests) guest->look_ahead(payload);
+  }
+  JournalReader reader(data, kJournalSyncWindowBytes);
   while (reader.next(payload)) {
     apply_record(payload);
     ++replay_.records;

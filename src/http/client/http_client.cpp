@@ -329,11 +329,11 @@ awaitable<ClientResponse> HttpClient::send(ClientRequest request) {
                             : read_error == beast_http::error::body_limit
                                 ? "the answer is larger than " + std::to_string(body_limit) + " bytes"
                                 : read_error.message();
-    auto failure = failed(TransportFailure::after_sending, why);
+    auto cut_short = failed(TransportFailure::after_sending, why);
     // The status line came: a caller that needs no body (a lead event's
     // receiver saying 2xx) may take the answer as given.
-    if (parser.is_header_done()) failure.status = parser.get().result_int();
-    co_return failure;
+    if (parser.is_header_done()) cut_short.status = parser.get().result_int();
+    co_return cut_short;
   }
 
   auto response_message = parser.release();

@@ -236,6 +236,32 @@ BOOST_AUTO_TEST_CASE(a_restart_owes_what_was_not_delivered_with_the_same_ids_and
   BOOST_TEST(by_lead["01LEAD0002"] == ids_of("01LEAD0002", second), boost::test_tools::per_element());
 }
 
+BOOST_AUTO_TEST_CASE(a_replay_never_owes_what_the_journal_says_was_delivered_later) {
+  Directory directory;
+  {
+    JournalWithOutbox journal(directory, {{"crm", {}}});
+    journal.call_and_complete("01LEAD0001", "CA1");
+    journal.call_and_complete("01LEAD0002", "CA2");
+    journal.call_and_complete("01LEAD0003", "CA3");
+    // A delivery told twice finishes only itself, not the lead's next event.
+    auto delivery = journal.outbox->next_due(0, at(20));
+    BOOST_REQUIRE(delivery.has_value());
+    journal.outbox->delivered(*delivery);
+    journal.outbox->delivered(*delivery);
+    BOOST_TEST(!journal.outbox->not_delivered(*delivery, "late", at(20)));
+    BOOST_TEST(journal.outbox->state(0, at(20)).owed == 12u + 5u);
+    deliver_all(*journal.outbox, 0, at(20));
+  }
+  JournalWithOutbox reopened(directory, {{"crm", {}}});
+  // Memory at start-up: nothing was owed at any point of the replay.
+  BOOST_TEST(reopened.outbox->replay_peak_owed() == 0u);
+  BOOST_TEST(reopened.outbox->state(0, at(40)).owed == 0u);
+  BOOST_TEST(reopened.outbox->state(0, at(40)).delivered == 18u);
+  // What comes after the replay is owed as ever.
+  reopened.call_and_complete("01LEAD0004", "CA4");
+  BOOST_TEST((deliver_all(*reopened.outbox, 0, at(40)) == ids_of("01LEAD0004", kCalledAndCompleted)));
+}
+
 BOOST_AUTO_TEST_CASE(a_snapshot_keeps_what_is_owed_and_what_failed) {
   Directory directory;
   {
